@@ -1,0 +1,46 @@
+// Package ecosystem owns the package managers of components: it finds their
+// lock files (npm, pnpm, yarn, pip requirements, uv, poetry, Cargo, Go
+// modules), parses them with meta's own parsers into packages and edges, and
+// delegates lock generation to the real package manager.
+package ecosystem
+
+// OSV ecosystem names, as used in advisories and purls.
+const (
+	Npm   = "npm"
+	PyPI  = "PyPI"
+	Cargo = "crates.io"
+	Go    = "Go"
+)
+
+// Scope says whether a package is needed at run time.
+type Scope string
+
+const (
+	ScopeProd     Scope = "prod"
+	ScopeDev      Scope = "dev"
+	ScopeOptional Scope = "optional"
+)
+
+// Package is one resolved third-party package in a lock file.
+type Package struct {
+	Ecosystem string // one of the OSV names above
+	Name      string
+	Version   string
+	Scope     Scope
+	Direct    bool     // required by the component itself, not only transitively
+	License   string   // SPDX expression when the lock file carries one, else ""
+	Source    string   // "registry", "git", "path", "url" or "" when unknown
+	Deps      []string // IDs (see ID) of the packages this one depends on
+}
+
+// ID identifies a package inside one lock file: "name@version".
+func (p Package) ID() string { return p.Name + "@" + p.Version }
+
+// Lockfile is a parsed lock file of one component.
+type Lockfile struct {
+	Path      string    // relative to the component root
+	Manager   string    // "npm", "pnpm", "yarn", "pip", "uv", "poetry", "cargo", "go"
+	Ecosystem string    // OSV ecosystem name
+	Packages  []Package // sorted by Name, then Version
+	Roots     []string  // IDs of the packages the component requires directly
+}
