@@ -48,6 +48,7 @@ repository; meta finds it by walking up from the current directory.`,
 		newVersionCmd(a),
 		newCompletionCmd(a),
 		// Command groups register here, one line each.
+		newDepsCmd(a),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)
