@@ -1,0 +1,417 @@
+// Package git is meta's thin layer over the system git binary (clone,
+// fetch, ls-remote, show, status, checkout) plus a read-only reader of refs
+// and remotes that answers "where is this repository?" without starting a
+// git process.
+package git
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/metawork/meta/internal/run"
+)
+
+// env is added to every git invocation: never prompt for credentials (a
+// prompt would hang a parallel clone), never page, stable messages.
+var env = []string{
+	"GIT_TERMINAL_PROMPT=0",
+	"GIT_PAGER=cat",
+	"LC_ALL=C",
+}
+
+// Cmd runs git with args in dir and returns its trimmed standard output.
+func Cmd(ctx context.Context, dir string, args ...string) (string, error) {
+	out, err := run.Output(ctx, run.Cmd{Args: append([]string{"git"}, args...), Dir: dir, Env: sshBatch(env)})
+	return strings.TrimRight(string(out), "\n"), err
+}
+
+// sshBatch makes ssh fail instead of asking for a password or host key.
+func sshBatch(e []string) []string {
+	if os.Getenv("GIT_SSH_COMMAND") == "" && os.Getenv("GIT_SSH") == "" {
+		e = append(e, "GIT_SSH_COMMAND=ssh -o BatchMode=yes")
+	}
+	return e
+}
+
+// CloneOptions tune a clone.
+type CloneOptions struct {
+	Branch  string // branch or tag to check out (git clone --branch)
+	Filter  string // e.g. "blob:none" for a partial clone
+	Shallow bool   // --depth 1
+	Mirror  bool   // bare mirror (for caches)
+}
+
+// Clone clones url into dir (which must not exist or be empty).
+func Clone(ctx context.Context, url, dir string, o CloneOptions) error {
+	args := []string{"clone", "--quiet"}
+	if o.Mirror {
+		args = append(args, "--mirror")
+	}
+	if o.Branch != "" {
+		args = append(args, "--branch", o.Branch)
+	}
+	if o.Filter != "" {
+		args = append(args, "--filter="+o.Filter)
+	}
+	if o.Shallow {
+		args = append(args, "--depth", "1")
+	}
+	args = append(args, "--", url, dir)
+	_, err := Cmd(ctx, "", args...)
+	return err
+}
+
+// Ref is one reference as listed by ls-remote or show-ref.
+type Ref struct {
+	Name   string // full name, e.g. refs/tags/v1.2.0
+	Commit string // the commit it points at (peeled for annotated tags)
+}
+
+// LsRemote lists the refs of a remote (url or remote name in dir), with
+// annotated tags peeled to their commits.
+func LsRemote(ctx context.Context, dir, url string, patterns ...string) ([]Ref, error) {
+	args := append([]string{"ls-remote", "--", url}, patterns...)
+	out, err := Cmd(ctx, dir, args...)
+	if err != nil {
+		return nil, err
+	}
+	return parseRefList(out), nil
+}
+
+// parseRefList parses "<sha>\t<ref>" lines, peeling "^{}" entries.
+func parseRefList(out string) []Ref {
+	byName := map[string]string{}
+	var order []string
+	for _, line := range strings.Split(out, "\n") {
+		sha, name, ok := strings.Cut(line, "\t")
+		if !ok {
+			sha, name, ok = strings.Cut(line, " ")
+			if !ok {
+				continue
+			}
+		}
+		if strings.HasSuffix(name, "^{}") {
+			byName[strings.TrimSuffix(name, "^{}")] = sha
+			continue
+		}
+		if _, seen := byName[name]; !seen {
+			order = append(order, name)
+			byName[name] = sha
+		}
+	}
+	refs := make([]Ref, 0, len(order))
+	for _, n := range order {
+		refs = append(refs, Ref{Name: n, Commit: byName[n]})
+	}
+	return refs
+}
+
+// Tags returns the tag names of refs.
+func Tags(refs []Ref) map[string]string {
+	tags := map[string]string{}
+	for _, r := range refs {
+		if t, ok := strings.CutPrefix(r.Name, "refs/tags/"); ok {
+			tags[t] = r.Commit
+		}
+	}
+	return tags
+}
+
+// Show returns the contents of path at rev ("git show rev:path").
+func Show(ctx context.Context, dir, rev, path string) ([]byte, error) {
+	out, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", rev + ":" + path}, Dir: dir, Env: env})
+	return out, err
+}
+
+// RevParse resolves rev to a full commit id.
+func RevParse(ctx context.Context, dir, rev string) (string, error) {
+	return Cmd(ctx, dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
+}
+
+// Checkout checks out rev (detached unless it is a local branch).
+func Checkout(ctx context.Context, dir, rev string) error {
+	_, err := Cmd(ctx, dir, "checkout", "--quiet", rev, "--")
+	return err
+}
+
+// Status is the state of a working tree as git status reports it.
+type Status struct {
+	Commit    string // HEAD commit, "" in an empty repository
+	Branch    string // "" when detached
+	Upstream  string
+	Ahead     int
+	Behind    int
+	Modified  int // tracked files changed (staged or not), including conflicts
+	Untracked int
+}
+
+// Dirty reports whether there are uncommitted changes to tracked files.
+func (s Status) Dirty() bool { return s.Modified > 0 }
+
+// GetStatus runs git status in dir.
+func GetStatus(ctx context.Context, dir string) (Status, error) {
+	out, err := run.Output(ctx, run.Cmd{
+		Args: []string{"git", "--no-optional-locks", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"},
+		Dir:  dir, Env: env,
+	})
+	if err != nil {
+		return Status{}, err
+	}
+	return parseStatus(out), nil
+}
+
+func parseStatus(out []byte) Status {
+	var s Status
+	fields := bytes.Split(out, []byte{0})
+	for i := 0; i < len(fields); i++ {
+		line := string(fields[i])
+		switch {
+		case strings.HasPrefix(line, "# branch.oid "):
+			if oid := strings.TrimPrefix(line, "# branch.oid "); oid != "(initial)" {
+				s.Commit = oid
+			}
+		case strings.HasPrefix(line, "# branch.head "):
+			if h := strings.TrimPrefix(line, "# branch.head "); h != "(detached)" {
+				s.Branch = h
+			}
+		case strings.HasPrefix(line, "# branch.upstream "):
+			s.Upstream = strings.TrimPrefix(line, "# branch.upstream ")
+		case strings.HasPrefix(line, "# branch.ab "):
+			var a, b int
+			fmt.Sscanf(strings.TrimPrefix(line, "# branch.ab "), "+%d -%d", &a, &b)
+			s.Ahead, s.Behind = a, b
+		case strings.HasPrefix(line, "1 "), strings.HasPrefix(line, "u "):
+			s.Modified++
+		case strings.HasPrefix(line, "2 "):
+			s.Modified++
+			i++ // a rename entry is followed by its original path
+		case strings.HasPrefix(line, "? "):
+			s.Untracked++
+		}
+	}
+	return s
+}
+
+// RemoteURL returns the URL of remote name in dir, read from git's config
+// without starting git. "" when the remote does not exist.
+func RemoteURL(dir, name string) (string, error) {
+	gd, err := GitDir(dir)
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(filepath.Join(commonDir(gd), "config"))
+	if err != nil {
+		return "", err
+	}
+	return configValue(string(data), `remote "`+name+`"`, "url"), nil
+}
+
+// configValue finds key in [section] of a git config file. It handles the
+// common forms meta writes and git writes; anything exotic (includes,
+// continuation lines) makes callers fall back to git itself.
+func configValue(cfg, section, key string) string {
+	in := false
+	val := ""
+	for _, raw := range strings.Split(cfg, "\n") {
+		line := strings.TrimSpace(raw)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			end := strings.LastIndex(line, "]")
+			if end < 0 {
+				in = false
+				continue
+			}
+			in = sectionMatches(line[1:end], section)
+			line = strings.TrimSpace(line[end+1:])
+			if line == "" {
+				continue
+			}
+		}
+		if !in {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), key) {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if uq, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
+			v = uq
+		}
+		val = v // the last value wins, as in git
+	}
+	return val
+}
+
+func sectionMatches(header, want string) bool {
+	// header: remote "origin"   want: remote "origin"
+	h := strings.TrimSpace(header)
+	name, sub, hasSub := strings.Cut(h, " ")
+	wname, wsub, wHasSub := strings.Cut(want, " ")
+	if !strings.EqualFold(name, wname) || hasSub != wHasSub {
+		return false
+	}
+	return strings.TrimSpace(sub) == wsub
+}
+
+// GitDir returns the git directory of the working tree at dir (following a
+// ".git" file for worktrees and submodules), or an error when dir is not
+// the top of a git working tree.
+func GitDir(dir string) (string, error) {
+	p := filepath.Join(dir, ".git")
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", err
+	}
+	if st.IsDir() {
+		return p, nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	target, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir: ")
+	if !ok {
+		return "", fmt.Errorf("%s: not a gitdir file", p)
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(dir, target)
+	}
+	return target, nil
+}
+
+// commonDir follows a worktree's commondir file.
+func commonDir(gd string) string {
+	data, err := os.ReadFile(filepath.Join(gd, "commondir"))
+	if err != nil {
+		return gd
+	}
+	c := strings.TrimSpace(string(data))
+	if !filepath.IsAbs(c) {
+		c = filepath.Join(gd, c)
+	}
+	return c
+}
+
+// Head is what HEAD points at, read from disk without starting git.
+type Head struct {
+	Branch string // "" when detached
+	Commit string // "" for an unborn branch
+}
+
+// ReadHead reads HEAD of the working tree at dir.
+func ReadHead(dir string) (Head, error) {
+	gd, err := GitDir(dir)
+	if err != nil {
+		return Head{}, err
+	}
+	data, err := os.ReadFile(filepath.Join(gd, "HEAD"))
+	if err != nil {
+		return Head{}, err
+	}
+	s := strings.TrimSpace(string(data))
+	if ref, ok := strings.CutPrefix(s, "ref: "); ok {
+		h := Head{Branch: strings.TrimPrefix(ref, "refs/heads/")}
+		refs, err := ReadRefs(dir)
+		if err != nil {
+			return h, err
+		}
+		h.Commit = refs[ref]
+		return h, nil
+	}
+	return Head{Commit: s}, nil
+}
+
+// ReadRefs returns every ref of the repository at dir (loose refs override
+// packed ones), mapping full names to object ids; annotated tags are mapped
+// to their peeled commits when packed-refs records them, and loose
+// annotated tags to the tag object (callers that need the commit use
+// RevParse).
+func ReadRefs(dir string) (map[string]string, error) {
+	gd, err := GitDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	cd := commonDir(gd)
+	refs := map[string]string{}
+	if data, err := os.ReadFile(filepath.Join(cd, "packed-refs")); err == nil {
+		var last string
+		for _, line := range strings.Split(string(data), "\n") {
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			if line[0] == '^' {
+				if last != "" {
+					refs[last] = strings.TrimSpace(line[1:])
+				}
+				continue
+			}
+			sha, name, ok := strings.Cut(line, " ")
+			if ok {
+				refs[name] = sha
+				last = name
+			}
+		}
+	}
+	base := filepath.Join(cd, "refs")
+	err = filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(cd, p)
+		s := strings.TrimSpace(string(data))
+		if strings.HasPrefix(s, "ref: ") {
+			return nil // symbolic refs such as refs/remotes/origin/HEAD
+		}
+		refs[filepath.ToSlash(rel)] = s
+		return nil
+	})
+	return refs, err
+}
+
+// HasStash reports whether the repository has a stash, read from disk.
+func HasStash(dir string) bool {
+	refs, err := ReadRefs(dir)
+	if err != nil {
+		return false
+	}
+	_, ok := refs["refs/stash"]
+	return ok
+}
+
+// SortedTags returns tag names of refs sorted for stable output.
+func SortedTags(refs map[string]string) []string {
+	var tags []string
+	for name := range refs {
+		if t, ok := strings.CutPrefix(name, "refs/tags/"); ok {
+			tags = append(tags, t)
+		}
+	}
+	sort.Strings(tags)
+	return tags
+}
+
+// IsCommitID reports whether s is a full or abbreviated (≥ 7) hex commit id.
+func IsCommitID(s string) bool {
+	if len(s) < 7 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
