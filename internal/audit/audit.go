@@ -1,0 +1,296 @@
+package audit
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/metawork/meta/internal/ecosystem"
+)
+
+// Input is one parsed lock file to audit, labelled with its component.
+type Input struct {
+	Component string
+	Lockfile  *ecosystem.Lockfile
+}
+
+// Finding is one vulnerability of one package version in one lock file.
+// Records that alias each other are merged into one finding.
+type Finding struct {
+	Component string          `json:"component"`
+	Lockfile  string          `json:"lockfile"`
+	Ecosystem string          `json:"ecosystem"`
+	Package   string          `json:"package"`
+	Version   string          `json:"version"`
+	Scope     ecosystem.Scope `json:"scope,omitempty"`
+	ID        string          `json:"id"`                // the advisory id shown first
+	Aliases   []string        `json:"aliases,omitempty"` // every other id, sorted
+	Summary   string          `json:"summary,omitempty"`
+	Severity  Severity        `json:"severity"`
+	Score     float64         `json:"score,omitempty"` // CVSS base score when computed
+	Fixed     []string        `json:"fixed,omitempty"` // versions that fix it, ascending
+	Path      []string        `json:"path"`            // package IDs from a root to this package
+	Records   []*Record       `json:"-"`               // the matched records
+}
+
+// Skipped is a package that was not checked, and why.
+type Skipped struct {
+	Component string `json:"component"`
+	Lockfile  string `json:"lockfile"`
+	Ecosystem string `json:"ecosystem"`
+	Package   string `json:"package"`
+	Version   string `json:"version"`
+	Reason    string `json:"reason"`
+}
+
+// Report is the result of an audit.
+type Report struct {
+	Findings []Finding `json:"findings"`
+	Skipped  []Skipped `json:"skipped,omitempty"`
+	Packages int       `json:"packages"` // package versions checked
+}
+
+// Run audits every package of the inputs against src. Packages of
+// unsupported ecosystems, with versions that cannot be parsed, or that do
+// not come from a registry (git, path) are reported as Skipped. The Go
+// "stdlib" and "toolchain" pseudo-packages are never audited: a go.mod go
+// directive is a minimum language version, not the toolchain that builds.
+func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
+	type pkgRef struct {
+		in  int
+		pkg *ecosystem.Package
+		ver Version
+	}
+	rep := &Report{}
+	var refs []pkgRef
+	queryIndex := map[Query]int{}
+	var queries []Query
+	for i, in := range inputs {
+		lf := in.Lockfile
+		for j := range lf.Packages {
+			p := &lf.Packages[j]
+			eco := p.Ecosystem
+			if eco == "" {
+				eco = lf.Ecosystem
+			}
+			skip := func(reason string) {
+				rep.Skipped = append(rep.Skipped, Skipped{Component: in.Component, Lockfile: lf.Path, Ecosystem: eco, Package: p.Name, Version: p.Version, Reason: reason})
+			}
+			switch {
+			case !Supported(eco):
+				skip("unsupported ecosystem " + eco)
+				continue
+			case eco == ecosystem.Go && (p.Name == "stdlib" || p.Name == "toolchain"):
+				skip("the go directive is not an audited toolchain version")
+				continue
+			case p.Source == "git" || p.Source == "path":
+				skip("not from a registry (" + p.Source + ")")
+				continue
+			}
+			v, err := ParseVersion(eco, p.Version)
+			if err != nil {
+				skip(err.Error())
+				continue
+			}
+			q := Query{Ecosystem: eco, Name: p.Name, Version: v.String()}
+			if _, ok := queryIndex[q]; !ok {
+				queryIndex[q] = len(queries)
+				queries = append(queries, q)
+			}
+			refs = append(refs, pkgRef{in: i, pkg: p, ver: v})
+		}
+	}
+	rep.Packages = len(refs)
+	recs, err := src.Records(ctx, queries)
+	if err != nil {
+		return nil, err
+	}
+	// Match each distinct query once.
+	type match struct {
+		groups []Finding // package fields unset
+	}
+	matches := make([]match, len(queries))
+	for qi, q := range queries {
+		v, _ := ParseVersion(q.Ecosystem, q.Version)
+		var hits []*Record
+		fixed := map[string][]string{}
+		for _, r := range recs[qi] {
+			ok, fx := r.Matches(q.Ecosystem, q.Name, v)
+			if ok {
+				hits = append(hits, r)
+				fixed[r.ID] = fx
+			}
+		}
+		matches[qi].groups = mergeAliases(hits, fixed, v)
+	}
+	for _, ref := range refs {
+		in := inputs[ref.in]
+		eco := ref.pkg.Ecosystem
+		if eco == "" {
+			eco = in.Lockfile.Ecosystem
+		}
+		qi := queryIndex[Query{Ecosystem: eco, Name: ref.pkg.Name, Version: ref.ver.String()}]
+		if len(matches[qi].groups) == 0 {
+			continue
+		}
+		path := DependencyPath(in.Lockfile, ref.pkg.ID())
+		for _, g := range matches[qi].groups {
+			f := g
+			f.Component = in.Component
+			f.Lockfile = in.Lockfile.Path
+			f.Ecosystem = eco
+			f.Package = ref.pkg.Name
+			f.Version = ref.pkg.Version
+			f.Scope = ref.pkg.Scope
+			f.Path = path
+			rep.Findings = append(rep.Findings, f)
+		}
+	}
+	sort.SliceStable(rep.Findings, func(i, j int) bool {
+		a, b := rep.Findings[i], rep.Findings[j]
+		if a.Component != b.Component {
+			return a.Component < b.Component
+		}
+		if a.Lockfile != b.Lockfile {
+			return a.Lockfile < b.Lockfile
+		}
+		if a.Package != b.Package {
+			return a.Package < b.Package
+		}
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		return a.ID < b.ID
+	})
+	return rep, nil
+}
+
+// mergeAliases groups records whose ids or aliases overlap into findings.
+func mergeAliases(hits []*Record, fixed map[string][]string, v Version) []Finding {
+	if len(hits) == 0 {
+		return nil
+	}
+	parent := make([]int, len(hits))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := map[string]int{}
+	for i, r := range hits {
+		for _, id := range r.IDs() {
+			if j, ok := owner[id]; ok {
+				parent[find(i)] = find(j)
+			} else {
+				owner[id] = i
+			}
+		}
+	}
+	groups := map[int][]*Record{}
+	for i, r := range hits {
+		groups[find(i)] = append(groups[find(i)], r)
+	}
+	var out []Finding
+	for _, rs := range groups {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
+		f := Finding{ID: rs[0].ID, Records: rs}
+		ids := map[string]bool{}
+		fx := map[string]bool{}
+		for _, r := range rs {
+			for _, id := range r.IDs() {
+				ids[id] = true
+			}
+			if f.Summary == "" {
+				f.Summary = strings.TrimSpace(r.Summary)
+			}
+			rt := r.Rate()
+			if rt.Severity > f.Severity || (rt.Severity == f.Severity && rt.Score > f.Score) {
+				f.Severity, f.Score = rt.Severity, rt.Score
+			}
+			for _, x := range fixed[r.ID] {
+				fx[x] = true
+			}
+		}
+		delete(ids, f.ID)
+		for id := range ids {
+			f.Aliases = append(f.Aliases, id)
+		}
+		sort.Strings(f.Aliases)
+		for x := range fx {
+			f.Fixed = append(f.Fixed, x)
+		}
+		sortVersions(v, f.Fixed)
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// sortVersions sorts vs ascending in v's ecosystem, by text on a tie or
+// when a version cannot be parsed.
+func sortVersions(v Version, vs []string) {
+	sort.Slice(vs, func(i, j int) bool {
+		a, err1 := ParseVersion(v.eco, vs[i])
+		if err1 == nil {
+			if c, err := a.cmp(vs[j]); err == nil && c != 0 {
+				return c < 0
+			}
+		}
+		return vs[i] < vs[j]
+	})
+}
+
+// DependencyPath returns the shortest chain of package IDs from one of the
+// lock file's roots to id (both included), found breadth-first over the
+// packages' Deps in sorted order. When no root reaches id (a lock file
+// without edges), the path is id alone.
+func DependencyPath(lf *ecosystem.Lockfile, id string) []string {
+	deps := make(map[string][]string, len(lf.Packages))
+	for _, p := range lf.Packages {
+		deps[p.ID()] = p.Deps
+	}
+	roots := append([]string(nil), lf.Roots...)
+	sort.Strings(roots)
+	prev := map[string]string{}
+	seen := map[string]bool{}
+	queue := []string{}
+	for _, r := range roots {
+		if !seen[r] {
+			seen[r] = true
+			queue = append(queue, r)
+		}
+	}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		if cur == id {
+			var path []string
+			for n := cur; ; n = prev[n] {
+				path = append(path, n)
+				if _, ok := prev[n]; !ok {
+					break
+				}
+			}
+			for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+				path[i], path[j] = path[j], path[i]
+			}
+			return path
+		}
+		next := append([]string(nil), deps[cur]...)
+		sort.Strings(next)
+		for _, n := range next {
+			if !seen[n] {
+				seen[n] = true
+				prev[n] = cur
+				queue = append(queue, n)
+			}
+		}
+	}
+	return []string{id}
+}
