@@ -64,10 +64,10 @@ func TestCompare(t *testing.T) {
 
 func TestParseConstraint(t *testing.T) {
 	tests := []struct {
-		in     string
-		want   string // canonical String
-		yes    []string
-		no     []string
+		in   string
+		want string // canonical String
+		yes  []string
+		no   []string
 	}{
 		{in: "^1.2.3", want: "^1.2.3", yes: []string{"1.2.3", "1.9.9"}, no: []string{"2.0.0", "2.0.0-0", "1.2.2", "1.5.0-beta"}},
 		{in: "^0.2.3", want: "^0.2.3", yes: []string{"0.2.3", "0.2.9"}, no: []string{"0.3.0", "0.3.0-0", "0.2.2"}},
