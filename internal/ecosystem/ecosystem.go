@@ -30,8 +30,15 @@ type Package struct {
 	Direct    bool     // required by the component itself, not only transitively
 	License   string   // SPDX expression when the lock file carries one, else ""
 	Source    string   // "registry", "git", "path", "url" or "" when unknown
-	Deps      []string // IDs (see ID) of the packages this one depends on
+	Deps      []string // IDs (see ID) of the packages this one depends on, sorted
 }
+
+// Notes on Version: it is exactly what the lock file pins. Go module
+// versions keep their "v" prefix ("v1.2.3"). An empty Version means the lock
+// file does not pin one (an unpinned requirements.txt line, a local path
+// package); such packages cannot be matched against advisories, and the
+// Lockfile's Warnings say so. Source "path" marks first-party or local code
+// (a Go module replaced by a directory, a file: dependency).
 
 // ID identifies a package inside one lock file: "name@version".
 func (p Package) ID() string { return p.Name + "@" + p.Version }
@@ -42,5 +49,6 @@ type Lockfile struct {
 	Manager   string    // "npm", "pnpm", "yarn", "pip", "uv", "poetry", "cargo", "go"
 	Ecosystem string    // OSV ecosystem name
 	Packages  []Package // sorted by Name, then Version
-	Roots     []string  // IDs of the packages the component requires directly
+	Roots     []string  // IDs of the packages the component requires directly, sorted
+	Warnings  []string  // what could not be fully read, e.g. "edges unknown: go mod graph failed"
 }

@@ -1,0 +1,252 @@
+package ecosystem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Managers, as named in Found.Manager and Lockfile.Manager.
+const (
+	ManagerNpm    = "npm"
+	ManagerPnpm   = "pnpm"
+	ManagerYarn   = "yarn"
+	ManagerPip    = "pip"
+	ManagerUV     = "uv"
+	ManagerPoetry = "poetry"
+	ManagerCargo  = "cargo"
+	ManagerGo     = "go"
+)
+
+// Found is a lock file found in a component.
+type Found struct {
+	Path    string // slash-separated, relative to the component root
+	Manager string // one of the Manager constants
+}
+
+// ParseFailure is a lock file that was found but could not be read or
+// parsed. Callers must report it (e.g. "not audited"), never drop it.
+type ParseFailure struct {
+	Path    string // relative to the component root
+	Manager string
+	Err     error
+}
+
+func (f ParseFailure) Error() string { return f.Path + ": " + f.Err.Error() }
+
+// skipDirs are never searched for lock files.
+var skipDirs = map[string]bool{
+	"node_modules": true, "vendor": true, ".git": true, "target": true,
+	".venv": true, "venv": true, "testdata": true, "__pycache__": true,
+}
+
+// lockManager says which manager owns a file name, or "".
+func lockManager(name string) string {
+	switch name {
+	case "package-lock.json", "npm-shrinkwrap.json":
+		return ManagerNpm
+	case "pnpm-lock.yaml":
+		return ManagerPnpm
+	case "yarn.lock":
+		return ManagerYarn
+	case "uv.lock":
+		return ManagerUV
+	case "poetry.lock":
+		return ManagerPoetry
+	case "Cargo.lock":
+		return ManagerCargo
+	case "go.mod":
+		return ManagerGo
+	}
+	if strings.HasPrefix(name, "requirements") && strings.HasSuffix(name, ".txt") {
+		return ManagerPip
+	}
+	return ""
+}
+
+// Detect finds the lock files of the component at dir: those at its root
+// and those one directory level below it (a Go module in tools/, a Python
+// service in api/), skipping node_modules, vendor, .git, target, .venv,
+// venv, testdata and hidden directories. Deeper files are not searched: a
+// workspace's members share the lock file at its root. go.mod stands in for
+// Go's lock (go.sum is read beside it). The result is sorted by path.
+func Detect(dir string) ([]Found, error) {
+	var out []Found
+	top, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	scan := func(rel string, entries []os.DirEntry) {
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			if m := lockManager(e.Name()); m != "" {
+				out = append(out, Found{Path: path.Join(rel, e.Name()), Manager: m})
+			}
+		}
+	}
+	scan("", top)
+	for _, e := range top {
+		name := e.Name()
+		if !e.IsDir() || skipDirs[name] || strings.HasPrefix(name, ".") {
+			continue
+		}
+		sub, err := os.ReadDir(filepath.Join(dir, name))
+		if err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				continue
+			}
+			return nil, err
+		}
+		scan(name, sub)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// Parse reads and parses the lock file f of the component at dir. Unlike
+// ParseFile it may read neighbouring files: requirements includes (-r, -c),
+// go.sum, package.json (yarn's and npm v1's direct dependencies), and it
+// runs `go mod graph` for Go modules' edges (falling back to a flat list
+// with a warning when that fails, e.g. offline).
+func Parse(ctx context.Context, dir string, f Found) (*Lockfile, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	data, err := root.ReadFile(filepath.FromSlash(f.Path))
+	if err != nil {
+		return nil, err
+	}
+	var l *Lockfile
+	switch f.Manager {
+	case ManagerPip:
+		l, err = parseRequirements(f.Path, data, func(p string) ([]byte, error) {
+			return root.ReadFile(filepath.FromSlash(p))
+		})
+	case ManagerGo:
+		sum, serr := root.ReadFile(filepath.FromSlash(path.Join(path.Dir(f.Path), "go.sum")))
+		if serr != nil && !errors.Is(serr, fs.ErrNotExist) {
+			return nil, serr
+		}
+		l, err = parseGoMod(f.Path, data, sum)
+		if err == nil {
+			addGoGraph(ctx, filepath.Join(dir, filepath.FromSlash(path.Dir(f.Path))), l)
+		}
+	case ManagerNpm, ManagerYarn:
+		pj, _ := root.ReadFile(filepath.FromSlash(path.Join(path.Dir(f.Path), "package.json")))
+		if f.Manager == ManagerNpm {
+			l, err = parseNpm(f.Path, data, readPackageJSON(pj))
+		} else {
+			l, err = parseYarn(f.Path, data, readPackageJSON(pj))
+		}
+	default:
+		l, err = ParseFile(f.Manager, f.Path, data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// ParseFile parses one lock file's contents. path names the file in errors
+// and in Lockfile.Path. It reads nothing else: requirements includes are
+// reported as warnings, Go modules get no edges.
+func ParseFile(manager, path string, data []byte) (*Lockfile, error) {
+	switch manager {
+	case ManagerNpm:
+		return parseNpm(path, data, nil)
+	case ManagerPnpm:
+		return parsePnpm(path, data)
+	case ManagerYarn:
+		return parseYarn(path, data, nil)
+	case ManagerPip:
+		return parseRequirements(path, data, nil)
+	case ManagerUV:
+		return parseUV(path, data)
+	case ManagerPoetry:
+		return parsePoetry(path, data)
+	case ManagerCargo:
+		return parseCargo(path, data)
+	case ManagerGo:
+		return parseGoMod(path, data, nil)
+	}
+	return nil, fmt.Errorf("%s: unknown package manager %q", path, manager)
+}
+
+// Lookup returns the package with the given ID.
+func (l *Lockfile) Lookup(id string) (*Package, bool) {
+	for i := range l.Packages {
+		if l.Packages[i].ID() == id {
+			return &l.Packages[i], true
+		}
+	}
+	return nil, false
+}
+
+// Index maps every package ID to its package, for callers that look up many.
+func (l *Lockfile) Index() map[string]*Package {
+	m := make(map[string]*Package, len(l.Packages))
+	for i := range l.Packages {
+		m[l.Packages[i].ID()] = &l.Packages[i]
+	}
+	return m
+}
+
+// PathTo returns the shortest dependency path from a root to the package
+// id, as IDs from the root to id inclusive ([id] when id is itself a root),
+// or nil when no root reaches it. Ties are broken by the sorted order of
+// roots and deps, so the answer is deterministic.
+func (l *Lockfile) PathTo(id string) []string {
+	return l.ShortestPaths()[id]
+}
+
+// ShortestPaths returns PathTo for every reachable package at once.
+func (l *Lockfile) ShortestPaths() map[string][]string {
+	idx := l.Index()
+	parent := make(map[string]string, len(l.Packages))
+	seen := make(map[string]bool, len(l.Packages))
+	var queue []string
+	for _, r := range l.Roots {
+		if _, ok := idx[r]; ok && !seen[r] {
+			seen[r] = true
+			queue = append(queue, r)
+		}
+	}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for _, d := range idx[id].Deps {
+			if _, ok := idx[d]; ok && !seen[d] {
+				seen[d] = true
+				parent[d] = id
+				queue = append(queue, d)
+			}
+		}
+	}
+	out := make(map[string][]string, len(seen))
+	for id := range seen {
+		var p []string
+		for c := id; ; {
+			p = append(p, c)
+			par, ok := parent[c]
+			if !ok {
+				break
+			}
+			c = par
+		}
+		for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
+			p[i], p[j] = p[j], p[i]
+		}
+		out[id] = p
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package ecosystem
+
+import (
+	"github.com/BurntSushi/toml"
+)
+
+// uvLock is uv.lock (version 1).
+type uvLock struct {
+	Version  int         `toml:"version"`
+	Packages []uvPackage `toml:"package"`
+}
+
+type uvPackage struct {
+	Name                 string             `toml:"name"`
+	Version              string             `toml:"version"`
+	Source               map[string]any     `toml:"source"`
+	Dependencies         []uvDep            `toml:"dependencies"`
+	OptionalDependencies map[string][]uvDep `toml:"optional-dependencies"`
+	DevDependencies      map[string][]uvDep `toml:"dev-dependencies"`
+}
+
+type uvDep struct {
+	Name    string         `toml:"name"`
+	Version string         `toml:"version"`
+	Source  map[string]any `toml:"source"`
+}
+
+// parseUV reads uv.lock. Packages whose source is virtual or editable are
+// the project itself or its workspace members (several roots are allowed):
+// they are not packages; what they depend on is direct — "dependencies"
+// in prod scope, "optional-dependencies" (extras) optional, and
+// "dev-dependencies" (dependency groups) dev. Scopes of the other packages
+// follow from the graph.
+func parseUV(path string, data []byte) (*Lockfile, error) {
+	var lock uvLock
+	if _, err := toml.Decode(string(data), &lock); err != nil {
+		return nil, tomlErr(path, err)
+	}
+	if lock.Version != 1 {
+		return nil, posf(path, lineOf(data, "version"), "uv.lock version %d: meta reads version 1", lock.Version)
+	}
+	b := newBuilder(path, ManagerUV, PyPI)
+	b.graphScope = true
+	byName := map[string][]int{}
+	for i, p := range lock.Packages {
+		if p.Name == "" {
+			return nil, posf(path, headerLine(data, "[[package]]", i), "[[package]] #%d: \"name\" must be a non-empty string", i+1)
+		}
+		n := normalizePyPI(p.Name)
+		byName[n] = append(byName[n], i)
+	}
+	isRoot := func(p uvPackage) bool {
+		_, virtual := p.Source["virtual"]
+		_, editable := p.Source["editable"]
+		return virtual || editable
+	}
+	ids := make([]string, len(lock.Packages))
+	for i, p := range lock.Packages {
+		if isRoot(p) {
+			continue
+		}
+		src := ""
+		switch {
+		case p.Source["registry"] != nil:
+			src = "registry"
+		case p.Source["git"] != nil:
+			src = "git"
+		case p.Source["url"] != nil:
+			src = "url"
+		case p.Source["path"] != nil || p.Source["directory"] != nil:
+			src = "path"
+		}
+		if p.Version == "" {
+			b.warnf("%s: %s has no version; it cannot be audited", path, p.Name)
+		}
+		ids[i] = b.add(Package{Name: normalizePyPI(p.Name), Version: p.Version, Source: src})
+	}
+	link := func(i int, deps []uvDep, s Scope, optional bool) {
+		for _, d := range deps {
+			for _, j := range byName[normalizePyPI(d.Name)] {
+				q := lock.Packages[j]
+				if d.Version != "" && q.Version != d.Version {
+					continue
+				}
+				if isRoot(q) {
+					continue
+				}
+				if isRoot(lock.Packages[i]) {
+					b.root(ids[j], s)
+				} else {
+					b.edge(ids[i], ids[j], optional)
+				}
+			}
+		}
+	}
+	for i, p := range lock.Packages {
+		link(i, p.Dependencies, ScopeProd, false)
+		for _, extra := range sortedKeys(p.OptionalDependencies) {
+			link(i, p.OptionalDependencies[extra], ScopeOptional, true)
+		}
+		for _, group := range sortedKeys(p.DevDependencies) {
+			link(i, p.DevDependencies[group], ScopeDev, false)
+		}
+	}
+	return b.finish(), nil
+}
