@@ -1,0 +1,394 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// AddOptions carries what Add records beside the tree.
+type AddOptions struct {
+	// Inputs are free-form key/value facts about how the tree was made
+	// (a build-cache key, a component version, ...).
+	Inputs map[string]string
+	// References are hashes of entries this one needs; they must exist,
+	// and GC keeps them as long as this entry is kept.
+	References []string
+	// Expect, when set, is the hash the tree must have; Add fails
+	// without storing anything when it differs.
+	Expect string
+	// Pin pins the entry before the store lock is released, so no GC can
+	// remove it between Add and Pin.
+	Pin bool
+}
+
+// Entry is a store entry as Add returns it.
+type Entry struct {
+	Metadata
+	Path    string // the read-only tree in the store
+	Existed bool   // the entry was already stored; nothing was copied
+}
+
+// Add stores a copy of the directory tree at srcDir under name and returns
+// the entry. Adding a tree that is already stored only hashes it. The
+// source is read twice — hashed, then copied (by the kernel where it can)
+// unless its contents are already in the store — and each file is checked
+// not to have changed between the two.
+func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (Entry, error) {
+	if err := ValidName(name); err != nil {
+		return Entry{}, err
+	}
+	refs, err := normalizeRefs(opts.References)
+	if err != nil {
+		return Entry{}, err
+	}
+	root, err := scan(srcDir)
+	if err != nil {
+		return Entry{}, fmt.Errorf("add %s: %w", srcDir, err)
+	}
+	unlock, err := s.lock(ctx, false)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer unlock()
+	if err := hashFiles(ctx, srcDir, root.files()); err != nil {
+		return Entry{}, fmt.Errorf("add %s: %w", srcDir, err)
+	}
+	hash := treeHash(root)
+	if err := s.checkAdd(hash, opts.Expect, refs); err != nil {
+		return Entry{}, err
+	}
+	if s.Has(hash) {
+		return s.existing(hash, opts.Pin)
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(s.dir, "tmp"), "add-*")
+	if err != nil {
+		return Entry{}, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			removeTree(tmp)
+		}
+	}()
+	if err := s.build(ctx, tmp, root, func(n *node, dst string) error {
+		return s.copyIn(filepath.Join(srcDir, filepath.FromSlash(n.rel)), dst, n)
+	}); err != nil {
+		return Entry{}, fmt.Errorf("add %s: %w", srcDir, err)
+	}
+	e, err := s.publish(ctx, tmp, root, hash, name, opts.Inputs, refs, opts.Pin)
+	ok = err == nil
+	return e, err
+}
+
+func normalizeRefs(in []string) ([]string, error) {
+	out := make([]string, 0, len(in))
+	for _, r := range in {
+		h, err := ParseHash(r)
+		if err != nil {
+			return nil, fmt.Errorf("reference: %w", err)
+		}
+		out = append(out, h)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// checkAdd validates an add against its expected hash and references.
+func (s *Store) checkAdd(hash, expect string, refs []string) error {
+	if expect != "" {
+		want, err := ParseHash(expect)
+		if err != nil {
+			return err
+		}
+		if want != hash {
+			return fmt.Errorf("tree hashes to %s, expected %s", hash, want)
+		}
+	}
+	for _, r := range refs {
+		if r != hash && !s.Has(r) {
+			return fmt.Errorf("reference %s: %w", r, ErrNotFound)
+		}
+	}
+	return nil
+}
+
+func (s *Store) existing(hash string, pin bool) (Entry, error) {
+	m, err := s.Query(hash)
+	if err != nil {
+		return Entry{}, err
+	}
+	if pin {
+		if err := s.pinLocked(hash); err != nil {
+			return Entry{}, err
+		}
+	}
+	return Entry{Metadata: m, Path: s.Path(hash), Existed: true}, nil
+}
+
+// build creates the tree root under tmp: directories and symlinks in
+// order, then files in parallel through place.
+func (s *Store) build(ctx context.Context, tmp string, root *node, place func(n *node, dst string) error) error {
+	var files []*node
+	var dirs []string
+	var walk func(n *node) error
+	walk = func(n *node) error {
+		for _, c := range n.children {
+			dst := filepath.Join(tmp, filepath.FromSlash(c.rel))
+			switch c.kind {
+			case kindDir:
+				if err := os.Mkdir(dst, 0o755); err != nil {
+					return err
+				}
+				dirs = append(dirs, dst)
+				if err := walk(c); err != nil {
+					return err
+				}
+			case kindSymlink:
+				if err := os.Symlink(c.target, dst); err != nil {
+					return err
+				}
+			default:
+				files = append(files, c)
+			}
+		}
+		return nil
+	}
+	if err := walk(root); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers())
+	for _, n := range files {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			return place(n, filepath.Join(tmp, filepath.FromSlash(n.rel)))
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Read-only directories, deepest first; the root stays writable until
+	// it has been renamed into place.
+	for _, d := range slices.Backward(dirs) {
+		if err := os.Chmod(d, 0o555); err != nil {
+			return err
+		}
+	}
+	return syncTree(tmp)
+}
+
+func fileMode(n *node) fs.FileMode {
+	if n.kind == kindExec {
+		return 0o555
+	}
+	return 0o444
+}
+
+// linkFromIndex makes dst a hard link to stored contents equal to n's,
+// when the store has them. It reports whether it did.
+func (s *Store) linkFromIndex(n *node, dst string) bool {
+	if n.size == 0 {
+		return false
+	}
+	idx := s.indexPath(n.digest, n.kind == kindExec)
+	fi, err := os.Lstat(idx)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != n.size {
+		return false
+	}
+	return os.Link(idx, dst) == nil
+}
+
+// indexFile records dst, a new read-only file with n's contents, in the
+// content index. Losing a race to another writer is fine.
+func (s *Store) indexFile(n *node, dst string) error {
+	if n.size == 0 {
+		return nil
+	}
+	idx := s.indexPath(n.digest, n.kind == kindExec)
+	err := os.Link(dst, idx)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(idx), 0o755); err == nil {
+			err = os.Link(dst, idx)
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("content index: %w", err)
+	}
+	return nil
+}
+
+// copyIn places source file src (already hashed into n) at dst.
+func (s *Store) copyIn(src, dst string, n *node) error {
+	if s.linkFromIndex(n, dst) {
+		return checkUnchanged(src, n)
+	}
+	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode(n))
+	if err != nil {
+		return err
+	}
+	got, err := io.Copy(out, in) // copy_file_range where the kernel can
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	if got != n.size {
+		return fmt.Errorf("%s: changed while being added (size %d, then %d)", src, n.size, got)
+	}
+	if err := checkUnchanged(src, n); err != nil {
+		return err
+	}
+	return s.indexFile(n, dst)
+}
+
+func checkUnchanged(src string, n *node) error {
+	fi, err := os.Lstat(src)
+	if err != nil {
+		return err
+	}
+	if stampOf(fi) != n.stamp {
+		return fmt.Errorf("%s: changed while being added", src)
+	}
+	return nil
+}
+
+// publish moves the finished tree tmp into place as entry hash and commits
+// it by writing its metadata. The store lock must be held shared.
+func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name string, inputs map[string]string, refs []string, pin bool) (Entry, error) {
+	final := s.Path(hash)
+	shard := filepath.Dir(final)
+	if err := os.MkdirAll(shard, 0o755); err != nil {
+		return Entry{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		err := os.Rename(tmp, final)
+		if err == nil {
+			break
+		}
+		if _, serr := os.Lstat(final); serr != nil {
+			return Entry{}, fmt.Errorf("publish %s: %w", hash, err)
+		}
+		if s.Has(hash) { // a concurrent add won
+			removeTree(tmp)
+			return s.existing(hash, pin)
+		}
+		// A tree without metadata: a concurrent add about to commit, or
+		// one that crashed after its rename. Renames are atomic, so it
+		// is complete unless something damaged it since.
+		if got, herr := HashTree(ctx, final); herr == nil && got == hash {
+			removeTree(tmp)
+			break
+		}
+		if attempt == 2 {
+			return Entry{}, fmt.Errorf("publish %s: %w", hash, err)
+		}
+		if err := s.moveAside(final); err != nil {
+			return Entry{}, err
+		}
+	}
+	if err := os.Chmod(final, 0o555); err != nil {
+		return Entry{}, err
+	}
+	if err := syncDir(shard); err != nil {
+		return Entry{}, err
+	}
+	files, dirs, links, size := root.counts()
+	m := Metadata{
+		Version: MetadataVersion, Hash: hash, Name: name,
+		Size: size, Files: files, Dirs: dirs, Symlinks: links,
+		Created: s.now().UTC().Truncate(1e9), Inputs: inputs, References: refs,
+	}
+	if err := s.commitMetadata(&m); err != nil {
+		return Entry{}, err
+	}
+	if pin {
+		if err := s.pinLocked(hash); err != nil {
+			return Entry{}, err
+		}
+	}
+	m, err := s.Query(hash) // the first committer's metadata wins
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Metadata: m, Path: final}, nil
+}
+
+// commitMetadata writes m's metadata file unless one exists: a synced temp
+// file hard-linked into place, so the first writer wins atomically.
+func (s *Store) commitMetadata(m *Metadata) error {
+	data, err := m.marshal()
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "meta-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o444)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	path := s.metaPath(m.Hash)
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("commit %s: %w", m.Hash, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// moveAside moves a damaged, uncommitted tree out of the way, into tmp/
+// where GC removes it.
+func (s *Store) moveAside(dir string) error {
+	trash, err := os.MkdirTemp(filepath.Join(s.dir, "tmp"), "trash-*")
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
+	return os.Rename(dir, filepath.Join(trash, "tree"))
+}
+
+// removeTree deletes a tree the store made read-only.
+func removeTree(dir string) error {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}

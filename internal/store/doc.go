@@ -1,0 +1,83 @@
+// Package store owns meta's content-addressed store: canonical tree
+// hashing, atomic publication of read-only trees, verification on read,
+// deduplication by hard link, pins and garbage collection.
+//
+// # Layout
+//
+//	<dir>/.lock                      flock: writers and readers shared, gc exclusive
+//	<dir>/ab/<hash>/                 read-only tree (dirs 0555, files 0444 or 0555)
+//	<dir>/ab/<hash>.metadata.json    the commit point: written last, atomically
+//	<dir>/.files/ab/<sha256>[.x]     content index: one hard link per distinct file content
+//	<dir>/pins/<hash>                explicit gc roots
+//	<dir>/tmp/                       work in progress; anything here is garbage after a crash
+//
+// "ab" is the first two hex digits of the hash. A tree without its metadata
+// file does not exist: Has, List and Query ignore it and GC removes it.
+//
+// # Hashes
+//
+// A hash is 64 lowercase hex digits of SHA-256 (input may carry a
+// "sha256:" prefix; [ParseHash] strips it). The tree hash is SHA-256 over
+// this canonical serialisation, where str(s) is the little-endian uint64
+// length of s followed by s and u64(n) is n as a little-endian uint64:
+//
+//	tree     = str("meta-tree-v1") node
+//	node     = dir | file | symlink
+//	dir      = str("dir") u64(count) { str(name) node }   children sorted bytewise by name
+//	file     = str("file" | "exec") u64(size) sha256(contents)   // 32 raw bytes
+//	symlink  = str("symlink") str(target)
+//
+// Only the owner-executable bit of a regular file counts ("exec"); times,
+// owners, other permission bits and xattrs do not. Each file's contents
+// enter the tree hash through their own SHA-256 (a Merkle construction):
+// that lets files be hashed in parallel and gives the content index its
+// keys without hashing anything twice. Symlinks are stored as symlinks and
+// never followed, whatever they point at. Devices, sockets and fifos are
+// rejected. The root of a tree is always a directory.
+//
+// # Archives
+//
+// [Store.WriteArchive] streams an entry as one blob and [Store.AddArchive]
+// restores it, so a backend can move trees between stores. The format:
+//
+//	archive = str("meta-archive-v1") { record } end
+//	record  = "d" str(path)                               directory
+//	        | "f" str(path) u64(size) contents            file ("x" when executable)
+//	        | "l" str(path) str(target)                   symlink
+//	end     = "E" str(hash)                               the tree hash, hex
+//
+// Paths are slash-separated and relative to the root (which is implicit);
+// records come in depth-first order with siblings sorted bytewise, so one
+// tree has exactly one archive. The reader rejects absolute paths, "." and
+// ".." components, duplicates, records out of order and a trailer that
+// does not match what was read; it extracts through [os.Root], so nothing
+// can be written outside the entry being built.
+//
+// # Durability and concurrency
+//
+// Add copies the source into a temporary directory inside the store, syncs
+// it to disk, renames it into place and then writes the metadata file with
+// temp file + fsync + rename. A crash at any point leaves either a complete
+// entry or garbage that is invisible and removed by the next GC. Adds,
+// pins, gets, archive writes and verification hold a shared flock on
+// <dir>/.lock; GC holds it exclusively, so it never sees an add in flight.
+// Concurrent adds of the same tree are safe: the loser of the rename throws
+// its copy away. Adding a tree that is already stored only hashes it.
+//
+// # Verification
+//
+// Reads verify: [Store.Get] hashes every byte it copies and compares the
+// resulting tree hash with the entry's before the copy is moved into the
+// target, and [Store.WriteArchive] omits the trailer (so the reader fails)
+// when what it streamed does not match. A corrupt entry is reported as a
+// [*CorruptError], never served. [Store.Verify] re-hashes every entry.
+//
+// # Garbage collection
+//
+// [Store.GC] keeps every entry reachable, through metadata references, from
+// a root: pins, hashes passed in GCOptions.Roots, hashes returned by each
+// [RootSource] (build-cache records, lock files), and entries younger than
+// GCOptions.Grace (so a caller that records a root right after Add is not
+// raced). It deletes metadata before trees, then removes leftovers of
+// crashed writers and content-index files no entry uses any more.
+package store

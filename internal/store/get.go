@@ -1,0 +1,312 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Get copies the entry hash to the directory target and verifies it on
+// the way: every byte copied is hashed and the tree hash compared with the
+// entry's before anything appears at target. The copy is made in a
+// temporary directory beside target and renamed into place, so target
+// ends up either untouched or exactly the entry (files 0644/0755 and
+// directories 0755, owned by the caller; never hard links into the
+// store). A target that exists and is not an empty directory is refused
+// with ErrTargetNotEmpty unless force is set, in which case it is
+// replaced. A corrupt entry yields a *CorruptError and target is left
+// alone.
+func (s *Store) Get(ctx context.Context, hash, target string, force bool) error {
+	if !validHash(hash) {
+		return fmt.Errorf("%q: %w", hash, ErrNotFound)
+	}
+	target, err := filepath.Abs(target)
+	if err != nil {
+		return err
+	}
+	unlock, err := s.lock(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if !s.Has(hash) {
+		return fmt.Errorf("%s: %w", hash, ErrNotFound)
+	}
+	exists, empty, err := targetState(target)
+	if err != nil {
+		return err
+	}
+	if exists && !empty && !force {
+		return fmt.Errorf("%s: %w", target, ErrTargetNotEmpty)
+	}
+	parent := filepath.Dir(target)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(target)+".meta-get-*")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := s.copyOut(ctx, hash, tmp); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := replaceDir(tmp, target, exists, empty); err != nil {
+		return err
+	}
+	done = true
+	return nil
+}
+
+// targetState reports whether target exists and, if so, whether it is an
+// empty directory.
+func targetState(target string) (exists, empty bool, err error) {
+	fi, err := os.Lstat(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, true, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	if !fi.IsDir() {
+		return true, false, nil
+	}
+	d, err := os.Open(target)
+	if err != nil {
+		return true, false, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(1)
+	if err == io.EOF {
+		return true, true, nil
+	}
+	return true, len(names) == 0, err
+}
+
+// replaceDir renames the finished copy tmp to target, first moving an
+// existing target out of the way.
+func replaceDir(tmp, target string, exists, empty bool) error {
+	if !exists {
+		return os.Rename(tmp, target)
+	}
+	if empty {
+		if err := os.Remove(target); err != nil {
+			return err
+		}
+		return os.Rename(tmp, target)
+	}
+	old, err := os.MkdirTemp(filepath.Dir(target), "."+filepath.Base(target)+".meta-old-*")
+	if err != nil {
+		return err
+	}
+	aside := filepath.Join(old, "old")
+	if err := os.Rename(target, aside); err != nil {
+		os.Remove(old)
+		return err
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		os.Rename(aside, target) // put it back
+		os.Remove(old)
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// copyOut copies the entry hash into the empty directory dst through
+// os.Root, hashing as it goes, and checks the result against hash.
+func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
+	src := s.Path(hash)
+	root, err := scan(src)
+	if err != nil {
+		return s.corrupt(hash, err)
+	}
+	r, err := os.OpenRoot(dst)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var files []*node
+	var walk func(n *node) error
+	walk = func(n *node) error {
+		for _, c := range n.children {
+			switch c.kind {
+			case kindDir:
+				if err := r.Mkdir(c.rel, 0o755); err != nil {
+					return err
+				}
+				if err := walk(c); err != nil {
+					return err
+				}
+			case kindSymlink:
+				if err := r.Symlink(c.target, c.rel); err != nil {
+					return err
+				}
+			default:
+				files = append(files, c)
+			}
+		}
+		return nil
+	}
+	if err := walk(root); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers())
+	for _, n := range files {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			return copyOutFile(filepath.Join(src, filepath.FromSlash(n.rel)), r, n)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			ce.Hash = hash
+		}
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if got := treeHash(root); got != hash {
+		return s.mismatch(hash, root)
+	}
+	return nil
+}
+
+// copyOutFile copies one stored file into r, hashing it into n.digest.
+func copyOutFile(src string, r *os.Root, n *node) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return &CorruptError{Path: n.rel, Reason: err.Error()}
+	}
+	defer in.Close()
+	mode := fs.FileMode(0o644)
+	if n.kind == kindExec {
+		mode = 0o755
+	}
+	out, err := r.OpenFile(n.rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	var got int64
+	for {
+		k, rerr := in.Read(buf)
+		if k > 0 {
+			h.Write(buf[:k])
+			if _, err := out.Write(buf[:k]); err != nil {
+				out.Close()
+				return err
+			}
+			got += int64(k)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			out.Close()
+			return &CorruptError{Path: n.rel, Reason: rerr.Error()}
+		}
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if got != n.size {
+		return &CorruptError{Path: n.rel, Reason: "changed size while being read"}
+	}
+	h.Sum(n.digest[:0])
+	return nil
+}
+
+// corrupt wraps an error met while reading entry hash as corruption.
+func (s *Store) corrupt(hash string, err error) error {
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		ce.Hash = hash
+		return ce
+	}
+	var se *SpecialFileError
+	if errors.Is(err, fs.ErrNotExist) || errors.As(err, &se) || errors.Is(err, fs.ErrPermission) {
+		rel := ""
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			if r, rerr := filepath.Rel(s.Path(hash), pe.Path); rerr == nil && filepath.IsLocal(r) {
+				rel = filepath.ToSlash(r)
+			}
+		}
+		reason := err.Error()
+		if pe != nil {
+			reason = pe.Err.Error()
+		}
+		return &CorruptError{Hash: hash, Path: rel, Reason: reason}
+	}
+	return err
+}
+
+// mismatch explains a tree whose hash (files already hashed into root)
+// is not hash: it names the files whose contents differ from what the
+// content index says they held when stored, when it can tell.
+func (s *Store) mismatch(hash string, root *node) error {
+	want := s.indexedDigests()
+	for _, n := range root.files() {
+		fi, err := os.Lstat(filepath.Join(s.Path(hash), filepath.FromSlash(n.rel)))
+		if err != nil {
+			continue
+		}
+		d, ok := want[stampOf(fi).ino]
+		if ok && d != n.digest {
+			return &CorruptError{Hash: hash, Path: n.rel, Reason: "contents do not match what was stored"}
+		}
+	}
+	return &CorruptError{Hash: hash, Reason: "tree does not match its hash"}
+}
+
+// indexedDigests maps inode numbers of content-index files to the
+// digests their names record.
+func (s *Store) indexedDigests() map[int64][32]byte {
+	out := map[int64][32]byte{}
+	idx := filepath.Join(s.dir, ".files")
+	shards, _ := os.ReadDir(idx)
+	for _, sh := range shards {
+		ents, _ := os.ReadDir(filepath.Join(idx, sh.Name()))
+		for _, e := range ents {
+			var d [32]byte
+			name := e.Name()
+			if len(name) < 64 || !isLowerHex(name[:64]) {
+				continue
+			}
+			if _, err := hex.Decode(d[:], []byte(name[:64])); err != nil {
+				continue
+			}
+			if fi, err := e.Info(); err == nil {
+				out[stampOf(fi).ino] = d
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,375 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// mktree creates a tree from a spec: "path" → contents; a path ending in
+// "/" is a directory, contents "->target" a symlink, a path ending in "*"
+// an executable file.
+func mktree(t testing.TB, dir string, spec map[string]string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for p, c := range spec {
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(p, "*") {
+			p, mode = strings.TrimSuffix(p, "*"), 0o755
+		}
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if strings.HasSuffix(p, "/") {
+			if err := os.MkdirAll(full, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if target, ok := strings.CutPrefix(c, "->"); ok {
+			if err := os.Symlink(target, full); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.WriteFile(full, []byte(c), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(full, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var goldenSpec = map[string]string{
+	"README":          "hello\n",
+	"bin/run*":        "#!/bin/sh\necho hi\n",
+	"lib/a.txt":       "a",
+	"lib/b.txt":       "",
+	"lib/link":        "->a.txt",
+	"lib/out":         "->../../etc/passwd",
+	"empty/":          "",
+	"z/deep/er/f.txt": "deep",
+}
+
+// goldenHash is the tree hash of goldenSpec. It must never change: every
+// store and cache that exists depends on it. It was cross-checked with an
+// independent Python implementation of the serialisation in doc.go.
+const goldenHash = "81ef662203f49975d7e0c452f05375a21ca784c2c30b786f7f52e2a8028d75c4"
+
+func TestHashTreeGolden(t *testing.T) {
+	dir := t.TempDir()
+	mktree(t, dir, goldenSpec)
+	got, err := HashTree(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != goldenHash {
+		t.Errorf("HashTree = %s, want %s", got, goldenHash)
+	}
+}
+
+func TestHashTreeInvariance(t *testing.T) {
+	ctx := context.Background()
+	base := func(t *testing.T) string {
+		dir := t.TempDir()
+		mktree(t, dir, goldenSpec)
+		return dir
+	}
+	tests := []struct {
+		name   string
+		change func(t *testing.T, dir string)
+		same   bool
+	}{
+		{"mtime", func(t *testing.T, dir string) {
+			old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+			must(t, os.Chtimes(filepath.Join(dir, "README"), old, old))
+			must(t, os.Chtimes(filepath.Join(dir, "lib"), old, old))
+		}, true},
+		{"group and other bits", func(t *testing.T, dir string) {
+			must(t, os.Chmod(filepath.Join(dir, "README"), 0o600))
+			must(t, os.Chmod(filepath.Join(dir, "lib"), 0o700))
+		}, true},
+		{"owner", func(t *testing.T, dir string) {
+			if os.Getuid() != 0 {
+				t.Skip("chown needs root")
+			}
+			must(t, os.Lchown(filepath.Join(dir, "README"), 1234, 5678))
+		}, true},
+		{"exec bit", func(t *testing.T, dir string) {
+			must(t, os.Chmod(filepath.Join(dir, "README"), 0o755))
+		}, false},
+		{"symlink target", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "lib/link")
+			must(t, os.Remove(p))
+			must(t, os.Symlink("b.txt", p))
+		}, false},
+		{"symlink to file", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "lib/link")
+			must(t, os.Remove(p))
+			must(t, os.WriteFile(p, []byte("a.txt"), 0o644))
+		}, false},
+		{"contents", func(t *testing.T, dir string) {
+			must(t, os.WriteFile(filepath.Join(dir, "lib/a.txt"), []byte("b"), 0o644))
+		}, false},
+		{"rename", func(t *testing.T, dir string) {
+			must(t, os.Rename(filepath.Join(dir, "lib/a.txt"), filepath.Join(dir, "lib/A.txt")))
+		}, false},
+		{"empty dir added", func(t *testing.T, dir string) {
+			must(t, os.Mkdir(filepath.Join(dir, "new"), 0o755))
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := base(t)
+			tt.change(t, dir)
+			got, err := HashTree(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got == goldenHash) != tt.same {
+				t.Errorf("hash after %s: %s; same as before = %v, want %v", tt.name, got, got == goldenHash, tt.same)
+			}
+		})
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHashTreeRejects(t *testing.T) {
+	dir := t.TempDir()
+	mktree(t, dir, map[string]string{"a": "x"})
+	fifo := filepath.Join(dir, "pipe")
+	if err := mkfifo(fifo); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	_, err := HashTree(context.Background(), dir)
+	var se *SpecialFileError
+	if !errors.As(err, &se) || se.Path != fifo {
+		t.Fatalf("HashTree with a fifo: %v, want a SpecialFileError naming %s", err, fifo)
+	}
+	if !strings.Contains(err.Error(), "fifo") {
+		t.Errorf("error %q does not say fifo", err)
+	}
+	if _, err := HashTree(context.Background(), filepath.Join(dir, "a")); err == nil {
+		t.Error("HashTree of a file: no error")
+	}
+	if _, err := HashTree(context.Background(), filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("HashTree of a missing dir: %v", err)
+	}
+}
+
+func openStore(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAddGet(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	src := filepath.Join(t.TempDir(), "src")
+	mktree(t, src, goldenSpec)
+	e, err := s.Add(ctx, "golden", src, AddOptions{Inputs: map[string]string{"k": "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Hash != goldenHash || e.Existed {
+		t.Fatalf("Add = %s existed=%v, want %s new", e.Hash, e.Existed, goldenHash)
+	}
+	if e.Files != 5 || e.Dirs != 6 || e.Symlinks != 2 || e.Size != int64(len("hello\n#!/bin/sh\necho hi\nadeep")) {
+		t.Errorf("counts: %+v", e.Metadata)
+	}
+	// The stored tree is read-only and hashes the same.
+	fi, err := os.Stat(e.Path)
+	must(t, err)
+	if fi.Mode().Perm() != 0o555 {
+		t.Errorf("entry root mode %v, want 0555", fi.Mode().Perm())
+	}
+	fi, err = os.Stat(filepath.Join(e.Path, "README"))
+	must(t, err)
+	if fi.Mode().Perm() != 0o444 {
+		t.Errorf("file mode %v, want 0444", fi.Mode().Perm())
+	}
+	if got, _ := HashTree(ctx, e.Path); got != goldenHash {
+		t.Errorf("stored tree hashes to %s", got)
+	}
+	// Adding again is a no-op.
+	e2, err := s.Add(ctx, "again", src, AddOptions{})
+	must(t, err)
+	if !e2.Existed || e2.Name != "golden" {
+		t.Errorf("second Add: existed=%v name=%q", e2.Existed, e2.Name)
+	}
+	m, err := s.Query(goldenHash)
+	must(t, err)
+	if diff := cmp.Diff(e.Metadata, m); diff != "" {
+		t.Errorf("Query differs from Add (-add +query):\n%s", diff)
+	}
+	// Get restores an identical, writable tree.
+	dst := filepath.Join(t.TempDir(), "out")
+	must(t, s.Get(ctx, goldenHash, dst, false))
+	if got, _ := HashTree(ctx, dst); got != goldenHash {
+		t.Errorf("Get result hashes to %s", got)
+	}
+	if l, _ := os.Readlink(filepath.Join(dst, "lib/out")); l != "../../etc/passwd" {
+		t.Errorf("outside symlink restored as %q", l)
+	}
+	if fi, _ := os.Stat(filepath.Join(dst, "README")); fi.Mode().Perm()&0o200 == 0 {
+		t.Errorf("restored file is not writable: %v", fi.Mode())
+	}
+	// A non-empty target is refused, unless forced.
+	if err := s.Get(ctx, goldenHash, dst, false); !errors.Is(err, ErrTargetNotEmpty) {
+		t.Errorf("Get into non-empty dir: %v", err)
+	}
+	must(t, os.WriteFile(filepath.Join(dst, "extra"), []byte("x"), 0o644))
+	must(t, s.Get(ctx, goldenHash, dst, true))
+	if exists(filepath.Join(dst, "extra")) {
+		t.Error("forced Get kept a file the entry does not have")
+	}
+	// An empty existing directory is fine.
+	empty := t.TempDir()
+	must(t, s.Get(ctx, goldenHash, empty, false))
+	// List, Resolve.
+	list, err := s.List()
+	must(t, err)
+	if len(list) != 1 || list[0].Hash != goldenHash {
+		t.Errorf("List = %+v", list)
+	}
+	if h, err := s.Resolve("sha256:" + goldenHash[:10]); err != nil || h != goldenHash {
+		t.Errorf("Resolve prefix = %q, %v", h, err)
+	}
+	if _, err := s.Resolve(goldenHash[:7]); err == nil {
+		t.Error("Resolve accepted a 7-digit prefix")
+	}
+	if _, err := s.Resolve("ffffffffff"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Resolve unknown: %v", err)
+	}
+}
+
+func TestAddErrors(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	src := t.TempDir()
+	mktree(t, src, map[string]string{"a": "1"})
+	tests := []struct {
+		name, entry, src string
+		opts             AddOptions
+		want             string
+	}{
+		{"missing source", "x", filepath.Join(src, "nope"), AddOptions{}, "no such file"},
+		{"source is a file", "x", filepath.Join(src, "a"), AddOptions{}, "not a directory"},
+		{"empty name", "", src, AddOptions{}, "name is empty"},
+		{"control char", "a\nb", src, AddOptions{}, "control"},
+		{"bad reference", "x", src, AddOptions{References: []string{"zz"}}, "not a store hash"},
+		{"missing reference", "x", src, AddOptions{References: []string{strings.Repeat("a", 64)}}, "no such store entry"},
+		{"unexpected hash", "x", src, AddOptions{Expect: strings.Repeat("b", 64)}, "expected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.Add(ctx, tt.entry, tt.src, tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Add: %v, want error containing %q", err, tt.want)
+			}
+		})
+	}
+	if list, _ := s.List(); len(list) != 0 {
+		t.Errorf("failed adds left entries: %+v", list)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(s.Dir(), "tmp")); len(ents) != 0 {
+		t.Errorf("failed adds left temp files: %v", ents)
+	}
+}
+
+func TestDedupAndStats(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	big := strings.Repeat("x", 10000)
+	a, b := t.TempDir(), t.TempDir()
+	mktree(t, a, map[string]string{"one": big, "two": big, "name": "a"})
+	mktree(t, b, map[string]string{"three": big, "name": "b", "exec*": big})
+	_, err := s.Add(ctx, "a", a, AddOptions{})
+	must(t, err)
+	_, err = s.Add(ctx, "b", b, AddOptions{})
+	must(t, err)
+	st, err := s.Stats(ctx)
+	must(t, err)
+	// 4 copies of big (one exec, stored separately because modes differ
+	// per inode) → 2 on disk.
+	want := Stats{Entries: 2, Files: 6, Bytes: 40002, DiskBytes: 20002, DedupSaved: 20000}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("Stats (-want +got):\n%s", diff)
+	}
+}
+
+// corruptFile rewrites a file inside a read-only entry, as a user with
+// chmod +w could.
+func corruptFile(t testing.TB, path, contents string) {
+	t.Helper()
+	must(t, os.Chmod(path, 0o644))
+	must(t, os.WriteFile(path, []byte(contents), 0o644))
+	must(t, os.Chmod(path, 0o444))
+}
+
+func TestCorruptionDetected(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	src := t.TempDir()
+	mktree(t, src, goldenSpec)
+	e, err := s.Add(ctx, "golden", src, AddOptions{})
+	must(t, err)
+	other := t.TempDir()
+	mktree(t, other, map[string]string{"ok": "fine"})
+	ok, err := s.Add(ctx, "fine", other, AddOptions{})
+	must(t, err)
+
+	corruptFile(t, filepath.Join(e.Path, "README"), "HELLO\n")
+
+	bad, err := s.Verify(ctx)
+	must(t, err)
+	if len(bad) != 1 || bad[0].Hash != e.Hash || bad[0].Path != "README" {
+		t.Fatalf("Verify = %v, want one corrupt entry naming README", bad)
+	}
+	dst := filepath.Join(t.TempDir(), "out")
+	err = s.Get(ctx, e.Hash, dst, false)
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Get of corrupt entry: %v", err)
+	}
+	if exists(dst) {
+		t.Error("Get of a corrupt entry created the target")
+	}
+	var buf bytes.Buffer
+	if err := s.WriteArchive(ctx, &buf, e.Hash); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("WriteArchive of corrupt entry: %v", err)
+	}
+	if _, err := openStore(t).AddArchive(ctx, &buf, "x", AddOptions{}); err == nil {
+		t.Error("a truncated archive from a corrupt entry was accepted")
+	}
+	must(t, s.Get(ctx, ok.Hash, dst, false))
+
+	// A deleted file and unreadable metadata are corruption too.
+	must(t, os.Chmod(filepath.Join(ok.Path), 0o755))
+	must(t, os.Remove(filepath.Join(ok.Path, "ok")))
+	bad, err = s.Verify(ctx)
+	must(t, err)
+	if len(bad) != 2 {
+		t.Errorf("Verify after deleting a file: %v", bad)
+	}
+}

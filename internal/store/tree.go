@@ -1,0 +1,300 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// kind is the type of a tree node as the canonical serialisation sees it.
+type kind uint8
+
+const (
+	kindDir kind = iota
+	kindFile
+	kindExec
+	kindSymlink
+)
+
+func (k kind) String() string {
+	switch k {
+	case kindDir:
+		return "dir"
+	case kindFile:
+		return "file"
+	case kindExec:
+		return "exec"
+	case kindSymlink:
+		return "symlink"
+	}
+	return "unknown"
+}
+
+// node is one entry of a tree in memory.
+type node struct {
+	name     string
+	rel      string // slash path from the root; "" for the root
+	kind     kind
+	size     int64
+	digest   [32]byte // contents, for files
+	target   string   // for symlinks
+	children []*node  // for dirs, sorted bytewise by name
+	stamp    stamp    // source file identity when scanned, for change detection
+}
+
+// stamp identifies a file's state well enough to notice that it changed
+// between two looks at it.
+type stamp struct {
+	ino, size, mtime, ctime int64
+}
+
+func stampOf(fi fs.FileInfo) stamp {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return stamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	}
+	return stamp{
+		ino:   int64(st.Ino),
+		size:  st.Size,
+		mtime: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
+		ctime: st.Ctim.Sec*1e9 + st.Ctim.Nsec,
+	}
+}
+
+// SpecialFileError reports a device, socket, fifo or other file that a
+// store tree cannot hold.
+type SpecialFileError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *SpecialFileError) Error() string {
+	what := "special file"
+	switch {
+	case e.Mode&fs.ModeDevice != 0:
+		what = "device"
+	case e.Mode&fs.ModeNamedPipe != 0:
+		what = "fifo"
+	case e.Mode&fs.ModeSocket != 0:
+		what = "socket"
+	}
+	return fmt.Sprintf("%s: is a %s; the store holds only files, directories and symlinks", e.Path, what)
+}
+
+// scan reads the shape of the tree at dir (not the file contents). dir
+// itself must be a directory; symlinks inside it are recorded, never
+// followed.
+func scan(dir string) (*node, error) {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", dir)
+	}
+	root := &node{kind: kindDir}
+	return root, scanDir(dir, root)
+}
+
+func scanDir(dir string, parent *node) error {
+	ents, err := os.ReadDir(dir) // sorted by name, bytewise
+	if err != nil {
+		return err
+	}
+	parent.children = make([]*node, 0, len(ents))
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		fi, err := e.Info()
+		if err != nil {
+			return err
+		}
+		n := &node{name: e.Name(), rel: joinRel(parent.rel, e.Name())}
+		switch m := fi.Mode(); {
+		case m.IsRegular():
+			n.kind = kindFile
+			if m&0o100 != 0 {
+				n.kind = kindExec
+			}
+			n.size = fi.Size()
+			n.stamp = stampOf(fi)
+		case m&fs.ModeSymlink != 0:
+			n.kind = kindSymlink
+			if n.target, err = os.Readlink(p); err != nil {
+				return err
+			}
+		case m.IsDir():
+			n.kind = kindDir
+			if err := scanDir(p, n); err != nil {
+				return err
+			}
+		default:
+			return &SpecialFileError{Path: p, Mode: m}
+		}
+		parent.children = append(parent.children, n)
+	}
+	return nil
+}
+
+func joinRel(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "/" + name
+}
+
+// files returns the file nodes of the tree in canonical order.
+func (n *node) files() []*node {
+	var out []*node
+	var walk func(*node)
+	walk = func(n *node) {
+		for _, c := range n.children {
+			switch c.kind {
+			case kindFile, kindExec:
+				out = append(out, c)
+			case kindDir:
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return out
+}
+
+// counts returns the number of files, directories (not counting the root),
+// symlinks and the total size of file contents.
+func (n *node) counts() (files, dirs, links int, size int64) {
+	for _, c := range n.children {
+		switch c.kind {
+		case kindFile, kindExec:
+			files++
+			size += c.size
+		case kindSymlink:
+			links++
+		case kindDir:
+			f, d, l, s := c.counts()
+			files, dirs, links, size = files+f, dirs+d+1, links+l, size+s
+		}
+	}
+	return
+}
+
+// treeHash returns the hex SHA-256 of the canonical serialisation of n.
+// File digests must already be filled in.
+func treeHash(n *node) string {
+	h := sha256.New()
+	w := bufio.NewWriterSize(h, 64<<10)
+	putStr(w, "meta-tree-v1")
+	putNode(w, n)
+	_ = w.Flush() // writes to a hash cannot fail
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func putNode(w *bufio.Writer, n *node) {
+	switch n.kind {
+	case kindDir:
+		putStr(w, "dir")
+		putU64(w, uint64(len(n.children)))
+		for _, c := range n.children {
+			putStr(w, c.name)
+			putNode(w, c)
+		}
+	case kindFile, kindExec:
+		putStr(w, n.kind.String())
+		putU64(w, uint64(n.size))
+		w.Write(n.digest[:])
+	case kindSymlink:
+		putStr(w, "symlink")
+		putStr(w, n.target)
+	}
+}
+
+func putU64(w io.Writer, v uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	w.Write(b[:])
+}
+
+func putStr(w io.Writer, s string) {
+	putU64(w, uint64(len(s)))
+	io.WriteString(w, s)
+}
+
+// bufPool holds copy and hash buffers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// hashFile fills n.digest from the file at path and checks that the file is
+// still the one scan saw.
+func hashFile(path string, n *node) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	bp := bufPool.Get().(*[]byte)
+	got, err := io.CopyBuffer(onlyWriter{h}, onlyReader{f}, *bp)
+	bufPool.Put(bp)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if got != n.size {
+		return fmt.Errorf("%s: changed while being read (size %d, now %d)", path, n.size, got)
+	}
+	h.Sum(n.digest[:0])
+	return nil
+}
+
+// onlyWriter and onlyReader hide ReadFrom/WriteTo so io.CopyBuffer uses
+// the pooled buffer.
+type onlyWriter struct{ io.Writer }
+type onlyReader struct{ io.Reader }
+
+// hashFiles hashes the tree's files under dir in parallel.
+func hashFiles(ctx context.Context, dir string, files []*node) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers())
+	for _, n := range files {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			return hashFile(filepath.Join(dir, filepath.FromSlash(n.rel)), n)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// workers bounds file-level parallelism.
+func workers() int { return max(2, runtime.GOMAXPROCS(0)) }
+
+// HashTree returns the canonical hash of the directory tree at dir, the
+// same hash [Store.Add] gives it. Symlinks are hashed as links, never
+// followed; special files are an error.
+func HashTree(ctx context.Context, dir string) (string, error) {
+	root, err := scan(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := hashFiles(ctx, dir, root.files()); err != nil {
+		return "", err
+	}
+	return treeHash(root), nil
+}
