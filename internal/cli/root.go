@@ -48,6 +48,12 @@ repository; meta finds it by walking up from the current directory.`,
 		newVersionCmd(a),
 		newCompletionCmd(a),
 		// Command groups register here, one line each.
+		newInitCmd(a),
+		newBootstrapCmd(a),
+		newStatusCmd(a),
+		newExecCmd(a),
+		newSetupCmd(a),
+		newValidateCmd(a),
 		newDepsCmd(a),
 	)
 	for _, c := range root.Commands() {

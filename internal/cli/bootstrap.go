@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/term"
+	"github.com/metawork/meta/internal/workspace"
+)
+
+func newBootstrapCmd(a *app) *cobra.Command {
+	var (
+		jobs    int
+		filter  string
+		shallow bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bootstrap [NAMES...]",
+		Short: "Clone the missing components side by side, in parallel",
+		Long: `Clone every component that is not yet on disk (or only NAMES) next to the
+meta repository, in parallel, and check out the manifest's ref or the newest
+tag satisfying its version range.
+
+A directory that already exists is adopted when its origin matches the
+manifest and reported otherwise; bootstrap never modifies an existing
+checkout. A failure in one repository does not stop the others.`,
+		Example: `  meta bootstrap
+  meta bootstrap api auth-lib -j 16
+  meta bootstrap --filter blob:none     # partial clone: history without file contents
+  meta bootstrap --shallow              # only the checked-out commit`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			comps, err := selectComponents(m, args)
+			if err != nil {
+				return err
+			}
+			if filter != "" && !validFilter(filter) {
+				return usagef("use blob:none, tree:0 or blob:limit=<n>", "--filter %q is not a git object filter", filter)
+			}
+			names := make([]string, len(comps))
+			for i, c := range comps {
+				names[i] = c.Name
+			}
+			lines := term.NewLines(a.out(), names)
+			res := workspace.Bootstrap(cmd.Context(), m, comps, workspace.BootstrapOptions{
+				Jobs:     m.Jobs(jobs),
+				Filter:   filter,
+				Shallow:  shallow,
+				Pick:     a.bootstrapPick(cmd, m),
+				Progress: lines.Update,
+				Done: func(r workspace.BootstrapResult) {
+					lines.Done(r.Name, describeBootstrap(a, r))
+				},
+			})
+			lines.Close()
+			return a.bootstrapSummary(res)
+		},
+	}
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "clone `N` repositories at a time (default: workspace.jobs or 8)")
+	cmd.Flags().StringVar(&filter, "filter", "", "partial clone with this object `FILTER` (e.g. blob:none)")
+	cmd.Flags().BoolVar(&shallow, "shallow", false, "clone only the checked-out commit (--depth 1)")
+	return cmd
+}
+
+func validFilter(f string) bool {
+	return f == "blob:none" || f == "tree:0" || strings.HasPrefix(f, "blob:limit=") || strings.HasPrefix(f, "tree:")
+}
+
+func describeBootstrap(a *app, r workspace.BootstrapResult) string {
+	switch r.Action {
+	case workspace.Cloned:
+		return a.pal.Green("cloned") + " at " + r.Checkout
+	case workspace.Present:
+		return "present (" + r.Checkout + ")"
+	}
+	return a.pal.Red("failed")
+}
+
+func (a *app) bootstrapSummary(res []workspace.BootstrapResult) error {
+	var cloned, present int
+	var failed []workspace.BootstrapResult
+	for _, r := range res {
+		switch r.Action {
+		case workspace.Cloned:
+			cloned++
+		case workspace.Present:
+			present++
+		default:
+			failed = append(failed, r)
+		}
+	}
+	a.printf("%d cloned, %d already present, %d failed\n", cloned, present, len(failed))
+	if len(failed) == 0 {
+		return nil
+	}
+	for _, r := range failed {
+		fmt.Fprintf(a.errw(), "meta: bootstrap %s: %v\n", r.Name, r.Err)
+		if r.Hint != "" {
+			fmt.Fprintf(a.errw(), "hint: %s\n", r.Hint)
+		}
+	}
+	return errSilent
+}
+
+// bootstrapPick chooses the tag to check out for version-ranged components.
+func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*manifest.Component, map[string]string) (string, error) {
+	return workspace.PickNewest(func(s string) { a.warnf("%s", s) })
+}

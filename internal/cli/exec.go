@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/workspace"
+)
+
+func newExecCmd(a *app) *cobra.Command {
+	var (
+		jobs int
+		only []string
+	)
+	cmd := &cobra.Command{
+		Use:   "exec [-j N] [--only NAMES] -- CMD [ARGS...]",
+		Short: "Run a command in every component",
+		Long: `Run CMD with ARGS in every component's directory, in parallel. The command is
+run directly, not through a shell (use "sh -c '...'" for pipes). Each
+component's output is printed whole when it finishes, never interleaved,
+followed by a summary; the exit status is 1 if the command failed anywhere.`,
+		Example: `  meta exec -- git fetch --all
+  meta exec --only api,auth-lib -- make test
+  meta exec -j 1 -- sh -c 'git log --oneline -1'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			comps, err := selectComponents(m, only)
+			if err != nil {
+				return err
+			}
+			res := workspace.Exec(cmd.Context(), comps, args, nil, m.Jobs(jobs), func(r workspace.ExecResult) {
+				status := a.pal.Green("ok")
+				if r.Err != nil {
+					status = a.pal.Red(r.Err.Error())
+				}
+				a.printf("%s %s (%s)\n", a.pal.Bold("=="), r.Name, status)
+				if len(r.Output) > 0 {
+					a.out().Write(r.Output)
+					if r.Output[len(r.Output)-1] != '\n' {
+						a.printf("\n")
+					}
+				}
+			})
+			var failed []string
+			for _, r := range res {
+				if r.Err != nil {
+					failed = append(failed, r.Name)
+				}
+			}
+			a.printf("ran in %s: %d ok, %d failed", plural(len(res), "component"), len(res)-len(failed), len(failed))
+			if len(failed) > 0 {
+				a.printf(" (%s)\n", strings.Join(failed, ", "))
+				return errSilent
+			}
+			a.printf("\n")
+			return nil
+		},
+	}
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run in `N` components at a time")
+	cmd.Flags().StringSliceVar(&only, "only", nil, "run only in these `NAMES` (comma-separated)")
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}

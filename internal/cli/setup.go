@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/workspace"
+)
+
+func newSetupCmd(a *app) *cobra.Command {
+	var jobs int
+	cmd := &cobra.Command{
+		Use:   "setup [NAMES...]",
+		Short: "Run each component's setup commands in dependency order",
+		Long: `Run the setup commands of every component (from the manifest's 'setup', or
+the component's own component.yaml) in dependency order: a component's
+setup starts after the setup of everything it depends on succeeded;
+independent components run in parallel. A failure skips the components that
+depend on it, and the summary says which were skipped because of whom.`,
+		Example: `  meta setup
+  meta setup -j 1
+  meta setup api        # only api (its dependencies are not run)`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			comps, err := selectComponents(m, args)
+			if err != nil {
+				return err
+			}
+			res, err := workspace.Setup(cmd.Context(), m, comps, m.Jobs(jobs), func(r workspace.SetupResult) {
+				switch {
+				case r.SkippedBy != "":
+					a.printf("%s %s (skipped: %s failed)\n", a.pal.Bold("=="), r.Name, r.SkippedBy)
+				case r.Err != nil:
+					a.printf("%s %s (%s)\n", a.pal.Bold("=="), r.Name, a.pal.Red("failed: "+r.Err.Error()))
+					a.out().Write(r.Output)
+				case r.Ran == 0:
+					a.printf("%s %s (nothing to set up)\n", a.pal.Bold("=="), r.Name)
+				default:
+					a.printf("%s %s (%s)\n", a.pal.Bold("=="), r.Name, a.pal.Green("ok"))
+					a.out().Write(r.Output)
+				}
+			})
+			var ce *workspace.CycleError
+			if errors.As(err, &ce) {
+				return usagef("break the cycle by removing one of its depends_on entries", "%v", ce)
+			}
+			if res == nil {
+				return err
+			}
+			var failed, skipped int
+			for _, r := range res {
+				switch {
+				case r.SkippedBy != "":
+					skipped++
+				case r.Err != nil:
+					failed++
+				}
+			}
+			a.printf("setup: %d ok, %d failed, %d skipped\n", len(res)-failed-skipped, failed, skipped)
+			if err != nil {
+				return err
+			}
+			if failed > 0 {
+				for _, r := range res {
+					if r.SkippedBy != "" {
+						fmt.Fprintf(a.errw(), "meta: setup %s: skipped because %s failed\n", r.Name, r.SkippedBy)
+					}
+				}
+				return errSilent
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` setups at a time")
+	return cmd
+}

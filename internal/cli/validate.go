@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"encoding/json"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/workspace"
+)
+
+func newValidateCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the manifest, the checkouts and the required tools",
+		Long: `Check that the manifest parses, that every component is cloned from the
+remote the manifest names, that component.yaml files parse and depend only on
+known components without cycles, and that required tools are on PATH.
+Exits 3 when it finds problems.`,
+		Example: `  meta validate
+  meta validate --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			probs := workspace.Validate(cmd.Context(), m, m.List(), m.Jobs(0)*2)
+			if asJSON {
+				if probs == nil {
+					probs = []workspace.Problem{}
+				}
+				enc := json.NewEncoder(a.out())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(map[string]any{"ok": len(probs) == 0, "problems": probs}); err != nil {
+					return err
+				}
+			} else {
+				for _, p := range probs {
+					where := p.Component
+					if where == "" {
+						where = "workspace"
+					}
+					a.printf("%s: %s\n", where, p.Message)
+					if p.Hint != "" {
+						a.printf("  hint: %s\n", p.Hint)
+					}
+				}
+				if len(probs) == 0 {
+					a.printf("ok: %s, all present on the expected remotes\n", plural(len(m.Order), "component"))
+				} else {
+					a.printf("%s\n", plural(len(probs), "problem"))
+				}
+			}
+			if len(probs) > 0 {
+				return errCheckFailed
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

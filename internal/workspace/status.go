@@ -1,0 +1,197 @@
+package workspace
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/metawork/meta/internal/git"
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/semver"
+)
+
+// State is the coarse state of a component's checkout.
+type State string
+
+const (
+	StateOK            State = "ok"
+	StateMissing       State = "missing"
+	StateNotGit        State = "not-git"
+	StateWrongRemote   State = "wrong-remote"
+	StateNotInManifest State = "not-in-manifest"
+	StateError         State = "error"
+)
+
+// ComponentStatus answers "where is this repository, and is it where the
+// manifest wants it?".
+type ComponentStatus struct {
+	Name       string `json:"name"`
+	Path       string `json:"path"`
+	State      State  `json:"state"`
+	Branch     string `json:"branch,omitempty"`
+	Detached   bool   `json:"detached,omitempty"`
+	Commit     string `json:"commit,omitempty"`
+	Tag        string `json:"tag,omitempty"` // a tag at HEAD, when any
+	Expected   string `json:"expected,omitempty"`
+	AtExpected bool   `json:"at_expected"`
+	Upstream   string `json:"upstream,omitempty"`
+	Ahead      int    `json:"ahead"`
+	Behind     int    `json:"behind"`
+	Modified   int    `json:"modified"`
+	Untracked  int    `json:"untracked"`
+	Stash      bool   `json:"stash,omitempty"`
+	Remote     string `json:"remote,omitempty"`
+	WantRemote string `json:"want_remote,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Clean reports whether the component is present, at its expected ref and
+// has no local changes of any kind.
+func (s ComponentStatus) Clean() bool {
+	return s.State == StateOK && s.AtExpected && s.Modified == 0 && s.Untracked == 0 && s.Ahead == 0 && !s.Stash
+}
+
+// Status reports every component in comps, plus git repositories under the
+// workspace root that the manifest does not list (when all is true).
+func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, all bool) []ComponentStatus {
+	out := make([]ComponentStatus, len(comps))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(jobs, 1))
+	for i, c := range comps {
+		g.Go(func() error {
+			out[i] = statusOne(gctx, m, c)
+			return nil
+		})
+	}
+	g.Wait()
+	if all {
+		out = append(out, strays(m)...)
+	}
+	return out
+}
+
+func expected(c *manifest.Component) string {
+	switch {
+	case c.Ref != "":
+		return c.Ref
+	case c.Version != "":
+		return c.Version
+	}
+	return "newest tag"
+}
+
+func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component) ComponentStatus {
+	s := ComponentStatus{Name: c.Name, Path: m.Rel(c.Path), Expected: expected(c)}
+	if _, err := os.Stat(c.Path); errors.Is(err, fs.ErrNotExist) {
+		s.State = StateMissing
+		return s
+	}
+	if _, err := git.GitDir(c.Path); err != nil {
+		s.State = StateNotGit
+		return s
+	}
+	origin, err := git.RemoteURL(c.Path, "origin")
+	if err != nil {
+		s.State, s.Error = StateError, err.Error()
+		return s
+	}
+	s.Remote = origin
+	if c.Repo != "" && !SameRemote(origin, RepoURL(m, c)) && !SameRemote(origin, c.Repo) {
+		s.State, s.WantRemote = StateWrongRemote, c.Repo
+	} else {
+		s.State = StateOK
+	}
+	st, err := git.GetStatus(ctx, c.Path)
+	if err != nil {
+		s.State, s.Error = StateError, err.Error()
+		return s
+	}
+	s.Commit, s.Branch, s.Detached = st.Commit, st.Branch, st.Branch == ""
+	s.Upstream, s.Ahead, s.Behind = st.Upstream, st.Ahead, st.Behind
+	s.Modified, s.Untracked = st.Modified, st.Untracked
+	refs, _ := git.ReadRefs(c.Path)
+	s.Stash = refs["refs/stash"] != ""
+	var tagsAtHead []string
+	for name, id := range refs {
+		if t, ok := strings.CutPrefix(name, "refs/tags/"); ok && id == s.Commit {
+			tagsAtHead = append(tagsAtHead, t)
+		}
+	}
+	sort.Strings(tagsAtHead)
+	if len(tagsAtHead) > 0 {
+		s.Tag = tagsAtHead[len(tagsAtHead)-1]
+	}
+	s.AtExpected = atExpected(c, s, refs, tagsAtHead)
+	return s
+}
+
+func atExpected(c *manifest.Component, s ComponentStatus, refs map[string]string, tagsAtHead []string) bool {
+	switch {
+	case c.Ref != "":
+		if s.Branch == c.Ref {
+			return true
+		}
+		if git.IsCommitID(c.Ref) && strings.HasPrefix(s.Commit, c.Ref) {
+			return true
+		}
+		for _, t := range tagsAtHead {
+			if t == c.Ref {
+				return true
+			}
+		}
+		return false
+	default:
+		set := semver.Releases()
+		if c.Version != "" {
+			var err error
+			if set, err = semver.ParseConstraint(c.Version); err != nil {
+				return false
+			}
+		}
+		for _, t := range tagsAtHead {
+			if v, err := semver.ParseVersion(t); err == nil && set.Contains(v) {
+				return true
+			}
+		}
+		if c.Version == "" && len(git.SortedTags(refs)) == 0 {
+			return true // no tags anywhere: the default branch is what is wanted
+		}
+		return false
+	}
+}
+
+// strays lists git repositories directly under the workspace root that no
+// component (nor the meta repository) occupies.
+func strays(m *manifest.Manifest) []ComponentStatus {
+	used := map[string]bool{m.Dir: true}
+	for _, c := range m.Components {
+		used[c.Path] = true
+	}
+	entries, err := os.ReadDir(m.Workspace.Root)
+	if err != nil {
+		return nil
+	}
+	var out []ComponentStatus
+	for _, e := range entries {
+		p := filepath.Join(m.Workspace.Root, e.Name())
+		if !e.IsDir() || used[p] || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(p, ".git")); err != nil {
+			continue
+		}
+		s := ComponentStatus{Name: e.Name(), Path: m.Rel(p), State: StateNotInManifest}
+		if h, err := git.ReadHead(p); err == nil {
+			s.Branch, s.Commit, s.Detached = h.Branch, h.Commit, h.Branch == ""
+		}
+		s.Remote, _ = git.RemoteURL(p, "origin")
+		out = append(out, s)
+	}
+	return out
+}
