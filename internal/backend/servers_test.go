@@ -1,0 +1,157 @@
+package backend_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// needServer skips a test whose server binary is missing, except under
+// CI=true, where .ci/run installs it and absence is a failure.
+func needServer(t *testing.T, name string, candidates ...string) string {
+	t.Helper()
+	for _, c := range append([]string{name}, candidates...) {
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+		if filepath.IsAbs(c) {
+			if _, err := os.Stat(c); err == nil {
+				return c
+			}
+		}
+	}
+	msg := fmt.Sprintf("%s not installed (see .ci/run for how CI installs it)", name)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServer starts cmd, stops it (by its own pid) when the test ends,
+// and waits until url answers HTTP, giving up after a bounded number of
+// polls.
+func startServer(t *testing.T, cmd *exec.Cmd, url string, logFile string) {
+	t.Helper()
+	logf, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		logf.Close()
+	})
+	client := &http.Client{Timeout: time.Second}
+	for range 200 {
+		select {
+		case err := <-exited:
+			log, _ := os.ReadFile(logFile)
+			t.Fatalf("%s exited early: %v\n%s", cmd.Path, err, log)
+		default:
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval while the server starts
+	}
+	log, _ := os.ReadFile(logFile)
+	t.Fatalf("%s did not answer on %s within 10s\n%s", cmd.Path, url, log)
+}
+
+// startVersitygw runs a real versitygw with a posix backend on loopback
+// and returns its endpoint URL and root credentials.
+func startVersitygw(t *testing.T) (endpoint, access, secret string) {
+	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+	bin := needServer(t, "versitygw", filepath.Join(strings.TrimSpace(string(gopath)), "bin", "versitygw"))
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	access, secret = "metatestaccess", "metatestsecret0123456789"
+	cmd := exec.Command(bin, "--port", addr, "--access", access, "--secret", secret, "--quiet", "posix", data)
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY=", "ROOT_SECRET_KEY=")
+	endpoint = "http://" + addr
+	startServer(t, cmd, endpoint+"/", filepath.Join(dir, "versitygw.log"))
+	return endpoint, access, secret
+}
+
+// startNginxDAV runs nginx with WebDAV PUT/DELETE on loopback from a
+// generated configuration, everything under a temp dir, and returns its
+// base URL and document root.
+func startNginxDAV(t *testing.T) (base, docroot string) {
+	bin := needServer(t, "nginx", "/usr/sbin/nginx")
+	dir := t.TempDir()
+	docroot = filepath.Join(dir, "data")
+	for _, d := range []string{docroot, filepath.Join(dir, "tmp"), filepath.Join(dir, "logs")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := freeAddr(t)
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root;" // workers must be able to write the docroot
+	}
+	conf := fmt.Sprintf(`daemon off;
+master_process on;
+worker_processes 1;
+%[1]s
+pid %[2]s/nginx.pid;
+error_log %[2]s/logs/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path %[2]s/tmp/body;
+  proxy_temp_path %[2]s/tmp/proxy;
+  fastcgi_temp_path %[2]s/tmp/fastcgi;
+  uwsgi_temp_path %[2]s/tmp/uwsgi;
+  scgi_temp_path %[2]s/tmp/scgi;
+  client_max_body_size 0;
+  server {
+    listen %[3]s;
+    root %[4]s;
+    location / {
+      dav_methods PUT DELETE;
+      create_full_put_path on;
+      dav_access user:rw group:r all:r;
+    }
+  }
+}
+`, user, dir, addr, docroot)
+	confFile := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", dir+"/", "-c", confFile, "-e", filepath.Join(dir, "logs", "error.log"))
+	base = "http://" + addr
+	startServer(t, cmd, base+"/", filepath.Join(dir, "logs", "stdout.log"))
+	return base, docroot
+}
