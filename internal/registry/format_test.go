@@ -1,0 +1,292 @@
+package registry
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidateName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"a", true}, {"auth-lib", true}, {"auth_lib2", true},
+		{"", false}, {"Auth", false}, {"1abc", false}, {"-a", false}, {"a/b", false},
+		{"../x", false}, {"a.b", false}, {"a b", false}, {strings.Repeat("a", 65), false},
+	} {
+		if err := ValidateName(tc.name); (err == nil) != tc.ok {
+			t.Errorf("ValidateName(%q) = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"1.2.3", true}, {"0.0.0", true}, {"1.2.3-rc.1", true}, {"1.2.3+build.5", true}, {"1.2.3-alpha-1+x", true},
+		{"v1.2.3", false}, {"1.2", false}, {"01.2.3", false}, {"1.2.3-", false}, {"1.2.3-01", false},
+		{"1.2.3+", false}, {"1.2.x", false}, {"", false}, {"1.2.3.4", false}, {"99999999999999999999.0.0", false},
+	} {
+		v, err := ParseVersion(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("ParseVersion(%q) = %v, want ok=%v", tc.in, err, tc.ok)
+		}
+		if err == nil && v.String() != tc.in {
+			t.Errorf("ParseVersion(%q).String() = %q", tc.in, v.String())
+		}
+	}
+	order := []string{"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0", "2.0.0"}
+	for i := 0; i+1 < len(order); i++ {
+		if c := CompareVersions(order[i], order[i+1]); c >= 0 {
+			t.Errorf("CompareVersions(%s, %s) = %d, want < 0", order[i], order[i+1], c)
+		}
+		if c := CompareVersions(order[i+1], order[i]); c <= 0 {
+			t.Errorf("CompareVersions(%s, %s) = %d, want > 0", order[i+1], order[i], c)
+		}
+	}
+}
+
+func TestIndexPath(t *testing.T) {
+	for in, want := range map[string]string{"a": "1/a", "ab": "2/ab", "abc": "3/a/abc", "abcd": "ab/cd/abcd", "auth-lib": "au/th/auth-lib"} {
+		if got := IndexPath(in); got != want {
+			t.Errorf("IndexPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+const sum1 = "1111111111111111111111111111111111111111111111111111111111111111"
+
+func TestParseIndex(t *testing.T) {
+	good := `{"name":"lib","vers":"1.1.0","deps":[{"name":"base","req":"^1"}],"tools":["go@1.22"],"cksum":"` + sum1 + `","yanked":false,"v":1}
+` + "\n" + `{"name":"lib","vers":"1.0.0","deps":[],"tools":[],"cksum":"` + sum1 + `","yanked":true,"v":1}
+{"name":"lib","vers":"9.0.0","cksum":"zz","v":2}
+`
+	es, err := ParseIndex("lib", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 || es[0].Vers != "1.0.0" || !es[0].Yanked || es[1].Deps[0].Req != "^1" {
+		t.Fatalf("ParseIndex = %+v", es)
+	}
+	// Round trip.
+	again, err := ParseIndex("lib", FormatIndex(es))
+	if err != nil || len(again) != 2 || again[1].Tools[0] != "go@1.22" {
+		t.Fatalf("round trip: %v %+v", err, again)
+	}
+	for name, bad := range map[string]string{
+		"not json":      "{",
+		"other package": `{"name":"other","vers":"1.0.0","cksum":"` + sum1 + `"}`,
+		"bad version":   `{"name":"lib","vers":"1.0","cksum":"` + sum1 + `"}`,
+		"bad checksum":  `{"name":"lib","vers":"1.0.0","cksum":"abc"}`,
+		"duplicate":     `{"name":"lib","vers":"1.0.0","cksum":"` + sum1 + `"}` + "\n" + `{"name":"lib","vers":"1.0.0","cksum":"` + sum1 + `"}`,
+		"bad dep":       `{"name":"lib","vers":"1.0.0","cksum":"` + sum1 + `","deps":[{"name":"../x","req":"*"}]}`,
+		"two values":    `{"name":"lib","vers":"1.0.0","cksum":"` + sum1 + `"} {}`,
+	} {
+		if _, err := ParseIndex("lib", []byte(bad)); err == nil {
+			t.Errorf("%s: ParseIndex accepted %q", name, bad)
+		}
+	}
+}
+
+func FuzzParseIndex(f *testing.F) {
+	f.Add([]byte(`{"name":"lib","vers":"1.0.0","deps":[],"tools":[],"cksum":"` + sum1 + `","yanked":false,"v":1}` + "\n"))
+	f.Add([]byte("\n\n{}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		es, err := ParseIndex("lib", data)
+		if err != nil {
+			return
+		}
+		again, err := ParseIndex("lib", FormatIndex(es))
+		if err != nil || len(again) != len(es) {
+			t.Fatalf("formatted index does not parse back: %v", err)
+		}
+	})
+}
+
+func TestPublishBody(t *testing.T) {
+	body, err := EncodePublish(PublishMeta{Name: "lib", Vers: "1.0.0"}, []byte("tarball"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, tb, err := DecodePublish(bytes.NewReader(body), 100)
+	if err != nil || m.Name != "lib" || string(tb) != "tarball" {
+		t.Fatalf("DecodePublish = %+v %q %v", m, tb, err)
+	}
+	if _, _, err := DecodePublish(bytes.NewReader(body), 3); !errors.As(err, new(*TooLargeError)) {
+		t.Errorf("oversized tarball: %v", err)
+	}
+	for name, bad := range map[string][]byte{
+		"empty":     nil,
+		"truncated": body[:len(body)-2],
+		"trailing":  append(bytes.Clone(body), 'x'),
+		"bad json":  {1, 0, 0, 0, '{', 0, 0, 0, 0},
+		"unknown":   append([]byte{9, 0, 0, 0}, []byte(`{"x":"y"}`)...),
+		"huge meta": {0xff, 0xff, 0xff, 0xff},
+	} {
+		if _, _, err := DecodePublish(bytes.NewReader(bad), 100); err == nil {
+			t.Errorf("%s: DecodePublish accepted it", name)
+		}
+	}
+}
+
+func FuzzDecodePublish(f *testing.F) {
+	body, _ := EncodePublish(PublishMeta{Name: "lib", Vers: "1.0.0", Cksum: sum1}, []byte("x"))
+	f.Add(body)
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, tb, err := DecodePublish(bytes.NewReader(data), 1<<16)
+		if err != nil {
+			return
+		}
+		again, err := EncodePublish(m, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m2, tb2, err := DecodePublish(bytes.NewReader(again), 1<<16)
+		if err != nil || m2 != m || !bytes.Equal(tb, tb2) {
+			t.Fatalf("re-encoded body differs: %v", err)
+		}
+	})
+}
+
+// entry is one tar entry for makeTarball.
+type entry struct {
+	name, body, link string
+	typ              byte
+}
+
+func makeTarball(t testing.TB, entries ...entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, e := range entries {
+		typ := e.typ
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		h := &tar.Header{Name: e.name, Typeflag: typ, Linkname: e.link, Mode: 0o644, ModTime: time.Unix(0, 0)}
+		if typ == tar.TypeReg {
+			h.Size = int64(len(e.body))
+		}
+		if typ == tar.TypeDir {
+			h.Mode = 0o755
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if typ == tar.TypeReg {
+			tw.Write([]byte(e.body))
+		}
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+func comp(name string) entry {
+	return entry{name: "component.yaml", body: "name: " + name + "\ndepends_on: [\"base:^1.0.0\"]\ntools: [go@1.22]\n"}
+}
+
+func TestInspectTarball(t *testing.T) {
+	ok := map[string][]entry{
+		"plain":          {comp("lib"), {name: "src/", typ: tar.TypeDir}, {name: "src/a.go", body: "package a"}},
+		"inner symlink":  {comp("lib"), {name: "src/a.go", body: "x"}, {name: "link", typ: tar.TypeSymlink, link: "src/a.go"}},
+		"sibling link":   {comp("lib"), {name: "d/e/f", body: "x"}, {name: "d/l", typ: tar.TypeSymlink, link: "../d/e/f"}},
+		"hard link":      {comp("lib"), {name: "a", body: "x"}, {name: "b", typ: tar.TypeLink, link: "a"}},
+		"dot slash root": {{name: "./", typ: tar.TypeDir}, {name: "./component.yaml", body: "name: lib\n"}},
+	}
+	for name, es := range ok {
+		if _, err := InspectTarball(makeTarball(t, es...)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	bad := map[string][]entry{
+		"dotdot":              {comp("lib"), {name: "../evil", body: "x"}},
+		"inner dotdot":        {comp("lib"), {name: "a/../../evil", body: "x"}},
+		"absolute":            {comp("lib"), {name: "/etc/passwd", body: "x"}},
+		"symlink out":         {comp("lib"), {name: "l", typ: tar.TypeSymlink, link: "../../etc"}},
+		"absolute symlink":    {comp("lib"), {name: "l", typ: tar.TypeSymlink, link: "/etc"}},
+		"symlink chain out":   {comp("lib"), {name: "d/a", typ: tar.TypeSymlink, link: ".."}, {name: "d/b", typ: tar.TypeSymlink, link: "a/.."}},
+		"entry below symlink": {comp("lib"), {name: "l", typ: tar.TypeSymlink, link: "."}, {name: "l/x", body: "x"}},
+		"hard link out":       {comp("lib"), {name: "b", typ: tar.TypeLink, link: "../a"}},
+		"device":              {comp("lib"), {name: "dev", typ: tar.TypeChar}},
+		"no component.yaml":   {{name: "README", body: "x"}},
+		"duplicate":           {comp("lib"), comp("lib")},
+		"component symlink":   {{name: "x.yaml", body: "name: lib\n"}, {name: "component.yaml", typ: tar.TypeSymlink, link: "x.yaml"}},
+	}
+	for name, es := range bad {
+		_, err := InspectTarball(makeTarball(t, es...))
+		var te *TarballError
+		if !errors.As(err, &te) {
+			t.Errorf("%s: InspectTarball = %v, want a TarballError", name, err)
+		}
+	}
+	if _, err := InspectTarball([]byte("not gzip")); err == nil {
+		t.Error("non-gzip accepted")
+	}
+	good := makeTarball(t, comp("lib"))
+	if _, err := InspectTarball(good[:len(good)-10]); err == nil {
+		t.Error("truncated tarball accepted")
+	}
+}
+
+func FuzzInspectTarball(f *testing.F) {
+	f.Add(makeTarball(f, comp("lib")))
+	f.Add(makeTarball(f, comp("lib"), entry{name: "l", typ: tar.TypeSymlink, link: "a/../b"}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := InspectTarball(data)
+		if err == nil && c == nil {
+			t.Fatal("accepted without a component.yaml")
+		}
+	})
+}
+
+func TestParseComponent(t *testing.T) {
+	c, err := ParseComponent("component.yaml", []byte("name: lib\ndescription: A lib\ndepends_on: [\"base:^1.0.0\", other]\ntools: [go@1.22]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "lib" || c.Description != "A lib" || len(c.Deps) != 2 || c.Deps[1].Req != "*" || c.Tools[0] != "go@1.22" {
+		t.Fatalf("ParseComponent = %+v", c)
+	}
+	for name, bad := range map[string]string{
+		"no name":   "depends_on: []\n",
+		"syntax":    "name: [\n",
+		"not a map": "- a\n",
+		"bad dep":   "name: lib\ndepends_on: [\"../x\"]\n",
+		"upper":     "name: Lib\n",
+	} {
+		if _, err := ParseComponent("component.yaml", []byte(bad)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newLimiter(2, 3, func() time.Time { return now })
+	for i := 0; i < 3; i++ {
+		if ok, _ := l.allow("k"); !ok {
+			t.Fatalf("request %d refused within the burst", i)
+		}
+	}
+	ok, wait := l.allow("k")
+	if ok || wait != 500*time.Millisecond {
+		t.Fatalf("4th request: ok=%v wait=%v, want refused with 500ms", ok, wait)
+	}
+	if ok, _ := l.allow("other"); !ok {
+		t.Fatal("another key shares the bucket")
+	}
+	now = now.Add(500 * time.Millisecond)
+	if ok, _ := l.allow("k"); !ok {
+		t.Fatal("refill did not happen")
+	}
+}
