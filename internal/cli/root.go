@@ -54,6 +54,8 @@ repository; meta finds it by walking up from the current directory.`,
 		newExecCmd(a),
 		newSetupCmd(a),
 		newValidateCmd(a),
+		newImportCmd(a),
+		newQuickstartCmd(a),
 		newDepsCmd(a),
 	)
 	for _, c := range root.Commands() {

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/quickstart"
+)
+
+// quickstartSteps are the commands quickstart runs in the new workspace, in
+// order, each shown as the user would type it.
+var quickstartSteps = [][]string{
+	{"bootstrap"},
+	{"status"},
+	{"setup"},
+	{"validate"},
+}
+
+func newQuickstartCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "quickstart [DIR]",
+		Short: "Create a sample workspace (no network needed) and tour it",
+		Long: `Create, in DIR (default ./meta-quickstart), five sample component
+repositories with tagged versions and component.yaml dependencies (a diamond
+included), served as local git remotes, plus a meta repository listing them.
+Then run the main commands on it and print what to try next.`,
+		Example: `  meta quickstart /tmp/demo
+  cd /tmp/demo/meta && meta status`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			wd, err := a.workdir()
+			if err != nil {
+				return err
+			}
+			dir := filepath.Join(wd, "meta-quickstart")
+			if len(args) == 1 {
+				dir = args[0]
+				if !filepath.IsAbs(dir) {
+					dir = filepath.Join(wd, dir)
+				}
+			}
+			l, err := quickstart.Create(cmd.Context(), dir)
+			if err != nil {
+				return failf("choose a new or empty directory", "quickstart: %v", err)
+			}
+			a.printf("created %d sample repositories in %s\nmeta repository: %s\n\n", len(quickstart.Samples), l.Remotes, l.Meta)
+			for _, step := range quickstartSteps {
+				a.printf("%s\n", a.pal.Bold("$ meta "+strings.Join(step, " ")))
+				if err := a.sub(cmd.Context(), l.Meta, step...); err != nil {
+					return err
+				}
+				a.printf("\n")
+			}
+			a.printf("Try next:\n  cd %s\n", l.Meta)
+			for _, s := range []string{
+				"meta status                # where every repository is",
+				"meta exec -- git log --oneline -1",
+				"meta import --help         # bring a west/vcstool/repo/.gitmodules manifest",
+			} {
+				a.printf("  %s\n", s)
+			}
+			return nil
+		},
+	}
+	return cmd
+}
+
+// sub runs another meta command in dir with the same streams, as if the
+// user had typed "meta -C dir args...". A command that reports problems
+// (exit 3) does not stop the caller.
+func (a *app) sub(ctx context.Context, dir string, args ...string) error {
+	b := &app{stdio: a.stdio, pal: a.pal}
+	root := newRootCmd(b)
+	root.SetArgs(append([]string{"-C", dir}, args...))
+	root.SetIn(a.stdio.In)
+	root.SetOut(a.stdio.Out)
+	root.SetErr(a.stdio.Err)
+	err := root.ExecuteContext(ctx)
+	if err == errCheckFailed {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,219 @@
+// Package quickstart creates a self-contained sample workspace with no
+// network: five component repositories with tagged versions and
+// component.yaml dependencies (a diamond included), served as local git
+// remotes, and a meta repository whose manifest lists them.
+package quickstart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/metawork/meta/internal/run"
+)
+
+// Release is one tagged version of a sample component.
+type Release struct {
+	Tag       string
+	DependsOn []string // "name:range"
+}
+
+// Sample is one sample component.
+type Sample struct {
+	Name        string
+	Description string
+	Releases    []Release
+	Branch      []string // depends_on of a commit on main after the last tag
+}
+
+// Samples are the components of the quickstart workspace. api depends on
+// auth-lib and db-lib, which both depend on proto: a diamond. auth-lib 2.0.0
+// needs proto 2, which db-lib does not accept, so the resolver has to choose
+// auth-lib 1.2.0.
+var Samples = []Sample{
+	{Name: "proto", Description: "Shared wire formats", Releases: []Release{
+		{Tag: "v1.0.0"}, {Tag: "v1.1.0"}, {Tag: "v2.0.0"},
+	}},
+	{Name: "auth-lib", Description: "Authentication library", Releases: []Release{
+		{Tag: "v1.0.0", DependsOn: []string{"proto:^1.0.0"}},
+		{Tag: "v1.2.0", DependsOn: []string{"proto:^1.1.0"}},
+		{Tag: "v2.0.0", DependsOn: []string{"proto:^2.0.0"}},
+	}},
+	{Name: "db-lib", Description: "Database access", Releases: []Release{
+		{Tag: "v1.0.0", DependsOn: []string{"proto:^1.0.0"}},
+		{Tag: "v1.3.0", DependsOn: []string{"proto:^1.1.0"}},
+	}},
+	{Name: "api", Description: "The public API service", Releases: []Release{
+		{Tag: "v1.0.0", DependsOn: []string{"auth-lib:^1.0.0", "db-lib:^1.0.0"}},
+		{Tag: "v1.1.0", DependsOn: []string{"auth-lib:>=1.2.0", "db-lib:^1.3.0"}},
+	}},
+	{Name: "web", Description: "The web front end (tracks main)", Releases: []Release{
+		{Tag: "v0.9.0", DependsOn: []string{"api:^1.0.0"}},
+	}, Branch: []string{"api:^1.1.0"}},
+}
+
+// Manifest is the sample workspace manifest; %s is the remotes directory.
+const manifestTemplate = `# A sample meta workspace made by 'meta quickstart'.
+workspace:
+  name: quickstart
+  root: ..
+  jobs: 4
+
+components:
+  proto:
+    repo: file://%[1]s/proto.git
+    version: "^1.0.0"
+    description: Shared wire formats
+  auth-lib:
+    repo: file://%[1]s/auth-lib.git
+    description: Authentication library
+  db-lib:
+    repo: file://%[1]s/db-lib.git
+    version: "^1.0.0"
+    description: Database access
+  api:
+    repo: file://%[1]s/api.git
+    version: "^1.0.0"
+    description: The public API service
+  web:
+    repo: file://%[1]s/web.git
+    ref: main
+    description: The web front end
+
+environments:
+  prod:
+    api: "~1.0.0"
+`
+
+// Layout names the parts of a created sample.
+type Layout struct {
+	Dir     string // the directory given
+	Remotes string // bare repositories
+	Meta    string // the meta repository
+}
+
+// Create makes the sample under dir, which must not exist or be empty.
+func Create(ctx context.Context, dir string) (Layout, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Layout{}, err
+	}
+	l := Layout{Dir: abs, Remotes: filepath.Join(abs, "remotes"), Meta: filepath.Join(abs, "meta")}
+	if entries, err := os.ReadDir(abs); err == nil && len(entries) > 0 {
+		return l, fmt.Errorf("%s is not empty", abs)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return l, err
+	}
+	if err := os.MkdirAll(l.Remotes, 0o755); err != nil {
+		return l, err
+	}
+	for _, s := range Samples {
+		if err := createRemote(ctx, l.Remotes, s); err != nil {
+			return l, fmt.Errorf("creating sample repository %s: %w", s.Name, err)
+		}
+	}
+	if err := createMeta(ctx, l); err != nil {
+		return l, fmt.Errorf("creating the meta repository: %w", err)
+	}
+	return l, nil
+}
+
+// gitEnv makes the sample repositories identical on every machine.
+var gitEnv = []string{
+	"GIT_AUTHOR_NAME=meta quickstart", "GIT_AUTHOR_EMAIL=quickstart@meta.invalid",
+	"GIT_COMMITTER_NAME=meta quickstart", "GIT_COMMITTER_EMAIL=quickstart@meta.invalid",
+	"GIT_AUTHOR_DATE=2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z",
+	"GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0",
+}
+
+func git(ctx context.Context, dir string, args ...string) error {
+	return run.Run(ctx, run.Cmd{Args: append([]string{"git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"}, args...), Dir: dir, Env: gitEnv})
+}
+
+func componentYAML(s Sample, deps []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "name: %s\n", s.Name)
+	if len(deps) > 0 {
+		b.WriteString("depends_on:\n")
+		for _, d := range deps {
+			fmt.Fprintf(&b, "  - %q\n", d)
+		}
+	}
+	fmt.Fprintf(&b, "setup:\n  - %q\n", "echo "+s.Name+": dependencies installed")
+	fmt.Fprintf(&b, "build:\n  command: %q\n  outputs: [dist]\n", "mkdir -p dist && cat src/*.txt > dist/"+s.Name+".out")
+	return b.String()
+}
+
+func createRemote(ctx context.Context, remotes string, s Sample) error {
+	work, err := os.MkdirTemp(remotes, "."+s.Name+"-work-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if err := git(ctx, work, "init", "-q"); err != nil {
+		return err
+	}
+	write := func(rel, content string) error {
+		p := filepath.Join(work, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(p, []byte(content), 0o644)
+	}
+	commit := func(msg string, deps []string, body string) error {
+		if err := write("README.md", fmt.Sprintf("# %s\n\n%s\n", s.Name, s.Description)); err != nil {
+			return err
+		}
+		if err := write("component.yaml", componentYAML(s, deps)); err != nil {
+			return err
+		}
+		if err := write("src/"+s.Name+".txt", body); err != nil {
+			return err
+		}
+		if err := git(ctx, work, "add", "-A"); err != nil {
+			return err
+		}
+		return git(ctx, work, "commit", "-q", "-m", msg)
+	}
+	for _, r := range s.Releases {
+		if err := commit("Release "+r.Tag, r.DependsOn, s.Name+" "+r.Tag+"\n"); err != nil {
+			return err
+		}
+		if err := git(ctx, work, "tag", "-a", "-m", s.Name+" "+r.Tag, r.Tag); err != nil {
+			return err
+		}
+	}
+	if s.Branch != nil {
+		if err := commit("Work in progress on main", s.Branch, s.Name+" main\n"); err != nil {
+			return err
+		}
+	}
+	return git(ctx, remotes, "clone", "-q", "--bare", work, s.Name+".git")
+}
+
+func createMeta(ctx context.Context, l Layout) error {
+	if err := os.MkdirAll(filepath.Join(l.Meta, "manifests"), 0o755); err != nil {
+		return err
+	}
+	files := map[string]string{
+		"manifests/components.yaml": fmt.Sprintf(manifestTemplate, filepath.ToSlash(l.Remotes)),
+		".gitignore":                ".meta-store/\n.meta/\n",
+		"README.md":                 "# quickstart\n\nThe meta repository of a sample workspace. Try `meta status`.\n",
+	}
+	for rel, content := range files {
+		if err := os.WriteFile(filepath.Join(l.Meta, rel), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	if err := git(ctx, l.Meta, "init", "-q"); err != nil {
+		return err
+	}
+	if err := git(ctx, l.Meta, "add", "-A"); err != nil {
+		return err
+	}
+	return git(ctx, l.Meta, "commit", "-q", "-m", "Workspace manifest")
+}
