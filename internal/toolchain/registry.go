@@ -529,3 +529,6 @@ func hintOf(err error) string {
 	}
 	return ""
 }
+
+// suggest returns the closest name for a "did you mean".
+func suggest(name string, names []string) string { return yamlpos.Suggest(name, names) }

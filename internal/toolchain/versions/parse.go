@@ -304,8 +304,11 @@ func ParseGitHub(data []byte, src, tagTemplate string) ([]Release, error) {
 			continue
 		}
 		text := d.Tag[len(pre) : len(d.Tag)-len(post)]
+		if text[0] < '0' || text[0] > '9' {
+			continue // "v1.2.0" under a "{version}" template is not this tool's tag scheme
+		}
 		v, err := ParseVersion(text)
-		if err != nil || strings.HasPrefix(text, "go") {
+		if err != nil {
 			continue
 		}
 		v.Text = text
