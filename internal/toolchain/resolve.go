@@ -22,12 +22,12 @@ import (
 // against the public upstreams with the embedded registry and the caches
 // under the XDG directories of the process environment.
 type Options struct {
-	Registry *Registry   // nil: DefaultRegistry
-	Sources  *Sources    // nil: LoadSources(Getenv)
-	CacheDir string      // "": $XDG_CACHE_HOME/meta/tools
-	DataDir  string      // "": $XDG_DATA_HOME/meta/tools
-	Offline  bool        // use cached upstream documents only
-	Refresh  bool        // ignore cached upstream documents
+	Registry *Registry // nil: DefaultRegistry
+	Sources  *Sources  // nil: LoadSources(Getenv)
+	CacheDir string    // "": $XDG_CACHE_HOME/meta/tools
+	DataDir  string    // "": $XDG_DATA_HOME/meta/tools
+	Offline  bool      // use cached upstream documents only
+	Refresh  bool      // ignore cached upstream documents
 	Client   *http.Client
 	Getenv   func(string) string // nil: os.Getenv
 	Now      func() time.Time

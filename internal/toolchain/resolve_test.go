@@ -230,4 +230,3 @@ func TestLoadSources(t *testing.T) {
 		t.Error("ftp source accepted")
 	}
 }
-
