@@ -174,8 +174,7 @@ func mergeAliases(hits []*Record, fixed map[string][]string, v Version) []Findin
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
