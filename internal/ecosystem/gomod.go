@@ -29,7 +29,7 @@ import (
 //
 // go.mod has no edges; Parse adds them from `go mod graph`.
 func parseGoMod(path string, data, sum []byte) (*Lockfile, error) {
-	f, err := modfile.ParseLax(path, data, nil)
+	f, err := modfile.Parse(path, data, nil)
 	if err != nil {
 		return nil, err // modfile errors are already "path:line: ..."
 	}

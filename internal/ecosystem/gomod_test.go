@@ -1,0 +1,158 @@
+package ecosystem
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/metawork/meta/internal/run"
+)
+
+const goModSmall = `module example.com/app
+
+go 1.22
+
+toolchain go1.22.5
+
+require (
+	example.com/a v1.0.0
+	example.com/b v1.2.0 // indirect
+	example.com/old v0.1.0
+	example.com/local v0.0.0
+	example.com/gone v1.0.0
+)
+
+replace example.com/old => example.com/new v0.2.0
+
+replace example.com/local => ./local
+
+exclude example.com/gone v1.0.0
+`
+
+func TestGoMod(t *testing.T) {
+	l := mustParse(t, ManagerGo, "go.mod", []byte(goModSmall))
+	want := `example.com/a@v1.0.0 prod direct
+example.com/b@v1.2.0 prod
+example.com/local@v0.0.0 prod direct path
+example.com/new@v0.2.0 prod direct
+`
+	if diff := cmp.Diff(want, summary(l)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if len(l.Warnings) != 1 || !strings.Contains(l.Warnings[0], "go.mod:12: example.com/gone v1.0.0 is both required and excluded") {
+		t.Errorf("warnings %q", l.Warnings)
+	}
+	applyGoGraph(l, []byte(`example.com/app example.com/a@v1.0.0
+example.com/a@v1.0.0 example.com/b@v1.1.0
+example.com/a@v0.9.0 example.com/local@v0.0.0
+example.com/b@v1.2.0 example.com/unknown@v1.0.0
+`))
+	if got := l.PathTo("example.com/b@v1.2.0"); !cmp.Equal(got, []string{"example.com/a@v1.0.0", "example.com/b@v1.2.0"}) {
+		t.Errorf("PathTo(b) = %v", got)
+	}
+	checkInvariants(t, l)
+}
+
+func TestGoModOldGoUsesGoSum(t *testing.T) {
+	mod := "module m\n\ngo 1.16\n\nrequire example.com/a v1.0.0\n"
+	sum := `example.com/a v1.0.0 h1:x=
+example.com/a v1.0.0/go.mod h1:y=
+example.com/b v1.1.0 h1:x=
+example.com/b v1.3.0 h1:x=
+example.com/c v1.0.0/go.mod h1:y=
+`
+	l, err := parseGoMod("go.mod", []byte(mod), []byte(sum))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "example.com/a@v1.0.0 prod direct\nexample.com/b@v1.3.0 prod\n"
+	if diff := cmp.Diff(want, summary(l)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestGoModSharedFixtures(t *testing.T) {
+	for _, tc := range []struct {
+		dir      string
+		packages int
+		roots    int
+	}{
+		{"go-trivy", 5, 1},
+		{"go-osv-scanner", 3, 2},
+		{"go-generated-vulnerable", 1, 1},
+	} {
+		l := mustParse(t, ManagerGo, "go.mod", sharedFixture(t, tc.dir+"/go.mod"))
+		if len(l.Packages) != tc.packages || len(l.Roots) != tc.roots {
+			t.Errorf("%s: %d packages, %d roots", tc.dir, len(l.Packages), len(l.Roots))
+		}
+		for _, p := range l.Packages {
+			if p.Name == "stdlib" || p.Name == "go" || p.Name == "toolchain" {
+				t.Errorf("%s: %s is not a module", tc.dir, p.ID())
+			}
+		}
+	}
+}
+
+func TestGoModErrors(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{"go 1.22\n", "go.mod: no module directive"},
+		{"module m\nrequire (\n\tx\n)\n", "go.mod:3:2: usage: require module/path v1.2.3"},
+	} {
+		_, err := ParseFile(ManagerGo, "go.mod", []byte(tc.data))
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q:\n got %v\nwant %s", tc.data, err, tc.want)
+		}
+	}
+}
+
+// TestGoGraphReal runs the real `go mod graph` offline on a module whose
+// one requirement is replaced by a local directory.
+func TestGoGraphReal(t *testing.T) {
+	if _, ok := run.LookPath("go"); !ok {
+		t.Skip("go not installed")
+	}
+	t.Setenv("GOPROXY", "off")
+	t.Setenv("GOFLAGS", "")
+	dir := t.TempDir()
+	write := func(rel, s string) {
+		t.Helper()
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/app\n\ngo 1.22\n\nrequire (\n\texample.com/lib v0.0.0\n\texample.com/leaf v0.0.0 // indirect\n)\n\nreplace example.com/lib => ./lib\n\nreplace example.com/leaf => ./leaf\n")
+	write("lib/go.mod", "module example.com/lib\n\ngo 1.22\n\nrequire example.com/leaf v0.0.0\n\nreplace example.com/leaf => ../leaf\n")
+	write("leaf/go.mod", "module example.com/leaf\n\ngo 1.22\n")
+	l, err := Parse(context.Background(), dir, Found{Path: "go.mod", Manager: ManagerGo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, l)
+	if len(l.Warnings) != 0 {
+		t.Fatalf("warnings: %q", l.Warnings)
+	}
+	want := "example.com/leaf@v0.0.0 prod path\nexample.com/lib@v0.0.0 prod direct path -> example.com/leaf@v0.0.0\n"
+	if diff := cmp.Diff(want, summary(l)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// Offline with a requirement that is not in any cache: flat list and a warning.
+	write("go.mod", "module example.com/app\n\ngo 1.22\n\nrequire example.com/nowhere v1.0.0\n")
+	t.Setenv("GOMODCACHE", t.TempDir())
+	l, err = Parse(context.Background(), dir, Found{Path: "go.mod", Manager: ManagerGo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Packages) != 1 || len(l.Warnings) != 1 || !strings.Contains(l.Warnings[0], "go mod graph failed") {
+		t.Errorf("packages %v, warnings %q", l.Packages, l.Warnings)
+	}
+}
+
+func FuzzGoMod(f *testing.F) { fuzzParser(f, ManagerGo, goModSmall) }
