@@ -1,0 +1,169 @@
+package lockfile
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/semver"
+)
+
+// ChangeKind says how a component differs between two locks.
+type ChangeKind string
+
+const (
+	Added   ChangeKind = "added"   // only in the second lock
+	Removed ChangeKind = "removed" // only in the first lock
+	Changed ChangeKind = "changed" // in both, with a different repo, version, ref or commit
+)
+
+// Change is one component that differs between two locks.
+type Change struct {
+	Name string     `json:"name"`
+	Kind ChangeKind `json:"kind"`
+	Old  *Component `json:"old,omitempty"`
+	New  *Component `json:"new,omitempty"`
+}
+
+// Compare lists the components that differ from a to b, sorted by name.
+// Components locked identically in both are left out. Abbreviated commits
+// (legacy files) match full ones they prefix.
+func Compare(a, b *File) []Change {
+	var out []Change
+	for _, n := range a.Names() {
+		oc := a.Components[n]
+		nc, ok := b.Components[n]
+		switch {
+		case !ok:
+			out = append(out, Change{Name: n, Kind: Removed, Old: oc})
+		case !sameLock(oc, nc):
+			out = append(out, Change{Name: n, Kind: Changed, Old: oc, New: nc})
+		}
+	}
+	for _, n := range b.Names() {
+		if _, ok := a.Components[n]; !ok {
+			out = append(out, Change{Name: n, Kind: Added, New: b.Components[n]})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func sameLock(a, b *Component) bool {
+	return a.Repo == b.Repo && a.Version == b.Version && a.Ref == b.Ref && SameCommit(a.Commit, b.Commit)
+}
+
+// SameCommit reports whether two commit ids name the same commit, allowing
+// one to be an abbreviation (at least 7 digits) of the other.
+func SameCommit(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	return a != "" && len(a) >= 7 && strings.HasPrefix(b, a)
+}
+
+// Refusal is a component whose promoted entry the destination environment
+// does not admit.
+type Refusal struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// Promote copies src's resolved set into a lock for environment dst of
+// manifest m: same repos, versions, refs and commits, with dst's name and
+// digest and promoted_from set. It returns the refusals: components whose
+// locked version dst's range (or override) does not admit, components dst
+// tracks by a different ref, and components the manifest and the source
+// lock do not agree on. The caller decides whether to write anyway
+// (--force).
+func Promote(src *File, m *manifest.Manifest, srcEnv, dst string) (*File, []Refusal) {
+	out := &File{
+		Environment:    dst,
+		ManifestDigest: Digest(m, dst),
+		PromotedFrom:   srcEnv,
+		Tools:          map[string]Tool{},
+		Components:     map[string]*Component{},
+	}
+	for k, v := range src.Tools {
+		out.Tools[k] = v
+	}
+	var ref []Refusal
+	for _, n := range src.Names() {
+		c := *src.Components[n]
+		c.Line = 0
+		c.DependsOn = append([]string(nil), c.DependsOn...)
+		mc, ok := m.Components[n]
+		if !ok {
+			ref = append(ref, Refusal{n, "locked in " + envName(srcEnv) + " but no longer in the manifest"})
+			continue
+		}
+		out.Components[n] = &c
+		if r := Admits(m, m.Effective(mc, dst), &c); r != "" {
+			ref = append(ref, Refusal{n, r})
+		}
+	}
+	for _, n := range m.Order {
+		if _, ok := src.Components[n]; !ok {
+			ref = append(ref, Refusal{n, "in the manifest but not locked in " + envName(srcEnv) + " (run 'meta lock" + envFlag(srcEnv) + "' first)"})
+		}
+	}
+	sort.Slice(ref, func(i, j int) bool { return ref[i].Name < ref[j].Name })
+	return out, ref
+}
+
+// Admits returns "" when locked entry lc satisfies what component c (as
+// effective in some environment) asks for, and the reason otherwise: an
+// override or a version range the locked version is outside of, a range
+// that a ref-tracked entry cannot show it satisfies, or a different ref.
+func Admits(m *manifest.Manifest, c *manifest.Component, lc *Component) string {
+	want, what := c.Version, "range"
+	if o, ok := m.Overrides[c.Name]; ok {
+		want, what = o.Version, "override"
+	}
+	if c.Ref != "" && want == c.Version {
+		if lc.Ref == c.Ref || SameCommit(lc.Commit, c.Ref) {
+			return ""
+		}
+		return fmt.Sprintf("tracks %q there, but the promoted entry is %s at %s", c.Ref, lc.Describe(), short(lc.Commit))
+	}
+	if want == "" {
+		return ""
+	}
+	set, err := semver.ParseConstraint(want)
+	if err != nil {
+		return fmt.Sprintf("its %s %q does not parse: %v", what, want, err)
+	}
+	if lc.Version == "" {
+		return fmt.Sprintf("needs %s (%s) there, but the promoted entry tracks %s at %s, which has no version", want, what, lc.Describe(), short(lc.Commit))
+	}
+	v, err := semver.ParseVersion(lc.Version)
+	if err != nil {
+		return fmt.Sprintf("locked version %q is not a semantic version", lc.Version)
+	}
+	if !set.Contains(v) {
+		return fmt.Sprintf("%s %s there does not admit %s", what, want, lc.Version)
+	}
+	return ""
+}
+
+func envName(env string) string {
+	if env == "" {
+		return "the default lock"
+	}
+	return env
+}
+
+func envFlag(env string) string {
+	if env == "" {
+		return ""
+	}
+	return " --env " + env
+}
+
+func short(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
+}
