@@ -18,7 +18,10 @@ one question across all repositories and ecosystems at once.`,
   meta deps sbom --component api --format cyclonedx --output api.cdx.json`,
 	}
 	cmd.AddCommand(
-	// deps subcommands register here, one line each.
+		// deps subcommands register here, one line each.
+		newDepsLockCmd(a),
+		newDepsGraphCmd(a),
+		newDepsAuditCmd(a),
 	)
 	return cmd
 }

@@ -1,0 +1,364 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/audit"
+	"github.com/metawork/meta/internal/ecosystem"
+)
+
+// osvURL is the OSV API base: META_OSV_URL, else the public API.
+func osvURL() string {
+	if u := strings.TrimSpace(os.Getenv("META_OSV_URL")); u != "" {
+		return u
+	}
+	return audit.DefaultOSVURL
+}
+
+// osvCacheDir is where OSV records are cached: $XDG_CACHE_HOME/meta/osv.
+func osvCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "meta", "osv")
+}
+
+func newDepsAuditCmd(a *app) *cobra.Command {
+	var (
+		targets   depsTargetOpts
+		offlineDB string
+		failOn    string
+		asJSON    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "audit (--component C | --all) [--offline-db PATH] [--fail-on SEVERITY] [--json]",
+		Short: "Check every component's locked dependencies against OSV advisories",
+		Long: `Reads each selected component's lock files and checks every locked package
+version against OSV advisories, comparing versions with the ecosystem's own
+ordering (semver for npm, crates.io and Go; PEP 440 for PyPI), every affected
+entry and every range event of each record. Records that alias each other
+are one finding with all their ids.
+
+Online (the default), meta asks the OSV API (POST /v1/querybatch, then
+GET /v1/vulns/{id}), caching records under $XDG_CACHE_HOME/meta/osv. The API
+is https://api.osv.dev unless META_OSV_URL names another. With --offline-db,
+meta reads a directory of OSV JSON records or per-ecosystem all.zip files
+(<dir>/<ecosystem>/all.zip, <dir>/osv-scanner/<ecosystem>/all.zip) instead.
+
+For each finding: package@version, ecosystem, advisory ids, summary,
+severity (CVSS v3 base score, else the database's label, else unknown),
+fixed versions and the dependency path from a direct dependency.
+
+Lock files that cannot be read are listed as NOT AUDITED, as are packages
+that cannot be checked (not from a registry, no pinned version). The Go
+standard library is not audited: a go.mod "go" line is a minimum language
+version, not the toolchain that builds the binary.
+
+Exit status: 3 when a finding reaches --fail-on (default low: any finding;
+findings of unknown severity count as reaching every level; "none" never
+fails), 1 when nothing at all could be audited, else 0.`,
+		Example: `  meta deps audit --all
+  meta deps audit --component api --fail-on high
+  meta deps audit --all --offline-db ~/osv --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			threshold, err := parseFailOn(failOn)
+			if err != nil {
+				return err
+			}
+			ts, err := a.depsTargets(cmd, targets)
+			if err != nil {
+				return err
+			}
+			rep, err := a.runAudit(cmd, ts, offlineDB)
+			if err != nil {
+				return err
+			}
+			rep.FailOn = failOn
+			if asJSON {
+				enc := json.NewEncoder(a.out())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				a.printAudit(rep)
+			}
+			if rep.Summary.Packages == 0 && (rep.Summary.NotAudited > 0 || rep.Summary.Lockfiles == 0) {
+				if asJSON {
+					return errSilent
+				}
+				return failf("check the lock files listed above", "nothing could be audited")
+			}
+			for _, c := range rep.Components {
+				for _, f := range c.Findings {
+					if reaches(f.Severity, threshold) {
+						return errCheckFailed
+					}
+				}
+			}
+			return nil
+		},
+	}
+	addDepsTargetFlags(cmd, &targets)
+	cmd.Flags().StringVar(&offlineDB, "offline-db", "", "read OSV records from `PATH` (directory or all.zip files) instead of the OSV API")
+	cmd.Flags().StringVar(&failOn, "fail-on", "low", "exit 3 when a finding has at least `SEVERITY`: low, medium, high, critical, or none")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// failNone is a threshold no finding reaches.
+const failNone = audit.Severity(-1)
+
+func parseFailOn(s string) (audit.Severity, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "none") {
+		return failNone, nil
+	}
+	sev, err := audit.ParseSeverity(s)
+	if err != nil || sev == audit.SeverityUnknown || sev == audit.SeverityNone {
+		return 0, usagef("use low, medium, high, critical or none", "--fail-on %s: not a severity", s)
+	}
+	return sev, nil
+}
+
+// reaches reports whether a finding of severity s fails the threshold; an
+// unknown severity reaches every threshold but none.
+func reaches(s, threshold audit.Severity) bool {
+	if threshold == failNone {
+		return false
+	}
+	return s == audit.SeverityUnknown || s >= threshold
+}
+
+// auditReport is what meta deps audit prints, as text or JSON.
+type auditReport struct {
+	Source     string           `json:"source"`
+	FailOn     string           `json:"fail_on"`
+	Components []auditComponent `json:"components"`
+	Summary    auditSummary     `json:"summary"`
+	Warnings   []string         `json:"warnings,omitempty"`
+}
+
+type auditComponent struct {
+	Name       string            `json:"name"`
+	Lockfiles  []auditLockfile   `json:"lockfiles"`
+	Findings   []audit.Finding   `json:"findings"`
+	NotAudited []auditNotAudited `json:"not_audited,omitempty"`
+	Skipped    []audit.Skipped   `json:"skipped_packages,omitempty"`
+	Warnings   []string          `json:"warnings,omitempty"`
+	audited    int               // lock files checked
+}
+
+type auditLockfile struct {
+	Path      string `json:"path"`
+	Manager   string `json:"manager"`
+	Ecosystem string `json:"ecosystem"`
+	Packages  int    `json:"packages"`
+}
+
+type auditNotAudited struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+type auditSummary struct {
+	Findings   int            `json:"findings"`
+	BySeverity map[string]int `json:"by_severity"`
+	Packages   int            `json:"packages_checked"`
+	Lockfiles  int            `json:"lockfiles"`
+	NotAudited int            `json:"lockfiles_not_audited"`
+	Skipped    int            `json:"packages_skipped"`
+}
+
+// runAudit checks the targets' lock files against the chosen OSV source.
+func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string) (*auditReport, error) {
+	ctx := cmd.Context()
+	rep := &auditReport{Summary: auditSummary{BySeverity: map[string]int{}}}
+	comps := make([]auditComponent, len(ts))
+	var inputs []audit.Input
+	want := audit.Wanted{}
+	for i, t := range ts {
+		comps[i].Name = t.Name
+		comps[i].Findings = []audit.Finding{}
+		for _, f := range t.Failed {
+			comps[i].NotAudited = append(comps[i].NotAudited, auditNotAudited{Path: f.Path, Reason: f.Err.Error()})
+		}
+		for _, l := range t.Locks {
+			comps[i].Lockfiles = append(comps[i].Lockfiles, auditLockfile{Path: l.Path, Manager: l.Manager, Ecosystem: l.Ecosystem, Packages: len(l.Packages)})
+			for _, w := range l.Warnings {
+				comps[i].Warnings = append(comps[i].Warnings, w)
+			}
+			for _, p := range l.Packages {
+				want.Add(pkgEcosystem(p, l), p.Name)
+			}
+		}
+	}
+	var src audit.Source
+	if offlineDB != "" {
+		rep.Source = "offline " + offlineDB
+		db, err := audit.LoadDB(ctx, offlineDB, want)
+		if err != nil {
+			return nil, withHint(err, "--offline-db takes a directory of OSV JSON records or <ecosystem>/all.zip files")
+		}
+		if n := len(db.Stats.Problems); n > 0 {
+			w := fmt.Sprintf("%d OSV records in %s could not be read; first: %s", n, offlineDB, db.Stats.Problems[0])
+			rep.Warnings = append(rep.Warnings, w)
+		}
+		src = db
+		// A lock file whose ecosystem the database has no data for is not
+		// audited: "no vulnerabilities" would be a lie.
+		for i, t := range ts {
+			for _, l := range t.Locks {
+				if audit.Supported(l.Ecosystem) && !db.HasEcosystem(l.Ecosystem) {
+					comps[i].NotAudited = append(comps[i].NotAudited, auditNotAudited{Path: l.Path, Reason: fmt.Sprintf("the offline database has no %s records", l.Ecosystem)})
+					continue
+				}
+				inputs = append(inputs, audit.Input{Component: t.Name, Lockfile: l})
+				comps[i].audited++
+			}
+		}
+	} else {
+		rep.Source = osvURL()
+		src = &audit.Client{BaseURL: osvURL(), CacheDir: osvCacheDir()}
+		for i, t := range ts {
+			for _, l := range t.Locks {
+				inputs = append(inputs, audit.Input{Component: t.Name, Lockfile: l})
+				comps[i].audited++
+			}
+		}
+	}
+	res, err := audit.Run(ctx, src, inputs)
+	if err != nil {
+		if offlineDB == "" {
+			return nil, withHint(fmt.Errorf("OSV API: %w", err), "set META_OSV_URL to another OSV server, or use --offline-db PATH")
+		}
+		return nil, err
+	}
+	byName := map[string]*auditComponent{}
+	for i := range comps {
+		byName[comps[i].Name] = &comps[i]
+	}
+	for _, f := range res.Findings {
+		c := byName[f.Component]
+		c.Findings = append(c.Findings, f)
+		rep.Summary.Findings++
+		rep.Summary.BySeverity[f.Severity.String()]++
+	}
+	for _, s := range res.Skipped {
+		c := byName[s.Component]
+		c.Skipped = append(c.Skipped, s)
+		rep.Summary.Skipped++
+	}
+	rep.Summary.Packages = res.Packages
+	for _, c := range comps {
+		rep.Summary.Lockfiles += len(c.Lockfiles)
+		rep.Summary.NotAudited += len(c.NotAudited)
+	}
+	rep.Components = comps
+	return rep, nil
+}
+
+// pkgEcosystem is the package's OSV ecosystem, defaulting to its lock file's.
+func pkgEcosystem(p ecosystem.Package, l *ecosystem.Lockfile) string {
+	if p.Ecosystem != "" {
+		return p.Ecosystem
+	}
+	return l.Ecosystem
+}
+
+func (a *app) printAudit(rep *auditReport) {
+	for _, w := range rep.Warnings {
+		a.warnf("%s", w)
+	}
+	for _, c := range rep.Components {
+		pk := 0
+		var paths []string
+		for _, l := range c.Lockfiles {
+			pk += l.Packages
+			paths = append(paths, l.Path)
+		}
+		a.printf("%s: %d lock files, %d packages", c.Name, len(c.Lockfiles), pk)
+		if len(paths) > 0 {
+			a.printf(" (%s)", strings.Join(paths, ", "))
+		}
+		a.printf("\n")
+		for _, f := range c.Findings {
+			ids := f.ID
+			if len(f.Aliases) > 0 {
+				ids += " (" + strings.Join(f.Aliases, ", ") + ")"
+			}
+			sev := f.Severity.String()
+			if f.Score > 0 {
+				sev += fmt.Sprintf(" %.1f", f.Score)
+			}
+			scope := ""
+			if f.Scope != "" && f.Scope != ecosystem.ScopeProd {
+				scope = ", " + string(f.Scope)
+			}
+			a.printf("  %s@%s [%s%s] %s: %s\n", f.Package, f.Version, f.Ecosystem, scope, sev, ids)
+			if f.Summary != "" {
+				a.printf("      %s\n", f.Summary)
+			}
+			fixed := "no fixed version"
+			if len(f.Fixed) > 0 {
+				fixed = "fixed in " + strings.Join(f.Fixed, ", ")
+			}
+			a.printf("      %s; in %s via %s\n", fixed, f.Lockfile, strings.Join(f.Path, " > "))
+		}
+		for _, n := range c.NotAudited {
+			a.printf("  NOT AUDITED %s: %s\n", n.Path, n.Reason)
+		}
+		if len(c.Skipped) > 0 {
+			reasons := map[string]int{}
+			for _, s := range c.Skipped {
+				reasons[s.Reason]++
+			}
+			keys := make([]string, 0, len(reasons))
+			for k := range reasons {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				a.printf("  %d packages not checked: %s\n", reasons[k], k)
+			}
+			if a.verbose {
+				for _, s := range c.Skipped {
+					a.printf("    %s@%s (%s): %s\n", s.Package, s.Version, s.Lockfile, s.Reason)
+				}
+			}
+		}
+		for _, w := range c.Warnings {
+			a.printf("  warning: %s\n", w)
+		}
+		switch {
+		case len(c.Lockfiles) == 0 && len(c.NotAudited) == 0:
+			a.printf("  no lock files found: nothing audited\n")
+		case len(c.Findings) == 0 && c.audited > 0:
+			a.printf("  no known vulnerabilities in the %d audited lock files\n", c.audited)
+		}
+	}
+	s := rep.Summary
+	var parts []string
+	for _, sev := range []string{"critical", "high", "medium", "low", "none", "unknown"} {
+		if n := s.BySeverity[sev]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, sev))
+		}
+	}
+	line := fmt.Sprintf("%d vulnerabilities", s.Findings)
+	if len(parts) > 0 {
+		line += " (" + strings.Join(parts, ", ") + ")"
+	}
+	line += fmt.Sprintf(" in %d packages checked against %s", s.Packages, rep.Source)
+	if s.NotAudited > 0 {
+		line += fmt.Sprintf("; %d lock files NOT AUDITED", s.NotAudited)
+	}
+	a.printf("%s\n", line)
+}
