@@ -1,0 +1,81 @@
+package buildcache
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"slices"
+	"time"
+)
+
+// DefaultMaxAge is how long an unused record is kept when the manifest's
+// cache.max_age is not set.
+const DefaultMaxAge = 30 * 24 * time.Hour
+
+// Policy says which records gc keeps.
+type Policy struct {
+	MaxAge  time.Duration // records unused for longer are removed; DefaultMaxAge when 0
+	MaxSize int64         // when > 0, least recently used records go until their outputs fit
+	DryRun  bool          // report, delete nothing
+}
+
+// GCResult lists the records gc removed (or would remove) and those kept.
+type GCResult struct {
+	Removed []*Record
+	Kept    []*Record
+}
+
+// GC removes local records that are older than the policy allows (by last
+// use: creation or last hit), then the least recently used ones while the
+// outputs they reference exceed MaxSize. The store entries of removed
+// records become garbage for the store's gc; the kept records are its
+// roots (see Roots).
+func (c *Cache) GC(ctx context.Context, p Policy) (GCResult, error) {
+	maxAge := p.MaxAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxAge
+	}
+	recs, err := c.Records()
+	if err != nil {
+		return GCResult{}, err
+	}
+	now := c.now()
+	var res GCResult
+	var kept []*Record
+	for _, r := range recs {
+		if now.Sub(r.LastUsed()) > maxAge {
+			res.Removed = append(res.Removed, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	if p.MaxSize > 0 {
+		// Newest first; keep while the total fits.
+		slices.SortStableFunc(kept, func(a, b *Record) int { return b.LastUsed().Compare(a.LastUsed()) })
+		var total int64
+		var fit []*Record
+		for _, r := range kept {
+			if total+r.Size > p.MaxSize {
+				res.Removed = append(res.Removed, r)
+				continue
+			}
+			total += r.Size
+			fit = append(fit, r)
+		}
+		kept = fit
+	}
+	res.Kept = kept
+	if p.DryRun {
+		return res, nil
+	}
+	for _, r := range res.Removed {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if err := os.Remove(c.recordPath(r.Key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return res, err
+		}
+	}
+	return res, nil
+}
