@@ -23,7 +23,9 @@ type Cmd struct {
 	Env    []string  // extra KEY=VALUE pairs appended to the inherited environment
 	Stdin  io.Reader // optional
 	Stdout io.Writer // optional; when nil, output is captured and returned
-	Stderr io.Writer // optional; stderr is always also kept for the error
+	Stderr io.Writer // optional; stderr is always also kept for the error.
+	// When Stdout and Stderr are the same writer, the program gets one pipe
+	// for both, so their order is kept.
 }
 
 // Error is returned when a program fails; it keeps what the program said.
@@ -102,16 +104,24 @@ func Output(ctx context.Context, c Cmd) ([]byte, error) {
 	}
 	cmd.WaitDelay = 5 * time.Second
 	var stdout bytes.Buffer
-	if c.Stdout != nil {
-		cmd.Stdout = c.Stdout
-	} else {
-		cmd.Stdout = &stdout
-	}
 	var stderr limitedBuffer
-	if c.Stderr != nil {
-		cmd.Stderr = io.MultiWriter(c.Stderr, &stderr)
-	} else {
-		cmd.Stderr = &stderr
+	switch {
+	case c.Stdout != nil && c.Stdout == c.Stderr:
+		// One writer for both streams: give the program a single pipe so
+		// that its output keeps the order it was written in.
+		w := io.MultiWriter(c.Stdout, &stderr)
+		cmd.Stdout, cmd.Stderr = w, w
+	default:
+		if c.Stdout != nil {
+			cmd.Stdout = c.Stdout
+		} else {
+			cmd.Stdout = &stdout
+		}
+		if c.Stderr != nil {
+			cmd.Stderr = io.MultiWriter(c.Stderr, &stderr)
+		} else {
+			cmd.Stderr = &stderr
+		}
 	}
 	err := cmd.Run()
 	if err != nil {
