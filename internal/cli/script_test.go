@@ -102,6 +102,10 @@ func cmdMkrepo(ts *testscript.TestScript, neg bool, args []string) {
 	dir := ts.MkAbs(args[0])
 	ts.Check(os.MkdirAll(dir, 0o755))
 	gitIn(ts, dir, "init", "-q", "-b", "main")
+
+		// registry scripts: see script_registry_test.go.
+		"waitfile": cmdWaitfile,
+		"tamper":   cmdTamper,
 	readme := filepath.Join(dir, "README.md")
 	if len(args) == 1 {
 		ts.Check(os.WriteFile(readme, []byte("initial\n"), 0o644))

@@ -40,6 +40,10 @@ func ValidateName(name string) error {
 	return nil
 }
 
+// MaxComponent bounds each numeric part of a version, as the semver
+// package does (JavaScript's largest safe integer).
+const MaxComponent = 1<<53 - 1
+
 // Version is a parsed semantic version (SemVer 2.0.0, no "v" prefix).
 type Version struct {
 	Major, Minor, Patch uint64
@@ -83,7 +87,7 @@ func ParseVersion(s string) (Version, error) {
 			return Version{}, fmt.Errorf("version %q: %q is not a number without leading zeros", s, p)
 		}
 		n, err := strconv.ParseUint(p, 10, 64)
-		if err != nil {
+		if err != nil || n > MaxComponent {
 			return Version{}, fmt.Errorf("version %q: %q is out of range", s, p)
 		}
 		*nums[i] = n
