@@ -339,10 +339,7 @@ func (r *Resolver) Resolve(ctx context.Context, specs []string) ([]Resolved, err
 	for i := range res {
 		x := &res[i]
 		if x.Tool == nil || x.Tool.Versions == "" {
-			x.Version, x.Exact = x.Requested, false
-			if x.Type == TypeGoInstall || x.Type == ManagerGo {
-				x.Exact = x.Requested != "" && x.Requested != "latest"
-			}
+			x.Version, x.Exact = x.Requested, exactRequest(x.Requested)
 			continue
 		}
 		rels, err := r.Releases(ctx, x.Tool)
@@ -465,4 +462,11 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// exactRequest reports whether a version handed to a package manager names
+// one release ("8.0.0", "v0.16.2"), not a line ("8") or "latest".
+func exactRequest(v string) bool {
+	pv, err := versions.ParseVersion(v)
+	return err == nil && len(pv.Nums) >= 3
 }

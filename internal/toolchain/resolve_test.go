@@ -65,7 +65,7 @@ func TestResolveAll(t *testing.T) {
 	}
 	got := versionsOf(rs)
 	want := map[string]string{"go": "1.22.12", "node": "22.11.0", "python": "3.11.10", "ripgrep": "14.1.1", "npm:eslint": "8",
-		"uv:ruff": "", "kubectl": "1.1.0", "helm": "1.1.0", "jq": "1.7.1", "uv": "1.1.0"}
+		"uv:ruff": "", "kubectl": "1.1.0", "helm": "1.1.0", "jq": "1.7.1", "uv": "0.5.1"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q (all: %v)", k, got[k], v, got)

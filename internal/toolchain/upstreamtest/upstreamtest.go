@@ -175,6 +175,7 @@ func script(name, version string) string {
 //	/python/download-metadata.json   CPython 3.12.7, 3.11.10 (archives for 3.12.7)
 //	/repos/BurntSushi/ripgrep/releases   ripgrep 14.1.1 and 14.1.0 with .sha256 files
 //	/repos/jqlang/jq/releases            jq 1.7.1 (raw binaries, API digests)
+//	/repos/astral-sh/uv/releases         uv 0.5.1 with .sha256 files
 //	/repos/<owner>/<name>/releases       for every other GitHub tool in the
 //	                                     registry: versions 1.0.0, 1.1.0, 2.0.0-rc.1 (listing only)
 //
@@ -283,6 +284,19 @@ func Build(dir string, extraRepos []string) error {
 	b, _ = json.MarshalIndent(rg, "", " ")
 	put("repos/BurntSushi/ripgrep/releases", b)
 
+	uv := ghRel{Tag: "0.5.1"}
+	for _, triple := range []string{"x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"} {
+		top := "uv-" + triple
+		data := TarGz(map[string]string{top + "/": "", top + "/uv": script("uv", "0.5.1")})
+		dl := "/dl/astral-sh/uv/0.5.1/"
+		put(dl+top+".tar.gz", data)
+		put(dl+top+".tar.gz.sha256", []byte(SHA256(data)+"  "+top+".tar.gz\n"))
+		uv.Assets = append(uv.Assets, asset{Name: top + ".tar.gz", URL: "{{BASE}}" + dl + top + ".tar.gz"},
+			asset{Name: top + ".tar.gz.sha256", URL: "{{BASE}}" + dl + top + ".tar.gz.sha256"})
+	}
+	b, _ = json.MarshalIndent([]ghRel{uv, {Tag: "0.6.0-rc.1", Prerelease: true}}, "", " ")
+	put("repos/astral-sh/uv/releases", b)
+
 	jq := ghRel{Tag: "jq-1.7.1"}
 	for _, arch := range []string{"amd64", "arm64"} {
 		data := []byte(script("jq", "1.7.1"))
@@ -293,7 +307,7 @@ func Build(dir string, extraRepos []string) error {
 	put("repos/jqlang/jq/releases", b)
 
 	for _, repo := range extraRepos {
-		if repo == "BurntSushi/ripgrep" || repo == "jqlang/jq" {
+		if repo == "BurntSushi/ripgrep" || repo == "jqlang/jq" || repo == "astral-sh/uv" {
 			continue
 		}
 		b, _ := json.Marshal([]ghRel{{Tag: "v2.0.0-rc.1", Prerelease: true}, {Tag: "v1.1.0"}, {Tag: "v1.0.0"}, {Tag: "1.1.0"}, {Tag: "1.0.0"}})
@@ -304,3 +318,6 @@ func Build(dir string, extraRepos []string) error {
 	}
 	return nil
 }
+
+// Dir is the directory the server serves.
+func (s *Server) Dir() string { return s.dir }
