@@ -22,6 +22,7 @@ one question across all repositories and ecosystems at once.`,
 		newDepsLockCmd(a),
 		newDepsGraphCmd(a),
 		newDepsAuditCmd(a),
+		newDepsLicensesCmd(a),
 	)
 	return cmd
 }
