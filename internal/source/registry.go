@@ -1,0 +1,227 @@
+// Package source holds the resolver's Providers (DESIGN §3): where the
+// versions of a component and their dependencies come from — git tags with
+// component.yaml, a registry's sparse index, or memory for tests.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"aead.dev/minisign"
+
+	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/semver"
+)
+
+// RegistryIndex is what the registry provider reads: index files and
+// tarballs. *registry.Client implements it.
+type RegistryIndex interface {
+	Index(ctx context.Context, name string) ([]registry.IndexEntry, error)
+	Download(ctx context.Context, e registry.IndexEntry) ([]byte, error)
+}
+
+// Registry is a pubgrub.Provider over one registry's sparse index. Yanked
+// versions are hidden from new resolutions, except a yanked version that
+// the current lock already names: that one stays a candidate and a warning
+// is recorded (see Warnings). Index files are fetched once per package;
+// when the solver asks for a version's dependencies, their index files are
+// fetched ahead in the background (at most Jobs at a time).
+type Registry struct {
+	idx    RegistryIndex
+	name   string
+	locked map[string]semver.Version
+	jobs   chan struct{}
+
+	mu       sync.Mutex
+	pkgs     map[string]*regPkg
+	warnings map[string]string
+}
+
+type regPkg struct {
+	done    chan struct{}
+	entries []registry.IndexEntry
+	byVers  map[semver.Version]*registry.IndexEntry
+	err     error
+}
+
+// RegistryOptions configure NewRegistry.
+type RegistryOptions struct {
+	// Name names the registry in sources and messages ("default").
+	Name string
+	// Locked holds the versions of an existing lock: a yanked version
+	// listed here is still offered.
+	Locked map[string]semver.Version
+	// Jobs bounds concurrent index fetches (16 when 0).
+	Jobs int
+}
+
+// NewRegistry returns a provider reading idx.
+func NewRegistry(idx RegistryIndex, opts RegistryOptions) *Registry {
+	if opts.Jobs <= 0 {
+		opts.Jobs = 16
+	}
+	if opts.Name == "" {
+		opts.Name = "registry"
+	}
+	return &Registry{
+		idx:      idx,
+		name:     opts.Name,
+		locked:   opts.Locked,
+		jobs:     make(chan struct{}, opts.Jobs),
+		pkgs:     map[string]*regPkg{},
+		warnings: map[string]string{},
+	}
+}
+
+var _ pubgrub.Provider = (*Registry)(nil)
+
+// load returns the package's parsed index, fetching it at most once. With
+// wait false it only starts the fetch.
+func (r *Registry) load(ctx context.Context, name string, wait bool) (*regPkg, error) {
+	r.mu.Lock()
+	p, ok := r.pkgs[name]
+	if !ok {
+		p = &regPkg{done: make(chan struct{})}
+		r.pkgs[name] = p
+		// The fetch outlives the caller's wait: other callers share it.
+		go r.fetch(context.WithoutCancel(ctx), name, p)
+	}
+	r.mu.Unlock()
+	if !wait {
+		return nil, nil
+	}
+	select {
+	case <-p.done:
+		return p, p.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
+	defer close(p.done)
+	r.jobs <- struct{}{}
+	defer func() { <-r.jobs }()
+	entries, err := r.idx.Index(ctx, name)
+	if errors.Is(err, registry.ErrPackageNotFound) {
+		p.err = fmt.Errorf("%s: not in registry %s: %w", name, r.name, pubgrub.ErrNotFound)
+		return
+	}
+	if err != nil {
+		p.err = fmt.Errorf("registry %s: %w", r.name, err)
+		return
+	}
+	p.entries = entries
+	p.byVers = make(map[semver.Version]*registry.IndexEntry, len(entries))
+	for i := range entries {
+		v, err := semver.ParseVersion(entries[i].Vers)
+		if err != nil {
+			continue // the server validates versions; skip what this client cannot order
+		}
+		v.Build = ""
+		p.byVers[v] = &entries[i]
+	}
+}
+
+// Prefetch starts fetching the index files of names in the background.
+func (r *Registry) Prefetch(ctx context.Context, names []string) {
+	for _, n := range names {
+		r.load(ctx, n, false)
+	}
+}
+
+// Versions lists pkg's versions, leaving out yanked ones unless the lock
+// names that version.
+func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, error) {
+	p, err := r.load(ctx, pkg, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]semver.Version, 0, len(p.byVers))
+	for v, e := range p.byVers {
+		if e.Yanked {
+			lv, ok := r.locked[pkg]
+			lv.Build = ""
+			if !ok || lv != v {
+				continue
+			}
+			r.mu.Lock()
+			r.warnings[pkg] = fmt.Sprintf("%s@%s is yanked in registry %s but kept because the lock names it; update it with 'meta lock --update %s'", pkg, e.Vers, r.name, pkg)
+			r.mu.Unlock()
+		}
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return semver.Compare(out[i], out[j]) < 0 })
+	return out, nil
+}
+
+// Entry returns the index entry of pkg at v.
+func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*registry.IndexEntry, error) {
+	p, err := r.load(ctx, pkg, true)
+	if err != nil {
+		return nil, err
+	}
+	v.Build = ""
+	e, ok := p.byVers[v]
+	if !ok {
+		return nil, fmt.Errorf("%s@%s: not in registry %s", pkg, v, r.name)
+	}
+	return e, nil
+}
+
+// Dependencies returns what pkg needs at v, from the index, and starts
+// fetching those packages' index files.
+func (r *Registry) Dependencies(ctx context.Context, pkg string, v semver.Version) ([]pubgrub.Dependency, error) {
+	e, err := r.Entry(ctx, pkg, v)
+	if err != nil {
+		return nil, err
+	}
+	src := fmt.Sprintf("%s@%s:component.yaml (registry %s)", pkg, e.Vers, r.name)
+	deps := make([]pubgrub.Dependency, 0, len(e.Deps))
+	names := make([]string, 0, len(e.Deps))
+	for _, d := range e.Deps {
+		set, err := semver.ParseConstraint(d.Req)
+		if err != nil {
+			return nil, &pubgrub.UnusableError{Reason: fmt.Sprintf("its dependency %s has a range that does not parse: %v", d.Name, err)}
+		}
+		deps = append(deps, pubgrub.Dependency{Name: d.Name, Constraint: set, Source: src})
+		names = append(names, d.Name)
+	}
+	r.Prefetch(ctx, names)
+	return deps, nil
+}
+
+// Warnings returns the warnings recorded so far (yanked versions kept
+// because a lock names them), sorted.
+func (r *Registry) Warnings() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.warnings))
+	for _, w := range r.warnings {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Fetch downloads pkg@v's tarball. The checksum is always verified (by the
+// index client); with trusted keys the minisign signature must verify
+// against one of them.
+func (r *Registry) Fetch(ctx context.Context, pkg string, v semver.Version, trusted []minisign.PublicKey) ([]byte, error) {
+	e, err := r.Entry(ctx, pkg, v)
+	if err != nil {
+		return nil, err
+	}
+	data, err := r.idx.Download(ctx, *e)
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.VerifySignature(data, e.Sig, trusted); err != nil {
+		return nil, fmt.Errorf("%s@%s from registry %s: %w", pkg, e.Vers, r.name, err)
+	}
+	return data, nil
+}

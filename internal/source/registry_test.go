@@ -1,0 +1,141 @@
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"aead.dev/minisign"
+
+	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/semver"
+)
+
+// fakeIndex serves index entries and tarballs from memory.
+type fakeIndex struct {
+	entries  map[string][]registry.IndexEntry
+	tarballs map[string][]byte // cksum → bytes
+	fetches  map[string]int
+}
+
+func (f *fakeIndex) Index(ctx context.Context, name string) ([]registry.IndexEntry, error) {
+	f.fetches[name]++
+	es, ok := f.entries[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", name, registry.ErrPackageNotFound)
+	}
+	return es, nil
+}
+
+func (f *fakeIndex) Download(ctx context.Context, e registry.IndexEntry) ([]byte, error) {
+	return f.tarballs[e.Cksum], nil
+}
+
+func cksum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func newFake() *fakeIndex {
+	f := &fakeIndex{entries: map[string][]registry.IndexEntry{}, tarballs: map[string][]byte{}, fetches: map[string]int{}}
+	add := func(name, vers string, yanked bool, deps ...registry.Dep) {
+		tb := []byte(name + "@" + vers)
+		f.tarballs[cksum(tb)] = tb
+		f.entries[name] = append(f.entries[name], registry.IndexEntry{Name: name, Vers: vers, Deps: deps, Cksum: cksum(tb), Yanked: yanked})
+	}
+	add("app", "1.0.0", false, registry.Dep{Name: "lib", Req: "^1.0.0"})
+	add("lib", "1.0.0", false)
+	add("lib", "1.1.0", false)
+	add("lib", "1.2.0", true)
+	add("bad", "1.0.0", false, registry.Dep{Name: "lib", Req: "not a range"})
+	return f
+}
+
+func versions(vs []semver.Version) string {
+	var s []string
+	for _, v := range vs {
+		s = append(s, v.String())
+	}
+	return strings.Join(s, " ")
+}
+
+func TestRegistryProvider(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	p := NewRegistry(f, RegistryOptions{Name: "test"})
+	vs, err := p.Versions(ctx, "lib")
+	if err != nil || versions(vs) != "1.0.0 1.1.0" {
+		t.Fatalf("Versions(lib) = %s, %v; want the yanked 1.2.0 left out", versions(vs), err)
+	}
+	if len(p.Warnings()) != 0 {
+		t.Fatalf("warnings without a lock: %v", p.Warnings())
+	}
+	deps, err := p.Dependencies(ctx, "app", semver.MustParseVersion("1.0.0"))
+	if err != nil || len(deps) != 1 || deps[0].Name != "lib" || !deps[0].Constraint.Contains(semver.MustParseVersion("1.1.0")) || deps[0].Constraint.Contains(semver.MustParseVersion("2.0.0")) {
+		t.Fatalf("Dependencies(app) = %+v, %v", deps, err)
+	}
+	if !strings.Contains(deps[0].Source, "app@1.0.0") {
+		t.Errorf("source %q does not name the requirer", deps[0].Source)
+	}
+	var ue *pubgrub.UnusableError
+	if _, err := p.Dependencies(ctx, "bad", semver.MustParseVersion("1.0.0")); !errors.As(err, &ue) {
+		t.Fatalf("a bad range: %v, want UnusableError", err)
+	}
+	if _, err := p.Versions(ctx, "nope"); !errors.Is(err, pubgrub.ErrNotFound) {
+		t.Fatalf("missing package: %v, want pubgrub.ErrNotFound", err)
+	}
+	p.Versions(ctx, "lib")
+	if f.fetches["lib"] != 1 {
+		t.Fatalf("lib's index fetched %d times", f.fetches["lib"])
+	}
+
+	// A lock that already names the yanked version keeps it, with a warning.
+	locked := NewRegistry(f, RegistryOptions{Name: "test", Locked: map[string]semver.Version{"lib": semver.MustParseVersion("1.2.0")}})
+	vs, _ = locked.Versions(ctx, "lib")
+	if versions(vs) != "1.0.0 1.1.0 1.2.0" {
+		t.Fatalf("locked Versions(lib) = %s", versions(vs))
+	}
+	if w := locked.Warnings(); len(w) != 1 || !strings.Contains(w[0], "lib@1.2.0 is yanked") {
+		t.Fatalf("warnings = %v", w)
+	}
+
+	// Solving over the provider.
+	sol, err := pubgrub.Solve(ctx, p, pubgrub.Request{Root: []pubgrub.Dependency{{Name: "app", Constraint: semver.MustParseConstraint("^1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sol.Versions["lib"].String(); got != "1.1.0" {
+		t.Fatalf("solved lib@%s, want 1.1.0 (1.2.0 is yanked)", got)
+	}
+}
+
+func TestRegistryFetchVerifiesSignature(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	priv, _, line, err := registry.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := registry.ParsePublicKey(line)
+	tb := f.tarballs[f.entries["lib"][0].Cksum]
+	sig, err := registry.Sign(priv, tb, "lib@1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.entries["lib"][0].Sig = sig
+	p := NewRegistry(f, RegistryOptions{})
+	if _, err := p.Fetch(ctx, "lib", semver.MustParseVersion("1.0.0"), []minisign.PublicKey{key}); err != nil {
+		t.Fatalf("signed version: %v", err)
+	}
+	if _, err := p.Fetch(ctx, "lib", semver.MustParseVersion("1.1.0"), []minisign.PublicKey{key}); !errors.Is(err, registry.ErrUnsigned) {
+		t.Fatalf("unsigned version with trusted keys: %v", err)
+	}
+	if _, err := p.Fetch(ctx, "lib", semver.MustParseVersion("1.1.0"), nil); err != nil {
+		t.Fatalf("unsigned version without trusted keys: %v", err)
+	}
+}
