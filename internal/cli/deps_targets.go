@@ -2,15 +2,16 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/ecosystem"
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/yamlpos"
 )
 
 // depsTargetOpts is the component selection shared by every deps subcommand.
@@ -41,18 +42,7 @@ type depsComponent struct {
 
 // depsManifest loads the workspace manifest from the working directory.
 func (a *app) depsManifest() (*manifest.Manifest, error) {
-	wd, err := a.workdir()
-	if err != nil {
-		return nil, err
-	}
-	root, err := manifest.Find(wd)
-	if err != nil {
-		if errors.Is(err, manifest.ErrNotFound) {
-			return nil, failf("run meta inside a workspace, or pass -C DIR", "%v", err)
-		}
-		return nil, err
-	}
-	return manifest.Load(root)
+	return a.loadManifest()
 }
 
 // depsComponents resolves --component/--all to components in manifest
@@ -69,9 +59,11 @@ func (a *app) depsComponents(m *manifest.Manifest, opts depsTargetOpts) ([]depsC
 		seen := map[string]bool{}
 		for _, n := range opts.Components {
 			if _, ok := m.Components[n]; !ok {
-				known := append([]string(nil), m.Order...)
-				sort.Strings(known)
-				return nil, usagef(fmt.Sprintf("components: %v", known), "--component %s: no such component in %s", n, m.Rel(m.File))
+				hint := "components: " + strings.Join(sortedCopy(m.Order), ", ")
+				if s := yamlpos.Suggest(n, m.Order); s != "" {
+					hint = fmt.Sprintf("did you mean %q?", s)
+				}
+				return nil, usagef(hint, "--component %s: no such component in %s", n, m.Rel(m.File))
 			}
 			if !seen[n] {
 				seen[n] = true
@@ -138,4 +130,10 @@ func loadDepsTarget(ctx context.Context, c depsComponent) (depsTarget, error) {
 		t.Locks = append(t.Locks, l)
 	}
 	return t, nil
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }

@@ -3,6 +3,7 @@ package ecosystem
 import (
 	"encoding/json"
 	"errors"
+	pathpkg "path"
 	"sort"
 	"strings"
 )
@@ -29,6 +30,21 @@ type npmEntry struct {
 	OptionalDependencies map[string]string `json:"optionalDependencies"`
 	PeerDependencies     map[string]string `json:"peerDependencies"`
 	DevDependencies      map[string]string `json:"devDependencies"`
+	Workspaces           json.RawMessage   `json:"workspaces"`
+}
+
+// npmWorkspaces reads the root's "workspaces": a list of globs, or
+// {"packages": [...]}.
+func npmWorkspaces(raw json.RawMessage) []string {
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var obj struct {
+		Packages []string `json:"packages"`
+	}
+	_ = json.Unmarshal(raw, &obj)
+	return obj.Packages
 }
 
 // jsonErr turns encoding/json errors into "path:line: ..." errors.
@@ -157,8 +173,35 @@ func parseNpmPackages(path string, data []byte, raw map[string]json.RawMessage) 
 		}
 		return loc
 	}
+	// The project itself is the root entry and its workspace members
+	// (matching the root's "workspaces" globs). Other directories outside
+	// node_modules are local file: packages, reported with Source "path".
+	var globs []string
+	linkName := map[string]string{} // link target → the name it is linked as
+	if r := entries[""]; r != nil {
+		globs = npmWorkspaces(r.Workspaces)
+	}
+	for _, loc := range locs {
+		if e := entries[loc]; e.Link && strings.Contains(loc, "node_modules/") {
+			if _, ok := linkName[e.Resolved]; !ok {
+				linkName[e.Resolved] = npmName(loc)
+			}
+		}
+	}
 	isFirstParty := func(loc string) bool {
-		return loc == "" || !strings.Contains(loc, "node_modules/")
+		if loc == "" {
+			return true
+		}
+		if strings.Contains(loc, "node_modules/") {
+			return false
+		}
+		for _, g := range globs {
+			g = strings.TrimSuffix(strings.TrimPrefix(g, "./"), "/")
+			if ok, _ := pathpkg.Match(g, loc); ok || g == loc {
+				return true
+			}
+		}
+		return false
 	}
 	ids := map[string]string{} // location → package ID
 	for _, loc := range locs {
@@ -166,12 +209,19 @@ func parseNpmPackages(path string, data []byte, raw map[string]json.RawMessage) 
 		if isFirstParty(loc) || e.Link {
 			continue
 		}
-		if e.Version == "" {
+		local := !strings.Contains(loc, "node_modules/")
+		if e.Version == "" && !local {
 			return nil, posf(path, lineOf(data, mustJSON(loc)), "packages[%q]: \"version\" must be a non-empty string", loc)
 		}
 		name := e.Name
 		if name == "" {
 			name = npmName(loc)
+		}
+		if local && linkName[loc] != "" {
+			name = linkName[loc]
+		}
+		if name == "" {
+			name = pathpkg.Base(loc)
 		}
 		scope := ScopeProd
 		switch {
@@ -186,7 +236,7 @@ func parseNpmPackages(path string, data []byte, raw map[string]json.RawMessage) 
 		switch {
 		case strings.HasPrefix(e.Resolved, "git+") || strings.HasPrefix(e.Resolved, "git:") || strings.HasPrefix(e.Resolved, "github:"):
 			src = "git"
-		case strings.HasPrefix(e.Resolved, "file:"):
+		case strings.HasPrefix(e.Resolved, "file:") || local:
 			src = "path"
 		}
 		ids[loc] = b.add(Package{Name: name, Version: e.Version, Scope: scope, License: npmLicense(e.License), Source: src})

@@ -10,7 +10,7 @@ import (
 const npmNested = `{
   "name": "app", "lockfileVersion": 3,
   "packages": {
-    "": {"name": "app", "dependencies": {"a": "^1", "w": "*"}, "devDependencies": {"d": "^1"}, "optionalDependencies": {"o": "^1"}},
+    "": {"name": "app", "workspaces": ["packages/*"], "dependencies": {"a": "^1", "w": "*", "loc": "file:vendor/loc"}, "devDependencies": {"d": "^1"}, "optionalDependencies": {"o": "^1"}},
     "node_modules/a": {"version": "1.0.0", "license": "MIT", "dependencies": {"b": "^2", "c": "^1"}},
     "node_modules/a/node_modules/b": {"version": "2.0.0", "dependencies": {"c": "^1"}},
     "node_modules/b": {"version": "1.0.0", "dev": true},
@@ -19,7 +19,9 @@ const npmNested = `{
     "node_modules/o": {"version": "1.0.0", "optional": true, "dependencies": {"gone": "^1"}},
     "node_modules/w": {"resolved": "packages/w", "link": true},
     "packages/w": {"name": "w", "version": "0.1.0", "dependencies": {"c": "^1"}, "devDependencies": {"x": "^1"}},
-    "node_modules/x": {"version": "3.0.0", "dev": true}
+    "node_modules/x": {"version": "3.0.0", "dev": true},
+    "node_modules/loc": {"resolved": "vendor/loc", "link": true},
+    "vendor/loc": {"version": "0.2.0", "dependencies": {"c": "^1"}}
   }
 }`
 
@@ -30,6 +32,7 @@ b@1.0.0 dev
 b@2.0.0 prod -> c@1.0.0
 c@1.0.0 prod direct (ISC)
 d@1.0.0 dev direct -> b@1.0.0
+loc@0.2.0 prod direct path -> c@1.0.0
 o@1.0.0 optional direct
 x@3.0.0 dev direct
 `
