@@ -62,6 +62,16 @@ func scriptSetup(env *testscript.Env) error {
 	env.Setenv("GOPATH", os.Getenv("GOPATH"))
 	env.Setenv("GOPROXY", "off")
 	env.Setenv("CI", os.Getenv("CI"))
+	// cargo (a rustup shim) finds its toolchains in the real home, not the script's.
+	if h, err := os.UserHomeDir(); err == nil {
+		for k, def := range map[string]string{"RUSTUP_HOME": ".rustup", "CARGO_HOME": ".cargo"} {
+			if v := os.Getenv(k); v != "" {
+				env.Setenv(k, v)
+			} else {
+				env.Setenv(k, filepath.Join(h, def))
+			}
+		}
+	}
 	// Shared fixtures, when present beside the repository.
 	if abs, err := filepath.Abs("../../../shared/fixtures"); err == nil {
 		env.Setenv("FIXTURES", abs)
