@@ -1,0 +1,180 @@
+// Package registrybench measures the registry: resolving a 200-component
+// workspace from a cold index cache over HTTP, and (wrk_compare.sh) index
+// reads on loopback side by side with nginx serving the same files.
+package registrybench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/metawork/meta/internal/backend"
+	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/semver"
+	"github.com/metawork/meta/internal/source"
+)
+
+// memStorage is registry.Storage in memory, so that setting up 1000
+// versions does not measure fsync.
+type memStorage struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memStorage) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.m[key]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", key, backend.ErrNotFound)
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (s *memStorage) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[key]; ok {
+		return fmt.Errorf("%s: %w", key, backend.ErrExists)
+	}
+	s.m[key] = b
+	return nil
+}
+
+func (s *memStorage) List(ctx context.Context, prefix string) ([]backend.Info, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []backend.Info
+	for k, b := range s.m {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, backend.Info{Key: k, Size: int64(len(b))})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+const (
+	nPackages = 200
+	nVersions = 6 // 1.0.0 … 1.4.0 and 2.0.0
+)
+
+func pkgName(i int) string { return fmt.Sprintf("comp-%03d", i) }
+
+// newRegistry publishes nPackages × nVersions through the API. Package i
+// depends on up to three packages with larger numbers (a DAG, as a real
+// workspace), with ^1 ranges that the 2.0.0 versions do not satisfy.
+func newRegistry(tb testing.TB) *httptest.Server {
+	tb.Helper()
+	ctx := context.Background()
+	st := &memStorage{m: map[string][]byte{}}
+	token, err := registry.CreateToken(ctx, st, "bench", rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := registry.NewServer(ctx, st, registry.ServerOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	c := &registry.Client{URL: ts.URL, Token: token, HTTP: ts.Client()}
+	versions := []string{"1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "2.0.0"}
+	for i := 0; i < nPackages; i++ {
+		for _, v := range versions[:nVersions] {
+			var deps []string
+			for _, d := range []int{i + 1, i + 7, i + 31} {
+				if d < nPackages {
+					deps = append(deps, fmt.Sprintf("%q", pkgName(d)+":^1.1.0"))
+				}
+			}
+			compYAML := fmt.Sprintf("name: %s\ndepends_on: [%s]\ntools: [go@1.22]\n", pkgName(i), strings.Join(deps, ", "))
+			tarball := makeTarball(tb, compYAML, v)
+			if _, err := c.Publish(ctx, registry.PublishMeta{Name: pkgName(i), Vers: v}, tarball); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	return ts
+}
+
+// BenchmarkColdResolve200 resolves a workspace of 200 registry components
+// with an empty index cache each time: 200 index fetches over loopback
+// HTTP (prefetched in parallel, as 'meta lock' does), then PubGrub.
+func BenchmarkColdResolve200(b *testing.B) {
+	ts := newRegistry(b)
+	defer ts.Close()
+	ctx := context.Background()
+	root := make([]pubgrub.Dependency, nPackages)
+	names := make([]string, nPackages)
+	for i := range root {
+		names[i] = pkgName(i)
+		root[i] = pubgrub.Dependency{Name: names[i], Constraint: semver.MustParseConstraint("^1.0.0")}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		c := &registry.Client{URL: ts.URL, HTTP: ts.Client(), CacheDir: b.TempDir()}
+		p := source.NewRegistry(c, source.RegistryOptions{Name: "bench"})
+		p.Prefetch(ctx, names)
+		sol, err := pubgrub.Solve(ctx, p, pubgrub.Request{Root: root})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(sol.Names) != nPackages || sol.Versions[pkgName(0)].String() != "1.4.0" {
+			b.Fatalf("solution: %d packages, %s@%s", len(sol.Names), pkgName(0), sol.Versions[pkgName(0)])
+		}
+	}
+}
+
+// BenchmarkWarmResolve200 is the same with a warm on-disk cache: every index
+// file is revalidated (304) instead of downloaded.
+func BenchmarkWarmResolve200(b *testing.B) {
+	ts := newRegistry(b)
+	defer ts.Close()
+	ctx := context.Background()
+	cache := b.TempDir()
+	root := make([]pubgrub.Dependency, nPackages)
+	names := make([]string, nPackages)
+	for i := range root {
+		names[i] = pkgName(i)
+		root[i] = pubgrub.Dependency{Name: names[i], Constraint: semver.MustParseConstraint("^1.0.0")}
+	}
+	solve := func() {
+		c := &registry.Client{URL: ts.URL, HTTP: ts.Client(), CacheDir: cache}
+		p := source.NewRegistry(c, source.RegistryOptions{Name: "bench"})
+		p.Prefetch(ctx, names)
+		if _, err := pubgrub.Solve(ctx, p, pubgrub.Request{Root: root}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	solve()
+	b.ResetTimer()
+	for b.Loop() {
+		solve()
+	}
+}
+
+// TestResolve200 checks the benchmark's setup once, quickly, in plain test runs.
+func TestResolve200(t *testing.T) {
+	if testing.Short() {
+		t.Skip("publishes 1200 versions")
+	}
+	ts := newRegistry(t)
+	defer ts.Close()
+	c := &registry.Client{URL: ts.URL, HTTP: ts.Client(), CacheDir: t.TempDir()}
+	es, err := c.Index(context.Background(), pkgName(0))
+	if err != nil || len(es) != nVersions || len(es[0].Deps) != 3 {
+		t.Fatalf("index of %s: %+v %v", pkgName(0), es, err)
+	}
+}
