@@ -148,7 +148,7 @@ func digestInputs(ctx context.Context, cacheDir, dir string, patterns, outputs [
 		}
 		st := statOf(fi)
 		sum := ""
-		if old, ok := sf.Files[rel]; ok && old.sameFile(st) && old.Mtime < trustBefore && old.Ctime < trustBefore {
+		if old, ok := sf.Files[rel]; ok && old.sameFile(st) && old.Mtime < trustBefore {
 			sum = old.SHA
 		} else {
 			if sum, err = hashFile(abs, fi); err != nil {
