@@ -48,6 +48,7 @@ repository; meta finds it by walking up from the current directory.`,
 		newVersionCmd(a),
 		newCompletionCmd(a),
 		// Command groups register here, one line each.
+		newToolsCmd(a),
 		newRegistryCmd(a),
 		newLoginCmd(a),
 		newLogoutCmd(a),

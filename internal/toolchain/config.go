@@ -152,7 +152,6 @@ func checkSourceURL(s string) error {
 	return nil
 }
 
-func (s Sources) goList() string   { return s.Go + "?mode=json&include=all" }
 func (s Sources) nodeList() string { return dirURL(s.Node) + "index.json" }
 func (s Sources) githubList(repo string) string {
 	return strings.TrimSuffix(s.GitHub, "/") + "/repos/" + repo + "/releases?per_page=100"
