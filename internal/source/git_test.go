@@ -1,0 +1,146 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/semver"
+)
+
+// gitRepo makes a repository at dir with one commit per step; a step with a
+// tag is tagged, and writes component.yaml when yaml is not "-".
+type step struct{ tag, yaml string }
+
+func gitRepo(t *testing.T, dir string, steps ...step) {
+	t.Helper()
+	run := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run("init", "-q", "-b", "main")
+	for i, s := range steps {
+		os.WriteFile(filepath.Join(dir, "file"), []byte{byte('a' + i)}, 0o644)
+		if s.yaml == "-" {
+			os.Remove(filepath.Join(dir, "component.yaml"))
+		} else {
+			os.WriteFile(filepath.Join(dir, "component.yaml"), []byte(s.yaml), 0o644)
+		}
+		run("add", "-A")
+		run("commit", "-q", "-m", "step "+s.tag)
+		if s.tag != "" {
+			run("tag", "-a", "-m", s.tag, s.tag)
+		}
+	}
+}
+
+func TestGitProvider(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	root := t.TempDir()
+	lib := filepath.Join(root, "lib")
+	gitRepo(t, lib,
+		step{"v1.0.0", "-"},
+		step{"v1.1.0", "depends_on: [\"base:^2.0.0\"]\n"},
+		step{"v1.2.0", "depends_on: [\n"}, // does not parse
+		step{"1.2.0", "-"},                // same version as v1.2.0
+		step{"release-7", "-"},            // not semver
+		step{"v2.0.0-rc.1", "depends_on: [base]\n"},
+		step{"", "depends_on: [\"base:~2.1\"]\n"}, // main, untagged
+	)
+	g := NewGit(GitOptions{CacheDir: filepath.Join(root, "cache"), Jobs: 2}, map[string]GitComponent{
+		"lib": {URL: "file://" + lib, Deps: []pubgrub.Dependency{{Name: "tool", Constraint: semver.Releases(), Source: "m:3"}}},
+	})
+	ctx := context.Background()
+	g.Prefetch(ctx)
+	vs, err := g.Versions(ctx, "lib")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, v.String())
+	}
+	if d := cmp.Diff([]string{"1.0.0", "1.1.0", "1.2.0", "2.0.0-rc.1"}, got); d != "" {
+		t.Fatal(d)
+	}
+	deps, err := g.Dependencies(ctx, "lib", semver.MustParseVersion("1.1.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(deps) != 2 || deps[0].Name != "tool" || deps[1].Name != "base" || deps[1].Constraint.String() != "^2.0.0" ||
+		deps[1].Source != "lib@v1.1.0:component.yaml:1" {
+		t.Fatalf("deps = %+v", deps)
+	}
+	_, err = g.Dependencies(ctx, "lib", semver.MustParseVersion("1.2.0"))
+	var ue *pubgrub.UnusableError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "lib@1.2.0:component.yaml") && !strings.Contains(ue.Reason, "lib@v1.2.0:component.yaml") {
+		t.Fatalf("want unusable with the file named, got %v", err)
+	}
+	if tag, commit, ok := g.Tag("lib", semver.MustParseVersion("1.0.0")); !ok || tag != "v1.0.0" || len(commit) != 40 {
+		t.Fatalf("Tag = %q %q %v", tag, commit, ok)
+	}
+	w := strings.Join(g.Warnings(), "\n")
+	if !strings.Contains(w, "release-7") || !strings.Contains(w, "same version") {
+		t.Fatalf("warnings: %s", w)
+	}
+	if _, err := g.Versions(ctx, "nope"); !errors.Is(err, pubgrub.ErrNotFound) {
+		t.Fatalf("unknown component: %v", err)
+	}
+
+	ri, err := g.ResolveRef(ctx, "lib", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri.Ref != "main" || len(ri.Commit) != 40 || len(ri.Deps) != 2 || ri.Deps[1].Constraint.String() != "~2.1.0" {
+		t.Fatalf("ResolveRef = %+v", ri)
+	}
+	ri2, err := g.ResolveRef(ctx, "lib", "main")
+	if err != nil || ri2.Commit != ri.Commit {
+		t.Fatalf("main: %+v %v", ri2, err)
+	}
+	if _, err := g.ResolveRef(ctx, "lib", "nope"); err == nil {
+		t.Fatal("unknown ref resolved")
+	}
+	if ok, err := g.HasCommit(ctx, "file://"+lib, ri.Commit); !ok || err != nil {
+		t.Fatalf("HasCommit(main) = %v %v", ok, err)
+	}
+	if ok, _ := g.HasCommit(ctx, "file://"+lib, strings.Repeat("1", 40)); ok {
+		t.Fatal("HasCommit(bogus) = true")
+	}
+	_, c100, _ := g.Tag("lib", semver.MustParseVersion("1.0.0"))
+	log, err := g.Log(ctx, "file://"+lib, c100, ri.Commit, 0)
+	if err != nil || len(log) != 6 || !strings.HasSuffix(log[0], " step") {
+		t.Fatalf("Log = %q %v", log, err)
+	}
+
+	// A second provider reuses the mirror (fetching it) and sees new tags.
+	gitRepo2 := exec.Command("git", "tag", "v3.0.0")
+	gitRepo2.Dir = lib
+	if out, err := gitRepo2.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	g2 := NewGit(GitOptions{CacheDir: filepath.Join(root, "cache")}, map[string]GitComponent{"lib": {URL: "file://" + lib}})
+	vs, err = g2.Versions(ctx, "lib")
+	if err != nil || len(vs) != 5 {
+		t.Fatalf("after fetch: %v %v", vs, err)
+	}
+}
