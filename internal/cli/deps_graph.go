@@ -111,9 +111,14 @@ type graphNode struct {
 	Ecosystem string `json:"ecosystem,omitempty"`
 	Name      string `json:"name"`
 	Version   string `json:"version,omitempty"`
-	Scope     string `json:"scope,omitempty"`
-	Direct    bool   `json:"direct,omitempty"`
-	Lockfile  string `json:"lockfile,omitempty"`
+	// Components: the manifest's version constraint or tracked ref.
+	Constraint string `json:"constraint,omitempty"`
+	Ref        string `json:"ref,omitempty"`
+	Scope      string `json:"scope,omitempty"`
+	Direct     bool   `json:"direct,omitempty"`
+	License    string `json:"license,omitempty"`
+	Source     string `json:"source,omitempty"`
+	Lockfile   string `json:"lockfile,omitempty"`
 }
 
 type graphEdge struct {
@@ -133,7 +138,7 @@ func componentGraph(m *manifest.Manifest) *depsGraph {
 		} else if c.Ref != "" {
 			label += " @" + c.Ref
 		}
-		g.Nodes = append(g.Nodes, graphNode{ID: name, Label: label, Type: "component", Name: name, Version: c.Version})
+		g.Nodes = append(g.Nodes, graphNode{ID: name, Label: label, Type: "component", Name: name, Constraint: c.Version, Ref: c.Ref})
 		for _, d := range c.DependsOn {
 			g.Edges = append(g.Edges, graphEdge{From: name, To: d.Name, Label: d.Constraint})
 		}
@@ -166,8 +171,12 @@ func packageGraph(t depsTarget) *depsGraph {
 			if p.Version != "" {
 				label += "@" + p.Version
 			}
+			if len(t.Locks) > 1 {
+				label += " (" + l.Path + ")"
+			}
 			g.Nodes = append(g.Nodes, graphNode{ID: k, Label: label, Type: "package", Ecosystem: p.Ecosystem,
-				Name: p.Name, Version: p.Version, Scope: string(p.Scope), Direct: p.Direct, Lockfile: l.Path})
+				Name: p.Name, Version: p.Version, Scope: string(p.Scope), Direct: p.Direct,
+				License: p.License, Source: p.Source, Lockfile: l.Path})
 			for _, d := range p.Deps {
 				g.Edges = append(g.Edges, graphEdge{From: k, To: key(d)})
 			}
