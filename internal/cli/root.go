@@ -48,6 +48,8 @@ repository; meta finds it by walking up from the current directory.`,
 		newVersionCmd(a),
 		newCompletionCmd(a),
 		// Command groups register here, one line each.
+		newStoreCmd(a),
+		newGCCmd(a),
 		newToolsCmd(a),
 		newRegistryCmd(a),
 		newLoginCmd(a),
