@@ -87,6 +87,9 @@ func scriptCondition(cond string) (bool, error) {
 		return os.Getenv("CI") == "true", nil
 	case strings.HasPrefix(cond, "goos-"):
 		return runtime.GOOS == strings.TrimPrefix(cond, "goos-"), nil
+	case cond == "fixtures": // ../shared/fixtures is beside the repository
+		st, err := os.Stat("../../../shared/fixtures")
+		return err == nil && st.IsDir(), nil
 	}
 	return false, nil
 }
