@@ -123,6 +123,10 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 		}
 		matches[qi].groups = mergeAliases(hits, fixed, v)
 	}
+	paths := make([]map[string][]string, len(inputs))
+	for i, in := range inputs {
+		paths[i] = in.Lockfile.ShortestPaths()
+	}
 	for _, ref := range refs {
 		in := inputs[ref.in]
 		eco := ref.pkg.Ecosystem
@@ -133,7 +137,10 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 		if len(matches[qi].groups) == 0 {
 			continue
 		}
-		path := DependencyPath(in.Lockfile, ref.pkg.ID())
+		path := paths[ref.in][ref.pkg.ID()]
+		if path == nil {
+			path = []string{ref.pkg.ID()}
+		}
 		for _, g := range matches[qi].groups {
 			f := g
 			f.Component = in.Component
@@ -243,53 +250,4 @@ func sortVersions(v Version, vs []string) {
 		}
 		return vs[i] < vs[j]
 	})
-}
-
-// DependencyPath returns the shortest chain of package IDs from one of the
-// lock file's roots to id (both included), found breadth-first over the
-// packages' Deps in sorted order. When no root reaches id (a lock file
-// without edges), the path is id alone.
-func DependencyPath(lf *ecosystem.Lockfile, id string) []string {
-	deps := make(map[string][]string, len(lf.Packages))
-	for _, p := range lf.Packages {
-		deps[p.ID()] = p.Deps
-	}
-	roots := append([]string(nil), lf.Roots...)
-	sort.Strings(roots)
-	prev := map[string]string{}
-	seen := map[string]bool{}
-	queue := []string{}
-	for _, r := range roots {
-		if !seen[r] {
-			seen[r] = true
-			queue = append(queue, r)
-		}
-	}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		if cur == id {
-			var path []string
-			for n := cur; ; n = prev[n] {
-				path = append(path, n)
-				if _, ok := prev[n]; !ok {
-					break
-				}
-			}
-			for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
-				path[i], path[j] = path[j], path[i]
-			}
-			return path
-		}
-		next := append([]string(nil), deps[cur]...)
-		sort.Strings(next)
-		for _, n := range next {
-			if !seen[n] {
-				seen[n] = true
-				prev[n] = cur
-				queue = append(queue, n)
-			}
-		}
-	}
-	return []string{id}
 }

@@ -253,19 +253,3 @@ func TestSkipped(t *testing.T) {
 		t.Errorf("packages %d skipped %+v", rep.Packages, rep.Skipped)
 	}
 }
-
-func TestDependencyPath(t *testing.T) {
-	lf := &ecosystem.Lockfile{Roots: []string{"b@1", "a@1"}, Packages: []ecosystem.Package{
-		{Name: "a", Version: "1", Deps: []string{"c@1"}},
-		{Name: "b", Version: "1", Deps: []string{"d@1"}},
-		{Name: "c", Version: "1", Deps: []string{"d@1", "a@1"}},
-		{Name: "d", Version: "1", Deps: []string{"e@1"}},
-		{Name: "e", Version: "1"},
-		{Name: "orphan", Version: "1"},
-	}}
-	for id, want := range map[string]string{"a@1": "a@1", "e@1": "b@1 d@1 e@1", "c@1": "a@1 c@1", "orphan@1": "orphan@1"} {
-		if got := strings.Join(DependencyPath(lf, id), " "); got != want {
-			t.Errorf("path to %s = %q, want %q", id, got, want)
-		}
-	}
-}
