@@ -19,13 +19,13 @@ const (
 
 // Download is one verified download of a resolved tool for one architecture.
 type Download struct {
-	Arch   string // amd64 or arm64
-	URL    string
-	SHA256 string // hex, always set
-	File   string // file name
-	Kind   string // tar.gz, zip or raw
-	Path   string // program inside the archive (github binaries); "" for runtimes and raw downloads
-	Strip  int    // leading directories dropped when unpacking a runtime
+	Arch   string `json:"arch"`            // amd64 or arm64
+	URL    string `json:"url"`             //
+	SHA256 string `json:"sha256"`          // hex, always set
+	File   string `json:"file"`            // file name
+	Kind   string `json:"kind"`            // tar.gz, zip or raw
+	Path   string `json:"path,omitempty"`  // program inside the archive (github binaries); "" for runtimes and raw downloads
+	Strip  int    `json:"strip,omitempty"` // leading directories dropped when unpacking a runtime
 }
 
 // Downloads returns x's downloads for each of arches, with their sha256

@@ -178,7 +178,8 @@ func (r *Resolver) Expand(raws []string) ([]Resolved, error) {
 			case prev.Implied:
 				prev.Implied, prev.Requested, prev.Spec = false, sp.Version, sp
 			case prev.Requested != sp.Version && sp.Version != "" && prev.Requested != "":
-				return fmt.Errorf("%s is required twice, as %s and as %s", key, prev.Spec.Raw, sp.Raw)
+				return &SpecError{Spec: sp.Raw, Msg: fmt.Sprintf("%s is required twice, as %s and as %s", key, prev.Spec.Raw, sp.Raw),
+					Hint: "keep one version of each tool"}
 			case prev.Requested == "":
 				prev.Requested, prev.Spec = sp.Version, sp
 			}

@@ -3,6 +3,7 @@ package versions
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -33,6 +34,10 @@ func jsonError(src, u string, data []byte, err error) error {
 	case trim[0] != '[' && trim[0] != '{':
 		return &DocError{src, u, fmt.Sprintf("not JSON (starts with %q)", firstLine(trim))}
 	case strings.Contains(err.Error(), "unexpected end of JSON input"):
+		return &DocError{src, u, fmt.Sprintf("the document is truncated (%d bytes)", len(data))}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset >= int64(len(bytes.TrimRight(data, " \t\r\n"))) {
 		return &DocError{src, u, fmt.Sprintf("the document is truncated (%d bytes)", len(data))}
 	}
 	return &DocError{src, u, "invalid JSON: " + err.Error()}
