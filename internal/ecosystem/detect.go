@@ -137,9 +137,10 @@ func Parse(ctx context.Context, dir string, f Found) (*Lockfile, error) {
 		if serr != nil && !errors.Is(serr, fs.ErrNotExist) {
 			return nil, serr
 		}
-		l, err = parseGoMod(f.Path, data, sum)
+		var replaced map[string]string
+		l, replaced, err = parseGoModReplaced(f.Path, data, sum)
 		if err == nil {
-			addGoGraph(ctx, filepath.Join(dir, filepath.FromSlash(path.Dir(f.Path))), l)
+			addGoGraph(ctx, filepath.Join(dir, filepath.FromSlash(path.Dir(f.Path))), l, replaced)
 		}
 	case ManagerNpm, ManagerYarn:
 		pj, _ := root.ReadFile(filepath.FromSlash(path.Join(path.Dir(f.Path), "package.json")))

@@ -29,13 +29,22 @@ import (
 //
 // go.mod has no edges; Parse adds them from `go mod graph`.
 func parseGoMod(path string, data, sum []byte) (*Lockfile, error) {
+	l, _, err := parseGoModReplaced(path, data, sum)
+	return l, err
+}
+
+// parseGoModReplaced is parseGoMod that also returns, for each module
+// replaced by another module, the required path → the package's name, so
+// that `go mod graph` (which prints required paths) can be mapped.
+func parseGoModReplaced(path string, data, sum []byte) (*Lockfile, map[string]string, error) {
 	f, err := modfile.Parse(path, data, nil)
 	if err != nil {
-		return nil, err // modfile errors are already "path:line: ..."
+		return nil, nil, err // modfile errors are already "path:line: ..."
 	}
 	if f.Module == nil {
-		return nil, posf(path, 0, "no module directive; is this a go.mod?")
+		return nil, nil, posf(path, 0, "no module directive; is this a go.mod?")
 	}
+	replaced := map[string]string{}
 	b := newBuilder(path, ManagerGo, Go)
 	excluded := map[string]bool{}
 	for _, e := range f.Exclude {
@@ -55,6 +64,7 @@ func parseGoMod(path string, data, sum []byte) (*Lockfile, error) {
 				p.Source = "path"
 			} else {
 				p.Name, p.Version = rep.New.Path, rep.New.Version
+				replaced[mod.Path] = rep.New.Path
 			}
 		}
 		id := b.add(p)
@@ -76,7 +86,7 @@ func parseGoMod(path string, data, sum []byte) (*Lockfile, error) {
 			b.add(Package{Name: m, Version: best[m], Source: "registry"})
 		}
 	}
-	return b.finish(), nil
+	return b.finish(), replaced, nil
 }
 
 // goReplacement returns the replace directive that applies to path@version.
@@ -115,7 +125,7 @@ func goSumModules(sum []byte) [][2]string {
 // addGoGraph adds edges from `go mod graph`, run in the module's directory
 // with GOFLAGS=-mod=mod (GOPROXY as the environment has it). When it fails
 // (offline, no go installed), l keeps its flat list and records a warning.
-func addGoGraph(ctx context.Context, dir string, l *Lockfile) {
+func addGoGraph(ctx context.Context, dir string, l *Lockfile, replaced map[string]string) {
 	if len(l.Packages) == 0 {
 		return
 	}
@@ -133,7 +143,7 @@ func addGoGraph(ctx context.Context, dir string, l *Lockfile) {
 		l.Warnings = append(l.Warnings, fmt.Sprintf("%s: go mod graph failed (%s); dependency edges unknown", l.Path, msg))
 		return
 	}
-	applyGoGraph(l, out)
+	applyGoGraph(l, out, replaced)
 }
 
 func firstLine(s string) string {
@@ -149,10 +159,15 @@ func firstLine(s string) string {
 // of a module count, and each target is mapped to its selected version.
 // Edges from the main module (the one without a version) become roots when
 // go.mod gave none.
-func applyGoGraph(l *Lockfile, graph []byte) {
+func applyGoGraph(l *Lockfile, graph []byte, replaced map[string]string) {
 	sel := map[string]int{} // module path → index in l.Packages
 	for i, p := range l.Packages {
 		sel[p.Name] = i
+	}
+	for old, name := range replaced {
+		if i, ok := sel[name]; ok {
+			sel[old] = i
+		}
 	}
 	deps := make([][]string, len(l.Packages))
 	sc := bufio.NewScanner(bytes.NewReader(graph))
@@ -172,7 +187,7 @@ func applyGoGraph(l *Lockfile, graph []byte) {
 			continue // the main module: go.mod's requires already say what is direct
 		}
 		i, ok := sel[fromPath]
-		if !ok || l.Packages[i].Version != fromVer || i == j {
+		if !ok || i == j || (l.Packages[i].Version != fromVer && replaced[fromPath] == "") {
 			continue
 		}
 		deps[i] = append(deps[i], l.Packages[j].ID())

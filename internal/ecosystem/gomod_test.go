@@ -47,10 +47,14 @@ example.com/new@v0.2.0 prod direct
 		t.Errorf("warnings %q", l.Warnings)
 	}
 	applyGoGraph(l, []byte(`example.com/app example.com/a@v1.0.0
+example.com/old@v0.1.0 example.com/b@v1.2.0
 example.com/a@v1.0.0 example.com/b@v1.1.0
 example.com/a@v0.9.0 example.com/local@v0.0.0
 example.com/b@v1.2.0 example.com/unknown@v1.0.0
-`))
+`), map[string]string{"example.com/old": "example.com/new"})
+	if p, _ := l.Lookup("example.com/new@v0.2.0"); !cmp.Equal(p.Deps, []string{"example.com/b@v1.2.0"}) {
+		t.Errorf("replaced module's deps: %v", p.Deps)
+	}
 	if got := l.PathTo("example.com/b@v1.2.0"); !cmp.Equal(got, []string{"example.com/a@v1.0.0", "example.com/b@v1.2.0"}) {
 		t.Errorf("PathTo(b) = %v", got)
 	}

@@ -228,6 +228,8 @@ func parseNpmPackages(path string, data []byte, raw map[string]json.RawMessage) 
 		case e.Dev:
 			scope = ScopeDev
 		case e.DevOptional:
+			// Needed only by dev dependencies, or optionally by prod ones:
+			// `npm install --omit=dev` may leave it out, so not prod.
 			scope = ScopeDev
 		case e.Optional:
 			scope = ScopeOptional

@@ -33,14 +33,11 @@ type pnpmPackage struct {
 	Name                 string            `yaml:"name"`
 	Version              string            `yaml:"version"`
 	Resolution           map[string]any    `yaml:"resolution"`
-	Dev                  *bool             `yaml:"dev"`
-	Optional             bool              `yaml:"optional"`
 	Dependencies         map[string]string `yaml:"dependencies"`
 	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
 }
 
 type pnpmSnapshot struct {
-	Optional             bool              `yaml:"optional"`
 	Dependencies         map[string]string `yaml:"dependencies"`
 	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
 }
