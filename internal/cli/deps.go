@@ -23,6 +23,7 @@ one question across all repositories and ecosystems at once.`,
 		newDepsGraphCmd(a),
 		newDepsAuditCmd(a),
 		newDepsLicensesCmd(a),
+		newDepsSbomCmd(a),
 	)
 	return cmd
 }

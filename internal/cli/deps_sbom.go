@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/audit"
+	"github.com/metawork/meta/internal/license"
+	"github.com/metawork/meta/internal/sbom"
+)
+
+func newDepsSbomCmd(a *app) *cobra.Command {
+	var (
+		targets   depsTargetOpts
+		format    string
+		output    string
+		withAudit bool
+		offlineDB string
+		stamp     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "sbom (--component C | --all) [--format cyclonedx|spdx] [--output FILE] [--audit [--offline-db PATH]]",
+		Short: "Write a CycloneDX or SPDX bill of materials of each component's dependencies",
+		Long: `Writes, per component, a CycloneDX 1.6 JSON (default) or SPDX 2.3 JSON document
+listing every package of its lock files with its purl, license (from the lock
+file or installed metadata; deps.dev is not asked) and scope, and the
+dependency relations between them. With --audit (CycloneDX only) the
+vulnerabilities that meta deps audit finds are included, from the OSV API or
+--offline-db PATH.
+
+Output is deterministic: sorted, with no timestamp or serial number, unless
+SOURCE_DATE_EPOCH is set (that time is used) or --timestamp asks for the
+current time. SPDX requires a creation time; without one it is the Unix
+epoch.
+
+With one component the document goes to --output FILE or standard output;
+with several, --output names a directory that receives
+<component>.cdx.json or <component>.spdx.json. Lock files that cannot be
+read are named on standard error and left out.`,
+		Example: `  meta deps sbom --component api > api.cdx.json
+  meta deps sbom --component api --format spdx --output api.spdx.json
+  meta deps sbom --all --audit --output sboms/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format = strings.ToLower(format)
+			if format != "cyclonedx" && format != "spdx" {
+				return usagef("use --format cyclonedx or --format spdx", "--format %s: unknown SBOM format", format)
+			}
+			if withAudit && format != "cyclonedx" {
+				return usagef("use --format cyclonedx with --audit", "--audit: SPDX 2.3 has no place for vulnerabilities")
+			}
+			if offlineDB != "" && !withAudit {
+				return usagef("add --audit", "--offline-db is only used with --audit")
+			}
+			var opt sbom.Options
+			opt.ToolVersion = Version
+			if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+				sec, err := strconv.ParseInt(s, 10, 64)
+				if err != nil {
+					return usagef("SOURCE_DATE_EPOCH is seconds since 1970", "SOURCE_DATE_EPOCH=%s: not a number", s)
+				}
+				opt.Time = time.Unix(sec, 0).UTC()
+			} else if stamp {
+				opt.Time = time.Now().UTC()
+			}
+			ts, err := a.depsTargets(cmd, targets)
+			if err != nil {
+				return err
+			}
+			if len(ts) > 1 && output == "" {
+				return usagef("e.g. --output sboms/", "%d components selected: --output must name a directory", len(ts))
+			}
+			var findings map[string][]audit.Finding
+			if withAudit {
+				rep, err := a.runAudit(cmd, ts, offlineDB)
+				if err != nil {
+					return err
+				}
+				for _, w := range rep.Warnings {
+					a.warnf("%s", w)
+				}
+				findings = map[string][]audit.Finding{}
+				for _, c := range rep.Components {
+					findings[c.Name] = c.Findings
+					for _, n := range c.NotAudited {
+						a.warnf("%s: %s not audited: %s", c.Name, n.Path, n.Reason)
+					}
+				}
+			}
+			ext := ".cdx.json"
+			if format == "spdx" {
+				ext = ".spdx.json"
+			}
+			for _, t := range ts {
+				for _, f := range t.Failed {
+					a.warnf("%s: %s left out of the SBOM: %v", t.Name, f.Path, f.Err)
+				}
+				in := sbom.Input{Component: t.Name, Lockfiles: t.Locks, Findings: findings[t.Name], Licenses: localLicenses(cmd.Context(), t)}
+				var buf bytes.Buffer
+				if format == "spdx" {
+					err = sbom.SPDX(&buf, in, opt)
+				} else {
+					err = sbom.CycloneDX(&buf, in, opt)
+				}
+				if err != nil {
+					return err
+				}
+				dest := output
+				if len(ts) > 1 || strings.HasSuffix(output, "/") || isDir(output) {
+					dest = filepath.Join(output, t.Name+ext)
+				}
+				if dest == "" || dest == "-" {
+					if _, err := a.out().Write(buf.Bytes()); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := writeFileAtomic(dest, buf.Bytes(), 0o644); err != nil {
+					return fmt.Errorf("writing %s: %w", dest, err)
+				}
+				fmt.Fprintf(a.errw(), "%s: wrote %s\n", t.Name, dest)
+			}
+			return nil
+		},
+	}
+	addDepsTargetFlags(cmd, &targets)
+	cmd.Flags().StringVar(&format, "format", "cyclonedx", "`FORMAT` of the document: cyclonedx or spdx")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` (one component) or directory (several) instead of standard output")
+	cmd.Flags().BoolVar(&withAudit, "audit", false, "include vulnerabilities (CycloneDX only)")
+	cmd.Flags().StringVar(&offlineDB, "offline-db", "", "with --audit: read OSV records from `PATH` instead of the OSV API")
+	cmd.Flags().BoolVar(&stamp, "timestamp", false, "stamp the document with the current time (SOURCE_DATE_EPOCH wins)")
+	return cmd
+}
+
+// localLicenses finds each package's license without the network.
+func localLicenses(ctx context.Context, t depsTarget) map[string]string {
+	f := &license.Finder{Dir: t.Dir}
+	out := map[string]string{}
+	for _, l := range t.Locks {
+		for _, p := range l.Packages {
+			p.Ecosystem = pkgEcosystem(p, l)
+			if a := f.Find(ctx, l.Path, p); a.License != "" {
+				out[sbom.PackageKey(p.Ecosystem, p.Name, p.Version)] = a.License
+			}
+		}
+	}
+	return out
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
