@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Server serves a directory. Requests for a directory serve its
@@ -31,9 +32,29 @@ type Server struct {
 	dir string
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	requests map[string]int
-	fail     map[string]int // path → status to answer instead
+	// Latency, when set before the first request, delays every answer, to
+	// stand in for a network round trip in benchmarks.
+	Latency time.Duration
+
+	mu          sync.Mutex
+	requests    map[string]int
+	fail        map[string]int // path → status to answer instead
+	inflight    int
+	maxInflight int
+}
+
+// MaxInFlight is the most requests the server was answering at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInflight
+}
+
+// Reset forgets the request counts.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests, s.maxInflight = map[string]int{}, 0
 }
 
 // Serve starts a server for dir on 127.0.0.1.
@@ -73,7 +94,17 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests[p]++
 	fail := s.fail[p]
+	s.inflight++
+	s.maxInflight = max(s.maxInflight, s.inflight)
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inflight--
+		s.mu.Unlock()
+	}()
+	if s.Latency > 0 {
+		time.Sleep(s.Latency)
+	}
 	if fail != 0 {
 		http.Error(w, http.StatusText(fail), fail)
 		return
