@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/backend"
+	"github.com/metawork/meta/internal/buildcache"
+	"github.com/metawork/meta/internal/manifest"
+)
+
+func newBuildCmd(a *app) *cobra.Command {
+	var all bool
+	var jobs int
+	cmd := &cobra.Command{
+		Use:   "build [NAMES...|--all]",
+		Short: "Build components in dependency order, from the cache when nothing changed",
+		Long: `Build runs each component's build.command (with sh -c, in the component's
+directory) in dependency order; independent components build in parallel.
+The named components are built together with everything they depend on;
+with --all (or no names), every component is.
+
+Before building, meta computes the component's cache key: a hash of its
+version and commit, build command and target, tools, declared env vars,
+the keys of its dependencies and the contents of its input files. When the
+key is cached (locally, or on cache.remote), build.outputs are restored
+from the store instead of building. After a build, the outputs are stored
+and recorded, and uploaded to the remote. A remote that is down is a
+warning, never a failure. A failed build skips everything depending on it.`,
+		Example: `  meta build --all
+  meta build api web -j 4
+  meta cache explain api     # why was api rebuilt?`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if all && len(args) > 0 {
+				return usagef("name components or use --all, not both", "build: --all with component names")
+			}
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			if _, err := selectComponents(m, args); err != nil {
+				return err
+			}
+			c, err := a.openBuildCache(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			var mu sync.Mutex
+			width := 0
+			for _, n := range m.Order {
+				width = max(width, len(n))
+			}
+			results, err := c.Build(cmd.Context(), m, splitNames(args), buildcache.BuildOptions{
+				Jobs: jobs,
+				OnDone: func(r buildcache.Result) {
+					mu.Lock()
+					defer mu.Unlock()
+					a.printBuildResult(r, width)
+				},
+			})
+			if results == nil {
+				return buildError(err)
+			}
+			counts := map[buildcache.Outcome]int{}
+			for _, r := range results {
+				counts[r.Outcome]++
+			}
+			a.printf("build: %d built, %d cached (%d from remote), %d failed, %d skipped, %d without a build command in %s\n",
+				counts[buildcache.Built], counts[buildcache.Hit]+counts[buildcache.RemoteHit], counts[buildcache.RemoteHit],
+				counts[buildcache.Failed], counts[buildcache.Skipped], counts[buildcache.NoBuild], roundDuration(time.Since(start)))
+			if err != nil {
+				return err
+			}
+			if counts[buildcache.Failed] > 0 {
+				for _, r := range results {
+					switch r.Outcome {
+					case buildcache.Failed:
+						fmt.Fprintf(a.errw(), "meta: build %s: %v\n", r.Name, r.Err)
+					case buildcache.Skipped:
+						fmt.Fprintf(a.errw(), "meta: build %s: skipped because %s failed\n", r.Name, r.SkippedBy)
+					}
+				}
+				return errSilent
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "build every component")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` builds at a time (default: workspace.jobs, else the number of CPUs)")
+	return cmd
+}
+
+// printBuildResult prints one component's line and, for a build that ran,
+// its output (collated: one component's output is never interleaved with
+// another's).
+func (a *app) printBuildResult(r buildcache.Result, width int) {
+	var status string
+	switch r.Outcome {
+	case buildcache.Built:
+		status = a.pal.Green("built") + " in " + roundDuration(r.Duration).String()
+	case buildcache.Hit, buildcache.RemoteHit:
+		status = a.pal.Green(string(r.Outcome))
+		if r.Restored {
+			status += " (outputs restored)"
+		}
+	case buildcache.Failed:
+		status = a.pal.Red("failed") + ": " + r.Err.Error()
+	case buildcache.Skipped:
+		status = a.pal.Yellow("skipped") + ": " + r.SkippedBy + " failed"
+	case buildcache.NoBuild:
+		status = a.pal.Dim("no build command")
+	}
+	a.printf("%-*s  %s\n", width, r.Name, status)
+	if len(r.Log) > 0 && (r.Outcome == buildcache.Failed || a.verbose || r.Outcome == buildcache.Built) {
+		for line := range strings.Lines(string(bytes.TrimRight(r.Log, "\n"))) {
+			a.printf("  %s %s", a.pal.Dim("|"), line)
+			if !strings.HasSuffix(line, "\n") {
+				a.printf("\n")
+			}
+		}
+	}
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(10 * time.Millisecond)
+}
+
+// splitNames flattens "a,b c" style arguments.
+func splitNames(args []string) []string {
+	var out []string
+	for _, arg := range args {
+		for n := range strings.SplitSeq(arg, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// buildError turns a planning failure into an error with a hint.
+func buildError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if strings.Contains(err.Error(), "dependency cycle") {
+		return usagef("break the cycle by removing one of its depends_on entries", "%v", err)
+	}
+	return err
+}
+
+// openBuildCache opens the store and its build cache, with the manifest's
+// cache.remote when it is set. A remote that cannot be opened is a warning.
+func (a *app) openBuildCache(ctx context.Context, m *manifest.Manifest) (*buildcache.Cache, error) {
+	st, err := a.openStore()
+	if err != nil {
+		return nil, err
+	}
+	var remote backend.Backend
+	if m != nil && m.Cache.Remote != "" {
+		url := m.Cache.Remote
+		if !strings.Contains(url, "://") && !filepath.IsAbs(url) {
+			url = filepath.Join(m.Dir, url) // a local remote relative to the meta repository
+		}
+		remote, err = backend.Open(ctx, url, backend.Options{})
+		if err != nil {
+			a.warnf("cache.remote: %v; building without the remote cache", err)
+			remote = nil
+		}
+	}
+	return buildcache.Open(st, buildcache.Options{Remote: remote, Warn: func(s string) { a.warnf("%s", s) }})
+}

@@ -1,0 +1,420 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/buildcache"
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/store"
+)
+
+func newCacheCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cache",
+		Short: "Inspect and manage the build cache",
+		Long: `The build cache maps a component's cache key (a hash of everything that
+affects its build: version, commit, command, tools, env, dependency keys and
+input files) to the store entry holding its build outputs. Records live in
+the store directory (cache/); with cache.remote set they are shared
+through an S3 bucket or a Bazel HTTP cache.`,
+		Example: `  meta cache list
+  meta cache stats
+  meta cache explain api
+  meta cache invalidate --component api`,
+	}
+	cmd.AddCommand(
+		newCacheBuildCmd(a),
+		newCacheGetCmd(a),
+		newCacheInvalidateCmd(a),
+		newCacheListCmd(a),
+		newCacheStatsCmd(a),
+		newCacheExplainCmd(a),
+	)
+	return cmd
+}
+
+// cacheComponent loads the manifest and checks that name is a component.
+func (a *app) cacheComponent(name string) (*manifest.Manifest, error) {
+	m, err := a.loadManifest()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := selectComponents(m, []string{name}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func newCacheBuildCmd(a *app) *cobra.Command {
+	var source string
+	cmd := &cobra.Command{
+		Use:   "build NAME --source PATH",
+		Short: "Record a directory as NAME's build outputs under its current key",
+		Long: `The manual form of a build: store the directory PATH as the outputs of
+component NAME under NAME's current cache key, locally and on the remote.
+Prints the key and the store hash.`,
+		Example: `  meta cache build api --source ./api/dist`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if source == "" {
+				return usagef("say which directory holds the outputs", "cache build: --source is required")
+			}
+			m, err := a.cacheComponent(args[0])
+			if err != nil {
+				return err
+			}
+			src, err := a.absPath(source)
+			if err != nil {
+				return err
+			}
+			if st, err := os.Stat(src); err != nil || !st.IsDir() {
+				return usagef("--source takes an existing directory", "cache build: %s: not a directory", source)
+			}
+			c, err := a.openBuildCache(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			rec, err := c.StoreDir(cmd.Context(), m, args[0], src)
+			if err != nil {
+				var se *store.SpecialFileError
+				if errors.As(err, &se) {
+					return failf("remove sockets, fifos and devices from the outputs", "cache build %s: %v", args[0], err)
+				}
+				return fmt.Errorf("cache build %s: %w", args[0], err)
+			}
+			a.printf("%s %s key %s output %s (%s)\n", args[0], a.pal.Green("cached"), rec.Key, rec.Output, humanSize(rec.Size))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "the directory holding the outputs (`PATH`)")
+	return cmd
+}
+
+func newCacheGetCmd(a *app) *cobra.Command {
+	var target string
+	cmd := &cobra.Command{
+		Use:   "get NAME --target PATH",
+		Short: "Restore NAME's cached outputs for its current key into a directory",
+		Long: `Copy the outputs cached for component NAME's current key (local records
+first, then the remote) into PATH, which must not exist or be empty.
+Exits 1 with a hint when nothing is cached for the key.`,
+		Example: `  meta cache get api --target /tmp/api-dist`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if target == "" {
+				return usagef("say where the outputs go", "cache get: --target is required")
+			}
+			m, err := a.cacheComponent(args[0])
+			if err != nil {
+				return err
+			}
+			dst, err := a.absPath(target)
+			if err != nil {
+				return err
+			}
+			c, err := a.openBuildCache(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			rec, err := c.GetDir(cmd.Context(), m, args[0], dst)
+			switch {
+			case errors.Is(err, buildcache.ErrMiss):
+				return failf(fmt.Sprintf("run 'meta build %s' first, or 'meta cache explain %s'", args[0], args[0]), "cache get %v", err)
+			case errors.Is(err, store.ErrTargetNotEmpty):
+				return failf("choose an empty or new directory", "cache get %s: %s: %v", args[0], target, err)
+			case err != nil:
+				return fmt.Errorf("cache get %s: %w", args[0], err)
+			}
+			a.printf("%s restored %s into %s\n", args[0], rec.Output[:12], target)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&target, "target", "", "where to put the outputs (`PATH`)")
+	return cmd
+}
+
+// absPath resolves p against the directory meta acts from.
+func (a *app) absPath(p string) (string, error) {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p), nil
+	}
+	wd, err := a.workdir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(wd, p), nil
+}
+
+func newCacheInvalidateCmd(a *app) *cobra.Command {
+	var component string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "invalidate --component C | --all",
+		Short: "Forget cached builds of one component or of all",
+		Long: `Delete the local cache records of component C (or of every component), so
+the next 'meta build' runs the build again. Store entries stay until 'meta
+gc'; records on the remote are left alone, since other machines use them.`,
+		Example: `  meta cache invalidate --component api
+  meta cache invalidate --all`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (component == "") == !all {
+				return usagef("use --component C or --all", "cache invalidate: say what to invalidate")
+			}
+			var m *manifest.Manifest
+			if component != "" {
+				var err error
+				if m, err = a.cacheComponent(component); err != nil {
+					return err
+				}
+			}
+			c, err := a.openBuildCache(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			n, err := c.Invalidate(component)
+			if err != nil {
+				return err
+			}
+			what := "all components"
+			if component != "" {
+				what = component
+			}
+			a.printf("invalidated %s of %s\n", plural(n, "record"), what)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&component, "component", "", "the component `C` to invalidate")
+	cmd.Flags().BoolVar(&all, "all", false, "invalidate every component")
+	return cmd
+}
+
+type cacheRecordJSON struct {
+	Key       string    `json:"key"`
+	Component string    `json:"component"`
+	Output    string    `json:"output"`
+	Size      int64     `json:"size"`
+	Created   time.Time `json:"created"`
+	LastHit   time.Time `json:"last_hit,omitzero"`
+	Present   bool      `json:"present"` // the store still has the outputs
+}
+
+func newCacheListCmd(a *app) *cobra.Command {
+	var asJSON bool
+	var component string
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List the local build-cache records",
+		Example: `  meta cache list
+  meta cache list --component api --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.openBuildCache(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			recs, err := c.Records()
+			if err != nil {
+				return err
+			}
+			out := []cacheRecordJSON{}
+			for _, r := range recs {
+				if component != "" && r.Component != component {
+					continue
+				}
+				out = append(out, cacheRecordJSON{r.Key, r.Component, r.Output, r.Size, r.Created, r.LastHit, c.Store().Has(r.Output)})
+			}
+			if asJSON {
+				return storeJSON(a, out)
+			}
+			if len(out) == 0 {
+				a.printf("no cache records (run 'meta build')\n")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tCOMPONENT\tOUTPUT\tSIZE\tCREATED\tLAST HIT")
+			for _, r := range out {
+				hit, output := "-", r.Output[:12]
+				if !r.LastHit.IsZero() {
+					hit = r.LastHit.Local().Format("2006-01-02 15:04")
+				}
+				if !r.Present {
+					output += " (gone)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key[:12], r.Component, output, humanSize(r.Size), r.Created.Local().Format("2006-01-02 15:04"), hit)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&component, "component", "", "only records of component `C`")
+	return cmd
+}
+
+func newCacheStatsCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "stats [--json]",
+		Short:   "Show build-cache hits, misses and bytes",
+		Example: "  meta cache stats\n  meta cache stats --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.openBuildCache(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			s, err := c.Stats()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return storeJSON(a, s)
+			}
+			total := s.Hits + s.RemoteHits + s.Misses
+			rate := 0.0
+			if total > 0 {
+				rate = 100 * float64(s.Hits+s.RemoteHits) / float64(total)
+			}
+			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "records\t%d (%s of outputs)\n", s.Records, humanSize(s.RecordBytes))
+			fmt.Fprintf(tw, "hits\t%d local, %d remote (%.0f%% of %d lookups)\n", s.Hits, s.RemoteHits, rate, total)
+			fmt.Fprintf(tw, "misses\t%d\n", s.Misses)
+			fmt.Fprintf(tw, "restored\t%s\n", humanSize(s.BytesRestored))
+			fmt.Fprintf(tw, "stored\t%s\n", humanSize(s.BytesStored))
+			fmt.Fprintf(tw, "downloaded\t%s\n", humanSize(s.BytesDownloaded))
+			fmt.Fprintf(tw, "uploaded\t%s\n", humanSize(s.BytesUploaded))
+			if s.RemoteErrors > 0 {
+				fmt.Fprintf(tw, "remote errors\t%d\n", s.RemoteErrors)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newCacheExplainCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "explain NAME [--json]",
+		Short: "Show what NAME's cache key is made of and why it changed",
+		Long: `Compute component NAME's cache key now, say whether it is cached, print
+the key document (everything the key is a hash of) and compare it with the
+most recent different key that was built or served: which fields changed,
+and which input files were added, removed or changed.`,
+		Example: `  meta cache explain api
+  meta cache explain api --json | jq .diff`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.cacheComponent(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := a.openBuildCache(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			e, err := c.Explain(cmd.Context(), m, args[0], nil)
+			if err != nil {
+				return fmt.Errorf("cache explain %w", err)
+			}
+			if asJSON {
+				return storeJSON(a, e)
+			}
+			a.printExplanation(e)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *app) printExplanation(e *buildcache.Explanation) {
+	d := e.Document
+	a.printf("component  %s\n", e.Component)
+	a.printf("key        %s\n", e.Key)
+	if e.Cached {
+		a.printf("cached     yes: output %s, created %s\n", e.Record.Output[:12], e.Record.Created.Local().Format("2006-01-02 15:04"))
+	} else {
+		a.printf("cached     no: the next build runs %q\n", d.Command)
+	}
+	if e.LastBuild != "" {
+		a.printf("last build %s\n", e.LastBuild)
+	}
+	a.printf("\nkey document (%s):\n", d.Schema)
+	a.printf("  version   %s\n", dashIfEmpty(d.Version))
+	a.printf("  commit    %s\n", dashIfEmpty(d.Commit))
+	a.printf("  platform  %s\n", d.Platform)
+	a.printf("  command   %s\n", d.Command)
+	if d.Target != "" {
+		a.printf("  target    %s\n", d.Target)
+	}
+	a.printf("  outputs   %s\n", dashIfEmpty(strings.Join(d.Outputs, ", ")))
+	for _, kv := range []struct {
+		name string
+		m    map[string]string
+	}{{"tools", d.Tools}, {"env", d.Env}, {"deps", d.Deps}} {
+		if len(kv.m) == 0 {
+			a.printf("  %-9s -\n", kv.name)
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(kv.m)) {
+			v := kv.m[k]
+			if kv.name == "deps" && len(v) > 12 {
+				v = v[:12]
+			}
+			a.printf("  %-9s %s = %s\n", kv.name, k, dashIfEmpty(v))
+		}
+	}
+	a.printf("  inputs    %s\n", plural(len(d.Inputs), "file"))
+	if a.verbose {
+		for _, in := range d.Inputs {
+			a.printf("    %s %s %s\n", in.Mode, in.SHA256[:12], in.Path)
+		}
+	}
+	switch {
+	case e.Diff == nil:
+		a.printf("\nno earlier build of %s to compare with\n", e.Component)
+	case e.Diff.Empty():
+		a.printf("\nsame as key %s\n", e.BaseKey[:12])
+	default:
+		a.printf("\nchanged since key %s:\n", e.BaseKey[:12])
+		for _, ch := range e.Diff.Fields {
+			a.printf("  %-20s %s -> %s\n", ch.Field, shortVal(ch.Old), shortVal(ch.New))
+		}
+		for _, p := range e.Diff.Changed {
+			a.printf("  changed  %s\n", p)
+		}
+		for _, p := range e.Diff.Added {
+			a.printf("  added    %s\n", p)
+		}
+		for _, p := range e.Diff.Removed {
+			a.printf("  removed  %s\n", p)
+		}
+	}
+}
+
+func shortVal(s string) string {
+	if len(s) == 64 && !strings.ContainsAny(s, " /") {
+		return s[:12]
+	}
+	return dashIfEmpty(s)
+}
+
+// dashIfEmpty shows an empty value as "-".
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
