@@ -29,7 +29,8 @@ type Finding struct {
 	Severity  Severity        `json:"severity"`
 	Score     float64         `json:"score,omitempty"` // CVSS base score when computed
 	Fixed     []string        `json:"fixed,omitempty"` // versions that fix it, ascending
-	Path      []string        `json:"path"`            // package IDs from a root to this package
+	RecordIDs []string        `json:"records"`         // ids of the matched records, sorted
+	Path      []string        `json:"path"`            // package IDs from a root to it (Lockfile.PathTo), or itself alone
 	Records   []*Record       `json:"-"`               // the matched records
 }
 
@@ -206,6 +207,9 @@ func mergeAliases(hits []*Record, fixed map[string][]string, v Version) []Findin
 	for _, rs := range groups {
 		sort.Slice(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
 		f := Finding{ID: rs[0].ID, Records: rs}
+		for _, r := range rs {
+			f.RecordIDs = append(f.RecordIDs, r.ID)
+		}
 		ids := map[string]bool{}
 		fx := map[string]bool{}
 		for _, r := range rs {
