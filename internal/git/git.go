@@ -157,7 +157,7 @@ func (s Status) Dirty() bool { return s.Modified > 0 }
 // GetStatus runs git status in dir.
 func GetStatus(ctx context.Context, dir string) (Status, error) {
 	out, err := run.Output(ctx, run.Cmd{
-		Args: []string{"git", "--no-optional-locks", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"},
+		Args: []string{"git", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"},
 		Dir:  dir, Env: env,
 	})
 	if err != nil {

@@ -143,3 +143,23 @@ func FuzzConfigValue(f *testing.F) {
 	f.Add("[remote \"origin\"]\n\turl = x\n")
 	f.Fuzz(func(t *testing.T, s string) { configValue(s, `remote "origin"`, "url") })
 }
+
+func TestReadIndex(t *testing.T) {
+	dir := newRepo(t)
+	entries, _, err := ReadIndex(dir)
+	if err != nil || len(entries) != 1 || entries[0].Path != "a" || entries[0].Mode != 0o100644 {
+		t.Fatalf("ReadIndex = %+v, %v", entries, err)
+	}
+	if !entries[0].StatMatches(filepath.Join(dir, "a")) {
+		t.Error("fresh file does not match its index entry")
+	}
+	os.WriteFile(filepath.Join(dir, "a"), []byte("22"), 0o644)
+	if entries[0].StatMatches(filepath.Join(dir, "a")) {
+		t.Error("changed file still matches")
+	}
+}
+
+func FuzzParseIndex(f *testing.F) {
+	f.Add([]byte("DIRC\x00\x00\x00\x02\x00\x00\x00\x01"))
+	f.Fuzz(func(t *testing.T, b []byte) { parseIndex(b) })
+}

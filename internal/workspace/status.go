@@ -61,15 +61,17 @@ func (s ComponentStatus) Clean() bool {
 // workspace root that the manifest does not list (when all is true).
 func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, all bool) []ComponentStatus {
 	out := make([]ComponentStatus, len(comps))
+	cache := loadStatusCache(m.Dir)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
 	for i, c := range comps {
 		g.Go(func() error {
-			out[i] = statusOne(gctx, m, c)
+			out[i] = statusOne(gctx, m, c, cache)
 			return nil
 		})
 	}
 	g.Wait()
+	cache.save()
 	if all {
 		out = append(out, strays(m)...)
 	}
@@ -86,7 +88,7 @@ func expected(c *manifest.Component) string {
 	return "newest tag"
 }
 
-func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component) ComponentStatus {
+func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component, cache *statusCache) ComponentStatus {
 	s := ComponentStatus{Name: c.Name, Path: m.Rel(c.Path), Expected: expected(c)}
 	if _, err := os.Stat(c.Path); errors.Is(err, fs.ErrNotExist) {
 		s.State = StateMissing
@@ -107,15 +109,23 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component)
 	} else {
 		s.State = StateOK
 	}
-	st, err := git.GetStatus(ctx, c.Path)
-	if err != nil {
-		s.State, s.Error = StateError, err.Error()
-		return s
+	head, _ := git.ReadHead(c.Path)
+	refs, _ := git.ReadRefs(c.Path)
+	var st git.Status
+	if e, ok := cache.get(c.Name); ok && stillClean(c.Path, e, head, refs) {
+		// Nothing changed since git last said this tree was clean.
+		st = git.Status{Commit: head.Commit, Branch: head.Branch, Upstream: e.Upstream, Ahead: e.Ahead, Behind: e.Behind}
+	} else {
+		st, err = git.GetStatus(ctx, c.Path)
+		if err != nil {
+			s.State, s.Error = StateError, err.Error()
+			return s
+		}
+		cache.put(c.Name, snapshot(c.Path, head, refs, st))
 	}
 	s.Commit, s.Branch, s.Detached = st.Commit, st.Branch, st.Branch == ""
 	s.Upstream, s.Ahead, s.Behind = st.Upstream, st.Ahead, st.Behind
 	s.Modified, s.Untracked = st.Modified, st.Untracked
-	refs, _ := git.ReadRefs(c.Path)
 	s.Stash = refs["refs/stash"] != ""
 	var tagsAtHead []string
 	for name, id := range refs {

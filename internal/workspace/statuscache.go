@@ -1,0 +1,189 @@
+package workspace
+
+import (
+	"encoding/json"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/metawork/meta/internal/git"
+)
+
+// The status cache lets `meta status` skip `git status` for a repository
+// that git last reported clean and in which nothing has changed since: same
+// HEAD, same upstream commit, same index file, every tracked file with the
+// stat data the index cached for it, and every directory holding tracked
+// files with the same modification time (so no file was added or removed).
+// Anything else, or anything this check cannot see, falls back to git.
+
+// statusCacheFile is where the cache lives, relative to the meta repository.
+const statusCacheFile = ".meta/cache/status.json"
+
+// racyWindow: directories modified this close to the snapshot are not
+// trusted, since a later change in the same clock tick would be invisible.
+const racyWindow = 2 * time.Second
+
+type statusCacheEntry struct {
+	Path           string           `json:"path"`
+	Commit         string           `json:"commit"`
+	Branch         string           `json:"branch"`
+	Upstream       string           `json:"upstream"`
+	UpstreamCommit string           `json:"upstream_commit"`
+	Ahead          int              `json:"ahead"`
+	Behind         int              `json:"behind"`
+	IndexSize      int64            `json:"index_size"`
+	IndexMtime     int64            `json:"index_mtime"`
+	Dirs           map[string]int64 `json:"dirs"`
+}
+
+type statusCache struct {
+	mu      sync.Mutex
+	file    string
+	entries map[string]statusCacheEntry
+	dirty   bool
+}
+
+func loadStatusCache(metaDir string) *statusCache {
+	c := &statusCache{file: filepath.Join(metaDir, statusCacheFile), entries: map[string]statusCacheEntry{}}
+	if data, err := os.ReadFile(c.file); err == nil {
+		if json.Unmarshal(data, &c.entries) != nil {
+			c.entries = map[string]statusCacheEntry{}
+		}
+	}
+	return c
+}
+
+func (c *statusCache) get(name string) (statusCacheEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[name]
+	return e, ok
+}
+
+func (c *statusCache) put(name string, e *statusCacheEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e == nil {
+		if _, ok := c.entries[name]; ok {
+			delete(c.entries, name)
+			c.dirty = true
+		}
+		return
+	}
+	c.entries[name] = *e
+	c.dirty = true
+}
+
+// save writes the cache atomically; failures only cost speed next time.
+func (c *statusCache) save() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dirty {
+		return
+	}
+	data, err := json.Marshal(c.entries)
+	if err != nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(c.file), 0o755); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.file), ".status-*.json")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), c.file) != nil {
+		os.Remove(tmp.Name())
+	}
+}
+
+// snapshot records what a clean git status can be trusted against later.
+// It returns nil when the repository is not in a cacheable state.
+func snapshot(dir string, head git.Head, refs map[string]string, st git.Status) *statusCacheEntry {
+	if st.Modified != 0 || st.Untracked != 0 {
+		return nil
+	}
+	entries, ist, err := git.ReadIndex(dir)
+	if err != nil {
+		return nil
+	}
+	now := time.Now()
+	if now.Sub(ist.ModTime()) < racyWindow {
+		return nil
+	}
+	e := &statusCacheEntry{
+		Path: dir, Commit: head.Commit, Branch: head.Branch,
+		Upstream: st.Upstream, UpstreamCommit: upstreamCommit(refs, st.Upstream),
+		Ahead: st.Ahead, Behind: st.Behind,
+		IndexSize: ist.Size(), IndexMtime: ist.ModTime().UnixNano(),
+		Dirs: map[string]int64{},
+	}
+	for _, d := range trackedDirs(entries) {
+		fi, err := os.Lstat(filepath.Join(dir, d))
+		if err != nil || !fi.IsDir() || now.Sub(fi.ModTime()) < racyWindow {
+			return nil
+		}
+		e.Dirs[d] = fi.ModTime().UnixNano()
+	}
+	// The index entries must match the files now, or the next check would
+	// never succeed anyway.
+	for _, ie := range entries {
+		if int64(ie.MtimeSec)*1e9+int64(ie.MtimeNsec) >= e.IndexMtime || !ie.StatMatches(filepath.Join(dir, ie.Path)) {
+			return nil
+		}
+	}
+	return e
+}
+
+// stillClean reports whether a cached clean status still holds.
+func stillClean(dir string, e statusCacheEntry, head git.Head, refs map[string]string) bool {
+	if e.Path != dir || e.Commit != head.Commit || e.Branch != head.Branch ||
+		upstreamCommit(refs, e.Upstream) != e.UpstreamCommit {
+		return false
+	}
+	entries, ist, err := git.ReadIndex(dir)
+	if err != nil || ist.Size() != e.IndexSize || ist.ModTime().UnixNano() != e.IndexMtime {
+		return false
+	}
+	for d, mt := range e.Dirs {
+		fi, err := os.Lstat(filepath.Join(dir, d))
+		if err != nil || fi.ModTime().UnixNano() != mt {
+			return false
+		}
+	}
+	for _, d := range trackedDirs(entries) {
+		if _, ok := e.Dirs[d]; !ok {
+			return false
+		}
+	}
+	for _, ie := range entries {
+		if int64(ie.MtimeSec)*1e9+int64(ie.MtimeNsec) >= e.IndexMtime || !ie.StatMatches(filepath.Join(dir, ie.Path)) {
+			return false
+		}
+	}
+	return true
+}
+
+func upstreamCommit(refs map[string]string, upstream string) string {
+	if upstream == "" {
+		return ""
+	}
+	return refs["refs/remotes/"+upstream]
+}
+
+// trackedDirs lists "." and every directory that holds a tracked path.
+func trackedDirs(entries []git.IndexEntry) []string {
+	seen := map[string]bool{".": true}
+	out := []string{"."}
+	for _, e := range entries {
+		for d := path.Dir(e.Path); d != "." && !seen[d]; d = path.Dir(d) {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
