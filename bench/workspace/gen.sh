@@ -17,6 +17,7 @@ for i in $(seq -w 1 "$n"); do
   name="repo$i"
   bare="$dir/remotes/$name.git"
   git init -q --bare "$bare"
+  git -C "$bare" symbolic-ref HEAD refs/heads/main
   {
     t=1700000000
     for c in $(seq 1 "$commits"); do
@@ -24,8 +25,9 @@ for i in $(seq -w 1 "$n"); do
       echo "commit refs/heads/main"
       echo "mark :$c"
       echo "committer bench <bench@example.com> $((t + c)) +0000"
-      echo "data 9"; echo "commit $c"
-      [ "$c" -gt 1 ] && echo "from :$((c - 1))"
+      msg="commit $c"
+      echo "data ${#msg}"; echo "$msg"
+      if [ "$c" -gt 1 ]; then echo "from :$((c - 1))"; fi
       echo "M 100644 inline file.txt"
       echo "data ${#content}"; echo "$content"
       echo "M 100644 inline src/f$((c % 20)).txt"
