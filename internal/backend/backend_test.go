@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/metawork/meta/internal/backend"
 	"github.com/metawork/meta/internal/backend/backendtest"
@@ -55,9 +54,9 @@ func TestLocalStaysInside(t *testing.T) {
 }
 
 func TestS3Conformance(t *testing.T) {
-	endpoint, access, secret := startVersitygw(t)
+	endpoint, access, secret := backendtest.StartVersitygw(t)
 	ctx := context.Background()
-	mc := makeBucket(t, endpoint, access, secret, "meta-cache")
+	mc := backendtest.MakeBucket(t, endpoint, access, secret, "meta-cache")
 	rec := &recordingTransport{next: http.DefaultTransport}
 	env := map[string]string{"AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": secret}
 	b, err := backend.Open(ctx, "s3://meta-cache/team/a?endpoint="+endpoint+"&region=us-east-1", backend.Options{
@@ -96,8 +95,8 @@ func TestS3Conformance(t *testing.T) {
 }
 
 func TestS3WrongCredentials(t *testing.T) {
-	endpoint, access, secret := startVersitygw(t)
-	makeBucket(t, endpoint, access, secret, "meta-cache")
+	endpoint, access, secret := backendtest.StartVersitygw(t)
+	backendtest.MakeBucket(t, endpoint, access, secret, "meta-cache")
 	env := map[string]string{"AWS_ACCESS_KEY_ID": "nobody", "AWS_SECRET_ACCESS_KEY": "wrong-secret"}
 	b, err := backend.Open(context.Background(), "s3://meta-cache?endpoint="+endpoint, backend.Options{Getenv: func(k string) string { return env[k] }})
 	if err != nil {
@@ -151,7 +150,7 @@ func TestS3PreconditionFailed(t *testing.T) {
 }
 
 func TestBazelConformance(t *testing.T) {
-	base, _ := startNginxDAV(t)
+	base, _ := backendtest.StartNginxDAV(t)
 	b, err := backend.Open(context.Background(), base+"/cache", backend.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +160,7 @@ func TestBazelConformance(t *testing.T) {
 }
 
 func TestBazelVerifiesCAS(t *testing.T) {
-	base, docroot := startNginxDAV(t)
+	base, docroot := backendtest.StartNginxDAV(t)
 	ctx := context.Background()
 	b, err := backend.Open(ctx, base, backend.Options{})
 	if err != nil {
@@ -397,19 +396,6 @@ func FuzzParseCredentials(f *testing.F) {
 			t.Fatalf("error quotes a secret: %v", err)
 		}
 	})
-}
-
-// makeBucket creates a bucket on the S3 server at endpoint.
-func makeBucket(t *testing.T, endpoint, access, secret, bucket string) *minio.Client {
-	t.Helper()
-	mc, err := minio.New(strings.TrimPrefix(endpoint, "http://"), &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := mc.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
-		t.Fatalf("make bucket: %v", err)
-	}
-	return mc
 }
 
 // recordingTransport keeps the headers of every PUT it forwards.

@@ -1,6 +1,7 @@
-package backend_test
+package backendtest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,11 +11,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
-// needServer skips a test whose server binary is missing, except under
+// NeedServer skips a test whose server binary is missing, except under
 // CI=true, where .ci/run installs it and absence is a failure.
-func needServer(t *testing.T, name string, candidates ...string) string {
+func NeedServer(t *testing.T, name string, candidates ...string) string {
 	t.Helper()
 	for _, c := range append([]string{name}, candidates...) {
 		if p, err := exec.LookPath(c); err == nil {
@@ -84,11 +88,13 @@ func startServer(t *testing.T, cmd *exec.Cmd, url string, logFile string) {
 	t.Fatalf("%s did not answer on %s within 10s\n%s", cmd.Path, url, log)
 }
 
-// startVersitygw runs a real versitygw with a posix backend on loopback
-// and returns its endpoint URL and root credentials.
-func startVersitygw(t *testing.T) (endpoint, access, secret string) {
+// StartVersitygw runs a real versitygw with a posix backend on loopback
+// and returns its endpoint URL and root credentials. It skips the test
+// when versitygw is not installed (fails under CI=true).
+func StartVersitygw(t *testing.T) (endpoint, access, secret string) {
+	t.Helper()
 	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-	bin := needServer(t, "versitygw", filepath.Join(strings.TrimSpace(string(gopath)), "bin", "versitygw"))
+	bin := NeedServer(t, "versitygw", filepath.Join(strings.TrimSpace(string(gopath)), "bin", "versitygw"))
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	if err := os.Mkdir(data, 0o755); err != nil {
@@ -103,11 +109,13 @@ func startVersitygw(t *testing.T) (endpoint, access, secret string) {
 	return endpoint, access, secret
 }
 
-// startNginxDAV runs nginx with WebDAV PUT/DELETE on loopback from a
+// StartNginxDAV runs nginx with WebDAV PUT/DELETE on loopback from a
 // generated configuration, everything under a temp dir, and returns its
-// base URL and document root.
-func startNginxDAV(t *testing.T) (base, docroot string) {
-	bin := needServer(t, "nginx", "/usr/sbin/nginx")
+// base URL and document root. It skips the test when nginx is not
+// installed (fails under CI=true).
+func StartNginxDAV(t *testing.T) (base, docroot string) {
+	t.Helper()
+	bin := NeedServer(t, "nginx", "/usr/sbin/nginx")
 	dir := t.TempDir()
 	docroot = filepath.Join(dir, "data")
 	for _, d := range []string{docroot, filepath.Join(dir, "tmp"), filepath.Join(dir, "logs")} {
@@ -154,4 +162,17 @@ http {
 	base = "http://" + addr
 	startServer(t, cmd, base+"/", filepath.Join(dir, "logs", "stdout.log"))
 	return base, docroot
+}
+
+// MakeBucket creates a bucket on the S3 server at endpoint.
+func MakeBucket(t *testing.T, endpoint, access, secret, bucket string) *minio.Client {
+	t.Helper()
+	mc, err := minio.New(strings.TrimPrefix(endpoint, "http://"), &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mc.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
+		t.Fatalf("make bucket: %v", err)
+	}
+	return mc
 }
