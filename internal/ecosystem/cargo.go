@@ -55,10 +55,67 @@ func headerLine(data []byte, header string, n int) int {
 
 // parseCargo reads Cargo.lock. Packages without a source are the
 // workspace's own crates (the root and path members): they are not
-// packages but roots, and what they depend on is direct. A dependency is
+// packages but roots, and what they depend on is direct. Cargo.lock does
+// not say which dependencies are dev-only; Parse reads that from the
+// Cargo.toml beside it (its own tables only, not workspace members'). A dependency is
 // written "name", "name version" or "name version (source)" when the name
 // alone is ambiguous.
 func parseCargo(path string, data []byte) (*Lockfile, error) {
+	return parseCargoManifest(path, data, nil)
+}
+
+// cargoDevOnly lists the crates Cargo.toml requires only as
+// dev-dependencies (also under [target.*]); nil when data is nil or not
+// TOML. Renamed dependencies count under their package name.
+func cargoDevOnly(data []byte) map[string]bool {
+	if data == nil {
+		return nil
+	}
+	type tables struct {
+		Dependencies      map[string]any `toml:"dependencies"`
+		DevDependencies   map[string]any `toml:"dev-dependencies"`
+		BuildDependencies map[string]any `toml:"build-dependencies"`
+	}
+	var ct struct {
+		tables
+		Target map[string]tables `toml:"target"`
+	}
+	if _, err := toml.Decode(string(data), &ct); err != nil {
+		return nil
+	}
+	all := append([]tables{ct.tables}, make([]tables, 0, len(ct.Target))...)
+	for _, k := range sortedKeys(ct.Target) {
+		all = append(all, ct.Target[k])
+	}
+	name := func(key string, v any) string {
+		if m, ok := v.(map[string]any); ok {
+			if p, ok := m["package"].(string); ok && p != "" {
+				return p
+			}
+		}
+		return key
+	}
+	dev, other := map[string]bool{}, map[string]bool{}
+	for _, t := range all {
+		for k, v := range t.DevDependencies {
+			dev[name(k, v)] = true
+		}
+		for k, v := range t.Dependencies {
+			other[name(k, v)] = true
+		}
+		for k, v := range t.BuildDependencies {
+			other[name(k, v)] = true
+		}
+	}
+	for n := range other {
+		delete(dev, n)
+	}
+	return dev
+}
+
+// parseCargoManifest is parseCargo with devOnly (from cargoDevOnly) naming
+// the root crate's dev-only dependencies, which become dev roots.
+func parseCargoManifest(path string, data []byte, devOnly map[string]bool) (*Lockfile, error) {
 	var lock cargoLock
 	if _, err := toml.Decode(string(data), &lock); err != nil {
 		return nil, tomlErr(path, err)
@@ -100,7 +157,11 @@ func parseCargo(path string, data []byte) (*Lockfile, error) {
 				continue // an edge between the workspace's own crates
 			}
 			if local(p) {
-				b.root(ids[j], ScopeProd)
+				s := ScopeProd
+				if devOnly[lock.Package[j].Name] {
+					s = ScopeDev
+				}
+				b.root(ids[j], s)
 			} else {
 				b.edge(ids[i], ids[j], false)
 			}

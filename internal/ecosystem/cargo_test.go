@@ -83,3 +83,38 @@ func TestCargoErrors(t *testing.T) {
 }
 
 func FuzzCargo(f *testing.F) { fuzzParser(f, ManagerCargo, cargoSmall) }
+
+func TestCargoDevDependencies(t *testing.T) {
+	ct := []byte(`[package]
+name = "app"
+
+[dependencies]
+regex = "1"
+
+[dev-dependencies]
+mc = { package = "memchr", version = "1" }
+regex = "1"
+
+[target.'cfg(unix)'.dev-dependencies]
+member = { path = "member" }
+`)
+	dev := cargoDevOnly(ct)
+	if !cmp.Equal(dev, map[string]bool{"memchr": true, "member": true}) {
+		t.Errorf("dev-only %v", dev)
+	}
+	l, err := parseCargoManifest("Cargo.lock", []byte(cargoSmall), dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, l)
+	want := `memchr@1.0.2 dev direct
+memchr@2.5.0 prod direct
+regex@1.7.3 prod direct git -> memchr@2.5.0
+`
+	if diff := cmp.Diff(want, summary(l)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if cargoDevOnly([]byte("[x")) != nil {
+		t.Error("bad Cargo.toml should give nil")
+	}
+}

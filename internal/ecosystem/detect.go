@@ -113,7 +113,9 @@ func Detect(dir string) ([]Found, error) {
 
 // Parse reads and parses the lock file f of the component at dir. Unlike
 // ParseFile it may read neighbouring files: requirements includes (-r, -c),
-// go.sum, package.json (yarn's and npm v1's direct dependencies), and it
+// go.sum, package.json (yarn's and npm v1's direct dependencies),
+// pyproject.toml (poetry's direct dependencies), Cargo.toml (dev-only
+// crates), and it
 // runs `go mod graph` for Go modules' edges (falling back to a flat list
 // with a warning when that fails, e.g. offline).
 func Parse(ctx context.Context, dir string, f Found) (*Lockfile, error) {
@@ -142,6 +144,12 @@ func Parse(ctx context.Context, dir string, f Found) (*Lockfile, error) {
 		if err == nil {
 			addGoGraph(ctx, filepath.Join(dir, filepath.FromSlash(path.Dir(f.Path))), l, replaced)
 		}
+	case ManagerCargo:
+		ct, _ := root.ReadFile(filepath.FromSlash(path.Join(path.Dir(f.Path), "Cargo.toml")))
+		l, err = parseCargoManifest(f.Path, data, cargoDevOnly(ct))
+	case ManagerPoetry:
+		pp, _ := root.ReadFile(filepath.FromSlash(path.Join(path.Dir(f.Path), "pyproject.toml")))
+		l, err = parsePoetryProject(f.Path, data, pyprojectDirect(pp))
 	case ManagerNpm, ManagerYarn:
 		pj, _ := root.ReadFile(filepath.FromSlash(path.Join(path.Dir(f.Path), "package.json")))
 		if f.Manager == ManagerNpm {

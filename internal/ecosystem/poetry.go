@@ -21,9 +21,73 @@ type poetryPackage struct {
 // parsePoetry reads poetry.lock. Scope comes from the lock file: a package
 // in the "main" group (or category "main") is prod, or optional when
 // marked optional (an extra); one only in other groups is dev. poetry.lock
-// does not list the project's direct dependencies, so every package that
-// no other package depends on is taken as a root.
+// does not list the project's direct dependencies: they come from
+// pyproject.toml when given (Parse reads it), else every package that no
+// other package depends on is taken as a root.
 func parsePoetry(path string, data []byte) (*Lockfile, error) {
+	return parsePoetryProject(path, data, nil)
+}
+
+// pyprojectDirect lists the distribution names pyproject.toml requires
+// directly: [project] dependencies and optional-dependencies (PEP 621),
+// [tool.poetry] dependencies and group dependencies. nil when data is nil
+// or not TOML.
+func pyprojectDirect(data []byte) map[string]bool {
+	if data == nil {
+		return nil
+	}
+	var pp struct {
+		Project struct {
+			Dependencies         []string            `toml:"dependencies"`
+			OptionalDependencies map[string][]string `toml:"optional-dependencies"`
+		} `toml:"project"`
+		Tool struct {
+			Poetry struct {
+				Dependencies    map[string]any `toml:"dependencies"`
+				DevDependencies map[string]any `toml:"dev-dependencies"`
+				Group           map[string]struct {
+					Dependencies map[string]any `toml:"dependencies"`
+				} `toml:"group"`
+			} `toml:"poetry"`
+		} `toml:"tool"`
+	}
+	if _, err := toml.Decode(string(data), &pp); err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	req := func(spec string) {
+		end := 0
+		for end < len(spec) && isReqNameByte(spec[end]) {
+			end++
+		}
+		if end > 0 {
+			out[normalizePyPI(spec[:end])] = true
+		}
+	}
+	for _, d := range pp.Project.Dependencies {
+		req(d)
+	}
+	for _, list := range pp.Project.OptionalDependencies {
+		for _, d := range list {
+			req(d)
+		}
+	}
+	names := func(m map[string]any) {
+		for n := range m {
+			if n != "python" {
+				out[normalizePyPI(n)] = true
+			}
+		}
+	}
+	names(pp.Tool.Poetry.Dependencies)
+	names(pp.Tool.Poetry.DevDependencies)
+	for _, g := range pp.Tool.Poetry.Group {
+		names(g.Dependencies)
+	}
+	return out
+}
+
+func parsePoetryProject(path string, data []byte, direct map[string]bool) (*Lockfile, error) {
 	var lock poetryLock
 	if _, err := toml.Decode(string(data), &lock); err != nil {
 		return nil, tomlErr(path, err)
@@ -82,12 +146,12 @@ func parsePoetry(path string, data []byte) (*Lockfile, error) {
 	}
 	for _, n := range sortedKeys(byName) {
 		for _, id := range byName[n] {
-			if !required[id] {
+			if (direct == nil && !required[id]) || direct[n] {
 				b.root(id, b.pkgs[id].Scope)
 			}
 		}
 	}
-	if len(lock.Package) > 0 && len(b.roots) == 0 {
+	if direct == nil && len(lock.Package) > 0 && len(b.roots) == 0 {
 		b.warnf("%s: every package is required by another (a cycle); direct dependencies unknown", path)
 	}
 	return b.finish(), nil

@@ -78,3 +78,28 @@ func TestPoetryErrors(t *testing.T) {
 }
 
 func FuzzPoetry(f *testing.F) { fuzzParser(f, ManagerPoetry, poetrySmall) }
+
+func TestPoetryWithPyproject(t *testing.T) {
+	pp := []byte(`[tool.poetry.dependencies]
+python = "^3.8"
+Flask = "^1.0"
+click = "*"
+
+[tool.poetry.group.dev.dependencies]
+pytest = "^5"
+
+[project]
+dependencies = ["redis[hiredis]>=5; python_version > '3'"]
+`)
+	l, err := parsePoetryProject("poetry.lock", []byte(poetrySmall), pyprojectDirect(pp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, l)
+	if want := []string{"click@8.1.8", "flask@1.0.3", "pytest@5.4.3", "redis@5.0.0"}; !cmp.Equal(l.Roots, want) {
+		t.Errorf("roots %v, want %v", l.Roots, want)
+	}
+	if pyprojectDirect([]byte("not = [toml")) != nil || pyprojectDirect(nil) != nil {
+		t.Error("bad pyproject.toml should give nil")
+	}
+}
