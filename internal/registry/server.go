@@ -48,8 +48,8 @@ type Server struct {
 	limit     *limiter
 	now       func() time.Time
 
-	mu   sync.RWMutex // guards pkgs (the map, not the packages)
-	pkgs map[string]*pkg
+	mu   sync.Mutex                       // serializes changes to pkgs
+	pkgs atomic.Pointer[map[string]*pkg] // copied on change; read without locks
 
 	tokens sync.Map // token hash → owner, for tokens seen valid
 	mux    *http.ServeMux
@@ -92,7 +92,6 @@ func NewServer(ctx context.Context, st Storage, opts ServerOptions) (*Server, er
 		publicURL: strings.TrimSuffix(opts.PublicURL, "/"),
 		log:       opts.Log,
 		now:       opts.Now,
-		pkgs:      map[string]*pkg{},
 	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
@@ -105,9 +104,11 @@ func NewServer(ctx context.Context, st Storage, opts ServerOptions) (*Server, er
 	if err != nil {
 		return nil, fmt.Errorf("load registry: %w", err)
 	}
+	pkgs := make(map[string]*pkg, len(snaps))
 	for name, snap := range snaps {
-		s.pkgs[name] = newPkg(snap)
+		pkgs[name] = newPkg(snap)
 	}
+	s.pkgs.Store(&pkgs)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /index/config.json", s.handleConfig)
 	mux.HandleFunc("GET /index/{path...}", s.handleIndex)
@@ -130,10 +131,9 @@ func NewServer(ctx context.Context, st Storage, opts ServerOptions) (*Server, er
 
 // Packages returns the names of the packages the server knows, sorted.
 func (s *Server) Packages() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	names := make([]string, 0, len(s.pkgs))
-	for n := range s.pkgs {
+	pkgs := *s.pkgs.Load()
+	names := make([]string, 0, len(pkgs))
+	for n := range pkgs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -142,10 +142,18 @@ func (s *Server) Packages() []string {
 
 // ServeHTTP applies the rate limit and the request log, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Hot path: anonymous index reads, without logging, skip the router.
+	if s.log == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && len(r.Header["Authorization"]) == 0 {
+		if p, ok := strings.CutPrefix(r.URL.Path, "/index/"); ok && p != "config.json" {
+			s.serveIndex(w, r, p)
+			return
+		}
+	}
 	var start time.Time
-	rec := &statusWriter{ResponseWriter: w}
+	var rec *statusWriter
 	if s.log != nil {
 		start = s.now()
+		rec = &statusWriter{ResponseWriter: w}
 		w = rec
 	}
 	if tok := bearer(r); tok != "" {
@@ -162,7 +170,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logRequest(r *http.Request, rec *statusWriter, start time.Time) {
-	if s.log == nil {
+	if s.log == nil || rec == nil {
 		return
 	}
 	status := rec.status
@@ -287,9 +295,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 }
 
 func (s *Server) lookup(name string) *pkg {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.pkgs[name]
+	return (*s.pkgs.Load())[name]
 }
 
 func (s *Server) snapshotOf(name string) *snapshot {
@@ -318,18 +324,39 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	p := r.PathValue("path")
+	s.serveIndex(w, r, r.PathValue("path"))
+}
+
+var (
+	hdrIndexType = []string{"text/plain; charset=utf-8"}
+)
+
+// serveIndex answers GET /index/<p>: a package's index file, with
+// precomputed headers since this is what clients and mirrors hammer.
+func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, p string) {
 	name := p[strings.LastIndexByte(p, '/')+1:]
-	if ValidateName(name) != nil || IndexPath(name) != p {
-		writeError(w, http.StatusNotFound, "no index file at /index/%s", p)
-		return
-	}
 	snap := s.snapshotOf(name)
-	if snap == nil || snap.seq == 0 {
+	if snap == nil || snap.seq == 0 || snap.path != p {
+		if ValidateName(name) != nil || IndexPath(name) != p {
+			writeError(w, http.StatusNotFound, "no index file at /index/%s", p)
+			return
+		}
 		writeError(w, http.StatusNotFound, "package %s does not exist", name)
 		return
 	}
-	serveCached(w, r, snap.index, snap.etag, "text/plain; charset=utf-8", "no-cache")
+	h := w.Header()
+	h["Etag"] = snap.hdrETag
+	h["Cache-Control"] = snap.hdrCacheCtl
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 && etagMatch(inm[0], snap.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = hdrIndexType
+	h["Content-Length"] = snap.hdrLen
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(snap.index)
+	}
 }
 
 // serveCached answers a GET with data, or 304 when the client has it.
@@ -459,11 +486,10 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	p := s.pkgs[meta.Name]
-	isNew := p == nil
-	if isNew {
+	p := s.lookup(meta.Name)
+	if p == nil {
 		p = newPkg(&snapshot{})
-		s.pkgs[meta.Name] = p
+		s.setPkg(meta.Name, p)
 	}
 	s.mu.Unlock()
 	p.mu.Lock()
@@ -510,10 +536,27 @@ func (s *Server) dropIfEmpty(name string, p *pkg) {
 		return
 	}
 	s.mu.Lock()
-	if s.pkgs[name] == p {
-		delete(s.pkgs, name)
+	if s.lookup(name) == p {
+		s.setPkg(name, nil)
 	}
 	s.mu.Unlock()
+}
+
+// setPkg replaces the package map with a copy where name maps to p (or is
+// absent when p is nil). Called with s.mu held; packages are created
+// rarely, so copying keeps every read lock-free.
+func (s *Server) setPkg(name string, p *pkg) {
+	old := *s.pkgs.Load()
+	next := make(map[string]*pkg, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	if p == nil {
+		delete(next, name)
+	} else {
+		next[name] = p
+	}
+	s.pkgs.Store(&next)
 }
 
 // checkUpload validates a publish request and returns its index entry and

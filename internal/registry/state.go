@@ -11,6 +11,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,6 +72,9 @@ type snapshot struct {
 	seq   int
 	index []byte // the sparse index file
 	etag  string
+	// Precomputed answer headers for index reads, the hot path.
+	path                         string // IndexPath(name)
+	hdrETag, hdrLen, hdrCacheCtl []string
 }
 
 func eventKey(name string, seq int) string {
@@ -139,6 +143,10 @@ func (s *snapshot) apply(ev *event) (*snapshot, error) {
 	}
 	n.index = FormatIndex(entries)
 	n.etag = etagOf(n.index)
+	n.path = IndexPath(n.info.Name)
+	n.hdrETag = []string{n.etag}
+	n.hdrLen = []string{strconv.Itoa(len(n.index))}
+	n.hdrCacheCtl = []string{"no-cache"}
 	return n, nil
 }
 
