@@ -48,7 +48,7 @@ type Server struct {
 	limit     *limiter
 	now       func() time.Time
 
-	mu   sync.Mutex                       // serializes changes to pkgs
+	mu   sync.Mutex                      // serializes changes to pkgs
 	pkgs atomic.Pointer[map[string]*pkg] // copied on change; read without locks
 
 	tokens sync.Map // token hash → owner, for tokens seen valid
