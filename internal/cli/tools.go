@@ -181,6 +181,10 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 				return a.printTools(reg.Tools(), asJSON)
 			}
 			t, ok := reg.Lookup(args[0])
+			if sp, err := toolchain.ParseSpec(args[0]); !ok && err == nil && sp.Manager != "" {
+				return usagef("'meta tools list' lists registry tools; "+sp.Manager+" packages are resolved by "+sp.Manager+" at install time",
+					"%s: meta does not list versions of %s packages", args[0], sp.Manager)
+			}
 			if !ok {
 				_, err := r.Expand([]string{args[0]})
 				if err == nil {
@@ -361,6 +365,8 @@ func resolvedLine(x toolchain.Resolved) string {
 	}
 	right := x.Version
 	switch {
+	case x.Type == toolchain.TypeCustom:
+		right = "installed by hand: " + x.Tool.Docs
 	case !x.Exact && x.Version == "":
 		right = "newest at install time (" + managerOf(x) + " decides)"
 	case !x.Exact:
@@ -383,8 +389,6 @@ func managerOf(x toolchain.Resolved) string {
 		return "go"
 	case toolchain.TypeApt:
 		return "apt"
-	case toolchain.TypeCustom:
-		return "you"
 	}
 	return x.Type
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/metawork/meta/internal/run"
 )
 
@@ -62,8 +64,9 @@ func (r *Resolver) InstallDir(name, version string) string {
 // among them (implied ones included) for this machine's architecture:
 // download to a temporary file, verify its sha256, unpack safely, then
 // rename into DataDir/<name>/<version>. A failure leaves nothing behind.
-// progress, when not nil, is told each tool's state. Tools installed by
-// package managers are returned in skipped.
+// Up to four tools install at once; progress, when not nil, is told each
+// tool's state (from several goroutines). Tools installed by package
+// managers are returned in skipped.
 func (r *Resolver) Install(ctx context.Context, specs []string, progress func(name, state string)) (done []Installed, skipped []Resolved, err error) {
 	res, err := r.Resolve(ctx, specs)
 	if err != nil {
@@ -72,20 +75,35 @@ func (r *Resolver) Install(ctx context.Context, specs []string, progress func(na
 	if progress == nil {
 		progress = func(string, string) {}
 	}
+	var todo []*Resolved
 	for i := range res {
-		x := &res[i]
-		if !Installable(*x) {
-			skipped = append(skipped, *x)
-			continue
+		if Installable(res[i]) {
+			todo = append(todo, &res[i])
+		} else {
+			skipped = append(skipped, res[i])
 		}
-		in, err := r.installOne(ctx, x, progress)
-		if err != nil {
-			progress(x.Name, "failed")
-			return done, skipped, err
-		}
-		done = append(done, in)
 	}
-	return done, skipped, nil
+	results := make([]*Installed, len(todo))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, x := range todo {
+		g.Go(func() error {
+			in, err := r.installOne(gctx, x, progress)
+			if err != nil {
+				progress(x.Name, "failed")
+				return err
+			}
+			results[i] = &in
+			return nil
+		})
+	}
+	err = g.Wait()
+	for _, in := range results {
+		if in != nil {
+			done = append(done, *in)
+		}
+	}
+	return done, skipped, err
 }
 
 func (r *Resolver) installOne(ctx context.Context, x *Resolved, progress func(string, string)) (Installed, error) {

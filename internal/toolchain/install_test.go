@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/metawork/meta/internal/toolchain/upstreamtest"
@@ -157,13 +159,21 @@ func TestInstallAndPathFor(t *testing.T) {
 		t.Fatalf("before install: %v", err)
 	}
 	r, _ := NewResolver(opts)
+	var mu sync.Mutex
 	var states []string
-	done, skipped, err := r.Install(ctx, []string{"go@1.22", "ripgrep", "jq", "python@3.12", "node@20", "npm:prettier"}, func(n, s string) { states = append(states, n+": "+s) })
+	done, skipped, err := r.Install(ctx, []string{"go@1.22", "ripgrep", "jq", "python@3.12", "node@20", "npm:prettier"}, func(n, s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		states = append(states, n+": "+s)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(done) != 5 || len(skipped) != 1 || skipped[0].Name != "npm:prettier" {
 		t.Fatalf("done %v skipped %v", done, skipped)
+	}
+	if !slices.Contains(states, "go: installed 1.22.12") {
+		t.Errorf("progress: %v", states)
 	}
 	for _, f := range []string{"go/1.22.12/bin/go", "go/1.22.12/VERSION", "ripgrep/14.1.1/bin/rg", "jq/1.7.1/bin/jq", "python/3.12.7/bin/python3", "node/20.18.0/bin/node"} {
 		if st, err := os.Stat(filepath.Join(opts.DataDir, f)); err != nil || (strings.Contains(f, "bin/") && st.Mode()&0o111 == 0) {

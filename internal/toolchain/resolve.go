@@ -64,7 +64,8 @@ type Resolver struct {
 	now   func() time.Time
 
 	mu    sync.Mutex
-	lists map[string][]versions.Release // by document URL
+	lists map[string][]versions.Release // by document URL and tag template
+	errs  map[string]error
 	notes []Note
 }
 
@@ -106,7 +107,7 @@ func NewResolver(opts Options) (*Resolver, error) {
 			}
 			return nil
 		}}
-	return &Resolver{reg: reg, src: src, cache: c, opts: opts, now: opts.Now, lists: map[string][]versions.Release{}}, nil
+	return &Resolver{reg: reg, src: src, cache: c, opts: opts, now: opts.Now, lists: map[string][]versions.Release{}, errs: map[string]error{}}, nil
 }
 
 func xdgDir(getenv func(string) string, env, fallback string, sub ...string) string {
@@ -318,7 +319,7 @@ func (r *Resolver) Resolve(ctx context.Context, specs []string) ([]Resolved, err
 		return nil, err
 	}
 	// Fetch every needed list in parallel first.
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group // no cancellation: each failure is reported with its spec below
 	seen := map[string]bool{}
 	for _, x := range res {
 		if x.Tool == nil || x.Tool.Versions == "" {
@@ -331,7 +332,7 @@ func (r *Resolver) Resolve(ctx context.Context, specs []string) ([]Resolved, err
 		seen[src] = true
 		t := x.Tool
 		g.Go(func() error {
-			_, err := r.Releases(gctx, t)
+			_, err := r.Releases(ctx, t)
 			return err
 		})
 	}
@@ -384,12 +385,31 @@ func (r *Resolver) Releases(ctx context.Context, t *Tool) ([]versions.Release, e
 	default:
 		return nil, fmt.Errorf("%s has no version list (type %s)", t.Name, t.Type)
 	}
+	key := u + "\x00" + t.Tag
 	r.mu.Lock()
-	if l, ok := r.lists[u+"\x00"+t.Tag]; ok {
+	if l, ok := r.lists[key]; ok {
 		r.mu.Unlock()
 		return l, nil
 	}
+	if err, ok := r.errs[key]; ok {
+		r.mu.Unlock()
+		return nil, err
+	}
 	r.mu.Unlock()
+	l, err := r.releases(ctx, t, u, parse)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		if ctx.Err() == nil {
+			r.errs[key] = err
+		}
+		return nil, err
+	}
+	r.lists[key] = l
+	return l, nil
+}
+
+func (r *Resolver) releases(ctx context.Context, t *Tool, u string, parse func([]byte) ([]versions.Release, error)) ([]versions.Release, error) {
 	var parsed []versions.Release
 	doc, err := r.cache.Get(ctx, u, func(b []byte) error {
 		var err error
@@ -414,9 +434,6 @@ func (r *Resolver) Releases(ctx context.Context, t *Tool) ([]versions.Release, e
 	case r.opts.Offline:
 		r.note(name, "offline: %s release list from the cache, fetched %s ago", name, age(r.now().Sub(doc.FetchedAt)))
 	}
-	r.mu.Lock()
-	r.lists[u+"\x00"+t.Tag] = parsed
-	r.mu.Unlock()
 	return parsed, nil
 }
 
@@ -433,6 +450,9 @@ func (e *SourceError) Unwrap() error { return e.Err }
 // Hint says what to do about it.
 func (e *SourceError) Hint() string {
 	var fe *fetch.Error
+	if e.Env == SourceEnv[SourceGitHub] && (strings.Contains(e.Error(), "403") || strings.Contains(e.Error(), "429")) {
+		return "GitHub limits anonymous API calls: set GITHUB_TOKEN, or wait, or use --offline with the cache"
+	}
 	if errors.As(e.Err, &fe) && fe.Hint != "" {
 		if strings.Contains(fe.Hint, "META_SOURCE") && e.Env != "" {
 			return strings.Replace(fe.Hint, "META_SOURCE_*", e.Env, 1)

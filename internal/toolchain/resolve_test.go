@@ -179,9 +179,13 @@ func TestResolveOfflineAndFailures(t *testing.T) {
 	}
 	// Server errors and a dead network, with no cache.
 	srv.Fail("/python/download-metadata.json", http.StatusBadGateway)
-	_, _, err = ResolveAll(ctx, []string{"python@3.12"}, fresh)
+	before = srv.Requests("/python/download-metadata.json")
+	_, _, err = ResolveAll(ctx, []string{"python@3.12", "uv:ruff", "pip:pytest"}, fresh)
 	if err == nil || !strings.Contains(err.Error(), "502 Bad Gateway") {
 		t.Errorf("502: %v", err)
+	}
+	if n := srv.Requests("/python/download-metadata.json") - before; n != 1 {
+		t.Errorf("a failing source was asked %d times", n)
 	}
 	dead := testOptions(t, "http://127.0.0.1:1")
 	_, _, err = ResolveAll(ctx, []string{"go"}, dead)
@@ -229,4 +233,20 @@ func TestLoadSources(t *testing.T) {
 	if _, err := LoadSources(func(k string) string { return env[k] }); err == nil {
 		t.Error("ftp source accepted")
 	}
+}
+
+func FuzzConfigSources(f *testing.F) {
+	f.Add([]byte("tools:\n  sources:\n    go: https://mirror.example/go/\n"))
+	f.Add([]byte("tools: [go]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := DefaultSources()
+		if err := applyConfigSources("config.yaml", data, &s); err != nil {
+			return
+		}
+		for _, u := range []string{s.Go, s.Node, s.Python, s.GitHub} {
+			if checkSourceURL(u) != nil {
+				t.Fatalf("accepted source %q", u)
+			}
+		}
+	})
 }

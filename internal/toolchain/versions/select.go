@@ -124,7 +124,8 @@ func Select(tool string, rs []Release, req string) (Release, error) {
 	}
 	want, err := ParseVersion(req)
 	if err != nil {
-		return Release{}, notFound(strings.TrimPrefix(err.Error(), "invalid version "+fmt.Sprintf("%q", req)+": "), Nearest(sorted, Version{Nums: []int{0}}))
+		near := Version{Nums: []int{1 << 30}} // the newest lines
+		return Release{}, notFound(strings.TrimPrefix(err.Error(), "invalid version "+fmt.Sprintf("%q", req)+": "), Nearest(sorted, near))
 	}
 	for _, r := range sorted {
 		if want.Pre != "" {
