@@ -354,3 +354,59 @@ func FuzzEntryPath(f *testing.F) {
 		}
 	})
 }
+
+// TestInstallRuntimeWithSetup installs a runtime whose archive carries its
+// own installer (as Rust's does), run with --prefix set to the staging dir.
+func TestInstallRuntimeWithSetup(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		t.Skip("no downloads for " + runtime.GOARCH)
+	}
+	dir := t.TempDir()
+	archive := upstreamtest.TarGz(map[string]string{
+		"rt-1.2.0/install.sh":  "#!/bin/sh\nset -e\nprefix=${1#--prefix=}\nmkdir -p \"$prefix/bin\"\ncp payload/rtc \"$prefix/bin/rtc\"\n",
+		"rt-1.2.0/payload/rtc": "#!/bin/sh\necho rtc 1.2.0\n",
+	})
+	name := "rt-1.2.0-" + runtime.GOARCH + ".tar.gz"
+	os.MkdirAll(filepath.Join(dir, "repos", "o", "rt"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "dl"), 0o755)
+	os.WriteFile(filepath.Join(dir, "dl", name), archive, 0o644)
+	os.WriteFile(filepath.Join(dir, "dl", name+".sha256"), []byte(upstreamtest.SHA256(archive)+"  "+name+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "repos", "o", "rt", "releases"), []byte(`[{"tag_name":"v1.2.0","assets":[
+		{"name":"`+name+`","browser_download_url":"{{BASE}}/dl/`+name+`"},
+		{"name":"`+name+`.sha256","browser_download_url":"{{BASE}}/dl/`+name+`.sha256"}]}]`), 0o644)
+	srv := upstreamtest.Serve(dir)
+	defer srv.Close()
+	reg, err := LoadRegistry("r.yaml", []byte(`rt:
+  description: a runtime with an installer
+  type: runtime
+  versions: github
+  repo: o/rt
+  assets:
+    amd64: {file: "rt-{version}-amd64.tar.gz"}
+    arm64: {file: "rt-{version}-arm64.tar.gz"}
+  checksum: {file: "{asset}.sha256"}
+  strip: 1
+  setup: [sh, install.sh, "--prefix={prefix}"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t, srv.URL)
+	opts.Registry = reg
+	r, _ := NewResolver(opts)
+	done, _, err := r.Install(context.Background(), []string{"rt@1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(done[0].Dir, "bin", "rtc")).Output()
+	if err != nil || string(out) != "rtc 1.2.0\n" {
+		t.Fatalf("rtc: %q %v", out, err)
+	}
+	dirs, err := r.PathFor(context.Background(), []string{"rt@1.2"})
+	if err != nil || len(dirs) != 1 || dirs[0] != filepath.Join(opts.DataDir, "rt", "1.2.0", "bin") {
+		t.Errorf("PathFor: %v %v", dirs, err)
+	}
+}
