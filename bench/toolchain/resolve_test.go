@@ -56,13 +56,13 @@ func setup(b *testing.B) (*upstreamtest.Server, toolchain.Options) {
 func BenchmarkResolveWarm20(b *testing.B) {
 	srv, opts := setup(b)
 	ctx := context.Background()
-	if _, _, err := toolchain.ResolveAll(ctx, specs, opts); err != nil {
+	if _, err := toolchain.ResolveAll(ctx, specs, opts); err != nil {
 		b.Fatal(err)
 	}
 	srv.Reset()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, _, err := toolchain.ResolveAll(ctx, specs, opts); err != nil {
+		if _, err := toolchain.ResolveAll(ctx, specs, opts); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -89,7 +89,7 @@ func BenchmarkResolveCold20(b *testing.B) {
 				o.CacheDir = filepath.Join(b.TempDir(), "cache")
 				srv.Reset()
 				b.StartTimer()
-				if _, _, err := toolchain.ResolveAll(ctx, specs, o); err != nil {
+				if _, err := toolchain.ResolveAll(ctx, specs, o); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()

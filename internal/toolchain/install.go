@@ -312,16 +312,20 @@ func (e *NotInstalledError) Hint() string { return "run: meta tools install " + 
 
 // PathFor resolves specs and returns the bin directories of their installed
 // versions (implied runtimes included), in spec order, for callers to put
-// first on PATH: `meta exec` and `meta build` do
+// first on PATH. `meta exec` and `meta build` do
 //
-//	dirs, err := toolchain.PathFor(ctx, specs, toolchain.Options{})
+//	dirs, err := toolchain.PathFor(ctx, specs)
 //	env = append(env, "PATH="+strings.Join(append(dirs, os.Getenv("PATH")), string(os.PathListSeparator)))
 //
-// Resolution uses the cached upstream lists (revalidated after 24 h). A
-// runtime or binary that is not installed is a *NotInstalledError naming the
-// install command; tools installed by package managers add no directory.
-func PathFor(ctx context.Context, specs []string, opts Options) ([]string, error) {
-	r, err := NewResolver(opts)
+// It uses the process environment (XDG directories, META_SOURCE_*) and the
+// cached upstream lists (revalidated after 24 h, stale copies used when the
+// network fails); NewResolver(opts).PathFor takes other options. A runtime
+// or binary that is not installed is a *NotInstalledError whose Hint names
+// the install command; tools installed by package managers add no directory.
+// Specs with exact versions (as a lock file records them) never need the
+// network once the lists are cached.
+func PathFor(ctx context.Context, specs []string) ([]string, error) {
+	r, err := NewResolver(Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -153,12 +153,12 @@ func TestInstallAndPathFor(t *testing.T) {
 	}
 	srv, opts := fakeUpstream(t)
 	ctx := context.Background()
-	_, err := PathFor(ctx, []string{"go@1.22"}, opts)
+	r, _ := NewResolver(opts)
+	_, err := r.PathFor(ctx, []string{"go@1.22"})
 	var ni *NotInstalledError
 	if !errors.As(err, &ni) || ni.Hint() != "run: meta tools install go@1.22.12" {
 		t.Fatalf("before install: %v", err)
 	}
-	r, _ := NewResolver(opts)
 	var mu sync.Mutex
 	var states []string
 	done, skipped, err := r.Install(ctx, []string{"go@1.22", "ripgrep", "jq", "python@3.12", "node@20", "npm:prettier"}, func(n, s string) {
@@ -180,7 +180,7 @@ func TestInstallAndPathFor(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
-	dirs, err := PathFor(ctx, []string{"node@20", "go@1.22", "npm:prettier", "rg"[:0] + "ripgrep"}, opts)
+	dirs, err := mustResolver(t, opts).PathFor(ctx, []string{"node@20", "go@1.22", "npm:prettier", "ripgrep"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,4 +409,13 @@ func TestInstallRuntimeWithSetup(t *testing.T) {
 	if err != nil || len(dirs) != 1 || dirs[0] != filepath.Join(opts.DataDir, "rt", "1.2.0", "bin") {
 		t.Errorf("PathFor: %v %v", dirs, err)
 	}
+}
+
+func mustResolver(t *testing.T, opts Options) *Resolver {
+	t.Helper()
+	r, err := NewResolver(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

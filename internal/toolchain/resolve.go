@@ -31,6 +31,7 @@ type Options struct {
 	Client   *http.Client
 	Getenv   func(string) string // nil: os.Getenv
 	Now      func() time.Time
+	OnNote   func(Note) // told about stale or offline upstream data, once per note
 }
 
 // Resolved is one tool requirement with its version decided.
@@ -142,6 +143,9 @@ func (r *Resolver) note(source, format string, args ...any) {
 	n := Note{Source: source, Msg: fmt.Sprintf(format, args...)}
 	if !slices.Contains(r.notes, n) {
 		r.notes = append(r.notes, n)
+		if r.opts.OnNote != nil {
+			r.opts.OnNote(n)
+		}
 	}
 }
 
@@ -302,14 +306,15 @@ func checkVersionAllowed(t *Tool, sp Spec) error {
 // added, and every runtime and GitHub-released tool's version decided
 // against its upstream list (`go@1.22` → 1.22.12). Cold, it fetches each
 // needed upstream document once, all in parallel. It is what `meta lock`
-// records (requested and resolved version per tool).
-func ResolveAll(ctx context.Context, specs []string, opts Options) ([]Resolved, []Note, error) {
+// records: Name, Requested and Version per tool, as in
+// `tools: {go: {requested: "1.22", version: "1.22.12"}}`. Stale or offline
+// data is reported through opts.OnNote.
+func ResolveAll(ctx context.Context, specs []string, opts Options) ([]Resolved, error) {
 	r, err := NewResolver(opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	res, err := r.Resolve(ctx, specs)
-	return res, r.Notes(), err
+	return r.Resolve(ctx, specs)
 }
 
 // Resolve is ResolveAll on this resolver.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func versionsOf(rs []Resolved) map[string]string {
 func TestResolveAll(t *testing.T) {
 	srv, opts := fakeUpstream(t)
 	ctx := context.Background()
-	rs, notes, err := ResolveAll(ctx, []string{"go@1.22", "node@lts", "python@3.11", "ripgrep", "npm:eslint@8", "uv:ruff", "k8s", "jq@1.7.1"}, opts)
+	rs, notes, err := resolveNotes(ctx, []string{"go@1.22", "node@lts", "python@3.11", "ripgrep", "npm:eslint@8", "uv:ruff", "k8s", "jq@1.7.1"}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestResolveAll(t *testing.T) {
 	}
 	// Warm: no requests at all.
 	before := srv.Requests("")
-	if _, _, err := ResolveAll(ctx, []string{"go@1.22", "node@20", "ripgrep@14.1.0"}, opts); err != nil {
+	if _, _, err := resolveNotes(ctx, []string{"go@1.22", "node@20", "ripgrep@14.1.0"}, opts); err != nil {
 		t.Fatal(err)
 	}
 	if srv.Requests("") != before {
@@ -95,7 +96,7 @@ func TestResolveAll(t *testing.T) {
 	}
 	// After the TTL: revalidated with 304s, same answers.
 	opts.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
-	rs, _, err = ResolveAll(ctx, []string{"go@1.22"}, opts)
+	rs, _, err = resolveNotes(ctx, []string{"go@1.22"}, opts)
 	if err != nil || versionsOf(rs)["go"] != "1.22.12" || srv.Requests("/go") != 2 {
 		t.Fatalf("revalidation: %v %v requests=%d", rs, err, srv.Requests("/go"))
 	}
@@ -121,7 +122,7 @@ func TestResolveErrors(t *testing.T) {
 		{[]string{"npm:eslint;rm -rf /"}, "invalid character ';' at position 11 in npm package name", ""},
 	}
 	for _, c := range cases {
-		_, _, err := ResolveAll(ctx, c.specs, opts)
+		_, _, err := resolveNotes(ctx, c.specs, opts)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.specs, err, c.want)
 			continue
@@ -141,16 +142,16 @@ func TestResolveOfflineAndFailures(t *testing.T) {
 	ctx := context.Background()
 	off := opts
 	off.Offline = true
-	_, _, err := ResolveAll(ctx, []string{"go@1.22"}, off)
+	_, _, err := resolveNotes(ctx, []string{"go@1.22"}, off)
 	var se *SourceError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "--offline") || !strings.Contains(se.Hint(), "without --offline") {
 		t.Fatalf("offline, no cache: %v", err)
 	}
-	if _, _, err := ResolveAll(ctx, []string{"go@1.22"}, opts); err != nil {
+	if _, _, err := resolveNotes(ctx, []string{"go@1.22"}, opts); err != nil {
 		t.Fatal(err)
 	}
 	before := srv.Requests("")
-	rs, notes, err := ResolveAll(ctx, []string{"go@1.22"}, off)
+	rs, notes, err := resolveNotes(ctx, []string{"go@1.22"}, off)
 	if err != nil || versionsOf(rs)["go"] != "1.22.12" || srv.Requests("") != before {
 		t.Fatalf("offline with cache: %v %v", rs, err)
 	}
@@ -169,18 +170,18 @@ func TestResolveOfflineAndFailures(t *testing.T) {
 	bad := upstreamtest.Serve(dir)
 	defer bad.Close()
 	fresh.Sources.Go, fresh.Sources.Node = bad.URL+"/go/", bad.URL+"/node/"
-	_, _, err = ResolveAll(ctx, []string{"go@1.22"}, fresh)
+	_, _, err = resolveNotes(ctx, []string{"go@1.22"}, fresh)
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "truncated") || !strings.Contains(se.Hint(), "META_SOURCE_GO") {
 		t.Errorf("truncated: %v", err)
 	}
-	_, _, err = ResolveAll(ctx, []string{"node@20"}, fresh)
+	_, _, err = resolveNotes(ctx, []string{"node@20"}, fresh)
 	if err == nil || !strings.Contains(err.Error(), "not JSON") {
 		t.Errorf("not JSON: %v", err)
 	}
 	// Server errors and a dead network, with no cache.
 	srv.Fail("/python/download-metadata.json", http.StatusBadGateway)
 	before = srv.Requests("/python/download-metadata.json")
-	_, _, err = ResolveAll(ctx, []string{"python@3.12", "uv:ruff", "pip:pytest"}, fresh)
+	_, _, err = resolveNotes(ctx, []string{"python@3.12", "uv:ruff", "pip:pytest"}, fresh)
 	if err == nil || !strings.Contains(err.Error(), "502 Bad Gateway") {
 		t.Errorf("502: %v", err)
 	}
@@ -188,7 +189,7 @@ func TestResolveOfflineAndFailures(t *testing.T) {
 		t.Errorf("a failing source was asked %d times", n)
 	}
 	dead := testOptions(t, "http://127.0.0.1:1")
-	_, _, err = ResolveAll(ctx, []string{"go"}, dead)
+	_, _, err = resolveNotes(ctx, []string{"go"}, dead)
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(se.Hint(), "check the network") {
 		t.Errorf("dead network: %v", err)
 	}
@@ -197,12 +198,12 @@ func TestResolveOfflineAndFailures(t *testing.T) {
 func TestResolveStaleFallback(t *testing.T) {
 	srv, opts := fakeUpstream(t)
 	ctx := context.Background()
-	if _, _, err := ResolveAll(ctx, []string{"node@20"}, opts); err != nil {
+	if _, _, err := resolveNotes(ctx, []string{"node@20"}, opts); err != nil {
 		t.Fatal(err)
 	}
 	srv.Fail("/node/index.json", http.StatusServiceUnavailable)
 	opts.Now = func() time.Time { return time.Now().Add(30 * time.Hour) }
-	rs, notes, err := ResolveAll(ctx, []string{"node@20"}, opts)
+	rs, notes, err := resolveNotes(ctx, []string{"node@20"}, opts)
 	if err != nil || versionsOf(rs)["node"] != "20.18.0" {
 		t.Fatal(rs, err)
 	}
@@ -249,4 +250,17 @@ func FuzzConfigSources(f *testing.F) {
 			}
 		}
 	})
+}
+
+// resolveNotes is ResolveAll that also returns the notes.
+func resolveNotes(ctx context.Context, specs []string, opts Options) ([]Resolved, []Note, error) {
+	var mu sync.Mutex
+	var notes []Note
+	opts.OnNote = func(n Note) {
+		mu.Lock()
+		defer mu.Unlock()
+		notes = append(notes, n)
+	}
+	rs, err := ResolveAll(ctx, specs, opts)
+	return rs, notes, err
 }
