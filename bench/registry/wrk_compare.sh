@@ -89,7 +89,7 @@ http {
 }
 CONF
 mkdir -p "$work/nginx-tmp"
-nginx -c "$work/nginx.conf" -p "$work" 2>>"$work/nginx-error.log" &
+nginx -e "$work/nginx-error.log" -c "$work/nginx.conf" -p "$work" 2>>"$work/nginx-error.log" &
 pids+=($!)
 for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$nport/$path" 2>/dev/null && break; sleep 0.02; done
 cmp <(curl -fsS "http://127.0.0.1:$nport/$path") "$work/static/$path"
