@@ -2,6 +2,14 @@
 // lock files (npm, pnpm, yarn, pip requirements, uv, poetry, Cargo, Go
 // modules), parses them with meta's own parsers into packages and edges, and
 // delegates lock generation to the real package manager.
+//
+// Entry points: Detect finds a component's lock files, Parse (or ParseFile
+// for bytes alone) reads one into a Lockfile, Lockfile.PathTo answers "which
+// dependency path brings this package in", and PlanLock/RunLock run the
+// package managers. The project itself (npm/yarn/uv workspace members, a
+// Cargo workspace's crates, the Go main module) is never a package: what it
+// requires directly are the Lockfile's Roots. Package names are as the
+// ecosystem writes them, PyPI names normalised per PEP 503.
 package ecosystem
 
 // OSV ecosystem names, as used in advisories and purls.
@@ -12,7 +20,8 @@ const (
 	Go    = "Go"
 )
 
-// Scope says whether a package is needed at run time.
+// Scope says whether a package is needed at run time. A package reached
+// both ways gets the strongest scope: prod over optional over dev.
 type Scope string
 
 const (
