@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
@@ -108,7 +111,42 @@ func (a *app) bootstrapSummary(res []workspace.BootstrapResult) error {
 	return errSilent
 }
 
-// bootstrapPick chooses the tag to check out for version-ranged components.
+// bootstrapPick chooses the tag to check out for version-ranged
+// components: the solver's choice over every component's tags and
+// component.yaml files (keeping the lock's versions while valid), resolved
+// once on first use.
 func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*manifest.Component, map[string]string) (string, error) {
-	return workspace.PickNewest(func(s string) { a.warnf("%s", s) })
+	var (
+		once sync.Once
+		r    *resolution
+		rerr error
+	)
+	return func(c *manifest.Component, _ map[string]string) (string, error) {
+		once.Do(func() {
+			old, _ := readLock(m, "", true)
+			strategy := pubgrub.Latest
+			if old != nil {
+				strategy = pubgrub.First
+			}
+			r, rerr = resolve(cmd.Context(), m, resolveOptions{strategy: strategy, locked: lockedVersions(old, nil)})
+			var nse *pubgrub.NoSolutionError
+			if errors.As(rerr, &nse) {
+				a.reportNoSolution(nse)
+				rerr = errors.New("the versions do not resolve: " + nse.Headline)
+			} else if rerr == nil {
+				a.printNotes(r)
+			}
+		})
+		if rerr != nil {
+			return "", rerr
+		}
+		if v, ok := r.sol.Versions[c.Name]; ok {
+			tag, _, _ := r.git.Tag(c.Name, v)
+			return tag, nil
+		}
+		if info, ok := r.tracked[c.Name]; ok {
+			return info.Ref, nil
+		}
+		return "", fmt.Errorf("%s is not part of the resolution", c.Name)
+	}
 }

@@ -103,6 +103,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		// exits N PROG ARGS...: run PROG and require exit status N (stdout
 		// and stderr are kept for the following stdout/stderr checks).
 		"exits": cmdExits,
+		// comptag DIR TAG [DEP...|!bad]: commit component.yaml, tag it (script_lock_test.go).
+		"comptag": cmdComptag,
 		// serve [-build] DIR VAR: a loopback HTTP server for DIR (script_tools_test.go).
 		"serve": cmdServe,
 		// capture NAME [REGEXP]: set NAME from the last command's stdout.

@@ -50,13 +50,13 @@ type Tool struct {
 
 // Component is one locked component.
 type Component struct {
-	Name      string
-	Repo      string
-	Version   string   // resolved semver (canonical, no "v"); "" when ref-tracked
-	Ref       string   // the tag or branch the commit came from
-	Commit    string   // full commit id (legacy files may hold an abbreviation)
-	DependsOn []string // names, sorted
-	Line      int      // where it is declared in the file it was read from; 0 when built
+	Name      string   `json:"name"`
+	Repo      string   `json:"repo,omitempty"`
+	Version   string   `json:"version,omitempty"`    // resolved semver (canonical, no "v"); "" when ref-tracked
+	Ref       string   `json:"ref,omitempty"`        // the tag or branch the commit came from
+	Commit    string   `json:"commit"`               // full commit id (legacy files may hold an abbreviation)
+	DependsOn []string `json:"depends_on,omitempty"` // names, sorted
+	Line      int      `json:"-"`                    // where it is declared in the file it was read from; 0 when built
 }
 
 // Tracked reports whether the component follows a ref rather than a version.

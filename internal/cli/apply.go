@@ -1,0 +1,478 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/metawork/meta/internal/git"
+	"github.com/metawork/meta/internal/lockfile"
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/workspace"
+	"github.com/metawork/meta/internal/yamlpos"
+)
+
+// planAction is what apply does with one component.
+type planAction string
+
+const (
+	actClone       planAction = "clone"
+	actFetch       planAction = "fetch+checkout" // the commit is not in the clone yet
+	actCheckout    planAction = "checkout"
+	actUpToDate    planAction = "up-to-date"
+	actSkipDirty   planAction = "skip-dirty"         // modified or untracked files, or a stash
+	actSkipCommits planAction = "skip-local-commits" // commits on no remote branch or tag
+	actSkip        planAction = "skip"               // anything else that keeps meta away
+	actOrphan      planAction = "not-in-manifest"    // locked, but the manifest dropped it: left alone
+)
+
+// planStep is one line of apply's plan.
+type planStep struct {
+	Name   string     `json:"name"`
+	Action planAction `json:"action"`
+	Target string     `json:"target,omitempty"` // what the lock names, e.g. "1.2.0 (v1.2.0)"
+	Commit string     `json:"commit,omitempty"`
+	From   string     `json:"from,omitempty"` // the commit HEAD is at now
+	Why    string     `json:"why,omitempty"`
+	// forced: the step moves HEAD despite local work (after a backup ref).
+	Forced bool `json:"forced,omitempty"`
+
+	comp   *manifest.Component
+	locked *lockfile.Component
+	url    string
+	err    error
+	backup string
+}
+
+func newApplyCmd(a *app) *cobra.Command {
+	var (
+		env    string
+		locked bool
+		dryRun bool
+		force  bool
+		jobs   int
+	)
+	cmd := &cobra.Command{
+		Use:   "apply [--locked] [--env E] [--dry-run] [--force]",
+		Short: "Bring every working tree to the lock's commits (or the resolved versions)",
+		Long: `Check out in every component the commit the lock names (--locked), or what
+the manifest resolves to now (keeping locked versions while valid). Prints
+the plan first: clone, fetch+checkout, checkout, up-to-date, skip-dirty,
+skip-local-commits.
+
+Local work is never lost: a tree with modified or untracked files, a stash,
+or commits that are on no remote branch or tag is skipped and reported (exit
+3). --force moves such trees anyway after recording the current HEAD as
+refs/meta/backup/<timestamp>; it still never deletes untracked files or
+discards modifications — when git would have to, the checkout fails and is
+reported. A tree already at its commit costs no git process.`,
+		Example: `  meta apply --locked --env prod
+  meta apply --locked --env prod --dry-run
+  meta apply --env dev --force`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			if err := checkEnv(m, env); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			var target *lockfile.File
+			source := lockfile.RelPath(env)
+			if locked {
+				if target, err = readLock(m, env, false); err != nil {
+					return err
+				}
+			} else {
+				old, err := readLock(m, env, true)
+				var ye *yamlpos.Error
+				if errors.As(err, &ye) {
+					return err
+				}
+				strategy := pubgrub.Latest
+				if old != nil {
+					strategy = pubgrub.First
+				}
+				r, err := resolve(ctx, m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(old, nil), jobs: jobs})
+				if err != nil {
+					return a.resolveFailed(err)
+				}
+				a.printNotes(r)
+				target, source = r.lock, "the manifest (resolved now)"
+			}
+			steps := planApply(ctx, m, target, force, locked)
+			a.printApplyPlan(source, steps, dryRun)
+			if dryRun {
+				return nil
+			}
+			runApply(ctx, m, steps, m.Jobs(jobs))
+			return a.applySummary(steps)
+		},
+	}
+	cmd.Flags().StringVar(&env, "env", "", "apply environment `E`'s lock")
+	cmd.Flags().BoolVar(&locked, "locked", false, "use the lock file as it is (no resolution, no network unless a commit is missing)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
+	cmd.Flags().BoolVar(&force, "force", false, "move trees with local work too, after recording refs/meta/backup/<timestamp>")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "work on `N` repositories at a time")
+	return cmd
+}
+
+// planApply decides what to do with every component. A tree already at
+// its commit is recognised from its HEAD file alone; only trees that must
+// move cost a git status.
+func planApply(ctx context.Context, m *manifest.Manifest, f *lockfile.File, force, locked bool) []*planStep {
+	var steps []*planStep
+	for _, c := range m.List() {
+		s := &planStep{Name: c.Name, comp: c}
+		steps = append(steps, s)
+		lc := f.Components[c.Name]
+		if lc == nil {
+			s.Action, s.Why = actSkip, "not in the lock (run 'meta lock"+envFlag(f.Environment)+"')"
+			continue
+		}
+		s.locked, s.Target, s.Commit, s.url = lc, lc.Describe(), lc.Commit, workspace.RepoURL(m, c)
+	}
+	for _, n := range f.Names() {
+		if _, ok := m.Components[n]; !ok {
+			lc := f.Components[n]
+			steps = append(steps, &planStep{Name: n, Action: actOrphan, Target: lc.Describe(), Commit: lc.Commit,
+				Why: "locked, but no longer in the manifest: left as it is"})
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(m.Jobs(0), 1))
+	for _, s := range steps {
+		if s.Action != "" {
+			continue
+		}
+		if len(s.Commit) != 40 && len(s.Commit) != 64 {
+			s.Action, s.Why = actSkip, fmt.Sprintf("the lock holds an abbreviated commit %s (an older meta's lock); run 'meta lock' to pin full commits", s.Commit)
+			continue
+		}
+		head, state := inspectTree(s)
+		switch state {
+		case "missing":
+			s.Action = actClone
+			continue
+		case "at":
+			s.Action = actUpToDate
+			continue
+		case "":
+		default:
+			s.Action, s.Why = actSkip, state
+			continue
+		}
+		s.From = head.Commit
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			planMove(ctx, s, force)
+		}()
+	}
+	wg.Wait()
+	return steps
+}
+
+// inspectTree reads a component's directory without starting git. state
+// is "missing", "at" (HEAD is the locked commit), "" (must move), or why
+// the tree is left alone.
+func inspectTree(s *planStep) (git.Head, string) {
+	c := s.comp
+	st, err := os.Stat(c.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return git.Head{}, "missing"
+	}
+	if err != nil {
+		return git.Head{}, err.Error()
+	}
+	if !st.IsDir() {
+		return git.Head{}, c.RelPath + " exists and is not a directory"
+	}
+	if _, err := git.GitDir(c.Path); err != nil {
+		entries, _ := os.ReadDir(c.Path)
+		if len(entries) == 0 {
+			return git.Head{}, "missing"
+		}
+		return git.Head{}, c.RelPath + " exists and is not a git repository"
+	}
+	origin, err := git.RemoteURL(c.Path, "origin")
+	if err != nil {
+		return git.Head{}, "cannot read its git config: " + err.Error()
+	}
+	if !workspace.SameRemote(origin, s.url) && !workspace.SameRemote(origin, c.Repo) {
+		if origin == "" {
+			origin = "(none)"
+		}
+		return git.Head{}, fmt.Sprintf("its origin %s is not the manifest's %s", origin, c.Repo)
+	}
+	head, err := git.ReadHead(c.Path)
+	if err != nil {
+		return head, "cannot read HEAD: " + err.Error()
+	}
+	if head.Commit == s.Commit {
+		return head, "at"
+	}
+	return head, ""
+}
+
+// planMove decides how a tree that is not at its commit moves: whether
+// local work keeps meta away, and whether the commit must be fetched.
+func planMove(ctx context.Context, s *planStep, force bool) {
+	dir := s.comp.Path
+	st, err := git.GetStatus(ctx, dir)
+	if err != nil {
+		s.Action, s.Why = actSkip, "git status failed: "+firstLine(err.Error())
+		return
+	}
+	var dirty []string
+	if st.Modified > 0 {
+		dirty = append(dirty, plural(st.Modified, "modified file"))
+	}
+	if st.Untracked > 0 {
+		dirty = append(dirty, plural(st.Untracked, "untracked file"))
+	}
+	if git.HasStash(dir) {
+		dirty = append(dirty, "a stash")
+	}
+	var local string
+	if st.Commit != "" {
+		out, err := git.Cmd(ctx, dir, "rev-list", "--count", st.Commit, "--not", "--remotes", "--tags")
+		switch {
+		case err != nil:
+			local = "cannot tell whether it has unpushed commits: " + firstLine(err.Error())
+		case out != "0":
+			where := "detached HEAD"
+			if st.Branch != "" {
+				where = "branch " + st.Branch
+			}
+			local = fmt.Sprintf("%s has %s on no remote branch or tag", where, plural(atoiPrefix(out), "commit"))
+		}
+	}
+	switch {
+	case len(dirty) > 0 && !force:
+		s.Action, s.Why = actSkipDirty, strings.Join(dirty, ", ")
+		return
+	case local != "" && !force:
+		s.Action, s.Why = actSkipCommits, local
+		return
+	case len(dirty) > 0 || local != "":
+		s.Forced = true
+		s.Why = strings.Join(append(dirty, local), "; ")
+		s.Why = strings.Trim(s.Why, "; ")
+	}
+	s.Action = actCheckout
+	if _, err := git.RevParse(ctx, dir, s.Commit); err != nil {
+		s.Action = actFetch
+	}
+}
+
+func atoiPrefix(s string) int {
+	n := 0
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			break
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n
+}
+
+func (a *app) printApplyPlan(source string, steps []*planStep, dryRun bool) {
+	title := "plan"
+	if dryRun {
+		title = "plan (dry run: nothing will change)"
+	}
+	a.printf("%s, from %s:\n", title, source)
+	for _, s := range steps {
+		line := fmt.Sprintf("  %-18s %-20s", s.Action, s.Name)
+		if s.Target != "" {
+			line += " " + s.Target
+		}
+		if s.Commit != "" {
+			line += " " + shortCommit(s.Commit)
+		}
+		if s.From != "" {
+			line += " (now " + shortCommit(s.From) + ")"
+		}
+		if s.Forced {
+			line += " [--force: " + s.Why + "; backup ref first]"
+		} else if s.Why != "" {
+			line += ": " + s.Why
+		}
+		a.printf("%s\n", strings.TrimRight(line, " "))
+	}
+}
+
+// runApply carries out the plan's clone, fetch and checkout steps.
+func runApply(ctx context.Context, m *manifest.Manifest, steps []*planStep, jobs int) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(jobs, 1))
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	for _, s := range steps {
+		switch s.Action {
+		case actClone:
+			g.Go(func() error { s.err = cloneAt(gctx, s); return nil })
+		case actCheckout, actFetch:
+			g.Go(func() error { s.err = moveTo(gctx, s, stamp); return nil })
+		}
+	}
+	g.Wait()
+}
+
+// cloneAt clones the component and checks out its locked commit; the
+// directory appears whole or not at all.
+func cloneAt(ctx context.Context, s *planStep) error {
+	c := s.comp
+	parent := filepath.Dir(c.Path)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(c.Path)+".meta-clone-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	dest := filepath.Join(tmp, "repo")
+	if err := git.Clone(ctx, s.url, dest, git.CloneOptions{}); err != nil {
+		return err
+	}
+	if err := ensureCommit(ctx, dest, s); err != nil {
+		return err
+	}
+	if err := checkout(ctx, dest, s); err != nil {
+		return err
+	}
+	if err := os.Remove(c.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s appeared while cloning; not touched: %v", c.RelPath, err)
+	}
+	return os.Rename(dest, c.Path)
+}
+
+// moveTo fetches the commit when needed and checks it out, after a backup
+// ref when local work is being moved past.
+func moveTo(ctx context.Context, s *planStep, stamp string) error {
+	dir := s.comp.Path
+	if s.Action == actFetch {
+		if err := ensureCommit(ctx, dir, s); err != nil {
+			return err
+		}
+	}
+	if s.Forced && s.From != "" {
+		ref := "refs/meta/backup/" + stamp
+		if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", ref, s.From, ""); err != nil {
+			// The name exists (a second apply in the same second): add a suffix.
+			ref = fmt.Sprintf("refs/meta/backup/%s-%d", stamp, time.Now().UnixNano()%1e6)
+			if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", ref, s.From, ""); err != nil {
+				return fmt.Errorf("cannot record a backup ref; not moved: %v", err)
+			}
+		}
+		s.backup = ref
+	}
+	return checkout(ctx, dir, s)
+}
+
+// ensureCommit makes the locked commit present: the commit itself first
+// (shallow and blob-less when the clone is already shallow, so a full
+// clone never becomes shallow), then its recorded ref, then every ref.
+func ensureCommit(ctx context.Context, dir string, s *planStep) error {
+	if _, err := git.RevParse(ctx, dir, s.Commit); err == nil {
+		return nil
+	}
+	byCommit := []string{"fetch", "--quiet", "origin", s.Commit}
+	if _, err := os.Stat(filepath.Join(dir, ".git", "shallow")); err == nil {
+		byCommit = []string{"fetch", "--quiet", "--depth=1", "--filter=blob:none", "origin", s.Commit}
+	}
+	attempts := [][]string{byCommit}
+	if s.locked != nil && s.locked.Ref != "" {
+		attempts = append(attempts, []string{"fetch", "--quiet", "--tags", "origin", s.locked.Ref})
+	}
+	attempts = append(attempts, []string{"fetch", "--quiet", "--tags", "origin"})
+	var last error
+	for _, args := range attempts {
+		if _, err := git.Cmd(ctx, dir, args...); err != nil {
+			last = err
+			continue
+		}
+		if _, err := git.RevParse(ctx, dir, s.Commit); err == nil {
+			return nil
+		}
+	}
+	msg := fmt.Sprintf("commit %s (%s) is not on %s", shortCommit(s.Commit), s.Target, s.url)
+	if last != nil {
+		msg += ": " + firstLine(last.Error())
+	}
+	return errors.New(msg + " — it may have been force-pushed away; run 'meta lock verify'")
+}
+
+// checkout moves HEAD to the locked commit without -f: git refuses rather
+// than overwrite local changes or untracked files. A ref-tracked component
+// whose branch is at the commit gets the branch checked out; anything else
+// is a detached HEAD.
+func checkout(ctx context.Context, dir string, s *planStep) error {
+	args := []string{"checkout", "--quiet", "--detach", s.Commit, "--"}
+	if lc := s.locked; lc != nil && lc.Tracked() && lc.Ref != "" {
+		refs, err := git.ReadRefs(dir)
+		if err == nil && refs["refs/remotes/origin/"+lc.Ref] == s.Commit {
+			local, has := refs["refs/heads/"+lc.Ref]
+			if !has || local == s.Commit || isAncestor(ctx, dir, local, s.Commit) {
+				args = []string{"checkout", "--quiet", "-B", lc.Ref, "--track", "origin/" + lc.Ref, "--"}
+			}
+		}
+	}
+	_, err := git.Cmd(ctx, dir, args...)
+	return err
+}
+
+func isAncestor(ctx context.Context, dir, a, b string) bool {
+	_, err := git.Cmd(ctx, dir, "merge-base", "--is-ancestor", a, b)
+	return err == nil
+}
+
+func (a *app) applySummary(steps []*planStep) error {
+	var cloned, moved, same, skipped, failed int
+	for _, s := range steps {
+		switch {
+		case s.err != nil:
+			failed++
+			fmt.Fprintf(a.errw(), "meta: apply %s: %s\n", s.Name, firstLine(s.err.Error()))
+			if strings.Contains(s.err.Error(), "would be overwritten") {
+				fmt.Fprintf(a.errw(), "hint: %s: commit or stash your changes; meta never discards them\n", s.Name)
+			}
+		case s.Action == actClone:
+			cloned++
+		case s.Action == actCheckout || s.Action == actFetch:
+			moved++
+			if s.backup != "" {
+				a.printf("%s: previous HEAD %s saved as %s\n", s.Name, shortCommit(s.From), s.backup)
+			}
+		case s.Action == actUpToDate:
+			same++
+		case s.Action == actOrphan:
+		default:
+			skipped++
+		}
+	}
+	a.printf("%d cloned, %d checked out, %d up to date, %d skipped, %d failed\n", cloned, moved, same, skipped, failed)
+	switch {
+	case failed > 0:
+		return errSilent
+	case skipped > 0:
+		fmt.Fprintf(a.errw(), "hint: skipped trees keep their local work; commit, push or stash it, or rerun with --force (a backup ref is recorded first)\n")
+		return errCheckFailed
+	}
+	return nil
+}

@@ -1,0 +1,525 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/lockfile"
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/workspace"
+	"github.com/metawork/meta/internal/yamlpos"
+)
+
+func newLockCmd(a *app) *cobra.Command {
+	var (
+		env      string
+		strategy string
+		update   bool
+		check    bool
+		jobs     int
+	)
+	cmd := &cobra.Command{
+		Use:   "lock [--env E] [--strategy S] [--update [NAMES...]] [--check]",
+		Short: "Resolve component versions and pin them in the environment's lock file",
+		Long: `Resolve a version of every component (the newest its ranges allow, reading
+each candidate tag's component.yaml) and write the commit of each to
+manifests/components.lock.<env>.yaml, or manifests/components.lock.yaml
+without --env. Components that track a ref record the branch and its
+current commit.
+
+Without --update, versions already locked are kept while they still satisfy
+the manifest (strategy 'first'); --update re-resolves everything, and
+--update NAMES only those components. The lock is deterministic (locking twice
+gives the same bytes) and written atomically.
+
+--check only compares the lock's manifest_digest with the manifest (no git,
+no network) and exits 3 saying what changed when the lock is stale.`,
+		Example: `  meta lock --env dev
+  meta lock --env dev --update auth-lib        # move only auth-lib
+  meta lock --update --strategy conservative   # oldest versions that fit
+  meta lock --check --env prod                 # in CI: is the lock up to date?`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && !update {
+				hint := "subcommands: promote, compare, verify; to re-resolve some components use --update NAMES"
+				if s := yamlpos.Suggest(args[0], []string{"promote", "compare", "verify"}); s != "" {
+					hint = fmt.Sprintf("did you mean 'meta lock %s'?", s)
+				}
+				return usagef(hint, "unknown lock subcommand %q", args[0])
+			}
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			if err := checkEnv(m, env); err != nil {
+				return err
+			}
+			if check {
+				if update || strategy != "" {
+					return usagef("run 'meta lock --check' alone", "--check does not resolve; it cannot be combined with --update or --strategy")
+				}
+				return a.lockCheck(m, env)
+			}
+			return a.lock(cmd.Context(), m, lockRequest{env: env, strategy: strategy, update: update, names: args, jobs: jobs})
+		},
+	}
+	cmd.Flags().StringVar(&env, "env", "", "the environment `E` to lock (default: manifests/components.lock.yaml)")
+	cmd.Flags().StringVar(&strategy, "strategy", "", "`S`: latest|highest, conservative|minimal, balanced, first (default: first when a lock exists, else latest)")
+	cmd.Flags().BoolVar(&update, "update", false, "re-resolve every component, or only the NAMES given as arguments")
+	cmd.Flags().BoolVar(&check, "check", false, "only check that the lock matches the manifest (exit 3 when stale)")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "fetch `N` repositories at a time")
+	cmd.AddCommand(newLockPromoteCmd(a), newLockCompareCmd(a), newLockVerifyCmd(a))
+	return cmd
+}
+
+// lockRequest is what 'meta lock' (and 'conflicts resolve') was asked.
+type lockRequest struct {
+	env      string
+	strategy string
+	update   bool
+	names    []string // with update: only these
+	jobs     int
+}
+
+// readLock reads the lock of env; a missing file is (nil, nil) when
+// optional, else an error with a hint.
+func readLock(m *manifest.Manifest, env string, optional bool) (*lockfile.File, error) {
+	f, err := lockfile.Load(m.Dir, env)
+	if errors.Is(err, fs.ErrNotExist) {
+		if optional {
+			return nil, nil
+		}
+		return nil, failf("run 'meta lock"+envFlag(env)+"' to write it", "%s does not exist", lockfile.RelPath(env))
+	}
+	return f, err
+}
+
+func envFlag(env string) string {
+	if env == "" {
+		return ""
+	}
+	return " --env " + env
+}
+
+// lock resolves and writes the lock file.
+func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) error {
+	old, err := readLock(m, req.env, true)
+	if err != nil {
+		var ye *yamlpos.Error
+		if !errors.As(err, &ye) {
+			return err
+		}
+		if !req.update || len(req.names) > 0 {
+			return usageError(err, "fix the file, restore it from git, or run 'meta lock --update"+envFlag(req.env)+"' to replace it")
+		}
+		old = nil // --update replaces an unreadable lock
+	}
+	keep := old
+	if req.update && len(req.names) == 0 {
+		keep = nil // re-resolve everything
+	}
+	unlock := map[string]bool{}
+	if len(req.names) > 0 {
+		comps, err := selectComponents(m, req.names)
+		if err != nil {
+			return err
+		}
+		for _, c := range comps {
+			unlock[c.Name] = true
+		}
+	}
+	strategy := pubgrub.Latest
+	if keep != nil {
+		strategy = pubgrub.First
+	}
+	if req.strategy != "" {
+		s, err := pubgrub.ParseStrategy(req.strategy)
+		if err != nil {
+			return usagef("use latest, highest, conservative, minimal, balanced or first", "--strategy %q: %v", req.strategy, err)
+		}
+		strategy = s
+	}
+	r, err := resolve(ctx, m, resolveOptions{env: req.env, strategy: strategy, locked: lockedVersions(keep, unlock), jobs: req.jobs})
+	if err != nil {
+		return a.resolveFailed(err)
+	}
+	a.printNotes(r)
+	if err := cycleError(r); err != nil {
+		return err
+	}
+	return a.writeLock(m, req.env, old, r.lock)
+}
+
+// resolveFailed prints a resolution failure (exit 1) or passes err on.
+func (a *app) resolveFailed(err error) error {
+	var nse *pubgrub.NoSolutionError
+	if errors.As(err, &nse) {
+		a.reportNoSolution(nse)
+		return errSilent
+	}
+	return err
+}
+
+// cycleError reports dependency cycles among the chosen versions.
+func cycleError(r *resolution) error {
+	cycles := r.sol.Cycles()
+	if len(cycles) == 0 {
+		return nil
+	}
+	var parts []string
+	for _, c := range cycles {
+		parts = append(parts, strings.Join(c, " → "))
+	}
+	return failf("remove one of the depends_on entries on the cycle (in the manifest or the components' component.yaml)",
+		"dependency cycle: %s", strings.Join(parts, "; "))
+}
+
+// writeLock writes f as env's lock and says what changed against old.
+func (a *app) writeLock(m *manifest.Manifest, env string, old, f *lockfile.File) error {
+	path := lockfile.Path(m.Dir, env)
+	if err := lockfile.Write(path, f); err != nil {
+		return err
+	}
+	rel := lockfile.RelPath(env)
+	if old == nil {
+		a.printf("wrote %s: %s\n", rel, plural(len(f.Components), "component"))
+		for _, n := range f.Names() {
+			c := f.Components[n]
+			a.printf("  %-20s %s %s\n", n, c.Describe(), shortCommit(c.Commit))
+		}
+		return nil
+	}
+	changes := lockfile.Compare(old, f)
+	if len(changes) == 0 {
+		a.printf("%s is up to date: %s\n", rel, plural(len(f.Components), "component"))
+		return nil
+	}
+	a.printf("wrote %s: %s changed\n", rel, plural(len(changes), "component"))
+	a.printChanges(changes, nil)
+	return nil
+}
+
+// printChanges prints one line per change, and the commit log under it
+// when logs has one.
+func (a *app) printChanges(changes []lockfile.Change, logs map[string][]string) {
+	for _, ch := range changes {
+		switch ch.Kind {
+		case lockfile.Added:
+			a.printf("  + %-20s %s %s\n", ch.Name, ch.New.Describe(), shortCommit(ch.New.Commit))
+		case lockfile.Removed:
+			a.printf("  - %-20s %s %s\n", ch.Name, ch.Old.Describe(), shortCommit(ch.Old.Commit))
+		default:
+			a.printf("  ~ %-20s %s %s → %s %s\n", ch.Name, ch.Old.Describe(), shortCommit(ch.Old.Commit), ch.New.Describe(), shortCommit(ch.New.Commit))
+		}
+		for _, l := range logs[ch.Name] {
+			a.printf("        %s\n", l)
+		}
+	}
+}
+
+func shortCommit(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
+}
+
+// lockCheck is 'meta lock --check': the digest only, no git.
+func (a *app) lockCheck(m *manifest.Manifest, env string) error {
+	f, err := readLock(m, env, true)
+	if err != nil {
+		return err
+	}
+	rel := lockfile.RelPath(env)
+	if f == nil {
+		fmt.Fprintf(a.errw(), "meta: %s does not exist\nhint: run 'meta lock%s' to write it\n", rel, envFlag(env))
+		return errCheckFailed
+	}
+	why := lockfile.Stale(f, m, env)
+	if len(why) == 0 {
+		a.printf("%s is up to date with %s\n", rel, manifest.ManifestPath)
+		return nil
+	}
+	fmt.Fprintf(a.errw(), "meta: %s is stale:\n", rel)
+	for _, w := range why {
+		fmt.Fprintf(a.errw(), "  - %s\n", w)
+	}
+	fmt.Fprintf(a.errw(), "hint: run 'meta lock%s' to update it\n", envFlag(env))
+	return errCheckFailed
+}
+
+func newLockVerifyCmd(a *app) *cobra.Command {
+	var (
+		env    string
+		asJSON bool
+		jobs   int
+	)
+	cmd := &cobra.Command{
+		Use:   "verify [--env E]",
+		Short: "Check the lock against the manifest and the remotes (commits still exist, tags not moved)",
+		Long: `Everything 'meta lock --check' checks, plus the remotes: every locked
+commit must still exist on its repository (reachable from a branch or tag),
+and every locked tag must still point at the locked commit. Exits 3 when it
+finds a problem.`,
+		Example: `  meta lock verify --env prod
+  meta lock verify --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			if err := checkEnv(m, env); err != nil {
+				return err
+			}
+			f, err := readLock(m, env, false)
+			if err != nil {
+				return err
+			}
+			var probs []lockfile.Problem
+			for _, w := range lockfile.Stale(f, m, env) {
+				probs = append(probs, lockfile.Problem{Name: "(manifest)", Msg: "stale: " + w})
+			}
+			g, err := gitProvider(m, env, m.Jobs(jobs))
+			if err != nil {
+				return err
+			}
+			remote, err := lockfile.Verify(cmd.Context(), f, g, func(c *lockfile.Component) string { return lockURL(m, c) }, m.Jobs(jobs))
+			if err != nil {
+				return err
+			}
+			probs = append(probs, remote...)
+			if asJSON {
+				if probs == nil {
+					probs = []lockfile.Problem{}
+				}
+				if err := writeJSON(a, map[string]any{"lock": lockfile.RelPath(env), "ok": len(probs) == 0, "problems": probs}); err != nil {
+					return err
+				}
+				if len(probs) > 0 {
+					return errCheckFailed
+				}
+				return nil
+			}
+			if len(probs) == 0 {
+				a.printf("%s: %s verified against the manifest and the remotes\n", lockfile.RelPath(env), plural(len(f.Components), "component"))
+				return nil
+			}
+			fmt.Fprintf(a.errw(), "meta: %s: %s\n", lockfile.RelPath(env), plural(len(probs), "problem"))
+			for _, p := range probs {
+				fmt.Fprintf(a.errw(), "  %s: %s\n", p.Name, p.Msg)
+				if p.Hint != "" {
+					fmt.Fprintf(a.errw(), "    hint: %s\n", p.Hint)
+				}
+			}
+			return errCheckFailed
+		},
+	}
+	cmd.Flags().StringVar(&env, "env", "", "the environment `E` whose lock to verify")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "ask `N` remotes at a time")
+	return cmd
+}
+
+// lockURL is the URL of a locked component: the manifest's (relative
+// paths resolved) when the component is still there, else the lock's.
+func lockURL(m *manifest.Manifest, c *lockfile.Component) string {
+	if mc, ok := m.Components[c.Name]; ok && mc.Repo != "" {
+		return workspace.RepoURL(m, mc)
+	}
+	if strings.HasPrefix(c.Repo, "./") || strings.HasPrefix(c.Repo, "../") {
+		return filepath.Clean(filepath.Join(m.Dir, c.Repo))
+	}
+	return c.Repo
+}
+
+func writeJSON(a *app, v any) error {
+	enc := json.NewEncoder(a.out())
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func newLockPromoteCmd(a *app) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "promote SRC DST [--force]",
+		Short: "Copy one environment's locked set to another (dev → staging → prod)",
+		Long: `Write DST's lock with exactly SRC's versions and commits. Refuses (exit 3,
+saying why) when DST's ranges, refs or overrides do not admit a promoted
+version, or when SRC's lock is stale; --force promotes anyway.`,
+		Example: `  meta lock promote dev staging
+  meta lock promote staging prod --force`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, dst := args[0], args[1]
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			for _, e := range []string{src, dst} {
+				if err := checkEnv(m, e); err != nil {
+					return err
+				}
+			}
+			if src == dst {
+				return usagef("name two different environments", "cannot promote %s to itself", src)
+			}
+			sf, err := readLock(m, src, false)
+			if err != nil {
+				return err
+			}
+			old, err := readLock(m, dst, true)
+			if err != nil {
+				var ye *yamlpos.Error
+				if !errors.As(err, &ye) || !force {
+					return err
+				}
+				old = nil // --force replaces an unreadable destination
+			}
+			out, refused := lockfile.Promote(sf, m, src, dst)
+			if stale := lockfile.Stale(sf, m, src); len(stale) > 0 {
+				for _, w := range stale {
+					refused = append(refused, lockfile.Refusal{Name: "(" + src + " lock)", Reason: "stale: " + w})
+				}
+			}
+			if len(refused) > 0 {
+				w := a.errw()
+				verb := "refusing to promote"
+				if force {
+					verb = "promoting anyway (--force)"
+				}
+				fmt.Fprintf(w, "meta: %s %s → %s:\n", verb, src, dst)
+				for _, r := range refused {
+					fmt.Fprintf(w, "  %s: %s\n", r.Name, r.Reason)
+				}
+				if !force {
+					fmt.Fprintf(w, "hint: widen %s's ranges, re-lock %s, or pass --force to promote anyway\n", dst, src)
+					return errCheckFailed
+				}
+			}
+			for n, c := range out.Components {
+				if mc, ok := m.Components[n]; ok && c.Repo == "" {
+					c.Repo = mc.Repo
+				}
+			}
+			a.printf("promoted %s → %s\n", src, dst)
+			return a.writeLock(m, dst, old, out)
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "promote even when DST's constraints do not admit a version")
+	return cmd
+}
+
+func newLockCompareCmd(a *app) *cobra.Command {
+	var (
+		asJSON  bool
+		withLog bool
+	)
+	cmd := &cobra.Command{
+		Use:   "compare A B [--json] [--log]",
+		Short: "Show what differs between two locks: added, removed, changed (old → new)",
+		Long: `A and B are environment names (their lock files) or paths to lock files,
+including the earlier meta tool's. --log adds the subjects of the commits
+between the two locked commits of each changed component (from the cached
+mirror, fetched when needed).`,
+		Example: `  meta lock compare staging prod
+  meta lock compare dev prod --log
+  meta lock compare old.yaml manifests/components.lock.prod.yaml --json`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			var files [2]*lockfile.File
+			for i, arg := range args {
+				if files[i], err = a.openLockArg(m, arg); err != nil {
+					return err
+				}
+			}
+			changes := lockfile.Compare(files[0], files[1])
+			logs := map[string][]string{}
+			if withLog {
+				g, err := gitProvider(m, "", m.Jobs(0))
+				if err != nil {
+					return err
+				}
+				for _, ch := range changes {
+					if ch.Kind != lockfile.Changed || lockfile.SameCommit(ch.Old.Commit, ch.New.Commit) {
+						continue
+					}
+					url := lockURL(m, ch.New)
+					l, err := g.Log(cmd.Context(), url, ch.Old.Commit, ch.New.Commit, 50)
+					if err == nil && len(l) == 0 {
+						// A downgrade: list what B lacks.
+						if back, err2 := g.Log(cmd.Context(), url, ch.New.Commit, ch.Old.Commit, 50); err2 == nil {
+							for _, s := range back {
+								l = append(l, "(reverted) "+s)
+							}
+						}
+					}
+					if err != nil {
+						l = []string{"(log unavailable: " + firstLine(err.Error()) + ")"}
+					}
+					logs[ch.Name] = l
+				}
+			}
+			if asJSON {
+				type jsonChange struct {
+					lockfile.Change
+					Log []string `json:"log,omitempty"`
+				}
+				out := []jsonChange{}
+				for _, ch := range changes {
+					out = append(out, jsonChange{ch, logs[ch.Name]})
+				}
+				return writeJSON(a, map[string]any{"a": args[0], "b": args[1], "changes": out})
+			}
+			if len(changes) == 0 {
+				a.printf("%s and %s lock the same commits (%s)\n", args[0], args[1], plural(len(files[0].Components), "component"))
+				return nil
+			}
+			a.printf("%s → %s: %s\n", args[0], args[1], plural(len(changes), "difference"))
+			a.printChanges(changes, logs)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&withLog, "log", false, "add the commit subjects between the two commits")
+	return cmd
+}
+
+// openLockArg reads a lock named by environment or by path.
+func (a *app) openLockArg(m *manifest.Manifest, arg string) (*lockfile.File, error) {
+	if strings.ContainsRune(arg, '/') || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		path := arg
+		if !filepath.IsAbs(path) {
+			wd, err := a.workdir()
+			if err != nil {
+				return nil, err
+			}
+			path = filepath.Join(wd, path)
+		}
+		f, err := lockfile.Read(path, arg)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, usagef("name an environment or an existing lock file", "%s: no such file", arg)
+		}
+		return f, err
+	}
+	if err := checkEnv(m, arg); err != nil {
+		return nil, err
+	}
+	return readLock(m, arg, false)
+}
+
+// tabw is a tabwriter for aligned listings.
+func lockTabw(a *app) *tabwriter.Writer { return tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0) }

@@ -1,0 +1,359 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/metawork/meta/internal/lockfile"
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/semver"
+	"github.com/metawork/meta/internal/source"
+	"github.com/metawork/meta/internal/workspace"
+	"github.com/metawork/meta/internal/yamlpos"
+)
+
+// This file is the glue between the manifest, the git provider, the
+// solver and the lock format, shared by lock, conflicts, tree, why, apply
+// and bootstrap.
+
+// mirrorCache is where bare mirrors of component repositories are kept,
+// relative to the meta repository.
+const mirrorCache = ".meta/cache/mirrors"
+
+// checkEnv returns a usage error (exit 2) when env is not an environment
+// of the manifest, listing the known ones.
+func checkEnv(m *manifest.Manifest, env string) error {
+	if env == "" {
+		return nil
+	}
+	if _, ok := m.Environments[env]; ok {
+		return nil
+	}
+	if len(m.EnvOrder) == 0 {
+		return usagef("add it under 'environments:' in "+manifest.ManifestPath+" (or in "+manifest.EnvironmentsPath+")",
+			"unknown environment %q: the manifest defines no environments", env)
+	}
+	hint := "known environments: " + strings.Join(m.EnvOrder, ", ")
+	if s := yamlpos.Suggest(env, m.EnvOrder); s != "" {
+		hint = fmt.Sprintf("did you mean %q? known environments: %s", s, strings.Join(m.EnvOrder, ", "))
+	}
+	return usagef(hint, "unknown environment %q", env)
+}
+
+// gitProvider builds the git provider over every component of m.
+func gitProvider(m *manifest.Manifest, env string, jobs int) (*source.Git, error) {
+	comps := map[string]source.GitComponent{}
+	for _, c := range m.List() {
+		if c.Repo == "" {
+			continue
+		}
+		deps, err := manifestDeps(m.Effective(c, env))
+		if err != nil {
+			return nil, err
+		}
+		comps[c.Name] = source.GitComponent{URL: workspace.RepoURL(m, c), Deps: deps}
+	}
+	return source.NewGit(source.GitOptions{CacheDir: filepath.Join(m.Dir, mirrorCache), Jobs: jobs}, comps), nil
+}
+
+// manifestDeps converts a component's manifest depends_on for the solver.
+func manifestDeps(c *manifest.Component) ([]pubgrub.Dependency, error) {
+	var out []pubgrub.Dependency
+	for _, d := range c.DependsOn {
+		set, err := parseRange(d.Constraint, d.Pos)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pubgrub.Dependency{Name: d.Name, Constraint: set, Source: d.Pos.String()})
+	}
+	return out, nil
+}
+
+// parseRange parses a manifest range ("" is any release), as a positioned
+// usage error when it does not parse.
+func parseRange(s string, pos manifest.Pos) (semver.Set, error) {
+	if s == "" || s == "latest" {
+		return semver.Releases(), nil
+	}
+	set, err := semver.ParseConstraint(s)
+	if err != nil {
+		return set, &yamlpos.Error{File: pos.File, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf("version range %q: %v", s, err),
+			Hint: "write a range like ^1.2.0, ~1.2, >=1.0 <2"}
+	}
+	return set, nil
+}
+
+// resolveOptions say how to resolve.
+type resolveOptions struct {
+	env      string
+	strategy pubgrub.Strategy
+	// locked, when set, holds the versions to keep (strategy first/balanced).
+	locked map[string]semver.Version
+	jobs   int
+}
+
+// resolution is the outcome of resolving a workspace.
+type resolution struct {
+	m        *manifest.Manifest
+	env      string
+	sol      *pubgrub.Solution           // the solved components
+	tracked  map[string]source.RefInfo   // components that follow a ref
+	lock     *lockfile.File              // what a lock of this resolution holds
+	notes    []string                    // warnings for the user (ignored tags, unchecked ranges)
+	git      *source.Git                 // the provider, for its mirrors
+	versions map[string][]semver.Version // every version that exists, per solved component
+	root     string
+}
+
+// rootName is how the workspace is called in explanations.
+const rootName = "the workspace"
+
+// lockedVersions returns the versions of f's solved components.
+func lockedVersions(f *lockfile.File, except map[string]bool) map[string]semver.Version {
+	if f == nil {
+		return nil
+	}
+	out := map[string]semver.Version{}
+	for n, c := range f.Components {
+		if c.Version == "" || except[n] {
+			continue
+		}
+		if v, err := semver.ParseVersion(c.Version); err == nil {
+			out[n] = v
+		}
+	}
+	return out
+}
+
+// resolve chooses a version (or the ref's commit) of every component of m
+// in environment o.env. Resolution failures are *pubgrub.NoSolutionError.
+func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*resolution, error) {
+	if err := checkEnv(m, o.env); err != nil {
+		return nil, err
+	}
+	for _, c := range m.List() {
+		if c.Repo == "" {
+			return nil, failf("lock it by a git repository ('repo:') for now",
+				"%s comes from registry %q: resolving registry components is not supported yet", c.Name, c.Registry)
+		}
+	}
+	g, err := gitProvider(m, o.env, m.Jobs(o.jobs))
+	if err != nil {
+		return nil, err
+	}
+	g.Prefetch(ctx)
+	r := &resolution{m: m, env: o.env, git: g, tracked: map[string]source.RefInfo{}, versions: map[string][]semver.Version{}, root: rootName}
+
+	// Which components follow a ref, and what the root asks of the others.
+	refs := map[string]string{}
+	var root []pubgrub.Dependency
+	overrides := map[string]pubgrub.Override{}
+	for _, n := range sortedKeys(m.Overrides) {
+		ov := m.Overrides[n]
+		set, err := parseRange(ov.Version, ov.Pos)
+		if err != nil {
+			return nil, err
+		}
+		overrides[n] = pubgrub.Override{Version: set, Reason: ov.Reason, Source: ov.Pos.String()}
+	}
+	for _, c := range m.List() {
+		e := m.Effective(c, o.env)
+		_, overridden := overrides[c.Name]
+		switch {
+		case e.Ref != "" && !overridden:
+			refs[c.Name] = e.Ref
+		case e.Version == "" && !overridden:
+			// Any version: the newest tag allowed; a repository without
+			// semver tags follows its default branch.
+			vs, err := g.Versions(ctx, c.Name)
+			if err != nil {
+				return nil, err
+			}
+			if len(vs) == 0 {
+				refs[c.Name] = ""
+				continue
+			}
+			root = append(root, pubgrub.Dependency{Name: c.Name, Constraint: semver.Releases(), Source: c.Pos.String()})
+		default:
+			set, err := parseRange(e.Version, e.VersionPos)
+			if err != nil {
+				return nil, err
+			}
+			root = append(root, pubgrub.Dependency{Name: c.Name, Constraint: set, Source: e.VersionPos.String()})
+		}
+	}
+
+	// Tracked components: resolve their refs; what they need joins the root.
+	names := sortedKeys(refs)
+	infos := make([]source.RefInfo, len(names))
+	eg, ectx := errgroup.WithContext(ctx)
+	for i, n := range names {
+		eg.Go(func() error {
+			info, err := g.ResolveRef(ectx, n, refs[n])
+			infos[i] = info
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, withHint(err, "check the component's 'ref' and that its repository is reachable")
+	}
+	filter := &trackedFilter{p: g, tracked: refs}
+	for i, n := range names {
+		r.tracked[n] = infos[i]
+		for _, d := range infos[i].Deps {
+			if filter.keep(n+" ("+infos[i].Ref+")", d) {
+				root = append(root, d)
+			}
+		}
+	}
+
+	sol, err := pubgrub.Solve(ctx, filter, pubgrub.Request{
+		Root: root, RootName: rootName, Strategy: o.strategy, Locked: o.locked, Overrides: overrides,
+	})
+	if err != nil {
+		var nse *pubgrub.NoSolutionError
+		if errors.As(err, &nse) {
+			return nil, nse
+		}
+		return nil, err
+	}
+	r.sol = sol
+	for _, n := range sol.Names {
+		if vs, err := g.Versions(ctx, n); err == nil {
+			r.versions[n] = vs
+		}
+	}
+	r.notes = append(g.Warnings(), filter.notes...)
+	r.lock = r.toLock()
+	return r, nil
+}
+
+// toLock turns the resolution into lock file contents.
+func (r *resolution) toLock() *lockfile.File {
+	f := &lockfile.File{
+		Environment:    r.env,
+		ManifestDigest: lockfile.Digest(r.m, r.env),
+		Tools:          map[string]lockfile.Tool{},
+		Components:     map[string]*lockfile.Component{},
+	}
+	for _, n := range r.sol.Names {
+		v := r.sol.Versions[n]
+		tag, commit, _ := r.git.Tag(n, v)
+		c := &lockfile.Component{Name: n, Version: v.String(), Ref: tag, Commit: commit}
+		if mc := r.m.Components[n]; mc != nil {
+			c.Repo = mc.Repo
+		}
+		for _, d := range r.sol.Deps[n] {
+			c.DependsOn = append(c.DependsOn, d.Name)
+		}
+		f.Components[n] = c
+	}
+	for n, info := range r.tracked {
+		c := &lockfile.Component{Name: n, Repo: r.m.Components[n].Repo, Ref: info.Ref, Commit: info.Commit}
+		for _, d := range info.Deps {
+			c.DependsOn = append(c.DependsOn, d.Name)
+		}
+		f.Components[n] = c
+	}
+	for _, c := range f.Components {
+		sort.Strings(c.DependsOn)
+		c.DependsOn = dedupe(c.DependsOn)
+	}
+	return f
+}
+
+// trackedFilter hides requirements on ref-tracked components from the
+// solver: a branch has no version to check a range against. Each hidden
+// range is noted for the user.
+type trackedFilter struct {
+	p       pubgrub.Provider
+	tracked map[string]string
+	mu      sync.Mutex
+	notes   []string
+	seen    map[string]bool
+}
+
+func (t *trackedFilter) keep(from string, d pubgrub.Dependency) bool {
+	ref, ok := t.tracked[d.Name]
+	if !ok {
+		return true
+	}
+	if d.Constraint.IsAny() || d.Constraint.Equal(semver.Releases()) {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.seen == nil {
+		t.seen = map[string]bool{}
+	}
+	key := from + "→" + d.Name
+	if !t.seen[key] {
+		t.seen[key] = true
+		branch := ref
+		if branch == "" {
+			branch = "its default branch"
+		}
+		t.notes = append(t.notes, fmt.Sprintf("%s requires %s %s (%s), but %s tracks %s: the range is not checked",
+			from, d.Name, d.Constraint, d.Source, d.Name, branch))
+	}
+	return false
+}
+
+func (t *trackedFilter) Versions(ctx context.Context, pkg string) ([]semver.Version, error) {
+	return t.p.Versions(ctx, pkg)
+}
+
+func (t *trackedFilter) Dependencies(ctx context.Context, pkg string, v semver.Version) ([]pubgrub.Dependency, error) {
+	deps, err := t.p.Dependencies(ctx, pkg, v)
+	if err != nil {
+		return nil, err
+	}
+	out := deps[:0:0]
+	for _, d := range deps {
+		if t.keep(pkg+" "+v.String(), d) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// printNotes prints the resolution's warnings.
+func (a *app) printNotes(r *resolution) {
+	for _, n := range r.notes {
+		a.warnf("%s", n)
+	}
+}
+
+// conflictError prints a resolution failure in full and returns the error
+// that ends the command with code.
+func (a *app) reportNoSolution(nse *pubgrub.NoSolutionError) {
+	fmt.Fprintf(a.errw(), "meta: %s\n\n", nse.Headline)
+	fmt.Fprint(a.errw(), strings.TrimPrefix(nse.Report(), nse.Headline+"\n\n"))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func dedupe(s []string) []string {
+	out := s[:0]
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
