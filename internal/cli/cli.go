@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/metawork/meta/internal/term"
+	"github.com/metawork/meta/internal/userconfig"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -77,6 +78,7 @@ type app struct {
 	dir     string // -C
 	pal     term.Palette
 	verbose bool
+	user    userconfig.Config // the user's own settings
 }
 
 func (a *app) out() io.Writer  { return a.stdio.Out }
@@ -91,6 +93,17 @@ func (a *app) warnf(format string, args ...any) {
 // Main runs meta with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, stdio term.Streams) int {
 	a := &app{stdio: stdio, pal: term.Palette{On: term.Color(stdio.Err)}}
+	if uc, err := userconfig.Load(userconfig.Path(os.Getenv)); err != nil {
+		fmt.Fprintf(stdio.Err, "meta: warning: %v (ignoring your user config)\n", err)
+	} else {
+		a.user = uc
+		switch uc.Color {
+		case "always":
+			a.pal.On = true
+		case "never":
+			a.pal.On = false
+		}
+	}
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetIn(stdio.In)

@@ -37,6 +37,9 @@ func (a *app) loadManifest() (*manifest.Manifest, error) {
 		}
 		return nil, err
 	}
+	if m.Workspace.Jobs == 0 && a.user.Jobs > 0 {
+		m.Workspace.Jobs = a.user.Jobs
+	}
 	return m, nil
 }
 

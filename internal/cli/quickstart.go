@@ -72,7 +72,7 @@ Then run the main commands on it and print what to try next.`,
 // user had typed "meta -C dir args...". A command that reports problems
 // (exit 3) does not stop the caller.
 func (a *app) sub(ctx context.Context, dir string, args ...string) error {
-	b := &app{stdio: a.stdio, pal: a.pal}
+	b := &app{stdio: a.stdio, pal: a.pal, user: a.user}
 	root := newRootCmd(b)
 	root.SetArgs(append([]string{"-C", dir}, args...))
 	root.SetIn(a.stdio.In)

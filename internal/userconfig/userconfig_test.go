@@ -1,0 +1,35 @@
+package userconfig
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "config.yaml")
+	if c, err := Load(p); err != nil || c.Jobs != 0 {
+		t.Fatalf("missing file: %+v %v", c, err)
+	}
+	os.WriteFile(p, []byte("jobs: 12\ncolor: never\ntools:\n  sources: {go: http://x}\n"), 0o644)
+	if c, err := Load(p); err != nil || c.Jobs != 12 || c.Color != "never" {
+		t.Fatalf("got %+v %v", c, err)
+	}
+	os.WriteFile(p, []byte("jobs: lots\n"), 0o644)
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "config.yaml:1:7: jobs must be") {
+		t.Fatalf("bad jobs: %v", err)
+	}
+}
+
+func TestPath(t *testing.T) {
+	env := map[string]string{"HOME": "/h"}
+	if got := Path(func(k string) string { return env[k] }); got != "/h/.config/meta/config.yaml" {
+		t.Errorf("got %s", got)
+	}
+	env["XDG_CONFIG_HOME"] = "/x"
+	if got := Path(func(k string) string { return env[k] }); got != "/x/meta/config.yaml" {
+		t.Errorf("got %s", got)
+	}
+}
