@@ -16,6 +16,7 @@ import (
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/toolchain"
 	"github.com/metawork/meta/internal/toolchain/versions"
+	"github.com/metawork/meta/internal/yamlpos"
 )
 
 // toolsFlags are shared by the tools subcommands.
@@ -118,7 +119,7 @@ func (a *app) toolSpecs(args []string, component string) ([]string, error) {
 		c, ok := m.Components[component]
 		if !ok {
 			hint := "run 'meta status' to list the components"
-			if s := toolsSuggest(component, m.Order); s != "" {
+			if s := yamlpos.Suggest(component, m.Order); s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
 			}
 			return nil, usagef(hint, "no component %q in %s", component, m.Rel(m.File))
@@ -145,15 +146,6 @@ func (a *app) toolSpecs(args []string, component string) ([]string, error) {
 		return nil, usagef("add tools: [go@1.22, ...] to the manifest or give SPECs", "%s declares no tools", m.Rel(m.File))
 	}
 	return specs, nil
-}
-
-func toolsSuggest(s string, names []string) string {
-	for _, n := range names {
-		if strings.EqualFold(n, s) {
-			return n
-		}
-	}
-	return ""
 }
 
 func (a *app) toolsJSON(v any) error {
