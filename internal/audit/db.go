@@ -2,8 +2,8 @@ package audit
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -81,21 +82,11 @@ func (db *DB) Records(_ context.Context, qs []Query) ([][]*Record, error) {
 	return out, nil
 }
 
-// recordHead is the part of a record decoded to decide whether to keep it.
-type recordHead struct {
-	ID       string `json:"id"`
-	Affected []struct {
-		Package struct {
-			Ecosystem string `json:"ecosystem"`
-			Name      string `json:"name"`
-		} `json:"package"`
-	} `json:"affected"`
-}
-
-// job is one record to decode: a file or a zip entry.
+// job is one record to decode: a file or a zip entry. read returns its
+// bytes, reusing buf when it is large enough.
 type job struct {
 	label string
-	open  func() ([]byte, error)
+	read  func(buf []byte) ([]byte, error)
 }
 
 // LoadDB reads an offline OSV database at path: a directory holding OSV
@@ -130,16 +121,20 @@ func LoadDB(ctx context.Context, path string, want Wanted) (*DB, error) {
 			if f.FileInfo().IsDir() || !strings.HasSuffix(f.Name, ".json") {
 				continue
 			}
-			jobs = append(jobs, job{label: p + ":" + f.Name, open: func() ([]byte, error) {
+			jobs = append(jobs, job{label: p + ":" + f.Name, read: func(buf []byte) ([]byte, error) {
+				if f.UncompressedSize64 > maxRecordSize {
+					return nil, fmt.Errorf("record of %d bytes is too large", f.UncompressedSize64)
+				}
 				rc, err := f.Open()
 				if err != nil {
 					return nil, err
 				}
 				defer rc.Close()
-				buf := make([]byte, 0, f.UncompressedSize64)
-				w := &sliceWriter{buf}
-				_, err = io.Copy(w, rc)
-				return w.b, err
+				buf = slices.Grow(buf[:0], int(f.UncompressedSize64))[:f.UncompressedSize64]
+				if _, err := io.ReadFull(rc, buf); err != nil {
+					return nil, err
+				}
+				return buf, nil
 			}})
 		}
 		return nil
@@ -165,7 +160,7 @@ func LoadDB(ctx context.Context, path string, want Wanted) (*DB, error) {
 				return addZip(p)
 			case strings.HasSuffix(p, ".json"):
 				files++
-				jobs = append(jobs, job{label: p, open: func() ([]byte, error) { return os.ReadFile(p) }})
+				jobs = append(jobs, job{label: p, read: func([]byte) ([]byte, error) { return os.ReadFile(p) }})
 			}
 			return nil
 		})
@@ -184,12 +179,8 @@ func LoadDB(ctx context.Context, path string, want Wanted) (*DB, error) {
 	return db, nil
 }
 
-type sliceWriter struct{ b []byte }
-
-func (w *sliceWriter) Write(p []byte) (int, error) {
-	w.b = append(w.b, p...)
-	return len(p), nil
-}
+// maxRecordSize bounds one record; real ones are a few kilobytes.
+const maxRecordSize = 64 << 20
 
 // workerResult is what one decoding goroutine collected.
 type workerResult struct {
@@ -204,6 +195,15 @@ func (db *DB) decode(ctx context.Context, jobs []job, want Wanted) error {
 	workers := min(runtime.GOMAXPROCS(0), max(len(jobs), 1))
 	results := make([]workerResult, workers)
 	var next atomic.Int64
+	var loose map[string]bool
+	if want != nil {
+		loose = map[string]bool{}
+		for _, names := range want {
+			for n := range names {
+				loose[looseName(n)] = true
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -212,17 +212,21 @@ func (db *DB) decode(ctx context.Context, jobs []job, want Wanted) error {
 			res := &results[w]
 			res.ecosystems = map[string]int{}
 			res.unsupported = map[string]int{}
+			var buf []byte
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(jobs) || ctx.Err() != nil {
 					return
 				}
-				data, err := jobs[i].open()
+				data, err := jobs[i].read(buf)
+				if cap(data) > cap(buf) {
+					buf = data
+				}
 				if err != nil {
 					res.problems = append(res.problems, jobs[i].label+": "+err.Error())
 					continue
 				}
-				rec, err := decodeWanted(data, want, res)
+				rec, err := decodeWanted(data, want, loose, res)
 				if err != nil {
 					res.problems = append(res.problems, jobs[i].label+": "+err.Error())
 					continue
@@ -281,34 +285,140 @@ func (db *DB) decode(ctx context.Context, jobs []job, want Wanted) error {
 }
 
 // decodeWanted decodes a record when it names a wanted package, counting
-// what it saw in res; it returns nil, nil for records not wanted.
-func decodeWanted(data []byte, want Wanted, res *workerResult) (*Record, error) {
-	var head recordHead
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("not an OSV record: %w", err)
+// what it saw in res; it returns nil, nil for records not wanted. Without a
+// Wanted set every record is decoded. With one, a record is first scanned
+// for the string values of its "ecosystem" and "name" keys, and decoded
+// only when a name may be wanted: most records of a large database are
+// never decoded. A record that is not a JSON object is a problem either way.
+func decodeWanted(data []byte, want Wanted, loose map[string]bool, res *workerResult) (*Record, error) {
+	if want == nil {
+		return decodeAll(data, res)
 	}
-	if head.ID == "" {
-		return nil, errors.New("not an OSV record: no \"id\"")
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) < 2 || trimmed[0] != '{' || trimmed[len(trimmed)-1] != '}' {
+		return nil, errors.New("not an OSV record: not a JSON object (truncated?)")
 	}
 	res.records++
-	keep := false
 	counted := map[string]bool{}
-	for _, a := range head.Affected {
-		eco := baseEcosystem(a.Package.Ecosystem)
-		if !Supported(eco) {
+	eachStringValue(data, `"ecosystem"`, func(v string, ok bool) bool {
+		eco := baseEcosystem(v)
+		switch {
+		case !ok:
+		case !Supported(eco):
 			res.unsupported[eco]++
-			continue
-		}
-		if !counted[eco] {
+		case !counted[eco]:
 			counted[eco] = true
 			res.ecosystems[eco]++
 		}
-		if want.has(eco, a.Package.Name) {
-			keep = true
+		return true
+	})
+	maybe := false
+	eachStringValue(data, `"name"`, func(v string, ok bool) bool {
+		if !ok || loose[looseName(v)] {
+			maybe = true
+			return false
 		}
-	}
-	if !keep {
+		return true
+	})
+	if !maybe {
 		return nil, nil
 	}
-	return ParseRecord(data)
+	r, err := ParseRecord(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range r.Affected {
+		if eco := baseEcosystem(a.Package.Ecosystem); Supported(eco) && want.has(eco, a.Package.Name) {
+			return r, nil
+		}
+	}
+	return nil, nil
+}
+
+// decodeAll decodes every record (no Wanted set).
+func decodeAll(data []byte, res *workerResult) (*Record, error) {
+	r, err := ParseRecord(data)
+	if err != nil {
+		return nil, err
+	}
+	res.records++
+	counted := map[string]bool{}
+	for _, a := range r.Affected {
+		eco := baseEcosystem(a.Package.Ecosystem)
+		if !Supported(eco) {
+			res.unsupported[eco]++
+		} else if !counted[eco] {
+			counted[eco] = true
+			res.ecosystems[eco]++
+		}
+	}
+	return r, nil
+}
+
+// eachStringValue calls f with the string value of every occurrence of
+// key (a quoted JSON key) in data, in order, until f returns false. A
+// value containing escapes, or cut off, is passed with ok false: the
+// caller cannot trust its text.
+func eachStringValue(data []byte, key string, f func(v string, ok bool) bool) {
+	k := []byte(key)
+	for i := 0; i < len(data); {
+		j := bytes.Index(data[i:], k)
+		if j < 0 {
+			return
+		}
+		p := skipSpace(data, i+j+len(k))
+		if p >= len(data) || data[p] != ':' {
+			i = p
+			continue
+		}
+		p = skipSpace(data, p+1)
+		if p >= len(data) || data[p] != '"' {
+			i = p
+			continue
+		}
+		p++
+		end := p
+		for end < len(data) && data[end] != '"' && data[end] != '\\' {
+			end++
+		}
+		if end >= len(data) || data[end] == '\\' {
+			f("", false)
+			return
+		}
+		if !f(string(data[p:end]), true) {
+			return
+		}
+		i = end + 1
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// looseName folds a name for the prefilter: lower case, runs of "-_."
+// as one "-". It matches at least whatever NormalizeName matches.
+func looseName(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	sep := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '-' || c == '_' || c == '.':
+			if !sep {
+				b.WriteByte('-')
+			}
+			sep = true
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		sep = false
+		b.WriteByte(c)
+	}
+	return b.String()
 }
