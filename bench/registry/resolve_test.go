@@ -73,10 +73,10 @@ const (
 
 func pkgName(i int) string { return fmt.Sprintf("comp-%03d", i) }
 
-// newRegistry publishes nPackages × nVersions through the API. Package i
+// newRegistry publishes n packages × nVersions through the API. Package i
 // depends on up to three packages with larger numbers (a DAG, as a real
 // workspace), with ^1 ranges that the 2.0.0 versions do not satisfy.
-func newRegistry(tb testing.TB) *httptest.Server {
+func newRegistry(tb testing.TB, n int) *httptest.Server {
 	tb.Helper()
 	ctx := context.Background()
 	st := &memStorage{m: map[string][]byte{}}
@@ -91,11 +91,11 @@ func newRegistry(tb testing.TB) *httptest.Server {
 	ts := httptest.NewServer(srv)
 	c := &registry.Client{URL: ts.URL, Token: token, HTTP: ts.Client()}
 	versions := []string{"1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "2.0.0"}
-	for i := 0; i < nPackages; i++ {
+	for i := 0; i < n; i++ {
 		for _, v := range versions[:nVersions] {
 			var deps []string
 			for _, d := range []int{i + 1, i + 7, i + 31} {
-				if d < nPackages {
+				if d < n {
 					deps = append(deps, fmt.Sprintf("%q", pkgName(d)+":^1.1.0"))
 				}
 			}
@@ -113,7 +113,7 @@ func newRegistry(tb testing.TB) *httptest.Server {
 // with an empty index cache each time: 200 index fetches over loopback
 // HTTP (prefetched in parallel, as 'meta lock' does), then PubGrub.
 func BenchmarkColdResolve200(b *testing.B) {
-	ts := newRegistry(b)
+	ts := newRegistry(b, nPackages)
 	defer ts.Close()
 	ctx := context.Background()
 	root := make([]pubgrub.Dependency, nPackages)
@@ -140,7 +140,7 @@ func BenchmarkColdResolve200(b *testing.B) {
 // BenchmarkWarmResolve200 is the same with a warm on-disk cache: every index
 // file is revalidated (304) instead of downloaded.
 func BenchmarkWarmResolve200(b *testing.B) {
-	ts := newRegistry(b)
+	ts := newRegistry(b, nPackages)
 	defer ts.Close()
 	ctx := context.Background()
 	cache := b.TempDir()
@@ -165,16 +165,20 @@ func BenchmarkWarmResolve200(b *testing.B) {
 	}
 }
 
-// TestResolve200 checks the benchmark's setup once, quickly, in plain test runs.
-func TestResolve200(t *testing.T) {
-	if testing.Short() {
-		t.Skip("publishes 1200 versions")
-	}
-	ts := newRegistry(t)
+// TestResolveSmall checks the benchmark's setup on a small registry.
+func TestResolveSmall(t *testing.T) {
+	const n = 12
+	ts := newRegistry(t, n)
 	defer ts.Close()
+	ctx := context.Background()
 	c := &registry.Client{URL: ts.URL, HTTP: ts.Client(), CacheDir: t.TempDir()}
-	es, err := c.Index(context.Background(), pkgName(0))
-	if err != nil || len(es) != nVersions || len(es[0].Deps) != 3 {
-		t.Fatalf("index of %s: %+v %v", pkgName(0), es, err)
+	p := source.NewRegistry(c, source.RegistryOptions{Name: "bench"})
+	sol, err := pubgrub.Solve(ctx, p, pubgrub.Request{Root: []pubgrub.Dependency{{Name: pkgName(0), Constraint: semver.MustParseConstraint("^1.0.0")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// comp-000 needs comp-001 and comp-007, which need the rest of the chain.
+	if len(sol.Names) != n || sol.Versions[pkgName(0)].String() != "1.4.0" {
+		t.Fatalf("solution %v %v", sol.Names, sol.Versions)
 	}
 }

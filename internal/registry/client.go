@@ -22,7 +22,7 @@ import (
 type Client struct {
 	// URL is the registry's base URL; the index is at URL/index/.
 	URL string
-	// Token authenticates API writes; empty for anonymous reads.
+	// Token authenticates API writes (it is never sent with reads).
 	Token string
 	// HTTP is the client used; http.DefaultClient when nil.
 	HTTP *http.Client
@@ -77,7 +77,10 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, hdr map[
 	if err != nil {
 		return nil, err
 	}
-	if c.Token != "" {
+	// Only writes carry the token: reads are public, and a token kept off
+	// them can neither leak through a mirror's logs nor use up the
+	// token's rate limit.
+	if c.Token != "" && method != http.MethodGet && method != http.MethodHead {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	for k, v := range hdr {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"aead.dev/minisign"
@@ -360,19 +362,88 @@ func TestRateLimit(t *testing.T) {
 	ctx := context.Background()
 	c := f.client(f.alice)
 	for i := 0; i < 2; i++ {
-		if _, err := c.Search(ctx, "", 0); err != nil {
-			t.Fatal(err)
+		if _, err := c.Yank(ctx, "nope", "1.0.0", ""); status(err) != 404 {
+			t.Fatalf("request %d: %v, want 404", i, err)
 		}
 	}
-	req, _ := http.NewRequest("GET", f.ts.URL+"/api/v1/packages", nil)
+	_, err := c.Yank(ctx, "nope", "1.0.0", "")
+	if status(err) != 429 {
+		t.Fatalf("third request: %v, want 429", err)
+	}
+	req, _ := http.NewRequest("DELETE", f.ts.URL+"/api/v1/packages/nope/1.0.0/yank", nil)
 	req.Header.Set("Authorization", "Bearer "+f.alice)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
-		t.Fatalf("third request: %v %v, want 429 with Retry-After", resp.Status, err)
+		t.Fatalf("fourth request: %v %v, want 429 with Retry-After", resp.Status, err)
 	}
 	resp.Body.Close()
+	if _, err := f.client(f.bob).Yank(ctx, "nope", "1.0.0", ""); status(err) != 404 {
+		t.Fatalf("another token shares the limit: %v", err)
+	}
 	if _, err := f.client("").Search(ctx, "", 0); err != nil {
 		t.Fatalf("anonymous reads are not limited per token: %v", err)
+	}
+}
+
+func TestServerMisc(t *testing.T) {
+	f := newFixture(t, ServerOptions{PublicURL: "https://registry.example.com/"})
+	get := func(path string, hdr ...string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", f.ts.URL+path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := get("/index/config.json")
+	if resp.StatusCode != 200 || body != `{"dl":"https://registry.example.com/dl/{cksum}","api":"https://registry.example.com"}` {
+		t.Fatalf("config.json: %s %s", resp.Status, body)
+	}
+	if resp, _ := get("/index/config.json", "If-None-Match", resp.Header.Get("ETag")); resp.StatusCode != 304 {
+		t.Fatalf("config.json revalidation: %s", resp.Status)
+	}
+	resp, body = get("/nowhere")
+	var eb ErrorBody
+	if resp.StatusCode != 404 || json.Unmarshal([]byte(body), &eb) != nil || len(eb.Errors) != 1 || !strings.Contains(eb.Errors[0].Detail, "/nowhere") {
+		t.Fatalf("unknown path: %s %s", resp.Status, body)
+	}
+	if resp, _ := get("/dl/" + strings.Repeat("a", 64)); resp.StatusCode != 404 {
+		t.Fatalf("missing tarball: %s", resp.Status)
+	}
+	if resp, _ := get("/dl/..%2f..%2fetc%2fpasswd"); resp.StatusCode != 404 {
+		t.Fatalf("bad checksum path: %s", resp.Status)
+	}
+	if resp, _ := get("/api/v1/packages/Bad%2FName"); resp.StatusCode != 400 && resp.StatusCode != 404 {
+		t.Fatalf("bad name: %s", resp.Status)
+	}
+	if resp, _ := get("/api/v1/packages?per_page=1000"); resp.StatusCode != 400 {
+		t.Fatalf("per_page=1000: %s", resp.Status)
+	}
+	// Request logs: one record per request.
+	var mu sync.Mutex
+	var logs []RequestLog
+	srv, err := NewServer(context.Background(), f.store, ServerOptions{Log: func(r RequestLog) { mu.Lock(); logs = append(logs, r); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	for _, p := range []string{"/index/config.json", "/index/3/l/lib"} {
+		r, err := http.Get(ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logs) != 2 || logs[0].Path != "/index/config.json" || logs[0].Status != 200 || logs[1].Status != 404 || logs[1].Method != "GET" {
+		t.Fatalf("logs = %+v", logs)
 	}
 }
 
