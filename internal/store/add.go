@@ -79,6 +79,7 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 			removeTree(tmp)
 		}
 	}()
+	crashPoint("add: temp dir created")
 	if err := s.build(ctx, tmp, root, func(n *node, dst string) error {
 		return s.copyIn(filepath.Join(srcDir, filepath.FromSlash(n.rel)), dst, n)
 	}); err != nil {
@@ -165,6 +166,7 @@ func (s *Store) build(ctx context.Context, tmp string, root *node, place func(n 
 	if err := walk(root); err != nil {
 		return err
 	}
+	crashPoint("build: directories made")
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
 	for _, n := range files {
@@ -191,7 +193,8 @@ func (s *Store) build(ctx context.Context, tmp string, root *node, place func(n 
 			return err
 		}
 	}
-	return syncTree(tmp)
+	crashPoint("build: before sync")
+	return s.syncTree(tmp, root)
 }
 
 func fileMode(n *node) fs.FileMode {
@@ -248,6 +251,7 @@ func (s *Store) copyIn(src, dst string, n *node) error {
 	if err != nil {
 		return err
 	}
+	crashPoint("copy: file created")
 	got, err := io.Copy(out, in) // copy_file_range where the kernel can
 	if cerr := out.Close(); err == nil {
 		err = cerr
@@ -261,6 +265,7 @@ func (s *Store) copyIn(src, dst string, n *node) error {
 	if err := checkUnchanged(src, n); err != nil {
 		return err
 	}
+	crashPoint("copy: file written")
 	return s.indexFile(n, dst)
 }
 
@@ -283,6 +288,7 @@ func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name 
 	if err := os.MkdirAll(shard, 0o755); err != nil {
 		return Entry{}, err
 	}
+	crashPoint("publish: before rename")
 	for attempt := 0; ; attempt++ {
 		err := os.Rename(tmp, final)
 		if err == nil {
@@ -309,6 +315,7 @@ func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name 
 			return Entry{}, err
 		}
 	}
+	crashPoint("publish: renamed")
 	if err := os.Chmod(final, 0o555); err != nil {
 		return Entry{}, err
 	}
@@ -321,9 +328,11 @@ func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name 
 		Size: size, Files: files, Dirs: dirs, Symlinks: links,
 		Created: s.now().UTC().Truncate(1e9), Inputs: inputs, References: refs,
 	}
+	crashPoint("publish: before metadata")
 	if err := s.commitMetadata(&m); err != nil {
 		return Entry{}, err
 	}
+	crashPoint("publish: committed")
 	if pin {
 		if err := s.pinLocked(hash); err != nil {
 			return Entry{}, err
@@ -362,6 +371,7 @@ func (s *Store) commitMetadata(m *Metadata) error {
 	if err != nil {
 		return err
 	}
+	crashPoint("metadata: temp written")
 	path := s.metaPath(m.Hash)
 	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("commit %s: %w", m.Hash, err)
@@ -390,5 +400,6 @@ func removeTree(dir string) error {
 		}
 		return nil
 	})
+	crashPoint("remove: tree writable")
 	return os.RemoveAll(dir)
 }

@@ -210,7 +210,7 @@ func (s *Store) extract(ctx context.Context, r io.Reader, tmp string) (*node, er
 			return nil, err
 		}
 	}
-	return root, syncTree(tmp)
+	return root, s.syncTree(tmp, root)
 }
 
 // extractFile writes one file record, hashing it, then swaps it for a

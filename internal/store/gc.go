@@ -111,19 +111,23 @@ func (s *Store) GC(ctx context.Context, opts GCOptions) (GCResult, error) {
 		}
 		// Metadata first: from that moment the entry does not exist,
 		// whatever happens to the removal of its tree.
+		crashPoint("gc: before metadata removal")
 		if err := os.Remove(s.metaPath(h)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return res, fmt.Errorf("gc %s: %w", h, err)
 		}
+		crashPoint("gc: metadata removed")
 		os.Remove(s.pinPath(h))
 		if err := removeTree(s.Path(h)); err != nil {
 			return res, fmt.Errorf("gc %s: %w", h, err)
 		}
 	}
+	crashPoint("gc: entries removed")
 	for _, l := range leftovers {
 		if err := removeTree(filepath.Join(s.dir, l)); err != nil {
 			return res, fmt.Errorf("gc: %w", err)
 		}
 	}
+	crashPoint("gc: leftovers removed")
 	if err := s.pruneIndex(); err != nil {
 		return res, err
 	}
@@ -270,6 +274,7 @@ func (s *Store) pruneIndex() error {
 			return nil
 		}
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink <= 1 {
+			crashPoint("gc: pruning index")
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}

@@ -42,8 +42,9 @@ func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
 // Store is a content-addressed store rooted at one directory. Its methods
 // are safe for concurrent use, by goroutines and by processes.
 type Store struct {
-	dir string
-	now func() time.Time // tests replace it
+	dir    string
+	now    func() time.Time // tests replace it
+	noSync bool             // skip fsyncs: fuzz tests only, where durability is not under test
 }
 
 // Open returns the store at dir, creating the directory and its layout

@@ -373,3 +373,157 @@ func TestCorruptionDetected(t *testing.T) {
 		t.Errorf("Verify after deleting a file: %v", bad)
 	}
 }
+
+type fixedRoots []string
+
+func (f fixedRoots) Roots(context.Context) ([]string, error) { return f, nil }
+
+func TestGC(t *testing.T) {
+	ctx := context.Background()
+	shared := strings.Repeat("s", 1000)
+	type entry struct {
+		name string
+		spec map[string]string
+		refs []string // names of earlier entries
+	}
+	entries := []entry{
+		{"base", map[string]string{"f": "base" + shared}, nil},
+		{"app", map[string]string{"f": "app"}, []string{"base"}},
+		{"pinned", map[string]string{"f": "pinned"}, nil},
+		{"root", map[string]string{"f": "root"}, nil},
+		{"source", map[string]string{"f": "source"}, nil},
+		{"lonely", map[string]string{"f": "lonely" + shared, "g": shared}, nil},
+		{"twin", map[string]string{"g": shared}, nil},
+	}
+	tests := []struct {
+		name    string
+		pins    []string
+		roots   []string
+		sources []string
+		grace   time.Duration
+		age     time.Duration
+		kept    []string
+	}{
+		{"nothing rooted", nil, nil, nil, 0, 0, nil},
+		{"pins, roots, sources and references", []string{"pinned"}, []string{"app"}, []string{"source"}, 0, 0,
+			[]string{"app", "base", "pinned", "source"}},
+		{"grace keeps young entries", nil, nil, nil, time.Hour, 0, []string{"app", "base", "lonely", "pinned", "root", "source", "twin"}},
+		{"grace lets old entries go", nil, []string{"root"}, nil, time.Hour, 2 * time.Hour, []string{"root"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openStore(t)
+			created := time.Now().Add(-tt.age)
+			s.now = func() time.Time { return created }
+			hashes := map[string]string{}
+			for _, e := range entries {
+				src := t.TempDir()
+				mktree(t, src, e.spec)
+				var refs []string
+				for _, r := range e.refs {
+					refs = append(refs, hashes[r])
+				}
+				got, err := s.Add(ctx, e.name, src, AddOptions{References: refs})
+				must(t, err)
+				hashes[e.name] = got.Hash
+			}
+			s.now = time.Now
+			for _, p := range tt.pins {
+				must(t, s.Pin(ctx, hashes[p]))
+			}
+			var roots, srcRoots []string
+			for _, r := range tt.roots {
+				roots = append(roots, hashes[r])
+			}
+			for _, r := range tt.sources {
+				srcRoots = append(srcRoots, "sha256:"+hashes[r])
+			}
+			before, err := s.Stats(ctx)
+			must(t, err)
+			opts := GCOptions{Roots: roots, Sources: []RootSource{fixedRoots(srcRoots)}, Grace: tt.grace}
+			dry := opts
+			dry.DryRun = true
+			dres, err := s.GC(ctx, dry)
+			must(t, err)
+			if after, _ := s.Stats(ctx); after != before {
+				t.Fatalf("dry run changed the store: %+v → %+v", before, after)
+			}
+			res, err := s.GC(ctx, opts)
+			must(t, err)
+			if diff := cmp.Diff(dres, res); diff != "" {
+				t.Errorf("dry run and real run differ:\n%s", diff)
+			}
+			var kept []string
+			list, err := s.List()
+			must(t, err)
+			for _, m := range list {
+				kept = append(kept, m.Name)
+			}
+			if diff := cmp.Diff(tt.kept, kept); diff != "" {
+				t.Errorf("kept (-want +got):\n%s", diff)
+			}
+			after, err := s.Stats(ctx)
+			must(t, err)
+			if freed := before.DiskBytes - after.DiskBytes; res.BytesFreed != freed {
+				t.Errorf("BytesFreed = %d, disk bytes went down by %d", res.BytesFreed, freed)
+			}
+			if res.Kept != len(tt.kept) || len(res.Deleted) != len(entries)-len(tt.kept) {
+				t.Errorf("result: kept %d deleted %d", res.Kept, len(res.Deleted))
+			}
+			// The content index holds only what live entries use.
+			idx := 0
+			filepath.WalkDir(filepath.Join(s.Dir(), ".files"), func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					idx++
+				}
+				return nil
+			})
+			if int64(idx) > after.Files {
+				t.Errorf("content index has %d files for %d stored files", idx, after.Files)
+			}
+			if bad, err := s.Verify(ctx); err != nil || len(bad) > 0 {
+				t.Errorf("verify after gc: %v %v", bad, err)
+			}
+		})
+	}
+}
+
+func TestGCRemovesLeftovers(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	src := t.TempDir()
+	mktree(t, src, map[string]string{"a": "a"})
+	e, err := s.Add(ctx, "a", src, AddOptions{Pin: true})
+	must(t, err)
+	// A crashed add: a temp dir, and a renamed tree without metadata.
+	must(t, os.MkdirAll(filepath.Join(s.Dir(), "tmp", "add-1", "x"), 0o555))
+	orphan := strings.Repeat("ab", 32)
+	must(t, os.MkdirAll(s.Path(orphan), 0o555))
+	if s.Has(orphan) {
+		t.Fatal("a tree without metadata exists")
+	}
+	res, err := s.GC(ctx, GCOptions{})
+	must(t, err)
+	want := []string{filepath.Join("tmp", "add-1"), filepath.Join("ab", orphan)}
+	if diff := cmp.Diff(want, res.Leftovers); diff != "" {
+		t.Errorf("leftovers (-want +got):\n%s", diff)
+	}
+	if exists(s.Path(orphan)) || !s.Has(e.Hash) {
+		t.Error("gc kept the orphan or lost the pinned entry")
+	}
+}
+
+func TestAddRepairsUncommittedTree(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	src := t.TempDir()
+	mktree(t, src, goldenSpec)
+	// A damaged tree sits where the entry goes, without metadata.
+	must(t, os.MkdirAll(filepath.Join(s.Path(goldenHash), "junk"), 0o755))
+	e, err := s.Add(ctx, "golden", src, AddOptions{})
+	must(t, err)
+	if e.Hash != goldenHash || exists(filepath.Join(e.Path, "junk")) {
+		t.Fatalf("Add did not replace the damaged tree")
+	}
+	must(t, s.VerifyEntry(ctx, goldenHash))
+}

@@ -6,10 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// syncTree makes everything written under dir durable. On Linux one
-// syncfs(2) flushes the whole filesystem, far cheaper than an fsync per
-// file of a large tree.
-func syncTree(dir string) error {
+// syncFS flushes the whole filesystem holding dir with one syncfs(2),
+// far cheaper than an fsync per file of a large tree.
+func syncFS(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
