@@ -56,6 +56,9 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 				for _, f := range t.Failed {
 					a.warnf("%s: %s: not read, left out of the graph: %v", t.Name, f.Path, f.Err)
 				}
+				if len(t.Locks) == 0 && len(t.Failed) == 0 {
+					a.warnf("%s: no lock files found (write them with 'meta deps lock --component %s')", t.Name, t.Name)
+				}
 				if len(t.Locks) == 0 && len(t.Failed) > 0 {
 					return failf("fix the lock files, or regenerate them with 'meta deps lock --component "+t.Name+"'", "%s: no lock file could be read", t.Name)
 				}
