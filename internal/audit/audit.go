@@ -52,8 +52,10 @@ type Report struct {
 }
 
 // Run audits every package of the inputs against src. Packages of
-// unsupported ecosystems, with versions that cannot be parsed, or that do
-// not come from a registry (git, path) are reported as Skipped. The Go
+// unsupported ecosystems or without a version that can be parsed are
+// reported as Skipped. Packages from git or a local path are audited by
+// name and version like registry ones: a vendored copy of a published
+// version carries its vulnerabilities. The Go
 // "stdlib" and "toolchain" pseudo-packages are never audited: a go.mod go
 // directive is a minimum language version, not the toolchain that builds.
 func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
@@ -83,9 +85,6 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 				continue
 			case eco == ecosystem.Go && (p.Name == "stdlib" || p.Name == "toolchain"):
 				skip("the go directive is not an audited toolchain version")
-				continue
-			case p.Source == "git" || p.Source == "path":
-				skip("not from a registry (" + p.Source + ")")
 				continue
 			}
 			v, err := ParseVersion(eco, p.Version)

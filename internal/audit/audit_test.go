@@ -249,7 +249,7 @@ func TestSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Packages != 1 || len(rep.Skipped) != 3 {
+	if rep.Packages != 2 || len(rep.Skipped) != 2 {
 		t.Errorf("packages %d skipped %+v", rep.Packages, rep.Skipped)
 	}
 }

@@ -57,8 +57,9 @@ For each finding: package@version, ecosystem, advisory ids, summary,
 severity (CVSS v3 base score, else the database's label, else unknown),
 fixed versions and the dependency path from a direct dependency.
 
-Lock files that cannot be read are listed as NOT AUDITED, as are packages
-that cannot be checked (not from a registry, no pinned version). The Go
+Lock files that cannot be read are listed as NOT AUDITED; packages that
+cannot be checked (no pinned version, an ecosystem OSV matching does not
+cover) are counted, and listed with -v. The Go
 standard library is not audited: a go.mod "go" line is a minimum language
 version, not the toolchain that builds the binary.
 
