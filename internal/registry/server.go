@@ -517,11 +517,13 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := writeEvent(r.Context(), s.store, eventKey(meta.Name, next.seq), ev); err != nil {
-		s.dropIfEmpty(meta.Name, p)
 		if errors.Is(err, backend.ErrExists) {
+			s.refresh(r.Context(), meta.Name, p)
+			s.dropIfEmpty(meta.Name, p)
 			writeError(w, http.StatusConflict, "%s was changed by another server at the same time; retry", meta.Name)
 			return
 		}
+		s.dropIfEmpty(meta.Name, p)
 		writeError(w, http.StatusInternalServerError, "storing the index entry: %v", err)
 		return
 	}
@@ -557,6 +559,14 @@ func (s *Server) setPkg(name string, p *pkg) {
 		next[name] = p
 	}
 	s.pkgs.Store(&next)
+}
+
+// refresh reloads a package whose history another server extended, so
+// that the client's retry sees the current state. Called with p.mu held.
+func (s *Server) refresh(ctx context.Context, name string, p *pkg) {
+	if snap, err := loadPackage(ctx, s.store, name); err == nil && snap.seq > 0 {
+		p.snap.Store(snap)
+	}
 }
 
 // checkUpload validates a publish request and returns its index entry and
@@ -674,6 +684,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, name string, p *
 	}
 	if err := writeEvent(r.Context(), s.store, eventKey(name, next.seq), ev); err != nil {
 		if errors.Is(err, backend.ErrExists) {
+			s.refresh(r.Context(), name, p)
 			writeError(w, http.StatusConflict, "%s was changed by another server at the same time; retry", name)
 			return
 		}

@@ -191,23 +191,48 @@ func loadAll(ctx context.Context, st Storage) (map[string]*snapshot, error) {
 	}
 	out := map[string]*snapshot{}
 	for name, keys := range byName {
-		sort.Strings(keys)
-		snap := &snapshot{}
-		for i, key := range keys {
-			if want := eventKey(name, i+1); key != want {
-				return nil, fmt.Errorf("package %s: history has a gap: found %s where %s was expected", name, key, want)
-			}
-			ev, err := readEvent(ctx, st, key)
-			if err != nil {
-				return nil, err
-			}
-			if snap, err = snap.apply(ev); err != nil {
-				return nil, fmt.Errorf("%s: %v", key, err)
-			}
+		snap, err := replay(ctx, st, name, keys)
+		if err != nil {
+			return nil, err
 		}
 		out[name] = snap
 	}
 	return out, nil
+}
+
+// loadPackage reads one package's history from st again, for a server
+// that found its view stale (another server wrote to the same storage).
+func loadPackage(ctx context.Context, st Storage, name string) (*snapshot, error) {
+	infos, err := st.List(ctx, "packages/"+name+"/")
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", name, err)
+	}
+	var keys []string
+	for _, in := range infos {
+		if strings.HasSuffix(in.Key, ".json") {
+			keys = append(keys, in.Key)
+		}
+	}
+	return replay(ctx, st, name, keys)
+}
+
+// replay applies a package's events in order.
+func replay(ctx context.Context, st Storage, name string, keys []string) (*snapshot, error) {
+	sort.Strings(keys)
+	snap := &snapshot{}
+	for i, key := range keys {
+		if want := eventKey(name, i+1); key != want {
+			return nil, fmt.Errorf("package %s: history has a gap: found %s where %s was expected", name, key, want)
+		}
+		ev, err := readEvent(ctx, st, key)
+		if err != nil {
+			return nil, err
+		}
+		if snap, err = snap.apply(ev); err != nil {
+			return nil, fmt.Errorf("%s: %v", key, err)
+		}
+	}
+	return snap, nil
 }
 
 func readEvent(ctx context.Context, st Storage, key string) (*event, error) {
