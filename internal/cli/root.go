@@ -74,6 +74,8 @@ repository; meta finds it by walking up from the current directory.`,
 		newValidateCmd(a),
 		newImportCmd(a),
 		newConfigCmd(a),
+		newAddCmd(a),
+		newRemoveCmd(a),
 		newQuickstartCmd(a),
 		newDepsCmd(a),
 	)

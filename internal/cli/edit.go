@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/pubgrub"
+)
+
+func newAddCmd(a *app) *cobra.Command {
+	var (
+		repo, version, ref, path, typ, desc string
+		deps, groups                        []string
+		noResolve                           bool
+	)
+	cmd := &cobra.Command{
+		Use:   "add NAME --repo URL [--version RANGE | --ref REF]",
+		Short: "Add a component to the manifest",
+		Long: `Add a component to manifests/components.yaml, keeping the comments, key
+order and formatting of everything else. Before writing, the workspace is
+resolved with the new component; if that is impossible the component is
+refused with the solver's explanation (exit 3), unless --no-resolve.`,
+		Example: `  meta add billing --repo git@github.com:acme/billing.git --version ^1.4.0
+  meta add docs --repo https://github.com/acme/docs.git --ref main --path ../docs-site
+  meta add api --repo ../remotes/api --depends-on auth-lib:^1.2 --depends-on db-lib`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := manifest.CheckName(name); err != nil {
+				return usagef("use letters, digits, '.', '_' and '-'", "component name %q: %v", name, err)
+			}
+			if repo == "" {
+				return usagef("add --repo git@host:org/"+name+".git", "meta add needs --repo")
+			}
+			if version != "" && ref != "" {
+				return usagef("'--version' is a semver range over tags; '--ref' tracks a branch, tag or commit", "give --version or --ref, not both")
+			}
+			root, err := a.metaRoot()
+			if err != nil {
+				return err
+			}
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			if _, ok := m.Components[name]; ok {
+				return usagef("choose another name, or 'meta remove "+name+"' first", "component %q already exists (%s)", name, m.Components[name].Pos)
+			}
+			fields := []manifest.Field{{Key: "repo", Value: repo}}
+			for _, f := range []struct{ k, v string }{{"version", version}, {"ref", ref}, {"path", path}, {"type", typ}, {"description", desc}} {
+				if f.v != "" {
+					fields = append(fields, manifest.Field{Key: f.k, Value: f.v})
+				}
+			}
+			if len(deps) > 0 {
+				fields = append(fields, manifest.Field{Key: "depends_on", List: deps})
+			}
+			if len(groups) > 0 {
+				fields = append(fields, manifest.Field{Key: "groups", List: groups})
+			}
+			file := filepath.Join(root, manifest.ManifestPath)
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			out, err := manifest.AddComponent(manifest.ManifestPath, data, name, fields)
+			if err != nil {
+				return usageError(err, "")
+			}
+			nm, err := manifest.Parse(root, manifest.ManifestPath, out)
+			if err != nil {
+				return usageError(err, "the manifest was not changed")
+			}
+			if !noResolve {
+				if _, err := resolve(cmd.Context(), nm, resolveOptions{}); err != nil {
+					var nse *pubgrub.NoSolutionError
+					if errors.As(err, &nse) {
+						a.reportNoSolution(nse)
+						fmt.Fprintf(a.errw(), "\nmeta: not adding %s: the workspace would not resolve (manifest unchanged)\nhint: adjust --version, or pass --no-resolve to add it anyway\n", name)
+						return errCheckFailed
+					}
+					return withHint(err, "the manifest was not changed; pass --no-resolve to add it without resolving")
+				}
+			}
+			if err := writeFileAtomic(file, out, 0o644); err != nil {
+				return err
+			}
+			a.printf("added %s to %s\nnext: meta bootstrap %s\n", name, manifest.ManifestPath, name)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&repo, "repo", "", "git `URL` (https://, ssh://, file://, user@host:path) or path")
+	f.StringVar(&version, "version", "", "semver `RANGE` over the repository's tags")
+	f.StringVar(&ref, "ref", "", "branch, tag or commit to track")
+	f.StringVar(&path, "path", "", "checkout `PATH`, relative to the meta repository")
+	f.StringVar(&typ, "type", "", "free-form type hint (go, npm, python, cargo, bazel, make)")
+	f.StringVar(&desc, "description", "", "one-line description")
+	f.StringArrayVar(&deps, "depends-on", nil, "a dependency, `NAME[:RANGE]` (repeatable)")
+	f.StringArrayVar(&groups, "group", nil, "a group the component belongs to (repeatable)")
+	f.BoolVar(&noResolve, "no-resolve", false, "add without checking that the workspace still resolves")
+	return cmd
+}
+
+func newRemoveCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a component from the manifest",
+		Long: `Remove a component from manifests/components.yaml, keeping everything else
+as written. A component that others depend on, or that environments or
+overrides name, is refused with the places that name it. The checkout on
+disk is left alone.`,
+		Example: `  meta remove legacy-api`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			root, err := a.metaRoot()
+			if err != nil {
+				return err
+			}
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			if _, ok := m.Components[name]; !ok {
+				_, err := selectComponents(m, []string{name})
+				return err
+			}
+			var users []string
+			for _, c := range m.List() {
+				for _, d := range c.DependsOn {
+					if d.Name == name {
+						users = append(users, fmt.Sprintf("%s (%s)", c.Name, d.Pos))
+					}
+				}
+			}
+			for _, env := range m.EnvOrder {
+				if e, ok := m.Environments[env][name]; ok {
+					users = append(users, fmt.Sprintf("environment %s (%s)", env, e.Pos))
+				}
+			}
+			if o, ok := m.Overrides[name]; ok {
+				users = append(users, fmt.Sprintf("overrides (%s)", o.Pos))
+			}
+			sort.Strings(users)
+			if len(users) > 0 {
+				return usagef("remove those references first", "cannot remove %s: it is named by %s", name, strings.Join(users, ", "))
+			}
+			file := filepath.Join(root, manifest.ManifestPath)
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			out, err := manifest.RemoveComponent(manifest.ManifestPath, data, name)
+			if err != nil {
+				return usageError(err, "")
+			}
+			if _, err := manifest.Parse(root, manifest.ManifestPath, out); err != nil {
+				return failf("the manifest was not changed", "removing %s would leave an invalid manifest: %v", name, err)
+			}
+			if err := writeFileAtomic(file, out, 0o644); err != nil {
+				return err
+			}
+			a.printf("removed %s from %s (its checkout at %s is untouched)\n", name, manifest.ManifestPath, m.Rel(m.Components[name].Path))
+			return nil
+		},
+	}
+	return cmd
+}
