@@ -14,6 +14,11 @@ import (
 type pnpmLock struct {
 	LockfileVersion any                     `yaml:"lockfileVersion"`
 	Importers       map[string]pnpmImporter `yaml:"importers"`
+	// Before version 9, a project without workspaces has its importer's
+	// fields at the top level.
+	Dependencies         map[string]pnpmRef `yaml:"dependencies"`
+	DevDependencies      map[string]pnpmRef `yaml:"devDependencies"`
+	OptionalDependencies map[string]pnpmRef `yaml:"optionalDependencies"`
 	Packages        map[string]pnpmPackage  `yaml:"packages"`
 	Snapshots       map[string]pnpmSnapshot `yaml:"snapshots"`
 }
@@ -147,6 +152,9 @@ func parsePnpm(path string, data []byte) (*Lockfile, error) {
 		ids[pnpmTarget(name, ref)] = b.add(Package{Name: name, Version: version, Source: src})
 	}
 	resolve := func(name, ver string) string { return ids[pnpmTarget(name, ver)] }
+	if len(lock.Importers) == 0 {
+		lock.Importers = map[string]pnpmImporter{".": {lock.Dependencies, lock.DevDependencies, lock.OptionalDependencies}}
+	}
 	for _, imp := range sortedKeys(lock.Importers) {
 		im := lock.Importers[imp]
 		for _, sec := range []struct {

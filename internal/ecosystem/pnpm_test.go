@@ -107,3 +107,35 @@ func TestPnpmErrors(t *testing.T) {
 }
 
 func FuzzPnpm(f *testing.F) { fuzzParser(f, ManagerPnpm, pnpmSmall) }
+
+func TestPnpmV6SingleProject(t *testing.T) {
+	data := `lockfileVersion: '6.0'
+
+dependencies:
+  a:
+    specifier: ^1.0.0
+    version: 1.0.0
+
+devDependencies:
+  '@s/b':
+    specifier: ^2.0.0
+    version: 2.0.0
+
+packages:
+
+  /a@1.0.0:
+    resolution: {integrity: sha512-x}
+    dependencies:
+      '@s/b': 2.0.0
+    dev: false
+
+  /@s/b@2.0.0:
+    resolution: {integrity: sha512-x}
+    dev: false
+`
+	l := mustParse(t, ManagerPnpm, "pnpm-lock.yaml", []byte(data))
+	want := "@s/b@2.0.0 prod direct\na@1.0.0 prod direct -> @s/b@2.0.0\n"
+	if diff := cmp.Diff(want, summary(l)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
