@@ -16,11 +16,11 @@ type pnpmLock struct {
 	Importers       map[string]pnpmImporter `yaml:"importers"`
 	// Before version 9, a project without workspaces has its importer's
 	// fields at the top level.
-	Dependencies         map[string]pnpmRef `yaml:"dependencies"`
-	DevDependencies      map[string]pnpmRef `yaml:"devDependencies"`
-	OptionalDependencies map[string]pnpmRef `yaml:"optionalDependencies"`
-	Packages        map[string]pnpmPackage  `yaml:"packages"`
-	Snapshots       map[string]pnpmSnapshot `yaml:"snapshots"`
+	Dependencies         map[string]pnpmRef      `yaml:"dependencies"`
+	DevDependencies      map[string]pnpmRef      `yaml:"devDependencies"`
+	OptionalDependencies map[string]pnpmRef      `yaml:"optionalDependencies"`
+	Packages             map[string]pnpmPackage  `yaml:"packages"`
+	Snapshots            map[string]pnpmSnapshot `yaml:"snapshots"`
 }
 
 type pnpmImporter struct {
