@@ -82,6 +82,7 @@ func newRegistryServeCmd(a *app) *cobra.Command {
 		rate                                          float64
 		burst                                         int
 		quiet                                         bool
+		refresh                                       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -139,6 +140,25 @@ finish. Tokens are made with 'meta registry token create'.`,
 					return fmt.Errorf("--addr-file: %w", err)
 				}
 			}
+			if refresh > 0 {
+				// Other servers may share the storage: pick up what they write.
+				go func() {
+					t := time.NewTicker(refresh)
+					defer t.Stop()
+					for {
+						select {
+						case <-ctx.Done():
+							return
+						case <-t.C:
+							if err := srv.Refresh(ctx); err != nil && ctx.Err() == nil {
+								logMu.Lock()
+								a.warnf("%v", err)
+								logMu.Unlock()
+							}
+						}
+					}
+				}()
+			}
 			fmt.Fprintf(a.errw(), "meta registry: serving %s from %s (%s)\n", url, st, plural(len(srv.Packages()), "package"))
 			if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -156,6 +176,7 @@ finish. Tokens are made with 'meta registry token create'.`,
 	f.Float64Var(&rate, "rate", 10, "authenticated requests per second allowed per token (0: unlimited)")
 	f.IntVar(&burst, "burst", 30, "requests a token may make at once before --rate applies")
 	f.BoolVar(&quiet, "quiet", false, "do not log each request")
+	f.DurationVar(&refresh, "refresh", 30*time.Second, "re-read the storage this often, for servers sharing it (0: never)")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
@@ -72,6 +73,26 @@ func TestServerOnS3(t *testing.T) {
 	// The stale server reloaded the package: a retry sees the change.
 	if res, err := c.Unyank(ctx, "lib", "1.0.0"); err != nil || res.Msg != "lib@1.0.0 was already unyanked" {
 		t.Fatalf("retry: %+v %v", res, err)
+	}
+	// A package published through the second server reaches the first on
+	// its next Refresh.
+	if _, err := c2.Publish(ctx, PublishMeta{Name: "other", Vers: "0.1.0"}, makeTarball(t, comp("other"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Yank(ctx, "lib", "1.0.0", "again"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Index(ctx, "other"); !errors.Is(err, ErrPackageNotFound) {
+		t.Fatalf("before Refresh: %v", err)
+	}
+	if err := srv.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if es, err := c.Index(ctx, "other"); err != nil || len(es) != 1 {
+		t.Fatalf("after Refresh: %+v %v", es, err)
+	}
+	if es, _ := c.Index(ctx, "lib"); !es[0].Yanked {
+		t.Fatal("Refresh missed the yank")
 	}
 }
 

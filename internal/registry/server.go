@@ -561,12 +561,72 @@ func (s *Server) setPkg(name string, p *pkg) {
 	s.pkgs.Store(&next)
 }
 
+// Refresh brings the server's view up to date with its storage: packages
+// and events that other servers sharing the storage wrote since the last
+// look. It costs one listing plus reading the new events.
+func (s *Server) Refresh(ctx context.Context) error {
+	infos, err := s.store.List(ctx, "packages/")
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	counts := map[string]int{}
+	for _, in := range infos {
+		parts := strings.Split(in.Key, "/")
+		if len(parts) == 3 && ValidateName(parts[1]) == nil && strings.HasSuffix(parts[2], ".json") {
+			counts[parts[1]]++
+		}
+	}
+	names := make([]string, 0, len(counts))
+	for name := range counts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := s.lookup(name)
+		if p != nil && p.snap.Load().seq >= counts[name] {
+			continue
+		}
+		if p == nil {
+			s.mu.Lock()
+			if p = s.lookup(name); p == nil {
+				p = newPkg(&snapshot{})
+				s.setPkg(name, p)
+			}
+			s.mu.Unlock()
+		}
+		p.mu.Lock()
+		err := s.extend(ctx, name, p)
+		p.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("refresh %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// extend applies the events after p's snapshot. Called with p.mu held.
+func (s *Server) extend(ctx context.Context, name string, p *pkg) error {
+	snap := p.snap.Load()
+	for {
+		ev, err := readEvent(ctx, s.store, eventKey(name, snap.seq+1))
+		if errors.Is(err, backend.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if snap, err = snap.apply(ev); err != nil {
+			return err
+		}
+	}
+	p.snap.Store(snap)
+	return nil
+}
+
 // refresh reloads a package whose history another server extended, so
 // that the client's retry sees the current state. Called with p.mu held.
 func (s *Server) refresh(ctx context.Context, name string, p *pkg) {
-	if snap, err := loadPackage(ctx, s.store, name); err == nil && snap.seq > 0 {
-		p.snap.Store(snap)
-	}
+	s.extend(ctx, name, p) // on failure the client's retry meets the conflict again
 }
 
 // checkUpload validates a publish request and returns its index entry and

@@ -200,22 +200,6 @@ func loadAll(ctx context.Context, st Storage) (map[string]*snapshot, error) {
 	return out, nil
 }
 
-// loadPackage reads one package's history from st again, for a server
-// that found its view stale (another server wrote to the same storage).
-func loadPackage(ctx context.Context, st Storage, name string) (*snapshot, error) {
-	infos, err := st.List(ctx, "packages/"+name+"/")
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", name, err)
-	}
-	var keys []string
-	for _, in := range infos {
-		if strings.HasSuffix(in.Key, ".json") {
-			keys = append(keys, in.Key)
-		}
-	}
-	return replay(ctx, st, name, keys)
-}
-
 // replay applies a package's events in order.
 func replay(ctx context.Context, st Storage, name string, keys []string) (*snapshot, error) {
 	sort.Strings(keys)
