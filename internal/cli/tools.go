@@ -312,6 +312,7 @@ type resolvedJSON struct {
 	Type       string   `json:"type"`
 	Implied    bool     `json:"implied,omitempty"`
 	RequiredBy []string `json:"required_by,omitempty"`
+	Bundle     string   `json:"bundle,omitempty"`
 }
 
 func newToolsResolveCmd(a *app, f *toolsFlags) *cobra.Command {
@@ -336,7 +337,7 @@ func newToolsResolveCmd(a *app, f *toolsFlags) *cobra.Command {
 			if asJSON {
 				out := []resolvedJSON{}
 				for _, x := range res {
-					out = append(out, resolvedJSON{x.Name, x.Requested, x.Version, x.Exact, x.Type, x.Implied, x.RequiredBy})
+					out = append(out, resolvedJSON{x.Name, x.Requested, x.Version, x.Exact, x.Type, x.Implied, x.RequiredBy, x.Bundle})
 				}
 				return a.toolsJSON(out)
 			}
@@ -365,8 +366,11 @@ func resolvedLine(x toolchain.Resolved) string {
 		right += " (" + managerOf(x) + " picks the newest match at install time)"
 	}
 	line := left + " → " + right
-	if x.Implied {
+	switch {
+	case x.Implied:
 		line += "  (needed by " + strings.Join(x.RequiredBy, ", ") + ")"
+	case x.Bundle != "":
+		line += "  (from " + x.Bundle + ")"
 	}
 	return line
 }
@@ -408,7 +412,10 @@ func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
 			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
 			for i, s := range p.Steps {
 				v := s.Version
-				if v == "" {
+				switch {
+				case s.Phase == toolchain.PhaseCustom || s.Phase == toolchain.PhaseApt:
+					v = "-"
+				case v == "":
 					v = "(newest)"
 				}
 				why := ""
@@ -417,6 +424,8 @@ func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
 					why = "needed by " + strings.Join(s.RequiredBy, ", ")
 				case s.Requested != "" && s.Requested != s.Version:
 					why = "requested " + s.Requested
+				case s.Bundle != "":
+					why = "from " + s.Bundle
 				}
 				if s.Phase == toolchain.PhaseCustom {
 					why = "install by hand: " + s.Docs

@@ -39,6 +39,7 @@ type Step struct {
 	Docs       string     `json:"docs,omitempty"`
 	Implied    bool       `json:"implied,omitempty"`
 	RequiredBy []string   `json:"required_by,omitempty"`
+	Bundle     string     `json:"bundle,omitempty"`
 }
 
 // Plan is an ordered install plan.
@@ -78,7 +79,7 @@ func (r *Resolver) Plan(ctx context.Context, specs []string, arches []string) (*
 	for i := range res {
 		x := &res[i]
 		s := Step{Phase: phaseOf(*x), Name: x.Name, Requested: x.Requested, Version: x.Version, Exact: x.Exact,
-			Type: x.Type, Package: x.Package, Implied: x.Implied, RequiredBy: x.RequiredBy}
+			Type: x.Type, Package: x.Package, Implied: x.Implied, RequiredBy: x.RequiredBy, Bundle: x.Bundle}
 		if x.Tool != nil {
 			s.Bin, s.Docs, s.Setup = x.Tool.Bin, x.Tool.Docs, x.Tool.Setup
 			if x.Tool.Versions != "" {

@@ -44,6 +44,7 @@ type Resolved struct {
 	Package    string   // package name for package-manager installs
 	Implied    bool     // added because another tool needs it
 	RequiredBy []string // the tools that need it, when implied
+	Bundle     string   // the bundle that brought it in, when it came from one
 	Tool       *Tool    // the registry entry; nil for delegated specs
 	Spec       Spec
 	release    *versions.Release
@@ -227,8 +228,12 @@ func (r *Resolver) Expand(raws []string) ([]Resolved, error) {
 			if tool.Type == TypeBundle {
 				for _, m := range tool.Tools {
 					mt, _ := r.reg.Lookup(m)
+					_, had := index[m]
 					if err := add(Spec{Raw: m, Name: m}, mt, false, ""); err != nil {
 						return nil, err
+					}
+					if !had {
+						out[index[m]].Bundle = tool.Name
 					}
 					queue = append(queue, out[index[m]])
 				}

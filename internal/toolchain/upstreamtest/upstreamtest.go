@@ -202,7 +202,7 @@ func script(name, version string) string {
 // Build writes a small fake upstream into dir, served by Serve(dir):
 //
 //	/go/         go.dev/dl: go 1.22.12, 1.22.11, 1.21.13, 1.23rc1 (archives for 1.22.12 only)
-//	/node/       nodejs.org/dist: 22.11.0 (lts Jod), 20.18.0 (lts Iron), 23.1.0
+//	/node/       nodejs.org/dist: 22.11.0 (lts Jod), 20.18.0 (lts Iron), 23.1.0, with archives and SHASUMS256.txt
 //	/python/download-metadata.json   CPython 3.12.7, 3.11.10 (archives for 3.12.7)
 //	/repos/BurntSushi/ripgrep/releases   ripgrep 14.1.1 and 14.1.0 with .sha256 files
 //	/repos/jqlang/jq/releases            jq 1.7.1 (raw binaries, API digests)
@@ -258,13 +258,16 @@ func Build(dir string, extraRepos []string) error {
 ]
 `
 	put("node/index.json", []byte(nodeIndex))
-	for _, arch := range []string{"x64", "arm64"} {
-		top := "node-v20.18.0-linux-" + arch
-		data := TarGz(map[string]string{top + "/": "", top + "/bin/": "", top + "/bin/node": script("node", "v20.18.0")})
-		put("node/v20.18.0/"+top+".tar.gz", data)
-		fmt.Fprintf(&shas, "%s  %s.tar.gz\n", SHA256(data), top)
+	for _, v := range []string{"v23.1.0", "v22.11.0", "v20.18.0"} {
+		shas.Reset()
+		for _, arch := range []string{"x64", "arm64"} {
+			top := "node-" + v + "-linux-" + arch
+			data := TarGz(map[string]string{top + "/": "", top + "/bin/": "", top + "/bin/node": script("node", v)})
+			put("node/"+v+"/"+top+".tar.gz", data)
+			fmt.Fprintf(&shas, "%s  %s.tar.gz\n", SHA256(data), top)
+		}
+		put("node/"+v+"/SHASUMS256.txt", []byte(shas.String()))
 	}
-	put("node/v20.18.0/SHASUMS256.txt", []byte(shas.String()))
 
 	// Python.
 	py := map[string]any{}
