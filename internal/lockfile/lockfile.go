@@ -125,7 +125,7 @@ func Parse(name string, data []byte) (*File, error) {
 	if err != nil {
 		var ye *yamlpos.Error
 		if errors.As(err, &ye) && ye.Hint == "" {
-			ye.Hint = "the lock file is not valid YAML; restore it from git or run 'meta lock' to write it again"
+			ye.Hint = "the lock file is not valid YAML; restore it from git, or run 'meta lock --update' to write it again"
 		}
 		return nil, err
 	}
