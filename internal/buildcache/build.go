@@ -136,7 +136,13 @@ func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFi
 		if err == nil {
 			r.Outcome, r.Output, r.Restored = outcome, rec.Output, restored
 			c.touch(rec)
-			c.remember(u.Name, doc, key, true)
+			if sf == nil || sf.LastHit != key {
+				c.remember(u.Name, doc, key, true)
+				if sf != nil {
+					sf.LastHit = key
+					c.saveStat(u.Name, sf)
+				}
+			}
 			return
 		}
 		// A corrupt entry is never served: build instead.
@@ -185,9 +191,17 @@ func (c *Cache) find(ctx context.Context, key, name string) (*Record, Outcome, e
 	return nil, "", errors.Join(err, rerr)
 }
 
+// touchEvery bounds how often a hit rewrites its record: last-hit times
+// only feed gc's age policy, which counts in days.
+const touchEvery = time.Hour
+
 // touch records a hit on rec.
 func (c *Cache) touch(rec *Record) {
-	rec.LastHit = c.now().UTC().Truncate(time.Second)
+	now := c.now().UTC().Truncate(time.Second)
+	if now.Sub(rec.LastUsed()) < touchEvery {
+		return
+	}
+	rec.LastHit = now
 	if err := c.Put(rec); err != nil {
 		c.warnf(fmt.Sprintf("%s: record hit: %v", rec.Component, err))
 	}
@@ -295,8 +309,12 @@ func (c *Cache) noteOutputs(u *Unit, hash string, sf *statFile) {
 		return
 	}
 	sf.Outputs = &outputState{Hash: hash, Files: files}
+	c.saveStat(u.Name, sf)
+}
+
+func (c *Cache) saveStat(name string, sf *statFile) {
 	if err := saveStatFile(c.dir, sf); err != nil {
-		c.warnf(fmt.Sprintf("%s: stat cache: %v", u.Name, err))
+		c.warnf(fmt.Sprintf("%s: stat cache: %v", name, err))
 	}
 }
 
@@ -399,10 +417,15 @@ func (c *Cache) remember(name string, doc *Document, key string, ok bool) {
 	if s == nil {
 		s = &state{Component: name}
 	}
-	s.LastKey, s.Time, s.Document = key, c.now().UTC(), doc
-	s.Outcome = "failed"
+	outcome := "failed"
 	if ok {
-		s.Outcome = "ok"
+		outcome = "ok"
+	}
+	if s.LastKey == key && s.Outcome == outcome && (!ok || len(s.History) > 0 && s.History[0].Key() == key) {
+		return // a repeat of the last run: nothing new to remember
+	}
+	s.LastKey, s.Time, s.Document, s.Outcome = key, c.now().UTC(), doc, outcome
+	if ok {
 		s.History = slices.DeleteFunc(s.History, func(h *Document) bool { return h.Key() == key })
 		s.History = append([]*Document{doc}, s.History...)
 		if len(s.History) > historyLen {

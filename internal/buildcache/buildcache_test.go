@@ -341,6 +341,18 @@ func TestStatCache(t *testing.T) {
 			t.Errorf("%s: key changed = %v, want %v", n, changed, want)
 		}
 	}
+	// A newly tracked file rewrites the git index: the file list is read
+	// again and the file becomes an input.
+	writeFile(t, filepath.Join(top, "docs", "new.md"), "new\n")
+	docs4, _, _ := c.documents(ctx, p, 2, os.Getenv)
+	if docs4["docs"].Key() != docs3["docs"].Key() {
+		t.Errorf("an untracked file changed the key of docs (default inputs are tracked files)")
+	}
+	gitRun(t, filepath.Join(top, "docs"), "add", "new.md")
+	docs5, _, _ := c.documents(ctx, p, 2, os.Getenv)
+	if d := Compare(docs4["docs"], docs5["docs"]); !slices.Equal(d.Added, []string{"new.md"}) {
+		t.Errorf("after git add, diff = %+v, want new.md added", d)
+	}
 }
 
 func TestInputsAndEnv(t *testing.T) {

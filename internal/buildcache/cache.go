@@ -321,7 +321,7 @@ func (c *Cache) saveState(s *state) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(c.statePath(s.Component), data)
+	return writeCacheFile(c.statePath(s.Component), data)
 }
 
 func (c *Cache) count(f func(s *Stats)) {
@@ -406,7 +406,14 @@ func (c *Cache) remoteOn() bool { return c.remote != nil && !c.remoteOff.Load() 
 
 // writeAtomic writes data to file through a synced temporary file and a
 // rename, creating the directory when needed.
-func writeAtomic(file string, data []byte) error {
+func writeAtomic(file string, data []byte) error { return writeFileSync(file, data, true) }
+
+// writeCacheFile is writeAtomic without the fsync, for files that only
+// save work (stat cache, explain state): after a crash they are either
+// whole or unreadable, and an unreadable one is rebuilt.
+func writeCacheFile(file string, data []byte) error { return writeFileSync(file, data, false) }
+
+func writeFileSync(file string, data []byte, sync bool) error {
 	dir := filepath.Dir(file)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -419,7 +426,7 @@ func writeAtomic(file string, data []byte) error {
 		return err
 	}
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -54,6 +54,13 @@ type statFile struct {
 	Written int64                `json:"written"` // unix ns
 	Files   map[string]statEntry `json:"files"`
 	Outputs *outputState         `json:"outputs,omitempty"`
+	// Index is the stat of the git index when Listed was read from it:
+	// while the index is unchanged, so is the list of tracked files.
+	Index  *statEntry `json:"index,omitempty"`
+	Listed []string   `json:"listed,omitempty"`
+	// LastHit is the key last served from the cache for this tree; a
+	// repeat hit has nothing new to tell explain.
+	LastHit string `json:"last_hit,omitempty"`
 }
 
 func statPath(cacheDir, dir string) string {
@@ -80,7 +87,7 @@ func saveStatFile(cacheDir string, sf *statFile) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(statPath(cacheDir, sf.Dir), data)
+	return writeCacheFile(statPath(cacheDir, sf.Dir), data)
 }
 
 func statOf(fi fs.FileInfo) statEntry {
@@ -96,7 +103,21 @@ func (e statEntry) sameFile(o statEntry) bool {
 // digest is the result of hashing one component's inputs.
 type digest struct {
 	Inputs []Input
-	Hashed int // files whose contents were read (stat cache misses)
+	Hashed int  // files whose contents were read (stat cache misses)
+	listed bool // the file list was read afresh from git
+}
+
+// indexStat stats the git index of the working tree at dir.
+func indexStat(dir string) (statEntry, error) {
+	gd, err := git.GitDir(dir)
+	if err != nil {
+		return statEntry{}, err
+	}
+	fi, err := os.Stat(filepath.Join(gd, "index"))
+	if err != nil {
+		return statEntry{}, err
+	}
+	return statOf(fi), nil
 }
 
 // digestInputs lists and hashes the input files of the component at dir.
@@ -105,6 +126,7 @@ type digest struct {
 // an output path are never inputs. Unchanged files are not re-read: the
 // stat cache under cacheDir remembers their hashes.
 func digestInputs(ctx context.Context, cacheDir, dir string, patterns, outputs []string) (digest, *statFile, error) {
+	var d digest
 	var globs *Globs
 	if len(patterns) > 0 {
 		var err error
@@ -112,14 +134,24 @@ func digestInputs(ctx context.Context, cacheDir, dir string, patterns, outputs [
 			return digest{}, nil, err
 		}
 	}
-	files, err := listFiles(ctx, dir, globs != nil)
-	if err != nil {
-		return digest{}, nil, err
-	}
 	sf := loadStatFile(cacheDir, dir)
+	var files []string
+	index, indexErr := indexStat(dir)
+	if globs == nil && indexErr == nil && sf.Index != nil && sf.Index.sameFile(index) && index.Mtime < sf.Written-int64(racyWindow) {
+		files = sf.Listed
+	} else {
+		var err error
+		if files, err = listFiles(ctx, dir, globs != nil); err != nil {
+			return digest{}, nil, err
+		}
+		sf.Index, sf.Listed = nil, nil
+		if globs == nil && indexErr == nil {
+			sf.Index, sf.Listed = &index, files
+			d.listed = true
+		}
+	}
 	trustBefore := sf.Written - int64(racyWindow)
 	next := make(map[string]statEntry, len(files))
-	var d digest
 	for _, rel := range files {
 		if err := ctx.Err(); err != nil {
 			return digest{}, nil, err

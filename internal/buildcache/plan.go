@@ -158,7 +158,7 @@ func (c *Cache) documents(ctx context.Context, p *Plan, jobs int, getenv func(st
 			digests[i] = dg{d, sf, err}
 			if err == nil {
 				c.hashed.Add(int64(d.Hashed))
-				if d.Hashed > 0 {
+				if d.Hashed > 0 || d.listed {
 					if err := saveStatFile(c.dir, sf); err != nil {
 						c.warnf(fmt.Sprintf("%s: stat cache: %v", u.Name, err))
 					}
