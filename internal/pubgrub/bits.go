@@ -1,0 +1,209 @@
+package pubgrub
+
+import "math/bits"
+
+// vbits is a set of version indices of one package (indices into its
+// ascending version list). Packages with at most 64 versions use only
+// small and never allocate; larger ones use big, always with one word per
+// 64 versions. Values are immutable: operations return new values.
+type vbits struct {
+	small uint64
+	big   []uint64
+}
+
+func words(n int) int { return (n + 63) / 64 }
+
+func emptyBits(n int) vbits {
+	if n <= 64 {
+		return vbits{}
+	}
+	return vbits{big: make([]uint64, words(n))}
+}
+
+func fullBits(n int) vbits {
+	if n <= 64 {
+		if n == 64 {
+			return vbits{small: ^uint64(0)}
+		}
+		return vbits{small: 1<<uint(n) - 1}
+	}
+	b := make([]uint64, words(n))
+	for i := range b {
+		b[i] = ^uint64(0)
+	}
+	if r := n % 64; r != 0 {
+		b[len(b)-1] = 1<<uint(r) - 1
+	}
+	return vbits{big: b}
+}
+
+func singleBit(n, i int) vbits {
+	b := emptyBits(n)
+	if b.big == nil {
+		b.small = 1 << uint(i)
+		return b
+	}
+	b.big[i/64] = 1 << uint(i%64)
+	return b
+}
+
+func (a vbits) has(i int) bool {
+	if a.big == nil {
+		return i < 64 && a.small&(1<<uint(i)) != 0
+	}
+	return a.big[i/64]&(1<<uint(i%64)) != 0
+}
+
+func (a vbits) and(b vbits) vbits {
+	if a.big == nil {
+		return vbits{small: a.small & b.small}
+	}
+	out := make([]uint64, len(a.big))
+	for i := range out {
+		out[i] = a.big[i] & b.big[i]
+	}
+	return vbits{big: out}
+}
+
+func (a vbits) andNot(b vbits) vbits {
+	if a.big == nil {
+		return vbits{small: a.small &^ b.small}
+	}
+	out := make([]uint64, len(a.big))
+	for i := range out {
+		out[i] = a.big[i] &^ b.big[i]
+	}
+	return vbits{big: out}
+}
+
+func (a vbits) or(b vbits) vbits {
+	if a.big == nil {
+		return vbits{small: a.small | b.small}
+	}
+	out := make([]uint64, len(a.big))
+	for i := range out {
+		out[i] = a.big[i] | b.big[i]
+	}
+	return vbits{big: out}
+}
+
+// not complements a within n versions.
+func (a vbits) not(n int) vbits { return fullBits(n).andNot(a) }
+
+func (a vbits) isEmpty() bool {
+	if a.big == nil {
+		return a.small == 0
+	}
+	for _, w := range a.big {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (a vbits) equal(b vbits) bool {
+	if a.big == nil {
+		return a.small == b.small
+	}
+	for i := range a.big {
+		if a.big[i] != b.big[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// subsetOf reports a ⊆ b without allocating.
+func (a vbits) subsetOf(b vbits) bool {
+	if a.big == nil {
+		return a.small&^b.small == 0
+	}
+	for i := range a.big {
+		if a.big[i]&^b.big[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// disjoint reports a ∩ b = ∅ without allocating.
+func (a vbits) disjoint(b vbits) bool {
+	if a.big == nil {
+		return a.small&b.small == 0
+	}
+	for i := range a.big {
+		if a.big[i]&b.big[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (a vbits) count() int {
+	if a.big == nil {
+		return bits.OnesCount64(a.small)
+	}
+	c := 0
+	for _, w := range a.big {
+		c += bits.OnesCount64(w)
+	}
+	return c
+}
+
+// highest returns the largest index in a, or -1.
+func (a vbits) highest() int {
+	if a.big == nil {
+		if a.small == 0 {
+			return -1
+		}
+		return 63 - bits.LeadingZeros64(a.small)
+	}
+	for i := len(a.big) - 1; i >= 0; i-- {
+		if a.big[i] != 0 {
+			return i*64 + 63 - bits.LeadingZeros64(a.big[i])
+		}
+	}
+	return -1
+}
+
+// lowest returns the smallest index in a, or -1.
+func (a vbits) lowest() int {
+	if a.big == nil {
+		if a.small == 0 {
+			return -1
+		}
+		return bits.TrailingZeros64(a.small)
+	}
+	for i, w := range a.big {
+		if w != 0 {
+			return i*64 + bits.TrailingZeros64(w)
+		}
+	}
+	return -1
+}
+
+// term is a statement about one package: its allowed outcomes are the
+// versions in b, plus "not selected" when none is set. A positive term
+// (none unset) says the package is selected at a version in b; a negative
+// term "not P S" has b = ¬S and none set.
+type term struct {
+	pkg  int32
+	b    vbits
+	none bool
+}
+
+func (t term) positive() bool { return !t.none }
+
+func (t term) intersect(o term) term {
+	return term{pkg: t.pkg, b: t.b.and(o.b), none: t.none && o.none}
+}
+
+func (t term) negate(n int) term { return term{pkg: t.pkg, b: t.b.not(n), none: !t.none} }
+
+func (t term) subsetOf(o term) bool { return t.b.subsetOf(o.b) && (!t.none || o.none) }
+
+func (t term) disjoint(o term) bool { return t.b.disjoint(o.b) && !(t.none && o.none) }
+
+// isEmpty reports a term nothing satisfies.
+func (t term) isEmpty() bool { return !t.none && t.b.isEmpty() }

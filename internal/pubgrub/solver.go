@@ -1,0 +1,637 @@
+package pubgrub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/metawork/meta/internal/semver"
+)
+
+// causeKind says where an incompatibility comes from.
+type causeKind uint8
+
+const (
+	causeRoot       causeKind = iota // the root must be selected
+	causeDependency                  // a package version depends on another package
+	causeNoVersions                  // no existing version matches
+	causeNotFound                    // the package does not exist
+	causeUnusable                    // the provider excluded this version
+	causeConflict                    // derived during conflict resolution
+)
+
+// incompat is a set of terms that must not all hold at once.
+type incompat struct {
+	terms []term
+	kind  causeKind
+	// causeConflict: the two incompatibilities it was derived from.
+	c1, c2 int32
+	// causeDependency (and causeNoVersions when hasDecl): the declared
+	// constraint and where.
+	decl    semver.Set
+	hasDecl bool
+	source string
+	// causeUnusable, causeNotFound: the provider's reason.
+	reason string
+	// override applied to this dependency, if any.
+	overridden bool
+}
+
+type assignment struct {
+	t        term
+	acc      term // intersection of this package's assignments up to here
+	prev     int32
+	level    int32
+	cause    int32 // incompatibility index; -1 for a decision
+	decision bool
+}
+
+type pkgInfo struct {
+	name     string
+	versions []semver.Version // ascending
+	notFound string           // provider's not-found message
+	deps     map[int]depsEntry
+}
+
+type depsEntry struct {
+	deps     []Dependency // after overrides
+	unusable string
+	added    []int32 // incompatibilities added for it
+}
+
+type pkgState struct {
+	last    int32 // last assignment index, -1 when none
+	decided bool
+	active  bool // listed in solver.active
+}
+
+type solver struct {
+	ctx context.Context
+	p   Provider
+	req Request
+
+	ids     map[string]int32
+	pkgs    []pkgInfo
+	state   []pkgState
+	active  []int32 // packages that have had assignments, in first-touch order
+	inc     []incompat
+	byPkg   [][]int32
+	assigns []assignment
+	level   int32
+
+	inChanged []bool
+	replaced  map[string][]Requirement // overrides applied: name → replaced requirements
+}
+
+func newSolver(ctx context.Context, p Provider, req Request) *solver {
+	return &solver{ctx: ctx, p: p, req: req, ids: map[string]int32{}}
+}
+
+// pkg returns the id of name, loading its version list on first use.
+func (s *solver) pkg(name string) (int32, error) {
+	if id, ok := s.ids[name]; ok {
+		return id, nil
+	}
+	id := int32(len(s.pkgs))
+	info := pkgInfo{name: name}
+	if id == 0 {
+		info.versions = []semver.Version{{}}
+	} else {
+		vs, err := s.p.Versions(s.ctx, name)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			info.notFound = err.Error()
+		case err != nil:
+			return 0, fmt.Errorf("listing versions of %s: %w", name, err)
+		default:
+			// The provider's slice is never modified: sort and de-duplicate
+			// a copy when needed.
+			ordered := true
+			for i := 1; i < len(vs); i++ {
+				if semver.Compare(vs[i-1], vs[i]) >= 0 {
+					ordered = false
+					break
+				}
+			}
+			if !ordered {
+				vs = slices.Clone(vs)
+				slices.SortFunc(vs, semver.Compare)
+				vs = slices.CompactFunc(vs, func(a, b semver.Version) bool { return semver.Compare(a, b) == 0 })
+			}
+			info.versions = vs
+		}
+	}
+	s.ids[name] = id
+	s.pkgs = append(s.pkgs, info)
+	s.state = append(s.state, pkgState{last: -1})
+	s.byPkg = append(s.byPkg, nil)
+	s.inChanged = append(s.inChanged, false)
+	return id, nil
+}
+
+// n is the size of pkg's version domain: its existing versions plus one
+// phantom element (index len(versions)) standing for versions that do not
+// exist. A constraint matching no existing version holds only the phantom,
+// so "lib ^3.0.0" with no 3.x stays a satisfiable term during propagation
+// and fails at decision time as "no versions of lib match ^3.0.0", as in
+// pub. The phantom is never chosen.
+func (s *solver) n(pkg int32) int { return len(s.pkgs[pkg].versions) + 1 }
+
+// real returns b without the phantom element.
+func (s *solver) real(pkg int32, b vbits) vbits {
+	return b.andNot(singleBit(s.n(pkg), s.n(pkg)-1))
+}
+
+// acc is the partial solution's running intersection for pkg.
+func (s *solver) acc(pkg int32) (term, bool) {
+	l := s.state[pkg].last
+	if l < 0 {
+		return term{}, false
+	}
+	return s.assigns[l].acc, true
+}
+
+func (s *solver) addIncompat(ic incompat) int32 {
+	id := int32(len(s.inc))
+	s.inc = append(s.inc, ic)
+	s.learn(id)
+	return id
+}
+
+// learn indexes incompatibility id by its packages, so propagation sees it.
+func (s *solver) learn(id int32) {
+	for _, t := range s.inc[id].terms {
+		s.byPkg[t.pkg] = append(s.byPkg[t.pkg], id)
+	}
+}
+
+func (s *solver) assign(t term, cause int32, decision bool) {
+	st := &s.state[t.pkg]
+	acc := t
+	if st.last >= 0 {
+		acc = s.assigns[st.last].acc.intersect(t)
+	}
+	s.assigns = append(s.assigns, assignment{t: t, acc: acc, prev: st.last, level: s.level, cause: cause, decision: decision})
+	st.last = int32(len(s.assigns) - 1)
+	if decision {
+		st.decided = true
+	}
+	if !st.active {
+		st.active = true
+		s.active = append(s.active, t.pkg)
+	}
+}
+
+func (s *solver) backtrack(level int32) {
+	for len(s.assigns) > 0 {
+		a := s.assigns[len(s.assigns)-1]
+		if a.level <= level {
+			break
+		}
+		s.assigns = s.assigns[:len(s.assigns)-1]
+		st := &s.state[a.t.pkg]
+		st.last = a.prev
+		if a.decision {
+			st.decided = false
+		}
+	}
+	s.level = level
+}
+
+type relation uint8
+
+const (
+	relSatisfied relation = iota
+	relContradicted
+	relInconclusive
+	relAlmost
+)
+
+func (s *solver) relTerm(t term) relation {
+	acc, ok := s.acc(t.pkg)
+	if !ok {
+		// Nothing known yet. Even a term no version contradicts ("not d
+		// ^9" when d has no 9.x) stays inconclusive, so that propagation
+		// derives "d ^9", which then fails with "no versions match".
+		return relInconclusive
+	}
+	if acc.subsetOf(t) {
+		return relSatisfied
+	}
+	if acc.disjoint(t) {
+		return relContradicted
+	}
+	return relInconclusive
+}
+
+// relation of incompatibility id to the partial solution; for relAlmost,
+// the index of the one term not satisfied.
+func (s *solver) relation(id int32) (relation, int) {
+	unsat := -1
+	for i, t := range s.inc[id].terms {
+		switch s.relTerm(t) {
+		case relContradicted:
+			return relContradicted, -1
+		case relInconclusive:
+			if unsat >= 0 {
+				return relInconclusive, -1
+			}
+			unsat = i
+		}
+	}
+	if unsat < 0 {
+		return relSatisfied, -1
+	}
+	return relAlmost, unsat
+}
+
+func (s *solver) run() (*Solution, error) {
+	root, err := s.pkg(s.req.RootName)
+	if err != nil {
+		return nil, err
+	}
+	s.addIncompat(incompat{kind: causeRoot, terms: []term{{pkg: root, b: emptyBits(1), none: true}}})
+	next := root
+	for {
+		if err := s.propagate(next); err != nil {
+			return nil, err
+		}
+		if err := s.ctx.Err(); err != nil {
+			return nil, err
+		}
+		p, done, err := s.choose()
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			return s.solution(), nil
+		}
+		next = p
+	}
+}
+
+func (s *solver) propagate(start int32) error {
+	changed := []int32{start}
+	s.inChanged[start] = true
+	for len(changed) > 0 {
+		pkg := changed[0]
+		changed = changed[1:]
+		s.inChanged[pkg] = false
+		list := s.byPkg[pkg]
+	scan:
+		for k := len(list) - 1; k >= 0; k-- {
+			id := list[k]
+			rel, unsat := s.relation(id)
+			switch rel {
+			case relSatisfied:
+				rootCause, err := s.resolveConflict(id)
+				if err != nil {
+					return err
+				}
+				rel, unsat = s.relation(rootCause)
+				if rel != relAlmost {
+					return fmt.Errorf("pubgrub: internal error: learned incompatibility is not almost satisfied after backjump")
+				}
+				t := s.inc[rootCause].terms[unsat]
+				s.assign(t.negate(s.n(t.pkg)), rootCause, false)
+				for _, c := range changed {
+					s.inChanged[c] = false
+				}
+				changed = append(changed[:0], t.pkg)
+				s.inChanged[t.pkg] = true
+				break scan
+			case relAlmost:
+				t := s.inc[id].terms[unsat]
+				s.assign(t.negate(s.n(t.pkg)), id, false)
+				if !s.inChanged[t.pkg] {
+					s.inChanged[t.pkg] = true
+					changed = append(changed, t.pkg)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// satisfier returns the earliest assignment of t's package after which
+// the partial solution satisfies t.
+func (s *solver) satisfier(t term) int32 {
+	idx := s.state[t.pkg].last
+	for {
+		a := s.assigns[idx]
+		if a.prev < 0 || !s.assigns[a.prev].acc.subsetOf(t) {
+			return idx
+		}
+		idx = a.prev
+	}
+}
+
+func (s *solver) isFailure(ic *incompat) bool {
+	return len(ic.terms) == 0 || (len(ic.terms) == 1 && ic.terms[0].pkg == 0 && ic.terms[0].positive())
+}
+
+func (s *solver) resolveConflict(id int32) (int32, error) {
+	isNew := false
+	for {
+		ic := &s.inc[id]
+		if s.isFailure(ic) {
+			return 0, s.noSolution(id)
+		}
+		recent := -1
+		var recentSat int32 = -1
+		var prevLevel int32 = 1
+		for i, t := range ic.terms {
+			sat := s.satisfier(t)
+			if recentSat < 0 || sat > recentSat {
+				if recentSat >= 0 {
+					prevLevel = max(prevLevel, s.assigns[recentSat].level)
+				}
+				recent, recentSat = i, sat
+			} else {
+				prevLevel = max(prevLevel, s.assigns[sat].level)
+			}
+		}
+		rt := ic.terms[recent]
+		sat := s.assigns[recentSat]
+		n := s.n(rt.pkg)
+		diff := sat.t.intersect(rt.negate(n))
+		hasDiff := !diff.isEmpty()
+		if hasDiff {
+			prevLevel = max(prevLevel, s.assigns[s.satisfier(diff.negate(n))].level)
+		}
+		if sat.decision || prevLevel != sat.level {
+			if isNew {
+				s.learn(id)
+			}
+			s.backtrack(prevLevel)
+			return id, nil
+		}
+		var terms []term
+		for i, t := range ic.terms {
+			if i != recent {
+				terms = append(terms, t)
+			}
+		}
+		for _, t := range s.inc[sat.cause].terms {
+			if t.pkg != sat.t.pkg {
+				terms = append(terms, t)
+			}
+		}
+		if hasDiff {
+			terms = append(terms, diff.negate(n))
+		}
+		terms = mergeTerms(terms)
+		if len(terms) > 1 {
+			terms = slices.DeleteFunc(terms, func(t term) bool { return t.pkg == 0 && t.positive() })
+		}
+		// The derived incompatibility is kept aside (not indexed) until it
+		// is learned; its causes are id and the satisfier's cause.
+		s.inc = append(s.inc, incompat{terms: terms, kind: causeConflict, c1: id, c2: sat.cause})
+		id = int32(len(s.inc) - 1)
+		isNew = true
+	}
+}
+
+// mergeTerms intersects terms about the same package, keeping the order of
+// first appearance.
+func mergeTerms(terms []term) []term {
+	out := terms[:0:0]
+	for _, t := range terms {
+		merged := false
+		for i := range out {
+			if out[i].pkg == t.pkg {
+				out[i] = out[i].intersect(t)
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// choose makes the next decision. It returns done when every package with
+// a positive derivation is decided.
+func (s *solver) choose() (int32, bool, error) {
+	best, bestCount := int32(-1), 0
+	live := s.active[:0]
+	for _, p := range s.active {
+		st := &s.state[p]
+		if st.last < 0 {
+			st.active = false
+			continue
+		}
+		live = append(live, p)
+		if st.decided {
+			continue
+		}
+		acc := s.assigns[st.last].acc
+		if !acc.positive() {
+			continue
+		}
+		c := acc.b.count()
+		if acc.b.has(s.n(p) - 1) {
+			c-- // the phantom is not a candidate
+		}
+		if best < 0 || c < bestCount || (c == bestCount && p < best) {
+			best, bestCount = p, c
+		}
+	}
+	s.active = live
+	if best < 0 {
+		return 0, true, nil
+	}
+	acc, _ := s.acc(best)
+	vi := s.pick(best, s.real(best, acc.b))
+	if vi < 0 {
+		kind := causeNoVersions
+		if s.pkgs[best].notFound != "" {
+			kind = causeNotFound
+		}
+		ic := incompat{kind: kind, terms: []term{acc}, reason: s.pkgs[best].notFound}
+		// Remember what was asked for, for the explanation: the declared
+		// constraints that led here, intersected.
+		for a := s.state[best].last; a >= 0; a = s.assigns[a].prev {
+			if c := s.assigns[a].cause; c >= 0 && s.inc[c].kind == causeDependency {
+				if ic.hasDecl {
+					ic.decl = ic.decl.Intersect(s.inc[c].decl)
+				} else {
+					ic.decl, ic.hasDecl = s.inc[c].decl, true
+				}
+			}
+		}
+		s.addIncompat(ic)
+		return best, false, nil
+	}
+	added, err := s.dependencies(best, vi)
+	if err != nil {
+		return 0, false, err
+	}
+	conflict := false
+	for _, id := range added {
+		all := true
+		for _, t := range s.inc[id].terms {
+			if t.pkg != best && s.relTerm(t) != relSatisfied {
+				all = false
+				break
+			}
+		}
+		conflict = conflict || all
+	}
+	if !conflict {
+		s.level++
+		s.assign(term{pkg: best, b: singleBit(s.n(best), vi)}, -1, true)
+	}
+	return best, false, nil
+}
+
+// pick returns the version index to try for pkg among allowed, or -1.
+func (s *solver) pick(pkg int32, allowed vbits) int {
+	vs := s.pkgs[pkg].versions
+	if pkg == 0 {
+		return allowed.highest()
+	}
+	switch s.req.Strategy {
+	case Conservative:
+		return allowed.lowest()
+	case First, Balanced:
+		l, ok := s.req.Locked[s.pkgs[pkg].name]
+		if !ok {
+			break
+		}
+		i, found := slices.BinarySearchFunc(vs, l, semver.Compare)
+		if s.req.Strategy == First {
+			if found && allowed.has(i) {
+				return i
+			}
+			break
+		}
+		for j := allowed.highest(); j >= 0; j-- {
+			if allowed.has(j) && vs[j].Major == l.Major && vs[j].Minor == l.Minor && semver.Compare(vs[j], l) >= 0 {
+				return j
+			}
+		}
+	}
+	return allowed.highest()
+}
+
+// dependencies adds the incompatibilities of pkg at version index vi and
+// returns their ids.
+func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
+	info := &s.pkgs[pkg]
+	if e, ok := info.deps[vi]; ok {
+		return e.added, nil
+	}
+	var entry depsEntry
+	var deps []Dependency
+	if pkg == 0 {
+		deps = s.req.Root
+	} else {
+		var err error
+		deps, err = s.p.Dependencies(s.ctx, info.name, info.versions[vi])
+		var ue *UnusableError
+		switch {
+		case errors.As(err, &ue):
+			entry.unusable = ue.Reason
+		case err != nil:
+			return nil, fmt.Errorf("reading dependencies of %s %s: %w", info.name, info.versions[vi], err)
+		}
+	}
+	self := term{pkg: pkg, b: singleBit(s.n(pkg), vi)}
+	if entry.unusable != "" {
+		entry.added = []int32{s.addIncompat(incompat{kind: causeUnusable, terms: []term{self}, reason: entry.unusable})}
+		s.setDeps(pkg, vi, entry)
+		return entry.added, nil
+	}
+	for _, d := range deps {
+		if o, ok := s.req.Overrides[d.Name]; ok {
+			if s.replaced == nil {
+				s.replaced = map[string][]Requirement{}
+			}
+			r := Requirement{From: s.pkgs[pkg].name, IsRoot: pkg == 0, Constraint: o.Version, Source: d.Source, Overridden: true, Original: d.Constraint}
+			if pkg != 0 {
+				r.FromVersion = info.versions[vi]
+			}
+			s.replaced[d.Name] = append(s.replaced[d.Name], r)
+			d.Constraint = o.Version
+		}
+		entry.deps = append(entry.deps, d)
+		dep, err := s.pkg(d.Name)
+		if err != nil {
+			return nil, err
+		}
+		info = &s.pkgs[pkg] // s.pkgs may have grown
+		dn := s.n(dep)
+		allowed := emptyBits(dn)
+		for j, v := range s.pkgs[dep].versions {
+			if d.Constraint.Contains(v) {
+				allowed = allowed.or(singleBit(dn, j))
+			}
+		}
+		if allowed.isEmpty() {
+			allowed = singleBit(dn, dn-1)
+		}
+		terms := mergeTerms([]term{self, {pkg: dep, b: allowed.not(dn), none: true}})
+		if len(terms) == 1 && terms[0].isEmpty() {
+			continue // a package requiring itself at a version it has
+		}
+		_, over := s.req.Overrides[d.Name]
+		entry.added = append(entry.added, s.addIncompat(incompat{kind: causeDependency, terms: terms, decl: d.Constraint, hasDecl: true, source: d.Source, overridden: over}))
+	}
+	s.setDeps(pkg, vi, entry)
+	return entry.added, nil
+}
+
+func (s *solver) setDeps(pkg int32, vi int, e depsEntry) {
+	if s.pkgs[pkg].deps == nil {
+		s.pkgs[pkg].deps = map[int]depsEntry{}
+	}
+	s.pkgs[pkg].deps[vi] = e
+}
+
+func (s *solver) solution() *Solution {
+	sol := &Solution{Versions: map[string]semver.Version{}, Deps: map[string][]Dependency{}, Root: s.req.RootName}
+	for p := range s.pkgs {
+		st := s.state[p]
+		if !st.decided {
+			continue
+		}
+		a := s.assigns[st.last]
+		for !a.decision {
+			a = s.assigns[a.prev]
+		}
+		vi := a.t.b.lowest()
+		info := s.pkgs[p]
+		sol.Deps[info.name] = info.deps[vi].deps
+		if p == 0 {
+			continue
+		}
+		sol.Names = append(sol.Names, info.name)
+		sol.Versions[info.name] = info.versions[vi]
+	}
+	slices.Sort(sol.Names)
+	for _, name := range sortedKeys(s.replaced) {
+		if _, chosen := sol.Versions[name]; !chosen {
+			continue
+		}
+		var used []Requirement
+		for _, r := range s.replaced[name] {
+			if r.IsRoot || (sol.Versions[r.From] == r.FromVersion && contains(sol.Names, r.From)) {
+				used = append(used, r)
+			}
+		}
+		if len(used) > 0 {
+			sol.Overrides = append(sol.Overrides, AppliedOverride{Name: name, Override: s.req.Overrides[name], Replaced: used})
+		}
+	}
+	buildWhy(sol)
+	return sol
+}
+
+func contains(sorted []string, s string) bool {
+	_, ok := slices.BinarySearch(sorted, s)
+	return ok
+}

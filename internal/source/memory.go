@@ -1,0 +1,111 @@
+// Package source provides the version/dependency Providers the resolver
+// reads: git tags and component.yaml, the registry index, and an in-memory
+// one for tests.
+package source
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/semver"
+)
+
+// Memory is an in-memory pubgrub.Provider for tests and benchmarks. Build
+// it with Add and AddUnusable, then hand it to pubgrub.Solve. It is safe
+// for concurrent use.
+type Memory struct {
+	mu   sync.RWMutex
+	pkgs map[string]*memPackage
+}
+
+type memPackage struct {
+	versions []semver.Version // ascending, unique
+	deps     map[semver.Version][]pubgrub.Dependency
+	unusable map[semver.Version]string
+}
+
+// NewMemory returns an empty in-memory provider.
+func NewMemory() *Memory { return &Memory{pkgs: map[string]*memPackage{}} }
+
+func (m *Memory) pkg(name string) *memPackage {
+	p := m.pkgs[name]
+	if p == nil {
+		p = &memPackage{deps: map[semver.Version][]pubgrub.Dependency{}, unusable: map[semver.Version]string{}}
+		m.pkgs[name] = p
+	}
+	return p
+}
+
+func (p *memPackage) addVersion(v semver.Version) {
+	i, found := slices.BinarySearchFunc(p.versions, v, semver.Compare)
+	if !found {
+		p.versions = slices.Insert(p.versions, i, v)
+	}
+}
+
+// key drops build metadata, which does not distinguish versions.
+func key(v semver.Version) semver.Version { v.Build = ""; return v }
+
+// Add declares version v of package name with its dependencies; adding a
+// version again replaces its dependencies.
+func (m *Memory) Add(name string, v semver.Version, deps ...pubgrub.Dependency) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.pkg(name)
+	p.addVersion(v)
+	p.deps[key(v)] = slices.Clone(deps)
+	delete(p.unusable, key(v))
+}
+
+// AddPackage declares that a package exists, even with no versions.
+func (m *Memory) AddPackage(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pkg(name)
+}
+
+// AddUnusable declares version v of name that exists but cannot be used,
+// for the reason given (as a git tag whose component.yaml is broken).
+func (m *Memory) AddUnusable(name string, v semver.Version, reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.pkg(name)
+	p.addVersion(v)
+	p.unusable[key(v)] = reason
+	delete(p.deps, key(v))
+}
+
+// Versions returns the versions of name in ascending order; an unknown
+// package is an error wrapping pubgrub.ErrNotFound. The slice is shared:
+// callers must not modify it.
+func (m *Memory) Versions(ctx context.Context, name string) ([]semver.Version, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	p := m.pkgs[name]
+	if p == nil {
+		return nil, fmt.Errorf("%s: %w", name, pubgrub.ErrNotFound)
+	}
+	return p.versions, nil
+}
+
+// Dependencies returns what name needs at v. The slice is shared: callers
+// must not modify it.
+func (m *Memory) Dependencies(ctx context.Context, name string, v semver.Version) ([]pubgrub.Dependency, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	p := m.pkgs[name]
+	if p == nil {
+		return nil, fmt.Errorf("%s: %w", name, pubgrub.ErrNotFound)
+	}
+	if reason, ok := p.unusable[key(v)]; ok {
+		return nil, &pubgrub.UnusableError{Reason: reason}
+	}
+	deps, ok := p.deps[key(v)]
+	if !ok {
+		return nil, fmt.Errorf("%s has no version %s", name, v)
+	}
+	return deps, nil
+}
