@@ -9,6 +9,7 @@ package toolchain
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -99,5 +100,42 @@ func BenchmarkResolveCold20(b *testing.B) {
 			b.ReportMetric(float64(requests), "requests/op")
 			b.ReportMetric(float64(inflight), "max-in-flight")
 		})
+	}
+}
+
+// BenchmarkResolveWarm20Recorded is BenchmarkResolveWarm20 with the recorded
+// upstream documents of ../shared/fixtures/versions (go.dev 357 KB, Node
+// index 285 KB, python catalogue 342 KB) in place of the small fake ones, so
+// the parse cost of real document sizes is counted. Skipped without them.
+func BenchmarkResolveWarm20Recorded(b *testing.B) {
+	fx := filepath.Join("..", "..", "..", "shared", "fixtures", "versions")
+	docs := map[string]string{
+		"go-dl-mode-json-include-all.setup-go-2020.json":     "go/index.json",
+		"node-dist-index.DERIVED-from-nvm-tab.json":          "node/index.json",
+		"uv-python-download-metadata.linux-gnu-trimmed.json": "python/download-metadata.json",
+	}
+	srv, opts := setup(b)
+	for from, to := range docs {
+		data, err := os.ReadFile(filepath.Join(fx, from))
+		if err != nil {
+			b.Skip("shared fixtures not present")
+		}
+		if err := os.WriteFile(filepath.Join(srv.Dir(), filepath.FromSlash(to)), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	recorded := append([]string{"go@1.13", "node@lts/iron", "python@3.12"}, specs[3:]...)
+	ctx := context.Background()
+	if _, err := toolchain.ResolveAll(ctx, recorded, opts); err != nil {
+		b.Fatal(err)
+	}
+	srv.Reset()
+	for b.Loop() {
+		if _, err := toolchain.ResolveAll(ctx, recorded, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n := srv.Requests(""); n != 0 {
+		b.Fatalf("warm resolution made %d requests", n)
 	}
 }

@@ -429,11 +429,18 @@ func (r *Resolver) releases(ctx context.Context, t *Tool, u string, parse func([
 	if err != nil {
 		return nil, sourceError(t, err)
 	}
+	// The parsed list is kept beside the raw document, keyed by its digest,
+	// so a warm run decodes a compact index instead of the upstream JSON.
+	key := parsedKey(doc.SHA256, t.Versions, u, t.Tag)
+	if parsed == nil {
+		parsed = r.loadParsed(key)
+	}
 	if parsed == nil {
 		if parsed, err = parse(doc.Body); err != nil {
 			return nil, sourceError(t, err)
 		}
 	}
+	r.saveParsed(key, parsed)
 	name := t.Versions
 	if name == SourceGitHub {
 		name = "github " + t.Repo

@@ -264,3 +264,30 @@ func resolveNotes(ctx context.Context, specs []string, opts Options) ([]Resolved
 	rs, err := ResolveAll(ctx, specs, opts)
 	return rs, notes, err
 }
+
+func TestParsedListCache(t *testing.T) {
+	srv, opts := fakeUpstream(t)
+	ctx := context.Background()
+	if _, err := ResolveAll(ctx, []string{"go@1.22"}, opts); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(opts.CacheDir, "parsed", "*.gob"))
+	if len(files) != 1 {
+		t.Fatalf("parsed files: %v", files)
+	}
+	// A damaged parsed list is ignored: the raw document is parsed again.
+	os.WriteFile(files[0], []byte("garbage"), 0o644)
+	rs, err := ResolveAll(ctx, []string{"go@1.22"}, opts)
+	if err != nil || versionsOf(rs)["go"] != "1.22.12" {
+		t.Fatalf("damaged: %v %v", rs, err)
+	}
+	// A new upstream document gets its own parsed list.
+	doc := filepath.Join(srv.Dir(), "go", "index.json")
+	b, _ := os.ReadFile(doc)
+	os.WriteFile(doc, []byte(strings.Replace(string(b), `"go1.22.12"`, `"go1.22.13"`, 1)), 0o644)
+	opts.Refresh = true
+	rs, err = ResolveAll(ctx, []string{"go@1.22"}, opts)
+	if err != nil || versionsOf(rs)["go"] != "1.22.13" {
+		t.Fatalf("new document: %v %v", versionsOf(rs), err)
+	}
+}

@@ -48,6 +48,7 @@ type Cache struct {
 type Doc struct {
 	URL       string
 	Body      []byte
+	SHA256    string    // hex digest of Body
 	FetchedAt time.Time // when the upstream last answered for it (200 or 304)
 	FromCache bool      // served without a 200 response in this call
 	Stale     bool      // older than the TTL and could not be revalidated
@@ -196,11 +197,12 @@ func (c *Cache) get(ctx context.Context, url string, validate func([]byte) error
 			return nil, err
 		}
 	}
-	nm := meta{URL: url, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), FetchedAt: c.now().UTC()}
+	h := sha256.Sum256(body)
+	nm := meta{URL: url, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), FetchedAt: c.now().UTC(), SHA256: hex.EncodeToString(h[:])}
 	if err := c.save(url, body, nm); err != nil {
 		return nil, err
 	}
-	return &Doc{URL: url, Body: body, FetchedAt: nm.FetchedAt}, nil
+	return &Doc{URL: url, Body: body, SHA256: nm.SHA256, FetchedAt: nm.FetchedAt}, nil
 }
 
 func describeNetErr(err error) string {
@@ -229,7 +231,7 @@ func (c *Cache) load(url string) (*Doc, meta) {
 	if hex.EncodeToString(h[:]) != m.SHA256 {
 		return nil, meta{}
 	}
-	return &Doc{URL: url, Body: body, FetchedAt: m.FetchedAt, FromCache: true}, m
+	return &Doc{URL: url, Body: body, SHA256: m.SHA256, FetchedAt: m.FetchedAt, FromCache: true}, m
 }
 
 // Cached returns the cached copy of url without any network access, or nil.
@@ -242,8 +244,6 @@ func (c *Cache) save(url string, body []byte, m meta) error {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return fmt.Errorf("tool cache: %w", err)
 	}
-	h := sha256.Sum256(body)
-	m.SHA256 = hex.EncodeToString(h[:])
 	bp, _ := c.paths(url)
 	if err := writeAtomic(bp, body); err != nil {
 		return err

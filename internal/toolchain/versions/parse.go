@@ -72,8 +72,9 @@ func normArch(a string) string {
 	return a
 }
 
-// ParseGo parses go.dev's `/dl/?mode=json&include=all` document. Download
-// URLs are base (the /dl/ directory) plus each file name.
+// ParseGo parses go.dev's `/dl/?mode=json&include=all` document, keeping
+// the Linux files. Download URLs are base (the /dl/ directory) plus each
+// file name.
 func ParseGo(data []byte, base string) ([]Release, error) {
 	var doc []struct {
 		Version string `json:"version"`
@@ -100,8 +101,8 @@ func ParseGo(data []byte, base string) ([]Release, error) {
 		}
 		r := Release{Version: v, Stable: d.Stable && v.Pre == ""}
 		for _, f := range d.Files {
-			if f.Filename == "" || strings.ContainsAny(f.Filename, "/\\") {
-				continue
+			if f.Filename == "" || strings.ContainsAny(f.Filename, "/\\") || f.OS != "linux" {
+				continue // meta installs on Linux only
 			}
 			r.Files = append(r.Files, File{OS: f.OS, Arch: normArch(f.Arch), Name: f.Filename,
 				URL: join(base, url.PathEscape(f.Filename)), SHA256: f.SHA256, Kind: f.Kind})
