@@ -396,18 +396,32 @@ func ensureCommit(ctx context.Context, dir string, s *planStep) error {
 	if _, err := os.Stat(filepath.Join(dir, ".git", "shallow")); err == nil {
 		byCommit = []string{"fetch", "--quiet", "--depth=1", "--filter=blob:none", "origin", s.Commit}
 	}
+	var byRef []string
+	if lc := s.locked; lc != nil && lc.Ref != "" {
+		byRef = []string{"fetch", "--quiet", "origin", lc.Ref}
+		if !lc.Tracked() {
+			byRef = []string{"fetch", "--quiet", "origin", "tag", lc.Ref}
+		}
+	}
 	attempts := [][]string{byCommit}
-	if s.locked != nil && s.locked.Ref != "" {
-		attempts = append(attempts, []string{"fetch", "--quiet", "--tags", "origin", s.locked.Ref})
+	if byRef != nil {
+		attempts = append(attempts, byRef)
 	}
 	attempts = append(attempts, []string{"fetch", "--quiet", "--tags", "origin"})
 	var last error
-	for _, args := range attempts {
+	for i, args := range attempts {
 		if _, err := git.Cmd(ctx, dir, args...); err != nil {
 			last = err
 			continue
 		}
 		if _, err := git.RevParse(ctx, dir, s.Commit); err == nil {
+			if i == 0 && byRef != nil {
+				// The commit came alone; bring its tag or remote-tracking
+				// branch along (the objects are here now), so the tree is
+				// not mistaken for local work later and a tracked branch
+				// can be checked out. Best effort.
+				git.Cmd(ctx, dir, byRef...)
+			}
 			return nil
 		}
 	}
