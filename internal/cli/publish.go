@@ -142,16 +142,16 @@ Published versions never change: fix a mistake with a new version and
 			if err != nil {
 				return fmt.Errorf("archive %s: %w", tag, err)
 			}
+			compData, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", tag + ":component.yaml"}, Dir: repo})
+			if err != nil {
+				return failf("commit a component.yaml at the repository root, then tag a new version", "%s has no component.yaml", tag)
+			}
 			// The server checks the tarball whatever the client does; a dry
 			// run checks it here too so that problems show before an upload.
 			if dryRun {
 				if _, err := registry.InspectTarball(tarball); err != nil {
 					return failf("fix the repository (links must stay inside it), commit, and tag a new version", "%s: %v", tag, err)
 				}
-			}
-			compData, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", tag + ":component.yaml"}, Dir: repo})
-			if err != nil {
-				return failf("commit a component.yaml at the repository root, then tag a new version", "%s has no component.yaml", tag)
 			}
 			comp, err := registry.ParseComponent(tag+":component.yaml", compData)
 			if err != nil {

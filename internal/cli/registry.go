@@ -282,7 +282,9 @@ func (a *app) registries() (map[string]*registryRef, registry.Paths, error) {
 	}
 	for name, u := range user {
 		ref := &registryRef{Name: name, URL: u, Source: "user config"}
-		if w, ok := out[name]; ok && strings.TrimSuffix(w.URL, "/") == strings.TrimSuffix(u, "/") {
+		// The workspace's trusted keys stay in force when a user points the
+		// name elsewhere (a mirror serves the same signed tarballs).
+		if w, ok := out[name]; ok {
 			ref.TrustedKeys = w.TrustedKeys
 		}
 		out[name] = ref
