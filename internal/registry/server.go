@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net"
 	"net/http"
@@ -412,6 +413,11 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	defer rc.Close()
 	h := w.Header()
+	if st, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+			h.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+		}
+	}
 	h.Set("ETag", etag)
 	h.Set("Content-Type", "application/gzip")
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
