@@ -47,9 +47,11 @@ type Result struct {
 
 // BuildOptions control Build.
 type BuildOptions struct {
-	Jobs   int                 // parallel builds; the number of CPUs when < 1
-	Getenv func(string) string // values of declared env vars; os.Getenv when nil
-	OnDone func(Result)        // called as each component finishes (from any goroutine)
+	Jobs    int                  // parallel builds; the number of CPUs when < 1
+	Getenv  func(string) string  // values of declared env vars; os.Getenv when nil
+	OnPlan  func(names []string) // called once with every component the build covers, in manifest order
+	OnStart func(name string)    // called as each component starts (from any goroutine)
+	OnDone  func(Result)         // called as each component finishes (from any goroutine)
 }
 
 // Build builds the named components (all when names is empty) and their
@@ -72,6 +74,9 @@ func (c *Cache) Build(ctx context.Context, m *manifest.Manifest, names []string,
 	if jobs < 1 {
 		jobs = m.Jobs(0)
 	}
+	if opts.OnPlan != nil {
+		opts.OnPlan(p.Graph.Nodes)
+	}
 	docs, stats, errs := c.documents(ctx, p, jobs, getenv)
 	results := map[string]*Result{}
 	var mu sync.Mutex
@@ -82,6 +87,9 @@ func (c *Cache) Build(ctx context.Context, m *manifest.Manifest, names []string,
 	}
 	tasks, err := workspace.Schedule(ctx, p.Graph, jobs, func(ctx context.Context, name string) error {
 		start := time.Now()
+		if opts.OnStart != nil {
+			opts.OnStart(name)
+		}
 		r := &Result{Name: name}
 		mu.Lock()
 		results[name] = r

@@ -14,6 +14,7 @@ import (
 	"github.com/metawork/meta/internal/backend"
 	"github.com/metawork/meta/internal/buildcache"
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/term"
 )
 
 func newBuildCmd(a *app) *cobra.Command {
@@ -58,14 +59,37 @@ warning, never a failure. A failed build skips everything depending on it.`,
 			for _, n := range m.Order {
 				width = max(width, len(n))
 			}
-			results, err := c.Build(cmd.Context(), m, splitNames(args), buildcache.BuildOptions{
+			// On a terminal: one live line per component, logs after.
+			// Elsewhere: one line per component as it finishes, with its
+			// log right under it, never interleaved with another's.
+			var lines *term.Lines
+			live := term.Interactive(a.out())
+			opts := buildcache.BuildOptions{
 				Jobs: jobs,
 				OnDone: func(r buildcache.Result) {
 					mu.Lock()
 					defer mu.Unlock()
+					if live {
+						lines.Done(r.Name, a.buildStatus(r))
+						return
+					}
 					a.printBuildResult(r, width)
 				},
-			})
+			}
+			if live {
+				opts.OnPlan = func(names []string) { lines = term.NewLines(a.out(), names) }
+				opts.OnStart = func(name string) { lines.Update(name, "checking cache / building") }
+			}
+			results, err := c.Build(cmd.Context(), m, splitNames(args), opts)
+			if live {
+				lines.Close()
+				for _, r := range results {
+					if len(r.Log) > 0 && (r.Outcome == buildcache.Failed || r.Outcome == buildcache.Built) {
+						a.printf("%s %s\n", a.pal.Bold("=="), r.Name)
+						a.printLog(r.Log)
+					}
+				}
+			}
 			if results == nil {
 				return buildError(err)
 			}
@@ -99,33 +123,40 @@ warning, never a failure. A failed build skips everything depending on it.`,
 }
 
 // printBuildResult prints one component's line and, for a build that ran,
-// its output (collated: one component's output is never interleaved with
-// another's).
+// its output.
 func (a *app) printBuildResult(r buildcache.Result, width int) {
-	var status string
+	a.printf("%-*s  %s\n", width, r.Name, a.buildStatus(r))
+	if len(r.Log) > 0 && (r.Outcome == buildcache.Failed || r.Outcome == buildcache.Built) {
+		a.printLog(r.Log)
+	}
+}
+
+// buildStatus describes a component's outcome in a few words.
+func (a *app) buildStatus(r buildcache.Result) string {
 	switch r.Outcome {
 	case buildcache.Built:
-		status = a.pal.Green("built") + " in " + roundDuration(r.Duration).String()
+		return a.pal.Green("built") + " in " + roundDuration(r.Duration).String()
 	case buildcache.Hit, buildcache.RemoteHit:
-		status = a.pal.Green(string(r.Outcome))
+		status := a.pal.Green(string(r.Outcome))
 		if r.Restored {
 			status += " (outputs restored)"
 		}
+		return status
 	case buildcache.Failed:
-		status = a.pal.Red("failed") + ": " + r.Err.Error()
+		return a.pal.Red("failed") + ": " + r.Err.Error()
 	case buildcache.Skipped:
-		status = a.pal.Yellow("skipped") + ": " + r.SkippedBy + " failed"
+		return a.pal.Yellow("skipped") + ": " + r.SkippedBy + " failed"
 	case buildcache.NoBuild:
-		status = a.pal.Dim("no build command")
+		return a.pal.Dim("no build command")
 	}
-	a.printf("%-*s  %s\n", width, r.Name, status)
-	if len(r.Log) > 0 && (r.Outcome == buildcache.Failed || a.verbose || r.Outcome == buildcache.Built) {
-		for line := range strings.Lines(string(bytes.TrimRight(r.Log, "\n"))) {
-			a.printf("  %s %s", a.pal.Dim("|"), line)
-			if !strings.HasSuffix(line, "\n") {
-				a.printf("\n")
-			}
-		}
+	return string(r.Outcome)
+}
+
+// printLog prints a build's output, indented under its component.
+func (a *app) printLog(log []byte) {
+	for line := range strings.Lines(string(bytes.TrimRight(log, "\n"))) {
+		a.printf("  %s %s", a.pal.Dim("|"), strings.TrimSuffix(line, "\n"))
+		a.printf("\n")
 	}
 }
 
