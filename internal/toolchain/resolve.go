@@ -2,6 +2,7 @@ package toolchain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -360,6 +361,9 @@ func (r *Resolver) Resolve(ctx context.Context, specs []string) ([]Resolved, err
 			continue
 		}
 		rel, err := versions.Select(x.Tool.Name, rels, x.Requested)
+		if err != nil && x.Tool.Versions == SourceGitHub {
+			rel, err = r.selectOlder(ctx, x.Tool, rels, x.Requested, err)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -507,4 +511,53 @@ func age(d time.Duration) string {
 func exactRequest(v string) bool {
 	pv, err := versions.ParseVersion(v)
 	return err == nil && len(pv.Nums) >= 3
+}
+
+// githubPageSize is the releases API page size meta asks for.
+const githubPageSize = 100
+
+// maxGitHubPages bounds how far back a request for an old release looks.
+const maxGitHubPages = 5
+
+// selectOlder looks for req on further pages of a GitHub releases listing
+// when the first page was full and did not have it: a request for an old
+// release costs extra requests, the common case does not.
+func (r *Resolver) selectOlder(ctx context.Context, t *Tool, rels []versions.Release, req string, firstErr error) (versions.Release, error) {
+	for page := 2; page <= maxGitHubPages; page++ {
+		prev := r.src.githubList(t.Repo)
+		if page > 2 {
+			prev += fmt.Sprintf("&page=%d", page-1)
+		}
+		if d := r.cache.Cached(prev); d == nil || rawCount(d.Body) < githubPageSize {
+			break
+		}
+		u := r.src.githubList(t.Repo) + fmt.Sprintf("&page=%d", page)
+		doc, err := r.cache.Get(ctx, u, func(b []byte) error {
+			if rawCount(b) >= 0 {
+				return nil // any JSON array will do: a page may hold only other tags
+			}
+			_, err := versions.ParseGitHub(b, u, t.Tag) // says what is wrong with it
+			return err
+		})
+		if err != nil {
+			return versions.Release{}, sourceError(t, err)
+		}
+		more, _ := versions.ParseGitHub(doc.Body, u, t.Tag)
+		rels = append(rels, more...)
+		rel, err := versions.Select(t.Name, rels, req)
+		if err == nil {
+			return rel, nil
+		}
+		firstErr = err
+	}
+	return versions.Release{}, firstErr
+}
+
+// rawCount is the number of entries in a JSON array, or -1.
+func rawCount(b []byte) int {
+	var items []json.RawMessage
+	if json.Unmarshal(b, &items) != nil {
+		return -1
+	}
+	return len(items)
 }

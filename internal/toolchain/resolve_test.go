@@ -3,6 +3,7 @@ package toolchain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -289,5 +290,30 @@ func TestParsedListCache(t *testing.T) {
 	rs, err = ResolveAll(ctx, []string{"go@1.22"}, opts)
 	if err != nil || versionsOf(rs)["go"] != "1.22.13" {
 		t.Fatalf("new document: %v %v", versionsOf(rs), err)
+	}
+}
+
+func TestGitHubOlderPages(t *testing.T) {
+	srv, opts := fakeUpstream(t)
+	ctx := context.Background()
+	var page1, page2 []string
+	for i := 99; i >= 0; i-- {
+		page1 = append(page1, fmt.Sprintf(`{"tag_name":"v2.%d.0"}`, i))
+	}
+	page2 = append(page2, `{"tag_name":"v1.9.0"}`, `{"tag_name":"v1.8.0"}`)
+	base := filepath.Join(srv.Dir(), "repos", "helm", "helm", "releases")
+	os.WriteFile(base, []byte("["+strings.Join(page1, ",")+"]"), 0o644)
+	os.WriteFile(base+".page2", []byte("["+strings.Join(page2, ",")+"]"), 0o644)
+	rs, err := ResolveAll(ctx, []string{"helm@2"}, opts)
+	if err != nil || versionsOf(rs)["helm"] != "2.99.0" || srv.Requests("/repos/helm/helm/releases") != 1 {
+		t.Fatalf("recent: %v %v requests=%d", versionsOf(rs), err, srv.Requests("/repos/helm/helm/releases"))
+	}
+	rs, err = ResolveAll(ctx, []string{"helm@1.8"}, opts)
+	if err != nil || versionsOf(rs)["helm"] != "1.8.0" || srv.Requests("/repos/helm/helm/releases") != 2 {
+		t.Fatalf("older page: %v %v", versionsOf(rs), err)
+	}
+	_, err = ResolveAll(ctx, []string{"helm@1.7"}, opts)
+	if err == nil || !strings.Contains(err.Error(), "Available versions: 1.8.0, 1.9.0") {
+		t.Fatalf("missing: %v", err)
 	}
 }

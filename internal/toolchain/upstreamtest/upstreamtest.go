@@ -25,7 +25,7 @@ import (
 )
 
 // Server serves a directory. Requests for a directory serve its
-// index.json; "{{BASE}}" in any served file is replaced by the server's
+// index.json; "?page=N" (N > 1) serves the file with ".pageN" appended; "{{BASE}}" in any served file is replaced by the server's
 // URL; every response carries an ETag and If-None-Match is honoured.
 type Server struct {
 	URL string
@@ -110,6 +110,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fp := filepath.Join(s.dir, filepath.FromSlash(p))
+	if page := r.URL.Query().Get("page"); page != "" && page != "1" {
+		fp += ".page" + page // GitHub-style pagination: releases.page2, ...
+	}
 	if st, err := os.Stat(fp); err == nil && st.IsDir() {
 		fp = filepath.Join(fp, "index.json")
 	}
