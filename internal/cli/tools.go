@@ -462,6 +462,14 @@ func (a *app) warnPlan(p *toolchain.Plan) {
 	for _, s := range p.Manual() {
 		a.warnf("%s is not installed automatically; see %s", s.Name, s.Docs)
 	}
+	if fl := p.Floating(); len(fl) > 0 {
+		var names []string
+		for _, s := range fl {
+			names = append(names, s.Name)
+		}
+		a.warnf("%s: the package manager picks the version at build time, so the result can change; pin exact versions (NAME@X.Y.Z) to make it reproducible",
+			strings.Join(names, ", "))
+	}
 }
 
 func (a *app) toolsWriteOut(path, text string) error {
