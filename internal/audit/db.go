@@ -1,17 +1,13 @@
 package audit
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -87,9 +83,36 @@ func (db *DB) Records(_ context.Context, qs []Query) ([][]*Record, error) {
 type job struct {
 	label string
 	read  func(buf []byte) ([]byte, error)
+	zip   *zipSource // the archive it comes from, nil for a plain file
+	entry int        // its number in the archive
 }
 
-// LoadDB reads an offline OSV database at path: a directory holding OSV
+// outcome is what decoding one job found.
+type outcome struct {
+	rec         *Record  // kept: it may affect a wanted package
+	problem     string   // why it could not be read
+	valid       bool     // a record (counted in Stats.Records)
+	ecosystems  []string // distinct supported ecosystems it names
+	unsupported []string // unsupported ecosystems it names, one per entry
+	names       []string // loose names it names (when indexing its archive)
+	always      bool     // a name could not be read without decoding
+}
+
+// Loader reads offline OSV databases. With IndexDir set it keeps, per
+// all.zip archive, an index from package names to archive entries (keyed by
+// the archive's path and its entries' names, sizes and CRCs, so any change
+// rebuilds it); later loads then decompress only the entries that may name
+// a wanted package.
+type Loader struct {
+	IndexDir string // where archive indexes are kept; "" keeps none
+}
+
+// LoadDB reads an offline OSV database without an index; see Loader.Load.
+func LoadDB(ctx context.Context, path string, want Wanted) (*DB, error) {
+	return (&Loader{}).Load(ctx, path, want)
+}
+
+// Load reads an offline OSV database at path: a directory holding OSV
 // JSON records (at any depth) and/or per-ecosystem all.zip archives (the
 // osv-scanner layouts <dir>/<ecosystem>/all.zip, <dir>/osv-scanner/…,
 // <dir>/osv-scalibr/…), or a single zip file. Records are decoded in
@@ -97,46 +120,28 @@ type job struct {
 // present twice (several layouts) is kept once, the newest by modified.
 // Unreadable records are counted in Stats.Problems, not fatal; a path with
 // no records at all is an error.
-func LoadDB(ctx context.Context, path string, want Wanted) (*DB, error) {
+func (l *Loader) Load(ctx context.Context, path string, want Wanted) (*DB, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("offline OSV database: %w", err)
 	}
+	loose := looseSet(want)
 	var jobs []job
-	var closers []io.Closer
+	var zips []*zipSource
 	defer func() {
-		for _, c := range closers {
-			c.Close()
+		for _, z := range zips {
+			z.zr.Close()
 		}
 	}()
 	files := 0
 	addZip := func(p string) error {
-		zr, err := zip.OpenReader(p)
+		z, err := l.openZip(p, want, loose)
 		if err != nil {
-			return fmt.Errorf("offline OSV database %s: %w", p, err)
+			return err
 		}
-		closers = append(closers, zr)
+		zips = append(zips, z)
 		files++
-		for _, f := range zr.File {
-			if f.FileInfo().IsDir() || !strings.HasSuffix(f.Name, ".json") {
-				continue
-			}
-			jobs = append(jobs, job{label: p + ":" + f.Name, read: func(buf []byte) ([]byte, error) {
-				if f.UncompressedSize64 > maxRecordSize {
-					return nil, fmt.Errorf("record of %d bytes is too large", f.UncompressedSize64)
-				}
-				rc, err := f.Open()
-				if err != nil {
-					return nil, err
-				}
-				defer rc.Close()
-				buf = slices.Grow(buf[:0], int(f.UncompressedSize64))[:f.UncompressedSize64]
-				if _, err := io.ReadFull(rc, buf); err != nil {
-					return nil, err
-				}
-				return buf, nil
-			}})
-		}
+		jobs = append(jobs, z.jobs()...)
 		return nil
 	}
 	if !st.IsDir() {
@@ -168,50 +173,51 @@ func LoadDB(ctx context.Context, path string, want Wanted) (*DB, error) {
 			return nil, fmt.Errorf("offline OSV database: %w", err)
 		}
 	}
-	db := &DB{index: map[dbKey][]*Record{}}
-	db.Stats.Files = files
-	if len(jobs) == 0 && files == 0 {
+	if files == 0 {
 		return nil, fmt.Errorf("offline OSV database %s: no OSV records (expected *.json records or <ecosystem>/all.zip archives)", path)
 	}
-	if err := db.decode(ctx, jobs, want); err != nil {
+	db := &DB{index: map[dbKey][]*Record{}}
+	db.Stats = LoadStats{Files: files, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
+	outs, err := decodeJobs(ctx, jobs, want, loose)
+	if err != nil {
 		return nil, err
 	}
+	db.collect(jobs, outs, zips, want)
+	for _, z := range zips {
+		if z.building != nil {
+			l.saveIndex(z)
+		}
+	}
 	return db, nil
+}
+
+// looseSet is the prefilter's form of want: loose names of every package.
+func looseSet(want Wanted) map[string]bool {
+	if want == nil {
+		return nil
+	}
+	loose := map[string]bool{}
+	for _, names := range want {
+		for n := range names {
+			loose[looseName(n)] = true
+		}
+	}
+	return loose
 }
 
 // maxRecordSize bounds one record; real ones are a few kilobytes.
 const maxRecordSize = 64 << 20
 
-// workerResult is what one decoding goroutine collected.
-type workerResult struct {
-	kept        []*Record
-	records     int
-	ecosystems  map[string]int
-	unsupported map[string]int
-	problems    []string
-}
-
-func (db *DB) decode(ctx context.Context, jobs []job, want Wanted) error {
+// decodeJobs decodes every job on GOMAXPROCS goroutines.
+func decodeJobs(ctx context.Context, jobs []job, want Wanted, loose map[string]bool) ([]outcome, error) {
+	outs := make([]outcome, len(jobs))
 	workers := min(runtime.GOMAXPROCS(0), max(len(jobs), 1))
-	results := make([]workerResult, workers)
 	var next atomic.Int64
-	var loose map[string]bool
-	if want != nil {
-		loose = map[string]bool{}
-		for _, names := range want {
-			for n := range names {
-				loose[looseName(n)] = true
-			}
-		}
-	}
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := &results[w]
-			res.ecosystems = map[string]int{}
-			res.unsupported = map[string]int{}
 			var buf []byte
 			for {
 				i := int(next.Add(1) - 1)
@@ -223,37 +229,54 @@ func (db *DB) decode(ctx context.Context, jobs []job, want Wanted) error {
 					buf = data
 				}
 				if err != nil {
-					res.problems = append(res.problems, jobs[i].label+": "+err.Error())
+					outs[i] = outcome{problem: err.Error()}
 					continue
 				}
-				rec, err := decodeWanted(data, want, loose, res)
-				if err != nil {
-					res.problems = append(res.problems, jobs[i].label+": "+err.Error())
-					continue
-				}
-				if rec != nil {
-					res.kept = append(res.kept, rec)
-				}
+				outs[i] = decodeOne(data, want, loose, jobs[i].zip != nil && jobs[i].zip.building != nil)
 			}
 		}()
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return err
+	return outs, ctx.Err()
+}
+
+// collect adds the outcomes to the DB: statistics (from the index for
+// archives read through one), kept records deduplicated by id, and the
+// indexes of archives that were scanned in full.
+func (db *DB) collect(jobs []job, outs []outcome, zips []*zipSource, want Wanted) {
+	for _, z := range zips {
+		if z.index != nil {
+			db.Stats.Records += z.index.Records
+			db.Stats.Problems = append(db.Stats.Problems, z.index.Problems...)
+			for k, v := range z.index.Ecosystems {
+				db.Stats.Ecosystems[k] += v
+			}
+			for k, v := range z.index.Unsupported {
+				db.Stats.Unsupported[k] += v
+			}
+		}
 	}
 	byID := map[string]*Record{}
-	db.Stats.Ecosystems = map[string]int{}
-	db.Stats.Unsupported = map[string]int{}
-	for _, r := range results {
-		db.Stats.Records += r.records
-		db.Stats.Problems = append(db.Stats.Problems, r.problems...)
-		for k, v := range r.ecosystems {
-			db.Stats.Ecosystems[k] += v
+	for i, o := range outs {
+		j := jobs[i]
+		if b := j.zip; b != nil && b.building != nil {
+			b.building.add(j.entry, j.label, o)
 		}
-		for k, v := range r.unsupported {
-			db.Stats.Unsupported[k] += v
+		if j.zip == nil || j.zip.index == nil {
+			if o.problem != "" {
+				db.Stats.Problems = append(db.Stats.Problems, j.label+": "+o.problem)
+			}
+			if o.valid {
+				db.Stats.Records++
+			}
+			for _, e := range o.ecosystems {
+				db.Stats.Ecosystems[e]++
+			}
+			for _, e := range o.unsupported {
+				db.Stats.Unsupported[e]++
+			}
 		}
-		for _, rec := range r.kept {
+		if rec := o.rec; rec != nil {
 			if old, ok := byID[rec.ID]; !ok || rec.Modified > old.Modified {
 				byID[rec.ID] = rec
 			}
@@ -281,78 +304,84 @@ func (db *DB) decode(ctx context.Context, jobs []job, want Wanted) error {
 		}
 	}
 	db.Stats.Kept = len(byID)
-	return nil
 }
 
-// decodeWanted decodes a record when it names a wanted package, counting
-// what it saw in res; it returns nil, nil for records not wanted. Without a
-// Wanted set every record is decoded. With one, a record is first scanned
-// for the string values of its "ecosystem" and "name" keys, and decoded
-// only when a name may be wanted: most records of a large database are
-// never decoded. A record that is not a JSON object is a problem either way.
-func decodeWanted(data []byte, want Wanted, loose map[string]bool, res *workerResult) (*Record, error) {
-	if want == nil {
-		return decodeAll(data, res)
+// decodeOne decodes a record when it may name a wanted package. Without a
+// Wanted set every record is decoded. With one, the record is first scanned
+// for the string values of its "ecosystem" and "name" keys and decoded only
+// when a name may be wanted: most records of a large database are never
+// decoded. With all set (indexing an archive) every name is collected. A
+// record that is not a JSON object is a problem either way.
+func decodeOne(data []byte, want Wanted, loose map[string]bool, all bool) outcome {
+	var o outcome
+	if want == nil && !all {
+		r, err := ParseRecord(data)
+		if err != nil {
+			return outcome{problem: err.Error()}
+		}
+		o.valid = true
+		counted := map[string]bool{}
+		for _, a := range r.Affected {
+			eco := baseEcosystem(a.Package.Ecosystem)
+			if !Supported(eco) {
+				o.unsupported = append(o.unsupported, eco)
+			} else if !counted[eco] {
+				counted[eco] = true
+				o.ecosystems = append(o.ecosystems, eco)
+			}
+		}
+		o.rec = r
+		return o
 	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) < 2 || trimmed[0] != '{' || trimmed[len(trimmed)-1] != '}' {
-		return nil, errors.New("not an OSV record: not a JSON object (truncated?)")
+		return outcome{problem: "not an OSV record: not a JSON object (truncated?)"}
 	}
-	res.records++
+	o.valid = true
 	counted := map[string]bool{}
 	eachStringValue(data, `"ecosystem"`, func(v string, ok bool) bool {
 		eco := baseEcosystem(v)
 		switch {
 		case !ok:
 		case !Supported(eco):
-			res.unsupported[eco]++
+			o.unsupported = append(o.unsupported, eco)
 		case !counted[eco]:
 			counted[eco] = true
-			res.ecosystems[eco]++
+			o.ecosystems = append(o.ecosystems, eco)
 		}
 		return true
 	})
 	maybe := false
 	eachStringValue(data, `"name"`, func(v string, ok bool) bool {
-		if !ok || loose[looseName(v)] {
+		if !ok {
+			o.always = true
 			maybe = true
 			return false
+		}
+		ln := looseName(v)
+		if all {
+			o.names = append(o.names, ln)
+		}
+		if want == nil || loose[ln] {
+			maybe = true
+			return all
 		}
 		return true
 	})
 	if !maybe {
-		return nil, nil
+		return o
 	}
 	r, err := ParseRecord(data)
 	if err != nil {
-		return nil, err
+		return outcome{problem: err.Error(), names: o.names, always: true}
 	}
 	for _, a := range r.Affected {
 		if eco := baseEcosystem(a.Package.Ecosystem); Supported(eco) && want.has(eco, a.Package.Name) {
-			return r, nil
+			o.rec = r
+			break
 		}
 	}
-	return nil, nil
-}
-
-// decodeAll decodes every record (no Wanted set).
-func decodeAll(data []byte, res *workerResult) (*Record, error) {
-	r, err := ParseRecord(data)
-	if err != nil {
-		return nil, err
-	}
-	res.records++
-	counted := map[string]bool{}
-	for _, a := range r.Affected {
-		eco := baseEcosystem(a.Package.Ecosystem)
-		if !Supported(eco) {
-			res.unsupported[eco]++
-		} else if !counted[eco] {
-			counted[eco] = true
-			res.ecosystems[eco]++
-		}
-	}
-	return r, nil
+	return o
 }
 
 // eachStringValue calls f with the string value of every occurrence of

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,10 +31,9 @@ func TestPrefilter(t *testing.T) {
 		{`   `, false, true},
 	}
 	for _, tt := range tests {
-		res := &workerResult{ecosystems: map[string]int{}, unsupported: map[string]int{}}
-		r, err := decodeWanted([]byte(tt.rec), want, loose, res)
-		if (r != nil) != tt.keep || (err != nil) != tt.err {
-			t.Errorf("%s: kept %v err %v, want kept %v err %v", tt.rec, r != nil, err, tt.keep, tt.err)
+		o := decodeOne([]byte(tt.rec), want, loose, false)
+		if (o.rec != nil) != tt.keep || (o.problem != "") != tt.err {
+			t.Errorf("%s: kept %v problem %q, want kept %v problem %v", tt.rec, o.rec != nil, o.problem, tt.keep, tt.err)
 		}
 	}
 }
@@ -59,10 +59,14 @@ func FuzzPrefilter(f *testing.F) {
 			want := Wanted{}
 			want.Add(eco, a.Package.Name)
 			loose := map[string]bool{looseName(NormalizeName(eco, a.Package.Name)): true}
-			res := &workerResult{ecosystems: map[string]int{}, unsupported: map[string]int{}}
-			got, err := decodeWanted(data, want, loose, res)
-			if err != nil || got == nil {
-				t.Fatalf("record naming %s/%s dropped (err %v)", eco, a.Package.Name, err)
+			for _, all := range []bool{false, true} {
+				o := decodeOne(data, want, loose, all)
+				if o.problem != "" || o.rec == nil {
+					t.Fatalf("record naming %s/%s dropped (all %v, problem %q)", eco, a.Package.Name, all, o.problem)
+				}
+				if all && !o.always && !slices.Contains(o.names, looseName(NormalizeName(eco, a.Package.Name))) {
+					t.Fatalf("index names %v miss %s/%s", o.names, eco, a.Package.Name)
+				}
 			}
 		}
 	})

@@ -51,7 +51,9 @@ Online (the default), meta asks the OSV API (POST /v1/querybatch, then
 GET /v1/vulns/{id}), caching records under $XDG_CACHE_HOME/meta/osv. The API
 is https://api.osv.dev unless META_OSV_URL names another. With --offline-db,
 meta reads a directory of OSV JSON records or per-ecosystem all.zip files
-(<dir>/<ecosystem>/all.zip, <dir>/osv-scanner/<ecosystem>/all.zip) instead.
+(<dir>/<ecosystem>/all.zip, <dir>/osv-scanner/<ecosystem>/all.zip) instead;
+an index of each all.zip is kept in $XDG_CACHE_HOME/meta/osv-index so later
+runs decompress only the records that may concern the lock files.
 
 For each finding: package@version, ecosystem, advisory ids, summary,
 severity (CVSS v3 base score, else the database's label, else unknown),
@@ -205,7 +207,11 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string) (*
 	var src audit.Source
 	if offlineDB != "" {
 		rep.Source = "offline " + offlineDB
-		db, err := audit.LoadDB(ctx, offlineDB, want)
+		loader := &audit.Loader{}
+		if dir := osvCacheDir(); dir != "" {
+			loader.IndexDir = filepath.Join(filepath.Dir(dir), "osv-index")
+		}
+		db, err := loader.Load(ctx, offlineDB, want)
 		if err != nil {
 			return nil, withHint(err, "--offline-db takes a directory of OSV JSON records or <ecosystem>/all.zip files")
 		}

@@ -1,0 +1,176 @@
+package audit
+
+import (
+	"archive/zip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// indexVersion changes whenever the index format or looseName does.
+const indexVersion = 1
+
+// zipIndex maps the package names of an all.zip archive's records to the
+// entries that name them, with the archive's statistics, so a later load
+// decompresses only what it needs.
+type zipIndex struct {
+	Version     int              `json:"version"`
+	Key         string           `json:"key"`    // digest of the archive's entry list
+	Names       map[string][]int `json:"names"`  // loose name → entry numbers
+	Always      []int            `json:"always"` // entries whose names need a full decode
+	Records     int              `json:"records"`
+	Ecosystems  map[string]int   `json:"ecosystems"`
+	Unsupported map[string]int   `json:"unsupported"`
+	Problems    []string         `json:"problems,omitempty"`
+}
+
+// add records what decoding entry found.
+func (x *zipIndex) add(entry int, label string, o outcome) {
+	if o.problem != "" {
+		x.Problems = append(x.Problems, label+": "+o.problem)
+		return
+	}
+	if o.valid {
+		x.Records++
+	}
+	for _, e := range o.ecosystems {
+		x.Ecosystems[e]++
+	}
+	for _, e := range o.unsupported {
+		x.Unsupported[e]++
+	}
+	if o.always {
+		x.Always = append(x.Always, entry)
+	}
+	seen := map[string]bool{}
+	for _, n := range o.names {
+		if !seen[n] {
+			seen[n] = true
+			x.Names[n] = append(x.Names[n], entry)
+		}
+	}
+}
+
+// zipSource is one all.zip archive being loaded.
+type zipSource struct {
+	path     string
+	zr       *zip.ReadCloser
+	loose    map[string]bool
+	index    *zipIndex // a valid stored index: decode only what it selects
+	building *zipIndex // no valid index yet: scan everything and build one
+	file     string    // where the index is stored
+}
+
+// openZip opens an archive and, with an IndexDir, its stored index.
+func (l *Loader) openZip(p string, want Wanted, loose map[string]bool) (*zipSource, error) {
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		return nil, fmt.Errorf("offline OSV database %s: %w", p, err)
+	}
+	z := &zipSource{path: p, zr: zr, loose: loose}
+	if l.IndexDir == "" {
+		return z, nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		abs = p
+	}
+	sum := sha256.Sum256([]byte(abs))
+	z.file = filepath.Join(l.IndexDir, hex.EncodeToString(sum[:12])+".json")
+	key := archiveKey(abs, zr)
+	if idx := readIndex(z.file); idx != nil && idx.Key == key {
+		z.index = idx
+	} else {
+		z.building = &zipIndex{Version: indexVersion, Key: key, Names: map[string][]int{}, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
+	}
+	return z, nil
+}
+
+// archiveKey digests an archive's path and entry list (names, sizes, CRCs).
+func archiveKey(abs string, zr *zip.ReadCloser) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "v%d\n%s\n", indexVersion, abs)
+	for _, f := range zr.File {
+		fmt.Fprintf(h, "%s %d %d %08x\n", f.Name, f.CompressedSize64, f.UncompressedSize64, f.CRC32)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func readIndex(file string) *zipIndex {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	var idx zipIndex
+	if json.Unmarshal(data, &idx) != nil || idx.Version != indexVersion || idx.Names == nil {
+		return nil
+	}
+	return &idx
+}
+
+// jobs lists the entries to decode: with a stored index and a Wanted set,
+// those that may name a wanted package; otherwise every JSON entry.
+func (z *zipSource) jobs() []job {
+	var entries []int
+	if z.index != nil && z.loose != nil {
+		set := map[int]bool{}
+		for n := range z.loose {
+			for _, e := range z.index.Names[n] {
+				set[e] = true
+			}
+		}
+		for _, e := range z.index.Always {
+			set[e] = true
+		}
+		for e := range set {
+			if e >= 0 && e < len(z.zr.File) {
+				entries = append(entries, e)
+			}
+		}
+		sort.Ints(entries)
+	} else {
+		for i, f := range z.zr.File {
+			if !f.FileInfo().IsDir() && strings.HasSuffix(f.Name, ".json") {
+				entries = append(entries, i)
+			}
+		}
+	}
+	out := make([]job, 0, len(entries))
+	for _, i := range entries {
+		f := z.zr.File[i]
+		out = append(out, job{label: z.path + ":" + f.Name, zip: z, entry: i, read: func(buf []byte) ([]byte, error) {
+			if f.UncompressedSize64 > maxRecordSize {
+				return nil, fmt.Errorf("record of %d bytes is too large", f.UncompressedSize64)
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return nil, err
+			}
+			defer rc.Close()
+			buf = slices.Grow(buf[:0], int(f.UncompressedSize64))[:f.UncompressedSize64]
+			if _, err := io.ReadFull(rc, buf); err != nil {
+				return nil, err
+			}
+			return buf, nil
+		}})
+	}
+	return out
+}
+
+// saveIndex stores a freshly built index, atomically. The index only
+// speeds up later loads, so failing to write it is not an error.
+func (l *Loader) saveIndex(z *zipSource) {
+	sort.Strings(z.building.Problems)
+	data, err := json.Marshal(z.building)
+	if err != nil {
+		return
+	}
+	_ = writeAtomic(z.file, data)
+}

@@ -1,0 +1,73 @@
+package audit
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestIndexedLoads loads the fixture records from all.zip archives three
+// times through an index directory: building the index, using it, and
+// after the archive changed (rebuilt). Every load gives the same findings
+// and statistics.
+func TestIndexedLoads(t *testing.T) {
+	recs := readShared(t)
+	root := t.TempDir()
+	writeZips(t, root, "osv-scalibr", recs)
+	idxDir := filepath.Join(t.TempDir(), "index")
+	inputs := fixtureInputs()
+	want := Wanted{}
+	for _, in := range inputs {
+		for _, p := range in.Lockfile.Packages {
+			want.Add(p.Ecosystem, p.Name)
+		}
+	}
+	l := &Loader{IndexDir: idxDir}
+	load := func() ([]hit, LoadStats) {
+		t.Helper()
+		db, err := l.Load(context.Background(), root, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(context.Background(), db, inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hits(rep), db.Stats
+	}
+	first, st1 := load()
+	files, _ := filepath.Glob(filepath.Join(idxDir, "*.json"))
+	if len(files) != 4 {
+		t.Fatalf("index files: %v", files)
+	}
+	second, st2 := load()
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Errorf("indexed load differs (-built +used):\n%s", diff)
+	}
+	if diff := cmp.Diff(st1, st2); diff != "" {
+		t.Errorf("stats differ (-built +used):\n%s", diff)
+	}
+	if len(first) != 8 {
+		t.Errorf("findings = %v", first)
+	}
+	// A changed archive invalidates its index: drop lodash's records.
+	delete(recs, "GHSA-35jh-r3h4-6jhm.json")
+	delete(recs, "GHSA-p6mc-m468-83gw.json")
+	os.RemoveAll(filepath.Join(root, "osv-scalibr"))
+	writeZips(t, root, "osv-scalibr", recs)
+	third, _ := load()
+	if len(third) != 7 {
+		t.Errorf("after the change: %v", third)
+	}
+	// An index that cannot be read is rebuilt.
+	for _, f := range files {
+		os.WriteFile(f, []byte("{garbage"), 0o644)
+	}
+	fourth, _ := load()
+	if diff := cmp.Diff(third, fourth); diff != "" {
+		t.Errorf("after a corrupt index (-before +after):\n%s", diff)
+	}
+}
