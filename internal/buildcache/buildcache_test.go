@@ -594,3 +594,42 @@ func TestGCPolicy(t *testing.T) {
 		t.Errorf("kept (-want +got):\n%s", d)
 	}
 }
+
+func TestBadRemoteRecordIsIgnored(t *testing.T) {
+	m, _ := workspaceDir(t, threeComps()[2:])
+	remoteDir := t.TempDir()
+	remote, _ := backend.OpenLocal(remoteDir)
+	ctx := context.Background()
+	c, _ := newCache(t, nil)
+	docs, err := c.Keys(ctx, m, []string{"docs"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := docs["docs"].Key()
+	other := baseDoc()
+	for name, body := range map[string]string{
+		"garbage":        "{not json",
+		"wrong document": fmt.Sprintf(`{"version":1,"key":%q,"component":"docs","output":"%s","archive":"%s","document":%s}`, key, strings.Repeat("a", 64), strings.Repeat("b", 64), other.Canonical()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			os.RemoveAll(filepath.Join(remoteDir, "ac"))
+			if err := remote.Put(ctx, "ac/"+key, strings.NewReader(body), int64(len(body))); err != nil {
+				t.Fatal(err)
+			}
+			c, warnings := newCache(t, remote)
+			rs, _ := c.Build(ctx, m, nil, BuildOptions{})
+			if rs[0].Outcome != Built {
+				t.Fatalf("docs = %s, want built", rs[0].Outcome)
+			}
+			if !strings.Contains(strings.Join(*warnings, "\n"), "ignoring it") {
+				t.Errorf("warnings = %q", *warnings)
+			}
+			// The bad record was replaced by this build's: a fresh store
+			// now gets a remote hit.
+			c2, _ := newCache(t, remote)
+			if rs, _ := c2.Build(ctx, m, nil, BuildOptions{}); rs[0].Outcome != RemoteHit {
+				t.Errorf("after the write-back, a fresh store got %s, want remote-hit", rs[0].Outcome)
+			}
+		})
+	}
+}

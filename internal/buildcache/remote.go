@@ -55,9 +55,11 @@ func (c *Cache) fetch(ctx context.Context, key, name string) (*Record, error) {
 	}
 	var rec Record
 	if err := json.Unmarshal(data, &rec); err != nil || len(data) > maxRecordSize {
+		c.dropRemoteRecord(ctx, key)
 		return nil, fmt.Errorf("remote record %s is not a valid record; ignoring it", short(key))
 	}
 	if err := rec.check(key); err != nil {
+		c.dropRemoteRecord(ctx, key)
 		return nil, fmt.Errorf("remote %w; ignoring it", err)
 	}
 	if rec.Component != name {
@@ -81,6 +83,18 @@ func (c *Cache) fetch(ctx context.Context, key, name string) (*Record, error) {
 		return nil, err
 	}
 	return &rec, nil
+}
+
+// dropRemoteRecord deletes a remote record that is provably not a record
+// of key (unparseable, or its document does not hash to key), so that the
+// write-back after this build can replace it: with create-if-absent a bad
+// record would otherwise block the key for good. A valid record of key can
+// never be deleted this way. Failure (no delete permission, a protocol
+// without delete) is ignored.
+func (c *Cache) dropRemoteRecord(ctx context.Context, key string) {
+	rctx, cancel := context.WithTimeout(ctx, recordTimeout)
+	defer cancel()
+	c.remote.Delete(rctx, acKey(key))
 }
 
 // errRemote marks failures of the remote itself (as opposed to bad data).
