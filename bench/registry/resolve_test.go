@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -182,3 +183,34 @@ func TestResolveSmall(t *testing.T) {
 		t.Fatalf("solution %v %v", sol.Names, sol.Versions)
 	}
 }
+
+// BenchmarkServeIndex is the server's own cost for one warm index read,
+// without the network: what wrk_compare.sh measures minus net/http's
+// connection handling.
+func BenchmarkServeIndex(b *testing.B) {
+	ts := newRegistry(b, 1)
+	ts.Close()
+	srv := ts.Config.Handler
+	req := httptest.NewRequest("GET", "/index/co/mp/"+pkgName(0), nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		clear(w.h)
+		w.code = 0
+		srv.ServeHTTP(w, req)
+		if w.code != 200 {
+			b.Fatal(w.code)
+		}
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(code int)        { d.code = code }
