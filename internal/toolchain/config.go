@@ -127,7 +127,7 @@ func applyConfigSources(file string, data []byte, s *Sources) error {
 		f := s.field(k.Value)
 		if f == nil {
 			e := yamlpos.Errorf(file, k, "unknown tool source %q (expected go, node, python or github)", k.Value)
-			if sug := yamlpos.Suggest(k.Value, names); sug != "" {
+			if sug := yamlSuggest(k.Value, names); sug != "" {
 				e.WithHint("did you mean %q?", sug)
 			}
 			return e

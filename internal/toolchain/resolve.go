@@ -285,7 +285,7 @@ func (r *Resolver) Expand(raws []string) ([]Resolved, error) {
 
 func yamlSuggest(name string, names []string) string {
 	for _, alias := range [][2]string{{"nodejs", "node"}, {"golang", "go"}, {"python3", "python"}, {"rg", "ripgrep"}, {"az", "azure"}, {"awscli", "aws"}, {"tsc", "typescript"}, {"rustc", "rust"}, {"cargo", "rust"}} {
-		if name == alias[0] {
+		if name == alias[0] && slices.Contains(names, alias[1]) {
 			return alias[1]
 		}
 	}

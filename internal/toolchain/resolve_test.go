@@ -317,3 +317,13 @@ func TestGitHubOlderPages(t *testing.T) {
 		t.Fatalf("missing: %v", err)
 	}
 }
+
+func TestGitHubRateLimitHint(t *testing.T) {
+	srv, opts := fakeUpstream(t)
+	srv.Fail("/repos/BurntSushi/ripgrep/releases", http.StatusForbidden)
+	_, err := ResolveAll(context.Background(), []string{"ripgrep"}, opts)
+	var se *SourceError
+	if !errors.As(err, &se) || !strings.Contains(se.Hint(), "GITHUB_TOKEN") {
+		t.Fatalf("got %v", err)
+	}
+}
