@@ -135,6 +135,14 @@ func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFi
 		r.Outcome = NoBuild
 		return
 	}
+	// One build per working tree at a time, across processes: a second
+	// `meta build` waits, then finds the first one's outputs cached.
+	unlock, err := c.lockTree(u.Dir)
+	if err != nil {
+		r.Outcome, r.Err = Failed, err
+		return
+	}
+	defer unlock()
 	rec, outcome, err := c.find(ctx, key, u.Name)
 	if err != nil {
 		c.warnf(fmt.Sprintf("%s: %v", u.Name, err))

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -631,5 +632,44 @@ func TestBadRemoteRecordIsIgnored(t *testing.T) {
 				t.Errorf("after the write-back, a fresh store got %s, want remote-hit", rs[0].Outcome)
 			}
 		})
+	}
+}
+
+func TestConcurrentBuildsShareWork(t *testing.T) {
+	count := filepath.Join(t.TempDir(), "count")
+	comps := threeComps()
+	for i := range comps {
+		comps[i].command = fmt.Sprintf("echo %s >> %s; %s", comps[i].name, count, comps[i].command)
+	}
+	m, _ := workspaceDir(t, comps)
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	results := make([][]Result, 4)
+	var wg sync.WaitGroup
+	for i := range results {
+		c, err := Open(st, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			results[i], _ = c.Build(ctx, m, nil, BuildOptions{Jobs: 2})
+		})
+	}
+	wg.Wait()
+	for i, rs := range results {
+		for _, r := range rs {
+			if r.Outcome != Built && r.Outcome != Hit {
+				t.Errorf("build %d: %s: %s (%v)", i, r.Name, r.Outcome, r.Err)
+			}
+		}
+	}
+	data, _ := os.ReadFile(count)
+	lines := strings.Fields(string(data))
+	slices.Sort(lines)
+	if d := cmp.Diff([]string{"docs", "lib", "svc"}, lines); d != "" {
+		t.Errorf("each build command should run once across concurrent builds (-want +got):\n%s", d)
 	}
 }

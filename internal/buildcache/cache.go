@@ -29,6 +29,7 @@ package buildcache
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -379,7 +380,21 @@ func (c *Cache) Stats() (Stats, error) {
 
 // lock takes the cache's inter-process lock (for stats updates).
 func (c *Cache) lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(c.dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	return flock(filepath.Join(c.dir, ".lock"))
+}
+
+// lockTree takes the inter-process lock of one component working tree.
+func (c *Cache) lockTree(dir string) (func(), error) {
+	sum := sha256.Sum256([]byte(dir))
+	return flock(filepath.Join(c.dir, "locks", hex.EncodeToString(sum[:12])))
+}
+
+// flock takes an exclusive lock on file, creating it if needed.
+func flock(file string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
