@@ -15,6 +15,8 @@ type NoSolutionError struct {
 	// Headline is one line naming the clashing requirements and where
 	// they are declared.
 	Headline string `json:"headline"`
+	// Clash names the package the requirements clash on, when there is one.
+	Clash string `json:"clash,omitempty"`
 	// Derivation is pub's numbered explanation, one line per entry; a
 	// blank Text separates paragraphs.
 	Derivation []Line `json:"derivation"`
@@ -117,7 +119,7 @@ func (s *solver) noSolution(root int32) error {
 	}
 	e := &NoSolutionError{Derivation: r.lines}
 	ext := r.externals(root)
-	e.Headline = r.headline(ext)
+	e.Headline, e.Clash = r.headline(ext)
 	var pkgs []int32
 	for _, id := range ext {
 		for _, t := range s.inc[id].terms {
@@ -172,7 +174,7 @@ func (r *reporter) requirer(t term) string {
 	return r.terse(t, true, nil)
 }
 
-func (r *reporter) headline(ext []int32) string {
+func (r *reporter) headline(ext []int32) (string, string) {
 	s := r.s
 	// The package most often depended on in the derivation is the clash.
 	counts := map[int32]int{}
@@ -201,7 +203,7 @@ func (r *reporter) headline(ext []int32) string {
 				reqs = append(reqs, r.requirer(ic.terms[0])+" requires "+ic.decl.String()+where(ic.source))
 			}
 		}
-		return fmt.Sprintf("conflicting requirements on %s: %s", s.pkgs[best].name, strings.Join(reqs, "; "))
+		return fmt.Sprintf("conflicting requirements on %s: %s", s.pkgs[best].name, strings.Join(reqs, "; ")), s.pkgs[best].name
 	}
 	for _, id := range ext {
 		ic := s.inc[id]
@@ -217,9 +219,9 @@ func (r *reporter) headline(ext []int32) string {
 				break
 			}
 		}
-		return r.str(id) + by
+		return r.str(id) + by, ""
 	}
-	return "no combination of versions satisfies every requirement"
+	return "no combination of versions satisfies every requirement", ""
 }
 
 func where(source string) string {

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/metawork/meta/internal/semver"
 )
@@ -117,6 +118,9 @@ type Request struct {
 	Locked map[string]semver.Version
 	// Overrides by package name.
 	Overrides map[string]Override
+	// SkipSuggestions leaves NoSolutionError.Suggestions empty, saving the
+	// extra solves that verify them (for benchmarks and batch checks).
+	SkipSuggestions bool
 }
 
 // Requirement records that From (at FromVersion; the root has none)
@@ -147,19 +151,24 @@ type Solution struct {
 	// Versions maps each chosen package to its version.
 	Versions map[string]semver.Version
 	// Deps holds the requirements of each chosen package at its version,
-	// and of the root under the request's RootName, after overrides.
+	// and of the root under the request's RootName, after overrides. The
+	// slices may be shared with the Provider: do not modify them.
 	Deps map[string][]Dependency
 	// Overrides lists the overrides that replaced a requirement, by name.
 	Overrides []AppliedOverride
 	// Root is the root's name as used in Deps and Why.
 	Root string
 
-	why map[string][]Requirement
+	whyOnce sync.Once
+	why     map[string][]Requirement
 }
 
 // Why returns who requires name in the solution, sorted by requirer name
 // (the root first); overrides applied are marked.
-func (s *Solution) Why(name string) []Requirement { return s.why[name] }
+func (s *Solution) Why(name string) []Requirement {
+	s.whyOnce.Do(func() { buildWhy(s) })
+	return s.why[name]
+}
 
 // Cycles returns every dependency cycle among the chosen packages as a
 // path that starts and ends with the same package ("a", "b", "c", "a"),
@@ -175,7 +184,9 @@ func Solve(ctx context.Context, p Provider, req Request) (*Solution, error) {
 		return nil, err
 	}
 	if nse != nil {
-		nse.Suggestions = suggest(ctx, p, req, nse)
+		if !req.SkipSuggestions {
+			nse.Suggestions = suggest(ctx, p, req, nse)
+		}
 		return nil, nse
 	}
 	return sol, nil

@@ -31,7 +31,7 @@ type incompat struct {
 	// constraint and where.
 	decl    semver.Set
 	hasDecl bool
-	source string
+	source  string
 	// causeUnusable, causeNotFound: the provider's reason.
 	reason string
 	// override applied to this dependency, if any.
@@ -51,7 +51,6 @@ type pkgInfo struct {
 	name     string
 	versions []semver.Version // ascending
 	notFound string           // provider's not-found message
-	deps     map[int]depsEntry
 }
 
 type depsEntry struct {
@@ -82,10 +81,23 @@ type solver struct {
 
 	inChanged []bool
 	replaced  map[string][]Requirement // overrides applied: name → replaced requirements
+
+	// depIndex maps (package, version index) to its entry in depList.
+	depIndex map[uint64]int32
+	depList  []depsEntry
 }
 
 func newSolver(ctx context.Context, p Provider, req Request) *solver {
-	return &solver{ctx: ctx, p: p, req: req, ids: map[string]int32{}}
+	return &solver{
+		ctx: ctx, p: p, req: req,
+		ids:      make(map[string]int32, 16),
+		pkgs:     make([]pkgInfo, 0, 16),
+		state:    make([]pkgState, 0, 16),
+		byPkg:    make([][]int32, 0, 16),
+		inc:      make([]incompat, 0, 32),
+		assigns:  make([]assignment, 0, 32),
+		depIndex: make(map[uint64]int32, 16),
+	}
 }
 
 // pkg returns the id of name, loading its version list on first use.
@@ -522,8 +534,8 @@ func (s *solver) pick(pkg int32, allowed vbits) int {
 // returns their ids.
 func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 	info := &s.pkgs[pkg]
-	if e, ok := info.deps[vi]; ok {
-		return e.added, nil
+	if e, ok := s.depIndex[depKey(pkg, vi)]; ok {
+		return s.depList[e].added, nil
 	}
 	var entry depsEntry
 	var deps []Dependency
@@ -546,7 +558,10 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		s.setDeps(pkg, vi, entry)
 		return entry.added, nil
 	}
-	for _, d := range deps {
+	entry.deps = deps // shared with the provider until an override changes it
+	shared := true
+	entry.added = make([]int32, 0, len(deps))
+	for i, d := range deps {
 		if o, ok := s.req.Overrides[d.Name]; ok {
 			if s.replaced == nil {
 				s.replaced = map[string][]Requirement{}
@@ -557,8 +572,11 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 			}
 			s.replaced[d.Name] = append(s.replaced[d.Name], r)
 			d.Constraint = o.Version
+			if shared {
+				entry.deps, shared = slices.Clone(deps), false
+			}
+			entry.deps[i] = d
 		}
-		entry.deps = append(entry.deps, d)
 		dep, err := s.pkg(d.Name)
 		if err != nil {
 			return nil, err
@@ -574,9 +592,12 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		if allowed.isEmpty() {
 			allowed = singleBit(dn, dn-1)
 		}
-		terms := mergeTerms([]term{self, {pkg: dep, b: allowed.not(dn), none: true}})
-		if len(terms) == 1 && terms[0].isEmpty() {
-			continue // a package requiring itself at a version it has
+		terms := []term{self, {pkg: dep, b: allowed.not(dn), none: true}}
+		if dep == pkg {
+			terms = mergeTerms(terms)
+			if terms[0].isEmpty() {
+				continue // a package requiring itself at a version it has
+			}
 		}
 		_, over := s.req.Overrides[d.Name]
 		entry.added = append(entry.added, s.addIncompat(incompat{kind: causeDependency, terms: terms, decl: d.Constraint, hasDecl: true, source: d.Source, overridden: over}))
@@ -585,11 +606,11 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 	return entry.added, nil
 }
 
+func depKey(pkg int32, vi int) uint64 { return uint64(pkg)<<32 | uint64(uint32(vi)) }
+
 func (s *solver) setDeps(pkg int32, vi int, e depsEntry) {
-	if s.pkgs[pkg].deps == nil {
-		s.pkgs[pkg].deps = map[int]depsEntry{}
-	}
-	s.pkgs[pkg].deps[vi] = e
+	s.depIndex[depKey(pkg, vi)] = int32(len(s.depList))
+	s.depList = append(s.depList, e)
 }
 
 func (s *solver) solution() *Solution {
@@ -605,7 +626,7 @@ func (s *solver) solution() *Solution {
 		}
 		vi := a.t.b.lowest()
 		info := s.pkgs[p]
-		sol.Deps[info.name] = info.deps[vi].deps
+		sol.Deps[info.name] = s.depList[s.depIndex[depKey(int32(p), vi)]].deps
 		if p == 0 {
 			continue
 		}
@@ -627,7 +648,7 @@ func (s *solver) solution() *Solution {
 			sol.Overrides = append(sol.Overrides, AppliedOverride{Name: name, Override: s.req.Overrides[name], Replaced: used})
 		}
 	}
-	buildWhy(sol)
+
 	return sol
 }
 

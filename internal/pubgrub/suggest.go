@@ -77,7 +77,7 @@ func suggest(ctx context.Context, p Provider, req Request, e *NoSolutionError) [
 				req.rootName(), d.Name, at, d.Constraint, newC, d.Name, v),
 		})
 	}
-	clash := clashPackage(e)
+	clash := e.Clash
 	if clash == "" || len(out) == maxSuggestions {
 		return out
 	}
@@ -120,20 +120,4 @@ func (r Request) rootName() string {
 		return "root"
 	}
 	return r.RootName
-}
-
-// clashPackage returns the package the headline names as clashing.
-func clashPackage(e *NoSolutionError) string {
-	const prefix = "conflicting requirements on "
-	h := e.Headline
-	if len(h) <= len(prefix) || h[:len(prefix)] != prefix {
-		return ""
-	}
-	h = h[len(prefix):]
-	for i := 0; i < len(h); i++ {
-		if h[i] == ':' {
-			return h[:i]
-		}
-	}
-	return ""
 }
