@@ -1,7 +1,6 @@
-// Package source holds the resolver's Providers (DESIGN §3): where the
-// versions of a component and their dependencies come from — git tags with
-// component.yaml, a registry's sparse index, or memory for tests.
 package source
+
+// This file is the Provider over a registry's sparse index (DESIGN §3, §7).
 
 import (
 	"context"
