@@ -253,6 +253,9 @@ func (s *Store) copyIn(src, dst string, n *node) error {
 	}
 	crashPoint("copy: file created")
 	got, err := io.Copy(out, in) // copy_file_range where the kernel can
+	if err == nil && !s.noSync {
+		startWriteback(out)
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -327,6 +330,9 @@ func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name 
 		Version: MetadataVersion, Hash: hash, Name: name,
 		Size: size, Files: files, Dirs: dirs, Symlinks: links,
 		Created: s.now().UTC().Truncate(1e9), Inputs: inputs, References: refs,
+	}
+	if err := s.writeStamps(hash, final, root); err != nil {
+		return Entry{}, err
 	}
 	crashPoint("publish: before metadata")
 	if err := s.commitMetadata(&m); err != nil {

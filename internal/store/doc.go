@@ -6,6 +6,7 @@
 //
 //	<dir>/.lock                      flock: writers and readers shared, gc exclusive
 //	<dir>/ab/<hash>/                 read-only tree (dirs 0555, files 0444 or 0555)
+//	<dir>/ab/<hash>.stamps           per-file inode, size, mtime and SHA-256 (see Get)
 //	<dir>/ab/<hash>.metadata.json    the commit point: written last, atomically
 //	<dir>/.files/ab/<sha256>[.x]     content index: one hard link per distinct file content
 //	<dir>/pins/<hash>                explicit gc roots
@@ -66,11 +67,18 @@
 //
 // # Verification
 //
-// Reads verify: [Store.Get] hashes every byte it copies and compares the
-// resulting tree hash with the entry's before the copy is moved into the
-// target, and [Store.WriteArchive] omits the trailer (so the reader fails)
-// when what it streamed does not match. A corrupt entry is reported as a
-// [*CorruptError], never served. [Store.Verify] re-hashes every entry.
+// Reads verify. [Store.Get] recomputes the tree hash of what it copies
+// from the names, types, executable bits and symlink targets on disk and
+// each file's digest, and compares it with the entry's before the copy is
+// moved into the target. A file's digest comes from hashing the bytes
+// copied, except when the entry's stamps file shows the file's inode,
+// size and mtime unchanged since it was hashed at commit: then the kernel
+// copies it (copy_file_range) and the recorded digest stands in. Editing
+// a stored file changes its mtime, so it is re-hashed and caught; damage
+// that leaves the mtime alone (bit rot) is found by [Store.Verify], which
+// always re-hashes everything. [Store.WriteArchive] hashes everything it
+// streams and omits the trailer (so the reader fails) when it does not
+// match. A corrupt entry is reported as a [*CorruptError], never served.
 //
 // # Garbage collection
 //

@@ -117,6 +117,7 @@ func (s *Store) GC(ctx context.Context, opts GCOptions) (GCResult, error) {
 		}
 		crashPoint("gc: metadata removed")
 		os.Remove(s.pinPath(h))
+		os.Remove(s.stampsPath(h))
 		if err := removeTree(s.Path(h)); err != nil {
 			return res, fmt.Errorf("gc %s: %w", h, err)
 		}
@@ -255,6 +256,9 @@ func (s *Store) leftovers() ([]string, error) {
 		}
 		for _, e := range ents {
 			if e.IsDir() && validHash(e.Name()) && !exists(s.metaPath(e.Name())) {
+				out = append(out, filepath.Join(sh.Name(), e.Name()))
+			}
+			if h, ok := strings.CutSuffix(e.Name(), ".stamps"); ok && validHash(h) && !exists(s.metaPath(h)) {
 				out = append(out, filepath.Join(sh.Name(), e.Name()))
 			}
 		}

@@ -141,6 +141,7 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 		return err
 	}
 	defer r.Close()
+	stamps, _ := s.readStamps(hash) // without them, every file is re-hashed
 	var files []*node
 	var walk func(n *node) error
 	walk = func(n *node) error {
@@ -176,7 +177,19 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			return copyOutFile(filepath.Join(src, filepath.FromSlash(n.rel)), r, n)
+			path := filepath.Join(src, filepath.FromSlash(n.rel))
+			rec, ok := stamps[n.rel]
+			if ok && rec.ino == n.stamp.ino && rec.size == n.stamp.size && rec.mtime == n.stamp.mtime {
+				n.digest = rec.digest
+				return copyOutFast(path, r, n)
+			}
+			if err := copyOutFile(path, r, n); err != nil {
+				return err
+			}
+			if ok && rec.digest != n.digest {
+				return &CorruptError{Path: n.rel, Reason: "contents do not match what was stored"}
+			}
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -202,11 +215,7 @@ func copyOutFile(src string, r *os.Root, n *node) error {
 		return &CorruptError{Path: n.rel, Reason: err.Error()}
 	}
 	defer in.Close()
-	mode := fs.FileMode(0o644)
-	if n.kind == kindExec {
-		mode = 0o755
-	}
-	out, err := r.OpenFile(n.rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	out, err := r.OpenFile(n.rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, outMode(n))
 	if err != nil {
 		return err
 	}
@@ -243,6 +252,39 @@ func copyOutFile(src string, r *os.Root, n *node) error {
 	return nil
 }
 
+// copyOutFast copies one stored file whose stamp shows it unchanged since
+// it was hashed, letting the kernel move the bytes.
+func copyOutFast(src string, r *os.Root, n *node) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return &CorruptError{Path: n.rel, Reason: err.Error()}
+	}
+	defer in.Close()
+	out, err := r.OpenFile(n.rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, outMode(n))
+	if err != nil {
+		return err
+	}
+	got, err := io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if got != n.size {
+		return &CorruptError{Path: n.rel, Reason: "changed size while being read"}
+	}
+	return nil
+}
+
+// outMode is the mode Get gives a restored file.
+func outMode(n *node) fs.FileMode {
+	if n.kind == kindExec {
+		return 0o755
+	}
+	return 0o644
+}
+
 // corrupt wraps an error met while reading entry hash as corruption.
 func (s *Store) corrupt(hash string, err error) error {
 	var ce *CorruptError
@@ -272,6 +314,13 @@ func (s *Store) corrupt(hash string, err error) error {
 // is not hash: it names the files whose contents differ from what the
 // content index says they held when stored, when it can tell.
 func (s *Store) mismatch(hash string, root *node) error {
+	if stamps, err := s.readStamps(hash); err == nil {
+		for _, n := range root.files() {
+			if rec, ok := stamps[n.rel]; ok && rec.digest != n.digest {
+				return &CorruptError{Hash: hash, Path: n.rel, Reason: "contents do not match what was stored"}
+			}
+		}
+	}
 	want := s.indexedDigests()
 	for _, n := range root.files() {
 		fi, err := os.Lstat(filepath.Join(s.Path(hash), filepath.FromSlash(n.rel)))

@@ -527,3 +527,61 @@ func TestAddRepairsUncommittedTree(t *testing.T) {
 	}
 	must(t, s.VerifyEntry(ctx, goldenHash))
 }
+
+func TestGetWithoutStamps(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	src := t.TempDir()
+	mktree(t, src, goldenSpec)
+	e, err := s.Add(ctx, "golden", src, AddOptions{})
+	must(t, err)
+	must(t, os.Remove(s.stampsPath(e.Hash)))
+	dst := filepath.Join(t.TempDir(), "out")
+	must(t, s.Get(ctx, e.Hash, dst, false))
+	if got, _ := HashTree(ctx, dst); got != e.Hash {
+		t.Errorf("Get without stamps restored %s", got)
+	}
+	// Without stamps a damaged file is still caught, by the tree hash.
+	corruptFile(t, filepath.Join(e.Path, "lib/a.txt"), "b")
+	if err := s.Get(ctx, e.Hash, filepath.Join(t.TempDir(), "out"), false); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Get of a damaged entry without stamps: %v", err)
+	}
+}
+
+func TestGetCatchesSameSizeEdit(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	src := t.TempDir()
+	mktree(t, src, map[string]string{"f": "aaaa", "g": "bbbb"})
+	e, err := s.Add(ctx, "x", src, AddOptions{})
+	must(t, err)
+	corruptFile(t, filepath.Join(e.Path, "g"), "cccc")
+	err = s.Get(ctx, e.Hash, filepath.Join(t.TempDir(), "out"), false)
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.Path != "g" {
+		t.Fatalf("Get: %v, want a CorruptError naming g", err)
+	}
+}
+
+func FuzzParseStamps(f *testing.F) {
+	ctx := context.Background()
+	s := openStore(f)
+	src := f.TempDir()
+	mktree(f, src, goldenSpec)
+	e, err := s.Add(ctx, "golden", src, AddOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	data, err := os.ReadFile(s.stampsPath(e.Hash))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, err := parseStamps(data)
+		if err == nil && recs == nil {
+			t.Fatal("nil map without error")
+		}
+	})
+}

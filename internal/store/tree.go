@@ -67,9 +67,9 @@ func stampOf(fi fs.FileInfo) stamp {
 	}
 	return stamp{
 		ino:   int64(st.Ino),
-		size:  st.Size,
-		mtime: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
-		ctime: st.Ctim.Sec*1e9 + st.Ctim.Nsec,
+		size:  fi.Size(),
+		mtime: fi.ModTime().UnixNano(),
+		ctime: ctimeNs(st),
 	}
 }
 

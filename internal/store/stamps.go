@@ -1,0 +1,133 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// An entry's stamps file, <dir>/ab/<hash>.stamps, records for each of its
+// files the inode, size and modification time it had when the entry was
+// committed, and the SHA-256 of its contents. Get uses it to verify
+// cheaply: a file whose inode, size and mtime are unchanged is copied by
+// the kernel without being re-hashed, its recorded digest standing in; any
+// other file is re-hashed and must match its recorded digest. Either way
+// the tree hash is recomputed from the digests, types, modes, names and
+// symlink targets read from disk, so a changed tree shape is always
+// caught. Editing a stored file updates its mtime, so that is caught too;
+// silent bit rot under an unchanged mtime is left to Verify, which always
+// re-hashes everything. The format:
+//
+//	stamps = str("meta-stamps-v1") u64(count) { str(path) u64(ino) u64(size) u64(mtime) digest[32] }
+//
+// It is written before the metadata file, so a committed entry has one
+// unless it was stored by an older meta; a missing or unreadable stamps
+// file only means Get re-hashes everything.
+const stampsMagic = "meta-stamps-v1"
+
+// fileRecord is one file's line in a stamps file.
+type fileRecord struct {
+	ino, size, mtime int64
+	digest           [32]byte
+}
+
+func (s *Store) stampsPath(hash string) string {
+	return filepath.Join(s.dir, hash[:2], hash+".stamps")
+}
+
+// writeStamps records the stamps of the files of root as they are at dir.
+func (s *Store) writeStamps(hash, dir string, root *node) error {
+	files := root.files()
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	putStr(w, stampsMagic)
+	putU64(w, uint64(len(files)))
+	for _, n := range files {
+		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(n.rel)))
+		if err != nil {
+			return err
+		}
+		st := stampOf(fi)
+		putStr(w, n.rel)
+		putU64(w, uint64(st.ino))
+		putU64(w, uint64(st.size))
+		putU64(w, uint64(st.mtime))
+		w.Write(n.digest[:])
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return writeFileAtomic(s.stampsPath(hash), buf.Bytes(), filepath.Join(s.dir, "tmp"))
+}
+
+// readStamps loads an entry's stamps file.
+func (s *Store) readStamps(hash string) (map[string]fileRecord, error) {
+	data, err := os.ReadFile(s.stampsPath(hash))
+	if err != nil {
+		return nil, err
+	}
+	return parseStamps(data)
+}
+
+// parseStamps decodes a stamps file.
+func parseStamps(data []byte) (map[string]fileRecord, error) {
+	r := bytes.NewReader(data)
+	u64 := func() (uint64, error) {
+		var b [8]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return 0, errors.New("stamps: truncated")
+		}
+		return binary.LittleEndian.Uint64(b[:]), nil
+	}
+	str := func() (string, error) {
+		n, err := u64()
+		if err != nil {
+			return "", err
+		}
+		if n > maxArchivePath || n > uint64(r.Len()) {
+			return "", fmt.Errorf("stamps: string of %d bytes", n)
+		}
+		b := make([]byte, n)
+		io.ReadFull(r, b)
+		return string(b), nil
+	}
+	if m, err := str(); err != nil || m != stampsMagic {
+		return nil, errors.New("stamps: bad magic")
+	}
+	count, err := u64()
+	if err != nil {
+		return nil, err
+	}
+	// Each record is at least 8+24+32 bytes: a count beyond that is a lie.
+	if count > uint64(r.Len())/64 {
+		return nil, fmt.Errorf("stamps: %d records cannot fit in %d bytes", count, r.Len())
+	}
+	out := make(map[string]fileRecord, count)
+	for range count {
+		p, err := str()
+		if err != nil {
+			return nil, err
+		}
+		var rec fileRecord
+		for _, f := range []*int64{&rec.ino, &rec.size, &rec.mtime} {
+			v, err := u64()
+			if err != nil {
+				return nil, err
+			}
+			*f = int64(v)
+		}
+		if _, err := io.ReadFull(r, rec.digest[:]); err != nil {
+			return nil, errors.New("stamps: truncated")
+		}
+		out[p] = rec
+	}
+	if r.Len() != 0 {
+		return nil, errors.New("stamps: trailing data")
+	}
+	return out, nil
+}
