@@ -19,6 +19,7 @@ func newBootstrapCmd(a *app) *cobra.Command {
 		jobs    int
 		filter  string
 		shallow bool
+		groups  []string
 	)
 	cmd := &cobra.Command{
 		Use:   "bootstrap [NAMES...]",
@@ -39,7 +40,7 @@ checkout. A failure in one repository does not stop the others.`,
 			if err != nil {
 				return err
 			}
-			comps, err := selectComponents(m, args)
+			comps, err := a.selectWithGroups(m, args, groups)
 			if err != nil {
 				return err
 			}
@@ -62,12 +63,19 @@ checkout. A failure in one repository does not stop the others.`,
 				},
 			})
 			lines.Close()
-			return a.bootstrapSummary(res)
+			if err := a.bootstrapSummary(res); err != nil {
+				return err
+			}
+			if m.Workspace.Wire {
+				return a.wire(cmd.Context(), m, comps)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "clone `N` repositories at a time (default: workspace.jobs or 8)")
 	cmd.Flags().StringVar(&filter, "filter", "", "partial clone with this object `FILTER` (e.g. blob:none)")
 	cmd.Flags().BoolVar(&shallow, "shallow", false, "clone only the checked-out commit (--depth 1)")
+	addGroupFlag(cmd, &groups)
 	return cmd
 }
 

@@ -10,8 +10,9 @@ import (
 
 func newExecCmd(a *app) *cobra.Command {
 	var (
-		jobs int
-		only []string
+		jobs   int
+		only   []string
+		groups []string
 	)
 	cmd := &cobra.Command{
 		Use:   "exec [-j N] [--only NAMES] -- CMD [ARGS...]",
@@ -29,7 +30,7 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 			if err != nil {
 				return err
 			}
-			comps, err := selectComponents(m, only)
+			comps, err := a.selectWithGroups(m, only, groups)
 			if err != nil {
 				return err
 			}
@@ -63,6 +64,7 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run in `N` components at a time")
 	cmd.Flags().StringSliceVar(&only, "only", nil, "run only in these `NAMES` (comma-separated)")
+	addGroupFlag(cmd, &groups)
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }

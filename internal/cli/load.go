@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/workspace"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -74,6 +77,134 @@ func selectComponents(m *manifest.Manifest, names []string) ([]*manifest.Compone
 		}
 	}
 	return out, nil
+}
+
+// addGroupFlag adds the repeatable --group flag.
+func addGroupFlag(cmd *cobra.Command, groups *[]string) {
+	cmd.Flags().StringArrayVarP(groups, "group", "g", nil, "only components in group `NAME` and what they depend on (repeatable; -NAME excludes)")
+}
+
+// groupMembers returns the components in group g: those listing it in
+// 'groups:', and the components of the feature g in manifests/features.yaml
+// (with the features it depends on).
+func groupMembers(m *manifest.Manifest, g string) []string {
+	var out []string
+	for _, c := range m.List() {
+		for _, cg := range c.Groups {
+			if cg == g {
+				out = append(out, c.Name)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var feature func(name string)
+	feature = func(name string) {
+		f := m.Features[name]
+		if f == nil || seen[name] {
+			return
+		}
+		seen[name] = true
+		out = append(out, f.Components...)
+		for _, d := range f.DependsOn {
+			feature(d)
+		}
+	}
+	feature(g)
+	return out
+}
+
+// allGroups lists every group and feature name, for suggestions.
+func allGroups(m *manifest.Manifest) []string {
+	set := map[string]bool{}
+	for _, c := range m.List() {
+		for _, g := range c.Groups {
+			set[g] = true
+		}
+	}
+	for f := range m.Features {
+		set[f] = true
+	}
+	return sortedKeys(set)
+}
+
+// selectWithGroups selects components by NAMES and --group flags: the
+// named components plus every member of the included groups and whatever
+// those depend on (transitively, through depends_on), minus the members of
+// excluded groups (-NAME). With only exclusions, it starts from everything.
+func selectWithGroups(m *manifest.Manifest, names, groups []string) ([]*manifest.Component, error) {
+	if len(groups) == 0 {
+		return selectComponents(m, names)
+	}
+	include, exclude := map[string]bool{}, map[string]bool{}
+	anyInclude := len(names) > 0
+	for _, g := range groups {
+		name, neg := strings.CutPrefix(g, "-")
+		members := groupMembers(m, name)
+		if len(members) == 0 {
+			hint := "groups are set with 'groups:' on components or in manifests/features.yaml"
+			if s := yamlpos.Suggest(name, allGroups(m)); s != "" {
+				hint = fmt.Sprintf("did you mean %q?", s)
+			}
+			return nil, usagef(hint, "no component is in group %q", name)
+		}
+		for _, n := range members {
+			if neg {
+				exclude[n] = true
+			} else {
+				include[n] = true
+			}
+		}
+		anyInclude = anyInclude || !neg
+	}
+	named, err := selectComponents(m, names)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) > 0 {
+		for _, c := range named {
+			include[c.Name] = true
+		}
+	}
+	if !anyInclude {
+		for _, n := range m.Order {
+			include[n] = true
+		}
+	} else {
+		// Pull in what the members depend on.
+		var visit func(n string)
+		visit = func(n string) {
+			c := m.Components[n]
+			for _, d := range c.DependsOn {
+				if !include[d.Name] {
+					include[d.Name] = true
+					visit(d.Name)
+				}
+			}
+			if s, err := workspace.ReadSpec(c); err == nil {
+				for _, d := range s.DependsOn {
+					if _, ok := m.Components[d.Name]; ok && !include[d.Name] {
+						include[d.Name] = true
+						visit(d.Name)
+					}
+				}
+			}
+		}
+		for _, n := range sortedKeys(include) {
+			visit(n)
+		}
+	}
+	var out []*manifest.Component
+	for _, c := range m.List() {
+		if include[c.Name] && !exclude[c.Name] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// selectWithGroups on the app, for symmetry with the other helpers.
+func (a *app) selectWithGroups(m *manifest.Manifest, names, groups []string) ([]*manifest.Component, error) {
+	return selectWithGroups(m, names, groups)
 }
 
 // plural formats "1 component" / "2 components".

@@ -10,7 +10,11 @@ import (
 )
 
 func newSetupCmd(a *app) *cobra.Command {
-	var jobs int
+	var (
+		jobs         int
+		wireOn, unwr bool
+		groups       []string
+	)
 	cmd := &cobra.Command{
 		Use:   "setup [NAMES...]",
 		Short: "Run each component's setup commands in dependency order",
@@ -21,15 +25,28 @@ independent components run in parallel. A failure skips the components that
 depend on it, and the summary says which were skipped because of whom.`,
 		Example: `  meta setup
   meta setup -j 1
-  meta setup api        # only api (its dependencies are not run)`,
+  meta setup api        # only api (its dependencies are not run)
+  meta setup --wire     # also: go.work, one shared .venv, npm workspaces
+  meta setup --unwire   # remove exactly what --wire added`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.loadManifest()
 			if err != nil {
 				return err
 			}
-			comps, err := selectComponents(m, args)
+			if unwr {
+				if wireOn {
+					return usagef("", "--wire and --unwire exclude each other")
+				}
+				return a.unwire(cmd.Context(), m)
+			}
+			comps, err := a.selectWithGroups(m, args, groups)
 			if err != nil {
 				return err
+			}
+			if wireOn {
+				if err := a.wire(cmd.Context(), m, comps); err != nil {
+					return err
+				}
 			}
 			res, err := workspace.Setup(cmd.Context(), m, comps, m.Jobs(jobs), func(r workspace.SetupResult) {
 				switch {
@@ -77,5 +94,8 @@ depend on it, and the summary says which were skipped because of whom.`,
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` setups at a time")
+	cmd.Flags().BoolVar(&wireOn, "wire", false, "wire siblings for development first (go.work, shared .venv, npm workspaces)")
+	cmd.Flags().BoolVar(&unwr, "unwire", false, "remove what --wire added, and nothing else")
+	addGroupFlag(cmd, &groups)
 	return cmd
 }

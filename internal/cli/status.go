@@ -16,6 +16,7 @@ func newStatusCmd(a *app) *cobra.Command {
 		jobs    int
 		asJSON  bool
 		noStray bool
+		groups  []string
 	)
 	cmd := &cobra.Command{
 		Use:   "status [NAMES...]",
@@ -32,11 +33,11 @@ lists repositories under the workspace root that the manifest does not know.`,
 			if err != nil {
 				return err
 			}
-			comps, err := selectComponents(m, args)
+			comps, err := a.selectWithGroups(m, args, groups)
 			if err != nil {
 				return err
 			}
-			st := workspace.Status(cmd.Context(), m, comps, m.Jobs(jobs)*2, len(args) == 0 && !noStray)
+			st := workspace.Status(cmd.Context(), m, comps, m.Jobs(jobs)*2, len(args) == 0 && len(groups) == 0 && !noStray)
 			if asJSON {
 				enc := json.NewEncoder(a.out())
 				enc.SetIndent("", "  ")
@@ -49,6 +50,7 @@ lists repositories under the workspace root that the manifest does not know.`,
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "inspect `N` repositories at a time")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&noStray, "no-untracked-repos", false, "do not list repositories the manifest does not know")
+	addGroupFlag(cmd, &groups)
 	return cmd
 }
 

@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/wire"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -26,6 +31,7 @@ Exits 3 when it finds problems.`,
 				return err
 			}
 			probs := workspace.Validate(cmd.Context(), m, m.List(), m.Jobs(0)*2)
+			probs = append(probs, a.checkWiring(cmd.Context(), m)...)
 			if asJSON {
 				if probs == nil {
 					probs = []workspace.Problem{}
@@ -60,4 +66,32 @@ Exits 3 when it finds problems.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// checkWiring validates development wiring when the workspace uses it.
+func (a *app) checkWiring(ctx context.Context, m *manifest.Manifest) []workspace.Problem {
+	rec, err := wire.LoadRecord(m.Dir)
+	if err != nil {
+		return []workspace.Problem{{Message: err.Error()}}
+	}
+	if rec.Root == "" && !m.Workspace.Wire {
+		return nil
+	}
+	var comps []wire.Component
+	for _, c := range m.List() {
+		if _, err := os.Stat(c.Path); err == nil {
+			comps = append(comps, wire.Component{Name: c.Name, Dir: c.Path})
+		}
+	}
+	python := ""
+	for _, t := range m.Tools {
+		if v, ok := strings.CutPrefix(t.Value, "python@"); ok {
+			python = v
+		}
+	}
+	var probs []workspace.Problem
+	for _, p := range wire.Check(ctx, m.Workspace.Root, comps, python) {
+		probs = append(probs, workspace.Problem{Message: "wiring: " + p, Hint: "run 'meta setup --wire'"})
+	}
+	return probs
 }
