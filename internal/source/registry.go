@@ -33,6 +33,7 @@ type Registry struct {
 	idx    RegistryIndex
 	name   string
 	locked map[string]semver.Version
+	extra  map[string][]pubgrub.Dependency
 	jobs   chan struct{}
 
 	mu       sync.Mutex
@@ -56,6 +57,9 @@ type RegistryOptions struct {
 	Locked map[string]semver.Version
 	// Jobs bounds concurrent index fetches (16 when 0).
 	Jobs int
+	// ManifestDeps are added to every version's dependencies, by package:
+	// the workspace manifest's depends_on for a component (DESIGN §2.2).
+	ManifestDeps map[string][]pubgrub.Dependency
 }
 
 // NewRegistry returns a provider reading idx.
@@ -70,6 +74,7 @@ func NewRegistry(idx RegistryIndex, opts RegistryOptions) *Registry {
 		idx:      idx,
 		name:     opts.Name,
 		locked:   opts.Locked,
+		extra:    opts.ManifestDeps,
 		jobs:     make(chan struct{}, opts.Jobs),
 		pkgs:     map[string]*regPkg{},
 		warnings: map[string]string{},
@@ -188,6 +193,10 @@ func (r *Registry) Dependencies(ctx context.Context, pkg string, v semver.Versio
 			return nil, &pubgrub.UnusableError{Reason: fmt.Sprintf("its dependency %s has a range that does not parse: %v", d.Name, err)}
 		}
 		deps = append(deps, pubgrub.Dependency{Name: d.Name, Constraint: set, Source: src})
+		names = append(names, d.Name)
+	}
+	for _, d := range r.extra[pkg] {
+		deps = append(deps, d)
 		names = append(names, d.Name)
 	}
 	r.Prefetch(ctx, names)

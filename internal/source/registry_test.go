@@ -104,6 +104,14 @@ func TestRegistryProvider(t *testing.T) {
 		t.Fatalf("warnings = %v", w)
 	}
 
+	// The manifest's depends_on for a component is added.
+	extra := NewRegistry(f, RegistryOptions{ManifestDeps: map[string][]pubgrub.Dependency{
+		"lib": {{Name: "app", Constraint: semver.MustParseConstraint("^1"), Source: "manifests/components.yaml:7"}},
+	}})
+	if deps, err := extra.Dependencies(ctx, "lib", semver.MustParseVersion("1.0.0")); err != nil || len(deps) != 1 || deps[0].Source != "manifests/components.yaml:7" {
+		t.Fatalf("with manifest deps: %+v %v", deps, err)
+	}
+
 	// Solving over the provider.
 	sol, err := pubgrub.Solve(ctx, p, pubgrub.Request{Root: []pubgrub.Dependency{{Name: "app", Constraint: semver.MustParseConstraint("^1")}}})
 	if err != nil {
