@@ -196,9 +196,7 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string) (*
 		}
 		for _, l := range t.Locks {
 			comps[i].Lockfiles = append(comps[i].Lockfiles, auditLockfile{Path: l.Path, Manager: l.Manager, Ecosystem: l.Ecosystem, Packages: len(l.Packages)})
-			for _, w := range l.Warnings {
-				comps[i].Warnings = append(comps[i].Warnings, w)
-			}
+			comps[i].Warnings = append(comps[i].Warnings, l.Warnings...)
 			for _, p := range l.Packages {
 				want.Add(pkgEcosystem(p, l), p.Name)
 			}
