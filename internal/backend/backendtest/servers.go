@@ -9,16 +9,25 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
+// Host is what the server starters need from a test; *testing.T is one,
+// and a testscript adapter can be another.
+type Host interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+}
+
 // NeedServer skips a test whose server binary is missing, except under
 // CI=true, where .ci/run installs it and absence is a failure.
-func NeedServer(t *testing.T, name string, candidates ...string) string {
+func NeedServer(t Host, name string, candidates ...string) string {
 	t.Helper()
 	for _, c := range append([]string{name}, candidates...) {
 		if p, err := exec.LookPath(c); err == nil {
@@ -32,18 +41,18 @@ func NeedServer(t *testing.T, name string, candidates ...string) string {
 	}
 	msg := fmt.Sprintf("%s not installed (see .ci/run for how CI installs it)", name)
 	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
+		t.Fatalf("%s", msg)
 	}
-	t.Skip(msg)
+	t.Skipf("%s", msg)
 	return ""
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t Host) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	defer l.Close()
 	return l.Addr().String()
@@ -52,11 +61,11 @@ func freeAddr(t *testing.T) string {
 // startServer starts cmd, stops it (by its own pid) when the test ends,
 // and waits until url answers HTTP, giving up after a bounded number of
 // polls.
-func startServer(t *testing.T, cmd *exec.Cmd, url string, logFile string) {
+func startServer(t Host, cmd *exec.Cmd, url string, logFile string) {
 	t.Helper()
 	logf, err := os.Create(logFile)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -91,14 +100,14 @@ func startServer(t *testing.T, cmd *exec.Cmd, url string, logFile string) {
 // StartVersitygw runs a real versitygw with a posix backend on loopback
 // and returns its endpoint URL and root credentials. It skips the test
 // when versitygw is not installed (fails under CI=true).
-func StartVersitygw(t *testing.T) (endpoint, access, secret string) {
+func StartVersitygw(t Host) (endpoint, access, secret string) {
 	t.Helper()
 	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
 	bin := NeedServer(t, "versitygw", filepath.Join(strings.TrimSpace(string(gopath)), "bin", "versitygw"))
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	addr := freeAddr(t)
 	access, secret = "metatestaccess", "metatestsecret0123456789"
@@ -113,14 +122,14 @@ func StartVersitygw(t *testing.T) (endpoint, access, secret string) {
 // generated configuration, everything under a temp dir, and returns its
 // base URL and document root. It skips the test when nginx is not
 // installed (fails under CI=true).
-func StartNginxDAV(t *testing.T) (base, docroot string) {
+func StartNginxDAV(t Host) (base, docroot string) {
 	t.Helper()
 	bin := NeedServer(t, "nginx", "/usr/sbin/nginx")
 	dir := t.TempDir()
 	docroot = filepath.Join(dir, "data")
 	for _, d := range []string{docroot, filepath.Join(dir, "tmp"), filepath.Join(dir, "logs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v", err)
 		}
 	}
 	addr := freeAddr(t)
@@ -156,7 +165,7 @@ http {
 `, user, dir, addr, docroot)
 	confFile := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	cmd := exec.Command(bin, "-p", dir+"/", "-c", confFile, "-e", filepath.Join(dir, "logs", "error.log"))
 	base = "http://" + addr
@@ -165,11 +174,11 @@ http {
 }
 
 // MakeBucket creates a bucket on the S3 server at endpoint.
-func MakeBucket(t *testing.T, endpoint, access, secret, bucket string) *minio.Client {
+func MakeBucket(t Host, endpoint, access, secret, bucket string) *minio.Client {
 	t.Helper()
 	mc, err := minio.New(strings.TrimPrefix(endpoint, "http://"), &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), Region: "us-east-1"})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	if err := mc.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
 		t.Fatalf("make bucket: %v", err)
