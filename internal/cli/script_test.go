@@ -103,6 +103,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		// exits N PROG ARGS...: run PROG and require exit status N (stdout
 		// and stderr are kept for the following stdout/stderr checks).
 		"exits": cmdExits,
+		// cacheserver s3|dav: a real remote cache on loopback (script_backend_test.go).
+		"cacheserver": cmdCacheServer,
 		// comptag DIR TAG [DEP...|!bad]: commit component.yaml, tag it (script_lock_test.go).
 		"comptag": cmdComptag,
 		// serve [-build] DIR VAR: a loopback HTTP server for DIR (script_tools_test.go).
