@@ -158,7 +158,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w = rec
 	}
 	if tok := bearer(r); tok != "" {
-		if ok, wait := s.limit.allow(hashToken(tok)); !ok {
+		// Known tokens are limited per token; anything else per client
+		// address, so that guessing tokens is limited too and cannot grow
+		// the limiter's table without bound.
+		key := hashToken(tok)
+		if _, known := s.tokens.Load(key); !known {
+			key = "ip:" + remoteHost(r)
+		}
+		if ok, wait := s.limit.allow(key); !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 			writeError(w, http.StatusTooManyRequests, "too many requests for this token; retry in %d s", max(secs, 1))
@@ -178,13 +185,18 @@ func (s *Server) logRequest(r *http.Request, rec *statusWriter, start time.Time)
 	if status == 0 {
 		status = http.StatusOK
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	s.log(RequestLog{Remote: host, Method: r.Method, Path: r.URL.Path, Status: status, Bytes: rec.bytes, Duration: s.now().Sub(start)})
+	s.log(RequestLog{Remote: remoteHost(r), Method: r.Method, Path: r.URL.Path, Status: status, Bytes: rec.bytes, Duration: s.now().Sub(start)})
 }
 
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// statusWriter records the status and size of an answer for the log.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -196,6 +208,19 @@ func (w *statusWriter) WriteHeader(code int) {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ReadFrom keeps sendfile for tarball downloads while logging.
+func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := io.Copy(w.ResponseWriter, r)
+	w.bytes += n
+	return n, err
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {

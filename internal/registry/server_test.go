@@ -361,24 +361,31 @@ func TestRateLimit(t *testing.T) {
 	f := newFixture(t, ServerOptions{Rate: 0.001, Burst: 2})
 	ctx := context.Background()
 	c := f.client(f.alice)
-	for i := 0; i < 2; i++ {
+	// The first request of a token is counted against the client address
+	// (the token is not known yet), later ones against the token.
+	for i := 0; i < 3; i++ {
 		if _, err := c.Yank(ctx, "nope", "1.0.0", ""); status(err) != 404 {
 			t.Fatalf("request %d: %v, want 404", i, err)
 		}
 	}
-	_, err := c.Yank(ctx, "nope", "1.0.0", "")
-	if status(err) != 429 {
-		t.Fatalf("third request: %v, want 429", err)
+	if _, err := c.Yank(ctx, "nope", "1.0.0", ""); status(err) != 429 {
+		t.Fatalf("fourth request: %v, want 429", err)
 	}
 	req, _ := http.NewRequest("DELETE", f.ts.URL+"/api/v1/packages/nope/1.0.0/yank", nil)
 	req.Header.Set("Authorization", "Bearer "+f.alice)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
-		t.Fatalf("fourth request: %v %v, want 429 with Retry-After", resp.Status, err)
+		t.Fatalf("fifth request: %v %v, want 429 with Retry-After", resp.Status, err)
 	}
 	resp.Body.Close()
+	// Bob's token does not share Alice's bucket (its first request takes
+	// the address's last token) ...
 	if _, err := f.client(f.bob).Yank(ctx, "nope", "1.0.0", ""); status(err) != 404 {
 		t.Fatalf("another token shares the limit: %v", err)
+	}
+	// ... and guessed tokens from the same address are limited too.
+	if _, err := f.client(TokenPrefix+strings.Repeat("1", 64)).Yank(ctx, "nope", "1.0.0", ""); status(err) != 429 {
+		t.Fatalf("guessed token: %v, want 429", err)
 	}
 	if _, err := f.client("").Search(ctx, "", 0); err != nil {
 		t.Fatalf("anonymous reads are not limited per token: %v", err)
