@@ -76,6 +76,7 @@ repository; meta finds it by walking up from the current directory.`,
 		newConfigCmd(a),
 		newAddCmd(a),
 		newRemoveCmd(a),
+		newUpdateCmd(a),
 		newQuickstartCmd(a),
 		newDepsCmd(a),
 	)
