@@ -18,6 +18,7 @@ import (
 type depsTargetOpts struct {
 	Components []string // --component, repeatable
 	All        bool     // --all
+	Groups     []string // --group, repeatable (-NAME excludes)
 }
 
 // depsTarget is one selected component and its parsed lock files.
@@ -32,6 +33,7 @@ type depsTarget struct {
 func addDepsTargetFlags(cmd *cobra.Command, opts *depsTargetOpts) {
 	cmd.Flags().StringArrayVar(&opts.Components, "component", nil, "a component to look at (repeatable)")
 	cmd.Flags().BoolVar(&opts.All, "all", false, "look at every component of the workspace")
+	addGroupFlag(cmd, &opts.Groups)
 }
 
 // depsComponent is a selected component before its lock files are read.
@@ -49,8 +51,18 @@ func (a *app) depsManifest() (*manifest.Manifest, error) {
 // order. Exactly one of them is required; unknown names are usage errors.
 // Components whose directory does not exist are an error naming them.
 func (a *app) depsComponents(m *manifest.Manifest, opts depsTargetOpts) ([]depsComponent, error) {
+	if len(opts.Groups) > 0 && !opts.All {
+		sel, err := selectWithGroups(m, opts.Components, opts.Groups)
+		if err != nil {
+			return nil, err
+		}
+		opts.Components = nil
+		for _, c := range sel {
+			opts.Components = append(opts.Components, c.Name)
+		}
+	}
 	if opts.All == (len(opts.Components) > 0) {
-		return nil, usagef("e.g. meta deps audit --all, or --component NAME", "choose the components: --component NAME (repeatable) or --all")
+		return nil, usagef("e.g. meta deps audit --all, or --component NAME, or --group NAME", "choose the components: --component NAME (repeatable), --group NAME or --all")
 	}
 	var names []string
 	if opts.All {
