@@ -113,6 +113,10 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"capture": cmdCapture,
 		// fakeapi osv DIR | fakeapi depsdev FILE: a loopback OSV or deps.dev API (script_audit_test.go).
 		"fakeapi": cmdFakeAPI,
+
+		// registry scripts: see script_registry_test.go.
+		"waitfile": cmdWaitfile,
+		"tamper":   cmdTamper,
 	}
 }
 
@@ -123,10 +127,6 @@ func cmdMkrepo(ts *testscript.TestScript, neg bool, args []string) {
 	dir := ts.MkAbs(args[0])
 	ts.Check(os.MkdirAll(dir, 0o755))
 	gitIn(ts, dir, "init", "-q", "-b", "main")
-
-		// registry scripts: see script_registry_test.go.
-		"waitfile": cmdWaitfile,
-		"tamper":   cmdTamper,
 	readme := filepath.Join(dir, "README.md")
 	if len(args) == 1 {
 		ts.Check(os.WriteFile(readme, []byte("initial\n"), 0o644))
