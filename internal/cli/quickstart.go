@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,6 +18,16 @@ var quickstartSteps = [][]string{
 	{"status"},
 	{"setup"},
 	{"validate"},
+	{"lock", "--env", "prod"},
+	{"lock", "--env", "dev"},
+	{"lock", "compare", "prod", "dev"},
+	{"lock", "promote", "dev", "staging"},
+	{"apply", "--locked", "--env", "staging"},
+	{"why", "proto"},
+	{"build", "--all"},
+	{"!edit"},
+	{"build", "--all"},
+	{"cache", "explain", "web"},
 }
 
 func newQuickstartCmd(a *app) *cobra.Command {
@@ -48,6 +59,16 @@ Then run the main commands on it and print what to try next.`,
 			}
 			a.printf("created %d sample repositories in %s\nmeta repository: %s\n\n", len(quickstart.Samples), l.Remotes, l.Meta)
 			for _, step := range quickstartSteps {
+				if step[0] == "!edit" {
+					// Change one file of a leaf component: the next build
+					// rebuilds just that one and takes the rest from cache.
+					f := filepath.Join(l.Dir, "web", "src", "web.txt")
+					a.printf("%s\n\n", a.pal.Bold("$ echo 'a change' >> ../web/src/web.txt"))
+					if err := appendLine(f, "a change"); err != nil {
+						return err
+					}
+					continue
+				}
 				a.printf("%s\n", a.pal.Bold("$ meta "+strings.Join(step, " ")))
 				if err := a.sub(cmd.Context(), l.Meta, step...); err != nil {
 					return err
@@ -57,7 +78,10 @@ Then run the main commands on it and print what to try next.`,
 			a.printf("Try next:\n  cd %s\n", l.Meta)
 			for _, s := range []string{
 				"meta status                # where every repository is",
+				"meta tree                  # the resolved versions and who needs them",
+				"meta lock verify --env dev # do the locked commits still exist upstream?",
 				"meta exec -- git log --oneline -1",
+				"meta lock compare prod dev --log   # with the commits in between",
 				"meta import --help         # bring a west/vcstool/repo/.gitmodules manifest",
 			} {
 				a.printf("  %s\n", s)
@@ -83,4 +107,16 @@ func (a *app) sub(ctx context.Context, dir string, args ...string) error {
 		return nil
 	}
 	return err
+}
+
+func appendLine(path, line string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(line + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

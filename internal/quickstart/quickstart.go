@@ -85,8 +85,12 @@ components:
     description: The web front end
 
 environments:
+  dev:
+    web: main
+  staging: {}
   prod:
     api: "~1.0.0"
+    web: v0.9.0
 `
 
 // Layout names the parts of a created sample.
