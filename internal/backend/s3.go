@@ -89,6 +89,8 @@ func (s *S3) object(key string) string { return s.prefix + key }
 func (s *S3) s3Err(op, key string, err error) error {
 	resp := minio.ToErrorResponse(err)
 	switch {
+	case resp.Code == "NoSuchBucket":
+		return fmt.Errorf("%s: %s %s: bucket %q does not exist", s.name, op, key, s.bucket)
 	case resp.StatusCode == http.StatusNotFound || resp.Code == "NoSuchKey":
 		return fmt.Errorf("%s: %s %s: %w", s.name, op, key, ErrNotFound)
 	case resp.StatusCode == http.StatusPreconditionFailed || resp.Code == "PreconditionFailed":

@@ -560,15 +560,26 @@ func TestGCPolicy(t *testing.T) {
 	mk := func(name string, age time.Duration, size int64) *Record {
 		d := baseDoc()
 		d.Component = name
-		r := &Record{Version: RecordVersion, Key: d.Key(), Component: name, Output: strings.Repeat("a", 64), Size: size, Created: now.Add(-age), Document: d}
+		out := fmt.Sprintf("%064x", name)
+		r := &Record{Version: RecordVersion, Key: d.Key(), Component: name, Output: out, Size: size, Created: now.Add(-age), Document: d}
 		if err := c.Put(r); err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	mk("old", 40*24*time.Hour, 10)
-	mk("new", time.Hour, 100)
-	mk("mid", 10*24*time.Hour, 100)
+	old := mk("old", 40*24*time.Hour, 10)
+	nw := mk("new", time.Hour, 100)
+	mid := mk("mid", 10*24*time.Hour, 100)
+	// Store gc roots: what the policy keeps.
+	roots, err := c.PolicyRoots(Policy{}).Roots(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{nw.Output, mid.Output}
+	slices.Sort(want)
+	if d := cmp.Diff(want, roots); d != "" || slices.Contains(roots, old.Output) {
+		t.Errorf("policy roots (-want +got):\n%s", d)
+	}
 	res, err := c.GC(context.Background(), Policy{MaxSize: 150, DryRun: true})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/metawork/meta/internal/store"
 )
 
 // DefaultMaxAge is how long an unused record is kept when the manifest's
@@ -78,4 +80,30 @@ func (c *Cache) GC(ctx context.Context, p Policy) (GCResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// PolicyRoots is a store.RootSource giving the outputs of the records that
+// policy p keeps: what a store gc must not delete. Records the policy would
+// drop do not protect their outputs (a later lookup of such a record finds
+// its entry gone and rebuilds).
+func (c *Cache) PolicyRoots(p Policy) store.RootSource { return policyRoots{c, p} }
+
+type policyRoots struct {
+	c *Cache
+	p Policy
+}
+
+func (r policyRoots) Roots(ctx context.Context) ([]string, error) {
+	p := r.p
+	p.DryRun = true
+	res, err := r.c.GC(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rec := range res.Kept {
+		out = append(out, rec.Output)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

@@ -20,11 +20,7 @@ func runCacheGC(ctx context.Context, a *app, st *store.Store, dryRun bool) error
 	if err != nil {
 		return err
 	}
-	p := buildcache.Policy{DryRun: dryRun}
-	if m != nil {
-		p.MaxAge, p.MaxSize = m.Cache.MaxAge, m.Cache.MaxSize
-	}
-	res, err := c.GC(ctx, p)
+	res, err := c.GC(ctx, cachePolicy(m, dryRun))
 	if err != nil {
 		return err
 	}
@@ -42,13 +38,22 @@ func runCacheGC(ctx context.Context, a *app, st *store.Store, dryRun bool) error
 }
 
 // cacheRootSources returns the store gc roots the build cache holds: the
-// outputs its records point at.
+// outputs of the records the cache policy keeps.
 func cacheRootSources(ctx context.Context, a *app, st *store.Store) ([]store.RootSource, error) {
-	c, _, err := buildCacheFor(a, st)
+	c, m, err := buildCacheFor(a, st)
 	if err != nil {
 		return nil, err
 	}
-	return []store.RootSource{c}, nil
+	return []store.RootSource{c.PolicyRoots(cachePolicy(m, false))}, nil
+}
+
+// cachePolicy is the manifest's cache policy (defaults outside a workspace).
+func cachePolicy(m *manifest.Manifest, dryRun bool) buildcache.Policy {
+	p := buildcache.Policy{DryRun: dryRun}
+	if m != nil {
+		p.MaxAge, p.MaxSize = m.Cache.MaxAge, m.Cache.MaxSize
+	}
+	return p
 }
 
 // buildCacheFor opens the build cache of st, and the workspace manifest
