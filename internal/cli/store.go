@@ -17,6 +17,7 @@ import (
 
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/store"
+	"github.com/metawork/meta/internal/term"
 )
 
 // storeDirFor returns the store directory meta uses: $META_STORE when set,
@@ -152,7 +153,7 @@ already has only hashes it.`,
 			if len(in) == 0 {
 				in = nil
 			}
-			fi, err := os.Lstat(source)
+			fi, err := os.Stat(source) // a symlink naming the tree is followed; links inside it never are
 			if errors.Is(err, fs.ErrNotExist) {
 				return failf("check the path given to --source", "store add: source %s does not exist", source)
 			}
@@ -162,10 +163,14 @@ already has only hashes it.`,
 			if !fi.IsDir() {
 				return failf("the store holds directory trees; put the file in a directory", "store add: source %s is not a directory", source)
 			}
+			if source, err = filepath.EvalSymlinks(source); err != nil {
+				return fmt.Errorf("store add: %w", err)
+			}
 			st, err := a.openStore()
 			if err != nil {
 				return err
 			}
+			defer showProgress(a, st, "store add")()
 			e, err := st.Add(cmd.Context(), args[0], source, store.AddOptions{Inputs: in, Pin: pin})
 			if err != nil {
 				return fmt.Errorf("store add: %w", err)
@@ -269,7 +274,9 @@ target must be missing or empty unless --force, which replaces it.`,
 			if err != nil {
 				return err
 			}
+			stop := showProgress(a, st, "store get")
 			err = st.Get(cmd.Context(), h, target, force)
+			stop()
 			if errors.Is(err, store.ErrTargetNotEmpty) {
 				return failf("pass --force to replace its contents, or choose an empty directory", "store get: target %s is not empty", target)
 			}
@@ -379,7 +386,9 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			stop := showProgress(a, st, "store verify")
 			bad, err := st.Verify(cmd.Context())
+			stop()
 			if err != nil {
 				return err
 			}
@@ -454,6 +463,22 @@ func newStorePinCmd(a *app, pin bool) *cobra.Command {
 			}
 			return err
 		},
+	}
+}
+
+// showProgress draws the store's progress as one live line on stderr when
+// that is a terminal (never in pipes or CI), and returns what ends it.
+func showProgress(a *app, st *store.Store, label string) (stop func()) {
+	if !term.Interactive(a.errw()) {
+		return func() {}
+	}
+	lines := term.NewLines(a.errw(), []string{label})
+	st.SetProgress(func(phase string, done, total int64) {
+		lines.Update(label, fmt.Sprintf("%s %s / %s", phase, humanSize(done), humanSize(total)))
+	})
+	return func() {
+		st.SetProgress(nil)
+		lines.Done(label, "done")
 	}
 }
 

@@ -59,7 +59,7 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 		return Entry{}, err
 	}
 	defer unlock()
-	if err := hashFiles(ctx, srcDir, root.files()); err != nil {
+	if err := hashFiles(ctx, srcDir, root.files(), s.meter("hash", root.files())); err != nil {
 		return Entry{}, fmt.Errorf("add %s: %w", srcDir, err)
 	}
 	hash := treeHash(root)
@@ -166,6 +166,7 @@ func (s *Store) build(ctx context.Context, tmp string, root *node, place func(n 
 	if err := walk(root); err != nil {
 		return err
 	}
+	m := s.meter("copy", files)
 	crashPoint("build: directories made")
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
@@ -177,7 +178,11 @@ func (s *Store) build(ctx context.Context, tmp string, root *node, place func(n 
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			return place(n, filepath.Join(tmp, filepath.FromSlash(n.rel)))
+			if err := place(n, filepath.Join(tmp, filepath.FromSlash(n.rel))); err != nil {
+				return err
+			}
+			m.add(n.size)
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {

@@ -167,6 +167,7 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 	if err := walk(root); err != nil {
 		return err
 	}
+	m := s.meter("get", files)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
 	for _, n := range files {
@@ -181,11 +182,13 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 			rec, ok := stamps[n.rel]
 			if ok && rec.ino == n.stamp.ino && rec.size == n.stamp.size && rec.mtime == n.stamp.mtime {
 				n.digest = rec.digest
+				defer m.add(n.size)
 				return copyOutFast(path, r, n)
 			}
 			if err := copyOutFile(path, r, n); err != nil {
 				return err
 			}
+			m.add(n.size)
 			if ok && rec.digest != n.digest {
 				return &CorruptError{Path: n.rel, Reason: "contents do not match what was stored"}
 			}

@@ -45,6 +45,8 @@ type Store struct {
 	dir    string
 	now    func() time.Time // tests replace it
 	noSync bool             // skip fsyncs: fuzz tests only, where durability is not under test
+
+	progress Progress // see SetProgress
 }
 
 // Open returns the store at dir, creating the directory and its layout

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -584,4 +585,31 @@ func FuzzParseStamps(f *testing.F) {
 			t.Fatal("nil map without error")
 		}
 	})
+}
+
+func TestProgress(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	src := t.TempDir()
+	mktree(t, src, goldenSpec)
+	final := map[string][2]int64{}
+	var mu sync.Mutex
+	s.SetProgress(func(phase string, done, total int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		if done > total {
+			t.Errorf("%s: done %d > total %d", phase, done, total)
+		}
+		final[phase] = [2]int64{done, total}
+	})
+	e, err := s.Add(ctx, "golden", src, AddOptions{})
+	must(t, err)
+	must(t, s.Get(ctx, e.Hash, filepath.Join(t.TempDir(), "out"), false))
+	_, err = s.Verify(ctx)
+	must(t, err)
+	for _, phase := range []string{"hash", "copy", "get", "verify"} {
+		if got := final[phase]; got != [2]int64{e.Size, e.Size} {
+			t.Errorf("%s ended at %v, want %d of %d", phase, got, e.Size, e.Size)
+		}
+	}
 }

@@ -262,7 +262,7 @@ type onlyWriter struct{ io.Writer }
 type onlyReader struct{ io.Reader }
 
 // hashFiles hashes the tree's files under dir in parallel.
-func hashFiles(ctx context.Context, dir string, files []*node) error {
+func hashFiles(ctx context.Context, dir string, files []*node, m *meter) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
 	for _, n := range files {
@@ -273,7 +273,11 @@ func hashFiles(ctx context.Context, dir string, files []*node) error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			return hashFile(filepath.Join(dir, filepath.FromSlash(n.rel)), n)
+			if err := hashFile(filepath.Join(dir, filepath.FromSlash(n.rel)), n); err != nil {
+				return err
+			}
+			m.add(n.size)
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -293,7 +297,7 @@ func HashTree(ctx context.Context, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := hashFiles(ctx, dir, root.files()); err != nil {
+	if err := hashFiles(ctx, dir, root.files(), nil); err != nil {
 		return "", err
 	}
 	return treeHash(root), nil

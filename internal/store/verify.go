@@ -56,7 +56,7 @@ func (s *Store) verifyEntry(ctx context.Context, hash string) error {
 	if err != nil {
 		return s.corrupt(hash, err)
 	}
-	if err := hashFiles(ctx, dir, root.files()); err != nil {
+	if err := hashFiles(ctx, dir, root.files(), s.meter("verify", root.files())); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
