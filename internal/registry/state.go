@@ -13,7 +13,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/metawork/meta/internal/backend"
 )
@@ -189,13 +192,26 @@ func loadAll(ctx context.Context, st Storage) (map[string]*snapshot, error) {
 		}
 		byName[parts[1]] = append(byName[parts[1]], in.Key)
 	}
-	out := map[string]*snapshot{}
+	// Packages replay independently; on S3 each event is a round trip, so
+	// read several packages at once.
+	out := make(map[string]*snapshot, len(byName))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
 	for name, keys := range byName {
-		snap, err := replay(ctx, st, name, keys)
-		if err != nil {
-			return nil, err
-		}
-		out[name] = snap
+		g.Go(func() error {
+			snap, err := replay(gctx, st, name, keys)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			out[name] = snap
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
