@@ -62,7 +62,6 @@ type depsEntry struct {
 type pkgState struct {
 	last    int32 // last assignment index, -1 when none
 	decided bool
-	active  bool // listed in solver.active
 }
 
 type solver struct {
@@ -73,7 +72,15 @@ type solver struct {
 	ids     map[string]int32
 	pkgs    []pkgInfo
 	state   []pkgState
-	active  []int32 // packages that have had assignments, in first-touch order
+	// queue holds decision candidates (packages with an undecided
+	// positive derivation) by candidate count; entries go stale when the
+	// package changes and are checked when popped.
+	queue candidates
+	// contra[id] is 1 + the decision level at which incompatibility id
+	// became contradicted, 0 when not known to be; byLevel lists them per
+	// level so backtracking can forget exactly those above the new level.
+	contra  []int32
+	byLevel [][]int32
 	inc     []incompat
 	byPkg   [][]int32
 	assigns []assignment
@@ -188,11 +195,30 @@ func (s *solver) assign(t term, cause int32, decision bool) {
 	st.last = int32(len(s.assigns) - 1)
 	if decision {
 		st.decided = true
+		return
 	}
-	if !st.active {
-		st.active = true
-		s.active = append(s.active, t.pkg)
+	s.enqueue(t.pkg)
+}
+
+// enqueue offers pkg as a decision candidate if it is one.
+func (s *solver) enqueue(pkg int32) {
+	st := s.state[pkg]
+	if st.last < 0 || st.decided {
+		return
 	}
+	acc := s.assigns[st.last].acc
+	if acc.positive() {
+		s.queue.push(candidate{count: s.candidates(pkg, acc), pkg: pkg})
+	}
+}
+
+// candidates counts the existing versions acc allows.
+func (s *solver) candidates(pkg int32, acc term) int32 {
+	c := acc.b.count()
+	if acc.b.has(s.n(pkg) - 1) {
+		c-- // the phantom is not a candidate
+	}
+	return int32(c)
 }
 
 func (s *solver) backtrack(level int32) {
@@ -207,8 +233,39 @@ func (s *solver) backtrack(level int32) {
 		if a.decision {
 			st.decided = false
 		}
+		s.enqueue(a.t.pkg)
+	}
+	for l := int(level) + 1; l < len(s.byLevel); l++ {
+		for _, id := range s.byLevel[l] {
+			s.contra[id] = 0
+		}
+		s.byLevel[l] = s.byLevel[l][:0]
 	}
 	s.level = level
+}
+
+// contradicted remembers that incompatibility id is contradicted through
+// term t, from the decision level of the earliest assignment that makes
+// the partial solution disjoint from t; propagation skips it until
+// backtracking goes below that level.
+func (s *solver) contradicted(id int32, t term) {
+	idx := s.state[t.pkg].last
+	for {
+		prev := s.assigns[idx].prev
+		if prev < 0 || !s.assigns[prev].acc.disjoint(t) {
+			break
+		}
+		idx = prev
+	}
+	l := s.assigns[idx].level
+	for len(s.contra) <= int(id) {
+		s.contra = append(s.contra, 0)
+	}
+	for len(s.byLevel) <= int(l) {
+		s.byLevel = append(s.byLevel, nil)
+	}
+	s.contra[id] = l + 1
+	s.byLevel[l] = append(s.byLevel[l], id)
 }
 
 type relation uint8
@@ -240,10 +297,14 @@ func (s *solver) relTerm(t term) relation {
 // relation of incompatibility id to the partial solution; for relAlmost,
 // the index of the one term not satisfied.
 func (s *solver) relation(id int32) (relation, int) {
+	if int(id) < len(s.contra) && s.contra[id] != 0 {
+		return relContradicted, -1
+	}
 	unsat := -1
 	for i, t := range s.inc[id].terms {
 		switch s.relTerm(t) {
 		case relContradicted:
+			s.contradicted(id, t)
 			return relContradicted, -1
 		case relInconclusive:
 			if unsat >= 0 {
@@ -428,31 +489,20 @@ func mergeTerms(terms []term) []term {
 // choose makes the next decision. It returns done when every package with
 // a positive derivation is decided.
 func (s *solver) choose() (int32, bool, error) {
-	best, bestCount := int32(-1), 0
-	live := s.active[:0]
-	for _, p := range s.active {
-		st := &s.state[p]
-		if st.last < 0 {
-			st.active = false
-			continue
-		}
-		live = append(live, p)
-		if st.decided {
+	best := int32(-1)
+	for s.queue.len() > 0 {
+		c := s.queue.pop()
+		st := s.state[c.pkg]
+		if st.last < 0 || st.decided {
 			continue
 		}
 		acc := s.assigns[st.last].acc
-		if !acc.positive() {
-			continue
+		if !acc.positive() || s.candidates(c.pkg, acc) != c.count {
+			continue // stale
 		}
-		c := acc.b.count()
-		if acc.b.has(s.n(p) - 1) {
-			c-- // the phantom is not a candidate
-		}
-		if best < 0 || c < bestCount || (c == bestCount && p < best) {
-			best, bestCount = p, c
-		}
+		best = c.pkg
+		break
 	}
-	s.active = live
 	if best < 0 {
 		return 0, true, nil
 	}
@@ -476,6 +526,7 @@ func (s *solver) choose() (int32, bool, error) {
 			}
 		}
 		s.addIncompat(ic)
+		s.enqueue(best)
 		return best, false, nil
 	}
 	added, err := s.dependencies(best, vi)
@@ -496,6 +547,8 @@ func (s *solver) choose() (int32, bool, error) {
 	if !conflict {
 		s.level++
 		s.assign(term{pkg: best, b: singleBit(s.n(best), vi)}, -1, true)
+	} else {
+		s.enqueue(best) // still a candidate unless propagation says otherwise
 	}
 	return best, false, nil
 }
