@@ -24,6 +24,7 @@ import (
 	"aead.dev/minisign"
 
 	"github.com/metawork/meta/internal/backend"
+	"github.com/metawork/meta/internal/semver"
 )
 
 // DefaultMaxUpload is the default limit on a publish body's tarball.
@@ -694,6 +695,9 @@ func checkUpload(meta PublishMeta, tarball []byte) (*IndexEntry, string, error) 
 	for _, d := range comp.Deps {
 		if d.Name == meta.Name {
 			return nil, "", fmt.Errorf("component.yaml: %s depends on itself", meta.Name)
+		}
+		if _, err := semver.ParseConstraint(d.Req); err != nil {
+			return nil, "", fmt.Errorf("component.yaml: dependency %s: %v", d.Name, err)
 		}
 	}
 	e := &IndexEntry{Name: meta.Name, Vers: meta.Vers, Deps: comp.Deps, Tools: comp.Tools, Cksum: cksum, Sig: meta.Sig, V: IndexFormat}
