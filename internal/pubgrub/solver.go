@@ -69,9 +69,9 @@ type solver struct {
 	p   Provider
 	req Request
 
-	ids     map[string]int32
-	pkgs    []pkgInfo
-	state   []pkgState
+	ids   map[string]int32
+	pkgs  []pkgInfo
+	state []pkgState
 	// queue holds decision candidates (packages with an undecided
 	// positive derivation) by candidate count; entries go stale when the
 	// package changes and are checked when popped.
