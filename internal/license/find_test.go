@@ -133,3 +133,19 @@ func TestDepsDev(t *testing.T) {
 		t.Errorf("404: %+v", a)
 	}
 }
+
+// FuzzMetadataReaders checks the Python METADATA and Cargo.toml readers
+// never panic and return a single line.
+func FuzzMetadataReaders(f *testing.F) {
+	f.Add([]byte("Metadata-Version: 2.4\nLicense-Expression: MIT\n\nbody"))
+	f.Add([]byte("License: Apache 2.0\nClassifier: License :: OSI Approved :: MIT License\n"))
+	f.Add([]byte("[package]\nname = \"x\"\nlicense = \"MIT OR Apache-2.0\"\n[dependencies]\n"))
+	f.Add([]byte("[package]\nlicense = '\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, got := range []string{LicenseFromMetadata(data), LicenseFromCargoToml(data)} {
+			if strings.ContainsAny(got, "\n") {
+				t.Fatalf("multi-line license %q", got)
+			}
+		}
+	})
+}
