@@ -338,6 +338,7 @@ func (a *app) registryClient(name string) (*registry.Client, *registryRef, error
 		Token:    tok,
 		HTTP:     &http.Client{Timeout: 10 * time.Minute},
 		CacheDir: paths.CacheDirFor(r.URL),
+		Warn:     func(msg string) { a.warnf("%s", msg) },
 	}
 	return c, r, nil
 }

@@ -30,6 +30,11 @@ type Client struct {
 	CacheDir string
 	// MaxDownload bounds a tarball download (1 GiB when 0).
 	MaxDownload int64
+	// Offline reads index files from CacheDir only.
+	Offline bool
+	// Warn, when set, hears about fallbacks: an unreachable registry
+	// answered from the cache.
+	Warn func(msg string)
 
 	cfgOnce sync.Once
 	cfg     IndexConfig
@@ -184,8 +189,20 @@ func (c *Client) Index(ctx context.Context, name string) ([]IndexEntry, error) {
 		}
 	}
 	u := c.base() + "/index/" + rel
+	if c.Offline {
+		if cached == nil {
+			return nil, fmt.Errorf("%s: no cached index for %s (offline)", c.base(), name)
+		}
+		return parseCached(u, name, cached)
+	}
 	resp, err := c.do(ctx, http.MethodGet, u, nil, hdr)
 	if err != nil {
+		if cached != nil && ctx.Err() == nil {
+			if c.Warn != nil {
+				c.Warn(fmt.Sprintf("registry %s unreachable (%v); using the cached index of %s", c.base(), err, name))
+			}
+			return parseCached(u, name, cached)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
@@ -221,6 +238,14 @@ func (c *Client) Index(ctx context.Context, name string) ([]IndexEntry, error) {
 				writeFileAtomic(cacheFile+".etag", []byte(etag+"\n"), 0o644)
 			}
 		}
+	}
+	return entries, nil
+}
+
+func parseCached(u, name string, data []byte) ([]IndexEntry, error) {
+	entries, err := ParseIndex(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s (cached): %w", u, err)
 	}
 	return entries, nil
 }

@@ -484,3 +484,34 @@ func TestCredentials(t *testing.T) {
 		t.Fatalf("LoadRegistries = %v %v", m, err)
 	}
 }
+
+func TestClientCacheFallback(t *testing.T) {
+	f := newFixture(t, ServerOptions{})
+	ctx := context.Background()
+	if _, err := f.client(f.alice).Publish(ctx, PublishMeta{Name: "lib", Vers: "1.0.0"}, makeTarball(t, comp("lib"))); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	var warnings []string
+	c := &Client{URL: f.ts.URL, CacheDir: cache, Warn: func(m string) { warnings = append(warnings, m) }}
+	if _, err := c.Index(ctx, "lib"); err != nil {
+		t.Fatal(err)
+	}
+	off := &Client{URL: f.ts.URL, CacheDir: cache, Offline: true}
+	if es, err := off.Index(ctx, "lib"); err != nil || len(es) != 1 {
+		t.Fatalf("offline from cache: %v %v", es, err)
+	}
+	if _, err := off.Index(ctx, "other"); err == nil || !strings.Contains(err.Error(), "offline") {
+		t.Fatalf("offline without cache: %v", err)
+	}
+	f.ts.Close()
+	if es, err := c.Index(ctx, "lib"); err != nil || len(es) != 1 {
+		t.Fatalf("unreachable registry with a cache: %v %v", es, err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "using the cached index of lib") {
+		t.Fatalf("warnings = %q", warnings)
+	}
+	if _, err := c.Index(ctx, "other"); err == nil {
+		t.Fatal("unreachable registry without a cache answered")
+	}
+}
