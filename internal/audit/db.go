@@ -49,12 +49,12 @@ func (w Wanted) has(eco, name string) bool {
 
 // LoadStats describes what a DB load read.
 type LoadStats struct {
-	Files       int            // JSON files and zip archives read
-	Records     int            // records decoded
-	Kept        int            // records indexed (after the Wanted filter, deduplicated)
-	Ecosystems  map[string]int // records per supported ecosystem, before filtering
-	Unsupported map[string]int // affected entries per unsupported ecosystem
-	Problems    []string       // records that could not be read: "file: why"
+	Files       int            `json:"files"`                 // JSON files and zip archives read
+	Records     int            `json:"records"`               // records read
+	Kept        int            `json:"kept"`                  // records indexed (after the Wanted filter, deduplicated)
+	Ecosystems  map[string]int `json:"ecosystems"`            // records per supported ecosystem, before filtering
+	Unsupported map[string]int `json:"unsupported,omitempty"` // affected entries per unsupported ecosystem
+	Problems    []string       `json:"problems,omitempty"`    // records that could not be read: "file: why"
 }
 
 // DB is an offline OSV database indexed by (ecosystem, normalised name).

@@ -147,6 +147,7 @@ type auditReport struct {
 	FailOn     string           `json:"fail_on"`
 	Components []auditComponent `json:"components"`
 	Summary    auditSummary     `json:"summary"`
+	Database   *audit.LoadStats `json:"offline_db,omitempty"`
 	Warnings   []string         `json:"warnings,omitempty"`
 }
 
@@ -218,6 +219,7 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string) (*
 			rep.Warnings = append(rep.Warnings, w)
 		}
 		src = db
+		rep.Database = &db.Stats
 		// A lock file whose ecosystem the database has no data for is not
 		// audited: "no vulnerabilities" would be a lie.
 		for i, t := range ts {
@@ -282,6 +284,12 @@ func pkgEcosystem(p ecosystem.Package, l *ecosystem.Lockfile) string {
 func (a *app) printAudit(rep *auditReport) {
 	for _, w := range rep.Warnings {
 		a.warnf("%s", w)
+	}
+	if st := rep.Database; st != nil && a.verbose {
+		a.printf("offline database: %d files, %d records, %d kept for these lock files\n", st.Files, st.Records, st.Kept)
+		for _, eco := range sortedMapKeys(st.Unsupported) {
+			a.printf("  %d affected entries of unsupported ecosystem %s ignored\n", st.Unsupported[eco], eco)
+		}
 	}
 	for _, c := range rep.Components {
 		pk := 0
@@ -366,4 +374,13 @@ func (a *app) printAudit(rep *auditReport) {
 		line += fmt.Sprintf("; %d lock files NOT AUDITED", s.NotAudited)
 	}
 	a.printf("%s\n", line)
+}
+
+func sortedMapKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
