@@ -60,19 +60,12 @@ func (f *Finder) Find(ctx context.Context, lockPath string, p ecosystem.Package)
 		return Answer{License: strings.TrimSpace(p.License), Source: FromLockfile, Detail: lockPath}
 	}
 	base := filepath.Join(f.Dir, filepath.Dir(filepath.FromSlash(lockPath)))
-	var a Answer
-	switch p.Ecosystem {
-	case ecosystem.Npm:
-		a = f.fromNodeModules(base, p)
-	case ecosystem.PyPI:
-		a = f.fromDistInfo(base, p)
-	case ecosystem.Cargo:
-		a = f.fromCargo(p)
-	case ecosystem.Go:
-		a = f.fromGoModCache(p)
-	}
-	if a.License != "" {
-		return a
+	// A name or version that would leave the directories searched gets no
+	// local answer.
+	if safeName(p.Name) && safeName(p.Version) {
+		if a := f.fromInstalled(base, p); a.License != "" {
+			return a
+		}
 	}
 	if f.DepsDev != nil && p.Version != "" && p.Source != "path" && p.Source != "git" {
 		lic, err := f.DepsDev.License(ctx, p.Ecosystem, p.Name, p.Version)
@@ -85,6 +78,35 @@ func (f *Finder) Find(ctx context.Context, lockPath string, p ecosystem.Package)
 		return Answer{Detail: "deps.dev has no license for it"}
 	}
 	return Answer{Detail: "not in the lock file or installed metadata; deps.dev not asked"}
+}
+
+// fromInstalled looks in the installed metadata of p's ecosystem.
+func (f *Finder) fromInstalled(base string, p ecosystem.Package) Answer {
+	switch p.Ecosystem {
+	case ecosystem.Npm:
+		return f.fromNodeModules(base, p)
+	case ecosystem.PyPI:
+		return f.fromDistInfo(base, p)
+	case ecosystem.Cargo:
+		return f.fromCargo(p)
+	case ecosystem.Go:
+		return f.fromGoModCache(p)
+	}
+	return Answer{}
+}
+
+// safeName reports whether a package name or version from a lock file can
+// be used in a path without leaving the directory it is joined to.
+func safeName(s string) bool {
+	if s == "" || strings.ContainsAny(s, "\\\x00*?[") || strings.HasPrefix(s, "/") {
+		return false
+	}
+	for _, seg := range strings.Split(s, "/") {
+		if seg == ".." || seg == "." {
+			return false
+		}
+	}
+	return true
 }
 
 // fromNodeModules reads node_modules/<name>/package.json beside the lock

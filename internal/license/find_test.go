@@ -149,3 +149,20 @@ func FuzzMetadataReaders(f *testing.F) {
 		}
 	})
 }
+
+func TestSafeName(t *testing.T) {
+	for s, want := range map[string]bool{
+		"lodash": true, "@scope/pkg": true, "github.com/a/b": true, "1.2.3": true, "v0.0.0-2024+incompatible": true,
+		"": false, "../x": false, "a/../../b": false, "/etc/passwd": false, `a\b`: false, "a*": false, "./a": false,
+	} {
+		if got := safeName(s); got != want {
+			t.Errorf("safeName(%q) = %v, want %v", s, got, want)
+		}
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "secret", "package.json"), `{"version":"1.0.0","license":"MIT"}`)
+	f := &Finder{Dir: filepath.Join(dir, "comp")}
+	if a := f.Find(context.Background(), "package-lock.json", ecosystem.Package{Ecosystem: "npm", Name: "../../secret", Version: "1.0.0"}); a.License != "" {
+		t.Errorf("read outside the component: %+v", a)
+	}
+}
