@@ -54,11 +54,11 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 	if err != nil {
 		return Entry{}, fmt.Errorf("add %s: %w", srcDir, err)
 	}
-	unlock, err := s.lock(ctx, false)
+	l, err := s.lockShared(ctx)
 	if err != nil {
 		return Entry{}, err
 	}
-	defer unlock()
+	defer l.unlock()
 	if err := hashFiles(ctx, srcDir, root.files(), s.meter("hash", root.files())); err != nil {
 		return Entry{}, fmt.Errorf("add %s: %w", srcDir, err)
 	}
@@ -67,7 +67,13 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 		return Entry{}, err
 	}
 	if s.Has(hash) {
-		return s.existing(hash, opts.Pin)
+		reuse, err := s.reuseOrRemove(ctx, hash, l)
+		if err != nil {
+			return Entry{}, err
+		}
+		if reuse {
+			return s.existing(hash, opts.Pin)
+		}
 	}
 	tmp, err := os.MkdirTemp(filepath.Join(s.dir, "tmp"), "add-*")
 	if err != nil {
@@ -210,7 +216,9 @@ func fileMode(n *node) fs.FileMode {
 }
 
 // linkFromIndex makes dst a hard link to stored contents equal to n's,
-// when the store has them. It reports whether it did.
+// when the store has them. It reports whether it did. The indexed file is
+// re-hashed first: linking damaged contents into a new entry would give
+// it stamps that vouch for them.
 func (s *Store) linkFromIndex(n *node, dst string) bool {
 	if n.size == 0 {
 		return false
@@ -218,6 +226,10 @@ func (s *Store) linkFromIndex(n *node, dst string) bool {
 	idx := s.indexPath(n.digest, n.kind == kindExec)
 	fi, err := os.Lstat(idx)
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != n.size {
+		return false
+	}
+	check := &node{size: n.size}
+	if err := hashFile(idx, check); err != nil || check.digest != n.digest {
 		return false
 	}
 	return os.Link(idx, dst) == nil

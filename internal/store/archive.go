@@ -146,11 +146,11 @@ func (s *Store) AddArchive(ctx context.Context, r io.Reader, name string, opts A
 	if err != nil {
 		return Entry{}, err
 	}
-	unlock, err := s.lock(ctx, false)
+	l, err := s.lockShared(ctx)
 	if err != nil {
 		return Entry{}, err
 	}
-	defer unlock()
+	defer l.unlock()
 	tmp, err := os.MkdirTemp(filepath.Join(s.dir, "tmp"), "archive-*")
 	if err != nil {
 		return Entry{}, err
@@ -170,7 +170,16 @@ func (s *Store) AddArchive(ctx context.Context, r io.Reader, name string, opts A
 		return Entry{}, err
 	}
 	if s.Has(hash) {
-		return s.existing(hash, opts.Pin)
+		reuse, err := s.reuseOrRemove(ctx, hash, l)
+		if err != nil {
+			return Entry{}, err
+		}
+		if reuse {
+			return s.existing(hash, opts.Pin)
+		}
+		if !exists(tmp) { // a gc ran while the lock was let go
+			return Entry{}, fmt.Errorf("add archive %s: interrupted by gc; try again", hash)
+		}
 	}
 	e, err := s.publish(ctx, tmp, root, hash, name, opts.Inputs, refs, opts.Pin)
 	ok = err == nil
@@ -240,10 +249,13 @@ func (s *Store) extractFile(rt *os.Root, tmp string, n *node, content io.Reader)
 	if n.size > 0 {
 		idx := s.indexPath(n.digest, n.kind == kindExec)
 		if fi, err := os.Lstat(idx); err == nil && fi.Mode().IsRegular() && fi.Size() == n.size {
-			if err := rt.Remove(n.rel); err != nil {
-				return err
+			check := &node{size: n.size}
+			if err := hashFile(idx, check); err == nil && check.digest == n.digest {
+				if err := rt.Remove(n.rel); err != nil {
+					return err
+				}
+				return os.Link(idx, dst)
 			}
-			return os.Link(idx, dst)
 		}
 	}
 	return s.indexFile(n, dst)

@@ -63,7 +63,12 @@
 // pins, gets, archive writes and verification hold a shared flock on
 // <dir>/.lock; GC holds it exclusively, so it never sees an add in flight.
 // Concurrent adds of the same tree are safe: the loser of the rename throws
-// its copy away. Adding a tree that is already stored only hashes it.
+// its copy away. Adding a tree that is already stored only hashes it and
+// checks the stored copy's stamps (lstat, no reading); if those show a
+// change and a re-hash confirms damage, the damaged entry is removed under
+// the exclusive lock and the tree stored afresh — adding a tree again is
+// how a corrupt entry is repaired. Contents found in the content index are
+// re-hashed before being linked into a new entry, so damage never spreads.
 //
 // # Verification
 //

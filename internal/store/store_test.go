@@ -613,3 +613,58 @@ func TestProgress(t *testing.T) {
 		}
 	}
 }
+
+func TestAddRepairsCorruptEntry(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	src := t.TempDir()
+	mktree(t, src, goldenSpec)
+	e, err := s.Add(ctx, "golden", src, AddOptions{Pin: true})
+	must(t, err)
+	corruptFile(t, filepath.Join(e.Path, "README"), "HELLO\n")
+	if err := s.VerifyEntry(ctx, e.Hash); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("not corrupt: %v", err)
+	}
+	// The same tree added again replaces the damaged copy.
+	e2, err := s.Add(ctx, "golden", src, AddOptions{})
+	must(t, err)
+	if e2.Existed || e2.Hash != e.Hash {
+		t.Fatalf("re-add: existed=%v hash=%s", e2.Existed, e2.Hash)
+	}
+	if bad, err := s.Verify(ctx); err != nil || len(bad) != 0 {
+		t.Fatalf("verify after repair: %v %v", bad, err)
+	}
+	if pins, _ := s.Pins(); len(pins) != 1 {
+		t.Errorf("pin lost in the repair: %v", pins)
+	}
+	// A touched but unchanged entry is reused, not replaced.
+	now := time.Now()
+	must(t, os.Chtimes(filepath.Join(e.Path, "README"), now, now))
+	e3, err := s.Add(ctx, "golden", src, AddOptions{})
+	must(t, err)
+	if !e3.Existed {
+		t.Error("an intact entry with a new mtime was replaced")
+	}
+}
+
+func TestDamagedContentIsNotDeduplicated(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	a, b := t.TempDir(), t.TempDir()
+	mktree(t, a, map[string]string{"shared": "same contents"})
+	mktree(t, b, map[string]string{"shared": "same contents", "other": "b"})
+	ea, err := s.Add(ctx, "a", a, AddOptions{})
+	must(t, err)
+	corruptFile(t, filepath.Join(ea.Path, "shared"), "SAME CONTENTS")
+	eb, err := s.Add(ctx, "b", b, AddOptions{})
+	must(t, err)
+	if err := s.VerifyEntry(ctx, eb.Hash); err != nil {
+		t.Fatalf("new entry picked up damaged contents: %v", err)
+	}
+	must(t, s.Get(ctx, eb.Hash, filepath.Join(t.TempDir(), "out"), false))
+	bad, err := s.Verify(ctx)
+	must(t, err)
+	if len(bad) != 1 || bad[0].Hash != ea.Hash {
+		t.Errorf("Verify = %v, want only %s", bad, ea.Hash)
+	}
+}
