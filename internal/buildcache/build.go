@@ -143,6 +143,11 @@ func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFi
 		return
 	}
 	defer unlock()
+	if sf != nil {
+		// Another process may have built or restored this tree while we
+		// waited: what is in place now is what its stat file says.
+		sf.Outputs = loadStatFile(c.dir, u.Dir).Outputs
+	}
 	rec, outcome, err := c.find(ctx, key, u.Name)
 	if err != nil {
 		c.warnf(fmt.Sprintf("%s: %v", u.Name, err))
@@ -231,19 +236,17 @@ func (c *Cache) storeOutputs(ctx context.Context, u *Unit, doc *Document, key st
 		return nil, err
 	}
 	defer os.RemoveAll(staging)
-	root, err := os.OpenRoot(u.Dir)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
 	for _, o := range u.Outputs {
-		if _, err := root.Lstat(o); err != nil {
+		// An output reached through a symlink (Bazel's bazel-bin, say) is
+		// stored as what it points at; symlinks inside it stay symlinks.
+		src, err := filepath.EvalSymlinks(filepath.Join(u.Dir, filepath.FromSlash(o)))
+		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("build.outputs: %s was not produced by the build", o)
 			}
 			return nil, fmt.Errorf("build.outputs: %s: %w", o, err)
 		}
-		if err := copyTree(filepath.Join(u.Dir, filepath.FromSlash(o)), filepath.Join(staging, filepath.FromSlash(o))); err != nil {
+		if err := copyTree(src, filepath.Join(staging, filepath.FromSlash(o))); err != nil {
 			return nil, fmt.Errorf("build.outputs: %s: %w", o, err)
 		}
 	}
@@ -292,13 +295,24 @@ func (c *Cache) restore(ctx context.Context, u *Unit, rec *Record, sf *statFile)
 		return false, err
 	}
 	defer root.RemoveAll(tmpName)
-	for _, o := range u.Outputs {
+	oldName := fmt.Sprintf(".meta-replaced-%d", os.Getpid())
+	root.RemoveAll(oldName)
+	if err := root.Mkdir(oldName, 0o755); err != nil {
+		return false, err
+	}
+	defer root.RemoveAll(oldName)
+	for i, o := range u.Outputs {
 		src := tmpName + "/" + o
 		if _, err := root.Lstat(src); err != nil {
 			return false, fmt.Errorf("cached outputs of %s lack %s", u.Name, o)
 		}
-		if err := root.RemoveAll(o); err != nil {
-			return false, fmt.Errorf("replace %s: %w", o, err)
+		// Move the old output aside and the new one in, so readers see one
+		// or the other for as short a time as two renames allow.
+		old := fmt.Sprintf("%s/%d", oldName, i)
+		if _, err := root.Lstat(o); err == nil {
+			if err := root.Rename(o, old); err != nil {
+				return false, fmt.Errorf("replace %s: %w", o, err)
+			}
 		}
 		if dir := filepath.Dir(filepath.FromSlash(o)); dir != "." {
 			if err := root.MkdirAll(dir, 0o755); err != nil {

@@ -684,3 +684,32 @@ func TestConcurrentBuildsShareWork(t *testing.T) {
 		t.Errorf("each build command should run once across concurrent builds (-want +got):\n%s", d)
 	}
 }
+
+func TestOutputBehindSymlink(t *testing.T) {
+	// Like Bazel's bazel-bin: the output path goes through a symlink to a
+	// directory outside the component.
+	elsewhere := t.TempDir()
+	comps := []comp{{name: "bz", files: map[string]string{"BUILD": "x"},
+		command: fmt.Sprintf("mkdir -p %[1]s/bin/pkg && echo artefact > %[1]s/bin/pkg/a.out && ln -sfn %[1]s/bin bazel-bin", elsewhere),
+		outputs: []string{"bazel-bin/pkg"}}}
+	m, _ := workspaceDir(t, comps)
+	c, warnings := newCache(t, nil)
+	ctx := context.Background()
+	rs, _ := c.Build(ctx, m, nil, BuildOptions{})
+	if rs[0].Outcome != Built {
+		t.Fatalf("bz = %s: %v", rs[0].Outcome, rs[0].Err)
+	}
+	ent, err := c.store.Query(rs[0].Output)
+	if err != nil || ent.Files != 1 {
+		t.Fatalf("stored outputs: %+v %v", ent, err)
+	}
+	data, err := os.ReadFile(filepath.Join(c.store.Path(rs[0].Output), "bazel-bin", "pkg", "a.out"))
+	if err != nil || string(data) != "artefact\n" {
+		t.Fatalf("stored a.out = %q, %v", data, err)
+	}
+	// Unchanged outputs in place: a hit, nothing written through the link.
+	rs, _ = c.Build(ctx, m, nil, BuildOptions{})
+	if rs[0].Outcome != Hit || rs[0].Restored || len(*warnings) > 0 {
+		t.Fatalf("second build: %s restored=%v warnings=%q", rs[0].Outcome, rs[0].Restored, *warnings)
+	}
+}
