@@ -159,6 +159,12 @@ Published versions never change: fix a mistake with a new version and
 			}
 			meta := registry.PublishMeta{Name: comp.Name, Vers: vers}
 			if keyFile != "" {
+				if !filepath.IsAbs(keyFile) {
+					keyFile = filepath.Join(wd, keyFile)
+				}
+				if st, err := os.Stat(keyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+					a.warnf("%s is readable by others (mode %04o); chmod 600 it", keyFile, st.Mode().Perm())
+				}
 				key, err := os.ReadFile(keyFile)
 				if err != nil {
 					return usagef("make one with: meta keygen --output KEY", "--sign: %v", err)
