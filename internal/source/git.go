@@ -408,17 +408,25 @@ func (g *Git) syncMirror(ctx context.Context, url string) (string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	args := []string{"clone", "--quiet", "--mirror"}
-	switch g.opts.Filter {
-	case "":
+	switch {
+	case localURL(url) || g.opts.Filter == "-":
+		// A repository on this machine: a filter saves no transfer (and
+		// local servers ignore it unless uploadpack.allowFilter is set).
+	case g.opts.Filter == "":
 		args = append(args, "--filter=blob:none")
-	case "-":
 	default:
 		args = append(args, "--filter="+g.opts.Filter)
 	}
-	args = append(args, "--", url, filepath.Join(tmp, "m.git"))
-	if _, err := git.Cmd(ctx, "", args...); err != nil {
+	src := url
+	if p, ok := strings.CutPrefix(url, "file://"); ok && filepath.IsAbs(p) {
+		src = p // a plain path clones by hard links, without packing
+	}
+	args = append(args, "--", src, filepath.Join(tmp, "m.git"))
+	var stderr bytes.Buffer
+	if _, err := run.Output(ctx, run.Cmd{Args: append([]string{"git"}, args...), Env: gitEnv, Stderr: &stderr}); err != nil {
 		return "", fmt.Errorf("cloning %s: %w", url, err)
 	}
+	completeIfUnfiltered(ctx, filepath.Join(tmp, "m.git"), stderr.String())
 	if err := os.Rename(filepath.Join(tmp, "m.git"), dir); err != nil {
 		if _, serr := os.Stat(filepath.Join(dir, "HEAD")); serr == nil {
 			return dir, nil // another meta process won the race
@@ -426,6 +434,11 @@ func (g *Git) syncMirror(ctx context.Context, url string) (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// localURL reports whether url names a repository on this machine.
+func localURL(url string) bool {
+	return strings.HasPrefix(url, "file://") || filepath.IsAbs(url)
 }
 
 // mirrorRefs lists the refs under prefixes in a bare repository, with
@@ -451,88 +464,153 @@ func mirrorRefs(ctx context.Context, dir string, prefixes ...string) ([]git.Ref,
 	return refs, nil
 }
 
-var gitEnv = []string{"GIT_TERMINAL_PROMPT=0", "GIT_PAGER=cat", "LC_ALL=C"}
+// gitEnv is added to the git processes started here without git.Cmd:
+// never prompt (a prompt would hang the pool), stable messages.
+var gitEnv = func() []string {
+	e := []string{"GIT_TERMINAL_PROMPT=0", "GIT_PAGER=cat", "LC_ALL=C"}
+	if os.Getenv("GIT_SSH_COMMAND") == "" && os.Getenv("GIT_SSH") == "" {
+		e = append(e, "GIT_SSH_COMMAND=ssh -o BatchMode=yes")
+	}
+	return e
+}()
 
-// readFiles returns the contents of path at each rev (nil where absent),
-// with two or three git processes whatever the number of revs: blob ids
-// first, then (in a partial mirror) one fetch of the missing blobs, then
-// the blobs.
-func readFiles(ctx context.Context, dir string, revs []string, path string) ([][]byte, error) {
+// readFiles returns the contents of the top-level file name at each rev
+// (nil where absent) with two git processes whatever the number of revs
+// (three in a partial mirror): the root trees first (a blob-less mirror
+// has every tree, so nothing is fetched lazily), then one fetch of the
+// wanted blobs when the mirror may lack them, then the blobs.
+func readFiles(ctx context.Context, dir string, revs []string, name string) ([][]byte, error) {
 	out := make([][]byte, len(revs))
 	if len(revs) == 0 {
 		return out, nil
 	}
 	var in bytes.Buffer
 	for _, r := range revs {
-		in.WriteString(r + ":" + path + "\n")
+		in.WriteString(r + "^{tree}\n")
 	}
-	check, err := run.Output(ctx, run.Cmd{Args: []string{"git", "cat-file", "--batch-check=%(objectname) %(objecttype)"},
-		Dir: dir, Env: gitEnv, Stdin: &in})
+	trees, err := run.Output(ctx, run.Cmd{Args: []string{"git", "cat-file", "--batch"}, Dir: dir, Env: gitEnv, Stdin: &in})
 	if err != nil {
 		return nil, err
 	}
-	lines := strings.Split(strings.TrimRight(string(check), "\n"), "\n")
-	if len(lines) != len(revs) {
-		return nil, fmt.Errorf("git cat-file in %s: %d answers for %d questions", dir, len(lines), len(revs))
-	}
 	oids := make([]string, len(revs))
 	var want bytes.Buffer
-	for i, l := range lines {
-		f := strings.Fields(l)
-		if len(f) == 2 && f[1] == "blob" {
-			oids[i] = f[0]
-			want.WriteString(f[0] + "\n")
+	r := bufio.NewReader(bytes.NewReader(trees))
+	for i := range revs {
+		typ, body, err := readBatchEntry(r, dir)
+		if err != nil {
+			return nil, err
+		}
+		if typ != "tree" {
+			continue // "missing": the rev has no tree
+		}
+		if oid := treeEntry(body, name, len(revs[i])/2); oid != "" {
+			oids[i] = oid
+			want.WriteString(oid + "\n")
 		}
 	}
 	if want.Len() == 0 {
 		return out, nil
 	}
+	list := want.String()
 	if partial(dir) {
-		// One round trip for every missing blob, instead of one lazy
-		// fetch per blob.
-		fetch := want.String()
+		// One round trip for every blob, instead of one lazy fetch each.
 		_, err := run.Output(ctx, run.Cmd{Args: []string{"git", "-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet",
 			"--no-tags", "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none", "--stdin", "origin"},
-			Dir: dir, Env: gitEnv, Stdin: strings.NewReader(fetch)})
+			Dir: dir, Env: gitEnv, Stdin: strings.NewReader(list)})
 		if err != nil {
 			return nil, err
 		}
 	}
-	blobs, err := run.Output(ctx, run.Cmd{Args: []string{"git", "cat-file", "--batch"}, Dir: dir, Env: gitEnv, Stdin: &want})
+	blobs, err := run.Output(ctx, run.Cmd{Args: []string{"git", "cat-file", "--batch"}, Dir: dir, Env: gitEnv, Stdin: strings.NewReader(list)})
 	if err != nil {
 		return nil, err
 	}
-	r := bufio.NewReader(bytes.NewReader(blobs))
+	r = bufio.NewReader(bytes.NewReader(blobs))
 	for i := range revs {
 		if oids[i] == "" {
 			continue
 		}
-		hdr, err := r.ReadString('\n')
+		typ, body, err := readBatchEntry(r, dir)
 		if err != nil {
-			return nil, fmt.Errorf("git cat-file --batch in %s: %v", dir, err)
+			return nil, err
 		}
-		f := strings.Fields(hdr)
-		if len(f) != 3 || f[1] != "blob" {
-			return nil, fmt.Errorf("git cat-file --batch in %s: unexpected %q", dir, strings.TrimSpace(hdr))
+		if typ != "blob" {
+			return nil, fmt.Errorf("git cat-file --batch in %s: %s:%s is a %s, not a file", dir, revs[i], name, typ)
 		}
-		n, err := strconv.Atoi(f[2])
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("git cat-file --batch in %s: bad size in %q", dir, strings.TrimSpace(hdr))
-		}
-		buf := make([]byte, n+1) // content and its trailing newline
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, fmt.Errorf("git cat-file --batch in %s: %v", dir, err)
-		}
-		out[i] = buf[:n]
+		out[i] = body
 	}
 	return out, nil
 }
 
-// partial reports whether the mirror was cloned with a filter the server
-// honoured (it then holds a .promisor pack and may lack blobs).
+// readBatchEntry reads one answer of git cat-file --batch: its type
+// ("missing" for an unknown object) and contents.
+func readBatchEntry(r *bufio.Reader, dir string) (string, []byte, error) {
+	hdr, err := r.ReadString('\n')
+	if err != nil {
+		return "", nil, fmt.Errorf("git cat-file --batch in %s: %v", dir, err)
+	}
+	f := strings.Fields(hdr)
+	if len(f) == 2 && f[1] == "missing" {
+		return "missing", nil, nil
+	}
+	if len(f) != 3 {
+		return "", nil, fmt.Errorf("git cat-file --batch in %s: unexpected %q", dir, strings.TrimSpace(hdr))
+	}
+	n, err := strconv.Atoi(f[2])
+	if err != nil || n < 0 {
+		return "", nil, fmt.Errorf("git cat-file --batch in %s: bad size in %q", dir, strings.TrimSpace(hdr))
+	}
+	buf := make([]byte, n+1) // contents and a newline
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return "", nil, fmt.Errorf("git cat-file --batch in %s: %v", dir, err)
+	}
+	return f[1], buf[:n], nil
+}
+
+// treeEntry finds the regular file name in a raw tree object ("<mode>
+// <name>\0<binary id>" entries, ids of idLen bytes: 20 for SHA-1
+// repositories, 32 for SHA-256 ones) and returns its id in hex.
+func treeEntry(tree []byte, name string, idLen int) string {
+	for len(tree) > 0 {
+		sp := bytes.IndexByte(tree, ' ')
+		nul := bytes.IndexByte(tree, 0)
+		if sp < 0 || nul < sp {
+			return ""
+		}
+		if len(tree) < nul+1+idLen {
+			return ""
+		}
+		mode, entry := string(tree[:sp]), string(tree[sp+1:nul])
+		id := tree[nul+1 : nul+1+idLen]
+		tree = tree[nul+1+idLen:]
+		if entry == name && (mode == "100644" || mode == "100755") {
+			return hex.EncodeToString(id)
+		}
+	}
+	return ""
+}
+
+// partial reports whether the mirror may lack blobs: it was cloned with a
+// filter that the server honoured (git marks such packs .promisor).
 func partial(dir string) bool {
 	m, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.promisor"))
 	return len(m) > 0
+}
+
+// completeIfUnfiltered turns a mirror whose server ignored the clone's
+// filter (local and dumb servers do) back into an ordinary one, so that
+// reading it never asks the server for objects it already has.
+func completeIfUnfiltered(ctx context.Context, dir string, cloneStderr string) {
+	if !strings.Contains(cloneStderr, "filtering not recognized by server") {
+		return
+	}
+	packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.promisor"))
+	for _, p := range packs {
+		os.Remove(p)
+	}
+	git.Cmd(ctx, dir, "config", "--unset", "remote.origin.partialclonefilter")
+	git.Cmd(ctx, dir, "config", "--unset", "remote.origin.promisor")
+	git.Cmd(ctx, dir, "config", "--unset", "extensions.partialclone")
 }
 
 // Refs lists the refs of the repository at url, from its mirror (fetched

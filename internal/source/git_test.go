@@ -144,3 +144,69 @@ func TestGitProvider(t *testing.T) {
 		t.Fatalf("after fetch: %v %v", vs, err)
 	}
 }
+
+// TestGitProviderPartialMirror: in a partial mirror (as a network server
+// honouring the blob filter gives), component.yaml files are still read,
+// with one batched fetch of the blobs.
+func TestGitProviderPartialMirror(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	root := t.TempDir()
+	lib := filepath.Join(root, "lib")
+	gitRepo(t, lib, step{"v1.0.0", "depends_on: [\"a:^1.0.0\"]\n"}, step{"v1.1.0", "depends_on: [\"a:^1.1.0\"]\n"}, step{"v1.2.0", "-"})
+	gitIn := func(dir string, args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+		return string(out)
+	}
+	gitIn(lib, "config", "uploadpack.allowFilter", "true")
+	url := "file://" + lib
+	g := NewGit(GitOptions{CacheDir: filepath.Join(root, "cache")}, map[string]GitComponent{"lib": {URL: url}})
+	os.MkdirAll(filepath.Join(root, "cache"), 0o755)
+	gitIn(root, "clone", "--quiet", "--mirror", "--filter=blob:none", url, g.MirrorDir(url))
+	if !partial(g.MirrorDir(url)) {
+		t.Fatal("the mirror is not partial although the server honours filters")
+	}
+	ctx := context.Background()
+	for v, want := range map[string]string{"1.0.0": "^1.0.0", "1.1.0": "^1.1.0", "1.2.0": ""} {
+		deps, err := g.Dependencies(ctx, "lib", semver.MustParseVersion(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if len(deps) == 1 {
+			got = deps[0].Constraint.String()
+		}
+		if got != want {
+			t.Errorf("%s: deps %v, want %s", v, deps, want)
+		}
+	}
+
+	// A server that ignores the filter sends everything: the mirror is made
+	// an ordinary one again.
+	plain := filepath.Join(root, "plain")
+	gitRepo(t, plain, step{"v1.0.0", "-"})
+	dir := filepath.Join(root, "plain.git")
+	cmd := exec.Command("git", "clone", "--quiet", "--mirror", "--filter=blob:none", "file://"+plain, dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	if !partial(dir) {
+		t.Skip("this git marks no promisor pack for an ignored filter")
+	}
+	completeIfUnfiltered(ctx, dir, string(out))
+	if partial(dir) {
+		t.Fatalf("an unfiltered clone is still marked partial (clone said %q)", out)
+	}
+	left := exec.Command("git", "config", "--get-regexp", "promisor|partialclone")
+	left.Dir = dir
+	if got, _ := left.Output(); strings.TrimSpace(string(got)) != "" {
+		t.Fatalf("promisor settings left: %s", got)
+	}
+}
