@@ -157,13 +157,7 @@ func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFi
 		if err == nil {
 			r.Outcome, r.Output, r.Restored = outcome, rec.Output, restored
 			c.touch(rec)
-			if sf == nil || sf.LastHit != key {
-				c.remember(u.Name, doc, key, true)
-				if sf != nil {
-					sf.LastHit = key
-					c.saveStat(u.Name, sf)
-				}
-			}
+			c.rememberRun(u, sf, doc, key, true)
 			return
 		}
 		// A corrupt entry is never served: build instead.
@@ -181,18 +175,18 @@ func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFi
 		} else {
 			r.Err = fmt.Errorf("build command: %w", err)
 		}
-		c.remember(u.Name, doc, key, false)
+		c.rememberRun(u, sf, doc, key, false)
 		return
 	}
 	rec, err = c.storeOutputs(ctx, u, doc, key)
 	if err != nil {
 		r.Outcome, r.Err = Failed, err
-		c.remember(u.Name, doc, key, false)
+		c.rememberRun(u, sf, doc, key, false)
 		return
 	}
 	c.noteOutputs(u, rec.Output, sf)
 	r.Outcome, r.Output, r.Restored = Built, rec.Output, false
-	c.remember(u.Name, doc, key, true)
+	c.rememberRun(u, sf, doc, key, true)
 	c.upload(ctx, rec)
 }
 
@@ -440,6 +434,23 @@ func copyFile(src, dst string) error {
 
 // historyLen is how many successful keys explain remembers per component.
 const historyLen = 4
+
+// rememberRun records a run for explain, skipping the work when it repeats
+// the last successful run of the same key (the common all-hits case): the
+// stat file, already loaded, says which key that was.
+func (c *Cache) rememberRun(u *Unit, sf *statFile, doc *Document, key string, ok bool) {
+	if ok && sf != nil && sf.LastHit == key {
+		return
+	}
+	c.remember(u.Name, doc, key, ok)
+	if sf != nil {
+		sf.LastHit = ""
+		if ok {
+			sf.LastHit = key
+		}
+		c.saveStat(u.Name, sf)
+	}
+}
 
 // remember records the outcome of a component's key for explain.
 func (c *Cache) remember(name string, doc *Document, key string, ok bool) {

@@ -58,8 +58,8 @@ type statFile struct {
 	// while the index is unchanged, so is the list of tracked files.
 	Index  *statEntry `json:"index,omitempty"`
 	Listed []string   `json:"listed,omitempty"`
-	// LastHit is the key last served from the cache for this tree; a
-	// repeat hit has nothing new to tell explain.
+	// LastHit is the key of the last successful run in this tree (built
+	// or served); a repeat has nothing new to tell explain.
 	LastHit string `json:"last_hit,omitempty"`
 }
 
