@@ -1,8 +1,13 @@
 package buildcache
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -711,5 +716,67 @@ func TestOutputBehindSymlink(t *testing.T) {
 	rs, _ = c.Build(ctx, m, nil, BuildOptions{})
 	if rs[0].Outcome != Hit || rs[0].Restored || len(*warnings) > 0 {
 		t.Fatalf("second build: %s restored=%v warnings=%q", rs[0].Outcome, rs[0].Restored, *warnings)
+	}
+}
+
+// hostileArchive is an archive (store's format) whose one file tries to
+// leave the tree.
+func hostileArchive(name string) []byte {
+	var b bytes.Buffer
+	str := func(s string) {
+		binary.Write(&b, binary.LittleEndian, uint64(len(s)))
+		b.WriteString(s)
+	}
+	str("meta-archive-v1")
+	b.WriteByte('f')
+	str(name)
+	binary.Write(&b, binary.LittleEndian, uint64(5))
+	b.WriteString("evil\n")
+	b.WriteByte('E')
+	str(strings.Repeat("0", 64))
+	return b.Bytes()
+}
+
+func TestRemoteArchiveEscapingIsRejected(t *testing.T) {
+	m, top := workspaceDir(t, threeComps()[2:])
+	remoteDir := t.TempDir()
+	remote, _ := backend.OpenLocal(remoteDir)
+	ctx := context.Background()
+	c0, _ := newCache(t, nil)
+	docs, err := c0.Keys(ctx, m, []string{"docs"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := docs["docs"]
+	for _, name := range []string{"../../../escaped.txt", "/tmp/escaped-abs.txt"} {
+		t.Run(name, func(t *testing.T) {
+			os.RemoveAll(filepath.Join(remoteDir, "ac"))
+			blob := hostileArchive(name)
+			sum := sha256.Sum256(blob)
+			archive := hex.EncodeToString(sum[:])
+			if err := remote.Put(ctx, "cas/"+archive, bytes.NewReader(blob), int64(len(blob))); err != nil && !errors.Is(err, backend.ErrExists) {
+				t.Fatal(err)
+			}
+			rec := Record{Version: RecordVersion, Key: doc.Key(), Component: "docs", Output: strings.Repeat("0", 64), Archive: archive, Document: doc}
+			data, _ := json.Marshal(rec)
+			if err := remote.Put(ctx, "ac/"+doc.Key(), bytes.NewReader(data), int64(len(data))); err != nil {
+				t.Fatal(err)
+			}
+			c, warnings := newCache(t, remote)
+			rs, _ := c.Build(ctx, m, nil, BuildOptions{})
+			if rs[0].Outcome != Built {
+				t.Fatalf("docs = %s, want built (hostile remote rejected)", rs[0].Outcome)
+			}
+			if w := strings.Join(*warnings, "\n"); !strings.Contains(w, "rejected") {
+				t.Errorf("warnings = %q, want the rejection", w)
+			} else {
+				t.Log(w)
+			}
+			for _, p := range []string{filepath.Join(top, "escaped.txt"), "/tmp/escaped-abs.txt", filepath.Join(filepath.Dir(c.store.Dir()), "escaped.txt")} {
+				if _, err := os.Stat(p); err == nil {
+					t.Fatalf("%s was written outside the store", p)
+				}
+			}
+		})
 	}
 }
