@@ -399,6 +399,10 @@ var loadClassifier = sync.OnceValues(func() (*classifier.Classifier, error) {
 	return assets.DefaultClassifier()
 })
 
+// classifyMu serialises classification: the classifier does not document
+// itself as safe for concurrent use.
+var classifyMu sync.Mutex
+
 // ClassifyText identifies the licenses in a LICENSE file's text with
 // licenseclassifier/v2: the distinct license names matched with at least
 // 0.9 confidence, as SPDX ids where meta knows them.
@@ -407,7 +411,9 @@ func ClassifyText(text []byte) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("license classifier: %w", err)
 	}
+	classifyMu.Lock()
 	res := c.Match(text)
+	classifyMu.Unlock()
 	seen := map[string]bool{}
 	var out []string
 	for _, m := range res.Matches {
