@@ -780,3 +780,27 @@ func TestRemoteArchiveEscapingIsRejected(t *testing.T) {
 		})
 	}
 }
+
+func TestReadOnlyRemote(t *testing.T) {
+	m, _ := workspaceDir(t, threeComps())
+	remoteDir := t.TempDir()
+	remote, _ := backend.OpenLocal(remoteDir)
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(st, Options{Remote: remote, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := c.Build(context.Background(), m, nil, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]Outcome{"lib": Built, "svc": Built, "docs": Built}, outcomes(rs)); d != "" {
+		t.Fatalf("(-want +got):\n%s", d)
+	}
+	if blobs, _ := remote.List(context.Background(), ""); len(blobs) != 0 {
+		t.Fatalf("a read-only cache wrote %d objects to the remote", len(blobs))
+	}
+}

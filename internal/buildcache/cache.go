@@ -18,6 +18,11 @@
 //
 // # Remote
 //
+// Only trusted builds should write to a shared remote (Options.ReadOnly
+// keeps the others to reading): a record is self-checking (its key is the
+// hash of the document it carries) and its blob is checked against it, but
+// a writer can still record wrong outputs for a key it computed honestly.
+//
 // With a remote backend, a record is the JSON object ac/<key> and the
 // outputs are one archive blob cas/<sha256 of the archive>. Reads go local
 // first, then remote; a blob is checked against the record (archive
@@ -124,6 +129,10 @@ type Options struct {
 	// Remote, when set, is read through after the local records and
 	// written back after a miss.
 	Remote backend.Backend
+	// ReadOnly reads the remote but never writes to it: for builds that
+	// must not be trusted to populate a cache others read (pull requests
+	// from forks), so an untrusted writer cannot poison trusted builds.
+	ReadOnly bool
 	// Warn receives problems that do not fail the operation (a remote that
 	// is down, a record that cannot be read). Nil discards them.
 	Warn func(string)
@@ -133,11 +142,12 @@ type Options struct {
 
 // Cache is the build cache of one store. It is safe for concurrent use.
 type Cache struct {
-	dir    string
-	store  *store.Store
-	remote backend.Backend
-	warnf  func(string)
-	now    func() time.Time
+	dir      string
+	store    *store.Store
+	remote   backend.Backend
+	readOnly bool
+	warnf    func(string)
+	now      func() time.Time
 
 	remoteOff atomic.Bool // set after the first remote failure of a run
 	warnOnce  sync.Once
@@ -156,7 +166,7 @@ func Open(st *store.Store, opts Options) (*Cache, error) {
 			return nil, fmt.Errorf("build cache: %w", err)
 		}
 	}
-	c := &Cache{dir: dir, store: st, remote: opts.Remote, warnf: opts.Warn, now: opts.Now}
+	c := &Cache{dir: dir, store: st, remote: opts.Remote, readOnly: opts.ReadOnly, warnf: opts.Warn, now: opts.Now}
 	if c.warnf == nil {
 		c.warnf = func(string) {}
 	}

@@ -92,6 +92,9 @@ func (c *Cache) fetch(ctx context.Context, key, name string) (*Record, error) {
 // never be deleted this way. Failure (no delete permission, a protocol
 // without delete) is ignored.
 func (c *Cache) dropRemoteRecord(ctx context.Context, key string) {
+	if c.readOnly {
+		return
+	}
 	rctx, cancel := context.WithTimeout(ctx, recordTimeout)
 	defer cancel()
 	c.remote.Delete(rctx, acKey(key))
@@ -133,7 +136,7 @@ func (c *Cache) download(ctx context.Context, rec *Record) error {
 // first, so a record never names a missing blob. Both are create-if-absent;
 // finding them present is success (another machine got there first).
 func (c *Cache) upload(ctx context.Context, rec *Record) {
-	if !c.remoteOn() {
+	if !c.remoteOn() || c.readOnly {
 		return
 	}
 	if err := c.uploadBlob(ctx, rec); err != nil {

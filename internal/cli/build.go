@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,8 +34,10 @@ version and commit, build command and target, tools, declared env vars,
 the keys of its dependencies and the contents of its input files. When the
 key is cached (locally, or on cache.remote), build.outputs are restored
 from the store instead of building. After a build, the outputs are stored
-and recorded, and uploaded to the remote. A remote that is down is a
-warning, never a failure. A failed build skips everything depending on it.`,
+and recorded, and uploaded to the remote (not with META_CACHE_READONLY=1,
+for jobs that must not write to a cache trusted builds read). A remote that
+is down is a warning, never a failure. A failed build skips everything
+depending on it.`,
 		Example: `  meta build --all
   meta build api web -j 4
   meta cache explain api     # why was api rebuilt?`,
@@ -210,5 +213,8 @@ func (a *app) openBuildCache(ctx context.Context, m *manifest.Manifest) (*buildc
 			remote = nil
 		}
 	}
-	return buildcache.Open(st, buildcache.Options{Remote: remote, Warn: func(s string) { a.warnf("%s", s) }})
+	// Untrusted jobs (pull requests) read the shared remote but must not
+	// write to it.
+	readOnly := os.Getenv("META_CACHE_READONLY") == "1" || os.Getenv("META_CACHE_READONLY") == "true"
+	return buildcache.Open(st, buildcache.Options{Remote: remote, ReadOnly: readOnly, Warn: func(s string) { a.warnf("%s", s) }})
 }
