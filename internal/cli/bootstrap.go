@@ -129,7 +129,8 @@ func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*mani
 		r    *resolution
 		rerr error
 	)
-	return func(c *manifest.Component, _ map[string]string) (string, error) {
+	fallback := workspace.PickNewest(func(s string) { a.warnf("%s", s) })
+	return func(c *manifest.Component, tags map[string]string) (string, error) {
 		once.Do(func() {
 			old, _ := readLock(m, "", true)
 			strategy := pubgrub.Latest
@@ -138,15 +139,19 @@ func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*mani
 			}
 			r, rerr = resolve(cmd.Context(), m, resolveOptions{strategy: strategy, locked: lockedVersions(old, nil)})
 			var nse *pubgrub.NoSolutionError
-			if errors.As(rerr, &nse) {
+			switch {
+			case errors.As(rerr, &nse):
 				a.reportNoSolution(nse)
-				rerr = errors.New("the versions do not resolve: " + nse.Headline)
-			} else if rerr == nil {
+				a.warnf("the workspace does not resolve; cloning the newest tag each component's own range allows")
+			case rerr != nil:
+				// One unreachable repository must not stop the others.
+				a.warnf("cannot resolve the workspace (%s); cloning the newest tag each component's own range allows", firstLine(rerr.Error()))
+			default:
 				a.printNotes(r)
 			}
 		})
 		if rerr != nil {
-			return "", rerr
+			return fallback(c, tags)
 		}
 		if v, ok := r.sol.Versions[c.Name]; ok {
 			tag, _, _ := r.git.Tag(c.Name, v)
