@@ -2,11 +2,13 @@ package audit
 
 import (
 	"archive/zip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -173,4 +175,49 @@ func (l *Loader) saveIndex(z *zipSource) {
 		return
 	}
 	_ = writeAtomic(z.file, data)
+}
+
+// Prepare builds the missing or stale indexes of the all.zip archives under
+// path (a directory or one archive) without decoding any record, so that a
+// following Load decompresses only candidates. Callers may run it while they
+// are still reading lock files, to overlap the two. Without an IndexDir it
+// does nothing; archives that cannot be read are left for Load to report.
+func (l *Loader) Prepare(ctx context.Context, path string) error {
+	if l.IndexDir == "" {
+		return nil
+	}
+	var archives []string
+	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".zip") {
+			archives = append(archives, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	none := Wanted{} // collects every name, keeps no record
+	for _, p := range archives {
+		z, err := l.openZip(p, none, nil)
+		if err != nil {
+			continue
+		}
+		if z.building != nil {
+			jobs := z.jobs()
+			outs, err := decodeJobs(ctx, jobs, none, nil)
+			if err != nil {
+				z.zr.Close()
+				return err
+			}
+			for i, o := range outs {
+				z.building.add(jobs[i].entry, jobs[i].label, o)
+			}
+			l.saveIndex(z)
+		}
+		z.zr.Close()
+	}
+	return nil
 }

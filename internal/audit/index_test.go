@@ -43,6 +43,22 @@ func TestIndexedLoads(t *testing.T) {
 	if len(files) != 4 {
 		t.Fatalf("index files: %v", files)
 	}
+	// Prepare builds the same indexes without decoding records.
+	prepared := &Loader{IndexDir: filepath.Join(t.TempDir(), "prepared")}
+	if err := prepared.Prepare(context.Background(), root); err != nil {
+		t.Fatal(err)
+	}
+	pfiles, _ := filepath.Glob(filepath.Join(prepared.IndexDir, "*.json"))
+	if len(pfiles) != 4 {
+		t.Fatalf("prepared index files: %v", pfiles)
+	}
+	for _, f := range pfiles {
+		built, _ := os.ReadFile(filepath.Join(idxDir, filepath.Base(f)))
+		prep, _ := os.ReadFile(f)
+		if string(built) != string(prep) {
+			t.Errorf("%s: Prepare's index differs from Load's", filepath.Base(f))
+		}
+	}
 	second, st2 := load()
 	if diff := cmp.Diff(first, second); diff != "" {
 		t.Errorf("indexed load differs (-built +used):\n%s", diff)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,6 +21,16 @@ func osvURL() string {
 		return u
 	}
 	return audit.DefaultOSVURL
+}
+
+// osvLoader reads offline databases, keeping archive indexes in
+// $XDG_CACHE_HOME/meta/osv-index.
+func osvLoader() *audit.Loader {
+	l := &audit.Loader{}
+	if dir, err := os.UserCacheDir(); err == nil {
+		l.IndexDir = filepath.Join(dir, "meta", "osv-index")
+	}
+	return l
 }
 
 // osvCacheDir is where OSV records are cached: $XDG_CACHE_HOME/meta/osv.
@@ -77,10 +88,24 @@ fails), 1 when nothing at all could be audited, else 0.`,
 			if err != nil {
 				return err
 			}
+			// Index the offline database's archives while the lock files
+			// are read (a no-op when the indexes are current).
+			prepCtx, cancelPrep := context.WithCancel(cmd.Context())
+			defer cancelPrep()
+			prepared := make(chan struct{})
+			go func() {
+				defer close(prepared)
+				if offlineDB != "" {
+					_ = osvLoader().Prepare(prepCtx, offlineDB)
+				}
+			}()
 			ts, err := a.depsTargets(cmd, targets)
 			if err != nil {
+				cancelPrep()
+				<-prepared
 				return err
 			}
+			<-prepared
 			rep, err := a.runAudit(cmd, ts, offlineDB)
 			if err != nil {
 				return err
@@ -206,11 +231,7 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string) (*
 	var src audit.Source
 	if offlineDB != "" {
 		rep.Source = "offline " + offlineDB
-		loader := &audit.Loader{}
-		if dir := osvCacheDir(); dir != "" {
-			loader.IndexDir = filepath.Join(filepath.Dir(dir), "osv-index")
-		}
-		db, err := loader.Load(ctx, offlineDB, want)
+		db, err := osvLoader().Load(ctx, offlineDB, want)
 		if err != nil {
 			return nil, withHint(err, "--offline-db takes a directory of OSV JSON records or <ecosystem>/all.zip files")
 		}
