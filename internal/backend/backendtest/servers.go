@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -74,8 +75,15 @@ func startServer(t Host, cmd *exec.Cmd, url string, logFile string) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
+		// SIGTERM lets a server stop its own children (nginx's workers);
+		// SIGKILL if it has not exited after a bounded wait.
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
 		logf.Close()
 	})
 	client := &http.Client{Timeout: time.Second}
@@ -133,28 +141,22 @@ func StartNginxDAV(t Host) (base, docroot string) {
 		}
 	}
 	addr := freeAddr(t)
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root;" // workers must be able to write the docroot
-	}
 	conf := fmt.Sprintf(`daemon off;
-master_process on;
-worker_processes 1;
-%[1]s
-pid %[2]s/nginx.pid;
-error_log %[2]s/logs/error.log warn;
+master_process off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/logs/error.log warn;
 events { worker_connections 256; }
 http {
   access_log off;
-  client_body_temp_path %[2]s/tmp/body;
-  proxy_temp_path %[2]s/tmp/proxy;
-  fastcgi_temp_path %[2]s/tmp/fastcgi;
-  uwsgi_temp_path %[2]s/tmp/uwsgi;
-  scgi_temp_path %[2]s/tmp/scgi;
+  client_body_temp_path %[1]s/tmp/body;
+  proxy_temp_path %[1]s/tmp/proxy;
+  fastcgi_temp_path %[1]s/tmp/fastcgi;
+  uwsgi_temp_path %[1]s/tmp/uwsgi;
+  scgi_temp_path %[1]s/tmp/scgi;
   client_max_body_size 0;
   server {
-    listen %[3]s;
-    root %[4]s;
+    listen %[2]s;
+    root %[3]s;
     location / {
       dav_methods PUT DELETE;
       create_full_put_path on;
@@ -162,7 +164,7 @@ http {
     }
   }
 }
-`, user, dir, addr, docroot)
+`, dir, addr, docroot)
 	confFile := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
 		t.Fatalf("%v", err)
