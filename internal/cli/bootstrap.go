@@ -122,14 +122,16 @@ func (a *app) bootstrapSummary(res []workspace.BootstrapResult) error {
 // bootstrapPick chooses the tag to check out for version-ranged
 // components: the solver's choice over every component's tags and
 // component.yaml files (keeping the lock's versions while valid), resolved
-// once on first use.
+// once on first use. When the workspace does not resolve (a conflict, an
+// unreachable repository), it warns once and falls back to the newest tag
+// satisfying each component's own range, so that one bad component does
+// not stop the others from being cloned.
 func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*manifest.Component, map[string]string) (string, error) {
 	var (
-		once sync.Once
-		r    *resolution
-		rerr error
+		once     sync.Once
+		r        *resolution
+		fallback func(*manifest.Component, map[string]string) (string, error)
 	)
-	fallback := workspace.PickNewest(func(s string) { a.warnf("%s", s) })
 	return func(c *manifest.Component, tags map[string]string) (string, error) {
 		once.Do(func() {
 			old, _ := readLock(m, "", true)
@@ -137,20 +139,21 @@ func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*mani
 			if old != nil {
 				strategy = pubgrub.First
 			}
-			r, rerr = resolve(cmd.Context(), m, resolveOptions{strategy: strategy, locked: lockedVersions(old, nil)})
-			var nse *pubgrub.NoSolutionError
-			switch {
-			case errors.As(rerr, &nse):
-				a.reportNoSolution(nse)
-				a.warnf("the workspace does not resolve; cloning the newest tag each component's own range allows")
-			case rerr != nil:
-				// One unreachable repository must not stop the others.
-				a.warnf("cannot resolve the workspace (%s); cloning the newest tag each component's own range allows", firstLine(rerr.Error()))
-			default:
-				a.printNotes(r)
+			var err error
+			r, err = resolve(cmd.Context(), m, resolveOptions{strategy: strategy, locked: lockedVersions(old, nil)})
+			if err != nil {
+				why := firstLine(err.Error())
+				var nse *pubgrub.NoSolutionError
+				if errors.As(err, &nse) {
+					why = nse.Headline + " (see 'meta conflicts check')"
+				}
+				a.warnf("the workspace does not resolve: %s; using the newest tag satisfying each component's range instead", why)
+				fallback = workspace.PickNewest(func(s string) { a.warnf("%s", s) })
+				return
 			}
+			a.printNotes(r)
 		})
-		if rerr != nil {
+		if fallback != nil {
 			return fallback(c, tags)
 		}
 		if v, ok := r.sol.Versions[c.Name]; ok {
