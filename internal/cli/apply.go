@@ -18,6 +18,7 @@ import (
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 	"github.com/metawork/meta/internal/yamlpos"
 )
@@ -117,7 +118,7 @@ reported. A tree already at its commit costs no git process.`,
 			if dryRun {
 				return nil
 			}
-			runApply(ctx, m, steps, m.Jobs(jobs))
+			runApply(ctx, a, steps, m.Jobs(jobs))
 			return a.applySummary(steps)
 		},
 	}
@@ -317,18 +318,46 @@ func (a *app) printApplyPlan(source string, steps []*planStep, dryRun bool) {
 	}
 }
 
-// runApply carries out the plan's clone, fetch and checkout steps.
-func runApply(ctx context.Context, m *manifest.Manifest, steps []*planStep, jobs int) {
+// runApply carries out the plan's clone, fetch and checkout steps, with
+// one live line per repository on a terminal (one plain line each when it
+// finishes otherwise).
+func runApply(ctx context.Context, a *app, steps []*planStep, jobs int) {
+	var names []string
+	for _, s := range steps {
+		if s.Action == actClone || s.Action == actCheckout || s.Action == actFetch {
+			names = append(names, s.Name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	lines := term.NewLines(a.out(), names)
+	defer lines.Close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
 	stamp := time.Now().UTC().Format("20060102T150405Z")
 	for _, s := range steps {
+		var work func() error
 		switch s.Action {
 		case actClone:
-			g.Go(func() error { s.err = cloneAt(gctx, s); return nil })
+			work = func() error { lines.Update(s.Name, "cloning"); return cloneAt(gctx, s) }
 		case actCheckout, actFetch:
-			g.Go(func() error { s.err = moveTo(gctx, s, stamp); return nil })
+			work = func() error { lines.Update(s.Name, string(s.Action)); return moveTo(gctx, s, stamp) }
+		default:
+			continue
 		}
+		g.Go(func() error {
+			s.err = work()
+			switch {
+			case s.err != nil:
+				lines.Done(s.Name, a.pal.Red("failed"))
+			case s.Action == actClone:
+				lines.Done(s.Name, a.pal.Green("cloned")+" at "+shortCommit(s.Commit))
+			default:
+				lines.Done(s.Name, a.pal.Green("checked out")+" "+shortCommit(s.Commit))
+			}
+			return nil
+		})
 	}
 	g.Wait()
 }
