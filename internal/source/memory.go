@@ -42,7 +42,8 @@ func (m *Memory) pkg(name string) *memPackage {
 func (p *memPackage) addVersion(v semver.Version) {
 	i, found := slices.BinarySearchFunc(p.versions, v, semver.Compare)
 	if !found {
-		p.versions = slices.Insert(p.versions, i, v)
+		// Copy on write: slices already returned by Versions never change.
+		p.versions = slices.Insert(slices.Clip(p.versions), i, v)
 	}
 }
 
