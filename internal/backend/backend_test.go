@@ -66,7 +66,7 @@ func TestS3Conformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backendtest.Run(t, b, backendtest.Options{AtomicCreate: true})
+	backendtest.Run(t, b, backendtest.Options{AtomicCreate: true, LargeSize: 20 << 20})
 
 	// Every PUT must have asked the server not to overwrite.
 	puts := rec.puts()

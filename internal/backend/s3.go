@@ -16,8 +16,9 @@ import (
 )
 
 // S3 stores blobs in an S3-compatible bucket (AWS S3, versitygw, MinIO,
-// R2) under an optional prefix. Put sends If-None-Match: * so that the
-// server refuses to overwrite: the first writer wins.
+// R2) under an optional prefix. Put sends If-None-Match: * in a single
+// PutObject so that the server refuses to overwrite: the first writer wins
+// (see maxSinglePut for larger blobs).
 type S3 struct {
 	client *minio.Client
 	bucket string
@@ -25,9 +26,11 @@ type S3 struct {
 	name   string
 }
 
-// s3PartSize keeps ordinary cache blobs in one PUT; larger ones use
-// multipart, whose completion carries the same conditional header.
-const s3PartSize = 64 << 20
+// maxSinglePut is S3's limit for one PutObject. Up to it, blobs go in one
+// conditional PUT: servers do not all honour If-None-Match on multipart
+// uploads (versitygw overwrites), so beyond it (or with an unknown size)
+// create-if-absent is best effort — a Stat first, then the upload.
+const maxSinglePut = 5 << 30
 
 func openS3(ctx context.Context, u *url.URL, opts Options) (*S3, error) {
 	if u.User != nil {
@@ -119,8 +122,13 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error
 	if err := ValidateKey(key); err != nil {
 		return err
 	}
-	po := minio.PutObjectOptions{ContentType: "application/octet-stream", PartSize: s3PartSize}
+	po := minio.PutObjectOptions{ContentType: "application/octet-stream"}
 	po.SetMatchETagExcept("*") // If-None-Match: * — create only if absent
+	if size >= 0 && size <= maxSinglePut {
+		po.DisableMultipart = true
+	} else if _, err := s.Stat(ctx, key); err == nil {
+		return fmt.Errorf("%s: put %s: %w", s.name, key, ErrExists)
+	}
 	_, err := s.client.PutObject(ctx, s.bucket, s.object(key), r, size, po)
 	if err != nil {
 		if resp := minio.ToErrorResponse(err); resp.StatusCode == http.StatusConflict && resp.Code == "ConditionalRequestConflict" {
