@@ -105,6 +105,9 @@ type outcome struct {
 // a wanted package.
 type Loader struct {
 	IndexDir string // where archive indexes are kept; "" keeps none
+
+	mu    sync.Mutex
+	built map[string]*zipIndex // indexes built by this Loader, by file
 }
 
 // LoadDB reads an offline OSV database without an index; see Loader.Load.

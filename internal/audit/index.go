@@ -87,7 +87,13 @@ func (l *Loader) openZip(p string, want Wanted, loose map[string]bool) (*zipSour
 	sum := sha256.Sum256([]byte(abs))
 	z.file = filepath.Join(l.IndexDir, hex.EncodeToString(sum[:12])+".json")
 	key := archiveKey(abs, zr)
-	if idx := readIndex(z.file); idx != nil && idx.Key == key {
+	l.mu.Lock()
+	idx := l.built[z.file]
+	l.mu.Unlock()
+	if idx == nil || idx.Key != key {
+		idx = readIndex(z.file)
+	}
+	if idx != nil && idx.Key == key {
 		z.index = idx
 	} else {
 		z.building = &zipIndex{Version: indexVersion, Key: key, Names: map[string][]int{}, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
@@ -170,6 +176,12 @@ func (z *zipSource) jobs() []job {
 // speeds up later loads, so failing to write it is not an error.
 func (l *Loader) saveIndex(z *zipSource) {
 	sort.Strings(z.building.Problems)
+	l.mu.Lock()
+	if l.built == nil {
+		l.built = map[string]*zipIndex{}
+	}
+	l.built[z.file] = z.building
+	l.mu.Unlock()
 	data, err := json.Marshal(z.building)
 	if err != nil {
 		return

@@ -78,10 +78,12 @@ func TestIndexedLoads(t *testing.T) {
 	if len(third) != 7 {
 		t.Errorf("after the change: %v", third)
 	}
-	// An index that cannot be read is rebuilt.
+	// An index that cannot be read is rebuilt (by a new Loader, which has
+	// no index in memory).
 	for _, f := range files {
 		os.WriteFile(f, []byte("{garbage"), 0o644)
 	}
+	l = &Loader{IndexDir: idxDir}
 	fourth, _ := load()
 	if diff := cmp.Diff(third, fourth); diff != "" {
 		t.Errorf("after a corrupt index (-before +after):\n%s", diff)

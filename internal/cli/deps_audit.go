@@ -90,13 +90,14 @@ fails), 1 when nothing at all could be audited, else 0.`,
 			}
 			// Index the offline database's archives while the lock files
 			// are read (a no-op when the indexes are current).
+			loader := osvLoader()
 			prepCtx, cancelPrep := context.WithCancel(cmd.Context())
 			defer cancelPrep()
 			prepared := make(chan struct{})
 			go func() {
 				defer close(prepared)
 				if offlineDB != "" {
-					_ = osvLoader().Prepare(prepCtx, offlineDB)
+					_ = loader.Prepare(prepCtx, offlineDB)
 				}
 			}()
 			ts, err := a.depsTargets(cmd, targets)
@@ -106,7 +107,7 @@ fails), 1 when nothing at all could be audited, else 0.`,
 				return err
 			}
 			<-prepared
-			rep, err := a.runAudit(cmd, ts, offlineDB)
+			rep, err := a.runAudit(cmd, ts, offlineDB, loader)
 			if err != nil {
 				return err
 			}
@@ -208,7 +209,11 @@ type auditSummary struct {
 }
 
 // runAudit checks the targets' lock files against the chosen OSV source.
-func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string) (*auditReport, error) {
+// loader reads offlineDB (osvLoader() when nil).
+func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string, loader *audit.Loader) (*auditReport, error) {
+	if loader == nil {
+		loader = osvLoader()
+	}
 	ctx := cmd.Context()
 	rep := &auditReport{Summary: auditSummary{BySeverity: map[string]int{}}}
 	comps := make([]auditComponent, len(ts))
@@ -231,7 +236,7 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string) (*
 	var src audit.Source
 	if offlineDB != "" {
 		rep.Source = "offline " + offlineDB
-		db, err := osvLoader().Load(ctx, offlineDB, want)
+		db, err := loader.Load(ctx, offlineDB, want)
 		if err != nil {
 			return nil, withHint(err, "--offline-db takes a directory of OSV JSON records or <ecosystem>/all.zip files")
 		}

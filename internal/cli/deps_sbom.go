@@ -80,7 +80,7 @@ read are named on standard error and left out.`,
 			}
 			var findings map[string][]audit.Finding
 			if withAudit {
-				rep, err := a.runAudit(cmd, ts, offlineDB)
+				rep, err := a.runAudit(cmd, ts, offlineDB, nil)
 				if err != nil {
 					return err
 				}
