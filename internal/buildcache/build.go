@@ -598,7 +598,7 @@ func (c *Cache) GetDir(ctx context.Context, m *manifest.Manifest, name, target s
 	return rec, nil
 }
 
-// describe is used in messages.
+// String describes the result in one line, for messages and tests.
 func (r Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", r.Name, r.Outcome)
