@@ -804,3 +804,30 @@ func TestReadOnlyRemote(t *testing.T) {
 		t.Fatalf("a read-only cache wrote %d objects to the remote", len(blobs))
 	}
 }
+
+func TestRemoteRecordWithoutBlob(t *testing.T) {
+	m, top := workspaceDir(t, threeComps())
+	remoteDir := t.TempDir()
+	remote, _ := backend.OpenLocal(remoteDir)
+	ctx := context.Background()
+	c, _ := newCache(t, remote)
+	if _, err := c.Build(ctx, m, nil, BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The docs blob disappears from the remote; the others stay.
+	recs, _ := c.Records()
+	for _, r := range recs {
+		if r.Component == "docs" {
+			os.Remove(filepath.Join(remoteDir, "cas", r.Archive))
+		}
+	}
+	c2, warnings := newCache(t, remote)
+	os.RemoveAll(filepath.Join(top, "svc", "bin"))
+	rs, _ := c2.Build(ctx, m, nil, BuildOptions{Jobs: 1})
+	if d := cmp.Diff(map[string]Outcome{"lib": RemoteHit, "svc": RemoteHit, "docs": Built}, outcomes(rs)); d != "" {
+		t.Fatalf("(-want +got):\n%s", d)
+	}
+	if w := strings.Join(*warnings, "\n"); !strings.Contains(w, "does not have") || strings.Contains(w, "unavailable") {
+		t.Errorf("warnings = %q", w)
+	}
+}

@@ -107,6 +107,11 @@ func (c *Cache) download(ctx context.Context, rec *Record) error {
 	bctx, cancel := context.WithTimeout(ctx, blobTimeout)
 	defer cancel()
 	rc, err := c.remote.Get(bctx, casKey(rec.Archive))
+	if errors.Is(err, backend.ErrNotFound) {
+		// A record without its blob (removed by the remote's own expiry,
+		// say): a miss, not a remote that is down.
+		return fmt.Errorf("remote record %s names blob %s, which the remote does not have; ignoring it", short(rec.Key), short(rec.Archive))
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", errRemote, err)
 	}
