@@ -199,6 +199,7 @@ func solve(ctx context.Context, p Provider, req Request) (*Solution, *NoSolution
 	}
 	s := newSolver(ctx, p, req)
 	sol, err := s.run()
+	s.release()
 	if err != nil {
 		var nse *NoSolutionError
 		if errors.As(err, &nse) {

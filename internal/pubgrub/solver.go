@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/metawork/meta/internal/semver"
 )
@@ -92,19 +93,58 @@ type solver struct {
 	// depIndex maps (package, version index) to its entry in depList.
 	depIndex map[uint64]int32
 	depList  []depsEntry
+
+	// terms backs the term lists of dependency incompatibilities.
+	terms []term
 }
 
+// solvers keeps released solvers so that their slices and maps are reused:
+// a batch of solves (a benchmark, suggestion checks) allocates little.
+var solvers = sync.Pool{New: func() any {
+	return &solver{ids: map[string]int32{}, depIndex: map[uint64]int32{}}
+}}
+
 func newSolver(ctx context.Context, p Provider, req Request) *solver {
-	return &solver{
-		ctx: ctx, p: p, req: req,
-		ids:      make(map[string]int32, 16),
-		pkgs:     make([]pkgInfo, 0, 16),
-		state:    make([]pkgState, 0, 16),
-		byPkg:    make([][]int32, 0, 16),
-		inc:      make([]incompat, 0, 32),
-		assigns:  make([]assignment, 0, 32),
-		depIndex: make(map[uint64]int32, 16),
+	s := solvers.Get().(*solver)
+	s.ctx, s.p, s.req = ctx, p, req
+	return s
+}
+
+// release empties s and returns it to the pool. Nothing s holds may be
+// referenced by a result: solutions and errors copy what they keep.
+func (s *solver) release() {
+	clear(s.ids)
+	clear(s.depIndex)
+	clear(s.pkgs)
+	s.pkgs = s.pkgs[:0]
+	s.state = s.state[:0]
+	s.byPkg = s.byPkg[:0]
+	clear(s.inc)
+	s.inc = s.inc[:0]
+	s.assigns = s.assigns[:0]
+	s.level = 0
+	s.inChanged = s.inChanged[:0]
+	s.replaced = nil
+	clear(s.depList)
+	s.depList = s.depList[:0]
+	s.queue.h = s.queue.h[:0]
+	s.contra = s.contra[:0]
+	s.byLevel = s.byLevel[:0]
+	clear(s.terms)
+	s.terms = s.terms[:0]
+	s.ctx, s.p, s.req = nil, nil, Request{}
+	solvers.Put(s)
+}
+
+// grow2 appends an empty inner slice to a slice of slices, reusing the
+// inner slice's array left from an earlier solve when there is one.
+func grow2(ss [][]int32) [][]int32 {
+	if len(ss) < cap(ss) {
+		ss = ss[:len(ss)+1]
+		ss[len(ss)-1] = ss[len(ss)-1][:0]
+		return ss
 	}
+	return append(ss, nil)
 }
 
 // pkg returns the id of name, loading its version list on first use.
@@ -144,7 +184,7 @@ func (s *solver) pkg(name string) (int32, error) {
 	s.ids[name] = id
 	s.pkgs = append(s.pkgs, info)
 	s.state = append(s.state, pkgState{last: -1})
-	s.byPkg = append(s.byPkg, nil)
+	s.byPkg = grow2(s.byPkg)
 	s.inChanged = append(s.inChanged, false)
 	return id, nil
 }
@@ -262,7 +302,7 @@ func (s *solver) contradicted(id int32, t term) {
 		s.contra = append(s.contra, 0)
 	}
 	for len(s.byLevel) <= int(l) {
-		s.byLevel = append(s.byLevel, nil)
+		s.byLevel = grow2(s.byLevel)
 	}
 	s.contra[id] = l + 1
 	s.byLevel[l] = append(s.byLevel[l], id)
@@ -645,7 +685,8 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		if allowed.isEmpty() {
 			allowed = singleBit(dn, dn-1)
 		}
-		terms := []term{self, {pkg: dep, b: allowed.not(dn), none: true}}
+		s.terms = append(s.terms, self, term{pkg: dep, b: allowed.not(dn), none: true})
+		terms := s.terms[len(s.terms)-2 : len(s.terms) : len(s.terms)]
 		if dep == pkg {
 			terms = mergeTerms(terms)
 			if terms[0].isEmpty() {
