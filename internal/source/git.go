@@ -542,6 +542,9 @@ func readFiles(ctx context.Context, dir string, revs []string, name string) ([][
 	return out, nil
 }
 
+// maxObject bounds the objects read here (root trees, component.yaml).
+const maxObject = 64 << 20
+
 // readBatchEntry reads one answer of git cat-file --batch: its type
 // ("missing" for an unknown object) and contents.
 func readBatchEntry(r *bufio.Reader, dir string) (string, []byte, error) {
@@ -557,7 +560,7 @@ func readBatchEntry(r *bufio.Reader, dir string) (string, []byte, error) {
 		return "", nil, fmt.Errorf("git cat-file --batch in %s: unexpected %q", dir, strings.TrimSpace(hdr))
 	}
 	n, err := strconv.Atoi(f[2])
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > maxObject {
 		return "", nil, fmt.Errorf("git cat-file --batch in %s: bad size in %q", dir, strings.TrimSpace(hdr))
 	}
 	buf := make([]byte, n+1) // contents and a newline

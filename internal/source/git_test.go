@@ -1,6 +1,8 @@
 package source
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -209,4 +211,37 @@ func TestGitProviderPartialMirror(t *testing.T) {
 	if got, _ := left.Output(); strings.TrimSpace(string(got)) != "" {
 		t.Fatalf("promisor settings left: %s", got)
 	}
+}
+
+func TestTreeEntry(t *testing.T) {
+	id := bytes.Repeat([]byte{0xab}, 20)
+	tree := append([]byte("40000 dir\x00"), id...)
+	tree = append(tree, append([]byte("100644 component.yaml\x00"), id...)...)
+	tree = append(tree, append([]byte("120000 link.yaml\x00"), id...)...)
+	if got := treeEntry(tree, "component.yaml", 20); got != strings.Repeat("ab", 20) {
+		t.Fatalf("got %q", got)
+	}
+	for _, name := range []string{"dir", "link.yaml", "missing"} {
+		if got := treeEntry(tree, name, 20); got != "" {
+			t.Errorf("%s: got %q, want none (not a regular file)", name, got)
+		}
+	}
+}
+
+// FuzzGitOutput: the parsers of git's raw tree objects and cat-file
+// --batch answers never panic on any input.
+func FuzzGitOutput(f *testing.F) {
+	f.Add([]byte("100644 component.yaml\x00aaaaaaaaaaaaaaaaaaaa"), []byte("abc blob 3\nxyz\n"))
+	f.Add([]byte("100644 x"), []byte("abc missing\n"))
+	f.Add([]byte{}, []byte("abc blob -1\n"))
+	f.Fuzz(func(t *testing.T, tree, batch []byte) {
+		treeEntry(tree, "component.yaml", 20)
+		treeEntry(tree, "component.yaml", 32)
+		r := bufio.NewReader(bytes.NewReader(batch))
+		for i := 0; i < 4; i++ {
+			if _, _, err := readBatchEntry(r, "d"); err != nil {
+				break
+			}
+		}
+	})
 }
