@@ -72,9 +72,9 @@ fixed versions and the dependency path from a direct dependency.
 
 Lock files that cannot be read are listed as NOT AUDITED; packages that
 cannot be checked (no pinned version, an ecosystem OSV matching does not
-cover) are counted, and listed with -v. The Go
-standard library is not audited: a go.mod "go" line is a minimum language
-version, not the toolchain that builds the binary.
+cover) are counted, and listed with -v. The Go standard library is not
+audited: a go.mod "go" line is a minimum language version, not the
+toolchain that builds the binary.
 
 Exit status: 3 when a finding reaches --fail-on (default low: any finding;
 findings of unknown severity count as reaching every level; "none" never
