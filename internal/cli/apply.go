@@ -106,7 +106,7 @@ reported. A tree already at its commit costs no git process.`,
 				if old != nil {
 					strategy = pubgrub.First
 				}
-				r, err := resolve(ctx, m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(old, nil), jobs: jobs})
+				r, err := resolve(ctx, m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil), jobs: jobs})
 				if err != nil {
 					return a.resolveFailed(err)
 				}

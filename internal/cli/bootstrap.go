@@ -140,7 +140,7 @@ func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*mani
 				strategy = pubgrub.First
 			}
 			var err error
-			r, err = resolve(cmd.Context(), m, resolveOptions{strategy: strategy, locked: lockedVersions(old, nil)})
+			r, err = resolve(cmd.Context(), m, resolveOptions{strategy: strategy, locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil)})
 			if err != nil {
 				why := firstLine(err.Error())
 				var nse *pubgrub.NoSolutionError

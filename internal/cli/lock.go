@@ -148,13 +148,20 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 		}
 		strategy = s
 	}
-	r, err := resolve(ctx, m, resolveOptions{env: req.env, strategy: strategy, locked: lockedVersions(keep, unlock), jobs: req.jobs})
+	r, err := resolve(ctx, m, resolveOptions{env: req.env, strategy: strategy, locked: lockedVersions(keep, unlock), lockedRefs: lockedCommits(keep, unlock), jobs: req.jobs})
 	if err != nil {
 		return a.resolveFailed(err)
 	}
 	a.printNotes(r)
 	if err := cycleError(r); err != nil {
 		return err
+	}
+	if old != nil {
+		for _, ch := range lockfile.Compare(old, r.lock) {
+			if ch.Kind == lockfile.Changed && ch.Old.Version != "" && ch.Old.Version == ch.New.Version && ch.Old.Ref == ch.New.Ref {
+				a.warnf("%s: tag %s now points at %s, not the locked %s: someone moved it", ch.Name, ch.New.Ref, shortCommit(ch.New.Commit), shortCommit(ch.Old.Commit))
+			}
+		}
 	}
 	return a.writeLock(m, req.env, old, r.lock)
 }

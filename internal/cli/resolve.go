@@ -97,7 +97,11 @@ type resolveOptions struct {
 	strategy pubgrub.Strategy
 	// locked, when set, holds the versions to keep (strategy first/balanced).
 	locked map[string]semver.Version
-	jobs   int
+	// lockedRefs, when set, holds the locked entries of ref-tracked
+	// components: their commits are kept while the manifest tracks the same
+	// ref and the commit still exists (lockedCommits builds it).
+	lockedRefs map[string]*lockfile.Component
+	jobs       int
 }
 
 // resolution is the outcome of resolving a workspace.
@@ -128,6 +132,20 @@ func lockedVersions(f *lockfile.File, except map[string]bool) map[string]semver.
 		}
 		if v, err := semver.ParseVersion(c.Version); err == nil {
 			out[n] = v
+		}
+	}
+	return out
+}
+
+// lockedCommits returns f's ref-tracked entries, but those in except.
+func lockedCommits(f *lockfile.File, except map[string]bool) map[string]*lockfile.Component {
+	if f == nil {
+		return nil
+	}
+	out := map[string]*lockfile.Component{}
+	for n, c := range f.Components {
+		if c.Tracked() && !except[n] && len(c.Commit) >= 40 {
+			out[n] = c
 		}
 	}
 	return out
@@ -195,8 +213,26 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 	names := sortedKeys(refs)
 	infos := make([]source.RefInfo, len(names))
 	eg, ectx := errgroup.WithContext(ctx)
+	var kept []string
+	var keptMu sync.Mutex
 	for i, n := range names {
 		eg.Go(func() error {
+			if lc, ok := o.lockedRefs[n]; ok && (refs[n] == lc.Ref || refs[n] == "") {
+				// Keep the locked commit while it exists (the branch may
+				// have moved on: 'meta lock --update' takes its tip).
+				url := workspace.RepoURL(m, m.Components[n])
+				if ok, err := g.HasCommit(ectx, url, lc.Commit); err == nil && ok {
+					info, err := g.ResolveRef(ectx, n, lc.Commit)
+					if err == nil {
+						info.Ref = lc.Ref
+					}
+					infos[i] = info
+					return err
+				}
+				keptMu.Lock()
+				kept = append(kept, fmt.Sprintf("%s: the locked commit %s is gone from %s; taking its tip", n, shortCommit(lc.Commit), lc.Ref))
+				keptMu.Unlock()
+			}
 			info, err := g.ResolveRef(ectx, n, refs[n])
 			infos[i] = info
 			return err
@@ -231,7 +267,8 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 			r.versions[n] = vs
 		}
 	}
-	r.notes = append(g.Warnings(), filter.notes...)
+	sort.Strings(kept)
+	r.notes = append(append(g.Warnings(), filter.notes...), kept...)
 	r.lock = r.toLock()
 	return r, nil
 }

@@ -33,7 +33,7 @@ func (a *app) resolveForView(ctx context.Context, env string) (*resolution, erro
 	if old != nil {
 		strategy = pubgrub.First
 	}
-	r, err := resolve(ctx, m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(old, nil)})
+	r, err := resolve(ctx, m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil)})
 	if err != nil {
 		return nil, a.resolveFailed(err)
 	}
