@@ -339,7 +339,7 @@ func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name 
 	if err := os.Chmod(final, 0o555); err != nil {
 		return Entry{}, err
 	}
-	if err := syncDir(shard); err != nil {
+	if err := s.syncDir(shard); err != nil {
 		return Entry{}, err
 	}
 	files, dirs, links, size := root.counts()
@@ -386,7 +386,7 @@ func (s *Store) commitMetadata(m *Metadata) error {
 		err = f.Chmod(0o444)
 	}
 	if err == nil {
-		err = f.Sync()
+		err = s.syncFile(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -399,7 +399,7 @@ func (s *Store) commitMetadata(m *Metadata) error {
 	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("commit %s: %w", m.Hash, err)
 	}
-	return syncDir(filepath.Dir(path))
+	return s.syncDir(filepath.Dir(path))
 }
 
 // moveAside moves a damaged, uncommitted tree out of the way, into tmp/

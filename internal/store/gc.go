@@ -133,7 +133,7 @@ func (s *Store) GC(ctx context.Context, opts GCOptions) (GCResult, error) {
 		return res, err
 	}
 	for _, d := range []string{s.dir, filepath.Join(s.dir, "tmp")} {
-		if err := syncDir(d); err != nil {
+		if err := s.syncDir(d); err != nil {
 			return res, err
 		}
 	}

@@ -62,7 +62,7 @@ func (s *Store) writeStamps(hash, dir string, root *node) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	return writeFileAtomic(s.stampsPath(hash), buf.Bytes(), filepath.Join(s.dir, "tmp"))
+	return s.writeFileAtomic(s.stampsPath(hash), buf.Bytes())
 }
 
 // readStamps loads an entry's stamps file.

@@ -258,7 +258,7 @@ func (s *Store) pinLocked(hash string) error {
 	if !s.Has(hash) {
 		return fmt.Errorf("pin %s: %w", hash, ErrNotFound)
 	}
-	return writeFileAtomic(s.pinPath(hash), []byte(hash+"\n"), filepath.Join(s.dir, "tmp"))
+	return s.writeFileAtomic(s.pinPath(hash), []byte(hash+"\n"))
 }
 
 // Unpin removes the pin of hash. It returns ErrNotPinned when there is none.
@@ -291,9 +291,10 @@ func (s *Store) Pins() ([]string, error) {
 }
 
 // writeFileAtomic writes data to path through a synced temporary file in
-// tmpDir (same filesystem), renames it into place and syncs the directory.
-func writeFileAtomic(path string, data []byte, tmpDir string) error {
-	f, err := os.CreateTemp(tmpDir, "write-*")
+// the store's tmp/ (same filesystem), renames it into place and syncs the
+// directory.
+func (s *Store) writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "write-*")
 	if err != nil {
 		return err
 	}
@@ -303,7 +304,7 @@ func writeFileAtomic(path string, data []byte, tmpDir string) error {
 		err = f.Chmod(0o444)
 	}
 	if err == nil {
-		err = f.Sync()
+		err = s.syncFile(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -315,11 +316,22 @@ func writeFileAtomic(path string, data []byte, tmpDir string) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(filepath.Dir(path))
+	return s.syncDir(filepath.Dir(path))
+}
+
+// syncFile fsyncs f (unless the store is in the fuzz tests' no-sync mode).
+func (s *Store) syncFile(f *os.File) error {
+	if s.noSync {
+		return nil
+	}
+	return f.Sync()
 }
 
 // syncDir fsyncs a directory so a rename or creation in it is durable.
-func syncDir(dir string) error {
+func (s *Store) syncDir(dir string) error {
+	if s.noSync {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
