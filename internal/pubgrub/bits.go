@@ -207,3 +207,26 @@ func (t term) disjoint(o term) bool { return t.b.disjoint(o.b) && !(t.none && o.
 
 // isEmpty reports a term nothing satisfies.
 func (t term) isEmpty() bool { return !t.none && t.b.isEmpty() }
+
+// setRange sets indices [lo, hi) in a, which must be freshly made (it is
+// changed in place).
+func (a *vbits) setRange(lo, hi int) {
+	if a.big == nil {
+		if hi-lo == 64 {
+			a.small = ^uint64(0)
+			return
+		}
+		a.small |= (1<<uint(hi-lo) - 1) << uint(lo)
+		return
+	}
+	for i := lo; i < hi; {
+		w, bit := i/64, i%64
+		n := min(64-bit, hi-i)
+		if n == 64 {
+			a.big[w] = ^uint64(0)
+		} else {
+			a.big[w] |= (1<<uint(n) - 1) << uint(bit)
+		}
+		i += n
+	}
+}

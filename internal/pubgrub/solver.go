@@ -677,11 +677,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		info = &s.pkgs[pkg] // s.pkgs may have grown
 		dn := s.n(dep)
 		allowed := emptyBits(dn)
-		for j, v := range s.pkgs[dep].versions {
-			if d.Constraint.Contains(v) {
-				allowed = allowed.or(singleBit(dn, j))
-			}
-		}
+		d.Constraint.Runs(s.pkgs[dep].versions, allowed.setRange)
 		if allowed.isEmpty() {
 			allowed = singleBit(dn, dn-1)
 		}

@@ -299,3 +299,33 @@ func FuzzParseVersion(f *testing.F) {
 		}
 	})
 }
+
+func TestRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 2000; i++ {
+		set := MustParseConstraint(randomConstraint(r))
+		var vs []Version
+		for _, v := range []string{"0.0.0", "0.1.0", "0.1.1", "1.0.0-alpha", "1.0.0", "1.1.0", "1.2.0-0", "1.2.0", "2.0.0", "2.2.2"} {
+			pv := MustParseVersion(v)
+			if (i%2 == 0 || pv.Pre == "") && r.IntN(4) > 0 {
+				vs = append(vs, pv)
+			}
+		}
+		got := make([]bool, len(vs))
+		prev := -1
+		set.Runs(vs, func(lo, hi int) {
+			if lo >= hi || lo < prev {
+				t.Fatalf("runs empty or not increasing: [%d, %d) after %d", lo, hi, prev)
+			}
+			prev = hi
+			for k := lo; k < hi; k++ {
+				got[k] = true
+			}
+		})
+		for k, v := range vs {
+			if got[k] != set.Contains(v) {
+				t.Fatalf("Runs disagrees with Contains(%s) for %s over %v", v, set, vs)
+			}
+		}
+	}
+}

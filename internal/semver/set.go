@@ -372,3 +372,55 @@ func renderClause(lo, hi Version, open, withPre bool) string {
 	}
 	return ">=" + lo.String() + ", <" + hi.String()
 }
+
+// Runs reports which of the versions vs (sorted ascending, without
+// duplicates) s contains, as runs in increasing order: yield(lo, hi) means
+// vs[lo:hi] are all in s (two runs may be adjacent). It costs O(intervals · log len(vs)) when vs holds no
+// pre-release, so resolvers can map a constraint onto a long version list
+// cheaply.
+func (s Set) Runs(vs []Version, yield func(lo, hi int)) {
+	for _, v := range vs {
+		if v.Pre != "" {
+			s.runsSlow(vs, yield)
+			return
+		}
+	}
+	search := func(b Version) int {
+		lo, hi := 0, len(vs)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if Compare(vs[m], b) < 0 {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		return lo
+	}
+	for _, sp := range s.rel {
+		lo, hi := search(sp.lo), len(vs)
+		if !sp.open {
+			hi = search(sp.hi)
+		}
+		if lo < hi {
+			yield(lo, hi)
+		}
+	}
+}
+
+func (s Set) runsSlow(vs []Version, yield func(lo, hi int)) {
+	start := -1
+	for i, v := range vs {
+		in := s.Contains(v)
+		switch {
+		case in && start < 0:
+			start = i
+		case !in && start >= 0:
+			yield(start, i)
+			start = -1
+		}
+	}
+	if start >= 0 {
+		yield(start, len(vs))
+	}
+}
