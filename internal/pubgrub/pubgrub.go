@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/metawork/meta/internal/semver"
@@ -111,7 +112,8 @@ type Override struct {
 type Request struct {
 	// Root lists the root's requirements (the workspace's components).
 	Root []Dependency
-	// RootName names the root in explanations; default "root".
+	// RootName names the root in explanations, Solution.Deps and Why;
+	// default "root". No package may have this name.
 	RootName string
 	Strategy Strategy
 	// Locked holds the versions of the current lock, for Balanced and First.
@@ -168,6 +170,53 @@ type Solution struct {
 func (s *Solution) Why(name string) []Requirement {
 	s.whyOnce.Do(func() { buildWhy(s) })
 	return s.why[name]
+}
+
+// Chain returns the shortest chain of requirements that brings name into
+// the solution, starting at the root: root requires a, a requires b, …,
+// something requires name. Ties go to the requirer whose name sorts first.
+// It returns nil when name is not chosen.
+func (s *Solution) Chain(name string) []Requirement {
+	if _, ok := s.Versions[name]; !ok {
+		return nil
+	}
+	// Breadth-first from the root over sorted requirement lists.
+	via := map[string]Requirement{}
+	seen := map[string]bool{s.Root: true}
+	queue := []string{s.Root}
+	for len(queue) > 0 && !seen[name] {
+		from := queue[0]
+		queue = queue[1:]
+		deps := slices.Clone(s.Deps[from])
+		slices.SortStableFunc(deps, func(a, b Dependency) int { return strings.Compare(a.Name, b.Name) })
+		for _, d := range deps {
+			if seen[d.Name] {
+				continue
+			}
+			if _, chosen := s.Versions[d.Name]; !chosen {
+				continue
+			}
+			seen[d.Name] = true
+			for _, r := range s.Why(d.Name) {
+				if r.From == from {
+					via[d.Name] = r
+					break
+				}
+			}
+			queue = append(queue, d.Name)
+		}
+	}
+	var chain []Requirement
+	for n := name; n != s.Root; {
+		r, ok := via[n]
+		if !ok {
+			return nil
+		}
+		chain = append(chain, r)
+		n = r.From
+	}
+	slices.Reverse(chain)
+	return chain
 }
 
 // Cycles returns every dependency cycle among the chosen packages as a

@@ -655,6 +655,9 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 	shared := true
 	entry.added = make([]int32, 0, len(deps))
 	for i, d := range deps {
+		if d.Name == s.req.RootName {
+			return nil, fmt.Errorf("%s depends on %q, which is the root's name: choose another Request.RootName", info.name, d.Name)
+		}
 		if o, ok := s.req.Overrides[d.Name]; ok {
 			if s.replaced == nil {
 				s.replaced = map[string][]Requirement{}

@@ -86,6 +86,16 @@ func TestWhyAndOverrides(t *testing.T) {
 	if len(sol.Overrides) != 1 || sol.Overrides[0].Name != "auth" || len(sol.Overrides[0].Replaced) != 2 || sol.Overrides[0].Override.Reason != "CVE-2026-1234" {
 		t.Errorf("Overrides = %+v", sol.Overrides)
 	}
+	var chain []string
+	for _, r := range sol.Chain("auth") {
+		chain = append(chain, r.From+" -> "+r.Constraint.String())
+	}
+	if diff := cmp.Diff([]string{"acme -> ^1.0.0", "api -> 1.5.3"}, chain); diff != "" {
+		t.Errorf("Chain(auth) (-want +got):\n%s", diff)
+	}
+	if sol.Chain("nope") != nil {
+		t.Error("Chain of a package not chosen must be nil")
+	}
 	if sol.Root != "acme" || len(sol.Deps["acme"]) != 2 {
 		t.Errorf("root deps = %v", sol.Deps["acme"])
 	}
@@ -112,6 +122,10 @@ func TestProviderErrorsAndCancel(t *testing.T) {
 	var nse *pubgrub.NoSolutionError
 	if errors.As(err, &nse) {
 		t.Error("a provider failure is not a resolution failure")
+	}
+	m.Add("c", v("1.0.0"), dep("root", "*", ""))
+	if _, err := pubgrub.Solve(context.Background(), m, pubgrub.Request{Root: []pubgrub.Dependency{dep("c", "*", "")}}); err == nil || !strings.Contains(err.Error(), "root's name") {
+		t.Errorf("a package named like the root: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
