@@ -4,6 +4,7 @@
 //
 // # Layout
 //
+//	<dir>/.gitignore                 "*": a store inside a repository is never committed
 //	<dir>/.lock                      flock: writers and readers shared, gc exclusive
 //	<dir>/ab/<hash>/                 read-only tree (dirs 0555, files 0444 or 0555)
 //	<dir>/ab/<hash>.stamps           per-file inode, size, mtime and SHA-256 (see Get)

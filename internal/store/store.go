@@ -64,6 +64,13 @@ func Open(dir string) (*Store, error) {
 	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("open store: %s is not a directory", abs)
 	}
+	// A store inside a repository must never be committed.
+	ignore := filepath.Join(abs, ".gitignore")
+	if _, err := os.Lstat(ignore); errors.Is(err, fs.ErrNotExist) {
+		if err := os.WriteFile(ignore, []byte("# meta's content-addressed store: never commit it\n*\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
 	return &Store{dir: abs, now: time.Now}, nil
 }
 

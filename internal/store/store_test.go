@@ -668,3 +668,47 @@ func TestDamagedContentIsNotDeduplicated(t *testing.T) {
 		t.Errorf("Verify = %v, want only %s", bad, ea.Hash)
 	}
 }
+
+func TestResolve(t *testing.T) {
+	s := openStore(t)
+	// Entries are found by their metadata file names only, so forged
+	// names are enough to make prefixes collide.
+	a := "abcdef01" + strings.Repeat("0", 56)
+	b := "abcdef01" + strings.Repeat("1", 56)
+	c := "abcdef02" + strings.Repeat("2", 56)
+	must(t, os.MkdirAll(filepath.Join(s.Dir(), "ab"), 0o755))
+	for _, h := range []string{a, b, c} {
+		must(t, os.WriteFile(s.metaPath(h), []byte("{}"), 0o444))
+	}
+	tests := []struct {
+		in, want string
+		err      error
+	}{
+		{a, a, nil},
+		{"sha256:" + strings.ToUpper(c[:12]), c, nil},
+		{"abcdef02", c, nil},
+		{"abcdef01", "", ErrAmbiguous},
+		{"abcdef010", a, nil},
+		{"abcdef03", "", ErrNotFound},
+		{"abcdef0", "", nil}, // too short: a plain error
+		{"xyzxyzxyz", "", nil},
+		{strings.Repeat("f", 64), "", ErrNotFound},
+	}
+	for _, tt := range tests {
+		got, err := s.Resolve(tt.in)
+		switch {
+		case tt.want != "":
+			if err != nil || got != tt.want {
+				t.Errorf("Resolve(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+		case tt.err != nil:
+			if !errors.Is(err, tt.err) {
+				t.Errorf("Resolve(%q) error = %v, want %v", tt.in, err, tt.err)
+			}
+		default:
+			if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrAmbiguous) {
+				t.Errorf("Resolve(%q) error = %v, want a usage error", tt.in, err)
+			}
+		}
+	}
+}
