@@ -469,3 +469,31 @@ func fullCommits(f *File) bool {
 	}
 	return true
 }
+
+func TestAdmits(t *testing.T) {
+	m := loadManifest(t, manifestYAML)
+	lib := m.Components["lib"]
+	app := m.Components["app"]
+	tests := []struct {
+		name string
+		c    *manifest.Component
+		lc   Component
+		want string // "" admitted, else a substring of the reason
+	}{
+		{"override admits", lib, Component{Version: "1.2.3", Commit: c1}, ""},
+		{"override refuses", lib, Component{Version: "1.2.4", Commit: c1}, "override 1.2.3 there does not admit 1.2.4"},
+		{"override needs a version", lib, Component{Ref: "main", Commit: c1}, "needs 1.2.3 (override)"},
+		{"same ref", app, Component{Ref: "main", Commit: c1}, ""},
+		{"other ref", app, Component{Ref: "dev", Commit: c1}, `tracks "main" there, but the promoted entry is dev`},
+		{"range", m.Effective(app, "prod"), Component{Version: "2.1.0", Commit: c1}, ""},
+		{"range refuses", m.Effective(app, "prod"), Component{Version: "1.9.0", Commit: c1}, "range ^2.0.0 there does not admit 1.9.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Admits(m, tt.c, &tt.lc)
+			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Fatalf("Admits = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
