@@ -707,7 +707,18 @@ func (s *solver) setDeps(pkg int32, vi int, e depsEntry) {
 }
 
 func (s *solver) solution() *Solution {
-	sol := &Solution{Versions: map[string]semver.Version{}, Deps: map[string][]Dependency{}, Root: s.req.RootName}
+	decided := 0
+	for p := range s.pkgs {
+		if s.state[p].decided {
+			decided++
+		}
+	}
+	sol := &Solution{
+		Names:    make([]string, 0, decided),
+		Versions: make(map[string]semver.Version, decided),
+		Deps:     make(map[string][]Dependency, decided),
+		Root:     s.req.RootName,
+	}
 	for p := range s.pkgs {
 		st := s.state[p]
 		if !st.decided {
