@@ -148,7 +148,10 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 		}
 		strategy = s
 	}
-	r, err := resolve(ctx, m, resolveOptions{env: req.env, strategy: strategy, locked: lockedVersions(keep, unlock), lockedRefs: lockedCommits(keep, unlock), jobs: req.jobs})
+	progress, clear := a.resolveProgress()
+	r, err := resolve(ctx, m, resolveOptions{env: req.env, strategy: strategy, locked: lockedVersions(keep, unlock),
+		lockedRefs: lockedCommits(keep, unlock), jobs: req.jobs, progress: progress})
+	clear()
 	if err != nil {
 		return a.resolveFailed(err)
 	}
@@ -296,7 +299,7 @@ finds a problem.`,
 			for _, w := range lockfile.Stale(f, m, env) {
 				probs = append(probs, lockfile.Problem{Name: "(manifest)", Msg: "stale: " + w})
 			}
-			g, err := gitProvider(m, env, m.Jobs(jobs))
+			g, err := gitProvider(m, env, m.Jobs(jobs), nil)
 			if err != nil {
 				return err
 			}
@@ -456,7 +459,7 @@ mirror, fetched when needed).`,
 			changes := lockfile.Compare(files[0], files[1])
 			logs := map[string][]string{}
 			if withLog {
-				g, err := gitProvider(m, "", m.Jobs(0))
+				g, err := gitProvider(m, "", m.Jobs(0), nil)
 				if err != nil {
 					return err
 				}

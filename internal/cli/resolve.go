@@ -16,6 +16,7 @@ import (
 	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/source"
+	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 	"github.com/metawork/meta/internal/yamlpos"
 )
@@ -49,7 +50,7 @@ func checkEnv(m *manifest.Manifest, env string) error {
 }
 
 // gitProvider builds the git provider over every component of m.
-func gitProvider(m *manifest.Manifest, env string, jobs int) (*source.Git, error) {
+func gitProvider(m *manifest.Manifest, env string, jobs int, progress func(loaded, total int)) (*source.Git, error) {
 	comps := map[string]source.GitComponent{}
 	for _, c := range m.List() {
 		if c.Repo == "" {
@@ -61,7 +62,7 @@ func gitProvider(m *manifest.Manifest, env string, jobs int) (*source.Git, error
 		}
 		comps[c.Name] = source.GitComponent{URL: workspace.RepoURL(m, c), Deps: deps}
 	}
-	return source.NewGit(source.GitOptions{CacheDir: filepath.Join(m.Dir, mirrorCache), Jobs: jobs}, comps), nil
+	return source.NewGit(source.GitOptions{CacheDir: filepath.Join(m.Dir, mirrorCache), Jobs: jobs, Progress: progress}, comps), nil
 }
 
 // manifestDeps converts a component's manifest depends_on for the solver.
@@ -102,6 +103,8 @@ type resolveOptions struct {
 	// ref and the commit still exists (lockedCommits builds it).
 	lockedRefs map[string]*lockfile.Component
 	jobs       int
+	// progress, when set, hears how many repositories have been read.
+	progress func(loaded, total int)
 }
 
 // resolution is the outcome of resolving a workspace.
@@ -163,7 +166,7 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 				"%s comes from registry %q: resolving registry components is not supported yet", c.Name, c.Registry)
 		}
 	}
-	g, err := gitProvider(m, o.env, m.Jobs(o.jobs))
+	g, err := gitProvider(m, o.env, m.Jobs(o.jobs), o.progress)
 	if err != nil {
 		return nil, err
 	}
@@ -360,6 +363,29 @@ func (t *trackedFilter) Dependencies(ctx context.Context, pkg string, v semver.V
 		}
 	}
 	return out, nil
+}
+
+// resolveProgress returns a progress callback drawing one status line on
+// a terminal (nil elsewhere: CI logs get no progress noise) and the
+// function that clears it.
+func (a *app) resolveProgress() (func(loaded, total int), func()) {
+	if !term.Interactive(a.errw()) {
+		return nil, func() {}
+	}
+	var mu sync.Mutex
+	drawn := false
+	return func(loaded, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(a.errw(), "\rresolving: %d/%d repositories read", loaded, total)
+			drawn = true
+		}, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if drawn {
+				fmt.Fprint(a.errw(), "\r\033[K")
+			}
+		}
 }
 
 // printNotes prints the resolution's warnings.

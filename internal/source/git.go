@@ -36,6 +36,9 @@ type GitOptions struct {
 	// Filter is the partial-clone filter of new mirrors ("" means
 	// blob:none; "-" means a full mirror).
 	Filter string
+	// Progress, when set, is called after each component's metadata is
+	// loaded with the number loaded so far and the number known.
+	Progress func(loaded, total int)
 }
 
 // GitComponent is one component the Git provider knows.
@@ -61,6 +64,7 @@ type Git struct {
 	sf    singleflight.Group
 
 	mu       sync.Mutex
+	loaded   int
 	pkgs     map[string]*gitPkg
 	mirrors  map[string]*mirrorState
 	warnings []string
@@ -184,7 +188,12 @@ func (g *Git) load(ctx context.Context, pkg string) (*gitPkg, error) {
 		}
 		g.mu.Lock()
 		g.pkgs[pkg] = p
+		g.loaded++
+		loaded := g.loaded
 		g.mu.Unlock()
+		if g.opts.Progress != nil {
+			g.opts.Progress(loaded, len(g.comps))
+		}
 		return p, p.err
 	})
 	return v.(*gitPkg), err
