@@ -49,7 +49,9 @@ verified by solving again.`,
 			if err != nil {
 				return err
 			}
-			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest})
+			progress, clear := a.resolveProgress()
+			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest, progress: progress})
+			clear()
 			var nse *pubgrub.NoSolutionError
 			if errors.As(err, &nse) {
 				if asJSON {
@@ -170,7 +172,9 @@ override holds the component back, with where it is declared.`,
 			if errors.As(err, &ye) {
 				return err
 			}
-			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest})
+			progress, clear := a.resolveProgress()
+			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest, progress: progress})
+			clear()
 			var nse *pubgrub.NoSolutionError
 			if errors.As(err, &nse) {
 				a.reportNoSolution(nse)

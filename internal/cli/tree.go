@@ -33,7 +33,9 @@ func (a *app) resolveForView(ctx context.Context, env string) (*resolution, erro
 	if old != nil {
 		strategy = pubgrub.First
 	}
-	r, err := resolve(ctx, m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil)})
+	progress, clear := a.resolveProgress()
+	r, err := resolve(ctx, m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil), progress: progress})
+	clear()
 	if err != nil {
 		return nil, a.resolveFailed(err)
 	}
