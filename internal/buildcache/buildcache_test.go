@@ -603,8 +603,20 @@ func TestGCPolicy(t *testing.T) {
 	if recs, _ := c.Records(); len(recs) != 3 {
 		t.Fatalf("dry run removed records")
 	}
+	debris := filepath.Join(c.dir, "tmp", "outputs-123")
+	writeFile(t, filepath.Join(debris, "f"), "left by a killed build")
+	os.Chtimes(debris, now.Add(-48*time.Hour), now.Add(-48*time.Hour))
+	fresh := filepath.Join(c.dir, "tmp", "outputs-456")
+	writeFile(t, filepath.Join(fresh, "f"), "a running build's")
+	os.Chtimes(fresh, now, now)
 	if _, err := c.GC(context.Background(), Policy{}); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(debris); err == nil {
+		t.Error("gc left old debris in tmp/")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("gc removed a running build's work files")
 	}
 	recs, _ := c.Records()
 	if d := cmp.Diff([]string{"mid", "new"}, names(recs)); d != "" {

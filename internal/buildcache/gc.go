@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -71,6 +72,7 @@ func (c *Cache) GC(ctx context.Context, p Policy) (GCResult, error) {
 	if p.DryRun {
 		return res, nil
 	}
+	c.cleanTmp(now)
 	for _, r := range res.Removed {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -106,4 +108,21 @@ func (r policyRoots) Roots(ctx context.Context) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// tmpMaxAge is how old work files of an interrupted run must be before gc
+// removes them (a running build's are younger).
+const tmpMaxAge = 24 * time.Hour
+
+// cleanTmp removes what killed processes left in the cache's tmp/.
+func (c *Cache) cleanTmp(now time.Time) {
+	ents, err := os.ReadDir(filepath.Join(c.dir, "tmp"))
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && now.Sub(fi.ModTime()) > tmpMaxAge {
+			os.RemoveAll(filepath.Join(c.dir, "tmp", e.Name()))
+		}
+	}
 }
