@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
@@ -48,6 +49,9 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 	}
 	refs, err := normalizeRefs(opts.References)
 	if err != nil {
+		return Entry{}, err
+	}
+	if err := s.checkSource(srcDir); err != nil {
 		return Entry{}, err
 	}
 	root, err := scan(srcDir)
@@ -94,6 +98,27 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 	e, err := s.publish(ctx, tmp, root, hash, name, opts.Inputs, refs, opts.Pin)
 	ok = err == nil
 	return e, err
+}
+
+// checkSource refuses a source tree that contains the store itself, which
+// would copy the store into itself (adding a workspace root whose
+// .meta-store lies inside it, say).
+func (s *Store) checkSource(srcDir string) error {
+	abs, err := filepath.Abs(srcDir)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	store := s.dir
+	if real, err := filepath.EvalSymlinks(store); err == nil {
+		store = real
+	}
+	if rel, err := filepath.Rel(abs, store); err == nil && filepath.IsLocal(rel) {
+		return fmt.Errorf("add %s: the source contains the store %s; add a subdirectory, or keep the store elsewhere with META_STORE", srcDir, s.dir)
+	}
+	return nil
 }
 
 func normalizeRefs(in []string) ([]string, error) {
@@ -235,8 +260,13 @@ func (s *Store) linkFromIndex(n *node, dst string) bool {
 	return os.Link(idx, dst) == nil
 }
 
+// dedupSeq numbers the links indexFile makes in tmp/.
+var dedupSeq atomic.Int64
+
 // indexFile records dst, a new read-only file with n's contents, in the
-// content index. Losing a race to another writer is fine.
+// content index. When another worker or writer indexed the same contents
+// first, dst is replaced by a link to theirs, so that identical files
+// copied at the same moment are still stored once.
 func (s *Store) indexFile(n *node, dst string) error {
 	if n.size == 0 {
 		return nil
@@ -248,7 +278,21 @@ func (s *Store) indexFile(n *node, dst string) error {
 			err = os.Link(dst, idx)
 		}
 	}
-	if err != nil && !errors.Is(err, fs.ErrExist) {
+	if errors.Is(err, fs.ErrExist) {
+		check := &node{size: n.size}
+		if hashFile(idx, check) == nil && check.digest == n.digest {
+			// Link under a name of our own, then rename over dst: dst
+			// is never missing.
+			side := filepath.Join(s.dir, "tmp", fmt.Sprintf("dedup-%d-%d", os.Getpid(), dedupSeq.Add(1)))
+			if os.Link(idx, side) == nil {
+				if os.Rename(side, dst) != nil {
+					os.Remove(side)
+				}
+			}
+		}
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("content index: %w", err)
 	}
 	return nil

@@ -712,3 +712,18 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+func TestAddRefusesSourceContainingStore(t *testing.T) {
+	ws := t.TempDir()
+	mktree(t, ws, map[string]string{"a": "a"})
+	s, err := Open(filepath.Join(ws, ".meta-store"))
+	must(t, err)
+	_, err = s.Add(context.Background(), "ws", ws, AddOptions{})
+	if err == nil || !strings.Contains(err.Error(), "contains the store") {
+		t.Fatalf("Add of the store's parent: %v", err)
+	}
+	_, err = s.Add(context.Background(), "store", s.Dir(), AddOptions{})
+	if err == nil || !strings.Contains(err.Error(), "contains the store") {
+		t.Fatalf("Add of the store itself: %v", err)
+	}
+}
