@@ -451,8 +451,13 @@ func localURL(url string) bool {
 }
 
 // mirrorRefs lists the refs under prefixes in a bare repository, with
-// annotated tags peeled to their commits.
+// annotated tags peeled to their commits: from the files when git has
+// recorded everything peeled (a fresh mirror packs every ref), else with
+// git for-each-ref.
 func mirrorRefs(ctx context.Context, dir string, prefixes ...string) ([]git.Ref, error) {
+	if refs, ok := packedRefs(dir, prefixes); ok {
+		return refs, nil
+	}
 	args := append([]string{"for-each-ref", "--format=%(refname) %(objectname) %(*objectname)"}, prefixes...)
 	out, err := git.Cmd(ctx, dir, args...)
 	if err != nil {
@@ -475,6 +480,82 @@ func mirrorRefs(ctx context.Context, dir string, prefixes ...string) ([]git.Ref,
 
 // gitEnv is added to the git processes started here without git.Cmd:
 // never prompt (a prompt would hang the pool), stable messages.
+// packedRefs reads the refs under prefixes of a bare repository without
+// starting git. It reports ok only when the answer is complete and peeled:
+// packed-refs says "fully-peeled" and no loose tag (whose peeled commit
+// would need git to find) exists under the prefixes.
+func packedRefs(dir string, prefixes []string) ([]git.Ref, bool) {
+	data, err := os.ReadFile(filepath.Join(dir, "packed-refs"))
+	if err != nil {
+		return nil, false
+	}
+	loose := false
+	for _, p := range prefixes {
+		filepath.WalkDir(filepath.Join(dir, filepath.FromSlash(p)), func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				loose = true
+				return filepath.SkipAll
+			}
+			return nil
+		})
+	}
+	if loose {
+		return nil, false
+	}
+	return parsePackedRefs(string(data), prefixes)
+}
+
+// parsePackedRefs parses a packed-refs file, keeping the refs under
+// prefixes; ok is false unless the file says its tags are fully peeled and
+// every line is well formed.
+func parsePackedRefs(data string, prefixes []string) ([]git.Ref, bool) {
+	header, body, _ := strings.Cut(data, "\n")
+	if !strings.HasPrefix(header, "# pack-refs with:") || !strings.Contains(header, " fully-peeled") {
+		return nil, false
+	}
+	var refs []git.Ref
+	kept := false // whether the previous ref line was kept
+	for _, line := range strings.Split(body, "\n") {
+		if line == "" {
+			continue
+		}
+		if line[0] == '^' {
+			if !isHexID(line[1:]) {
+				return nil, false
+			}
+			if kept {
+				refs[len(refs)-1].Commit = line[1:]
+			}
+			continue
+		}
+		oid, name, ok := strings.Cut(line, " ")
+		if !ok || !isHexID(oid) {
+			return nil, false
+		}
+		kept = false
+		for _, p := range prefixes {
+			if strings.HasPrefix(name, p+"/") {
+				refs = append(refs, git.Ref{Name: name, Commit: oid})
+				kept = true
+				break
+			}
+		}
+	}
+	return refs, true
+}
+
+func isHexID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 var gitEnv = func() []string {
 	e := []string{"GIT_TERMINAL_PROMPT=0", "GIT_PAGER=cat", "LC_ALL=C"}
 	if os.Getenv("GIT_SSH_COMMAND") == "" && os.Getenv("GIT_SSH") == "" {

@@ -134,6 +134,29 @@ func TestGitProvider(t *testing.T) {
 		t.Fatalf("Log = %q %v", log, err)
 	}
 
+	// The fork-free reading of a fresh mirror's refs agrees with git's.
+	dir := g.MirrorDir("file://" + lib)
+	fast, ok := packedRefs(dir, []string{"refs/tags", "refs/heads"})
+	if !ok {
+		t.Fatal("a fresh mirror's refs are not all packed and peeled")
+	}
+	out, err := exec.Command("git", "-C", dir, "for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags", "refs/heads").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slow []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(l)
+		slow = append(slow, f[0]+" "+f[len(f)-1])
+	}
+	var got2 []string
+	for _, r := range fast {
+		got2 = append(got2, r.Name+" "+r.Commit)
+	}
+	if d := cmp.Diff(slow, got2); d != "" {
+		t.Fatalf("packedRefs differs from git for-each-ref:\n%s", d)
+	}
+
 	// A second provider reuses the mirror (fetching it) and sees new tags.
 	gitRepo2 := exec.Command("git", "tag", "v3.0.0")
 	gitRepo2.Dir = lib
@@ -228,13 +251,21 @@ func TestTreeEntry(t *testing.T) {
 	}
 }
 
-// FuzzGitOutput: the parsers of git's raw tree objects and cat-file
-// --batch answers never panic on any input.
+// FuzzGitOutput: the parsers of git's raw tree objects, cat-file --batch
+// answers and packed-refs files never panic, and accepted refs are sane.
 func FuzzGitOutput(f *testing.F) {
 	f.Add([]byte("100644 component.yaml\x00aaaaaaaaaaaaaaaaaaaa"), []byte("abc blob 3\nxyz\n"))
 	f.Add([]byte("100644 x"), []byte("abc missing\n"))
 	f.Add([]byte{}, []byte("abc blob -1\n"))
+	f.Add([]byte("# pack-refs with: peeled fully-peeled sorted \n"+strings.Repeat("a", 40)+" refs/tags/v1\n^"+strings.Repeat("b", 40)+"\n"), []byte(""))
 	f.Fuzz(func(t *testing.T, tree, batch []byte) {
+		if refs, ok := parsePackedRefs(string(tree), []string{"refs/tags"}); ok {
+			for _, r := range refs {
+				if !strings.HasPrefix(r.Name, "refs/tags/") || !isHexID(r.Commit) {
+					t.Fatalf("bad ref %+v", r)
+				}
+			}
+		}
 		treeEntry(tree, "component.yaml", 20)
 		treeEntry(tree, "component.yaml", 32)
 		r := bufio.NewReader(bytes.NewReader(batch))
