@@ -52,6 +52,21 @@ type pkgInfo struct {
 	name     string
 	versions []semver.Version // ascending
 	notFound string           // provider's not-found message
+	// merged lists the dependency incompatibilities added for this
+	// package, each covering the run of adjacent versions [lo, hi] that
+	// declare the same dependency.
+	merged []mergedDep
+}
+
+type mergedDep struct {
+	name   string
+	lo, hi int
+	id     int32
+}
+
+type rawDeps struct {
+	deps []Dependency
+	ok   bool // false: the provider failed or the version is unusable
 }
 
 type depsEntry struct {
@@ -96,12 +111,14 @@ type solver struct {
 
 	// terms backs the term lists of dependency incompatibilities.
 	terms []term
+	// raw caches the provider's dependency lists by depKey.
+	raw map[uint64]rawDeps
 }
 
 // solvers keeps released solvers so that their slices and maps are reused:
 // a batch of solves (a benchmark, suggestion checks) allocates little.
 var solvers = sync.Pool{New: func() any {
-	return &solver{ids: map[string]int32{}, depIndex: map[uint64]int32{}}
+	return &solver{ids: map[string]int32{}, depIndex: map[uint64]int32{}, raw: map[uint64]rawDeps{}}
 }}
 
 func newSolver(ctx context.Context, p Provider, req Request) *solver {
@@ -115,6 +132,7 @@ func newSolver(ctx context.Context, p Provider, req Request) *solver {
 func (s *solver) release() {
 	clear(s.ids)
 	clear(s.depIndex)
+	clear(s.raw)
 	clear(s.pkgs)
 	s.pkgs = s.pkgs[:0]
 	s.state = s.state[:0]
@@ -644,6 +662,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		case err != nil:
 			return nil, fmt.Errorf("reading dependencies of %s %s: %w", info.name, info.versions[vi], err)
 		}
+		s.raw[depKey(pkg, vi)] = rawDeps{deps: deps, ok: err == nil}
 	}
 	self := term{pkg: pkg, b: singleBit(s.n(pkg), vi)}
 	if entry.unusable != "" {
@@ -673,18 +692,30 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 			}
 			entry.deps[i] = d
 		}
+		if id, ok := s.mergedFor(pkg, vi, d.Name); ok {
+			entry.added = append(entry.added, id)
+			continue
+		}
 		dep, err := s.pkg(d.Name)
 		if err != nil {
 			return nil, err
 		}
 		info = &s.pkgs[pkg] // s.pkgs may have grown
+		lo, hi, from := vi, vi, self
+		if dep != pkg {
+			lo, hi = s.sameDependency(pkg, vi, deps[i])
+			if lo != hi {
+				from = term{pkg: pkg, b: emptyBits(s.n(pkg))}
+				from.b.setRange(lo, hi+1)
+			}
+		}
 		dn := s.n(dep)
 		allowed := emptyBits(dn)
 		d.Constraint.Runs(s.pkgs[dep].versions, allowed.setRange)
 		if allowed.isEmpty() {
 			allowed = singleBit(dn, dn-1)
 		}
-		s.terms = append(s.terms, self, term{pkg: dep, b: allowed.not(dn), none: true})
+		s.terms = append(s.terms, from, term{pkg: dep, b: allowed.not(dn), none: true})
 		terms := s.terms[len(s.terms)-2 : len(s.terms) : len(s.terms)]
 		if dep == pkg {
 			terms = mergeTerms(terms)
@@ -693,10 +724,63 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 			}
 		}
 		_, over := s.req.Overrides[d.Name]
-		entry.added = append(entry.added, s.addIncompat(incompat{kind: causeDependency, terms: terms, decl: d.Constraint, hasDecl: true, source: d.Source, overridden: over}))
+		id := s.addIncompat(incompat{kind: causeDependency, terms: terms, decl: d.Constraint, hasDecl: true, source: d.Source, overridden: over})
+		s.pkgs[pkg].merged = append(s.pkgs[pkg].merged, mergedDep{name: d.Name, lo: lo, hi: hi, id: id})
+		entry.added = append(entry.added, id)
 	}
 	s.setDeps(pkg, vi, entry)
 	return entry.added, nil
+}
+
+// mergedFor returns the dependency incompatibility on name already added
+// for a run of pkg's versions that includes vi.
+func (s *solver) mergedFor(pkg int32, vi int, name string) (int32, bool) {
+	for _, m := range s.pkgs[pkg].merged {
+		if m.name == name && m.lo <= vi && vi <= m.hi {
+			return m.id, true
+		}
+	}
+	return 0, false
+}
+
+// sameDependency returns the run [lo, hi] of pkg's versions around vi that
+// declare the same dependency as d (same package, same constraint, or any
+// constraint when an override replaces them all). As in pub, one
+// incompatibility then covers the run: "foo <1.1.0 depends on bar ^1.0.0".
+func (s *solver) sameDependency(pkg int32, vi int, d Dependency) (int, int) {
+	_, over := s.req.Overrides[d.Name]
+	same := func(j int) bool {
+		r := s.rawAt(pkg, j)
+		if !r.ok {
+			return false
+		}
+		for _, e := range r.deps {
+			if e.Name == d.Name {
+				return over || e.Constraint.Equal(d.Constraint)
+			}
+		}
+		return false
+	}
+	lo, hi := vi, vi
+	for lo > 0 && same(lo-1) {
+		lo--
+	}
+	for hi+1 < len(s.pkgs[pkg].versions) && same(hi+1) {
+		hi++
+	}
+	return lo, hi
+}
+
+// rawAt returns the provider's dependencies of pkg's version j, cached.
+func (s *solver) rawAt(pkg int32, j int) rawDeps {
+	key := depKey(pkg, j)
+	if r, ok := s.raw[key]; ok {
+		return r
+	}
+	deps, err := s.p.Dependencies(s.ctx, s.pkgs[pkg].name, s.pkgs[pkg].versions[j])
+	r := rawDeps{deps: deps, ok: err == nil}
+	s.raw[key] = r
+	return r
 }
 
 func depKey(pkg int32, vi int) uint64 { return uint64(pkg)<<32 | uint64(uint32(vi)) }
