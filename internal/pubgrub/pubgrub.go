@@ -38,7 +38,11 @@ type Provider interface {
 	// package that does not exist is an error wrapping ErrNotFound; an
 	// existing package without versions is an empty list.
 	Versions(ctx context.Context, pkg string) ([]semver.Version, error)
-	// Dependencies returns what pkg needs at version v. When that version
+	// Dependencies returns what pkg needs at version v. Solve also asks
+	// about neighbours of the versions it tries, to cover a run of
+	// versions that declare the same dependency with one incompatibility;
+	// a provider that fetches every version's metadata ahead serves it
+	// best. When that version
 	// cannot be used (say its component.yaml does not parse), return an
 	// error wrapping *UnusableError: the version is excluded and the
 	// explanation gives the reason. Any other error aborts Solve.
