@@ -70,7 +70,7 @@ Then run the main commands on it and print what to try next.`,
 					continue
 				}
 				a.printf("%s\n", a.pal.Bold("$ meta "+strings.Join(step, " ")))
-				if err := a.sub(cmd.Context(), l.Meta, step...); err != nil {
+				if err := a.sub(cmd.Context(), l.Meta, step...); err != nil && err != errCheckFailed {
 					return err
 				}
 				a.printf("\n")
@@ -93,8 +93,7 @@ Then run the main commands on it and print what to try next.`,
 }
 
 // sub runs another meta command in dir with the same streams, as if the
-// user had typed "meta -C dir args...". A command that reports problems
-// (exit 3) does not stop the caller.
+// user had typed "meta -C dir args...".
 func (a *app) sub(ctx context.Context, dir string, args ...string) error {
 	b := &app{stdio: a.stdio, pal: a.pal, user: a.user}
 	root := newRootCmd(b)
@@ -102,11 +101,7 @@ func (a *app) sub(ctx context.Context, dir string, args ...string) error {
 	root.SetIn(a.stdio.In)
 	root.SetOut(a.stdio.Out)
 	root.SetErr(a.stdio.Err)
-	err := root.ExecuteContext(ctx)
-	if err == errCheckFailed {
-		return nil
-	}
-	return err
+	return root.ExecuteContext(ctx)
 }
 
 func appendLine(path, line string) error {

@@ -24,12 +24,14 @@ func CheckName(name string) error {
 	case strings.ContainsAny(name, `/\`):
 		return errors.New("must not contain a slash")
 	case !nameRE.MatchString(name):
-		for i, r := range name {
-			if !(r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') || i == 0 {
-				return fmt.Errorf("invalid character %q at position %d", r, i+1)
+		pos := 0
+		for _, r := range name {
+			pos++
+			if !(r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return fmt.Errorf("invalid character %q at position %d", r, pos)
 			}
 		}
-		return errors.New("invalid name")
+		return fmt.Errorf("must start with a letter or digit, not %q", name[:1])
 	case strings.Contains(name, ".."):
 		return errors.New("must not contain \"..\"")
 	}

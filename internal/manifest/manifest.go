@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -553,6 +554,12 @@ func (p *parser) component(m *Manifest, k, n *yamlpos.Node) (*Component, error) 
 		return nil, p.errf(n.Get("version"), "component %q: version %q is not a semver range", name, c.Version).
 			WithHint("write a range like ^1.2.0, ~1.2, >=1.0 <2, or use 'ref: %s' to track a branch or tag", c.Version)
 	}
+	if c.Version != "" {
+		if err := checkRange(c.Version); err != nil {
+			return nil, p.errf(n.Get("version"), "component %q: version %q: %v", name, c.Version, err).
+				WithHint("write a range like ^1.2.0, ~1.2 or >=1.0 <2")
+		}
+	}
 	rel := filepath.Join(filepath.Base(m.Workspace.Root), name)
 	abs := filepath.Join(m.Workspace.Root, name)
 	if v := n.Get("path"); v != nil {
@@ -695,6 +702,12 @@ func (p *parser) deps(n *yamlpos.Node) ([]Dep, error) {
 			return nil, p.errf(v, "dependency %q: %q is not a semver range", d.Name, d.Constraint).
 				WithHint("write a range like ^1.2.0, ~1.2 or >=1.0 <2")
 		}
+		if d.Constraint != "" {
+			if err := checkRange(d.Constraint); err != nil {
+				return nil, p.errf(v, "dependency %q: %q: %v", d.Name, d.Constraint, err).
+					WithHint("write a range like ^1.2.0, ~1.2 or >=1.0 <2")
+			}
+		}
 		out = append(out, d)
 	}
 	return out, nil
@@ -706,6 +719,9 @@ func (p *parser) envEntry(comp string, v *yamlpos.Node) (EnvEntry, error) {
 	case yamlpos.Scalar:
 		if LooksLikeConstraint(v.Value) {
 			e.Version = v.Value
+			if err := checkRange(v.Value); err != nil {
+				return e, p.errf(v, "%s: version %q: %v", comp, v.Value, err)
+			}
 		} else {
 			e.Ref = v.Value
 		}
@@ -794,6 +810,9 @@ func (p *parser) overrides(m *Manifest, n *yamlpos.Node) error {
 		}
 		if o.Version == "" || !LooksLikeConstraint(o.Version) {
 			return p.errf(v, "override for %s needs a 'version' (a semver version or range)", k.Value)
+		}
+		if err := checkRange(o.Version); err != nil {
+			return p.errf(v, "override for %s: version %q: %v", k.Value, o.Version, err)
 		}
 		m.Overrides[k.Value] = o
 	}
@@ -994,4 +1013,13 @@ func (m *Manifest) Rel(path string) string {
 		return r
 	}
 	return path
+}
+
+// checkRange validates a semver range in the resolver's dialect.
+func checkRange(s string) error {
+	if s == "latest" {
+		return nil
+	}
+	_, err := semver.ParseConstraint(s)
+	return err
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/metawork/meta/internal/run"
@@ -56,7 +57,8 @@ var Samples = []Sample{
 	}, Branch: []string{"api:^1.1.0"}},
 }
 
-// Manifest is the sample workspace manifest; %s is the remotes directory.
+// manifestTemplate is the sample workspace manifest; {{name}} stands for
+// the path of that component's remote.
 const manifestTemplate = `# A sample meta workspace made by 'meta quickstart'.
 workspace:
   name: quickstart
@@ -65,22 +67,22 @@ workspace:
 
 components:
   proto:
-    repo: file://%[1]s/proto.git
+    repo: {{proto}}
     version: "^1.0.0"
     description: Shared wire formats
   auth-lib:
-    repo: file://%[1]s/auth-lib.git
+    repo: {{auth-lib}}
     description: Authentication library
   db-lib:
-    repo: file://%[1]s/db-lib.git
+    repo: {{db-lib}}
     version: "^1.0.0"
     description: Database access
   api:
-    repo: file://%[1]s/api.git
+    repo: {{api}}
     version: "^1.0.0"
     description: The public API service
   web:
-    repo: file://%[1]s/web.git
+    repo: {{web}}
     ref: main
     description: The web front end
 
@@ -172,6 +174,9 @@ func createRemote(ctx context.Context, remotes string, s Sample) error {
 		if err := write("README.md", fmt.Sprintf("# %s\n\n%s\n", s.Name, s.Description)); err != nil {
 			return err
 		}
+		if err := write(".gitignore", "dist/\n"); err != nil {
+			return err
+		}
 		if err := write("component.yaml", componentYAML(s, deps)); err != nil {
 			return err
 		}
@@ -204,7 +209,7 @@ func createMeta(ctx context.Context, l Layout) error {
 		return err
 	}
 	files := map[string]string{
-		"manifests/components.yaml": fmt.Sprintf(manifestTemplate, filepath.ToSlash(l.Remotes)),
+		"manifests/components.yaml": renderManifest(l.Remotes),
 		".gitignore":                ".meta-store/\n.meta/\n",
 		"README.md":                 "# quickstart\n\nThe meta repository of a sample workspace. Try `meta status`.\n",
 	}
@@ -220,4 +225,14 @@ func createMeta(ctx context.Context, l Layout) error {
 		return err
 	}
 	return git(ctx, l.Meta, "commit", "-q", "-m", "Workspace manifest")
+}
+
+// renderManifest fills the sample manifest with the remotes' paths, quoted
+// so that any directory name (spaces, colons, non-ASCII) stays one value.
+func renderManifest(remotes string) string {
+	out := manifestTemplate
+	for _, s := range Samples {
+		out = strings.ReplaceAll(out, "{{"+s.Name+"}}", strconv.Quote(filepath.Join(remotes, s.Name+".git")))
+	}
+	return out
 }
