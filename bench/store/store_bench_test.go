@@ -6,6 +6,7 @@ package store_test
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,6 +29,26 @@ func benchTree(b *testing.B) (string, int64) {
 	return dir, size
 }
 
+// openStore opens a store in a temporary directory that is removed
+// afterwards even though its trees are read-only.
+func openStore(b *testing.B) *store.Store {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "store")
+	s, err := store.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				os.Chmod(p, 0o755)
+			}
+			return nil
+		})
+	})
+	return s
+}
+
 func BenchmarkHashTree(b *testing.B) {
 	src, size := benchTree(b)
 	b.SetBytes(size)
@@ -41,14 +62,8 @@ func BenchmarkHashTree(b *testing.B) {
 func BenchmarkAdd(b *testing.B) {
 	src, size := benchTree(b)
 	b.SetBytes(size)
-	base := b.TempDir()
-	i := 0
 	for b.Loop() {
-		i++
-		s, err := store.Open(filepath.Join(base, strconv.Itoa(i)))
-		if err != nil {
-			b.Fatal(err)
-		}
+		s := openStore(b)
 		if _, err := s.Add(context.Background(), "bench", src, store.AddOptions{}); err != nil {
 			b.Fatal(err)
 		}
@@ -58,10 +73,7 @@ func BenchmarkAdd(b *testing.B) {
 func BenchmarkAddExisting(b *testing.B) {
 	src, size := benchTree(b)
 	b.SetBytes(size)
-	s, err := store.Open(filepath.Join(b.TempDir(), "s"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := openStore(b)
 	ctx := context.Background()
 	if _, err := s.Add(ctx, "bench", src, store.AddOptions{}); err != nil {
 		b.Fatal(err)
@@ -76,10 +88,7 @@ func BenchmarkAddExisting(b *testing.B) {
 func BenchmarkGet(b *testing.B) {
 	src, size := benchTree(b)
 	b.SetBytes(size)
-	s, err := store.Open(filepath.Join(b.TempDir(), "s"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := openStore(b)
 	ctx := context.Background()
 	e, err := s.Add(ctx, "bench", src, store.AddOptions{})
 	if err != nil {

@@ -181,6 +181,9 @@ func openStore(t testing.TB) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Runs before TempDir's own cleanup, which cannot remove read-only
+	// directories unless running as root.
+	t.Cleanup(func() { removeTree(s.Dir()) })
 	return s
 }
 
@@ -497,9 +500,11 @@ func TestGCRemovesLeftovers(t *testing.T) {
 	e, err := s.Add(ctx, "a", src, AddOptions{Pin: true})
 	must(t, err)
 	// A crashed add: a temp dir, and a renamed tree without metadata.
-	must(t, os.MkdirAll(filepath.Join(s.Dir(), "tmp", "add-1", "x"), 0o555))
+	must(t, os.MkdirAll(filepath.Join(s.Dir(), "tmp", "add-1", "x"), 0o755))
+	must(t, os.Chmod(filepath.Join(s.Dir(), "tmp", "add-1"), 0o555))
 	orphan := strings.Repeat("ab", 32)
-	must(t, os.MkdirAll(s.Path(orphan), 0o555))
+	must(t, os.MkdirAll(s.Path(orphan), 0o755))
+	must(t, os.Chmod(s.Path(orphan), 0o555))
 	if s.Has(orphan) {
 		t.Fatal("a tree without metadata exists")
 	}
@@ -718,6 +723,7 @@ func TestAddRefusesSourceContainingStore(t *testing.T) {
 	mktree(t, ws, map[string]string{"a": "a"})
 	s, err := Open(filepath.Join(ws, ".meta-store"))
 	must(t, err)
+	t.Cleanup(func() { removeTree(s.Dir()) })
 	_, err = s.Add(context.Background(), "ws", ws, AddOptions{})
 	if err == nil || !strings.Contains(err.Error(), "contains the store") {
 		t.Fatalf("Add of the store's parent: %v", err)
