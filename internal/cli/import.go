@@ -78,6 +78,11 @@ is never overwritten unless --force is given.`,
 			if err := writeFileAtomic(dest, out, 0o644); err != nil {
 				return err
 			}
+			if output == "" {
+				if err := ensureGitignore(wd); err != nil {
+					return err
+				}
+			}
 			a.printf("imported %s from %s into %s\nnext: meta bootstrap\n", plural(len(ps), "component"), args[1], dest)
 			return nil
 		},

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -77,6 +78,9 @@ overwritten unless --force is given.`,
 			if err := writeFileAtomic(file, []byte(starterManifest), 0o644); err != nil {
 				return err
 			}
+			if err := ensureGitignore(dir); err != nil {
+				return err
+			}
 			a.printf("wrote %s\nnext: add components, then run 'meta bootstrap'\n", file)
 			return nil
 		},
@@ -112,4 +116,40 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// metaIgnores are the paths of a meta repository that meta writes and that
+// must not be committed: caches, mirrors, wiring records and the store.
+var metaIgnores = []string{".meta/", ".meta-store/"}
+
+// ensureGitignore adds metaIgnores to dir/.gitignore when missing, keeping
+// whatever the file already says.
+func ensureGitignore(dir string) error {
+	p := filepath.Join(dir, ".gitignore")
+	data, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	have := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		have[strings.TrimSpace(l)] = true
+	}
+	out := string(data)
+	added := false
+	for _, ig := range metaIgnores {
+		if !have[ig] && !have[strings.TrimSuffix(ig, "/")] && !have["/"+ig] {
+			if out != "" && !strings.HasSuffix(out, "\n") {
+				out += "\n"
+			}
+			if !added {
+				out += "# written by meta: caches and the local store\n"
+				added = true
+			}
+			out += ig + "\n"
+		}
+	}
+	if !added {
+		return nil
+	}
+	return writeFileAtomic(p, []byte(out), 0o644)
 }

@@ -51,6 +51,9 @@ func Parse(kind, file string, data []byte) ([]Project, error) {
 	if len(ps) == 0 {
 		return nil, fmt.Errorf("%s: no repositories found", file)
 	}
+	for i := range ps {
+		ps[i].Ref = shortRef(ps[i].Ref)
+	}
 	return uniqueNames(ps), nil
 }
 
@@ -202,7 +205,6 @@ func parseRepo(file string, data []byte) ([]Project, error) {
 		if pr.Ref == "" {
 			pr.Ref = x.Default.Revision
 		}
-		pr.Ref = strings.TrimPrefix(pr.Ref, "refs/heads/")
 		out = append(out, pr)
 	}
 	return out, nil
@@ -297,6 +299,16 @@ func sanitize(s string) string {
 		return "component"
 	}
 	return out
+}
+
+// shortRef turns a full ref name into what git checkout and meta accept.
+func shortRef(r string) string {
+	for _, p := range []string{"refs/heads/", "refs/tags/"} {
+		if s, ok := strings.CutPrefix(r, p); ok {
+			return s
+		}
+	}
+	return r
 }
 
 // Render writes a components.yaml for ps. Components are checked out under

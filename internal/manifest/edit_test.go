@@ -23,7 +23,9 @@ func TestEditGolden(t *testing.T) {
 		{"remove-middle", func(b []byte) ([]byte, error) { return RemoveComponent("f", b, "auth-lib") }},
 		{"remove-last", func(b []byte) ([]byte, error) { return RemoveComponent("f", b, "web") }},
 		{"set-existing", func(b []byte) ([]byte, error) { return SetScalar("f", b, []string{"workspace", "jobs"}, "16") }},
-		{"set-new-section", func(b []byte) ([]byte, error) { return SetScalar("f", b, []string{"cache", "remote"}, "s3://b/p?region=x") }},
+		{"set-new-section", func(b []byte) ([]byte, error) {
+			return SetScalar("f", b, []string{"cache", "remote"}, "s3://b/p?region=x")
+		}},
 		{"set-new-key", func(b []byte) ([]byte, error) { return SetScalar("f", b, []string{"workspace", "name"}, "acme") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
