@@ -374,12 +374,26 @@ func newStoreStatsCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+type verifyJSON struct {
+	Verified int           `json:"verified"`
+	Corrupt  []corruptJSON `json:"corrupt"`
+}
+
+type corruptJSON struct {
+	Hash   string `json:"hash"`
+	Name   string `json:"name,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Reason string `json:"reason"`
+}
+
 func newStoreVerifyCmd(a *app) *cobra.Command {
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Re-hash every entry; exit 3 naming each damaged one",
 		Example: `  meta store verify
-  meta store verify || echo "store damaged"`,
+  meta store verify || echo "store damaged"
+  meta store verify --json | jq -r '.corrupt[].hash'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := a.openStore()
@@ -399,6 +413,19 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 			names := map[string]string{}
 			for _, m := range list {
 				names[m.Hash] = m.Name
+			}
+			if asJSON {
+				out := verifyJSON{Verified: len(list) + countMissing(bad, names), Corrupt: []corruptJSON{}}
+				for _, ce := range bad {
+					out.Corrupt = append(out.Corrupt, corruptJSON{Hash: ce.Hash, Name: names[ce.Hash], Path: ce.Path, Reason: ce.Reason})
+				}
+				if err := storeJSON(a, out); err != nil {
+					return err
+				}
+				if len(bad) > 0 {
+					return errCheckFailed
+				}
+				return nil
 			}
 			for _, ce := range bad {
 				where := ce.Reason
@@ -420,6 +447,7 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
