@@ -243,6 +243,7 @@ func (s *Store) extractFile(rt *os.Root, tmp string, n *node, content io.Reader)
 		return io.ErrUnexpectedEOF
 	}
 	h.Sum(n.digest[:0])
+	crashPoint("extract: file written")
 	// n.rel was validated (relative, no "..", parents are directories
 	// this extraction created), so joining it to tmp stays inside tmp.
 	dst := filepath.Join(tmp, filepath.FromSlash(n.rel))

@@ -52,6 +52,18 @@ func makeSources(t *testing.T, n int) (string, []string) {
 		}
 		hashes[i] = h
 	}
+	// The same trees as archives, for AddArchive.
+	scratch := openStore(t)
+	must(t, os.Mkdir(filepath.Join(dir, "archives"), 0o755))
+	for i := range n {
+		ctx := context.Background()
+		e, err := scratch.Add(ctx, "t", filepath.Join(dir, "t"+strconv.Itoa(i)), AddOptions{})
+		must(t, err)
+		f, err := os.Create(filepath.Join(dir, "archives", "t"+strconv.Itoa(i)))
+		must(t, err)
+		must(t, scratch.WriteArchive(ctx, f, e.Hash))
+		must(t, f.Close())
+	}
 	return dir, hashes
 }
 
@@ -93,7 +105,20 @@ func TestChild(t *testing.T) {
 			if i < len(fresh) {
 				src = fresh[i]
 			}
-			if _, err := s.Add(ctx, filepath.Base(src), src, AddOptions{Pin: rng.IntN(2) == 0}); err != nil {
+			opts := AddOptions{Pin: rng.IntN(2) == 0}
+			if rng.IntN(3) == 0 { // the same tree, restored from its archive
+				f, err := os.Open(filepath.Join(filepath.Dir(src), "archives", filepath.Base(src)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = s.AddArchive(ctx, f, filepath.Base(src), opts)
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			if _, err := s.Add(ctx, filepath.Base(src), src, opts); err != nil {
 				t.Fatal(err)
 			}
 		}
