@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/run"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
@@ -59,10 +61,17 @@ checkout. A failure in one repository does not stop the others.`,
 				Pick:     a.bootstrapPick(cmd, m),
 				Progress: lines.Update,
 				Done: func(r workspace.BootstrapResult) {
+					if cmd.Context().Err() != nil && r.Action == workspace.Failed {
+						lines.Done(r.Name, "interrupted")
+						return
+					}
 					lines.Done(r.Name, describeBootstrap(a, r))
 				},
 			})
 			lines.Close()
+			if err := cmd.Context().Err(); err != nil {
+				return err
+			}
 			if err := a.bootstrapSummary(res); err != nil {
 				return err
 			}
@@ -79,8 +88,40 @@ checkout. A failure in one repository does not stop the others.`,
 	return cmd
 }
 
-func validFilter(f string) bool {
-	return f == "blob:none" || f == "tree:0" || strings.HasPrefix(f, "blob:limit=") || strings.HasPrefix(f, "tree:")
+var filterRE = regexp.MustCompile(`^(blob:none|blob:limit=[0-9]+[kmgKMG]?|tree:[0-9]+)$`)
+
+func validFilter(f string) bool { return filterRE.MatchString(f) }
+
+// gitMessage shortens a failed git command to what git said first — its
+// "fatal:" line — instead of the whole command line and every line of
+// advice after it.
+func gitMessage(err error) string {
+	var re *run.Error
+	if !errors.As(err, &re) {
+		return err.Error()
+	}
+	msg := ""
+	for _, l := range strings.Split(re.Stderr, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if strings.HasPrefix(l, "fatal:") || strings.HasPrefix(l, "error:") {
+			msg = l
+			break
+		}
+		if msg == "" {
+			msg = l
+		}
+	}
+	if msg == "" {
+		return err.Error()
+	}
+	what := "git"
+	if len(re.Args) > 1 {
+		what = "git " + re.Args[1]
+	}
+	return what + ": " + msg
 }
 
 func describeBootstrap(a *app, r workspace.BootstrapResult) string {
@@ -111,7 +152,7 @@ func (a *app) bootstrapSummary(res []workspace.BootstrapResult) error {
 		return nil
 	}
 	for _, r := range failed {
-		fmt.Fprintf(a.errw(), "meta: bootstrap %s: %v\n", r.Name, r.Err)
+		fmt.Fprintf(a.errw(), "meta: bootstrap %s: %s\n", r.Name, gitMessage(r.Err))
 		if r.Hint != "" {
 			fmt.Fprintf(a.errw(), "hint: %s\n", r.Hint)
 		}

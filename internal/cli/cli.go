@@ -141,11 +141,26 @@ func (a *app) report(ctx context.Context, err error) int {
 	msg := err.Error()
 	if errors.As(err, &fe) {
 		code = ExitUsage
+		if hint == "" {
+			hint = fe.hint
+		}
 	} else if strings.HasPrefix(msg, "unknown command ") {
-		// cobra reports unknown subcommands as plain errors.
+		// cobra reports unknown subcommands as plain errors, with its
+		// suggestions on further lines.
 		code = ExitUsage
+		first, rest, _ := strings.Cut(msg, "\n")
+		msg = first
+		var sugg []string
+		for _, l := range strings.Split(rest, "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasSuffix(l, "?") {
+				sugg = append(sugg, "'meta "+l+"'")
+			}
+		}
 		if hint == "" {
 			hint = "run 'meta help' to see the commands"
+			if len(sugg) > 0 {
+				hint = "did you mean " + strings.Join(sugg, " or ") + "?"
+			}
 		}
 	}
 	if !strings.HasPrefix(msg, "meta: ") {
@@ -159,7 +174,10 @@ func (a *app) report(ctx context.Context, err error) int {
 }
 
 // flagError marks cobra's own argument and flag errors as usage errors.
-type flagError struct{ err error }
+type flagError struct {
+	err  error
+	hint string
+}
 
 func (e *flagError) Error() string { return e.err.Error() }
 func (e *flagError) Unwrap() error { return e.err }

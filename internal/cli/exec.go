@@ -36,7 +36,12 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 			}
 			res := workspace.Exec(cmd.Context(), comps, args, nil, m.Jobs(jobs), func(r workspace.ExecResult) {
 				status := a.pal.Green("ok")
-				if r.Err != nil {
+				switch {
+				case r.NotCloned:
+					status = a.pal.Yellow("skipped: not cloned; run 'meta bootstrap " + r.Name + "'")
+				case cmd.Context().Err() != nil && r.Err != nil:
+					status = "interrupted"
+				case r.Err != nil:
 					status = a.pal.Red(r.Err.Error())
 				}
 				a.printf("%s %s (%s)\n", a.pal.Bold("=="), r.Name, status)
@@ -47,18 +52,30 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 					}
 				}
 			})
+			if err := cmd.Context().Err(); err != nil {
+				return err
+			}
 			var failed []string
+			skipped := 0
 			for _, r := range res {
-				if r.Err != nil {
+				switch {
+				case r.NotCloned:
+					skipped++
+				case r.Err != nil:
 					failed = append(failed, r.Name)
 				}
 			}
-			a.printf("ran in %s: %d ok, %d failed", plural(len(res), "component"), len(res)-len(failed), len(failed))
+			a.printf("ran in %s: %d ok, %d failed", plural(len(res)-skipped, "component"), len(res)-len(failed)-skipped, len(failed))
 			if len(failed) > 0 {
-				a.printf(" (%s)\n", strings.Join(failed, ", "))
-				return errSilent
+				a.printf(" (%s)", strings.Join(failed, ", "))
+			}
+			if skipped > 0 {
+				a.printf("; %d not cloned", skipped)
 			}
 			a.printf("\n")
+			if len(failed) > 0 {
+				return errSilent
+			}
 			return nil
 		},
 	}

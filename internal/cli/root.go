@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/metawork/meta/internal/yamlpos"
 )
 
 func newRootCmd(a *app) *cobra.Command {
@@ -25,6 +31,11 @@ repository; meta finds it by walking up from the current directory.`,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if f := cmd.Flags().Lookup("jobs"); f != nil && f.Changed {
+				if n, err := strconv.Atoi(f.Value.String()); err == nil && n < 1 {
+					return usagef("give a number of parallel jobs of 1 or more", "-j %d: must be at least 1", n)
+				}
+			}
 			if a.dir != "" {
 				abs, err := filepath.Abs(a.dir)
 				if err != nil {
@@ -41,7 +52,7 @@ repository; meta finds it by walking up from the current directory.`,
 	root.PersistentFlags().StringVarP(&a.dir, "directory", "C", "", "run as if meta was started in `DIR`")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "print more detail")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &flagError{err: err}
+		return &flagError{err: cleanFlagError(err), hint: flagHint(c, err)}
 	})
 
 	root.AddCommand(
@@ -92,7 +103,7 @@ func wrapArgs(c *cobra.Command) {
 		orig := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := orig(cmd, args); err != nil {
-				return &flagError{err: err}
+				return &flagError{err: err, hint: "usage: " + cmd.UseLine()}
 			}
 			return nil
 		}
@@ -108,4 +119,39 @@ func (a *app) workdir() (string, error) {
 		return a.dir, nil
 	}
 	return getwd()
+}
+
+// cleanFlagError rewrites pflag's parse errors without Go's internals
+// ("strconv.ParseInt: parsing ...").
+func cleanFlagError(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, ": strconv.Parse"); i > 0 {
+		kind := "a whole number"
+		if strings.Contains(msg[i:], "ParseBool") {
+			kind = "true or false"
+		} else if strings.Contains(msg[i:], "ParseFloat") {
+			kind = "a number"
+		}
+		return fmt.Errorf("%s: expected %s", msg[:i], kind)
+	}
+	return err
+}
+
+// flagHint suggests the closest flag for an unknown one, else help.
+func flagHint(c *cobra.Command, err error) string {
+	msg := err.Error()
+	name := ""
+	if s, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		name = s
+	} else if s, ok := strings.CutPrefix(msg, "unknown shorthand flag: "); ok {
+		name = strings.Trim(strings.SplitN(s, " ", 2)[0], "'")
+	}
+	if name != "" {
+		var names []string
+		c.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		if sug := yamlpos.Suggest(name, names); sug != "" {
+			return "did you mean --" + sug + "?"
+		}
+	}
+	return "run '" + c.CommandPath() + " --help' for its flags"
 }

@@ -62,6 +62,9 @@ depend on it, and the summary says which were skipped because of whom.`,
 					a.out().Write(r.Output)
 				}
 			})
+			if err := cmd.Context().Err(); err != nil {
+				return err
+			}
 			var ce *workspace.CycleError
 			if errors.As(err, &ce) {
 				return usagef("break the cycle by removing one of its depends_on entries", "%v", ce)

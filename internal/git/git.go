@@ -62,6 +62,12 @@ func Clone(ctx context.Context, url, dir string, o CloneOptions) error {
 	if o.Shallow {
 		args = append(args, "--depth", "1")
 	}
+	if (o.Shallow || o.Filter != "") && filepath.IsAbs(url) {
+		// git ignores --depth and --filter for a plain local path, where
+		// it copies or links the objects instead; a file:// URL makes it
+		// use the transport that honours them.
+		url = "file://" + url
+	}
 	args = append(args, "--", url, dir)
 	_, err := Cmd(ctx, "", args...)
 	return err

@@ -146,7 +146,7 @@ func Setup(ctx context.Context, m *manifest.Manifest, comps []*manifest.Componen
 
 func setupOne(ctx context.Context, s *Spec, r *SetupResult) error {
 	if _, err := os.Stat(s.Component.Path); err != nil {
-		return fmt.Errorf("not cloned (run 'meta bootstrap %s')", s.Component.Name)
+		return fmt.Errorf("not cloned; run 'meta bootstrap %s'", s.Component.Name)
 	}
 	var buf lockedBuffer
 	defer func() { r.Output = buf.Bytes() }()

@@ -196,11 +196,20 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 		}
 	}
 	// Publish: the clone appears at its path whole or not at all.
-	if err := os.Remove(c.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fail(err, "")
+	err = os.Remove(c.Path)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		err = os.Rename(dest, c.Path)
 	}
-	if err := os.Rename(dest, c.Path); err != nil {
-		return fail(err, "")
+	if err != nil {
+		// Another bootstrap may have published the same clone meanwhile.
+		if origin, oerr := git.RemoteURL(c.Path, "origin"); oerr == nil && (SameRemote(origin, url) || SameRemote(origin, c.Repo)) {
+			r.Action = Present
+			if h, err := git.ReadHead(c.Path); err == nil {
+				r.Checkout = describeHead(h)
+			}
+			return r
+		}
+		return fail(err, "another process may be writing "+c.Path+"; run 'meta bootstrap' again")
 	}
 	r.Action = Cloned
 	if h, err := git.ReadHead(c.Path); err == nil {
@@ -310,11 +319,12 @@ func (l *lockedBuffer) Bytes() []byte {
 
 // ExecResult is the outcome of a command in one component.
 type ExecResult struct {
-	Name     string
-	Dir      string
-	Output   []byte // stdout and stderr, collated
-	ExitCode int
-	Err      error
+	Name      string
+	Dir       string
+	Output    []byte // stdout and stderr, collated
+	ExitCode  int
+	Err       error
+	NotCloned bool // skipped: the component is not on disk
 }
 
 // Exec runs argv in every component's directory, at most jobs at a time,
@@ -329,7 +339,7 @@ func Exec(ctx context.Context, comps []*manifest.Component, argv []string, env [
 		g.Go(func() error {
 			r := ExecResult{Name: c.Name, Dir: c.Path}
 			if _, err := os.Stat(c.Path); err != nil {
-				r.Err, r.ExitCode = fmt.Errorf("not cloned (run 'meta bootstrap %s')", c.Name), -1
+				r.NotCloned = true
 			} else {
 				var buf lockedBuffer
 				err := run.Run(gctx, run.Cmd{Args: argv, Dir: c.Path, Env: env, Stdout: &buf, Stderr: &buf})
