@@ -77,9 +77,14 @@ func Open(dir string) (*Store, error) {
 // Dir returns the store's root directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Path returns where the tree of the entry hash lives (read-only). It does
-// not check that the entry exists.
-func (s *Store) Path(hash string) string { return filepath.Join(s.dir, hash[:2], hash) }
+// Path returns where the tree of the entry hash lives (read-only), or ""
+// when hash is not a full hash. It does not check that the entry exists.
+func (s *Store) Path(hash string) string {
+	if !validHash(hash) {
+		return ""
+	}
+	return filepath.Join(s.dir, hash[:2], hash)
+}
 
 func (s *Store) metaPath(hash string) string {
 	return filepath.Join(s.dir, hash[:2], hash+".metadata.json")
@@ -270,6 +275,9 @@ func (s *Store) pinLocked(hash string) error {
 
 // Unpin removes the pin of hash. It returns ErrNotPinned when there is none.
 func (s *Store) Unpin(ctx context.Context, hash string) error {
+	if !validHash(hash) {
+		return fmt.Errorf("unpin %q: %w", hash, ErrNotPinned)
+	}
 	unlock, err := s.lock(ctx, false)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -731,5 +732,33 @@ func TestAddRefusesSourceContainingStore(t *testing.T) {
 	_, err = s.Add(context.Background(), "store", s.Dir(), AddOptions{})
 	if err == nil || !strings.Contains(err.Error(), "contains the store") {
 		t.Fatalf("Add of the store itself: %v", err)
+	}
+}
+
+func TestInvalidHashes(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	for _, h := range []string{"", "a", "../../etc", strings.Repeat("A", 64), strings.Repeat("g", 64)} {
+		if s.Has(h) || s.Path(h) != "" {
+			t.Errorf("%q: Has or Path accepted it", h)
+		}
+		if _, err := s.Query(h); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Query(%q) = %v", h, err)
+		}
+		if err := s.Get(ctx, h, t.TempDir(), true); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Get(%q) = %v", h, err)
+		}
+		if err := s.Pin(ctx, h); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Pin(%q) = %v", h, err)
+		}
+		if err := s.Unpin(ctx, h); !errors.Is(err, ErrNotPinned) {
+			t.Errorf("Unpin(%q) = %v", h, err)
+		}
+		if err := s.WriteArchive(ctx, io.Discard, h); !errors.Is(err, ErrNotFound) {
+			t.Errorf("WriteArchive(%q) = %v", h, err)
+		}
+		if err := s.VerifyEntry(ctx, h); !errors.Is(err, ErrNotFound) {
+			t.Errorf("VerifyEntry(%q) = %v", h, err)
+		}
 	}
 }
