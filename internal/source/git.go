@@ -401,7 +401,13 @@ func (g *Git) MirrorDir(url string) string {
 func (g *Git) syncMirror(ctx context.Context, url string) (string, error) {
 	dir := g.MirrorDir(url)
 	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
-		if _, err := git.Cmd(ctx, dir, "fetch", "--quiet", "--prune", "--force", "origin"); err != nil {
+		_, err := git.Cmd(ctx, dir, "fetch", "--quiet", "--prune", "--force", "origin")
+		if err != nil && ctx.Err() == nil {
+			// Another meta process may hold the mirror's ref locks for a
+			// moment: one more try before giving up.
+			_, err = git.Cmd(ctx, dir, "fetch", "--quiet", "--prune", "--force", "origin")
+		}
+		if err != nil {
 			return "", fmt.Errorf("fetching %s: %w", url, err)
 		}
 		return dir, nil
