@@ -28,8 +28,14 @@ func (s *Store) Get(ctx context.Context, hash, target string, force bool) error 
 	if !validHash(hash) {
 		return fmt.Errorf("%q: %w", hash, ErrNotFound)
 	}
+	if target == "" {
+		return errors.New("get: no target directory")
+	}
 	target, err := filepath.Abs(target)
 	if err != nil {
+		return err
+	}
+	if err := s.checkTarget(target); err != nil {
 		return err
 	}
 	unlock, err := s.lock(ctx, false)
@@ -71,6 +77,21 @@ func (s *Store) Get(ctx context.Context, hash, target string, force bool) error 
 		return err
 	}
 	done = true
+	return nil
+}
+
+// checkTarget refuses targets that even force must not replace: a
+// filesystem root, a directory holding the store, and a git repository.
+func (s *Store) checkTarget(target string) error {
+	if filepath.Dir(target) == target {
+		return fmt.Errorf("get: refusing to replace %s", target)
+	}
+	if rel, err := filepath.Rel(target, s.dir); err == nil && filepath.IsLocal(rel) {
+		return fmt.Errorf("get: target %s holds the store %s", target, s.dir)
+	}
+	if exists(filepath.Join(target, ".git")) {
+		return fmt.Errorf("get: target %s is a git repository; refusing to replace it", target)
+	}
 	return nil
 }
 

@@ -762,3 +762,25 @@ func TestInvalidHashes(t *testing.T) {
 		}
 	}
 }
+
+func TestGetRefusesDangerousTargets(t *testing.T) {
+	ctx := context.Background()
+	ws := t.TempDir()
+	s, err := Open(filepath.Join(ws, ".meta-store"))
+	must(t, err)
+	t.Cleanup(func() { removeTree(s.Dir()) })
+	src := t.TempDir()
+	mktree(t, src, map[string]string{"a": "a"})
+	e, err := s.Add(ctx, "a", src, AddOptions{})
+	must(t, err)
+	repo := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(repo, ".git"), 0o755))
+	for _, target := range []string{"", "/", ws, repo} {
+		if err := s.Get(ctx, e.Hash, target, true); err == nil {
+			t.Errorf("Get --force into %q succeeded", target)
+		}
+	}
+	if !exists(filepath.Join(repo, ".git")) || !s.Has(e.Hash) {
+		t.Fatal("a refused Get damaged its target")
+	}
+}
