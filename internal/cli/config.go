@@ -353,6 +353,13 @@ func (a *app) readConfig(t configTarget, path []string) (string, bool, error) {
 }
 
 func (a *app) writeConfig(t configTarget, path []string, value string, unset bool) error {
+	if !t.global {
+		unlock, err := lockManifest(a.dirOf(t.file))
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	if f, ok := registriesFile(t, path); ok {
 		regs, err := registry.LoadRegistries(f)
 		if err != nil {

@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/semver"
+	"github.com/metawork/meta/internal/workspace"
 )
 
 func newAddCmd(a *app) *cobra.Command {
@@ -42,10 +45,31 @@ refused with the solver's explanation (exit 3), unless --no-resolve.`,
 			if version != "" && ref != "" {
 				return usagef("'--version' is a semver range over tags; '--ref' tracks a branch, tag or commit", "give --version or --ref, not both")
 			}
+			if version != "" {
+				if _, err := semver.ParseConstraint(version); err != nil {
+					return usagef("write a range like ^1.2.0, ~1.2 or >=1.0 <2", "--version %q: %v", version, err)
+				}
+			}
+			for _, d := range deps {
+				dn, dc, _ := strings.Cut(d, ":")
+				if err := manifest.CheckName(dn); err != nil {
+					return usagef("write NAME or NAME:RANGE", "--depends-on %q: %v", d, err)
+				}
+				if dc != "" {
+					if _, err := semver.ParseConstraint(dc); err != nil {
+						return usagef("write NAME or NAME:RANGE, e.g. auth-lib:^1.2", "--depends-on %q: %v", d, err)
+					}
+				}
+			}
 			root, err := a.metaRoot()
 			if err != nil {
 				return err
 			}
+			unlock, err := lockManifest(root)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			m, err := a.loadManifest()
 			if err != nil {
 				return err
@@ -83,7 +107,7 @@ refused with the solver's explanation (exit 3), unless --no-resolve.`,
 					var nse *pubgrub.NoSolutionError
 					if errors.As(err, &nse) {
 						a.reportNoSolution(nse)
-						fmt.Fprintf(a.errw(), "\nmeta: not adding %s: the workspace would not resolve (manifest unchanged)\nhint: adjust --version, or pass --no-resolve to add it anyway\n", name)
+						fmt.Fprintf(a.errw(), "\nmeta: not adding %s: the workspace would not resolve (manifest unchanged; the lines cited are those the manifest would have had)\nhint: adjust --version or --depends-on, or pass --no-resolve to add it anyway\n", name)
 						return errCheckFailed
 					}
 					return withHint(err, "the manifest was not changed; pass --no-resolve to add it without resolving")
@@ -125,6 +149,11 @@ disk is left alone.`,
 			if err != nil {
 				return err
 			}
+			unlock, err := lockManifest(root)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			m, err := a.loadManifest()
 			if err != nil {
 				return err
@@ -148,6 +177,26 @@ disk is left alone.`,
 			}
 			if o, ok := m.Overrides[name]; ok {
 				users = append(users, fmt.Sprintf("overrides (%s)", o.Pos))
+			}
+			for _, f := range m.Features {
+				for _, fc := range f.Components {
+					if fc == name {
+						users = append(users, fmt.Sprintf("feature %s (%s)", f.Name, f.Pos))
+					}
+				}
+			}
+			// Checked-out components may depend on it in their component.yaml.
+			for _, c := range m.List() {
+				if c.Name == name {
+					continue
+				}
+				if spec, err := workspace.ReadSpec(c); err == nil && spec.File != nil {
+					for _, d := range spec.File.DependsOn {
+						if d.Name == name {
+							users = append(users, fmt.Sprintf("%s (%s)", c.Name, d.Pos))
+						}
+					}
+				}
 			}
 			sort.Strings(users)
 			if len(users) > 0 {
@@ -173,4 +222,26 @@ disk is left alone.`,
 		},
 	}
 	return cmd
+}
+
+// lockManifest takes an exclusive lock on the workspace manifest for a
+// read-modify-write, so that concurrent edits (two 'meta add' at once)
+// never lose one another's change.
+func lockManifest(root string) (func(), error) {
+	dir := filepath.Join(root, ".meta")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "manifest.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
