@@ -257,9 +257,10 @@ func newStoreGetCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get HASH --target DIR",
 		Short: "Restore an entry into a directory, verifying it on the way",
-		Long: `get copies an entry to --target as ordinary writable files, hashing every
-byte it copies: a damaged entry is reported and nothing is written. The
-target must be missing or empty unless --force, which replaces it.`,
+		Long: `get copies an entry to --target as ordinary writable files, checking
+every file against what was stored (any file touched since is re-hashed):
+a damaged entry is reported and nothing is written. The target must be missing or empty unless --force, which
+replaces it (never a git repository or the directory holding the store).`,
 		Example: "  meta store get 3fa9c2e1 --target ./out\n  meta store get 3fa9c2e1 --target ./out --force",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -22,8 +22,9 @@ import (
 // directories 0755, owned by the caller; never hard links into the
 // store). A target that exists and is not an empty directory is refused
 // with ErrTargetNotEmpty unless force is set, in which case it is
-// replaced. A corrupt entry yields a *CorruptError and target is left
-// alone.
+// replaced; a filesystem root, a directory holding the store and a git
+// repository are refused even then. A corrupt entry yields a
+// *CorruptError and target is left alone.
 func (s *Store) Get(ctx context.Context, hash, target string, force bool) error {
 	if !validHash(hash) {
 		return fmt.Errorf("%q: %w", hash, ErrNotFound)
