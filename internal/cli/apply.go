@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -60,6 +61,7 @@ func newApplyCmd(a *app) *cobra.Command {
 		env    string
 		locked bool
 		dryRun bool
+		asJSON bool
 		force  bool
 		jobs   int
 	)
@@ -114,17 +116,24 @@ reported. A tree already at its commit costs no git process.`,
 				target, source = r.lock, "the manifest (resolved now)"
 			}
 			steps := planApply(ctx, m, target, force, locked)
+			if asJSON {
+				if !dryRun {
+					runApply(ctx, a, a.errw(), steps, m.Jobs(jobs))
+				}
+				return a.applyJSON(source, steps, dryRun)
+			}
 			a.printApplyPlan(source, steps, dryRun)
 			if dryRun {
 				return nil
 			}
-			runApply(ctx, a, steps, m.Jobs(jobs))
+			runApply(ctx, a, a.out(), steps, m.Jobs(jobs))
 			return a.applySummary(steps)
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "apply environment `E`'s lock")
 	cmd.Flags().BoolVar(&locked, "locked", false, "use the lock file as it is (no resolution, no network unless a commit is missing)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan and each outcome as JSON")
 	cmd.Flags().BoolVar(&force, "force", false, "move trees with local work too, after recording refs/meta/backup/<timestamp>")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "work on `N` repositories at a time")
 	return cmd
@@ -321,7 +330,7 @@ func (a *app) printApplyPlan(source string, steps []*planStep, dryRun bool) {
 // runApply carries out the plan's clone, fetch and checkout steps, with
 // one live line per repository on a terminal (one plain line each when it
 // finishes otherwise).
-func runApply(ctx context.Context, a *app, steps []*planStep, jobs int) {
+func runApply(ctx context.Context, a *app, w io.Writer, steps []*planStep, jobs int) {
 	var names []string
 	for _, s := range steps {
 		if s.Action == actClone || s.Action == actCheckout || s.Action == actFetch {
@@ -331,7 +340,7 @@ func runApply(ctx context.Context, a *app, steps []*planStep, jobs int) {
 	if len(names) == 0 {
 		return
 	}
-	lines := term.NewLines(a.out(), names)
+	lines := term.NewLines(w, names)
 	defer lines.Close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
@@ -483,6 +492,48 @@ func checkout(ctx context.Context, dir string, s *planStep) error {
 func isAncestor(ctx context.Context, dir, a, b string) bool {
 	_, err := git.Cmd(ctx, dir, "merge-base", "--is-ancestor", a, b)
 	return err == nil
+}
+
+// applyJSON prints the plan (and, after a run, each outcome) as JSON, with
+// the exit code applySummary would give.
+func (a *app) applyJSON(source string, steps []*planStep, dryRun bool) error {
+	type outcome struct {
+		*planStep
+		Result string `json:"result,omitempty"`
+		Error  string `json:"error,omitempty"`
+		Backup string `json:"backup_ref,omitempty"`
+	}
+	out := []outcome{}
+	failed, skipped := false, false
+	for _, s := range steps {
+		o := outcome{planStep: s, Backup: s.backup}
+		switch {
+		case dryRun:
+		case s.err != nil:
+			o.Result, o.Error, failed = "failed", s.err.Error(), true
+		case s.Action == actClone:
+			o.Result = "cloned"
+		case s.Action == actCheckout || s.Action == actFetch:
+			o.Result = "checked out"
+		case s.Action == actUpToDate:
+			o.Result = "up to date"
+		case s.Action == actOrphan:
+			o.Result = "left alone"
+		default:
+			o.Result, skipped = "skipped", true
+		}
+		out = append(out, o)
+	}
+	if err := writeJSON(a, map[string]any{"source": source, "dry_run": dryRun, "steps": out}); err != nil {
+		return err
+	}
+	switch {
+	case failed:
+		return errSilent
+	case skipped:
+		return errCheckFailed
+	}
+	return nil
 }
 
 func (a *app) applySummary(steps []*planStep) error {
