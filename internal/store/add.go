@@ -56,7 +56,7 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 	}
 	root, err := scan(srcDir)
 	if err != nil {
-		return Entry{}, fmt.Errorf("add %s: %w", srcDir, err)
+		return Entry{}, err // names the path
 	}
 	l, err := s.lockShared(ctx)
 	if err != nil {
@@ -64,7 +64,7 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 	}
 	defer l.unlock()
 	if err := hashFiles(ctx, srcDir, root.files(), s.meter("hash", root.files())); err != nil {
-		return Entry{}, fmt.Errorf("add %s: %w", srcDir, err)
+		return Entry{}, err // names the path
 	}
 	hash := treeHash(root)
 	if err := s.checkAdd(hash, opts.Expect, refs); err != nil {
@@ -93,7 +93,7 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 	if err := s.build(ctx, tmp, root, func(n *node, dst string) error {
 		return s.copyIn(filepath.Join(srcDir, filepath.FromSlash(n.rel)), dst, n)
 	}); err != nil {
-		return Entry{}, fmt.Errorf("add %s: %w", srcDir, err)
+		return Entry{}, err // names the path
 	}
 	e, err := s.publish(ctx, tmp, root, hash, name, opts.Inputs, refs, opts.Pin)
 	ok = err == nil
