@@ -38,6 +38,7 @@ type Record struct {
 	PyPth       []string `json:"py_pth,omitempty"`       // .pth files written instead of pip installs
 	NpmRoot     string   `json:"npm_root,omitempty"`     // package.json we created
 	NpmModules  bool     `json:"npm_modules,omitempty"`  // node_modules we created
+	NpmLinks    []string `json:"npm_links,omitempty"`    // links npm made for the workspaces
 }
 
 // RecordFile is where the record lives, relative to the meta repository.
@@ -386,8 +387,30 @@ func wireNpm(ctx context.Context, root string, comps []Component, r *Record, ste
 	if err != nil {
 		return err
 	}
+	r.NpmLinks = nil
+	for _, c := range comps {
+		if name := npmName(c.Dir); name != "" {
+			link := filepath.Join(root, "node_modules", filepath.FromSlash(name))
+			if fi, err := os.Lstat(link); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+				r.NpmLinks = append(r.NpmLinks, link)
+			}
+		}
+	}
 	step("npm", "linked "+strings.Join(ws, ", ")+" in "+filepath.Join(root, "node_modules"))
 	return nil
+}
+
+// npmName reads the package name from dir/package.json.
+func npmName(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return ""
+	}
+	var p struct{ Name string }
+	if json.Unmarshal(data, &p) != nil || strings.Contains(p.Name, "..") {
+		return ""
+	}
+	return p.Name
 }
 
 // Unwire removes exactly what the record says wiring added.
@@ -404,19 +427,24 @@ func Unwire(ctx context.Context, metaDir string, step Step) error {
 		return nil
 	}
 	work := filepath.Join(r.Root, "go.work")
-	switch r.GoWork {
-	case "created":
-		if err := os.Remove(work); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		os.Remove(work + ".sum")
-		step("go", "removed "+work)
-	case "edited":
+	if r.GoWork != "" && exists(work) {
 		for _, u := range r.GoUses {
 			if _, err := run.Output(ctx, run.Cmd{Args: []string{"go", "work", "edit", "-dropuse", u}, Dir: r.Root}); err != nil {
 				return err
 			}
 			step("go", "go.work no longer uses "+u)
+		}
+		// Delete go.work only when it is ours and nothing else was added to it.
+		if r.GoWork == "created" {
+			if have, err := goWorkUses(ctx, r.Root); err == nil && len(have) == 0 {
+				if err := os.Remove(work); err != nil {
+					return err
+				}
+				os.Remove(work + ".sum")
+				step("go", "removed "+work)
+			} else {
+				step("go", "kept "+work+": it has entries meta did not add")
+			}
 		}
 	}
 	if r.Venv != "" {
@@ -440,11 +468,22 @@ func Unwire(ctx context.Context, metaDir string, step Step) error {
 		}
 	}
 	if r.NpmRoot != "" {
+		for _, l := range r.NpmLinks {
+			if fi, err := os.Lstat(l); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+				os.Remove(l)
+				os.Remove(filepath.Dir(l)) // a scope directory, when now empty
+			}
+		}
+		os.Remove(filepath.Join(r.Root, "node_modules", ".package-lock.json"))
 		os.Remove(r.NpmRoot)
 		step("npm", "removed "+r.NpmRoot)
 		if r.NpmModules {
-			os.RemoveAll(filepath.Join(r.Root, "node_modules"))
-			step("npm", "removed "+filepath.Join(r.Root, "node_modules"))
+			// Only an empty node_modules goes: anything else in it is not ours.
+			if err := os.Remove(filepath.Join(r.Root, "node_modules")); err == nil {
+				step("npm", "removed "+filepath.Join(r.Root, "node_modules"))
+			} else {
+				step("npm", "kept "+filepath.Join(r.Root, "node_modules")+": it holds files meta did not make")
+			}
 		}
 	}
 	return os.Remove(filepath.Join(metaDir, RecordFile))
@@ -491,7 +530,9 @@ func Check(ctx context.Context, root string, comps []Component, python string) [
 	}
 	for _, c := range pyComps {
 		mod := PythonModule(c.Dir)
-		if _, err := run.Output(ctx, run.Cmd{Args: []string{py, "-c", "import " + mod}, Dir: root}); err != nil {
+		// -I: no current directory on sys.path, so a checkout named like
+		// the module cannot pass for it as a namespace package.
+		if _, err := run.Output(ctx, run.Cmd{Args: []string{py, "-I", "-c", "import " + mod}, Dir: os.TempDir()}); err != nil {
 			probs = append(probs, fmt.Sprintf("%s: 'import %s' fails in the venv: %s", c.Name, mod, lastLine(err.Error())))
 		}
 	}
