@@ -103,6 +103,9 @@ func (a *app) printStatus(st []workspace.ComponentStatus) {
 			if s.Stash {
 				parts = append(parts, "stash")
 			}
+			if s.LocalOnly > 0 {
+				parts = append(parts, a.pal.Yellow(plural(s.LocalOnly, "commit")+" on no remote branch or tag"))
+			}
 			if len(parts) == 0 {
 				changes = "clean"
 			} else {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -46,6 +47,7 @@ type ComponentStatus struct {
 	Modified   int    `json:"modified"`
 	Untracked  int    `json:"untracked"`
 	Stash      bool   `json:"stash,omitempty"`
+	LocalOnly  int    `json:"local_only"` // commits on a detached HEAD that no remote branch or tag has
 	Remote     string `json:"remote,omitempty"`
 	WantRemote string `json:"want_remote,omitempty"`
 	Error      string `json:"error,omitempty"`
@@ -54,7 +56,7 @@ type ComponentStatus struct {
 // Clean reports whether the component is present, at its expected ref and
 // has no local changes of any kind.
 func (s ComponentStatus) Clean() bool {
-	return s.State == StateOK && s.AtExpected && s.Modified == 0 && s.Untracked == 0 && s.Ahead == 0 && !s.Stash
+	return s.State == StateOK && s.AtExpected && s.Modified == 0 && s.Untracked == 0 && s.Ahead == 0 && !s.Stash && s.LocalOnly == 0
 }
 
 // Status reports every component in comps, plus git repositories under the
@@ -121,7 +123,11 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 			s.State, s.Error = StateError, err.Error()
 			return s
 		}
-		cache.put(c.Name, snapshot(c.Path, head, refs, st))
+		var snap *statusCacheEntry
+		if s.LocalOnly = localOnly(ctx, c.Path, head, refs); s.LocalOnly == 0 {
+			snap = snapshot(c.Path, head, refs, st)
+		}
+		cache.put(c.Name, snap)
 	}
 	s.Commit, s.Branch, s.Detached = st.Commit, st.Branch, st.Branch == ""
 	s.Upstream, s.Ahead, s.Behind = st.Upstream, st.Ahead, st.Behind
@@ -204,4 +210,24 @@ func strays(m *manifest.Manifest) []ComponentStatus {
 		out = append(out, s)
 	}
 	return out
+}
+
+// localOnly counts the commits of a detached HEAD that no remote-tracking
+// branch or tag contains: work that exists nowhere else. A HEAD that is
+// itself a tag or remote branch tip is answered without running git.
+func localOnly(ctx context.Context, dir string, head git.Head, refs map[string]string) int {
+	if head.Branch != "" || head.Commit == "" {
+		return 0
+	}
+	for name, id := range refs {
+		if id == head.Commit && (strings.HasPrefix(name, "refs/remotes/") || strings.HasPrefix(name, "refs/tags/")) {
+			return 0
+		}
+	}
+	out, err := git.Cmd(ctx, dir, "rev-list", "--count", "HEAD", "--not", "--remotes", "--tags")
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(out))
+	return n
 }

@@ -122,7 +122,14 @@ func snapshot(dir string, head git.Head, refs map[string]string, st git.Status) 
 		IndexSize: ist.Size(), IndexMtime: ist.ModTime().UnixNano(),
 		Dirs: map[string]int64{},
 	}
-	for _, d := range trackedDirs(entries) {
+	// Every directory of the work tree, so that a file created anywhere —
+	// also in a directory git does not track — changes a recorded mtime.
+	// Trees with very many directories (node_modules) are not cached.
+	dirs, ok := allDirs(dir, maxCachedDirs)
+	if !ok {
+		return nil
+	}
+	for _, d := range dirs {
 		fi, err := os.Lstat(filepath.Join(dir, d))
 		if err != nil || !fi.IsDir() || now.Sub(fi.ModTime()) < racyWindow {
 			return nil
@@ -173,6 +180,33 @@ func upstreamCommit(refs map[string]string, upstream string) string {
 		return ""
 	}
 	return refs["refs/remotes/"+upstream]
+}
+
+// maxCachedDirs bounds the directories a cached tree may have.
+const maxCachedDirs = 2000
+
+// allDirs lists every directory under dir except .git, relative to dir;
+// ok is false when there are more than max.
+func allDirs(dir string, max int) ([]string, bool) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if d.Name() == ".git" && p != dir {
+			return filepath.SkipDir
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, filepath.ToSlash(rel))
+		if len(out) > max {
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return out, err == nil && len(out) <= max
 }
 
 // trackedDirs lists "." and every directory that holds a tracked path.

@@ -92,6 +92,19 @@ func TestStatusCache(t *testing.T) {
 		t.Fatalf("after untracked: runs %d, %+v", gitStatusRuns.Load(), s)
 	}
 	os.Remove(filepath.Join(c.Path, "sub", "new.txt"))
+	// A file in a directory git does not track (an empty one) is seen too.
+	os.Mkdir(filepath.Join(c.Path, "emptydir"), 0o755)
+	ageTree(t, c.Path)
+	status()
+	if s := status(); !s.Clean() {
+		t.Fatalf("empty dir: %+v", s)
+	}
+	before = gitStatusRuns.Load()
+	os.WriteFile(filepath.Join(c.Path, "emptydir", "newfile"), nil, 0o644)
+	if s := status(); s.Untracked != 1 || gitStatusRuns.Load() != before+1 {
+		t.Fatalf("file in untracked dir: runs %d, %+v", gitStatusRuns.Load(), s)
+	}
+	os.RemoveAll(filepath.Join(c.Path, "emptydir"))
 	// A new local commit (HEAD moves) is seen.
 	ageTree(t, c.Path)
 	status()
