@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -55,21 +54,22 @@ lists repositories under the workspace root that the manifest does not know.`,
 }
 
 func (a *app) printStatus(st []workspace.ComponentStatus) {
-	tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tPATH\tHEAD\tCOMMIT\tEXPECTED\tSYNC\tCHANGES")
-	clean := 0
+	var t table
+	t.add(plain("COMPONENT"), plain("PATH"), plain("HEAD"), plain("COMMIT"), plain("EXPECTED"), plain("SYNC"), plain("CHANGES"))
 	for _, s := range st {
-		head, commit, exp, sync, changes := "-", "-", s.Expected, "-", "-"
+		head, commit, sync := "-", "-", "-"
+		exp := plain(s.Expected)
+		changes := plain("-")
 		switch s.State {
 		case workspace.StateMissing:
-			changes = a.pal.Yellow("missing: run 'meta bootstrap " + s.Name + "'")
+			changes = cell{"missing: run 'meta bootstrap " + s.Name + "'", a.pal.Yellow}
 		case workspace.StateNotGit:
-			changes = a.pal.Red("not a git repository")
+			changes = cell{"not a git repository", a.pal.Red}
 		case workspace.StateError:
-			changes = a.pal.Red("error: " + firstLine(s.Error))
+			changes = cell{"error: " + firstLine(s.Error), a.pal.Red}
 		case workspace.StateNotInManifest:
-			exp = "-"
-			changes = a.pal.Yellow("not in manifest")
+			exp = plain("-")
+			changes = cell{"not in manifest", a.pal.Yellow}
 		}
 		if s.Commit != "" {
 			commit = s.Commit[:min(len(s.Commit), 10)]
@@ -83,16 +83,18 @@ func (a *app) printStatus(st []workspace.ComponentStatus) {
 		}
 		if s.State == workspace.StateOK || s.State == workspace.StateWrongRemote {
 			if s.AtExpected {
-				exp += " " + a.pal.Green("ok")
+				exp = cell{s.Expected + " ok", nil}
 			} else {
-				exp += " " + a.pal.Yellow("differs")
+				exp = cell{s.Expected + " differs", a.pal.Yellow}
 			}
 			if s.Upstream != "" {
 				sync = fmt.Sprintf("+%d -%d", s.Ahead, s.Behind)
 			}
 			var parts []string
+			worry := false
 			if s.State == workspace.StateWrongRemote {
-				parts = append(parts, a.pal.Red("wrong remote "+s.Remote))
+				parts = append(parts, "wrong remote "+s.Remote)
+				worry = true
 			}
 			if s.Modified > 0 {
 				parts = append(parts, fmt.Sprintf("%d modified", s.Modified))
@@ -104,20 +106,21 @@ func (a *app) printStatus(st []workspace.ComponentStatus) {
 				parts = append(parts, "stash")
 			}
 			if s.LocalOnly > 0 {
-				parts = append(parts, a.pal.Yellow(plural(s.LocalOnly, "commit")+" on no remote branch or tag"))
+				parts = append(parts, plural(s.LocalOnly, "commit")+" on no remote branch or tag")
+				worry = true
 			}
-			if len(parts) == 0 {
-				changes = "clean"
-			} else {
-				changes = strings.Join(parts, ", ")
+			switch {
+			case len(parts) == 0:
+				changes = plain("clean")
+			case worry:
+				changes = cell{strings.Join(parts, ", "), a.pal.Red}
+			default:
+				changes = cell{strings.Join(parts, ", "), a.pal.Yellow}
 			}
 		}
-		if s.Clean() {
-			clean++
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Path, head, commit, exp, sync, changes)
+		t.add(plain(s.Name), plain(s.Path), plain(head), plain(commit), exp, plain(sync), changes)
 	}
-	tw.Flush()
+	t.write(a.out())
 }
 
 func firstLine(s string) string {
