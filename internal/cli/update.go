@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -62,7 +63,11 @@ written and no working tree is touched.`,
 				a.printf("(dry run: nothing written)\n")
 				return nil
 			}
-			if err := a.lock(cmd.Context(), m, lockRequest{env: env, update: true, names: args, jobs: jobs}); err != nil {
+			// lock prints its own change list; update prints one with the
+			// size of each move instead.
+			quiet := *a
+			quiet.stdio.Out = io.Discard
+			if err := quiet.lock(cmd.Context(), m, lockRequest{env: env, update: true, names: args, jobs: jobs}); err != nil {
 				return err
 			}
 			updated, err := readLock(m, env, false)
@@ -92,6 +97,8 @@ func updateKind(from, to string) string {
 		return ""
 	}
 	switch {
+	case semver.Compare(b, a) < 0:
+		return "downgrade"
 	case a.Major != b.Major:
 		return "major"
 	case a.Minor != b.Minor:
@@ -120,7 +127,7 @@ func (a *app) printUpdates(old, updated *lockfile.File) {
 			kind := updateKind(o.Version, n.Version)
 			mark := kind
 			switch kind {
-			case "major":
+			case "major", "downgrade":
 				mark = a.pal.Red(kind)
 			case "minor":
 				mark = a.pal.Yellow(kind)
