@@ -571,14 +571,17 @@ var gitEnv = func() []string {
 }()
 
 // readFiles returns the contents of the top-level file name at each rev
-// (nil where absent) with two git processes whatever the number of revs
-// (three in a partial mirror): the root trees first (a blob-less mirror
-// has every tree, so nothing is fetched lazily), then one fetch of the
-// wanted blobs when the mirror may lack them, then the blobs.
+// (nil where absent) with one git process whatever the number of revs in a
+// complete mirror. A partial mirror takes three: the root trees first (a
+// blob-less mirror has every tree, so nothing is fetched lazily), then one
+// fetch of the wanted blobs, then the blobs.
 func readFiles(ctx context.Context, dir string, revs []string, name string) ([][]byte, error) {
 	out := make([][]byte, len(revs))
 	if len(revs) == 0 {
 		return out, nil
+	}
+	if !partial(dir) {
+		return readFilesDirect(ctx, dir, revs, name)
 	}
 	var in bytes.Buffer
 	for _, r := range revs {
@@ -640,6 +643,31 @@ func readFiles(ctx context.Context, dir string, revs []string, name string) ([][
 
 // maxObject bounds the objects read here (root trees, component.yaml).
 const maxObject = 64 << 20
+
+// readFilesDirect is readFiles for a mirror holding every object: one
+// git process asks for "<rev>:<name>" directly.
+func readFilesDirect(ctx context.Context, dir string, revs []string, name string) ([][]byte, error) {
+	var in bytes.Buffer
+	for _, r := range revs {
+		in.WriteString(r + ":" + name + "\n")
+	}
+	data, err := run.Output(ctx, run.Cmd{Args: []string{"git", "cat-file", "--batch"}, Dir: dir, Env: gitEnv, Stdin: &in})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(revs))
+	r := bufio.NewReader(bytes.NewReader(data))
+	for i := range revs {
+		typ, body, err := readBatchEntry(r, dir)
+		if err != nil {
+			return nil, err
+		}
+		if typ == "blob" {
+			out[i] = body
+		}
+	}
+	return out, nil
+}
 
 // readBatchEntry reads one answer of git cat-file --batch: its type
 // ("missing" for an unknown object) and contents.
