@@ -160,6 +160,8 @@ type Feature struct {
 var ErrNotFound = errors.New("not inside a meta workspace (no " + ManifestPath + " here or in any parent directory)")
 
 // Find walks up from dir to the directory holding manifests/components.yaml.
+// From inside a component checkout (which sits beside the meta repository,
+// not below it) it finds the meta repository whose manifest lists it.
 func Find(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -168,6 +170,35 @@ func Find(dir string) (string, error) {
 	for d := abs; ; {
 		if st, err := os.Stat(filepath.Join(d, ManifestPath)); err == nil && st.Mode().IsRegular() {
 			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	// Not below a meta repository: maybe inside one of its checkouts, which
+	// sit beside it. Look for a meta repository next to each parent whose
+	// manifest has a component enclosing dir.
+	for d := filepath.Dir(abs); ; {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			cand := filepath.Join(d, e.Name())
+			if !e.IsDir() || cand == abs {
+				continue
+			}
+			if st, err := os.Stat(filepath.Join(cand, ManifestPath)); err != nil || !st.Mode().IsRegular() {
+				continue
+			}
+			m, err := Load(cand)
+			if err != nil {
+				continue
+			}
+			for _, c := range m.Components {
+				if within(c.Path, abs) {
+					return cand, nil
+				}
+			}
 		}
 		parent := filepath.Dir(d)
 		if parent == d {

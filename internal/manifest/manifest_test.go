@@ -176,6 +176,18 @@ func TestFind(t *testing.T) {
 	if _, err := Find(dir); err != ErrNotFound {
 		t.Errorf("Find outside = %v", err)
 	}
+	// From inside a sibling checkout the manifest names.
+	os.WriteFile(filepath.Join(dir, "meta", ManifestPath), []byte("components:\n  api: {repo: /x}\n"), 0o644)
+	sub := filepath.Join(dir, "api", "pkg")
+	os.MkdirAll(sub, 0o755)
+	if got, err := Find(sub); err != nil || got != filepath.Join(dir, "meta") {
+		t.Errorf("Find from a checkout = %q, %v", got, err)
+	}
+	other := filepath.Join(dir, "unrelated")
+	os.MkdirAll(other, 0o755)
+	if _, err := Find(other); err != ErrNotFound {
+		t.Errorf("Find from an unrelated sibling = %v", err)
+	}
 }
 
 func TestComponentFile(t *testing.T) {

@@ -96,6 +96,10 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 		s.State = StateMissing
 		return s
 	}
+	if err := CheckContained(m, c); err != nil {
+		s.State, s.Error = StateError, err.Error()
+		return s
+	}
 	if _, err := git.GitDir(c.Path); err != nil {
 		s.State = StateNotGit
 		return s

@@ -53,6 +53,23 @@ func normRemote(s string) string {
 	return s
 }
 
+// CheckContained refuses a component path that exists but resolves, through
+// symbolic links, to a place outside the workspace root (DESIGN §5).
+func CheckContained(m *manifest.Manifest, c *manifest.Component) error {
+	real, err := filepath.EvalSymlinks(c.Path)
+	if err != nil {
+		return nil // missing: nothing to follow
+	}
+	root, err := filepath.EvalSymlinks(m.Workspace.Root)
+	if err != nil {
+		root = m.Workspace.Root
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || !filepath.IsLocal(rel) {
+		return fmt.Errorf("%s leads to %s, outside the workspace root %s; not used", c.Path, real, m.Workspace.Root)
+	}
+	return nil
+}
+
 // Action is what bootstrap did with a component.
 type Action string
 
@@ -119,6 +136,9 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 		return fail(fmt.Errorf("comes from registry %q and has no git repository to clone", c.Registry), "")
 	}
 	url := RepoURL(m, c)
+	if err := CheckContained(m, c); err != nil {
+		return fail(err, "replace the symbolic link with a checkout inside the workspace")
+	}
 	st, err := os.Stat(c.Path)
 	switch {
 	case err == nil && !st.IsDir():
@@ -330,7 +350,7 @@ type ExecResult struct {
 // Exec runs argv in every component's directory, at most jobs at a time,
 // collecting each one's output whole so that outputs never interleave.
 // done, when set, is called as each finishes (serially).
-func Exec(ctx context.Context, comps []*manifest.Component, argv []string, env []string, jobs int, done func(ExecResult)) []ExecResult {
+func Exec(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, argv []string, env []string, jobs int, done func(ExecResult)) []ExecResult {
 	results := make([]ExecResult, len(comps))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -340,6 +360,8 @@ func Exec(ctx context.Context, comps []*manifest.Component, argv []string, env [
 			r := ExecResult{Name: c.Name, Dir: c.Path}
 			if _, err := os.Stat(c.Path); err != nil {
 				r.NotCloned = true
+			} else if err := CheckContained(m, c); err != nil {
+				r.Err, r.ExitCode = err, -1
 			} else {
 				var buf lockedBuffer
 				err := run.Run(gctx, run.Cmd{Args: argv, Dir: c.Path, Env: env, Stdout: &buf, Stderr: &buf})
