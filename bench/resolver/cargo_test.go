@@ -2,7 +2,6 @@ package resolver_test
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -143,73 +142,102 @@ func TestWriteCargoRegistry(t *testing.T) {
 	}
 }
 
-// indexProvider reads a Cargo index directory on demand, one file per
-// package on first use, as Cargo does: it measures meta reading the same
-// files Cargo reads.
+// indexProvider reads a Cargo index directory on demand, as Cargo does:
+// a package's file when the solver first asks about the package, and a
+// version's line fully only when its dependencies are asked for. It
+// measures meta reading the same files Cargo reads.
 type indexProvider struct {
-	dir string
-	mu  sync.Mutex
-	pkg map[string]map[semver.Version][]pubgrub.Dependency
-	vs  map[string][]semver.Version
+	dir  string
+	mu   sync.Mutex
+	pkgs map[string]*indexPackage
+	reqs map[string]semver.Set // parsed requirements, shared
 }
 
-func (p *indexProvider) load(name string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.vs[name]; ok {
-		return nil
+type indexPackage struct {
+	versions []semver.Version
+	lines    map[semver.Version][]byte
+	deps     map[semver.Version][]pubgrub.Dependency
+}
+
+func newIndexProvider(dir string) *indexProvider {
+	return &indexProvider{dir: dir, pkgs: map[string]*indexPackage{}, reqs: map[string]semver.Set{}}
+}
+
+var versKey = []byte(`"vers":"`)
+
+func (p *indexProvider) load(name string) (*indexPackage, error) {
+	if pk, ok := p.pkgs[name]; ok {
+		return pk, nil
 	}
-	f, err := os.Open(filepath.Join(p.dir, cargoIndexPath(name)))
+	data, err := os.ReadFile(filepath.Join(p.dir, cargoIndexPath(name)))
 	if os.IsNotExist(err) {
-		return fmt.Errorf("%s: %w", name, pubgrub.ErrNotFound)
+		return nil, fmt.Errorf("%s: %w", name, pubgrub.ErrNotFound)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
-	deps := map[semver.Version][]pubgrub.Dependency{}
-	var versions []semver.Version
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var line cargoIndexLine
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+	pk := &indexPackage{lines: map[semver.Version][]byte{}, deps: map[semver.Version][]pubgrub.Dependency{}}
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
 		}
-		v, err := semver.ParseVersion(line.Vers)
+		i := bytes.Index(line, versKey)
+		if i < 0 {
+			return nil, fmt.Errorf("%s: index line without \"vers\"", name)
+		}
+		rest := line[i+len(versKey):]
+		end := bytes.IndexByte(rest, '"')
+		if end < 0 {
+			return nil, fmt.Errorf("%s: unterminated \"vers\"", name)
+		}
+		v, err := semver.ParseVersion(string(rest[:end]))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		var list []pubgrub.Dependency
-		for _, d := range line.Deps {
-			c, err := semver.ParseConstraint(d.Req)
-			if err != nil {
-				return err
-			}
-			list = append(list, pubgrub.Dependency{Name: d.Name, Constraint: c})
-		}
-		versions = append(versions, v)
-		deps[v] = list
+		pk.versions = append(pk.versions, v)
+		pk.lines[v] = line
 	}
-	p.vs[name], p.pkg[name] = versions, deps
-	return sc.Err()
+	p.pkgs[name] = pk
+	return pk, nil
 }
 
 func (p *indexProvider) Versions(ctx context.Context, name string) ([]semver.Version, error) {
-	if err := p.load(name); err != nil {
-		return nil, err
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.vs[name], nil
+	pk, err := p.load(name)
+	if err != nil {
+		return nil, err
+	}
+	return pk.versions, nil
 }
 
 func (p *indexProvider) Dependencies(ctx context.Context, name string, v semver.Version) ([]pubgrub.Dependency, error) {
-	if err := p.load(name); err != nil {
-		return nil, err
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.pkg[name][v], nil
+	pk, err := p.load(name)
+	if err != nil {
+		return nil, err
+	}
+	if deps, ok := pk.deps[v]; ok {
+		return deps, nil
+	}
+	var line cargoIndexLine
+	if err := json.Unmarshal(pk.lines[v], &line); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", name, v, err)
+	}
+	deps := make([]pubgrub.Dependency, 0, len(line.Deps))
+	for _, d := range line.Deps {
+		c, ok := p.reqs[d.Req]
+		if !ok {
+			if c, err = semver.ParseConstraint(d.Req); err != nil {
+				return nil, err
+			}
+			p.reqs[d.Req] = c
+		}
+		deps = append(deps, pubgrub.Dependency{Name: d.Name, Constraint: c})
+	}
+	pk.deps[v] = deps
+	return deps, nil
 }
 
 // BenchmarkCargoIndex10k reads the generated registry from the Cargo index
@@ -224,7 +252,7 @@ func BenchmarkCargoIndex10k(b *testing.B) {
 	_, req := g.memory()
 	var chosen int
 	for b.Loop() {
-		p := &indexProvider{dir: filepath.Join(dir, "registry", "index"), pkg: map[string]map[semver.Version][]pubgrub.Dependency{}, vs: map[string][]semver.Version{}}
+		p := newIndexProvider(filepath.Join(dir, "registry", "index"))
 		chosen = len(solveOK(b, p, req).Names)
 	}
 	b.ReportMetric(float64(chosen), "packages")
