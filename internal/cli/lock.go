@@ -37,8 +37,10 @@ without --env. Components that track a ref record the branch and its
 current commit.
 
 Without --update, versions already locked are kept while they still satisfy
-the manifest (strategy 'first'); --update re-resolves everything, and
---update NAMES only those components. The lock is deterministic (locking twice
+the manifest (strategy 'first'), and so are the commits of tracked branches
+while they still exist upstream; --update re-resolves everything, and
+--update NAMES only those components. Mirrors of the repositories are kept
+in .meta/cache/mirrors. The lock is deterministic (locking twice
 gives the same bytes) and written atomically.
 
 --check only compares the lock's manifest_digest with the manifest (no git,
