@@ -54,6 +54,10 @@ lists repositories under the workspace root that the manifest does not know.`,
 }
 
 func (a *app) printStatus(st []workspace.ComponentStatus) {
+	if len(st) == 0 {
+		a.printf("no components yet: add one with 'meta add NAME --repo URL'\n")
+		return
+	}
 	var t table
 	t.add(plain("COMPONENT"), plain("PATH"), plain("HEAD"), plain("COMMIT"), plain("EXPECTED"), plain("SYNC"), plain("CHANGES"))
 	for _, s := range st {

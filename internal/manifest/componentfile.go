@@ -50,7 +50,7 @@ func ParseComponentFile(file string, data []byte) (*ComponentFile, error) {
 		}
 	}
 	if v := root.Get("tools"); v != nil {
-		if cf.Tools, err = p.items(v, "tool spec"); err != nil {
+		if cf.Tools, err = p.tools(v); err != nil {
 			return nil, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/metawork/meta/internal/semver"
+	"github.com/metawork/meta/internal/toolchain"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -270,7 +271,7 @@ func Parse(dir, file string, data []byte) (*Manifest, error) {
 		}
 	}
 	if t := root.Get("tools"); t != nil {
-		if m.Tools, err = p.items(t, "tool spec"); err != nil {
+		if m.Tools, err = p.tools(t); err != nil {
 			return nil, err
 		}
 	}
@@ -400,6 +401,21 @@ func (p *parser) items(n *yamlpos.Node, what string) ([]Item, error) {
 		out = append(out, Item{Value: v.Value, Pos: p.pos(v)})
 	}
 	return out, nil
+}
+
+// tools reads a list of tool specs, each checked against its grammar.
+func (p *parser) tools(n *yamlpos.Node) ([]Item, error) {
+	items, err := p.items(n, "tool spec")
+	if err != nil {
+		return nil, err
+	}
+	for i, it := range items {
+		if _, err := toolchain.ParseSpec(it.Value); err != nil {
+			return nil, p.errf(n.Values[i], "%v", err).
+				WithHint("write NAME[@VERSION] (go@1.22, node@lts) or MANAGER:PACKAGE[@VERSION] (npm:eslint, uv:ruff); 'meta tools list' shows the names")
+		}
+	}
+	return items, nil
 }
 
 func (p *parser) workspace(m *Manifest, n *yamlpos.Node) error {
@@ -627,7 +643,7 @@ func (p *parser) component(m *Manifest, k, n *yamlpos.Node) (*Component, error) 
 		}
 	}
 	if v := n.Get("tools"); v != nil {
-		if c.Tools, err = p.items(v, "tool spec"); err != nil {
+		if c.Tools, err = p.tools(v); err != nil {
 			return nil, err
 		}
 	}
