@@ -19,7 +19,10 @@ import (
 )
 
 func newBuildCmd(a *app) *cobra.Command {
-	var all bool
+	var (
+		all    bool
+		groups []string
+	)
 	var jobs int
 	cmd := &cobra.Command{
 		Use:   "build [NAMES...|--all]",
@@ -49,7 +52,23 @@ depending on it.`,
 			if err != nil {
 				return err
 			}
-			if _, err := selectComponents(m, args); err != nil {
+			names := splitNames(args)
+			if len(groups) > 0 {
+				if all {
+					return usagef("use --group alone, or --all alone", "build: --all with --group")
+				}
+				sel, err := a.selectWithGroups(m, args, groups)
+				if err != nil {
+					return err
+				}
+				names = nil
+				for _, c := range sel {
+					names = append(names, c.Name)
+				}
+				if len(names) == 0 {
+					return usagef("", "build: the groups select no component")
+				}
+			} else if _, err := selectComponents(m, args); err != nil {
 				return err
 			}
 			c, err := a.openBuildCache(cmd.Context(), m)
@@ -83,7 +102,7 @@ depending on it.`,
 				opts.OnPlan = func(names []string) { lines = term.NewLines(a.out(), names) }
 				opts.OnStart = func(name string) { lines.Update(name, "checking cache / building") }
 			}
-			results, err := c.Build(cmd.Context(), m, splitNames(args), opts)
+			results, err := c.Build(cmd.Context(), m, names, opts)
 			if live {
 				lines.Close()
 				for _, r := range results {
@@ -121,6 +140,7 @@ depending on it.`,
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "build every component")
+	addGroupFlag(cmd, &groups)
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` builds at a time (default: workspace.jobs, else the number of CPUs)")
 	return cmd
 }
