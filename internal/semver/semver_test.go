@@ -1,6 +1,7 @@
 package semver
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"strings"
@@ -327,5 +328,27 @@ func TestRuns(t *testing.T) {
 				t.Fatalf("Runs disagrees with Contains(%s) for %s over %v", v, set, vs)
 			}
 		}
+	}
+}
+
+func TestTextMarshalling(t *testing.T) {
+	type doc struct {
+		V Version `json:"v"`
+		S Set     `json:"s"`
+	}
+	in := doc{V: MustParseVersion("1.2.3-rc.1+b"), S: MustParseConstraint(">=1.2.0 <1.5.0 || ^3")}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != `{"v":"1.2.3-rc.1+b","s":"\u003e=1.2.0, \u003c1.5.0 || ^3.0.0"}` {
+		t.Errorf("json = %s", data)
+	}
+	var back doc
+	if err := json.Unmarshal(data, &back); err != nil || back.V != in.V || !back.S.Equal(in.S) {
+		t.Errorf("round trip = %+v, %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"s":"^1.2.3.4"}`), &back); err == nil {
+		t.Error("a bad constraint must not unmarshal")
 	}
 }

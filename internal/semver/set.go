@@ -424,3 +424,19 @@ func (s Set) runsSlow(vs []Version, yield func(lo, hi int)) {
 		yield(start, len(vs))
 	}
 }
+
+// MarshalText renders s as its String, for JSON output. Sets from
+// ParseConstraint read back with UnmarshalText; a few sets built by the
+// algebra (pre-release ranges spanning releases) render in words and do
+// not.
+func (s Set) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a constraint.
+func (s *Set) UnmarshalText(b []byte) error {
+	parsed, err := ParseConstraint(string(b))
+	if err != nil {
+		return err
+	}
+	*s = parsed
+	return nil
+}

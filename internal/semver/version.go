@@ -198,3 +198,17 @@ func (e *SyntaxError) Error() string {
 	}
 	return fmt.Sprintf("invalid version constraint %q at byte %d: expected %s, found %s", e.Input, e.Pos, e.Expected, found)
 }
+
+// MarshalText renders v as its String, so versions read naturally in JSON
+// and YAML.
+func (v Version) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText parses a version written by MarshalText (or by a person).
+func (v *Version) UnmarshalText(b []byte) error {
+	parsed, err := ParseVersion(string(b))
+	if err != nil {
+		return err
+	}
+	*v = parsed
+	return nil
+}
