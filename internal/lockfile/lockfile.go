@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -98,11 +97,9 @@ func RelPath(env string) string {
 // Path returns the absolute lock file of env in the meta repository dir.
 func Path(dir, env string) string { return filepath.Join(dir, filepath.FromSlash(RelPath(env))) }
 
-// ErrNotExist is returned (wrapped) by Load when the lock file is absent.
-var ErrNotExist = fs.ErrNotExist
-
-// Load reads the lock file of env in the meta repository dir. name is how
-// the file is called in errors (relative to dir).
+// Load reads the lock file of env in the meta repository dir; errors name
+// the file relative to dir. An absent file is an error wrapping
+// fs.ErrNotExist.
 func Load(dir, env string) (*File, error) {
 	return Read(Path(dir, env), RelPath(env))
 }
