@@ -200,7 +200,7 @@ func (r *reporter) headline(ext []int32) (string, string) {
 		for _, id := range ext {
 			ic := s.inc[id]
 			if ic.kind == causeDependency && len(ic.terms) == 2 && ic.terms[1].pkg == best {
-				reqs = append(reqs, r.requirer(ic.terms[0])+" requires "+ic.decl.String()+where(ic.source))
+				reqs = append(reqs, r.requirer(ic.terms[0])+" requires "+ic.decl.String()+where(ic.source)+r.overrideNote(id))
 			}
 		}
 		return fmt.Sprintf("conflicting requirements on %s: %s", s.pkgs[best].name, strings.Join(reqs, "; ")), s.pkgs[best].name
@@ -215,13 +215,31 @@ func (r *reporter) headline(ext []int32) (string, string) {
 		for _, id2 := range ext {
 			d := s.inc[id2]
 			if d.kind == causeDependency && len(d.terms) == 2 && d.terms[1].pkg == p {
-				by = fmt.Sprintf(" (required by %s%s)", r.requirer(d.terms[0]), where(d.source))
+				note := r.overrideNote(id2)
+				if note != "" {
+					note = "; " + strings.TrimSuffix(strings.TrimPrefix(note, " ("), ")")
+				}
+				by = fmt.Sprintf(" (required by %s%s%s)", r.requirer(d.terms[0]), where(d.source), note)
 				break
 			}
 		}
 		return r.str(id) + by, ""
 	}
 	return "no combination of versions satisfies every requirement", ""
+}
+
+// overrideNote says when an override replaced a dependency's constraint.
+func (r *reporter) overrideNote(id int32) string {
+	ic := r.s.inc[id]
+	if !ic.overridden || len(ic.terms) != 2 {
+		return ""
+	}
+	o := r.s.req.Overrides[r.s.pkgs[ic.terms[1].pkg].name]
+	note := " (override"
+	if o.Reason != "" {
+		note += ": " + o.Reason
+	}
+	return note + where(o.Source) + ")"
 }
 
 func where(source string) string {
@@ -417,7 +435,11 @@ func (r *reporter) declFor(id int32, i int) *semver.Set {
 }
 
 func (r *reporter) termStr(id int32, i int, allowEvery bool) string {
-	return r.terse(r.s.inc[id].terms[i], allowEvery, r.declFor(id, i))
+	s := r.terse(r.s.inc[id].terms[i], allowEvery, r.declFor(id, i))
+	if i == 1 && r.s.inc[id].kind == causeDependency {
+		s += r.overrideNote(id)
+	}
+	return s
 }
 
 // single returns the index of the only term matching pred, or -1.
