@@ -23,8 +23,12 @@ type Memory struct {
 
 type memPackage struct {
 	versions []semver.Version // ascending, unique
-	deps     map[semver.Version][]pubgrub.Dependency
-	unusable map[semver.Version]string
+	entries  []memEntry       // parallel to versions
+}
+
+type memEntry struct {
+	deps     []pubgrub.Dependency
+	unusable string // non-empty: the version cannot be used, and why
 }
 
 // NewMemory returns an empty in-memory provider.
@@ -33,32 +37,36 @@ func NewMemory() *Memory { return &Memory{pkgs: map[string]*memPackage{}} }
 func (m *Memory) pkg(name string) *memPackage {
 	p := m.pkgs[name]
 	if p == nil {
-		p = &memPackage{deps: map[semver.Version][]pubgrub.Dependency{}, unusable: map[semver.Version]string{}}
+		p = &memPackage{}
 		m.pkgs[name] = p
 	}
 	return p
 }
 
-func (p *memPackage) addVersion(v semver.Version) {
+// set records version v (build metadata does not distinguish versions).
+func (p *memPackage) set(v semver.Version, e memEntry) {
 	i, found := slices.BinarySearchFunc(p.versions, v, semver.Compare)
-	if !found {
-		// Copy on write: slices already returned by Versions never change.
-		p.versions = slices.Insert(slices.Clip(p.versions), i, v)
+	if found {
+		p.entries[i] = e
+		return
 	}
+	if i == len(p.versions) {
+		// Appending in order, the common case, keeps earlier slices intact.
+		p.versions = append(p.versions, v)
+		p.entries = append(p.entries, e)
+		return
+	}
+	// Copy on write: slices already returned by Versions never change.
+	p.versions = slices.Insert(slices.Clip(p.versions), i, v)
+	p.entries = slices.Insert(p.entries, i, e)
 }
-
-// key drops build metadata, which does not distinguish versions.
-func key(v semver.Version) semver.Version { v.Build = ""; return v }
 
 // Add declares version v of package name with its dependencies; adding a
 // version again replaces its dependencies.
 func (m *Memory) Add(name string, v semver.Version, deps ...pubgrub.Dependency) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p := m.pkg(name)
-	p.addVersion(v)
-	p.deps[key(v)] = slices.Clone(deps)
-	delete(p.unusable, key(v))
+	m.pkg(name).set(v, memEntry{deps: slices.Clone(deps)})
 }
 
 // AddPackage declares that a package exists, even with no versions.
@@ -73,10 +81,10 @@ func (m *Memory) AddPackage(name string) {
 func (m *Memory) AddUnusable(name string, v semver.Version, reason string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p := m.pkg(name)
-	p.addVersion(v)
-	p.unusable[key(v)] = reason
-	delete(p.deps, key(v))
+	if reason == "" {
+		reason = "marked unusable"
+	}
+	m.pkg(name).set(v, memEntry{unusable: reason})
 }
 
 // Versions returns the versions of name in ascending order; an unknown
@@ -101,12 +109,12 @@ func (m *Memory) Dependencies(ctx context.Context, name string, v semver.Version
 	if p == nil {
 		return nil, fmt.Errorf("%s: %w", name, pubgrub.ErrNotFound)
 	}
-	if reason, ok := p.unusable[key(v)]; ok {
-		return nil, &pubgrub.UnusableError{Reason: reason}
-	}
-	deps, ok := p.deps[key(v)]
-	if !ok {
+	i, found := slices.BinarySearchFunc(p.versions, v, semver.Compare)
+	if !found {
 		return nil, fmt.Errorf("%s has no version %s", name, v)
 	}
-	return deps, nil
+	if e := p.entries[i]; e.unusable != "" {
+		return nil, &pubgrub.UnusableError{Reason: e.unusable}
+	}
+	return p.entries[i].deps, nil
 }
