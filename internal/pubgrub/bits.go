@@ -13,21 +13,43 @@ type vbits struct {
 
 func words(n int) int { return (n + 63) / 64 }
 
-func emptyBits(n int) vbits {
+// wordArena hands out the word slices of large sets from big chunks, so a
+// solve over packages with hundreds of versions does not allocate per
+// set operation. Chunks are never grown in place: slices handed out stay
+// valid until the arena is reset. A nil arena allocates normally.
+type wordArena struct{ buf []uint64 }
+
+func (a *wordArena) alloc(n int) []uint64 {
+	if a == nil {
+		return make([]uint64, n)
+	}
+	if len(a.buf)+n > cap(a.buf) {
+		a.buf = make([]uint64, 0, max(8192, n))
+	}
+	a.buf = a.buf[:len(a.buf)+n]
+	w := a.buf[len(a.buf)-n : len(a.buf) : len(a.buf)]
+	clear(w)
+	return w
+}
+
+// reset makes the current chunk reusable; older chunks are left to the GC.
+func (a *wordArena) reset() { a.buf = a.buf[:0] }
+
+func emptyBits(n int, al *wordArena) vbits {
 	if n <= 64 {
 		return vbits{}
 	}
-	return vbits{big: make([]uint64, words(n))}
+	return vbits{big: al.alloc(words(n))}
 }
 
-func fullBits(n int) vbits {
+func fullBits(n int, al *wordArena) vbits {
 	if n <= 64 {
 		if n == 64 {
 			return vbits{small: ^uint64(0)}
 		}
 		return vbits{small: 1<<uint(n) - 1}
 	}
-	b := make([]uint64, words(n))
+	b := al.alloc(words(n))
 	for i := range b {
 		b[i] = ^uint64(0)
 	}
@@ -37,8 +59,8 @@ func fullBits(n int) vbits {
 	return vbits{big: b}
 }
 
-func singleBit(n, i int) vbits {
-	b := emptyBits(n)
+func singleBit(n, i int, al *wordArena) vbits {
+	b := emptyBits(n, al)
 	if b.big == nil {
 		b.small = 1 << uint(i)
 		return b
@@ -54,33 +76,33 @@ func (a vbits) has(i int) bool {
 	return a.big[i/64]&(1<<uint(i%64)) != 0
 }
 
-func (a vbits) and(b vbits) vbits {
+func (a vbits) and(b vbits, al *wordArena) vbits {
 	if a.big == nil {
 		return vbits{small: a.small & b.small}
 	}
-	out := make([]uint64, len(a.big))
+	out := al.alloc(len(a.big))
 	for i := range out {
 		out[i] = a.big[i] & b.big[i]
 	}
 	return vbits{big: out}
 }
 
-func (a vbits) andNot(b vbits) vbits {
+func (a vbits) andNot(b vbits, al *wordArena) vbits {
 	if a.big == nil {
 		return vbits{small: a.small &^ b.small}
 	}
-	out := make([]uint64, len(a.big))
+	out := al.alloc(len(a.big))
 	for i := range out {
 		out[i] = a.big[i] &^ b.big[i]
 	}
 	return vbits{big: out}
 }
 
-func (a vbits) or(b vbits) vbits {
+func (a vbits) or(b vbits, al *wordArena) vbits {
 	if a.big == nil {
 		return vbits{small: a.small | b.small}
 	}
-	out := make([]uint64, len(a.big))
+	out := al.alloc(len(a.big))
 	for i := range out {
 		out[i] = a.big[i] | b.big[i]
 	}
@@ -88,7 +110,7 @@ func (a vbits) or(b vbits) vbits {
 }
 
 // not complements a within n versions.
-func (a vbits) not(n int) vbits { return fullBits(n).andNot(a) }
+func (a vbits) not(n int, al *wordArena) vbits { return fullBits(n, al).andNot(a, al) }
 
 func (a vbits) isEmpty() bool {
 	if a.big == nil {
@@ -195,11 +217,13 @@ type term struct {
 
 func (t term) positive() bool { return !t.none }
 
-func (t term) intersect(o term) term {
-	return term{pkg: t.pkg, b: t.b.and(o.b), none: t.none && o.none}
+func (t term) intersect(o term, al *wordArena) term {
+	return term{pkg: t.pkg, b: t.b.and(o.b, al), none: t.none && o.none}
 }
 
-func (t term) negate(n int) term { return term{pkg: t.pkg, b: t.b.not(n), none: !t.none} }
+func (t term) negate(n int, al *wordArena) term {
+	return term{pkg: t.pkg, b: t.b.not(n, al), none: !t.none}
+}
 
 func (t term) subsetOf(o term) bool { return t.b.subsetOf(o.b) && (!t.none || o.none) }
 

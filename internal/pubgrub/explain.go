@@ -397,7 +397,7 @@ func (r *reporter) terse(t term, allowEvery bool, decl *semver.Set) string {
 	n := r.s.n(t.pkg)
 	b := t.b
 	if t.none {
-		b = b.not(n)
+		b = b.not(n, nil)
 	}
 	b = r.s.real(t.pkg, b)
 	n-- // existing versions only
@@ -411,7 +411,7 @@ func (r *reporter) terse(t term, allowEvery bool, decl *semver.Set) string {
 		return name + " " + decl.String()
 	}
 	switch {
-	case n > 0 && b.equal(r.s.real(t.pkg, fullBits(n+1))):
+	case n > 0 && b.equal(r.s.real(t.pkg, fullBits(n+1, nil))):
 		if allowEvery {
 			return "every version of " + name
 		}
@@ -599,7 +599,7 @@ func (r *reporter) requiresThrough(a, b int32, la, lb int) (string, bool) {
 	var prior, latter int32
 	var priorNeg, priorLine, latterLine int
 	through := func(neg term, pos term) bool {
-		return neg.pkg == pos.pkg && neg.negate(r.s.n(neg.pkg)).subsetOf(pos)
+		return neg.pkg == pos.pkg && neg.negate(r.s.n(neg.pkg), nil).subsetOf(pos)
 	}
 	switch {
 	case na >= 0 && pb >= 0 && through(ta[na], tb[pb]):
@@ -639,7 +639,7 @@ func (r *reporter) requiresForbidden(a, b int32, la, lb int) (string, bool) {
 	}
 	nt := r.s.inc[prior].terms[neg]
 	lt := r.s.inc[latter].terms[0]
-	if nt.pkg != lt.pkg || !nt.negate(r.s.n(nt.pkg)).subsetOf(lt) {
+	if nt.pkg != lt.pkg || !nt.negate(r.s.n(nt.pkg), nil).subsetOf(lt) {
 		return "", false
 	}
 	var sb strings.Builder

@@ -113,6 +113,8 @@ type solver struct {
 	terms []term
 	// raw caches the provider's dependency lists by depKey.
 	raw map[uint64]rawDeps
+	// words backs the bit sets of packages with more than 64 versions.
+	words wordArena
 }
 
 // solvers keeps released solvers so that their slices and maps are reused:
@@ -150,6 +152,7 @@ func (s *solver) release() {
 	s.byLevel = s.byLevel[:0]
 	clear(s.terms)
 	s.terms = s.terms[:0]
+	s.words.reset()
 	s.ctx, s.p, s.req = nil, nil, Request{}
 	solvers.Put(s)
 }
@@ -217,7 +220,10 @@ func (s *solver) n(pkg int32) int { return len(s.pkgs[pkg].versions) + 1 }
 
 // real returns b without the phantom element.
 func (s *solver) real(pkg int32, b vbits) vbits {
-	return b.andNot(singleBit(s.n(pkg), s.n(pkg)-1))
+	if b.big == nil {
+		return vbits{small: b.small &^ (1 << uint(s.n(pkg)-1))}
+	}
+	return b.andNot(singleBit(s.n(pkg), s.n(pkg)-1, &s.words), &s.words)
 }
 
 // acc is the partial solution's running intersection for pkg.
@@ -247,7 +253,7 @@ func (s *solver) assign(t term, cause int32, decision bool) {
 	st := &s.state[t.pkg]
 	acc := t
 	if st.last >= 0 {
-		acc = s.assigns[st.last].acc.intersect(t)
+		acc = s.assigns[st.last].acc.intersect(t, &s.words)
 	}
 	s.assigns = append(s.assigns, assignment{t: t, acc: acc, prev: st.last, level: s.level, cause: cause, decision: decision})
 	st.last = int32(len(s.assigns) - 1)
@@ -382,7 +388,7 @@ func (s *solver) run() (*Solution, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.addIncompat(incompat{kind: causeRoot, terms: []term{{pkg: root, b: emptyBits(1), none: true}}})
+	s.addIncompat(incompat{kind: causeRoot, terms: []term{{pkg: root, b: emptyBits(1, nil), none: true}}})
 	next := root
 	for {
 		if err := s.propagate(next); err != nil {
@@ -425,7 +431,7 @@ func (s *solver) propagate(start int32) error {
 					return fmt.Errorf("pubgrub: internal error: learned incompatibility is not almost satisfied after backjump")
 				}
 				t := s.inc[rootCause].terms[unsat]
-				s.assign(t.negate(s.n(t.pkg)), rootCause, false)
+				s.assign(t.negate(s.n(t.pkg), &s.words), rootCause, false)
 				for _, c := range changed {
 					s.inChanged[c] = false
 				}
@@ -434,7 +440,7 @@ func (s *solver) propagate(start int32) error {
 				break scan
 			case relAlmost:
 				t := s.inc[id].terms[unsat]
-				s.assign(t.negate(s.n(t.pkg)), id, false)
+				s.assign(t.negate(s.n(t.pkg), &s.words), id, false)
 				if !s.inChanged[t.pkg] {
 					s.inChanged[t.pkg] = true
 					changed = append(changed, t.pkg)
@@ -486,10 +492,10 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 		rt := ic.terms[recent]
 		sat := s.assigns[recentSat]
 		n := s.n(rt.pkg)
-		diff := sat.t.intersect(rt.negate(n))
+		diff := sat.t.intersect(rt.negate(n, &s.words), &s.words)
 		hasDiff := !diff.isEmpty()
 		if hasDiff {
-			prevLevel = max(prevLevel, s.assigns[s.satisfier(diff.negate(n))].level)
+			prevLevel = max(prevLevel, s.assigns[s.satisfier(diff.negate(n, &s.words))].level)
 		}
 		if sat.decision || prevLevel != sat.level {
 			if isNew {
@@ -510,9 +516,9 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 			}
 		}
 		if hasDiff {
-			terms = append(terms, diff.negate(n))
+			terms = append(terms, diff.negate(n, &s.words))
 		}
-		terms = mergeTerms(terms)
+		terms = mergeTerms(terms, &s.words)
 		if len(terms) > 1 {
 			terms = slices.DeleteFunc(terms, func(t term) bool { return t.pkg == 0 && t.positive() })
 		}
@@ -526,13 +532,13 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 
 // mergeTerms intersects terms about the same package, keeping the order of
 // first appearance.
-func mergeTerms(terms []term) []term {
+func mergeTerms(terms []term, al *wordArena) []term {
 	out := terms[:0:0]
 	for _, t := range terms {
 		merged := false
 		for i := range out {
 			if out[i].pkg == t.pkg {
-				out[i] = out[i].intersect(t)
+				out[i] = out[i].intersect(t, al)
 				merged = true
 				break
 			}
@@ -604,7 +610,7 @@ func (s *solver) choose() (int32, bool, error) {
 	}
 	if !conflict {
 		s.level++
-		s.assign(term{pkg: best, b: singleBit(s.n(best), vi)}, -1, true)
+		s.assign(term{pkg: best, b: singleBit(s.n(best), vi, &s.words)}, -1, true)
 	} else {
 		s.enqueue(best) // still a candidate unless propagation says otherwise
 	}
@@ -664,7 +670,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		}
 		s.raw[depKey(pkg, vi)] = rawDeps{deps: deps, ok: err == nil}
 	}
-	self := term{pkg: pkg, b: singleBit(s.n(pkg), vi)}
+	self := term{pkg: pkg, b: singleBit(s.n(pkg), vi, &s.words)}
 	if entry.unusable != "" {
 		entry.added = []int32{s.addIncompat(incompat{kind: causeUnusable, terms: []term{self}, reason: entry.unusable})}
 		s.setDeps(pkg, vi, entry)
@@ -705,20 +711,20 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		if dep != pkg {
 			lo, hi = s.sameDependency(pkg, vi, deps[i])
 			if lo != hi {
-				from = term{pkg: pkg, b: emptyBits(s.n(pkg))}
+				from = term{pkg: pkg, b: emptyBits(s.n(pkg), &s.words)}
 				from.b.setRange(lo, hi+1)
 			}
 		}
 		dn := s.n(dep)
-		allowed := emptyBits(dn)
+		allowed := emptyBits(dn, &s.words)
 		d.Constraint.Runs(s.pkgs[dep].versions, allowed.setRange)
 		if allowed.isEmpty() {
-			allowed = singleBit(dn, dn-1)
+			allowed = singleBit(dn, dn-1, &s.words)
 		}
-		s.terms = append(s.terms, from, term{pkg: dep, b: allowed.not(dn), none: true})
+		s.terms = append(s.terms, from, term{pkg: dep, b: allowed.not(dn, &s.words), none: true})
 		terms := s.terms[len(s.terms)-2 : len(s.terms) : len(s.terms)]
 		if dep == pkg {
-			terms = mergeTerms(terms)
+			terms = mergeTerms(terms, &s.words)
 			if terms[0].isEmpty() {
 				continue // a package requiring itself at a version it has
 			}
