@@ -49,6 +49,7 @@ type Result struct {
 type BuildOptions struct {
 	Jobs    int                  // parallel builds; the number of CPUs when < 1
 	Getenv  func(string) string  // values of declared env vars; os.Getenv when nil
+	Env     []string             // extra KEY=VALUE for build commands (meta puts tool versions first on PATH)
 	OnPlan  func(names []string) // called once with every component the build covers, in manifest order
 	OnStart func(name string)    // called as each component starts (from any goroutine)
 	OnDone  func(Result)         // called as each component finishes (from any goroutine)
@@ -97,7 +98,7 @@ func (c *Cache) Build(ctx context.Context, m *manifest.Manifest, names []string,
 		if err := errs[name]; err != nil {
 			r.Outcome, r.Err = Failed, err
 		} else {
-			c.buildOne(ctx, p.Units[name], docs[name], stats[name], r)
+			c.buildOne(ctx, p.Units[name], docs[name], stats[name], opts.Env, r)
 		}
 		r.Duration = time.Since(start)
 		done(r)
@@ -128,7 +129,7 @@ func (c *Cache) Build(ctx context.Context, m *manifest.Manifest, names []string,
 }
 
 // buildOne serves one component from the cache or builds it.
-func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFile, r *Result) {
+func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFile, env []string, r *Result) {
 	key := doc.Key()
 	r.Key = key
 	if u.Command == "" {
@@ -165,7 +166,7 @@ func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFi
 	}
 	c.count(func(s *Stats) { s.Misses++ })
 	var log bytes.Buffer
-	_, err = run.Output(ctx, run.Cmd{Args: []string{"sh", "-c", u.Command}, Dir: u.Dir, Stdout: &log, Stderr: &log})
+	_, err = run.Output(ctx, run.Cmd{Args: []string{"sh", "-c", u.Command}, Dir: u.Dir, Env: env, Stdout: &log, Stderr: &log})
 	r.Log = log.Bytes()
 	if err != nil {
 		r.Outcome = Failed

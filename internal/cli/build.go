@@ -88,6 +88,7 @@ depending on it.`,
 			live := term.Interactive(a.out())
 			opts := buildcache.BuildOptions{
 				Jobs: jobs,
+				Env:  a.toolEnv(cmd.Context(), m),
 				OnDone: func(r buildcache.Result) {
 					mu.Lock()
 					defer mu.Unlock()

@@ -34,7 +34,7 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 			if err != nil {
 				return err
 			}
-			res := workspace.Exec(cmd.Context(), m, comps, args, nil, m.Jobs(jobs), func(r workspace.ExecResult) {
+			res := workspace.Exec(cmd.Context(), m, comps, args, a.toolEnv(cmd.Context(), m), m.Jobs(jobs), func(r workspace.ExecResult) {
 				status := a.pal.Green("ok")
 				switch {
 				case r.NotCloned:

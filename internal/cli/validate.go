@@ -32,6 +32,13 @@ Exits 3 when it finds problems.`,
 			}
 			probs := workspace.Validate(cmd.Context(), m, m.List(), m.Jobs(0)*2)
 			probs = append(probs, a.checkWiring(cmd.Context(), m)...)
+			if tp, err := checkLockedTools(m); err != nil {
+				probs = append(probs, workspace.Problem{Message: "tools: " + err.Error()})
+			} else {
+				for _, p := range tp {
+					probs = append(probs, workspace.Problem{Message: "tools: " + p, Hint: "run 'meta tools install'"})
+				}
+			}
 			if asJSON {
 				if probs == nil {
 					probs = []workspace.Problem{}
