@@ -51,7 +51,9 @@ func Compare(a, b *File) []Change {
 }
 
 func sameLock(a, b *Component) bool {
-	return a.Repo == b.Repo && a.Version == b.Version && a.Ref == b.Ref && SameCommit(a.Commit, b.Commit)
+	return a.Repo == b.Repo && a.Version == b.Version && a.Ref == b.Ref &&
+		a.Registry == b.Registry && a.Checksum == b.Checksum &&
+		(a.Commit == b.Commit || SameCommit(a.Commit, b.Commit))
 }
 
 // SameCommit reports whether two commit ids name the same commit, allowing

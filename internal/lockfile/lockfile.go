@@ -53,13 +53,23 @@ type Component struct {
 	Repo      string   `json:"repo,omitempty"`
 	Version   string   `json:"version,omitempty"`    // resolved semver (canonical, no "v"); "" when ref-tracked
 	Ref       string   `json:"ref,omitempty"`        // the tag or branch the commit came from
-	Commit    string   `json:"commit"`               // full commit id (legacy files may hold an abbreviation)
+	Commit    string   `json:"commit,omitempty"`     // full commit id (legacy files may hold an abbreviation); "" for registry components
+	// Registry names the registry a component was resolved from (its
+	// manifest 'registry:'); such a component has a Version and a
+	// Checksum and no Commit.
+	Registry    string `json:"registry,omitempty"`
+	RegistryURL string `json:"registry_url,omitempty"` // the manifest's URL for Registry
+	Checksum    string `json:"checksum,omitempty"`     // "sha256:<hex>" of the registry tarball
 	DependsOn []string `json:"depends_on,omitempty"` // names, sorted
 	Line      int      `json:"-"`                    // where it is declared in the file it was read from; 0 when built
 }
 
 // Tracked reports whether the component follows a ref rather than a version.
 func (c *Component) Tracked() bool { return c.Version == "" }
+
+// FromRegistry reports whether the component comes from a registry
+// tarball rather than a git commit.
+func (c *Component) FromRegistry() bool { return c.Registry != "" }
 
 // Describe renders what was locked: "1.2.0 (v1.2.0)" or "main".
 func (c *Component) Describe() string {
@@ -195,7 +205,7 @@ func Parse(name string, data []byte) (*File, error) {
 
 var (
 	topKeys       = []string{"lock_version", "environment", "manifest_digest", "promoted_from", "tools", "components"}
-	componentKeys = []string{"repo", "version", "ref", "commit", "depends_on"}
+	componentKeys = []string{"repo", "registry", "registry_url", "version", "ref", "commit", "checksum", "depends_on"}
 )
 
 type parser struct{ file string }
@@ -298,22 +308,23 @@ func (p *parser) component(legacy bool, k, n *yamlpos.Node) (*Component, error) 
 				WithHint("a locked version is exact, like 1.2.3; run 'meta lock' to write it again")
 		}
 	}
-	commitKey := "commit"
-	cn := n.Get("commit")
-	if cn == nil && legacy {
-		commitKey, cn = "sha", n.Get("sha")
-	}
-	if cn == nil || cn.Kind == yamlpos.Null || cn.Value == "" {
-		return nil, p.errf(k, "component %q has no '%s'", c.Name, commitKey).
-			WithHint("every locked component records the commit it resolved to; run 'meta lock' to write it again")
-	}
-	c.Commit = strings.ToLower(cn.Value)
-	if cn.Kind != yamlpos.Scalar || !validCommit(c.Commit, legacy) {
-		want := "40 (or 64) hex digits"
-		if legacy {
-			want = "7 to 64 hex digits"
+	if !legacy {
+		if c.Registry, err = p.optStr(n, "registry"); err != nil {
+			return nil, err
 		}
-		return nil, p.errf(cn, "%s.%s must be a commit id of %s, found %q", c.Name, commitKey, want, cn.Value)
+		if c.RegistryURL, err = p.optStr(n, "registry_url"); err != nil {
+			return nil, err
+		}
+		if c.Checksum, err = p.optStr(n, "checksum"); err != nil {
+			return nil, err
+		}
+	}
+	if c.Registry != "" {
+		if err := p.registryComponent(k, n, c); err != nil {
+			return nil, err
+		}
+	} else if err := p.commit(legacy, k, n, c); err != nil {
+		return nil, err
 	}
 	if d := n.Get("depends_on"); d != nil && d.Kind != yamlpos.Null {
 		if d.Kind != yamlpos.Seq {
@@ -336,6 +347,59 @@ func (p *parser) component(legacy bool, k, n *yamlpos.Node) (*Component, error) 
 		c.DependsOn = compact(c.DependsOn)
 	}
 	return c, nil
+}
+
+// commit reads a git component's commit ("sha" in legacy files).
+func (p *parser) commit(legacy bool, k, n *yamlpos.Node, c *Component) error {
+	if ck := n.Get("checksum"); ck != nil {
+		return p.errf(ck, "%s has a 'checksum' but no 'registry': only registry components have checksums", c.Name).
+			WithHint("run 'meta lock' to write it again")
+	}
+	commitKey := "commit"
+	cn := n.Get("commit")
+	if cn == nil && legacy {
+		commitKey, cn = "sha", n.Get("sha")
+	}
+	if cn == nil || cn.Kind == yamlpos.Null || cn.Value == "" {
+		return p.errf(k, "component %q has no '%s'", c.Name, commitKey).
+			WithHint("every locked git component records the commit it resolved to; run 'meta lock' to write it again")
+	}
+	c.Commit = strings.ToLower(cn.Value)
+	if cn.Kind != yamlpos.Scalar || !validCommit(c.Commit, legacy) {
+		want := "40 (or 64) hex digits"
+		if legacy {
+			want = "7 to 64 hex digits"
+		}
+		return p.errf(cn, "%s.%s must be a commit id of %s, found %q", c.Name, commitKey, want, cn.Value)
+	}
+	return nil
+}
+
+// registryComponent checks a registry component: an exact version and
+// the tarball's checksum, no commit and no repo.
+func (p *parser) registryComponent(k, n *yamlpos.Node, c *Component) error {
+	if err := manifest.CheckName(c.Registry); err != nil {
+		return p.errf(n.Get("registry"), "%s.registry %q: %v", c.Name, c.Registry, err)
+	}
+	for _, key := range []string{"commit", "repo"} {
+		if v := n.Get(key); v != nil {
+			return p.errf(v, "%s comes from registry %q and cannot have a '%s'", c.Name, c.Registry, key).
+				WithHint("a registry component is pinned by version and checksum; run 'meta lock' to write it again")
+		}
+	}
+	if c.Version == "" {
+		return p.errf(k, "%s comes from registry %q but has no 'version'", c.Name, c.Registry).
+			WithHint("run 'meta lock' to write it again")
+	}
+	if !validDigest(c.Checksum) {
+		at := n.Get("checksum")
+		if at == nil {
+			at = k
+		}
+		return p.errf(at, "%s.checksum must be \"sha256:\" followed by 64 lowercase hex digits, found %q", c.Name, c.Checksum).
+			WithHint("run 'meta lock --update %s' to record the registry's checksum", c.Name)
+	}
+	return nil
 }
 
 func validCommit(s string, legacy bool) bool {
@@ -388,7 +452,8 @@ func compact(s []string) []string {
 // Marshal renders f in meta's format: the header comment, then
 // lock_version, environment, manifest_digest, promoted_from, tools and
 // components in that fixed order; tools and components sorted by name;
-// within a component repo, version, ref, commit, depends_on. No timestamps:
+// within a component repo, registry, registry_url, version, ref, commit,
+// checksum, depends_on. No timestamps:
 // the same File always gives the same bytes.
 func (f *File) Marshal() []byte {
 	var b bytes.Buffer
@@ -430,13 +495,24 @@ func (f *File) Marshal() []byte {
 		if c.Repo != "" {
 			fmt.Fprintf(&b, "    repo: %s\n", quote(c.Repo))
 		}
+		if c.Registry != "" {
+			fmt.Fprintf(&b, "    registry: %s\n", quote(c.Registry))
+		}
+		if c.RegistryURL != "" {
+			fmt.Fprintf(&b, "    registry_url: %s\n", quote(c.RegistryURL))
+		}
 		if c.Version != "" {
 			fmt.Fprintf(&b, "    version: %s\n", quote(c.Version))
 		}
 		if c.Ref != "" {
 			fmt.Fprintf(&b, "    ref: %s\n", quote(c.Ref))
 		}
-		fmt.Fprintf(&b, "    commit: %s\n", strconv.Quote(c.Commit))
+		if c.Commit != "" {
+			fmt.Fprintf(&b, "    commit: %s\n", strconv.Quote(c.Commit))
+		}
+		if c.Checksum != "" {
+			fmt.Fprintf(&b, "    checksum: %s\n", strconv.Quote(c.Checksum))
+		}
 		if len(c.DependsOn) > 0 {
 			deps := append([]string(nil), c.DependsOn...)
 			sort.Strings(deps)

@@ -20,6 +20,9 @@ const c1 = "1111111111111111111111111111111111111111"
 const c2 = "2222222222222222222222222222222222222222"
 const c3 = "3333333333333333333333333333333333333333"
 
+// ck is a registry tarball checksum.
+const ck = `"sha256:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"`
+
 func sample() *File {
 	return &File{
 		Environment:    "dev",
@@ -73,6 +76,67 @@ components:
 	}
 	if again := string(sample().Marshal()); again != got {
 		t.Fatal("Marshal is not deterministic")
+	}
+}
+
+func TestRegistryComponent(t *testing.T) {
+	f := &File{Tools: map[string]Tool{}, Components: map[string]*Component{
+		"app": {Name: "app", Repo: "file:///app", Version: "1.0.0", Ref: "v1.0.0", Commit: c1, DependsOn: []string{"lib"}},
+		"lib": {Name: "lib", Registry: "default", RegistryURL: "http://127.0.0.1:7878", Version: "1.2.0",
+			Checksum: "sha256:" + strings.Repeat("cd", 32), DependsOn: []string{"base"}},
+	}}
+	want := Header + `
+lock_version: 1
+components:
+  app:
+    repo: "file:///app"
+    version: "1.0.0"
+    ref: v1.0.0
+    commit: "1111111111111111111111111111111111111111"
+    depends_on: [lib]
+  lib:
+    registry: default
+    registry_url: "http://127.0.0.1:7878"
+    version: "1.2.0"
+    checksum: ` + ck + `
+    depends_on: [base]
+`
+	got := f.Marshal()
+	if d := cmp.Diff(want, string(got)); d != "" {
+		t.Fatalf("Marshal mismatch (-want +got):\n%s", d)
+	}
+	g, err := Parse("x.yaml", got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range g.Components {
+		c.Line = 0
+	}
+	g.Name = ""
+	if d := cmp.Diff(f, g); d != "" {
+		t.Fatalf("round trip (-want +got):\n%s", d)
+	}
+	if !g.Components["lib"].FromRegistry() || g.Components["app"].FromRegistry() {
+		t.Error("FromRegistry is wrong")
+	}
+	// Same version, another checksum: a change.
+	h, _ := Parse("y.yaml", got)
+	h.Components["lib"].Checksum = "sha256:" + strings.Repeat("ef", 32)
+	if ch := Compare(g, h); len(ch) != 1 || ch[0].Name != "lib" || ch[0].Kind != Changed {
+		t.Errorf("Compare = %+v, want lib changed", ch)
+	}
+	if ch := Compare(g, g); len(ch) != 0 {
+		t.Errorf("Compare with itself = %+v", ch)
+	}
+	// Verify leaves registry components alone (no git remote to ask).
+	probs, err := Verify(context.Background(), g, fakeRemote{}, func(c *Component) string { return c.Repo }, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range probs {
+		if p.Name == "lib" {
+			t.Errorf("Verify reported a registry component: %+v", p)
+		}
 	}
 }
 
@@ -190,6 +254,13 @@ func TestParseErrors(t *testing.T) {
 		{"comp not map", head + "components:\n  a: x\n", 3, "must be a mapping"},
 		{"tools", head + "tools:\n  go: 1.22\ncomponents: {}\n", 3, "tool \"go\""},
 		{"legacy bad sha", "components:\n  a:\n    sha: zz\n", 3, "7 to 64 hex"},
+		{"registry without checksum", head + "components:\n  a:\n    registry: default\n    version: 1.0.0\n", 3, "checksum must be"},
+		{"registry bad checksum", head + "components:\n  a:\n    registry: default\n    version: 1.0.0\n    checksum: md5:00\n", 6, "checksum must be"},
+		{"registry with commit", head + "components:\n  a:\n    registry: default\n    version: 1.0.0\n    commit: " + c1 + "\n    checksum: " + ck + "\n", 6, "cannot have a 'commit'"},
+		{"registry with repo", head + "components:\n  a:\n    registry: default\n    repo: x\n    version: 1.0.0\n    checksum: " + ck + "\n", 5, "cannot have a 'repo'"},
+		{"registry without version", head + "components:\n  a:\n    registry: default\n    checksum: " + ck + "\n", 3, "has no 'version'"},
+		{"registry bad name", head + "components:\n  a:\n    registry: \"a b\"\n    version: 1.0.0\n    checksum: " + ck + "\n", 4, "registry"},
+		{"checksum without registry", head + "components:\n  a:\n    commit: " + c1 + "\n    checksum: " + ck + "\n", 5, "no 'registry'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -438,6 +509,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("lock_version: 1\ncomponents:\n  a: {commit: " + c1 + ", depends_on: [b, b]}\n"))
 	f.Add([]byte("components: {x: {sha: abcdef0, version: '1.0'}}"))
+	f.Add([]byte("lock_version: 1\ncomponents:\n  a: {registry: r, registry_url: 'http://h', version: 1.0.0, checksum: " + ck + "}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lf, err := Parse("fuzz.yaml", data)
 		if err != nil {
@@ -463,7 +535,7 @@ func FuzzParse(f *testing.F) {
 
 func fullCommits(f *File) bool {
 	for _, c := range f.Components {
-		if !validCommit(c.Commit, false) {
+		if !c.FromRegistry() && !validCommit(c.Commit, false) {
 			return false
 		}
 	}
