@@ -49,19 +49,19 @@ type Tool struct {
 
 // Component is one locked component.
 type Component struct {
-	Name      string   `json:"name"`
-	Repo      string   `json:"repo,omitempty"`
-	Version   string   `json:"version,omitempty"`    // resolved semver (canonical, no "v"); "" when ref-tracked
-	Ref       string   `json:"ref,omitempty"`        // the tag or branch the commit came from
-	Commit    string   `json:"commit,omitempty"`     // full commit id (legacy files may hold an abbreviation); "" for registry components
+	Name    string `json:"name"`
+	Repo    string `json:"repo,omitempty"`
+	Version string `json:"version,omitempty"` // resolved semver (canonical, no "v"); "" when ref-tracked
+	Ref     string `json:"ref,omitempty"`     // the tag or branch the commit came from
+	Commit  string `json:"commit,omitempty"`  // full commit id (legacy files may hold an abbreviation); "" for registry components
 	// Registry names the registry a component was resolved from (its
 	// manifest 'registry:'); such a component has a Version and a
 	// Checksum and no Commit.
-	Registry    string `json:"registry,omitempty"`
-	RegistryURL string `json:"registry_url,omitempty"` // the manifest's URL for Registry
-	Checksum    string `json:"checksum,omitempty"`     // "sha256:<hex>" of the registry tarball
-	DependsOn []string `json:"depends_on,omitempty"` // names, sorted
-	Line      int      `json:"-"`                    // where it is declared in the file it was read from; 0 when built
+	Registry    string   `json:"registry,omitempty"`
+	RegistryURL string   `json:"registry_url,omitempty"` // the manifest's URL for Registry
+	Checksum    string   `json:"checksum,omitempty"`     // "sha256:<hex>" of the registry tarball
+	DependsOn   []string `json:"depends_on,omitempty"`   // names, sorted
+	Line        int      `json:"-"`                      // where it is declared in the file it was read from; 0 when built
 }
 
 // Tracked reports whether the component follows a ref rather than a version.
