@@ -189,7 +189,7 @@ func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*mani
 					why = nse.Headline + " (see 'meta conflicts check')"
 				}
 				a.warnf("the workspace does not resolve: %s; using the newest tag satisfying each component's range instead", why)
-				fallback = workspace.PickNewest(func(s string) { a.warnf("%s", s) })
+				fallback = workspace.PickNewest()
 				return
 			}
 			a.printNotes(r)

@@ -283,17 +283,15 @@ func short(c string) string {
 // the component's version constraint (any version when it has none); tags
 // that are not semver are ignored. With no constraint and no semver tags it
 // picks the default branch ("").
-func PickNewest(warn func(string)) func(c *manifest.Component, tags map[string]string) (string, error) {
+func PickNewest() func(c *manifest.Component, tags map[string]string) (string, error) {
 	return func(c *manifest.Component, tags map[string]string) (string, error) {
-		set := semver.Full()
+		set := semver.Releases()
 		if c.Version != "" {
 			s, err := semver.ParseConstraint(c.Version)
 			if err != nil {
 				return "", fmt.Errorf("version %q: %v", c.Version, err)
 			}
 			set = s
-		} else {
-			set = semver.Releases()
 		}
 		best, bestTag := semver.Version{}, ""
 		var all []string
