@@ -56,6 +56,8 @@ type pkgInfo struct {
 	// package, each covering the run of adjacent versions [lo, hi] that
 	// declare the same dependency.
 	merged []mergedDep
+	// tried counts the versions whose dependencies were added.
+	tried int
 }
 
 type mergedDep struct {
@@ -708,7 +710,10 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		}
 		info = &s.pkgs[pkg] // s.pkgs may have grown
 		lo, hi, from := vi, vi, self
-		if dep != pkg {
+		// Merging runs of versions pays off once a package is being
+		// backtracked over; the first version tried stays on its own,
+		// which keeps the common, conflict-free solve cheap.
+		if dep != pkg && s.pkgs[pkg].tried > 0 {
 			lo, hi = s.sameDependency(pkg, vi, deps[i])
 			if lo != hi {
 				from = term{pkg: pkg, b: emptyBits(s.n(pkg), &s.words)}
@@ -734,6 +739,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		s.pkgs[pkg].merged = append(s.pkgs[pkg].merged, mergedDep{name: d.Name, lo: lo, hi: hi, id: id})
 		entry.added = append(entry.added, id)
 	}
+	s.pkgs[pkg].tried++
 	s.setDeps(pkg, vi, entry)
 	return entry.added, nil
 }
