@@ -1,17 +1,26 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"aead.dev/minisign"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -19,6 +28,8 @@ import (
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 	"github.com/metawork/meta/internal/yamlpos"
@@ -34,6 +45,8 @@ const (
 	actUpToDate    planAction = "up-to-date"
 	actSkipDirty   planAction = "skip-dirty"         // modified or untracked files, or a stash
 	actSkipCommits planAction = "skip-local-commits" // commits on no remote branch or tag
+	actBlocked     planAction = "blocked"            // --force, but the checkout would overwrite modified files
+	actDownload    planAction = "download"           // a registry component: download and extract its tarball
 	actSkip        planAction = "skip"               // anything else that keeps meta away
 	actOrphan      planAction = "not-in-manifest"    // locked, but the manifest dropped it: left alone
 )
@@ -44,8 +57,10 @@ type planStep struct {
 	Action planAction `json:"action"`
 	Target string     `json:"target,omitempty"` // what the lock names, e.g. "1.2.0 (v1.2.0)"
 	Commit string     `json:"commit,omitempty"`
-	From   string     `json:"from,omitempty"` // the commit HEAD is at now
-	Why    string     `json:"why,omitempty"`
+	// Checksum pins a registry component's tarball ("sha256:<hex>").
+	Checksum string `json:"checksum,omitempty"`
+	From     string `json:"from,omitempty"` // the commit HEAD is at now (a registry component: the version extracted now)
+	Why      string `json:"why,omitempty"`
 	// forced: the step moves HEAD despite local work (after a backup ref).
 	Forced bool `json:"forced,omitempty"`
 
@@ -64,31 +79,47 @@ func newApplyCmd(a *app) *cobra.Command {
 		asJSON bool
 		force  bool
 		jobs   int
+		groups []string
 	)
 	cmd := &cobra.Command{
-		Use:   "apply [--locked] [--env E] [--dry-run] [--force]",
+		Use:   "apply [NAMES...] [--group NAME] [--locked] [--env E] [--dry-run] [--force]",
 		Short: "Bring every working tree to the lock's commits (or the resolved versions)",
 		Long: `Check out in every component the commit the lock names (--locked), or what
 the manifest resolves to now (keeping locked versions while valid). Prints
 the plan first: clone, fetch+checkout, checkout, up-to-date, skip-dirty,
-skip-local-commits.
+skip-local-commits, blocked, download. With NAMES or --group, only those
+components are applied.
 
 Local work is never lost: a tree with modified or untracked files, a stash,
 or commits that are on no remote branch or tag is skipped and reported (exit
 3). --force moves such trees anyway after recording the current HEAD as
-refs/meta/backup/<timestamp>; it still never deletes untracked files or
-discards modifications — when git would have to, the checkout fails and is
-reported. A tree already at its commit costs no git process.`,
+refs/meta/backup/<timestamp> (printed in the summary); it still never
+deletes untracked files or discards modifications: a tree whose modified
+files the checkout would overwrite is shown as blocked, to commit or stash
+first.
+
+A component from a registry is downloaded (checksum always verified, the
+signature too when the manifest's registry lists trusted_keys) and
+extracted into its path, which must be absent, empty, or an untouched
+earlier extraction by meta (marked by .meta-registry.json); anything else
+is skipped, --force or not. A tree already at its commit costs no git
+process.`,
 		Example: `  meta apply --locked --env prod
   meta apply --locked --env prod --dry-run
+  meta apply api auth-lib --locked
+  meta apply --group backend --group -legacy
   meta apply --env dev --force`,
-		Args: cobra.NoArgs,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.loadManifest()
 			if err != nil {
 				return err
 			}
 			if err := checkEnv(m, env); err != nil {
+				return err
+			}
+			comps, err := a.selectWithGroups(m, args, groups)
+			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -115,10 +146,10 @@ reported. A tree already at its commit costs no git process.`,
 				a.printNotes(r)
 				target, source = r.lock, "the manifest (resolved now)"
 			}
-			steps := planApply(ctx, m, target, force, locked)
+			steps := planApply(ctx, m, comps, len(args) == 0 && len(groups) == 0, target, force)
 			if asJSON {
 				if !dryRun {
-					runApply(ctx, a, a.errw(), steps, m.Jobs(jobs))
+					runApply(ctx, a, a.errw(), m, steps, m.Jobs(jobs))
 				}
 				return a.applyJSON(source, steps, dryRun)
 			}
@@ -126,7 +157,7 @@ reported. A tree already at its commit costs no git process.`,
 			if dryRun {
 				return nil
 			}
-			runApply(ctx, a, a.out(), steps, m.Jobs(jobs))
+			runApply(ctx, a, a.out(), m, steps, m.Jobs(jobs))
 			return a.applySummary(steps)
 		},
 	}
@@ -136,26 +167,35 @@ reported. A tree already at its commit costs no git process.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan and each outcome as JSON")
 	cmd.Flags().BoolVar(&force, "force", false, "move trees with local work too, after recording refs/meta/backup/<timestamp>")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "work on `N` repositories at a time")
+	addGroupFlag(cmd, &groups)
 	return cmd
 }
 
-// planApply decides what to do with every component. A tree already at
-// its commit is recognised from its HEAD file alone; only trees that must
-// move cost a git status.
-func planApply(ctx context.Context, m *manifest.Manifest, f *lockfile.File, force, locked bool) []*planStep {
+// planApply decides what to do with each of comps (all of them: orphans,
+// the lock's components the manifest dropped, are listed too). A tree
+// already at its commit is recognised from its HEAD file alone; only trees
+// that must move cost a git status.
+func planApply(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, all bool, f *lockfile.File, force bool) []*planStep {
 	var steps []*planStep
-	for _, c := range m.List() {
+	for _, c := range comps {
 		s := &planStep{Name: c.Name, comp: c}
 		steps = append(steps, s)
 		lc := f.Components[c.Name]
-		if lc == nil {
+		switch {
+		case lc == nil:
 			s.Action, s.Why = actSkip, "not in the lock (run 'meta lock"+envFlag(f.Environment)+"')"
+			continue
+		case lc.FromRegistry():
+			s.locked, s.Target, s.Checksum = lc, lc.Describe()+" from registry "+lc.Registry, lc.Checksum
+			continue
+		case c.Repo == "":
+			s.Action, s.Why = actSkip, fmt.Sprintf("the lock pins a commit, but the manifest takes it from registry %q (run 'meta lock%s')", c.Registry, envFlag(f.Environment))
 			continue
 		}
 		s.locked, s.Target, s.Commit, s.url = lc, lc.Describe(), lc.Commit, workspace.RepoURL(m, c)
 	}
 	for _, n := range f.Names() {
-		if _, ok := m.Components[n]; !ok {
+		if _, ok := m.Components[n]; !ok && all {
 			lc := f.Components[n]
 			steps = append(steps, &planStep{Name: n, Action: actOrphan, Target: lc.Describe(), Commit: lc.Commit,
 				Why: "locked, but no longer in the manifest: left as it is"})
@@ -165,6 +205,10 @@ func planApply(ctx context.Context, m *manifest.Manifest, f *lockfile.File, forc
 	sem := make(chan struct{}, max(m.Jobs(0), 1))
 	for _, s := range steps {
 		if s.Action != "" {
+			continue
+		}
+		if s.locked.FromRegistry() {
+			planRegistry(s)
 			continue
 		}
 		if len(s.Commit) != 40 && len(s.Commit) != 64 {
@@ -279,6 +323,17 @@ func planMove(ctx context.Context, s *planStep, force bool) {
 	case local != "" && !force:
 		s.Action, s.Why = actSkipCommits, local
 		return
+	}
+	if st.Modified > 0 {
+		// git checkout (never -f) keeps modified files the move does not
+		// touch and refuses otherwise: say so now instead of promising a
+		// checkout that will fail.
+		if clash := overwritten(ctx, dir, s.Commit); clash != "" {
+			s.Action, s.Why = actBlocked, clash+"; commit or stash them"
+			return
+		}
+	}
+	switch {
 	case len(dirty) > 0 || local != "":
 		s.Forced = true
 		s.Why = strings.Join(append(dirty, local), "; ")
@@ -288,6 +343,38 @@ func planMove(ctx context.Context, s *planStep, force bool) {
 	if _, err := git.RevParse(ctx, dir, s.Commit); err != nil {
 		s.Action = actFetch
 	}
+}
+
+// overwritten says which modified files a checkout of commit would have
+// to overwrite ("" when none). When the commit is not here yet, it cannot
+// tell, and every modified file counts.
+func overwritten(ctx context.Context, dir, commit string) string {
+	out, err := git.Cmd(ctx, dir, "diff", "--name-only", "HEAD", "--")
+	if err != nil {
+		return "modified files may be overwritten (git diff failed: " + firstLine(err.Error()) + ")"
+	}
+	modified := strings.Fields(out)
+	if len(modified) == 0 {
+		return ""
+	}
+	if _, err := git.RevParse(ctx, dir, commit); err == nil {
+		args := append([]string{"diff", "--name-only", "HEAD", commit, "--"}, modified...)
+		if out, err = git.Cmd(ctx, dir, args...); err == nil {
+			modified = strings.Fields(out)
+		}
+	}
+	if len(modified) == 0 {
+		return ""
+	}
+	shown := modified
+	if len(shown) > 3 {
+		shown = append(shown[:3:3], "…")
+	}
+	verb := "would be overwritten"
+	if len(modified) == 1 {
+		return fmt.Sprintf("modified file %s %s", shown[0], verb)
+	}
+	return fmt.Sprintf("%d modified files %s (%s)", len(modified), verb, strings.Join(shown, ", "))
 }
 
 func atoiPrefix(s string) int {
@@ -307,13 +394,20 @@ func (a *app) printApplyPlan(source string, steps []*planStep, dryRun bool) {
 		title = "plan (dry run: nothing will change)"
 	}
 	a.printf("%s, from %s:\n", title, source)
+	actW, nameW := 0, 0
 	for _, s := range steps {
-		line := fmt.Sprintf("  %-18s %-20s", s.Action, s.Name)
+		actW, nameW = max(actW, len(s.Action)), max(nameW, len(s.Name))
+	}
+	for _, s := range steps {
+		line := fmt.Sprintf("  %-*s %-*s", actW, s.Action, nameW, s.Name)
 		if s.Target != "" {
 			line += " " + s.Target
 		}
 		if s.Commit != "" {
 			line += " " + shortCommit(s.Commit)
+		}
+		if sum := strings.TrimPrefix(s.Checksum, "sha256:"); sum != "" {
+			line += " sha256:" + sum[:min(12, len(sum))]
 		}
 		if s.From != "" {
 			line += " (now " + shortCommit(s.From) + ")"
@@ -330,10 +424,10 @@ func (a *app) printApplyPlan(source string, steps []*planStep, dryRun bool) {
 // runApply carries out the plan's clone, fetch and checkout steps, with
 // one live line per repository on a terminal (one plain line each when it
 // finishes otherwise).
-func runApply(ctx context.Context, a *app, w io.Writer, steps []*planStep, jobs int) {
+func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, steps []*planStep, jobs int) {
 	var names []string
 	for _, s := range steps {
-		if s.Action == actClone || s.Action == actCheckout || s.Action == actFetch {
+		if s.Action == actClone || s.Action == actCheckout || s.Action == actFetch || s.Action == actDownload {
 			names = append(names, s.Name)
 		}
 	}
@@ -352,6 +446,8 @@ func runApply(ctx context.Context, a *app, w io.Writer, steps []*planStep, jobs 
 			work = func() error { lines.Update(s.Name, "cloning"); return cloneAt(gctx, s) }
 		case actCheckout, actFetch:
 			work = func() error { lines.Update(s.Name, string(s.Action)); return moveTo(gctx, s, stamp) }
+		case actDownload:
+			work = func() error { lines.Update(s.Name, "downloading"); return downloadTo(gctx, m, s) }
 		default:
 			continue
 		}
@@ -362,6 +458,8 @@ func runApply(ctx context.Context, a *app, w io.Writer, steps []*planStep, jobs 
 				lines.Done(s.Name, a.pal.Red("failed"))
 			case s.Action == actClone:
 				lines.Done(s.Name, a.pal.Green("cloned")+" at "+shortCommit(s.Commit))
+			case s.Action == actDownload:
+				lines.Done(s.Name, a.pal.Green("extracted")+" "+s.locked.Version)
 			default:
 				lines.Done(s.Name, a.pal.Green("checked out")+" "+shortCommit(s.Commit))
 			}
@@ -513,6 +611,8 @@ func (a *app) applyJSON(source string, steps []*planStep, dryRun bool) error {
 			o.Result, o.Error, failed = "failed", s.err.Error(), true
 		case s.Action == actClone:
 			o.Result = "cloned"
+		case s.Action == actDownload:
+			o.Result = "extracted"
 		case s.Action == actCheckout || s.Action == actFetch:
 			o.Result = "checked out"
 		case s.Action == actUpToDate:
@@ -537,8 +637,12 @@ func (a *app) applyJSON(source string, steps []*planStep, dryRun bool) error {
 }
 
 func (a *app) applySummary(steps []*planStep) error {
-	var cloned, moved, same, skipped, failed int
+	var cloned, moved, extracted, same, skipped, failed int
 	for _, s := range steps {
+		if s.backup != "" {
+			// Printed whatever happened next: the ref exists.
+			a.printf("%s: previous HEAD %s saved as %s\n", s.Name, shortCommit(s.From), s.backup)
+		}
 		switch {
 		case s.err != nil:
 			failed++
@@ -550,9 +654,8 @@ func (a *app) applySummary(steps []*planStep) error {
 			cloned++
 		case s.Action == actCheckout || s.Action == actFetch:
 			moved++
-			if s.backup != "" {
-				a.printf("%s: previous HEAD %s saved as %s\n", s.Name, shortCommit(s.From), s.backup)
-			}
+		case s.Action == actDownload:
+			extracted++
 		case s.Action == actUpToDate:
 			same++
 		case s.Action == actOrphan:
@@ -560,13 +663,349 @@ func (a *app) applySummary(steps []*planStep) error {
 			skipped++
 		}
 	}
-	a.printf("%d cloned, %d checked out, %d up to date, %d skipped, %d failed\n", cloned, moved, same, skipped, failed)
+	summary := fmt.Sprintf("%d cloned, %d checked out, ", cloned, moved)
+	if extracted > 0 {
+		summary += fmt.Sprintf("%d extracted, ", extracted)
+	}
+	a.printf("%s%d up to date, %d skipped, %d failed\n", summary, same, skipped, failed)
 	switch {
 	case failed > 0:
 		return errSilent
 	case skipped > 0:
+		for _, s := range steps {
+			if s.Action == actBlocked {
+				fmt.Fprintf(a.errw(), "hint: blocked trees have modified files the checkout would overwrite; commit or stash them, then rerun\n")
+				return errCheckFailed
+			}
+		}
 		fmt.Fprintf(a.errw(), "hint: skipped trees keep their local work; commit, push or stash it, or rerun with --force (a backup ref is recorded first)\n")
 		return errCheckFailed
 	}
 	return nil
+}
+
+// registryMarker is the file meta writes at the root of a component it
+// extracted from a registry tarball: what was extracted, and every file's
+// digest, so that a later apply can tell an untouched extraction (safe to
+// replace) from one with local edits (left alone).
+const registryMarker = ".meta-registry.json"
+
+type extraction struct {
+	Name     string            `json:"name"`
+	Version  string            `json:"version"`
+	Registry string            `json:"registry"`
+	Checksum string            `json:"checksum"`
+	Files    map[string]string `json:"files"` // slash path → "sha256:<hex>" or "symlink:<target>"
+}
+
+// readMarker reads dir's registry marker; (nil, nil) when there is none.
+func readMarker(dir string) (*extraction, error) {
+	data, err := os.ReadFile(filepath.Join(dir, registryMarker))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var x extraction
+	if err := json.Unmarshal(data, &x); err != nil {
+		return nil, fmt.Errorf("%s: %v", registryMarker, err)
+	}
+	return &x, nil
+}
+
+// treeDigests lists every file below dir but the marker, as the marker
+// records them.
+func treeDigests(dir string) (map[string]string, error) {
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if rel == registryMarker {
+			return nil
+		}
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = "symlink:" + t
+		case d.Type().IsRegular():
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(data)
+			out[rel] = "sha256:" + hex.EncodeToString(sum[:])
+		default:
+			out[rel] = "special"
+		}
+		return nil
+	})
+	return out, err
+}
+
+// localEdits says how dir differs from what meta extracted there ("" when
+// it does not).
+func localEdits(dir string, x *extraction) (string, error) {
+	now, err := treeDigests(dir)
+	if err != nil {
+		return "", err
+	}
+	var changed, added, removed int
+	for p, d := range now {
+		was, ok := x.Files[p]
+		switch {
+		case !ok:
+			added++
+		case was != d:
+			changed++
+		}
+	}
+	for p := range x.Files {
+		if _, ok := now[p]; !ok {
+			removed++
+		}
+	}
+	var parts []string
+	if changed > 0 {
+		parts = append(parts, plural(changed, "modified file"))
+	}
+	if added > 0 {
+		parts = append(parts, plural(added, "added file"))
+	}
+	if removed > 0 {
+		parts = append(parts, plural(removed, "removed file"))
+	}
+	return strings.Join(parts, ", "), nil
+}
+
+// planRegistry decides what to do with a registry component's directory:
+// download into an absent or empty one, replace an untouched extraction of
+// another version, and leave anything else alone (DESIGN §5) — even with
+// --force, which only ever moves git trees after a backup ref.
+func planRegistry(s *planStep) {
+	c, lc := s.comp, s.locked
+	st, err := os.Lstat(c.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.Action = actDownload
+		return
+	case err != nil:
+		s.Action, s.Why = actSkip, err.Error()
+		return
+	case !st.IsDir():
+		s.Action, s.Why = actSkip, c.RelPath+" exists and is not a directory"
+		return
+	}
+	x, err := readMarker(c.Path)
+	if err != nil {
+		s.Action, s.Why = actSkip, "cannot read meta's marker: "+err.Error()
+		return
+	}
+	if x == nil {
+		entries, _ := os.ReadDir(c.Path)
+		switch {
+		case len(entries) == 0:
+			s.Action = actDownload
+		case hasEntry(entries, ".git"):
+			s.Action, s.Why = actSkip, c.RelPath+" holds a git checkout, not an extraction of "+lc.Registry+" by meta; move it away to use the registry's "+lc.Version
+		default:
+			s.Action, s.Why = actSkip, c.RelPath+" exists and was not extracted by meta (no "+registryMarker+"); move it away to download "+lc.Version
+		}
+		return
+	}
+	s.From = x.Version
+	if x.Checksum == lc.Checksum {
+		s.Action = actUpToDate
+		return
+	}
+	edits, err := localEdits(c.Path, x)
+	switch {
+	case err != nil:
+		s.Action, s.Why = actSkip, "cannot compare with what meta extracted: "+err.Error()
+	case edits != "":
+		s.Action, s.Why = actSkipDirty, edits+" since meta extracted "+x.Version+"; copy your changes elsewhere and remove "+c.RelPath+" to update it"
+	default:
+		s.Action = actDownload
+	}
+}
+
+func hasEntry(entries []fs.DirEntry, name string) bool {
+	for _, e := range entries {
+		if e.Name() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// downloadTo fetches a registry component's tarball (the checksum always
+// verified against the lock, the signature against the registry's trusted
+// keys when the manifest lists some), extracts it beside the component's
+// path and moves it into place: the directory appears whole or not at all,
+// and a previous extraction is replaced only if it is still untouched.
+func downloadTo(ctx context.Context, m *manifest.Manifest, s *planStep) error {
+	lc := s.locked
+	client, err := registryReader(m, lc.Registry)
+	if err != nil {
+		if lc.RegistryURL == "" {
+			return err
+		}
+		client = &registry.Client{URL: lc.RegistryURL, HTTP: &http.Client{Timeout: 10 * time.Minute}}
+	}
+	var trusted []minisign.PublicKey
+	for _, k := range m.Registries[lc.Registry].TrustedKeys {
+		pk, err := registry.ParsePublicKey(k)
+		if err != nil {
+			return fmt.Errorf("registry %s: trusted key %q: %v", lc.Registry, k, err)
+		}
+		trusted = append(trusted, pk)
+	}
+	entries, err := client.Index(ctx, lc.Name)
+	if err != nil {
+		return fmt.Errorf("registry %s: %w", lc.Registry, err)
+	}
+	want, err := semver.ParseVersion(lc.Version)
+	if err != nil {
+		return err
+	}
+	var e *registry.IndexEntry
+	for i := range entries {
+		if v, err := semver.ParseVersion(entries[i].Vers); err == nil && semver.Compare(v, want) == 0 {
+			e = &entries[i]
+		}
+	}
+	if e == nil {
+		return fmt.Errorf("%s@%s is not in registry %s any more; run 'meta lock --update %s'", lc.Name, lc.Version, lc.Registry, lc.Name)
+	}
+	if "sha256:"+e.Cksum != lc.Checksum {
+		return fmt.Errorf("registry %s lists %s@%s with checksum sha256:%s, but the lock says %s: refusing (published versions never change; the index may have been tampered with)",
+			lc.Registry, lc.Name, lc.Version, e.Cksum, lc.Checksum)
+	}
+	data, err := client.Download(ctx, *e)
+	if err != nil {
+		return err
+	}
+	if err := registry.VerifySignature(data, e.Sig, trusted); err != nil {
+		return fmt.Errorf("%s@%s from registry %s: %v", lc.Name, lc.Version, lc.Registry, err)
+	}
+	if _, err := registry.InspectTarball(data); err != nil {
+		return fmt.Errorf("%s@%s from registry %s: %v", lc.Name, lc.Version, lc.Registry, err)
+	}
+	c := s.comp
+	parent := filepath.Dir(c.Path)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(c.Path)+".meta-extract-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	tree := filepath.Join(tmp, "tree")
+	if err := os.Mkdir(tree, 0o755); err != nil {
+		return err
+	}
+	if err := extractTarball(data, tree); err != nil {
+		return fmt.Errorf("%s@%s: %v", lc.Name, lc.Version, err)
+	}
+	files, err := treeDigests(tree)
+	if err != nil {
+		return err
+	}
+	marker, err := json.MarshalIndent(extraction{Name: lc.Name, Version: lc.Version, Registry: lc.Registry, Checksum: lc.Checksum, Files: files}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tree, registryMarker), append(marker, '\n'), 0o644); err != nil {
+		return err
+	}
+	// Replace what is there only if it is what the plan saw: absent, an
+	// empty directory, or meta's untouched extraction.
+	if x, err := readMarker(c.Path); err == nil && x != nil {
+		edits, err := localEdits(c.Path, x)
+		if err != nil || edits != "" {
+			return fmt.Errorf("%s changed while downloading (%s); not touched", c.RelPath, edits)
+		}
+		if err := os.Rename(c.Path, filepath.Join(tmp, "old")); err != nil {
+			return err
+		}
+	} else if err := os.Remove(c.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s appeared while downloading; not touched: %v", c.RelPath, err)
+	}
+	return os.Rename(tree, c.Path)
+}
+
+// extractTarball writes a registry tarball (already checked by
+// registry.InspectTarball) below dir through an os.Root, so that no entry
+// can land outside dir whatever its name or the links before it.
+func extractTarball(data []byte, dir string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := path.Clean(h.Name)
+		if name == "." || h.Typeflag == tar.TypeXGlobalHeader {
+			continue
+		}
+		if d := path.Dir(name); d != "." {
+			if err := root.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := root.MkdirAll(name, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			mode := os.FileMode(0o644)
+			if h.Mode&0o111 != 0 {
+				mode = 0o755
+			}
+			f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(f, io.LimitReader(tr, registry.MaxUnpackedSize))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		case tar.TypeSymlink:
+			if err := root.Symlink(h.Linkname, name); err != nil {
+				return err
+			}
+		case tar.TypeLink:
+			if err := root.Link(path.Clean(h.Linkname), name); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("entry %q has unsupported type %q", h.Name, h.Typeflag)
+		}
+	}
 }

@@ -206,7 +206,7 @@ func (a *app) writeLock(m *manifest.Manifest, env string, old, f *lockfile.File)
 		a.printf("wrote %s: %s\n", rel, plural(len(f.Components), "component"))
 		for _, n := range f.Names() {
 			c := f.Components[n]
-			a.printf("  %-20s %s %s\n", n, c.Describe(), shortCommit(c.Commit))
+			a.printf("  %-20s %s %s\n", n, c.Describe(), pinOf(c))
 		}
 		return nil
 	}
@@ -226,16 +226,29 @@ func (a *app) printChanges(changes []lockfile.Change, logs map[string][]string) 
 	for _, ch := range changes {
 		switch ch.Kind {
 		case lockfile.Added:
-			a.printf("  + %-20s %s %s\n", ch.Name, ch.New.Describe(), shortCommit(ch.New.Commit))
+			a.printf("  + %-20s %s %s\n", ch.Name, ch.New.Describe(), pinOf(ch.New))
 		case lockfile.Removed:
-			a.printf("  - %-20s %s %s\n", ch.Name, ch.Old.Describe(), shortCommit(ch.Old.Commit))
+			a.printf("  - %-20s %s %s\n", ch.Name, ch.Old.Describe(), pinOf(ch.Old))
 		default:
-			a.printf("  ~ %-20s %s %s → %s %s\n", ch.Name, ch.Old.Describe(), shortCommit(ch.Old.Commit), ch.New.Describe(), shortCommit(ch.New.Commit))
+			a.printf("  ~ %-20s %s %s → %s %s\n", ch.Name, ch.Old.Describe(), pinOf(ch.Old), ch.New.Describe(), pinOf(ch.New))
 		}
 		for _, l := range logs[ch.Name] {
 			a.printf("        %s\n", l)
 		}
 	}
+}
+
+// pinOf is what pins a locked component, shortened: its commit, or for a
+// registry component the registry and the tarball's checksum.
+func pinOf(c *lockfile.Component) string {
+	if c.FromRegistry() {
+		sum := strings.TrimPrefix(c.Checksum, "sha256:")
+		if len(sum) > 12 {
+			sum = sum[:12]
+		}
+		return "(registry " + c.Registry + ", sha256 " + sum + ")"
+	}
+	return shortCommit(c.Commit)
 }
 
 func shortCommit(c string) string {
@@ -419,7 +432,7 @@ version, or when SRC's lock is stale; --force promotes anyway.`,
 				}
 			}
 			for n, c := range out.Components {
-				if mc, ok := m.Components[n]; ok && c.Repo == "" {
+				if mc, ok := m.Components[n]; ok && c.Repo == "" && !c.FromRegistry() {
 					c.Repo = mc.Repo
 				}
 			}
@@ -466,7 +479,7 @@ mirror, fetched when needed).`,
 					return err
 				}
 				for _, ch := range changes {
-					if ch.Kind != lockfile.Changed || lockfile.SameCommit(ch.Old.Commit, ch.New.Commit) {
+					if ch.Kind != lockfile.Changed || ch.Old.FromRegistry() || ch.New.FromRegistry() || lockfile.SameCommit(ch.Old.Commit, ch.New.Commit) {
 						continue
 					}
 					url := lockURL(m, ch.New)

@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/registry"
 	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/source"
 	"github.com/metawork/meta/internal/term"
@@ -65,6 +69,90 @@ func gitProvider(m *manifest.Manifest, env string, jobs int, progress func(loade
 	return source.NewGit(source.GitOptions{CacheDir: filepath.Join(m.Dir, mirrorCache), Jobs: jobs, Progress: progress}, comps), nil
 }
 
+// registryProviders builds one index provider per registry that a
+// component of m names. Index reads need no token; the URL is the user's
+// registries.yaml entry for the name when there is one (a mirror), else
+// the manifest's, and index files are cached per URL.
+func registryProviders(m *manifest.Manifest, o resolveOptions) (map[string]*source.Registry, error) {
+	deps := map[string]map[string][]pubgrub.Dependency{}
+	for _, c := range m.List() {
+		if c.Registry == "" {
+			continue
+		}
+		d, err := manifestDeps(m.Effective(c, o.env))
+		if err != nil {
+			return nil, err
+		}
+		if deps[c.Registry] == nil {
+			deps[c.Registry] = map[string][]pubgrub.Dependency{}
+		}
+		deps[c.Registry][c.Name] = d
+	}
+	out := map[string]*source.Registry{}
+	for _, name := range sortedKeys(deps) {
+		c, err := registryReader(m, name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = source.NewRegistry(c, source.RegistryOptions{Name: name, Locked: o.locked, Jobs: m.Jobs(o.jobs), ManifestDeps: deps[name]})
+	}
+	return out, nil
+}
+
+// registryReader is a client for reading registry name's index and
+// tarballs: no token (reads are public), the user's URL for the name when
+// registries.yaml has one, else the manifest's.
+func registryReader(m *manifest.Manifest, name string) (*registry.Client, error) {
+	r, ok := m.Registries[name]
+	if !ok {
+		return nil, failf("add it under 'registries:' in "+manifest.ManifestPath, "no registry named %q in the manifest", name)
+	}
+	c := &registry.Client{URL: r.URL, HTTP: &http.Client{Timeout: 10 * time.Minute}}
+	paths, err := registry.DefaultPaths(os.Getenv)
+	if err != nil {
+		return c, nil // no home: no user registries and no cache
+	}
+	user, err := registry.LoadRegistries(paths.Registries)
+	if err != nil {
+		return nil, withHint(err, "fix or remove "+paths.Registries)
+	}
+	if u, ok := user[name]; ok {
+		c.URL = u
+	}
+	c.CacheDir = paths.CacheDirFor(c.URL)
+	return c, nil
+}
+
+// dispatchProvider answers for each component from where it comes from:
+// its registry's index, or git tags for everything else.
+type dispatchProvider struct {
+	git  pubgrub.Provider
+	regs map[string]*source.Registry
+	m    *manifest.Manifest
+}
+
+// registryOf returns the registry provider of pkg, nil for git components.
+func (d *dispatchProvider) registryOf(pkg string) *source.Registry {
+	if c := d.m.Components[pkg]; c != nil && c.Registry != "" {
+		return d.regs[c.Registry]
+	}
+	return nil
+}
+
+func (d *dispatchProvider) Versions(ctx context.Context, pkg string) ([]semver.Version, error) {
+	if r := d.registryOf(pkg); r != nil {
+		return r.Versions(ctx, pkg)
+	}
+	return d.git.Versions(ctx, pkg)
+}
+
+func (d *dispatchProvider) Dependencies(ctx context.Context, pkg string, v semver.Version) ([]pubgrub.Dependency, error) {
+	if r := d.registryOf(pkg); r != nil {
+		return r.Dependencies(ctx, pkg, v)
+	}
+	return d.git.Dependencies(ctx, pkg, v)
+}
+
 // manifestDeps converts a component's manifest depends_on for the solver.
 func manifestDeps(c *manifest.Component) ([]pubgrub.Dependency, error) {
 	var out []pubgrub.Dependency
@@ -111,12 +199,14 @@ type resolveOptions struct {
 type resolution struct {
 	m        *manifest.Manifest
 	env      string
-	sol      *pubgrub.Solution           // the solved components
-	tracked  map[string]source.RefInfo   // components that follow a ref
-	lock     *lockfile.File              // what a lock of this resolution holds
-	notes    []string                    // warnings for the user (ignored tags, unchecked ranges)
-	git      *source.Git                 // the provider, for its mirrors
-	versions map[string][]semver.Version // every version that exists, per solved component
+	sol      *pubgrub.Solution               // the solved components
+	tracked  map[string]source.RefInfo       // components that follow a ref
+	lock     *lockfile.File                  // what a lock of this resolution holds
+	notes    []string                        // warnings for the user (ignored tags, unchecked ranges)
+	git      *source.Git                     // the provider, for its mirrors
+	regs     map[string]*source.Registry     // the registries' providers, by registry name
+	entries  map[string]*registry.IndexEntry // index entries of the solved registry components
+	versions map[string][]semver.Version     // every version that exists, per solved component
 	root     string
 }
 
@@ -160,18 +250,18 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 	if err := checkEnv(m, o.env); err != nil {
 		return nil, err
 	}
-	for _, c := range m.List() {
-		if c.Repo == "" {
-			return nil, failf("lock it by a git repository ('repo:') for now",
-				"%s comes from registry %q: resolving registry components is not supported yet", c.Name, c.Registry)
-		}
-	}
 	g, err := gitProvider(m, o.env, m.Jobs(o.jobs), o.progress)
 	if err != nil {
 		return nil, err
 	}
+	regs, err := registryProviders(m, o)
+	if err != nil {
+		return nil, err
+	}
 	g.Prefetch(ctx)
-	r := &resolution{m: m, env: o.env, git: g, tracked: map[string]source.RefInfo{}, versions: map[string][]semver.Version{}, root: rootName}
+	p := &dispatchProvider{git: g, regs: regs, m: m}
+	r := &resolution{m: m, env: o.env, git: g, regs: regs, tracked: map[string]source.RefInfo{}, versions: map[string][]semver.Version{},
+		entries: map[string]*registry.IndexEntry{}, root: rootName}
 
 	// Which components follow a ref, and what the root asks of the others.
 	refs := map[string]string{}
@@ -189,8 +279,14 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 		e := m.Effective(c, o.env)
 		_, overridden := overrides[c.Name]
 		switch {
+		case e.Ref != "" && c.Registry != "":
+			return nil, &yamlpos.Error{File: c.Pos.File, Line: c.Pos.Line, Col: c.Pos.Col,
+				Msg:  fmt.Sprintf("%s comes from registry %q and tracks ref %q: a registry serves versions, not refs", c.Name, c.Registry, e.Ref),
+				Hint: "give it a 'version' range, or a 'repo' to track a branch"}
 		case e.Ref != "" && !overridden:
 			refs[c.Name] = e.Ref
+		case e.Version == "" && !overridden && c.Registry != "":
+			root = append(root, pubgrub.Dependency{Name: c.Name, Constraint: semver.Releases(), Source: c.Pos.String()})
 		case e.Version == "" && !overridden:
 			// Any version: the newest tag allowed; a repository without
 			// semver tags follows its default branch.
@@ -244,7 +340,7 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 	if err := eg.Wait(); err != nil {
 		return nil, withHint(err, "check the component's 'ref' and that its repository is reachable")
 	}
-	filter := &trackedFilter{p: g, tracked: refs}
+	filter := &trackedFilter{p: p, tracked: refs}
 	for i, n := range names {
 		r.tracked[n] = infos[i]
 		for _, d := range infos[i].Deps {
@@ -266,12 +362,22 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 	}
 	r.sol = sol
 	for _, n := range sol.Names {
-		if vs, err := g.Versions(ctx, n); err == nil {
+		if vs, err := p.Versions(ctx, n); err == nil {
 			r.versions[n] = vs
+		}
+		if reg := p.registryOf(n); reg != nil {
+			e, err := reg.Entry(ctx, n, sol.Versions[n])
+			if err != nil {
+				return nil, err
+			}
+			r.entries[n] = e
 		}
 	}
 	sort.Strings(kept)
 	r.notes = append(append(g.Warnings(), filter.notes...), kept...)
+	for _, name := range sortedKeys(regs) {
+		r.notes = append(r.notes, regs[name].Warnings()...)
+	}
 	r.lock = r.toLock()
 	return r, nil
 }
@@ -286,10 +392,16 @@ func (r *resolution) toLock() *lockfile.File {
 	}
 	for _, n := range r.sol.Names {
 		v := r.sol.Versions[n]
-		tag, commit, _ := r.git.Tag(n, v)
-		c := &lockfile.Component{Name: n, Version: v.String(), Ref: tag, Commit: commit}
-		if mc := r.m.Components[n]; mc != nil {
-			c.Repo = mc.Repo
+		var c *lockfile.Component
+		if e, ok := r.entries[n]; ok {
+			reg := r.m.Components[n].Registry
+			c = &lockfile.Component{Name: n, Version: v.String(), Registry: reg, RegistryURL: r.m.Registries[reg].URL, Checksum: "sha256:" + e.Cksum}
+		} else {
+			tag, commit, _ := r.git.Tag(n, v)
+			c = &lockfile.Component{Name: n, Version: v.String(), Ref: tag, Commit: commit}
+			if mc := r.m.Components[n]; mc != nil {
+				c.Repo = mc.Repo
+			}
 		}
 		for _, d := range r.sol.Deps[n] {
 			c.DependsOn = append(c.DependsOn, d.Name)
