@@ -822,11 +822,11 @@ func planRegistry(s *planStep) {
 		}
 		return
 	}
-	s.From = x.Version
 	if x.Checksum == lc.Checksum {
 		s.Action = actUpToDate
 		return
 	}
+	s.From = x.Version
 	edits, err := localEdits(c.Path, x)
 	switch {
 	case err != nil:

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -99,6 +100,16 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 	if err := CheckContained(m, c); err != nil {
 		s.State, s.Error = StateError, err.Error()
 		return s
+	}
+	if c.Registry != "" {
+		// 'meta apply' extracted it from the registry and left a marker
+		// (internal/cli/apply.go) saying which version.
+		var x struct{ Version string }
+		if data, err := os.ReadFile(filepath.Join(c.Path, ".meta-registry.json")); err == nil && json.Unmarshal(data, &x) == nil && x.Version != "" {
+			s.State, s.Tag, s.Remote = StateOK, x.Version, "registry "+c.Registry
+			s.AtExpected = atExpected(c, s, nil, []string{x.Version})
+			return s
+		}
 	}
 	if _, err := git.GitDir(c.Path); err != nil {
 		s.State = StateNotGit
