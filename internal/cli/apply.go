@@ -439,6 +439,12 @@ func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, st
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
 	stamp := time.Now().UTC().Format("20060102T150405Z")
+	var warnMu sync.Mutex
+	warn := func(msg string) {
+		warnMu.Lock()
+		defer warnMu.Unlock()
+		a.warnf("%s", msg)
+	}
 	for _, s := range steps {
 		var work func() error
 		switch s.Action {
@@ -447,7 +453,7 @@ func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, st
 		case actCheckout, actFetch:
 			work = func() error { lines.Update(s.Name, string(s.Action)); return moveTo(gctx, s, stamp) }
 		case actDownload:
-			work = func() error { lines.Update(s.Name, "downloading"); return downloadTo(gctx, m, s) }
+			work = func() error { lines.Update(s.Name, "downloading"); return downloadTo(gctx, m, s, warn) }
 		default:
 			continue
 		}
@@ -647,6 +653,9 @@ func (a *app) applySummary(steps []*planStep) error {
 		case s.err != nil:
 			failed++
 			fmt.Fprintf(a.errw(), "meta: apply %s: %s\n", s.Name, firstLine(s.err.Error()))
+			if h := registryHint(s.err); h != "" {
+				fmt.Fprintf(a.errw(), "hint: %s: %s\n", s.Name, h)
+			}
 			if strings.Contains(s.err.Error(), "would be overwritten") {
 				fmt.Fprintf(a.errw(), "hint: %s: commit or stash your changes; meta never discards them\n", s.Name)
 			}
@@ -852,9 +861,9 @@ func hasEntry(entries []fs.DirEntry, name string) bool {
 // keys when the manifest lists some), extracts it beside the component's
 // path and moves it into place: the directory appears whole or not at all,
 // and a previous extraction is replaced only if it is still untouched.
-func downloadTo(ctx context.Context, m *manifest.Manifest, s *planStep) error {
+func downloadTo(ctx context.Context, m *manifest.Manifest, s *planStep, warn func(string)) error {
 	lc := s.locked
-	client, err := registryReader(m, lc.Registry)
+	client, err := registryReader(m, lc.Registry, warn)
 	if err != nil {
 		if lc.RegistryURL == "" {
 			return err
@@ -895,7 +904,7 @@ func downloadTo(ctx context.Context, m *manifest.Manifest, s *planStep) error {
 		return err
 	}
 	if err := registry.VerifySignature(data, e.Sig, trusted); err != nil {
-		return fmt.Errorf("%s@%s from registry %s: %v", lc.Name, lc.Version, lc.Registry, err)
+		return fmt.Errorf("%s@%s from registry %s: %w", lc.Name, lc.Version, lc.Registry, err)
 	}
 	if _, err := registry.InspectTarball(data); err != nil {
 		return fmt.Errorf("%s@%s from registry %s: %v", lc.Name, lc.Version, lc.Registry, err)

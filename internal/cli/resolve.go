@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -73,7 +74,7 @@ func gitProvider(m *manifest.Manifest, env string, jobs int, progress func(loade
 // component of m names. Index reads need no token; the URL is the user's
 // registries.yaml entry for the name when there is one (a mirror), else
 // the manifest's, and index files are cached per URL.
-func registryProviders(m *manifest.Manifest, o resolveOptions) (map[string]*source.Registry, error) {
+func registryProviders(m *manifest.Manifest, o resolveOptions, warn func(string)) (map[string]*source.Registry, error) {
 	deps := map[string]map[string][]pubgrub.Dependency{}
 	for _, c := range m.List() {
 		if c.Registry == "" {
@@ -90,7 +91,7 @@ func registryProviders(m *manifest.Manifest, o resolveOptions) (map[string]*sour
 	}
 	out := map[string]*source.Registry{}
 	for _, name := range sortedKeys(deps) {
-		c, err := registryReader(m, name)
+		c, err := registryReader(m, name, warn)
 		if err != nil {
 			return nil, err
 		}
@@ -101,13 +102,14 @@ func registryProviders(m *manifest.Manifest, o resolveOptions) (map[string]*sour
 
 // registryReader is a client for reading registry name's index and
 // tarballs: no token (reads are public), the user's URL for the name when
-// registries.yaml has one, else the manifest's.
-func registryReader(m *manifest.Manifest, name string) (*registry.Client, error) {
+// registries.yaml has one, else the manifest's. warn hears when an
+// unreachable registry is answered from the cache.
+func registryReader(m *manifest.Manifest, name string, warn func(string)) (*registry.Client, error) {
 	r, ok := m.Registries[name]
 	if !ok {
 		return nil, failf("add it under 'registries:' in "+manifest.ManifestPath, "no registry named %q in the manifest", name)
 	}
-	c := &registry.Client{URL: r.URL, HTTP: &http.Client{Timeout: 10 * time.Minute}}
+	c := &registry.Client{URL: r.URL, HTTP: &http.Client{Timeout: 10 * time.Minute}, Warn: warn}
 	paths, err := registry.DefaultPaths(os.Getenv)
 	if err != nil {
 		return c, nil // no home: no user registries and no cache
@@ -121,6 +123,25 @@ func registryReader(m *manifest.Manifest, name string) (*registry.Client, error)
 	}
 	c.CacheDir = paths.CacheDirFor(c.URL)
 	return c, nil
+}
+
+// registryHint is the next step after a failed registry read ("" when
+// err is not one).
+func registryHint(err error) string {
+	var ce *registry.ChecksumError
+	var ue *url.Error
+	var ae *registry.APIError
+	switch {
+	case errors.As(err, &ce):
+		return "nothing was written; tell the registry's operator"
+	case errors.As(err, &ue):
+		return "check that the registry is reachable ('meta registry list' shows the URL in use for each name)"
+	case errors.As(err, &ae):
+		return "the registry answered with an error; try again, or tell its operator"
+	case errors.Is(err, registry.ErrUnsigned):
+		return "ask the publisher to sign it ('meta publish --sign'), or remove the registry's trusted_keys to accept unsigned versions"
+	}
+	return ""
 }
 
 // dispatchProvider answers for each component from where it comes from:
@@ -254,7 +275,13 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 	if err != nil {
 		return nil, err
 	}
-	regs, err := registryProviders(m, o)
+	var regMu sync.Mutex
+	regWarnings := map[string]bool{}
+	regs, err := registryProviders(m, o, func(msg string) {
+		regMu.Lock()
+		defer regMu.Unlock()
+		regWarnings[msg] = true
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -358,6 +385,9 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 		if errors.As(err, &nse) {
 			return nil, nse
 		}
+		if h := registryHint(err); h != "" && len(regs) > 0 {
+			return nil, withHint(err, h)
+		}
 		return nil, err
 	}
 	r.sol = sol
@@ -378,6 +408,9 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 	for _, name := range sortedKeys(regs) {
 		r.notes = append(r.notes, regs[name].Warnings()...)
 	}
+	regMu.Lock()
+	r.notes = append(r.notes, sortedKeys(regWarnings)...)
+	regMu.Unlock()
 	r.lock = r.toLock()
 	return r, nil
 }
