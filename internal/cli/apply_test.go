@@ -132,13 +132,22 @@ func TestPlanRegistry(t *testing.T) {
 		{"empty", func(_ *testing.T, d string) { os.Mkdir(d, 0o755) }, sumB, actDownload, ""},
 		{"same checksum", extracted, sumA, actUpToDate, ""},
 		{"untouched older", extracted, sumB, actDownload, ""},
-		{"modified", func(t *testing.T, d string) { extracted(t, d); os.WriteFile(filepath.Join(d, "a.txt"), []byte("mine"), 0o644) }, sumB, actSkipDirty, "1 modified file since meta extracted 1.0.0"},
-		{"added", func(t *testing.T, d string) { extracted(t, d); os.WriteFile(filepath.Join(d, "b.txt"), []byte("b"), 0o644) }, sumB, actSkipDirty, "1 added file"},
+		{"modified", func(t *testing.T, d string) {
+			extracted(t, d)
+			os.WriteFile(filepath.Join(d, "a.txt"), []byte("mine"), 0o644)
+		}, sumB, actSkipDirty, "1 modified file since meta extracted 1.0.0"},
+		{"added", func(t *testing.T, d string) {
+			extracted(t, d)
+			os.WriteFile(filepath.Join(d, "b.txt"), []byte("b"), 0o644)
+		}, sumB, actSkipDirty, "1 added file"},
 		{"removed", func(t *testing.T, d string) { extracted(t, d); os.Remove(filepath.Join(d, "a.txt")) }, sumB, actSkipDirty, "1 removed file"},
 		{"foreign", func(_ *testing.T, d string) { os.MkdirAll(d, 0o755); os.WriteFile(filepath.Join(d, "x"), nil, 0o644) }, sumB, actSkip, "was not extracted by meta"},
 		{"git checkout", func(_ *testing.T, d string) { os.MkdirAll(filepath.Join(d, ".git"), 0o755) }, sumB, actSkip, "holds a git checkout"},
 		{"a file", func(_ *testing.T, d string) { os.WriteFile(d, nil, 0o644) }, sumB, actSkip, "is not a directory"},
-		{"bad marker", func(_ *testing.T, d string) { os.MkdirAll(d, 0o755); os.WriteFile(filepath.Join(d, registryMarker), []byte("{"), 0o644) }, sumB, actSkip, "marker"},
+		{"bad marker", func(_ *testing.T, d string) {
+			os.MkdirAll(d, 0o755)
+			os.WriteFile(filepath.Join(d, registryMarker), []byte("{"), 0o644)
+		}, sumB, actSkip, "marker"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
