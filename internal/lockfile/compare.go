@@ -119,6 +119,14 @@ func Promote(src *File, m *manifest.Manifest, srcEnv, dst string) (*File, []Refu
 // override or a version range the locked version is outside of, a range
 // that a ref-tracked entry cannot show it satisfies, or a different ref.
 func Admits(m *manifest.Manifest, c *manifest.Component, lc *Component) string {
+	switch {
+	case c.Registry != lc.Registry && c.Registry != "" && lc.Registry != "":
+		return fmt.Sprintf("comes from registry %q there, but the promoted entry is from registry %q", c.Registry, lc.Registry)
+	case c.Registry != "" && lc.Registry == "":
+		return fmt.Sprintf("comes from registry %q there, but the promoted entry is a git commit", c.Registry)
+	case c.Registry == "" && lc.Registry != "":
+		return fmt.Sprintf("comes from a git repository there, but the promoted entry is from registry %q", lc.Registry)
+	}
 	want, what := c.Version, "range"
 	if o, ok := m.Overrides[c.Name]; ok {
 		want, what = o.Version, "override"

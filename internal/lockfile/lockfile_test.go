@@ -559,6 +559,10 @@ func TestAdmits(t *testing.T) {
 		{"other ref", app, Component{Ref: "dev", Commit: c1}, `tracks "main" there, but the promoted entry is dev`},
 		{"range", m.Effective(app, "prod"), Component{Version: "2.1.0", Commit: c1}, ""},
 		{"range refuses", m.Effective(app, "prod"), Component{Version: "1.9.0", Commit: c1}, "range ^2.0.0 there does not admit 1.9.0"},
+		{"registry entry for a git component", m.Effective(app, "prod"), Component{Version: "2.1.0", Registry: "default"}, `the promoted entry is from registry "default"`},
+		{"git entry for a registry component", &manifest.Component{Name: "r", Registry: "default"}, Component{Version: "2.1.0", Commit: c1}, "the promoted entry is a git commit"},
+		{"other registry", &manifest.Component{Name: "r", Registry: "default"}, Component{Version: "2.1.0", Registry: "mirror"}, `from registry "mirror"`},
+		{"same registry", &manifest.Component{Name: "r", Registry: "default", Version: "^2.0.0"}, Component{Version: "2.1.0", Registry: "default"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
