@@ -122,21 +122,25 @@ type solver struct {
 // solvers keeps released solvers so that their slices and maps are reused:
 // a batch of solves (a benchmark, suggestion checks) allocates little.
 var solvers = sync.Pool{New: func() any {
-	return &solver{ids: map[string]int32{}, depIndex: map[uint64]int32{}, raw: map[uint64]rawDeps{}}
+	return &solver{}
 }}
 
 func newSolver(ctx context.Context, p Provider, req Request) *solver {
 	s := solvers.Get().(*solver)
 	s.ctx, s.p, s.req = ctx, p, req
+	// Maps are made fresh for every solve rather than cleared: under the
+	// race detector, reusing cleared maps from the pool made results
+	// depend on earlier solves (seen in TestScenarios with -race).
+	s.ids = make(map[string]int32, 16)
+	s.depIndex = make(map[uint64]int32, 16)
+	s.raw = make(map[uint64]rawDeps, 16)
 	return s
 }
 
 // release empties s and returns it to the pool. Nothing s holds may be
 // referenced by a result: solutions and errors copy what they keep.
 func (s *solver) release() {
-	clear(s.ids)
-	clear(s.depIndex)
-	clear(s.raw)
+	s.ids, s.depIndex, s.raw = nil, nil, nil
 	clear(s.pkgs)
 	s.pkgs = s.pkgs[:0]
 	s.state = s.state[:0]
