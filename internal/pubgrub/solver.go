@@ -117,6 +117,8 @@ type solver struct {
 	raw map[uint64]rawDeps
 	// words backs the bit sets of packages with more than 64 versions.
 	words wordArena
+	// sizes remembers the map sizes of the previous solve.
+	sizes [3]int
 }
 
 // solvers keeps released solvers so that their slices and maps are reused:
@@ -131,15 +133,17 @@ func newSolver(ctx context.Context, p Provider, req Request) *solver {
 	// Maps are made fresh for every solve rather than cleared: under the
 	// race detector, reusing cleared maps from the pool made results
 	// depend on earlier solves (seen in TestScenarios with -race).
-	s.ids = make(map[string]int32, 16)
-	s.depIndex = make(map[uint64]int32, 16)
-	s.raw = make(map[uint64]rawDeps, 16)
+	// They are sized for what the previous solve needed.
+	s.ids = make(map[string]int32, max(16, s.sizes[0]))
+	s.depIndex = make(map[uint64]int32, max(16, s.sizes[1]))
+	s.raw = make(map[uint64]rawDeps, max(16, s.sizes[2]))
 	return s
 }
 
 // release empties s and returns it to the pool. Nothing s holds may be
 // referenced by a result: solutions and errors copy what they keep.
 func (s *solver) release() {
+	s.sizes = [3]int{len(s.ids), len(s.depIndex), len(s.raw)}
 	s.ids, s.depIndex, s.raw = nil, nil, nil
 	clear(s.pkgs)
 	s.pkgs = s.pkgs[:0]
