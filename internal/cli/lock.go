@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/workspace"
 	"github.com/metawork/meta/internal/yamlpos"
 )
@@ -293,8 +296,9 @@ func newLockVerifyCmd(a *app) *cobra.Command {
 		Short: "Check the lock against the manifest and the remotes (commits still exist, tags not moved)",
 		Long: `Everything 'meta lock --check' checks, plus the remotes: every locked
 commit must still exist on its repository (reachable from a branch or tag),
-and every locked tag must still point at the locked commit. Exits 3 when it
-finds a problem.`,
+and every locked tag must still point at the locked commit; every version
+locked from a registry must still be listed there, with the locked
+checksum, and not yanked. Exits 3 when it finds a problem.`,
 		Example: `  meta lock verify --env prod
   meta lock verify --json`,
 		Args: cobra.NoArgs,
@@ -323,6 +327,8 @@ finds a problem.`,
 				return err
 			}
 			probs = append(probs, remote...)
+			probs = append(probs, verifyRegistry(cmd.Context(), m, f, func(msg string) { a.warnf("%s", msg) })...)
+			sort.SliceStable(probs, func(i, j int) bool { return probs[i].Name < probs[j].Name })
 			if asJSON {
 				if probs == nil {
 					probs = []lockfile.Problem{}
@@ -353,6 +359,53 @@ finds a problem.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "ask `N` remotes at a time")
 	return cmd
+}
+
+// verifyRegistry checks the lock's registry components against their
+// registries' indexes: the version must still be listed, with the locked
+// checksum, and not yanked.
+func verifyRegistry(ctx context.Context, m *manifest.Manifest, f *lockfile.File, warn func(string)) []lockfile.Problem {
+	var probs []lockfile.Problem
+	clients := map[string]*registry.Client{}
+	for _, n := range f.Names() {
+		lc := f.Components[n]
+		if !lc.FromRegistry() {
+			continue
+		}
+		c, ok := clients[lc.Registry]
+		if !ok {
+			var err error
+			if c, err = registryReader(m, lc.Registry, warn); err != nil {
+				probs = append(probs, lockfile.Problem{Name: n, Msg: err.Error(), Hint: "add the registry under 'registries:' in " + manifest.ManifestPath})
+				continue
+			}
+			clients[lc.Registry] = c
+		}
+		entries, err := c.Index(ctx, n)
+		if err != nil {
+			probs = append(probs, lockfile.Problem{Name: n, Msg: fmt.Sprintf("cannot read its index in registry %s: %v", lc.Registry, err), Hint: registryHint(err)})
+			continue
+		}
+		want, _ := semver.ParseVersion(lc.Version)
+		var e *registry.IndexEntry
+		for i := range entries {
+			if v, err := semver.ParseVersion(entries[i].Vers); err == nil && semver.Compare(v, want) == 0 {
+				e = &entries[i]
+			}
+		}
+		switch {
+		case e == nil:
+			probs = append(probs, lockfile.Problem{Name: n, Msg: fmt.Sprintf("locked version %s is no longer in registry %s", lc.Version, lc.Registry),
+				Hint: "run 'meta lock --update " + n + "' to lock what exists"})
+		case "sha256:"+e.Cksum != lc.Checksum:
+			probs = append(probs, lockfile.Problem{Name: n, Msg: fmt.Sprintf("registry %s lists %s with checksum sha256:%s, but the lock says %s", lc.Registry, lc.Version, e.Cksum, lc.Checksum),
+				Hint: "published versions never change: tell the registry's operator before re-locking"})
+		case e.Yanked:
+			probs = append(probs, lockfile.Problem{Name: n, Msg: fmt.Sprintf("locked version %s is yanked in registry %s", lc.Version, lc.Registry),
+				Hint: "run 'meta lock --update " + n + "' to move off it"})
+		}
+	}
+	return probs
 }
 
 // lockURL is the URL of a locked component: the manifest's (relative
