@@ -207,9 +207,10 @@ func (a *app) writeLock(m *manifest.Manifest, env string, old, f *lockfile.File)
 	rel := lockfile.RelPath(env)
 	if old == nil {
 		a.printf("wrote %s: %s\n", rel, plural(len(f.Components), "component"))
+		w := nameWidth(f.Names())
 		for _, n := range f.Names() {
 			c := f.Components[n]
-			a.printf("  %-20s %s %s\n", n, c.Describe(), pinOf(c))
+			a.printf("  %-*s %s %s\n", w, n, c.Describe(), pinOf(c))
 		}
 		return nil
 	}
@@ -226,19 +227,34 @@ func (a *app) writeLock(m *manifest.Manifest, env string, old, f *lockfile.File)
 // printChanges prints one line per change, and the commit log under it
 // when logs has one.
 func (a *app) printChanges(changes []lockfile.Change, logs map[string][]string) {
+	names := make([]string, len(changes))
+	for i, ch := range changes {
+		names[i] = ch.Name
+	}
+	w := nameWidth(names)
 	for _, ch := range changes {
 		switch ch.Kind {
 		case lockfile.Added:
-			a.printf("  + %-20s %s %s\n", ch.Name, ch.New.Describe(), pinOf(ch.New))
+			a.printf("  + %-*s %s %s\n", w, ch.Name, ch.New.Describe(), pinOf(ch.New))
 		case lockfile.Removed:
-			a.printf("  - %-20s %s %s\n", ch.Name, ch.Old.Describe(), pinOf(ch.Old))
+			a.printf("  - %-*s %s %s\n", w, ch.Name, ch.Old.Describe(), pinOf(ch.Old))
 		default:
-			a.printf("  ~ %-20s %s %s → %s %s\n", ch.Name, ch.Old.Describe(), pinOf(ch.Old), ch.New.Describe(), pinOf(ch.New))
+			a.printf("  ~ %-*s %s %s → %s %s\n", w, ch.Name, ch.Old.Describe(), pinOf(ch.Old), ch.New.Describe(), pinOf(ch.New))
 		}
 		for _, l := range logs[ch.Name] {
 			a.printf("        %s\n", l)
 		}
 	}
+}
+
+// nameWidth is the width of the name column of a listing of names: 20,
+// or the longest name when one is longer.
+func nameWidth(names []string) int {
+	w := 20
+	for _, n := range names {
+		w = max(w, len(n))
+	}
+	return w
 }
 
 // pinOf is what pins a locked component, shortened: its commit, or for a
