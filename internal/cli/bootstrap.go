@@ -49,6 +49,18 @@ checkout. A failure in one repository does not stop the others.`,
 			if filter != "" && !validFilter(filter) {
 				return usagef("use blob:none, tree:0 or blob:limit=<n>", "--filter %q is not a git object filter", filter)
 			}
+			// Registry components are downloaded, not cloned: apply does
+			// that (checksums, signatures, never over local edits).
+			var fromRegistry []string
+			gitComps := comps[:0:0]
+			for _, c := range comps {
+				if c.Registry != "" {
+					fromRegistry = append(fromRegistry, c.Name)
+				} else {
+					gitComps = append(gitComps, c)
+				}
+			}
+			comps = gitComps
 			names := make([]string, len(comps))
 			for i, c := range comps {
 				names[i] = c.Name
@@ -72,8 +84,16 @@ checkout. A failure in one repository does not stop the others.`,
 			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
-			if err := a.bootstrapSummary(res); err != nil {
-				return err
+			if len(comps) > 0 || len(fromRegistry) == 0 {
+				if err := a.bootstrapSummary(res); err != nil {
+					return err
+				}
+			}
+			if len(fromRegistry) > 0 {
+				a.printf("%s\n", a.pal.Bold("$ meta apply "+strings.Join(fromRegistry, " ")))
+				if err := a.sub(cmd.Context(), m.Dir, append([]string{"apply"}, fromRegistry...)...); err != nil {
+					return err
+				}
 			}
 			if m.Workspace.Wire {
 				return a.wire(cmd.Context(), m, comps)

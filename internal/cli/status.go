@@ -75,6 +75,9 @@ func (a *app) printStatus(st []workspace.ComponentStatus) {
 			exp = plain("-")
 			changes = cell{"not in manifest", a.pal.Yellow}
 		}
+		if s.Commit == "" && s.Tag != "" {
+			head = s.Tag // a registry component: a version, no commit
+		}
 		if s.Commit != "" {
 			commit = s.Commit[:min(len(s.Commit), 10)]
 			head = s.Branch
