@@ -58,6 +58,15 @@ type pkgInfo struct {
 	merged []mergedDep
 	// tried counts the versions whose dependencies were added.
 	tried int
+	// vers holds per-version state, made on first use.
+	vers []verState
+}
+
+// verState is what the solver knows about one version of a package.
+type verState struct {
+	raw     rawDeps // the provider's answer, when fetched
+	fetched bool
+	entry   int32 // 1 + index into solver.depList once its incompatibilities are added
 }
 
 type mergedDep struct {
@@ -107,18 +116,16 @@ type solver struct {
 	inChanged []bool
 	replaced  map[string][]Requirement // overrides applied: name → replaced requirements
 
-	// depIndex maps (package, version index) to its entry in depList.
-	depIndex map[uint64]int32
-	depList  []depsEntry
+	// depList holds the dependency entries of versions tried, indexed
+	// from pkgInfo.vers.
+	depList []depsEntry
 
 	// terms backs the term lists of dependency incompatibilities.
 	terms []term
-	// raw caches the provider's dependency lists by depKey.
-	raw map[uint64]rawDeps
 	// words backs the bit sets of packages with more than 64 versions.
 	words wordArena
-	// sizes remembers the map sizes of the previous solve.
-	sizes [3]int
+	// lastIDs is how many packages the previous solve met, to size ids.
+	lastIDs int
 }
 
 // solvers keeps released solvers so that their slices and maps are reused:
@@ -130,21 +137,18 @@ var solvers = sync.Pool{New: func() any {
 func newSolver(ctx context.Context, p Provider, req Request) *solver {
 	s := solvers.Get().(*solver)
 	s.ctx, s.p, s.req = ctx, p, req
-	// Maps are made fresh for every solve rather than cleared: under the
-	// race detector, reusing cleared maps from the pool made results
-	// depend on earlier solves (seen in TestScenarios with -race).
-	// They are sized for what the previous solve needed.
-	s.ids = make(map[string]int32, max(16, s.sizes[0]))
-	s.depIndex = make(map[uint64]int32, max(16, s.sizes[1]))
-	s.raw = make(map[uint64]rawDeps, max(16, s.sizes[2]))
+	// The name index is made fresh for every solve rather than cleared
+	// (reused cleared maps made -race runs of TestScenarios depend on
+	// earlier solves; the cause was not found), sized from the last solve.
+	s.ids = make(map[string]int32, max(16, s.lastIDs))
 	return s
 }
 
 // release empties s and returns it to the pool. Nothing s holds may be
 // referenced by a result: solutions and errors copy what they keep.
 func (s *solver) release() {
-	s.sizes = [3]int{len(s.ids), len(s.depIndex), len(s.raw)}
-	s.ids, s.depIndex, s.raw = nil, nil, nil
+	s.lastIDs = len(s.ids)
+	s.ids = nil
 	clear(s.pkgs)
 	s.pkgs = s.pkgs[:0]
 	s.state = s.state[:0]
@@ -661,8 +665,8 @@ func (s *solver) pick(pkg int32, allowed vbits) int {
 // returns their ids.
 func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 	info := &s.pkgs[pkg]
-	if e, ok := s.depIndex[depKey(pkg, vi)]; ok {
-		return s.depList[e].added, nil
+	if e := s.ver(pkg, vi).entry; e > 0 {
+		return s.depList[e-1].added, nil
 	}
 	var entry depsEntry
 	var deps []Dependency
@@ -678,7 +682,8 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		case err != nil:
 			return nil, fmt.Errorf("reading dependencies of %s %s: %w", info.name, info.versions[vi], err)
 		}
-		s.raw[depKey(pkg, vi)] = rawDeps{deps: deps, ok: err == nil}
+		v := s.ver(pkg, vi)
+		v.raw, v.fetched = rawDeps{deps: deps, ok: err == nil}, true
 	}
 	self := term{pkg: pkg, b: singleBit(s.n(pkg), vi, &s.words)}
 	if entry.unusable != "" {
@@ -791,23 +796,28 @@ func (s *solver) sameDependency(pkg int32, vi int, d Dependency) (int, int) {
 	return lo, hi
 }
 
-// rawAt returns the provider's dependencies of pkg's version j, cached.
-func (s *solver) rawAt(pkg int32, j int) rawDeps {
-	key := depKey(pkg, j)
-	if r, ok := s.raw[key]; ok {
-		return r
+// ver returns the state of pkg's version index vi.
+func (s *solver) ver(pkg int32, vi int) *verState {
+	info := &s.pkgs[pkg]
+	if info.vers == nil {
+		info.vers = make([]verState, len(info.versions))
 	}
-	deps, err := s.p.Dependencies(s.ctx, s.pkgs[pkg].name, s.pkgs[pkg].versions[j])
-	r := rawDeps{deps: deps, ok: err == nil}
-	s.raw[key] = r
-	return r
+	return &info.vers[vi]
 }
 
-func depKey(pkg int32, vi int) uint64 { return uint64(pkg)<<32 | uint64(uint32(vi)) }
+// rawAt returns the provider's dependencies of pkg's version j, cached.
+func (s *solver) rawAt(pkg int32, j int) rawDeps {
+	v := s.ver(pkg, j)
+	if !v.fetched {
+		deps, err := s.p.Dependencies(s.ctx, s.pkgs[pkg].name, s.pkgs[pkg].versions[j])
+		v.raw, v.fetched = rawDeps{deps: deps, ok: err == nil}, true
+	}
+	return v.raw
+}
 
 func (s *solver) setDeps(pkg int32, vi int, e depsEntry) {
-	s.depIndex[depKey(pkg, vi)] = int32(len(s.depList))
 	s.depList = append(s.depList, e)
+	s.ver(pkg, vi).entry = int32(len(s.depList))
 }
 
 func (s *solver) solution() *Solution {
@@ -834,7 +844,7 @@ func (s *solver) solution() *Solution {
 		}
 		vi := a.t.b.lowest()
 		info := s.pkgs[p]
-		sol.Deps[info.name] = s.depList[s.depIndex[depKey(int32(p), vi)]].deps
+		sol.Deps[info.name] = s.depList[s.ver(int32(p), vi).entry-1].deps
 		if p == 0 {
 			continue
 		}
