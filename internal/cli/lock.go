@@ -171,6 +171,7 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 			}
 		}
 	}
+	r.lock.Tools = a.lockTools(ctx, m, old)
 	return a.writeLock(m, req.env, old, r.lock)
 }
 

@@ -103,3 +103,33 @@ func checkLockedTools(m *manifest.Manifest) ([]string, error) {
 	}
 	return out, nil
 }
+
+// lockTools resolves the workspace's tool specs for the lock (DESIGN §2.3:
+// tools: {go: {requested: "1.22", version: "1.22.12"}}). When the upstream
+// lists cannot be had (offline, no cache), the versions locked before are
+// kept for specs that did not change, with a warning; a lock is never
+// refused for want of a network.
+func (a *app) lockTools(ctx context.Context, m *manifest.Manifest, old *lockfile.File) map[string]lockfile.Tool {
+	specs := toolSpecs(m, nil)
+	out := map[string]lockfile.Tool{}
+	if len(specs) == 0 {
+		return out
+	}
+	res, err := toolchain.ResolveAll(ctx, specs, toolchain.Options{OnNote: func(n toolchain.Note) { a.warnf("%s: %s", n.Source, n.Msg) }})
+	if err != nil {
+		a.warnf("tools not resolved (%s); keeping the versions locked before, if any", firstLine(err.Error()))
+		if old != nil {
+			for name, t := range old.Tools {
+				out[name] = t
+			}
+		}
+		return out
+	}
+	for _, r := range res {
+		if r.Version == "" {
+			continue // a package manager picks it at install time
+		}
+		out[r.Name] = lockfile.Tool{Requested: r.Requested, Version: r.Version}
+	}
+	return out
+}
