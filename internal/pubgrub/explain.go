@@ -117,7 +117,7 @@ func (s *solver) noSolution(root int32) error {
 	} else {
 		r.lines = append(r.lines, Line{Text: fmt.Sprintf("Because %s, version solving failed.", r.str(root))})
 	}
-	e := &NoSolutionError{Derivation: r.lines}
+	e := &NoSolutionError{Derivation: r.lines, Versions: []PackageVersions{}}
 	ext := r.externals(root)
 	e.Headline, e.Clash = r.headline(ext)
 	var pkgs []int32

@@ -240,6 +240,9 @@ func Solve(ctx context.Context, p Provider, req Request) (*Solution, error) {
 		if !req.SkipSuggestions {
 			nse.Suggestions = suggest(ctx, p, req, nse)
 		}
+		if nse.Suggestions == nil {
+			nse.Suggestions = []Suggestion{} // [] rather than null in JSON
+		}
 		return nil, nse
 	}
 	return sol, nil
