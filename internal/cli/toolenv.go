@@ -55,7 +55,11 @@ func (a *app) toolEnv(ctx context.Context, m *manifest.Manifest) []string {
 	if len(specs) == 0 {
 		return nil
 	}
-	r, err := toolchain.NewResolver(toolchain.Options{Offline: true})
+	opts, err := a.toolOptions(toolchain.Options{Offline: true})
+	if err != nil {
+		return nil
+	}
+	r, err := toolchain.NewResolver(opts)
 	if err != nil {
 		return nil
 	}
@@ -115,7 +119,11 @@ func (a *app) lockTools(ctx context.Context, m *manifest.Manifest, old *lockfile
 	if len(specs) == 0 {
 		return out
 	}
-	res, err := toolchain.ResolveAll(ctx, specs, toolchain.Options{OnNote: func(n toolchain.Note) { a.warnf("%s: %s", n.Source, n.Msg) }})
+	opts, err := a.toolOptions(toolchain.Options{OnNote: func(n toolchain.Note) { a.warnf("%s: %s", n.Source, n.Msg) }})
+	if err != nil {
+		a.warnf("%v", err)
+	}
+	res, err := toolchain.ResolveAll(ctx, specs, opts)
 	if err != nil {
 		a.warnf("tools not resolved (%s); keeping the versions locked before, if any", firstLine(err.Error()))
 		if old != nil {
@@ -132,4 +140,24 @@ func (a *app) lockTools(ctx context.Context, m *manifest.Manifest, old *lockfile
 		out[r.Name] = lockfile.Tool{Requested: r.Requested, Version: r.Version}
 	}
 	return out
+}
+
+// toolOptions completes o with the workspace's tools.sources when meta runs
+// inside a workspace whose manifest sets any (outside one, or without them,
+// the toolchain reads the user config and META_SOURCE_* itself).
+func (a *app) toolOptions(o toolchain.Options) (toolchain.Options, error) {
+	root, err := a.metaRoot()
+	if err != nil {
+		return o, nil
+	}
+	m, err := manifest.Load(root)
+	if err != nil || len(m.ToolSources) == 0 {
+		return o, nil
+	}
+	src, err := toolchain.LoadSourcesWith(os.Getenv, m.ToolSources)
+	if err != nil {
+		return o, err
+	}
+	o.Sources = &src
+	return o, nil
 }

@@ -21,13 +21,14 @@ import (
 
 // toolsFlags are shared by the tools subcommands.
 type toolsFlags struct {
+	app     *app
 	offline bool
 	refresh bool
 }
 
 // newToolsCmd is the parent of the tool-version commands.
 func newToolsCmd(a *app) *cobra.Command {
-	f := &toolsFlags{}
+	f := &toolsFlags{app: a}
 	cmd := &cobra.Command{
 		Use:   "tools",
 		Short: "Resolve, plan and install the tools components need (go@1.22, node@lts, npm:eslint)",
@@ -68,7 +69,11 @@ func (f *toolsFlags) resolver() (*toolchain.Resolver, error) {
 	if f.offline && f.refresh {
 		return nil, usagef("--offline reads the cache, --refresh ignores it: pick one", "--offline and --refresh together")
 	}
-	return toolchain.NewResolver(toolchain.Options{Offline: f.offline, Refresh: f.refresh})
+	opts, err := f.app.toolOptions(toolchain.Options{Offline: f.offline, Refresh: f.refresh})
+	if err != nil {
+		return nil, usageError(err, "fix tools.sources in the manifest")
+	}
+	return toolchain.NewResolver(opts)
 }
 
 // toolsErr gives toolchain errors their exit code and hint.

@@ -35,6 +35,7 @@ type Manifest struct {
 
 	Workspace    Workspace
 	Tools        []Item
+	ToolSources  map[string]string // tools.sources: go|node|python|github → URL of the upstream list
 	Cache        Cache
 	Registries   map[string]Registry
 	Components   map[string]*Component
@@ -271,7 +272,7 @@ func Parse(dir, file string, data []byte) (*Manifest, error) {
 		}
 	}
 	if t := root.Get("tools"); t != nil {
-		if m.Tools, err = p.tools(t); err != nil {
+		if err := p.workspaceTools(m, t); err != nil {
 			return nil, err
 		}
 	}
@@ -401,6 +402,54 @@ func (p *parser) items(n *yamlpos.Node, what string) ([]Item, error) {
 		out = append(out, Item{Value: v.Value, Pos: p.pos(v)})
 	}
 	return out, nil
+}
+
+// workspaceTools reads the top-level tools: a list of specs, or a mapping
+// with 'require' (the list) and 'sources' (go|node|python|github → URL of
+// that upstream's version list, e.g. a company mirror).
+func (p *parser) workspaceTools(m *Manifest, n *yamlpos.Node) error {
+	if n.Kind != yamlpos.Map {
+		var err error
+		m.Tools, err = p.tools(n)
+		return err
+	}
+	if err := p.keys(n, []string{"require", "sources"}); err != nil {
+		return err
+	}
+	if r := n.Get("require"); r != nil {
+		var err error
+		if m.Tools, err = p.tools(r); err != nil {
+			return err
+		}
+	}
+	src := n.Get("sources")
+	if src == nil || src.Kind == yamlpos.Null {
+		return nil
+	}
+	if src.Kind != yamlpos.Map {
+		return p.errf(src, "tools.sources must map go, node, python or github to a URL")
+	}
+	m.ToolSources = map[string]string{}
+	names := []string{"go", "node", "python", "github"}
+	for i, k := range src.Keys {
+		known := false
+		for _, nm := range names {
+			known = known || nm == k.Value
+		}
+		if !known {
+			e := p.errf(k, "unknown tool source %q (expected go, node, python or github)", k.Value)
+			if s := yamlpos.Suggest(k.Value, names); s != "" {
+				e.Msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			return e
+		}
+		v := src.Values[i]
+		if v.Kind != yamlpos.Scalar || !(strings.HasPrefix(v.Value, "http://") || strings.HasPrefix(v.Value, "https://")) {
+			return p.errf(v, "tools.sources.%s must be an http(s) URL", k.Value)
+		}
+		m.ToolSources[k.Value] = v.Value
+	}
+	return nil
 }
 
 // tools reads a list of tool specs, each checked against its grammar.

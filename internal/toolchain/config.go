@@ -72,7 +72,25 @@ func UserConfigPath(getenv func(string) string) string {
 // LoadSources returns the sources: defaults, then the user config's
 // tools.sources, then META_SOURCE_* variables.
 func LoadSources(getenv func(string) string) (Sources, error) {
+	return LoadSourcesWith(getenv, nil)
+}
+
+// LoadSourcesWith is LoadSources with a workspace's own settings (the
+// manifest's tools.sources, name → URL) applied between the defaults and
+// the user config: a team's mirror for everyone, a user's own override, and
+// META_SOURCE_* above both.
+func LoadSourcesWith(getenv func(string) string, workspace map[string]string) (Sources, error) {
 	s := DefaultSources()
+	for name, v := range workspace {
+		f := s.field(name)
+		if f == nil {
+			return s, fmt.Errorf("unknown tool source %q (expected go, node, python or github)", name)
+		}
+		if err := checkSourceURL(v); err != nil {
+			return s, fmt.Errorf("tools.sources.%s: %v", name, err)
+		}
+		*f = v
+	}
 	if p := UserConfigPath(getenv); p != "" {
 		data, err := os.ReadFile(p)
 		switch {
