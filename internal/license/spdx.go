@@ -7,6 +7,8 @@
 package license
 
 import (
+	"github.com/metawork/meta/internal/yamlpos"
+
 	"errors"
 	"fmt"
 	"sort"
@@ -341,7 +343,7 @@ func nearest(s string, ids []string) string {
 	ns := norm(s)
 	best, bestD := "", 1<<30
 	for _, id := range ids {
-		d := editDistance(ns, norm(id))
+		d := yamlpos.Distance(ns, norm(id))
 		if d < bestD || d == bestD && id < best {
 			best, bestD = id, d
 		}
@@ -350,26 +352,6 @@ func nearest(s string, ids []string) string {
 		return ""
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Verdict is the outcome of checking an expression against a policy.
