@@ -7,12 +7,12 @@
 package license
 
 import (
-	"github.com/metawork/meta/internal/yamlpos"
-
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/metawork/meta/internal/yamlpos"
 )
 
 // Expr is a parsed SPDX license expression: a *Leaf, *And or *Or.
