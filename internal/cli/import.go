@@ -52,7 +52,10 @@ is never overwritten unless --force is given.`,
 			if err != nil {
 				return usagef("give the path of the "+kind+" manifest", "%v", err)
 			}
-			ps, err := importer.Parse(kind, args[1], data)
+			ps, notes, err := importer.ParseWithNotes(kind, args[1], data)
+			for _, n := range notes {
+				a.warnf("%s", n)
+			}
 			if err != nil {
 				return usageError(err, "")
 			}

@@ -31,33 +31,42 @@ var Kinds = []string{"west", "vcstool", "repo", "gitmodules"}
 
 // Parse reads a manifest of the given kind. file names it in errors.
 func Parse(kind, file string, data []byte) ([]Project, error) {
+	ps, _, err := ParseWithNotes(kind, file, data)
+	return ps, err
+}
+
+// ParseWithNotes is Parse that also says what of the source manifest meta
+// does not carry over (groups, includes, copyfile/linkfile, non-git
+// repositories), so that nothing is dropped silently.
+func ParseWithNotes(kind, file string, data []byte) ([]Project, []string, error) {
 	var ps []Project
+	var notes []string
 	var err error
 	switch kind {
 	case "west":
-		ps, err = parseWest(file, data)
+		ps, err = parseWest(file, data, &notes)
 	case "vcstool":
-		ps, err = parseVcstool(file, data)
+		ps, err = parseVcstool(file, data, &notes)
 	case "repo":
-		ps, err = parseRepo(file, data)
+		ps, err = parseRepo(file, data, &notes)
 	case "gitmodules":
 		ps, err = parseGitmodules(file, data)
 	default:
-		return nil, fmt.Errorf("unknown manifest kind %q (want one of %s)", kind, strings.Join(Kinds, ", "))
+		return nil, nil, fmt.Errorf("unknown manifest kind %q (want one of %s)", kind, strings.Join(Kinds, ", "))
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(ps) == 0 {
-		return nil, fmt.Errorf("%s: no repositories found", file)
+		return nil, notes, fmt.Errorf("%s: no repositories found", file)
 	}
 	for i := range ps {
 		ps[i].Ref = shortRef(ps[i].Ref)
 	}
-	return uniqueNames(ps), nil
+	return uniqueNames(ps), notes, nil
 }
 
-func parseWest(file string, data []byte) ([]Project, error) {
+func parseWest(file string, data []byte, notes *[]string) ([]Project, error) {
 	root, err := yamlpos.Parse(file, data)
 	if err != nil {
 		return nil, err
@@ -65,6 +74,9 @@ func parseWest(file string, data []byte) ([]Project, error) {
 	m := root.Get("manifest")
 	if m == nil || m.Kind != yamlpos.Map {
 		return nil, yamlpos.Errorf(file, root, "expected a top-level 'manifest:' mapping (west.yml)")
+	}
+	if imp := m.Get("self").Get("import"); imp != nil {
+		*notes = append(*notes, fmt.Sprintf("%s:%d: self.import is not followed; import those manifests separately", file, imp.Line))
 	}
 	remotes := map[string]string{}
 	if rs := m.Get("remotes"); rs != nil && rs.Kind == yamlpos.Seq {
@@ -102,6 +114,12 @@ func parseWest(file string, data []byte) ([]Project, error) {
 		if v := p.Get("revision"); v != nil {
 			pr.Ref = v.Value
 		}
+		if g := p.Get("groups"); g != nil {
+			*notes = append(*notes, fmt.Sprintf("%s:%d: project %s: west groups are not imported; set meta's 'groups:' on the component", file, g.Line, pr.Name))
+		}
+		if g := p.Get("import"); g != nil {
+			*notes = append(*notes, fmt.Sprintf("%s:%d: project %s: its imported manifest is not followed", file, g.Line, pr.Name))
+		}
 		if v := p.Get("url"); v != nil {
 			pr.URL = v.Value
 		} else {
@@ -124,7 +142,7 @@ func parseWest(file string, data []byte) ([]Project, error) {
 	return out, nil
 }
 
-func parseVcstool(file string, data []byte) ([]Project, error) {
+func parseVcstool(file string, data []byte, notes *[]string) ([]Project, error) {
 	root, err := yamlpos.Parse(file, data)
 	if err != nil {
 		return nil, err
@@ -137,7 +155,8 @@ func parseVcstool(file string, data []byte) ([]Project, error) {
 	for i, k := range repos.Keys {
 		v := repos.Values[i]
 		if t := v.Get("type"); t != nil && t.Value != "git" {
-			return nil, yamlpos.Errorf(file, t, "repository %q has type %q; meta manages git repositories only", k.Value, t.Value)
+			*notes = append(*notes, fmt.Sprintf("%s:%d: %s skipped: it is a %s repository and meta manages git repositories only", file, t.Line, k.Value, t.Value))
+			continue
 		}
 		u := v.Get("url")
 		if u == nil {
@@ -162,20 +181,29 @@ type repoXML struct {
 		Remote   string `xml:"remote,attr"`
 		Revision string `xml:"revision,attr"`
 	} `xml:"default"`
+	Includes []struct {
+		Name string `xml:"name,attr"`
+	} `xml:"include"`
 	Projects []struct {
-		Name     string `xml:"name,attr"`
-		Path     string `xml:"path,attr"`
-		Remote   string `xml:"remote,attr"`
-		Revision string `xml:"revision,attr"`
+		Name     string     `xml:"name,attr"`
+		Path     string     `xml:"path,attr"`
+		Remote   string     `xml:"remote,attr"`
+		Revision string     `xml:"revision,attr"`
+		Groups   string     `xml:"groups,attr"`
+		Copyfile []struct{} `xml:"copyfile"`
+		Linkfile []struct{} `xml:"linkfile"`
 	} `xml:"project"`
 }
 
-func parseRepo(file string, data []byte) ([]Project, error) {
+func parseRepo(file string, data []byte, notes *[]string) ([]Project, error) {
 	var x repoXML
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&x); err != nil {
 		line := bytes.Count(data[:min(int(dec.InputOffset()), len(data))], []byte("\n")) + 1
 		return nil, fmt.Errorf("%s:%d: invalid repo manifest XML: %v", file, line, err)
+	}
+	for _, inc := range x.Includes {
+		*notes = append(*notes, fmt.Sprintf("%s: <include name=%q> is not followed; import that manifest too", file, inc.Name))
 	}
 	fetch, revs := map[string]string{}, map[string]string{}
 	for _, r := range x.Remotes {
@@ -196,6 +224,12 @@ func parseRepo(file string, data []byte) ([]Project, error) {
 			return nil, fmt.Errorf("%s: project %q uses remote %q, which no <remote> defines", file, p.Name, remote)
 		}
 		pr := Project{Name: path.Base(p.Name), Path: p.Path, URL: base + "/" + p.Name, Ref: p.Revision}
+		if p.Groups != "" {
+			*notes = append(*notes, fmt.Sprintf("%s: project %s: groups %q are not imported; set meta's 'groups:' on the component", file, p.Name, p.Groups))
+		}
+		if len(p.Copyfile)+len(p.Linkfile) > 0 {
+			*notes = append(*notes, fmt.Sprintf("%s: project %s: copyfile/linkfile are not imported; add them as a setup command", file, p.Name))
+		}
 		if pr.Path == "" {
 			pr.Path = p.Name
 		}

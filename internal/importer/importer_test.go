@@ -108,7 +108,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ kind, src, want string }{
 		{"west", "projects: []\n", "expected a top-level 'manifest:'"},
 		{"west", "manifest:\n  projects:\n    - name: x\n      remote: nope\n", "in:3:7: project \"x\" uses remote \"nope\""},
-		{"vcstool", "repositories:\n  a:\n    type: svn\n    url: x\n", "in:3:11: repository \"a\" has type \"svn\""},
+		{"vcstool", "repositories:\n  a:\n    type: svn\n    url: x\n", "in: no repositories found"},
 		{"repo", "<manifest><project name=\"a\" remote=\"r\"/></manifest>", "uses remote \"r\""},
 		{"repo", "<manifest><project", "in:1: invalid repo manifest XML"},
 		{"gitmodules", "path = x\n", "in:1: \"path = x\" outside a [submodule] section"},
@@ -118,6 +118,23 @@ func TestParseErrors(t *testing.T) {
 		_, err := Parse(tc.kind, "in", []byte(tc.src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %q: err = %v, want %q", tc.kind, tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestNotes(t *testing.T) {
+	for _, tc := range []struct{ kind, src, want string }{
+		{"vcstool", "repositories:\n  a:\n    type: hg\n    url: x\n  b:\n    type: git\n    url: https://h/b.git\n", "in:3: a skipped: it is a hg repository"},
+		{"west", "manifest:\n  projects:\n    - name: x\n      url: https://h/x\n      groups: [opt]\n", "in:5: project x: west groups are not imported"},
+		{"repo", `<manifest><remote name="r" fetch="https://h"/><default remote="r" revision="main"/><include name="extra.xml"/><project name="p" groups="g1"><copyfile src="a" dest="b"/></project></manifest>`, "<include name=\"extra.xml\"> is not followed"},
+		{"repo", `<manifest><remote name="r" fetch="https://h"/><default remote="r" revision="main"/><project name="p" groups="g1"><copyfile src="a" dest="b"/></project></manifest>`, "copyfile/linkfile are not imported"},
+	} {
+		ps, notes, err := ParseWithNotes(tc.kind, "in", []byte(tc.src))
+		if err != nil || len(ps) == 0 {
+			t.Fatalf("%s: %v", tc.kind, err)
+		}
+		if !strings.Contains(strings.Join(notes, "\n"), tc.want) {
+			t.Errorf("%s notes %q lack %q", tc.kind, notes, tc.want)
 		}
 	}
 }
