@@ -60,8 +60,11 @@ func (s *Server) Reset() {
 // Serve starts a server for dir on 127.0.0.1.
 func Serve(dir string) *Server {
 	s := &Server{dir: dir, requests: map[string]int{}, fail: map[string]int{}}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.handle))
-	s.URL = s.srv.URL
+	// The URL is known before the first request can arrive: handlers
+	// read it to fill in {{BASE}}.
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
+	s.URL = "http://" + s.srv.Listener.Addr().String()
+	s.srv.Start()
 	return s
 }
 
