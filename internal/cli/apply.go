@@ -630,7 +630,7 @@ func (a *app) applyJSON(source string, steps []*planStep, dryRun bool) error {
 		}
 		out = append(out, o)
 	}
-	if err := writeJSON(a, map[string]any{"source": source, "dry_run": dryRun, "steps": out}); err != nil {
+	if err := a.printJSON(map[string]any{"source": source, "dry_run": dryRun, "steps": out}); err != nil {
 		return err
 	}
 	switch {

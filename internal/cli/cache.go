@@ -235,7 +235,7 @@ func newCacheListCmd(a *app) *cobra.Command {
 				out = append(out, cacheRecordJSON{r.Key, r.Component, r.Output, r.Size, r.Created, r.LastHit, c.Store().Has(r.Output)})
 			}
 			if asJSON {
-				return storeJSON(a, out)
+				return a.printJSON(out)
 			}
 			if len(out) == 0 {
 				a.printf("no cache records (run 'meta build')\n")
@@ -278,7 +278,7 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return storeJSON(a, s)
+				return a.printJSON(s)
 			}
 			total := s.Hits + s.RemoteHits + s.Misses
 			rate := 0.0
@@ -329,7 +329,7 @@ and which input files were added, removed or changed.`,
 				return fmt.Errorf("cache explain %w", err)
 			}
 			if asJSON {
-				return storeJSON(a, e)
+				return a.printJSON(e)
 			}
 			a.printExplanation(e)
 			return nil

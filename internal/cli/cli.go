@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,13 @@ func (a *app) out() io.Writer  { return a.stdio.Out }
 func (a *app) errw() io.Writer { return a.stdio.Err }
 
 func (a *app) printf(format string, args ...any) { fmt.Fprintf(a.stdio.Out, format, args...) }
+
+// printJSON writes v to stdout as indented JSON: what every --json prints.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdio.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
 
 func (a *app) warnf(format string, args ...any) {
 	fmt.Fprintf(a.stdio.Err, "meta: warning: "+format+"\n", args...)

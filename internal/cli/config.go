@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -273,9 +272,7 @@ workspace.name (workspace only).`,
 				if out == nil {
 					out = []entry{}
 				}
-				enc := json.NewEncoder(a.out())
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return a.printJSON(out)
 			}
 			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
 			for _, e := range out {

@@ -55,7 +55,7 @@ verified by solving again.`,
 			var nse *pubgrub.NoSolutionError
 			if errors.As(err, &nse) {
 				if asJSON {
-					if err := writeJSON(a, map[string]any{"ok": false, "conflict": nse}); err != nil {
+					if err := a.printJSON(map[string]any{"ok": false, "conflict": nse}); err != nil {
 						return err
 					}
 				} else {
@@ -71,7 +71,7 @@ verified by solving again.`,
 				if cycles == nil {
 					cycles = [][]string{}
 				}
-				if err := writeJSON(a, map[string]any{"ok": len(cycles) == 0, "components": len(r.lock.Components), "cycles": cycles}); err != nil {
+				if err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.lock.Components), "cycles": cycles}); err != nil {
 					return err
 				}
 			} else {
@@ -233,7 +233,7 @@ override holds the component back, with where it is declared.`,
 				if rows == nil {
 					rows = []recommendation{}
 				}
-				return writeJSON(a, rows)
+				return a.printJSON(rows)
 			}
 			a.printNotes(r)
 			tw := lockTabw(a)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -113,9 +112,7 @@ fails), 1 when nothing at all could be audited, else 0.`,
 			}
 			rep.FailOn = failOn
 			if asJSON {
-				enc := json.NewEncoder(a.out())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := a.printJSON(rep); err != nil {
 					return err
 				}
 			} else {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -74,9 +73,7 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.out())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := a.printJSON(rep); err != nil {
 					return err
 				}
 			} else {

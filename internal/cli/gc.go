@@ -95,7 +95,7 @@ func runStoreGC(ctx context.Context, a *app, st *store.Store, metaRoot string, o
 		if out.Leftovers == nil {
 			out.Leftovers = []string{}
 		}
-		return storeJSON(a, out)
+		return a.printJSON(out)
 	}
 	verb, freed := "deleted", "freed"
 	if opts.DryRun {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -350,7 +349,7 @@ checksum, and not yanked. Exits 3 when it finds a problem.`,
 				if probs == nil {
 					probs = []lockfile.Problem{}
 				}
-				if err := writeJSON(a, map[string]any{"lock": lockfile.RelPath(env), "ok": len(probs) == 0, "problems": probs}); err != nil {
+				if err := a.printJSON(map[string]any{"lock": lockfile.RelPath(env), "ok": len(probs) == 0, "problems": probs}); err != nil {
 					return err
 				}
 				if len(probs) > 0 {
@@ -435,12 +434,6 @@ func lockURL(m *manifest.Manifest, c *lockfile.Component) string {
 		return filepath.Clean(filepath.Join(m.Dir, c.Repo))
 	}
 	return c.Repo
-}
-
-func writeJSON(a *app, v any) error {
-	enc := json.NewEncoder(a.out())
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func newLockPromoteCmd(a *app) *cobra.Command {
@@ -577,7 +570,7 @@ mirror, fetched when needed).`,
 				for _, ch := range changes {
 					out = append(out, jsonChange{ch, logs[ch.Name]})
 				}
-				return writeJSON(a, map[string]any{"a": args[0], "b": args[1], "changes": out})
+				return a.printJSON(map[string]any{"a": args[0], "b": args[1], "changes": out})
 			}
 			if len(changes) == 0 {
 				a.printf("%s and %s lock the same commits (%s)\n", args[0], args[1], plural(len(files[0].Components), "component"))

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -263,9 +262,7 @@ func newSearchCmd(a *app) *cobra.Command {
 				return registryError(err, ref)
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.out())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return a.printJSON(res)
 			}
 			if len(res.Packages) == 0 {
 				a.printf("no packages match %q in %s\n", args[0], ref.Name)
@@ -325,12 +322,10 @@ func newInfoCmd(a *app) *cobra.Command {
 				return failf(fmt.Sprintf("see the versions: meta info %s", name), "%s has no version %s", name, vers)
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.out())
-				enc.SetIndent("", "  ")
 				if strings.Contains(args[0], "@") {
-					return enc.Encode(sel)
+					return a.printJSON(sel)
 				}
-				return enc.Encode(info)
+				return a.printJSON(info)
 			}
 			a.printf("%s@%s\n", name, sel.Vers)
 			if info.Description != "" {

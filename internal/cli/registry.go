@@ -447,9 +447,7 @@ func newRegistryListCmd(a *app) *cobra.Command {
 			}
 			sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 			if asJSON {
-				enc := json.NewEncoder(a.out())
-				enc.SetIndent("", "  ")
-				return enc.Encode(list)
+				return a.printJSON(list)
 			}
 			if len(list) == 0 {
 				a.printf("no registries; add one with: meta registry add default URL\n")
@@ -647,7 +645,7 @@ func newRegistryOwnersCmd(a *app) *cobra.Command {
 				return registryError(err, ref)
 			}
 			if asJSON {
-				return json.NewEncoder(a.out()).Encode(owners)
+				return json.NewEncoder(a.out()).Encode(owners) // one line: a list of names
 			}
 			for _, o := range owners {
 				a.printf("%s\n", o)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -38,9 +37,7 @@ lists repositories under the workspace root that the manifest does not know.`,
 			}
 			st := workspace.Status(cmd.Context(), m, comps, m.Jobs(jobs)*2, len(args) == 0 && len(groups) == 0 && !noStray)
 			if asJSON {
-				enc := json.NewEncoder(a.out())
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+				return a.printJSON(st)
 			}
 			a.printStatus(st)
 			return nil

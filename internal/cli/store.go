@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -76,13 +75,6 @@ be abbreviated to any unique prefix of at least 8 hex digits.`,
 		newStorePinCmd(a, false),
 	)
 	return cmd
-}
-
-// storeJSON writes v as indented JSON on stdout.
-func storeJSON(a *app, v any) error {
-	enc := json.NewEncoder(a.out())
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // resolveHash expands a hash or prefix to an entry's full hash, with hints.
@@ -176,7 +168,7 @@ already has only hashes it.`,
 				return fmt.Errorf("store add: %w", err)
 			}
 			if asJSON {
-				return storeJSON(a, addJSON{Hash: e.Hash, Name: e.Name, Path: e.Path, Size: e.Size, Files: e.Files, Existed: e.Existed, Pinned: pin})
+				return a.printJSON(addJSON{Hash: e.Hash, Name: e.Name, Path: e.Path, Size: e.Size, Files: e.Files, Existed: e.Existed, Pinned: pin})
 			}
 			a.printf("%s\n", e.Hash)
 			return nil
@@ -221,7 +213,7 @@ func newStoreQueryCmd(a *app) *cobra.Command {
 			}
 			e := entryJSON{Metadata: m, Path: st.Path(h), Pinned: slices.Contains(pins, h)}
 			if asJSON {
-				return storeJSON(a, e)
+				return a.printJSON(e)
 			}
 			w := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "hash:\t%s\n", m.Hash)
@@ -325,7 +317,7 @@ func newStoreListCmd(a *app) *cobra.Command {
 				out = append(out, listJSON{Metadata: m, Pinned: slices.Contains(pins, m.Hash)})
 			}
 			if asJSON {
-				return storeJSON(a, out)
+				return a.printJSON(out)
 			}
 			if len(out) == 0 {
 				fmt.Fprintln(a.errw(), "the store is empty")
@@ -360,7 +352,7 @@ func newStoreStatsCmd(a *app) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return storeJSON(a, s)
+				return a.printJSON(s)
 			}
 			w := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "entries:\t%d (%d pinned)\n", s.Entries, s.Pins)
@@ -420,7 +412,7 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 				for _, ce := range bad {
 					out.Corrupt = append(out.Corrupt, corruptJSON{Hash: ce.Hash, Name: names[ce.Hash], Path: ce.Path, Reason: ce.Reason})
 				}
-				if err := storeJSON(a, out); err != nil {
+				if err := a.printJSON(out); err != nil {
 					return err
 				}
 				if len(bad) > 0 {

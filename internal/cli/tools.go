@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -153,12 +152,6 @@ func (a *app) toolSpecs(args []string, component string) ([]string, error) {
 	return specs, nil
 }
 
-func (a *app) toolsJSON(v any) error {
-	enc := json.NewEncoder(a.out())
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 	var asJSON, all bool
 	cmd := &cobra.Command{
@@ -213,7 +206,7 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 				rows = append(rows, row{rel.Version.Text, !rel.Stable, rel.LTS, rel.Date, slices.Contains(installed, rel.Version.Text)})
 			}
 			if asJSON {
-				return a.toolsJSON(rows)
+				return a.printJSON(rows)
 			}
 			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
 			for _, r := range rows {
@@ -259,7 +252,7 @@ func (a *app) printTools(ts []*toolchain.Tool, asJSON bool) error {
 		for _, t := range ts {
 			out = append(out, toToolJSON(t))
 		}
-		return a.toolsJSON(out)
+		return a.printJSON(out)
 	}
 	tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
 	for _, t := range ts {
@@ -270,7 +263,7 @@ func (a *app) printTools(ts []*toolchain.Tool, asJSON bool) error {
 
 func (a *app) printToolInfo(t *toolchain.Tool, asJSON bool) error {
 	if asJSON {
-		return a.toolsJSON(toToolJSON(t))
+		return a.printJSON(toToolJSON(t))
 	}
 	a.printf("%s (%s): %s\n", t.Name, t.Type, t.Description)
 	switch t.Type {
@@ -344,7 +337,7 @@ func newToolsResolveCmd(a *app, f *toolsFlags) *cobra.Command {
 				for _, x := range res {
 					out = append(out, resolvedJSON{x.Name, x.Requested, x.Version, x.Exact, x.Type, x.Implied, x.RequiredBy, x.Bundle})
 				}
-				return a.toolsJSON(out)
+				return a.printJSON(out)
 			}
 			for _, x := range res {
 				a.printf("%s\n", resolvedLine(x))
@@ -412,7 +405,7 @@ func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return a.toolsJSON(p)
+				return a.printJSON(p)
 			}
 			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
 			for i, s := range p.Steps {

@@ -77,7 +77,7 @@ that depend on it. A subtree already shown is marked (*).`,
 					}
 					out = append(out, nd)
 				}
-				return writeJSON(a, out)
+				return a.printJSON(out)
 			}
 			a.printTree(r)
 			return nil

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"strings"
 
@@ -43,9 +42,7 @@ Exits 3 when it finds problems.`,
 				if probs == nil {
 					probs = []workspace.Problem{}
 				}
-				enc := json.NewEncoder(a.out())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"ok": len(probs) == 0, "problems": probs}); err != nil {
+				if err := a.printJSON(map[string]any{"ok": len(probs) == 0, "problems": probs}); err != nil {
 					return err
 				}
 			} else {
