@@ -52,10 +52,11 @@ type pkgInfo struct {
 	name     string
 	versions []semver.Version // ascending
 	notFound string           // provider's not-found message
-	// merged lists the dependency incompatibilities added for this
-	// package, each covering the run of adjacent versions [lo, hi] that
-	// declare the same dependency.
-	merged []mergedDep
+	// mergedHead and mergedTail are 1 + the first and last index into
+	// solver.merged of the dependency incompatibilities added for this
+	// package (0: none), each covering the run of adjacent versions
+	// [lo, hi] that declare the same dependency, in the order added.
+	mergedHead, mergedTail int32
 	// tried counts the versions whose dependencies were added.
 	tried int
 	// vers holds per-version state, made on first use.
@@ -70,9 +71,10 @@ type verState struct {
 }
 
 type mergedDep struct {
-	name   string
+	dep    int32 // the package depended on
 	lo, hi int
 	id     int32
+	next   int32 // 1 + index of the package's next entry, 0 at the end
 }
 
 type rawDeps struct {
@@ -124,8 +126,15 @@ type solver struct {
 	terms []term
 	// words backs the bit sets of packages with more than 64 versions.
 	words wordArena
-	// lastIDs is how many packages the previous solve met, to size ids.
-	lastIDs int
+	// merged holds every package's merged dependency entries, linked
+	// from pkgInfo.mergedHead.
+	merged []mergedDep
+	// verArena backs pkgInfo.vers, and addedArena depsEntry.added.
+	verArena   []verState
+	addedArena []int32
+
+	// cache outlives the solve: see solverCache.
+	cache solverCache
 }
 
 // solvers keeps released solvers so that their slices and maps are reused:
@@ -137,18 +146,16 @@ var solvers = sync.Pool{New: func() any {
 func newSolver(ctx context.Context, p Provider, req Request) *solver {
 	s := solvers.Get().(*solver)
 	s.ctx, s.p, s.req = ctx, p, req
-	// The name index is made fresh for every solve rather than cleared
-	// (reused cleared maps made -race runs of TestScenarios depend on
-	// earlier solves; the cause was not found), sized from the last solve.
-	s.ids = make(map[string]int32, max(16, s.lastIDs))
+	if s.ids == nil {
+		s.ids = make(map[string]int32, 16)
+	}
 	return s
 }
 
 // release empties s and returns it to the pool. Nothing s holds may be
 // referenced by a result: solutions and errors copy what they keep.
 func (s *solver) release() {
-	s.lastIDs = len(s.ids)
-	s.ids = nil
+	clear(s.ids)
 	clear(s.pkgs)
 	s.pkgs = s.pkgs[:0]
 	s.state = s.state[:0]
@@ -167,6 +174,11 @@ func (s *solver) release() {
 	clear(s.terms)
 	s.terms = s.terms[:0]
 	s.words.reset()
+	s.merged = s.merged[:0]
+	clear(s.verArena) // drop the provider's slices
+	s.verArena = s.verArena[:0]
+	s.addedArena = s.addedArena[:0]
+	s.cache.trim()
 	s.ctx, s.p, s.req = nil, nil, Request{}
 	solvers.Put(s)
 }
@@ -199,21 +211,7 @@ func (s *solver) pkg(name string) (int32, error) {
 		case err != nil:
 			return 0, fmt.Errorf("listing versions of %s: %w", name, err)
 		default:
-			// The provider's slice is never modified: sort and de-duplicate
-			// a copy when needed.
-			ordered := true
-			for i := 1; i < len(vs); i++ {
-				if semver.Compare(vs[i-1], vs[i]) >= 0 {
-					ordered = false
-					break
-				}
-			}
-			if !ordered {
-				vs = slices.Clone(vs)
-				slices.SortFunc(vs, semver.Compare)
-				vs = slices.CompactFunc(vs, func(a, b semver.Version) bool { return semver.Compare(a, b) == 0 })
-			}
-			info.versions = vs
+			info.versions = s.cache.ascending(vs)
 		}
 	}
 	s.ids[name] = id
@@ -675,12 +673,12 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 	} else {
 		var err error
 		deps, err = s.p.Dependencies(s.ctx, info.name, info.versions[vi])
-		var ue *UnusableError
-		switch {
-		case errors.As(err, &ue):
+		if err != nil {
+			var ue *UnusableError
+			if !errors.As(err, &ue) {
+				return nil, fmt.Errorf("reading dependencies of %s %s: %w", info.name, info.versions[vi], err)
+			}
 			entry.unusable = ue.Reason
-		case err != nil:
-			return nil, fmt.Errorf("reading dependencies of %s %s: %w", info.name, info.versions[vi], err)
 		}
 		v := s.ver(pkg, vi)
 		v.raw, v.fetched = rawDeps{deps: deps, ok: err == nil}, true
@@ -693,7 +691,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 	}
 	entry.deps = deps // shared with the provider until an override changes it
 	shared := true
-	entry.added = make([]int32, 0, len(deps))
+	entry.added = s.allocAdded(len(deps))
 	for i, d := range deps {
 		if d.Name == s.req.RootName {
 			return nil, fmt.Errorf("%s depends on %q, which is the root's name: choose another Request.RootName", info.name, d.Name)
@@ -713,15 +711,17 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 			}
 			entry.deps[i] = d
 		}
-		if id, ok := s.mergedFor(pkg, vi, d.Name); ok {
-			entry.added = append(entry.added, id)
-			continue
-		}
+		// A package already depended on from a run holding vi is known,
+		// so looking it up first makes no extra Provider call.
 		dep, err := s.pkg(d.Name)
 		if err != nil {
 			return nil, err
 		}
 		info = &s.pkgs[pkg] // s.pkgs may have grown
+		if id, ok := s.mergedFor(pkg, vi, dep); ok {
+			entry.added = append(entry.added, id)
+			continue
+		}
 		lo, hi, from := vi, vi, self
 		// Merging runs of versions pays off once a package is being
 		// backtracked over; the first version tried stays on its own,
@@ -733,13 +733,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 				from.b.setRange(lo, hi+1)
 			}
 		}
-		dn := s.n(dep)
-		allowed := emptyBits(dn, &s.words)
-		d.Constraint.Runs(s.pkgs[dep].versions, allowed.setRange)
-		if allowed.isEmpty() {
-			allowed = singleBit(dn, dn-1, &s.words)
-		}
-		s.terms = append(s.terms, from, term{pkg: dep, b: allowed.not(dn, &s.words), none: true})
+		s.terms = append(s.terms, from, term{pkg: dep, b: s.cache.excluded(s.pkgs[dep].versions, d.Constraint), none: true})
 		terms := s.terms[len(s.terms)-2 : len(s.terms) : len(s.terms)]
 		if dep == pkg {
 			terms = mergeTerms(terms, &s.words)
@@ -749,7 +743,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		}
 		_, over := s.req.Overrides[d.Name]
 		id := s.addIncompat(incompat{kind: causeDependency, terms: terms, decl: d.Constraint, hasDecl: true, source: d.Source, overridden: over})
-		s.pkgs[pkg].merged = append(s.pkgs[pkg].merged, mergedDep{name: d.Name, lo: lo, hi: hi, id: id})
+		s.addMerged(pkg, mergedDep{dep: dep, lo: lo, hi: hi, id: id})
 		entry.added = append(entry.added, id)
 	}
 	s.pkgs[pkg].tried++
@@ -757,15 +751,42 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 	return entry.added, nil
 }
 
-// mergedFor returns the dependency incompatibility on name already added
-// for a run of pkg's versions that includes vi.
-func (s *solver) mergedFor(pkg int32, vi int, name string) (int32, bool) {
-	for _, m := range s.pkgs[pkg].merged {
-		if m.name == name && m.lo <= vi && vi <= m.hi {
+// mergedFor returns the dependency incompatibility on dep already added
+// for a run of pkg's versions that includes vi, the first one added.
+func (s *solver) mergedFor(pkg int32, vi int, dep int32) (int32, bool) {
+	for e := s.pkgs[pkg].mergedHead; e != 0; e = s.merged[e-1].next {
+		m := &s.merged[e-1]
+		if m.dep == dep && m.lo <= vi && vi <= m.hi {
 			return m.id, true
 		}
 	}
 	return 0, false
+}
+
+// addMerged appends m to pkg's merged entries.
+func (s *solver) addMerged(pkg int32, m mergedDep) {
+	s.merged = append(s.merged, m)
+	e := int32(len(s.merged))
+	info := &s.pkgs[pkg]
+	if info.mergedTail == 0 {
+		info.mergedHead = e
+	} else {
+		s.merged[info.mergedTail-1].next = e
+	}
+	info.mergedTail = e
+}
+
+// allocAdded returns an empty slice with room for n incompatibility ids,
+// from the solve's arena: appending past n would write into another
+// version's list, and never happens (one id per dependency at most).
+func (s *solver) allocAdded(n int) []int32 {
+	if cap(s.addedArena)-len(s.addedArena) < n {
+		// The old array stays referenced by the lists made from it.
+		s.addedArena = make([]int32, 0, max(1024, 2*cap(s.addedArena), n))
+	}
+	l := len(s.addedArena)
+	s.addedArena = s.addedArena[:l+n]
+	return s.addedArena[l : l : l+n]
 }
 
 // sameDependency returns the run [lo, hi] of pkg's versions around vi that
@@ -800,7 +821,14 @@ func (s *solver) sameDependency(pkg int32, vi int, d Dependency) (int, int) {
 func (s *solver) ver(pkg int32, vi int) *verState {
 	info := &s.pkgs[pkg]
 	if info.vers == nil {
-		info.vers = make([]verState, len(info.versions))
+		n := len(info.versions)
+		if cap(s.verArena)-len(s.verArena) < n {
+			// Lists already made keep the old array; it is zero beyond them.
+			s.verArena = make([]verState, 0, max(1024, 2*cap(s.verArena), n))
+		}
+		l := len(s.verArena)
+		s.verArena = s.verArena[:l+n]
+		info.vers = s.verArena[l : l+n : l+n]
 	}
 	return &info.vers[vi]
 }

@@ -440,3 +440,26 @@ func (s *Set) UnmarshalText(b []byte) error {
 	*s = parsed
 	return nil
 }
+
+// Key identifies a Set by the arrays it holds, for caches of values derived
+// from a Set (the solver maps a constraint onto a version list once per
+// pair, not once per solve). Sets are immutable, so two Sets with the same
+// Key hold the same versions; equal Sets may still have different Keys. A
+// Key keeps the Set's arrays alive, so a key is never reused for another
+// Set while it is held.
+type Key struct {
+	rel, pre   *span
+	nrel, npre int
+}
+
+// Key returns s's identity; see Key.
+func (s Set) Key() Key {
+	k := Key{nrel: len(s.rel), npre: len(s.pre)}
+	if len(s.rel) > 0 {
+		k.rel = &s.rel[0]
+	}
+	if len(s.pre) > 0 {
+		k.pre = &s.pre[0]
+	}
+	return k
+}
