@@ -21,6 +21,27 @@ type solverCache struct {
 	// asc maps a Provider's version list to it ascending, without
 	// duplicates: the list itself when it already is.
 	asc map[versKey][]semver.Version
+	// ids numbers the package names met, names[id] is the name: the
+	// solver indexes its per-solve package ids by these.
+	ids   map[string]int32
+	names []string
+	// comp maps a Provider's dependency list to what the solver derives
+	// from each entry.
+	comp map[depsKey][]compiledDep
+}
+
+type depsKey struct {
+	data *Dependency
+	n    int
+}
+
+// compiledDep is one Dependency with its name's id and, once computed, the
+// set its constraint excludes from the version list vers.
+type compiledDep struct {
+	gid  int32
+	vers versKey
+	excl vbits
+	ok   bool // excl is computed for vers
 }
 
 type versKey struct {
@@ -44,14 +65,65 @@ func keyOf(vs []semver.Version) versKey {
 	return versKey{data: &vs[0], n: len(vs)}
 }
 
-// trim drops maps that grew past maxCacheEntries.
-func (c *solverCache) trim() {
+// trim drops maps that grew past maxCacheEntries. It reports whether the
+// name ids were dropped; they go with the compiled lists that hold them.
+func (c *solverCache) trim() bool {
 	if len(c.excl) > maxCacheEntries {
 		c.excl = nil
 	}
 	if len(c.asc) > maxCacheEntries {
 		c.asc = nil
 	}
+	if len(c.ids) > maxCacheEntries || len(c.comp) > maxCacheEntries {
+		c.ids, c.names, c.comp = nil, nil, nil
+		return true
+	}
+	return false
+}
+
+// gid returns name's id, numbering it on first use.
+func (c *solverCache) gid(name string) int32 {
+	if id, ok := c.ids[name]; ok {
+		return id
+	}
+	if c.ids == nil {
+		c.ids = make(map[string]int32)
+	}
+	id := int32(len(c.names))
+	c.ids[name] = id
+	c.names = append(c.names, name)
+	return id
+}
+
+// compile returns the compiled form of a Provider's dependency list,
+// parallel to it. Its entries belong to the cache: compiledExcluded fills
+// them in.
+func (c *solverCache) compile(deps []Dependency) []compiledDep {
+	if len(deps) == 0 {
+		return nil
+	}
+	k := depsKey{data: &deps[0], n: len(deps)}
+	if out, ok := c.comp[k]; ok {
+		return out
+	}
+	out := make([]compiledDep, len(deps))
+	for i, d := range deps {
+		out[i].gid = c.gid(d.Name)
+	}
+	if c.comp == nil {
+		c.comp = make(map[depsKey][]compiledDep)
+	}
+	c.comp[k] = out
+	return out
+}
+
+// compiledExcluded is excluded(vs, set) for the compiled dependency cd
+// whose constraint is set, remembered in cd for the list vs.
+func (c *solverCache) compiledExcluded(cd *compiledDep, vs []semver.Version, set semver.Set) vbits {
+	if k := keyOf(vs); !cd.ok || cd.vers != k {
+		cd.excl, cd.vers, cd.ok = c.excluded(vs, set), k, true
+	}
+	return cd.excl
 }
 
 // ascending returns vs sorted and de-duplicated, without modifying vs.

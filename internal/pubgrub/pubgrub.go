@@ -33,6 +33,13 @@ type Dependency struct {
 }
 
 // Provider answers the solver's two questions about packages.
+//
+// The slices a Provider returns must not change afterwards, neither by the
+// Provider nor by anyone else: the solver keeps what it derives from them
+// (a constraint as a set of version indices, a version list checked to be
+// ascending) across solves, keyed by the identity of their arrays.
+// Returning the same slices again for the same question is what lets a
+// batch of solves reuse that work.
 type Provider interface {
 	// Versions returns every existing version of pkg, in any order. A
 	// package that does not exist is an error wrapping ErrNotFound; an

@@ -50,6 +50,7 @@ type assignment struct {
 
 type pkgInfo struct {
 	name     string
+	gid      int32            // the name's id in solver.cache
 	versions []semver.Version // ascending
 	notFound string           // provider's not-found message
 	// mergedHead and mergedTail are 1 + the first and last index into
@@ -98,7 +99,9 @@ type solver struct {
 	p   Provider
 	req Request
 
-	ids   map[string]int32
+	// local[gid] is 1 + the package id of the name with cache id gid in
+	// this solve, 0 when the solve has not met it.
+	local []int32
 	pkgs  []pkgInfo
 	state []pkgState
 	// queue holds decision candidates (packages with an undecided
@@ -137,25 +140,40 @@ type solver struct {
 	cache solverCache
 }
 
-// solvers keeps released solvers so that their slices and maps are reused:
-// a batch of solves (a benchmark, suggestion checks) allocates little.
-var solvers = sync.Pool{New: func() any {
-	return &solver{}
-}}
+// solvers keeps released solvers so that their slices, maps and caches
+// are reused: a batch of solves (a benchmark, suggestion checks) allocates
+// little. Unlike a sync.Pool, it keeps them across garbage collections,
+// which would otherwise drop the caches every few solves; it holds at most
+// maxIdleSolvers.
+var solvers struct {
+	mu   sync.Mutex
+	idle []*solver
+}
+
+const maxIdleSolvers = 8
 
 func newSolver(ctx context.Context, p Provider, req Request) *solver {
-	s := solvers.Get().(*solver)
-	s.ctx, s.p, s.req = ctx, p, req
-	if s.ids == nil {
-		s.ids = make(map[string]int32, 16)
+	solvers.mu.Lock()
+	var s *solver
+	if n := len(solvers.idle); n > 0 {
+		s = solvers.idle[n-1]
+		solvers.idle[n-1] = nil
+		solvers.idle = solvers.idle[:n-1]
 	}
+	solvers.mu.Unlock()
+	if s == nil {
+		s = &solver{}
+	}
+	s.ctx, s.p, s.req = ctx, p, req
 	return s
 }
 
-// release empties s and returns it to the pool. Nothing s holds may be
-// referenced by a result: solutions and errors copy what they keep.
+// release empties s and returns it to the idle list. Nothing s holds may
+// be referenced by a result: solutions and errors copy what they keep.
 func (s *solver) release() {
-	clear(s.ids)
+	for _, info := range s.pkgs {
+		s.local[info.gid] = 0
+	}
 	clear(s.pkgs)
 	s.pkgs = s.pkgs[:0]
 	s.state = s.state[:0]
@@ -178,9 +196,15 @@ func (s *solver) release() {
 	clear(s.verArena) // drop the provider's slices
 	s.verArena = s.verArena[:0]
 	s.addedArena = s.addedArena[:0]
-	s.cache.trim()
+	if s.cache.trim() {
+		s.local = nil // the name ids start again
+	}
 	s.ctx, s.p, s.req = nil, nil, Request{}
-	solvers.Put(s)
+	solvers.mu.Lock()
+	if len(solvers.idle) < maxIdleSolvers {
+		solvers.idle = append(solvers.idle, s)
+	}
+	solvers.mu.Unlock()
 }
 
 // grow2 appends an empty inner slice to a slice of slices, reusing the
@@ -195,12 +219,16 @@ func grow2(ss [][]int32) [][]int32 {
 }
 
 // pkg returns the id of name, loading its version list on first use.
-func (s *solver) pkg(name string) (int32, error) {
-	if id, ok := s.ids[name]; ok {
-		return id, nil
+func (s *solver) pkg(name string) (int32, error) { return s.pkgG(s.cache.gid(name)) }
+
+// pkgG is pkg for the name with cache id gid.
+func (s *solver) pkgG(gid int32) (int32, error) {
+	if int(gid) < len(s.local) && s.local[gid] > 0 {
+		return s.local[gid] - 1, nil
 	}
+	name := s.cache.names[gid]
 	id := int32(len(s.pkgs))
-	info := pkgInfo{name: name}
+	info := pkgInfo{name: name, gid: gid}
 	if id == 0 {
 		info.versions = []semver.Version{{}}
 	} else {
@@ -214,7 +242,10 @@ func (s *solver) pkg(name string) (int32, error) {
 			info.versions = s.cache.ascending(vs)
 		}
 	}
-	s.ids[name] = id
+	for len(s.local) <= int(gid) {
+		s.local = append(s.local, 0)
+	}
+	s.local[gid] = id + 1
 	s.pkgs = append(s.pkgs, info)
 	s.state = append(s.state, pkgState{last: -1})
 	s.byPkg = grow2(s.byPkg)
@@ -691,12 +722,17 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 	}
 	entry.deps = deps // shared with the provider until an override changes it
 	shared := true
+	var comp []compiledDep
+	if pkg != 0 {
+		comp = s.cache.compile(deps)
+	}
 	entry.added = s.allocAdded(len(deps))
 	for i, d := range deps {
 		if d.Name == s.req.RootName {
 			return nil, fmt.Errorf("%s depends on %q, which is the root's name: choose another Request.RootName", info.name, d.Name)
 		}
-		if o, ok := s.req.Overrides[d.Name]; ok {
+		o, over := s.req.Overrides[d.Name]
+		if over {
 			if s.replaced == nil {
 				s.replaced = map[string][]Requirement{}
 			}
@@ -713,7 +749,13 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		}
 		// A package already depended on from a run holding vi is known,
 		// so looking it up first makes no extra Provider call.
-		dep, err := s.pkg(d.Name)
+		var dep int32
+		var err error
+		if comp != nil {
+			dep, err = s.pkgG(comp[i].gid)
+		} else {
+			dep, err = s.pkg(d.Name)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -733,7 +775,13 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 				from.b.setRange(lo, hi+1)
 			}
 		}
-		s.terms = append(s.terms, from, term{pkg: dep, b: s.cache.excluded(s.pkgs[dep].versions, d.Constraint), none: true})
+		var excl vbits
+		if comp != nil && !over {
+			excl = s.cache.compiledExcluded(&comp[i], s.pkgs[dep].versions, d.Constraint)
+		} else {
+			excl = s.cache.excluded(s.pkgs[dep].versions, d.Constraint)
+		}
+		s.terms = append(s.terms, from, term{pkg: dep, b: excl, none: true})
 		terms := s.terms[len(s.terms)-2 : len(s.terms) : len(s.terms)]
 		if dep == pkg {
 			terms = mergeTerms(terms, &s.words)
@@ -741,7 +789,6 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 				continue // a package requiring itself at a version it has
 			}
 		}
-		_, over := s.req.Overrides[d.Name]
 		id := s.addIncompat(incompat{kind: causeDependency, terms: terms, decl: d.Constraint, hasDecl: true, source: d.Source, overridden: over})
 		s.addMerged(pkg, mergedDep{dep: dep, lo: lo, hi: hi, id: id})
 		entry.added = append(entry.added, id)
