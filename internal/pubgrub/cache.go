@@ -161,16 +161,21 @@ func (c *solverCache) excluded(vs []semver.Version, set semver.Set) vbits {
 	if b, ok := c.excl[k]; ok {
 		return b
 	}
-	n := len(vs) + 1
-	allowed := emptyBits(n, nil)
-	set.Runs(vs, allowed.setRange)
-	if allowed.isEmpty() {
-		allowed = singleBit(n, n-1, nil)
-	}
-	b := allowed.not(n, nil)
+	b := excludedBits(vs, set, nil)
 	if c.excl == nil {
 		c.excl = make(map[exclKey]vbits)
 	}
 	c.excl[k] = b
 	return b
+}
+
+// excludedBits computes what excluded returns, in al.
+func excludedBits(vs []semver.Version, set semver.Set, al *wordArena) vbits {
+	n := len(vs) + 1
+	allowed := emptyBits(n, al)
+	set.Runs(vs, allowed.setRange)
+	if allowed.isEmpty() {
+		allowed = singleBit(n, n-1, al)
+	}
+	return allowed.not(n, al)
 }

@@ -218,6 +218,9 @@ func grow2(ss [][]int32) [][]int32 {
 	return append(ss, nil)
 }
 
+// rootVersions is the root's one version; never modified.
+var rootVersions = []semver.Version{{}}
+
 // pkg returns the id of name, loading its version list on first use.
 func (s *solver) pkg(name string) (int32, error) { return s.pkgG(s.cache.gid(name)) }
 
@@ -230,7 +233,7 @@ func (s *solver) pkgG(gid int32) (int32, error) {
 	id := int32(len(s.pkgs))
 	info := pkgInfo{name: name, gid: gid}
 	if id == 0 {
-		info.versions = []semver.Version{{}}
+		info.versions = rootVersions
 	} else {
 		vs, err := s.p.Versions(s.ctx, name)
 		switch {
@@ -431,7 +434,8 @@ func (s *solver) run() (*Solution, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.addIncompat(incompat{kind: causeRoot, terms: []term{{pkg: root, b: emptyBits(1, nil), none: true}}})
+	s.terms = append(s.terms, term{pkg: root, b: emptyBits(1, nil), none: true})
+	s.addIncompat(incompat{kind: causeRoot, terms: s.terms[len(s.terms)-1 : len(s.terms) : len(s.terms)]})
 	next := root
 	for {
 		if err := s.propagate(next); err != nil {
@@ -776,9 +780,13 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 			}
 		}
 		var excl vbits
-		if comp != nil && !over {
+		switch {
+		case comp != nil && !over:
 			excl = s.cache.compiledExcluded(&comp[i], s.pkgs[dep].versions, d.Constraint)
-		} else {
+		case pkg == 0 || over:
+			// The request's own sets: not worth keeping past the solve.
+			excl = excludedBits(s.pkgs[dep].versions, d.Constraint, &s.words)
+		default:
 			excl = s.cache.excluded(s.pkgs[dep].versions, d.Constraint)
 		}
 		s.terms = append(s.terms, from, term{pkg: dep, b: excl, none: true})
