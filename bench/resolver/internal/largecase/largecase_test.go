@@ -39,4 +39,3 @@ func FuzzParse(f *testing.F) {
 		_, _ = Parse([]byte(s)) // must not panic or loop
 	})
 }
-
