@@ -134,6 +134,16 @@ type Request struct {
 	// SkipSuggestions leaves NoSolutionError.Suggestions empty, saving the
 	// extra solves that verify them (for benchmarks and batch checks).
 	SkipSuggestions bool
+	// PrioritizeConflicts, when positive, changes which package is decided
+	// next, as uv does with pubgrub-rs's conflict counts: once a package
+	// has been involved that many times in conflicts (its assignment
+	// rejected, or part of the cause: each step of a conflict's
+	// derivation counts), it is decided before every package that has
+	// not, so its constraints prune the others instead of the others
+	// being decided and undone again. uv uses 5. Zero keeps pub's order
+	// alone: the package with the fewest allowed versions first. It
+	// applies with any Strategy.
+	PrioritizeConflicts int
 }
 
 // Requirement records that From (at FromVersion; the root has none)
@@ -171,9 +181,22 @@ type Solution struct {
 	Overrides []AppliedOverride
 	// Root is the root's name as used in Deps and Why.
 	Root string
+	// Stats counts the solver's work.
+	Stats Stats
 
 	whyOnce sync.Once
 	why     map[string][]Requirement
+}
+
+// Stats counts what a solve did.
+type Stats struct {
+	// Decisions counts the versions chosen, including those undone by
+	// backtracking (the root's included).
+	Decisions int
+	// Conflicts counts the conflicts met: a version whose dependencies
+	// contradict what is decided, or an incompatibility satisfied during
+	// propagation, which makes the solver backtrack.
+	Conflicts int
 }
 
 // Why returns who requires name in the solution, sorted by requirer name

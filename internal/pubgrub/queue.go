@@ -4,13 +4,18 @@ package pubgrub
 type candidate struct {
 	count int32
 	pkg   int32
+	boost bool // see Request.PrioritizeConflicts: boosted packages go first
 }
 
 func (a candidate) less(b candidate) bool {
+	if a.boost != b.boost {
+		return a.boost
+	}
 	return a.count < b.count || (a.count == b.count && a.pkg < b.pkg)
 }
 
-// candidates is a binary min-heap: fewest versions first (pub's and uv's
+// candidates is a binary min-heap: packages boosted for conflicts first
+// (when asked for), then fewest versions first (pub's and uv's
 // heuristic: decide the most constrained package), ties by package id,
 // which follows first appearance, so the order is deterministic.
 type candidates struct{ h []candidate }

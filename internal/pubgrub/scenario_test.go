@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,11 +28,13 @@ var update = flag.Bool("update", false, "rewrite the expect-error blocks of scen
 //	a 1.2.0 unusable: component.yaml does not parse
 //	package e                                    a package that exists without versions
 //	strategy: conservative
+//	prioritize-conflicts: 3                      Request.PrioritizeConflicts
 //	locked: a 1.0.0, c 1.1.0
 //	override a 1.0.0: CVE-2026-1 fixed only in 1.0.0
 //	expect: a 1.0.0, c 1.1.0                     the exact solution ("expect:" alone: nothing chosen)
 //	expect-cycles: a -> b -> a; c -> c
 //	expect-overrides: a
+//	expect-stats: decisions 9, conflicts 2       Solution.Stats, exactly
 //	expect-error:                                then the exact Report() text, to the end
 //
 // Constraints within a dependency list use spaces for AND (commas separate
@@ -42,6 +45,7 @@ type scenario struct {
 	expect    *string
 	cycles    *string
 	overrides *string
+	stats     *string
 	errText   *string
 	errLine   int
 }
@@ -83,6 +87,14 @@ func parseScenario(t *testing.T, text string) *scenario {
 			i = len(lines)
 		case strings.HasPrefix(line, "expect-cycles:"):
 			sc.cycles = str(strings.TrimPrefix(line, "expect-cycles:"))
+		case strings.HasPrefix(line, "expect-stats:"):
+			sc.stats = str(strings.TrimPrefix(line, "expect-stats:"))
+		case strings.HasPrefix(line, "prioritize-conflicts:"):
+			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "prioritize-conflicts:")))
+			if err != nil {
+				t.Fatalf("line %d: %v", i+1, err)
+			}
+			sc.req.PrioritizeConflicts = n
 		case strings.HasPrefix(line, "expect-overrides:"):
 			sc.overrides = str(strings.TrimPrefix(line, "expect-overrides:"))
 		case strings.HasPrefix(line, "expect:"):
@@ -193,6 +205,11 @@ func TestScenarios(t *testing.T) {
 			if sc.expect != nil {
 				if got := renderSolution(sol); got != *sc.expect {
 					t.Errorf("solution = %q, want %q", got, *sc.expect)
+				}
+			}
+			if sc.stats != nil {
+				if got := fmt.Sprintf("decisions %d, conflicts %d", sol.Stats.Decisions, sol.Stats.Conflicts); got != *sc.stats {
+					t.Errorf("stats = %q, want %q", got, *sc.stats)
 				}
 			}
 			if sc.cycles != nil {

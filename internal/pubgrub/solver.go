@@ -92,6 +92,10 @@ type depsEntry struct {
 type pkgState struct {
 	last    int32 // last assignment index, -1 when none
 	decided bool
+	// boosted is set once the package was rejected in
+	// Request.PrioritizeConflicts conflicts, counted in conflicts.
+	boosted   bool
+	conflicts int32
 }
 
 type solver struct {
@@ -119,6 +123,7 @@ type solver struct {
 	level   int32
 
 	inChanged []bool
+	stats     Stats
 	replaced  map[string][]Requirement // overrides applied: name → replaced requirements
 
 	// depList holds the dependency entries of versions tried, indexed
@@ -182,6 +187,7 @@ func (s *solver) release() {
 	s.inc = s.inc[:0]
 	s.assigns = s.assigns[:0]
 	s.level = 0
+	s.stats = Stats{}
 	s.inChanged = s.inChanged[:0]
 	s.replaced = nil
 	clear(s.depList)
@@ -318,7 +324,24 @@ func (s *solver) enqueue(pkg int32) {
 	}
 	acc := s.assigns[st.last].acc
 	if acc.positive() {
-		s.queue.push(candidate{count: s.candidates(pkg, acc), pkg: pkg})
+		s.queue.push(candidate{count: s.candidates(pkg, acc), pkg: pkg, boost: st.boosted})
+	}
+}
+
+// involved counts pkg's part in a conflict, as pubgrub-rs's conflict
+// statistics that uv prioritises by: whether its assignment was the one
+// rejected or it was part of the cause. Past Request.PrioritizeConflicts
+// counts, pkg goes ahead of the packages not so boosted.
+func (s *solver) involved(pkg int32) {
+	th := s.req.PrioritizeConflicts
+	if th <= 0 || pkg == 0 {
+		return
+	}
+	st := &s.state[pkg]
+	st.conflicts++
+	if !st.boosted && int(st.conflicts) >= th {
+		st.boosted = true
+		s.enqueue(pkg)
 	}
 }
 
@@ -538,6 +561,17 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 		}
 		rt := ic.terms[recent]
 		sat := s.assigns[recentSat]
+		if !isNew {
+			s.stats.Conflicts++
+		}
+		// Every step of the derivation counts against the package whose
+		// assignment it rejects and the others it involves.
+		s.involved(sat.t.pkg)
+		for _, t := range ic.terms {
+			if t.pkg != sat.t.pkg {
+				s.involved(t.pkg)
+			}
+		}
 		n := s.n(rt.pkg)
 		diff := sat.t.intersect(rt.negate(n, &s.words), &s.words)
 		hasDiff := !diff.isEmpty()
@@ -608,7 +642,7 @@ func (s *solver) choose() (int32, bool, error) {
 			continue
 		}
 		acc := s.assigns[st.last].acc
-		if !acc.positive() || s.candidates(c.pkg, acc) != c.count {
+		if !acc.positive() || s.candidates(c.pkg, acc) != c.count || c.boost != st.boosted {
 			continue // stale
 		}
 		best = c.pkg
@@ -653,13 +687,25 @@ func (s *solver) choose() (int32, bool, error) {
 				break
 			}
 		}
-		conflict = conflict || all
+		if all {
+			// This dependency rejects the version: best is affected, the
+			// package depended on is the cause.
+			conflict = true
+			for _, t := range s.inc[id].terms {
+				if t.pkg != best {
+					s.involved(t.pkg)
+				}
+			}
+		}
 	}
-	if !conflict {
-		s.level++
-		s.assign(term{pkg: best, b: singleBit(s.n(best), vi, &s.words)}, -1, true)
-	} else {
+	if conflict {
+		s.stats.Conflicts++
+		s.involved(best)
 		s.enqueue(best) // still a candidate unless propagation says otherwise
+	} else {
+		s.level++
+		s.stats.Decisions++
+		s.assign(term{pkg: best, b: singleBit(s.n(best), vi, &s.words)}, -1, true)
 	}
 	return best, false, nil
 }
@@ -915,6 +961,7 @@ func (s *solver) solution() *Solution {
 		Versions: make(map[string]semver.Version, decided),
 		Deps:     make(map[string][]Dependency, decided),
 		Root:     s.req.RootName,
+		Stats:    s.stats,
 	}
 	for p := range s.pkgs {
 		st := s.state[p]

@@ -242,6 +242,21 @@ func TestRandomAgainstBruteForce(t *testing.T) {
 		default:
 			t.Fatal(err)
 		}
+		// uv's ordering at its most eager changes the search, never the
+		// answer's validity or whether there is one.
+		sol, err = pubgrub.Solve(context.Background(), m, pubgrub.Request{Root: root, Strategy: strategy, SkipSuggestions: true, PrioritizeConflicts: 1})
+		switch {
+		case err == nil:
+			if !valid(reg, root, sol) {
+				t.Fatalf("iteration %d, PrioritizeConflicts: invalid solution %v", iter, sol.Versions)
+			}
+		case errors.As(err, &nse):
+			if exists {
+				t.Fatalf("iteration %d, PrioritizeConflicts: solver failed but a solution exists:\n%s", iter, nse.Report())
+			}
+		default:
+			t.Fatal(err)
+		}
 	}
 	if solved < 100 || failed < 100 {
 		t.Fatalf("degenerate generator: %d solved, %d failed", solved, failed)
