@@ -46,6 +46,20 @@ type regPkg struct {
 	entries []registry.IndexEntry
 	byVers  map[semver.Version]*registry.IndexEntry
 	err     error
+
+	// versions is what Versions returns, computed once; deps caches
+	// Dependencies by version. The solver keeps what it derives from
+	// these slices across solves, keyed by their identity, so the same
+	// question gets the same slice.
+	versionsOnce sync.Once
+	versions     []semver.Version
+	mu           sync.Mutex
+	deps         map[semver.Version]regDeps
+}
+
+type regDeps struct {
+	deps []pubgrub.Dependency
+	err  error
 }
 
 // RegistryOptions configure NewRegistry.
@@ -145,6 +159,12 @@ func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, 
 	if err != nil {
 		return nil, err
 	}
+	p.versionsOnce.Do(func() { p.versions = r.listVersions(pkg, p) })
+	return p.versions, nil
+}
+
+// listVersions computes Versions for a loaded package.
+func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
 	out := make([]semver.Version, 0, len(p.byVers))
 	for v, e := range p.byVers {
 		if e.Yanked {
@@ -160,7 +180,7 @@ func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, 
 		out = append(out, v)
 	}
 	sort.Slice(out, func(i, j int) bool { return semver.Compare(out[i], out[j]) < 0 })
-	return out, nil
+	return out
 }
 
 // Entry returns the index entry of pkg at v.
@@ -178,8 +198,43 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 }
 
 // Dependencies returns what pkg needs at v, from the index, and starts
-// fetching those packages' index files.
+// fetching those packages' index files. The answer is parsed once per
+// version and the same slice returned after.
 func (r *Registry) Dependencies(ctx context.Context, pkg string, v semver.Version) ([]pubgrub.Dependency, error) {
+	p, err := r.load(ctx, pkg, true)
+	if err != nil {
+		return nil, err
+	}
+	v.Build = ""
+	p.mu.Lock()
+	d, ok := p.deps[v]
+	p.mu.Unlock()
+	if ok {
+		return d.deps, d.err
+	}
+	deps, err := r.parseDeps(ctx, pkg, v)
+	if err != nil {
+		var ue *pubgrub.UnusableError
+		if !errors.As(err, &ue) {
+			return nil, err // not kept: a later call may succeed
+		}
+	}
+	p.mu.Lock()
+	if p.deps == nil {
+		p.deps = map[semver.Version]regDeps{}
+	}
+	if d, ok := p.deps[v]; ok { // another caller was first: share its slice
+		deps, err = d.deps, d.err
+	} else {
+		p.deps[v] = regDeps{deps: deps, err: err}
+	}
+	p.mu.Unlock()
+	return deps, err
+}
+
+// parseDeps reads pkg@v's dependencies from its index entry and starts
+// fetching their index files.
+func (r *Registry) parseDeps(ctx context.Context, pkg string, v semver.Version) ([]pubgrub.Dependency, error) {
 	e, err := r.Entry(ctx, pkg, v)
 	if err != nil {
 		return nil, err

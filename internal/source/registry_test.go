@@ -147,3 +147,28 @@ func TestRegistryFetchVerifiesSignature(t *testing.T) {
 		t.Fatalf("unsigned version without trusted keys: %v", err)
 	}
 }
+
+// TestRegistrySameAnswerSameSlice checks that asking again returns the
+// slices of the first answer (the solver caches by their identity) and
+// that an unusable version stays unusable.
+func TestRegistrySameAnswerSameSlice(t *testing.T) {
+	ctx := context.Background()
+	r := NewRegistry(newFake(), RegistryOptions{})
+	vs1, err1 := r.Versions(ctx, "lib")
+	vs2, err2 := r.Versions(ctx, "lib")
+	if err1 != nil || err2 != nil || len(vs1) != 2 || &vs1[0] != &vs2[0] {
+		t.Fatalf("Versions: %v %v, %v %v: want the same two-element slice twice", vs1, err1, vs2, err2)
+	}
+	d1, err1 := r.Dependencies(ctx, "app", semver.MustParseVersion("1.0.0"))
+	d2, err2 := r.Dependencies(ctx, "app", semver.MustParseVersion("1.0.0+build"))
+	if err1 != nil || err2 != nil || len(d1) != 1 || &d1[0] != &d2[0] {
+		t.Fatalf("Dependencies: %v %v, %v %v: want the same one-element slice twice", d1, err1, d2, err2)
+	}
+	for range 2 {
+		_, err := r.Dependencies(ctx, "bad", semver.MustParseVersion("1.0.0"))
+		var ue *pubgrub.UnusableError
+		if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "not a range") {
+			t.Fatalf("bad 1.0.0: %v, want an UnusableError naming the range", err)
+		}
+	}
+}
