@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # Times Cargo's resolver against meta's on the same generated registry of
-# 10,000 packages × 20 versions (bench/resolver/synthetic_test.go:generate).
+# 10,000 packages × 20 versions (bench/resolver/synthetic_test.go:generate),
+# both as whole processes, interleaved, same files, same root dependencies.
 #
 # The registry is written as a Cargo local-registry (index files plus small
 # .crate tarballs whose sha256 is in the index) with a project depending on
 # its first 50 packages and `[source.crates-io] replace-with` pointing at
-# it; then `cargo generate-lockfile --offline` is timed (hyperfine when
-# installed, else a loop of `date` stamps; the fastest run is compared,
-# since a shared machine only ever slows a run down) next to meta's solver reading the
-# same index files (BenchmarkCargoIndex10k) and from memory
-# (BenchmarkGenerated10k). Both answers are compared package by package.
+# it. Cargo's side is `cargo generate-lockfile --offline` in that project
+# (Cargo.lock removed first). meta's side is bench/resolver/cmd/cargoresolve:
+# the project's [dependencies] resolved through meta's registry provider
+# (source.Registry) reading the same index files, the answer written to a
+# file. Both are timed by bench/resolver/cmd/proctime (wall, and user +
+# system CPU of the process and its children), A B A B with the order
+# swapped every other round; the script prints the medians and the ratios.
+# The two answers are compared package by package first.
 #
-# Usage: bench/resolver/cargo_compare.sh [RUNS]   (default 5)
+# Usage: bench/resolver/cargo_compare.sh [ROUNDS]   (default 7)
 set -euo pipefail
+export LC_ALL=C   # sort and comm in byte order, as Go sorts names
 cd "$(dirname "$0")/../.."
-runs=${1:-5}
+rounds=${1:-7}
 command -v cargo >/dev/null || { echo "cargo not installed" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -24,42 +29,41 @@ mkdir -p "$CARGO_HOME"
 
 echo "== writing the registry to $work"
 go test ./bench/resolver -run '^TestWriteCargoRegistry$' -count=1 -args -cargo-registry "$work" >/dev/null
-
+go build -o "$work/cargoresolve" ./bench/resolver/cmd/cargoresolve
+go build -o "$work/proctime" ./bench/resolver/cmd/proctime
 proj="$work/project"
-(cd "$proj" && cargo generate-lockfile --offline --quiet)
-cargo_pkgs=$(grep -c '^name = "gen-' "$proj/Cargo.lock")
-meta_pkgs=$(wc -l <"$work/meta-solution.txt")
-# Cargo.lock: name line then version line.
-awk '/^name = "gen-/{n=$3} /^version = /{if(n){gsub(/"/,"",n); v=$3; gsub(/"/,"",v); print n, v; n=""}}' "$proj/Cargo.lock" | sort >"$work/cargo-solution.txt"
-differ=$(comm -3 <(sort "$work/meta-solution.txt") "$work/cargo-solution.txt" | wc -l)
-echo "packages chosen: cargo $cargo_pkgs, meta $meta_pkgs; lines differing: $differ"
+index="$work/registry/index"
 
-echo "== cargo generate-lockfile --offline ($runs runs)"
-if command -v hyperfine >/dev/null; then
-  hyperfine --runs "$runs" --warmup 1 --export-json "$work/hf.json" \
-    "cd '$proj' && rm -f Cargo.lock && cargo generate-lockfile --offline --quiet"
-  # The fastest run: the least disturbed by other load on the machine.
-  cargo_ms=$(python3 -c "import json;print(json.load(open('$work/hf.json'))['results'][0]['min']*1000)")
-else
-  best=
-  for _ in $(seq "$runs"); do
-    rm -f "$proj/Cargo.lock"
-    start=$(date +%s%N)
-    (cd "$proj" && cargo generate-lockfile --offline --quiet)
-    end=$(date +%s%N)
-    t=$((end - start))
-    if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
-  done
-  cargo_ms=$(awk -v t="$best" 'BEGIN{printf "%.1f", t/1e6}')
+cargo_run() { (cd "$proj" && rm -f Cargo.lock && "$work/proctime" "$work/cargo.times" cargo generate-lockfile --offline --quiet); }
+meta_run() { "$work/proctime" "$work/meta.times" "$work/cargoresolve" "$index" "$proj/Cargo.toml" "$work/meta-answer.txt"; }
+
+# The answers: Cargo.lock has a name line then a version line per package.
+cargo_run
+meta_run
+rm -f "$work/cargo.times" "$work/meta.times"
+awk '/^name = "gen-/{n=$3} /^version = /{if(n){gsub(/"/,"",n); v=$3; gsub(/"/,"",v); print n, v; n=""}}' "$proj/Cargo.lock" | sort >"$work/cargo-answer.txt"
+differ=$(comm -3 "$work/meta-answer.txt" "$work/cargo-answer.txt" | wc -l)
+echo "packages chosen: cargo $(wc -l <"$work/cargo-answer.txt"), meta $(wc -l <"$work/meta-answer.txt"); lines differing: $differ"
+if ! cmp -s "$work/meta-answer.txt" "$work/meta-solution.txt"; then
+  echo "cmd/cargoresolve's answer differs from the in-memory solve of the same registry" >&2
+  exit 1
 fi
-echo "cargo (fastest run): ${cargo_ms} ms"
 
-echo "== meta (go test -bench)"
-out=$(META_CARGO_REGISTRY="$work" go test ./bench/resolver -run '^$' -bench 'Generated10k$|CargoIndex10k$' -benchtime "${runs}x" -count=1)
-echo "$out" | grep Benchmark
-mem_ms=$(echo "$out" | awk '/BenchmarkGenerated10k/{print $3/1e6}')
-idx_ms=$(echo "$out" | awk '/BenchmarkCargoIndex10k/{print $3/1e6}')
-awk -v c="$cargo_ms" -v i="$idx_ms" -v m="$mem_ms" 'BEGIN{
-  printf "meta reading the index: %.1f ms (%.1fx faster than cargo)\n", i, c/i
-  printf "meta from memory:       %.1f ms (%.1fx faster than cargo)\n", m, c/m
-}'
+echo "== $rounds rounds, interleaved; load before: $(uptime | sed 's/.*load average: //')"
+for r in $(seq "$rounds"); do
+  if [ $((r % 2)) -eq 1 ]; then cargo_run; meta_run; else meta_run; cargo_run; fi
+  printf '  round %d: cargo %s ms, meta %s ms (wall cpu)\n' "$r" "$(tail -1 "$work/cargo.times")" "$(tail -1 "$work/meta.times")"
+done
+echo "== load after: $(uptime | sed 's/.*load average: //')"
+
+med() { # med COLUMN FILE
+  cut -d' ' -f"$1" "$2" | sort -g | awk '{a[NR]=$1} END{if(NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'
+}
+cw=$(med 1 "$work/cargo.times"); cc=$(med 2 "$work/cargo.times")
+mw=$(med 1 "$work/meta.times"); mc=$(med 2 "$work/meta.times")
+echo "== medians over $rounds rounds, whole processes"
+printf '%-40s %10s %10s\n' "" "wall" "CPU"
+printf '%-40s %7.1f ms %7.1f ms\n' "cargo generate-lockfile --offline" "$cw" "$cc"
+printf '%-40s %7.1f ms %7.1f ms\n' "meta (cmd/cargoresolve, source.Registry)" "$mw" "$mc"
+awk -v cw="$cw" -v cc="$cc" -v mw="$mw" -v mc="$mc" \
+  'BEGIN{printf "%-40s %9.1fx %9.1fx\n", "cargo/meta", cw/mw, cc/mc}'
