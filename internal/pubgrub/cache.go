@@ -18,16 +18,22 @@ type solverCache struct {
 	// constraint excludes, phantom included: the set of the negative
 	// term "not dep constraint".
 	excl map[exclKey]vbits
-	// asc maps a Provider's version list to it ascending, without
-	// duplicates: the list itself when it already is.
-	asc map[versKey][]semver.Version
 	// ids numbers the package names met, names[id] is the name: the
-	// solver indexes its per-solve package ids by these.
+	// solver indexes its per-solve package ids by these, and pkgs.
 	ids   map[string]int32
 	names []string
-	// comp maps a Provider's dependency list to what the solver derives
-	// from each entry.
-	comp map[depsKey][]compiledDep
+	pkgs  []pkgCache
+}
+
+// pkgCache is what the cache knows of one package name, for the version
+// list the Provider last returned for it.
+type pkgCache struct {
+	raw    versKey          // the Provider's list
+	sorted []semver.Version // raw ascending without duplicates (raw itself when it is)
+	// comp[i] is the compiled form of the dependency list depsOf[i] of
+	// sorted[i], when known.
+	comp   [][]compiledDep
+	depsOf []depsKey
 }
 
 type depsKey struct {
@@ -66,16 +72,13 @@ func keyOf(vs []semver.Version) versKey {
 }
 
 // trim drops maps that grew past maxCacheEntries. It reports whether the
-// name ids were dropped; they go with the compiled lists that hold them.
+// name ids were dropped; the per-name caches go with them.
 func (c *solverCache) trim() bool {
 	if len(c.excl) > maxCacheEntries {
 		c.excl = nil
 	}
-	if len(c.asc) > maxCacheEntries {
-		c.asc = nil
-	}
-	if len(c.ids) > maxCacheEntries || len(c.comp) > maxCacheEntries {
-		c.ids, c.names, c.comp = nil, nil, nil
+	if len(c.ids) > maxCacheEntries {
+		c.ids, c.names, c.pkgs = nil, nil, nil
 		return true
 	}
 	return false
@@ -92,28 +95,32 @@ func (c *solverCache) gid(name string) int32 {
 	id := int32(len(c.names))
 	c.ids[name] = id
 	c.names = append(c.names, name)
+	c.pkgs = append(c.pkgs, pkgCache{})
 	return id
 }
 
-// compile returns the compiled form of a Provider's dependency list,
-// parallel to it. Its entries belong to the cache: compiledExcluded fills
-// them in.
-func (c *solverCache) compile(deps []Dependency) []compiledDep {
+// compile returns the compiled form of deps, the Provider's dependency
+// list of version vi of the package with id gid, parallel to it. Its
+// entries belong to the cache: compiledExcluded fills them in.
+func (c *solverCache) compile(gid int32, vi int, deps []Dependency) []compiledDep {
 	if len(deps) == 0 {
 		return nil
 	}
 	k := depsKey{data: &deps[0], n: len(deps)}
-	if out, ok := c.comp[k]; ok {
-		return out
+	pc := &c.pkgs[gid]
+	if pc.comp == nil {
+		pc.comp = make([][]compiledDep, len(pc.sorted))
+		pc.depsOf = make([]depsKey, len(pc.sorted))
+	}
+	if pc.depsOf[vi] == k {
+		return pc.comp[vi]
 	}
 	out := make([]compiledDep, len(deps))
 	for i, d := range deps {
 		out[i].gid = c.gid(d.Name)
 	}
-	if c.comp == nil {
-		c.comp = make(map[depsKey][]compiledDep)
-	}
-	c.comp[k] = out
+	pc = &c.pkgs[gid] // gid may have grown c.pkgs
+	pc.comp[vi], pc.depsOf[vi] = out, k
 	return out
 }
 
@@ -126,14 +133,13 @@ func (c *solverCache) compiledExcluded(cd *compiledDep, vs []semver.Version, set
 	return cd.excl
 }
 
-// ascending returns vs sorted and de-duplicated, without modifying vs.
-func (c *solverCache) ascending(vs []semver.Version) []semver.Version {
-	if len(vs) < 2 {
-		return vs
-	}
+// ascending returns vs, the Provider's version list for the name with id
+// gid, sorted and de-duplicated, without modifying vs.
+func (c *solverCache) ascending(gid int32, vs []semver.Version) []semver.Version {
 	k := keyOf(vs)
-	if out, ok := c.asc[k]; ok {
-		return out
+	pc := &c.pkgs[gid]
+	if pc.raw == k && (k.n == 0 || pc.sorted != nil) {
+		return pc.sorted
 	}
 	out := vs
 	for i := 1; i < len(vs); i++ {
@@ -144,10 +150,7 @@ func (c *solverCache) ascending(vs []semver.Version) []semver.Version {
 			break
 		}
 	}
-	if c.asc == nil {
-		c.asc = make(map[versKey][]semver.Version)
-	}
-	c.asc[k] = out
+	*pc = pkgCache{raw: k, sorted: out}
 	return out
 }
 

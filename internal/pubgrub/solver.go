@@ -248,7 +248,7 @@ func (s *solver) pkgG(gid int32) (int32, error) {
 		case err != nil:
 			return 0, fmt.Errorf("listing versions of %s: %w", name, err)
 		default:
-			info.versions = s.cache.ascending(vs)
+			info.versions = s.cache.ascending(gid, vs)
 		}
 	}
 	for len(s.local) <= int(gid) {
@@ -774,7 +774,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 	shared := true
 	var comp []compiledDep
 	if pkg != 0 {
-		comp = s.cache.compile(deps)
+		comp = s.cache.compile(s.pkgs[pkg].gid, vi, deps)
 	}
 	entry.added = s.allocAdded(len(deps))
 	for i, d := range deps {
