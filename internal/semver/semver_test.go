@@ -352,3 +352,24 @@ func TestTextMarshalling(t *testing.T) {
 		t.Error("a bad constraint must not unmarshal")
 	}
 }
+
+// TestSetKey checks Key's contract: a Set and its copies share a Key;
+// Sets holding different versions never do.
+func TestSetKey(t *testing.T) {
+	a := MustParseConstraint("^1.2.0")
+	b := a
+	if a.Key() != b.Key() {
+		t.Error("a copy of a Set has another Key")
+	}
+	sets := []Set{{}, a, MustParseConstraint("^1.2.0 || 3.0.0-rc.1"), MustParseConstraint("~1.2.0"), Full(), Releases()}
+	for i := range sets {
+		for j := range sets {
+			if i != j && !sets[i].Equal(sets[j]) && sets[i].Key() == sets[j].Key() {
+				t.Errorf("%q and %q hold different versions but share a Key", sets[i], sets[j])
+			}
+		}
+	}
+	if (Set{}).Key() != (Set{}).Key() {
+		t.Error("two empty Sets have different Keys")
+	}
+}

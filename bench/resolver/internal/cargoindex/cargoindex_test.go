@@ -64,3 +64,12 @@ func TestIndex(t *testing.T) {
 		t.Error("a line that is not JSON: no error")
 	}
 }
+
+func FuzzReq(f *testing.F) {
+	f.Add("1.2.3")
+	f.Add(">=1.0, <2.0")
+	f.Add(",,^1")
+	f.Fuzz(func(t *testing.T, s string) {
+		_ = Req(s) // must not panic
+	})
+}
