@@ -106,7 +106,7 @@ func (b *Bazel) ReadBlob(ctx context.Context, d *repb.Digest, w io.Writer) error
 		return fmt.Errorf("%s: GET %s: %w", b.base, key, err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != d.Hash || n != d.SizeBytes {
-		return fmt.Errorf("%s: GET %s: %w: content has sha256 %s and %d bytes, want %d", b.base, key, reapi.ErrDigest, got, n, d.SizeBytes)
+		return fmt.Errorf("%s: GET %s: %w: content has sha256 %s and %d bytes, want %d bytes", b.base, key, reapi.ErrDigest, short(got), n, d.SizeBytes)
 	}
 	return nil
 }
@@ -263,3 +263,33 @@ var (
 // ErrCorrupt is returned (wrapped) when the server answered with bytes
 // that are not what the protocol says they must be.
 var ErrCorrupt = errors.New("corrupt")
+
+// Replace removes key and writes it again: only for an object a read
+// proved corrupt. Another writer racing in between wins, which is as good.
+func (l *Local) Replace(ctx context.Context, key string, r io.Reader, size int64) error {
+	if err := l.Delete(ctx, key); err != nil {
+		return err
+	}
+	return l.Put(ctx, key, r, size)
+}
+
+// Replace removes key and writes it again: only for an object a read
+// proved corrupt. Another writer racing in between wins, which is as good.
+func (s *S3) Replace(ctx context.Context, key string, r io.Reader, size int64) error {
+	if err := s.Delete(ctx, key); err != nil {
+		return err
+	}
+	return s.Put(ctx, key, r, size)
+}
+
+var (
+	_ Replacer = (*Local)(nil)
+	_ Replacer = (*S3)(nil)
+)
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

@@ -245,6 +245,7 @@ func (c *Cache) fetchAction(ctx context.Context, ac backend.ActionCache, key, na
 			return nil, fmt.Errorf("remote action result %s names record blob %s, which the remote does not have; ignoring it", short(key), short(recD.Hash))
 		case errors.Is(err, reapi.ErrDigest):
 			c.markBad(casKey(recD.Hash))
+			c.markBad(acKey(key))
 			return nil, fmt.Errorf("remote record %s: %v; ignoring it", short(key), err)
 		}
 		c.remoteFail(err)
@@ -299,6 +300,7 @@ func (c *Cache) downloadAction(ctx context.Context, ac backend.ActionCache, rec 
 		return fmt.Errorf("remote record %s names blob %s, which the remote does not have; ignoring it", short(rec.Key), short(d.Hash))
 	case errors.Is(rerr, reapi.ErrDigest):
 		c.markBad(casKey(d.Hash))
+		c.markBad(acKey(rec.Key))
 		if err == nil {
 			// The tree matched its hash, so what was stored is right; the
 			// blob on the remote is not, and the next upload replaces it.
@@ -483,9 +485,14 @@ func (c *Cache) uploadAction(ctx context.Context, ac backend.ActionCache, rec *R
 		{Digest: archD, Open: func() (io.ReadCloser, error) { return os.Open(name) }},
 		{Digest: recD, Data: data},
 	}
+	// An entry found corrupt in any part has all its blobs sent again:
+	// those found bad are replaced, and the others may be bad too (a
+	// poisoned store rarely stops at one object). What is sent was just
+	// checked against its digest, so nothing good is replaced by junk.
+	entryBad := c.isBad(acKey(rec.Key))
 	var normal, forced []reapi.Blob
 	for _, b := range blobs {
-		if c.isBad(casKey(b.Digest.Hash)) {
+		if entryBad || c.isBad(casKey(b.Digest.Hash)) {
 			forced = append(forced, b)
 		} else {
 			normal = append(normal, b)
