@@ -146,6 +146,9 @@ type Options struct {
 	// when zero). See remote.go.
 	RemoteTimeout  time.Duration
 	RemoteFailures int
+	// RemoteExec, when set, runs build commands on a REAPI executor
+	// (remote_exec.go).
+	RemoteExec *RemoteExec
 }
 
 // Cache is the build cache of one store. It is safe for concurrent use.
@@ -162,6 +165,7 @@ type Cache struct {
 	rs          remoteState // corrupt objects to replace, failure count (remote.go)
 	timeout     time.Duration
 	maxFailures int
+	exec        *RemoteExec
 
 	mu    sync.Mutex
 	stats Stats // this process's counts, merged into stats.json by Flush
@@ -177,7 +181,7 @@ func Open(st *store.Store, opts Options) (*Cache, error) {
 			return nil, fmt.Errorf("build cache: %w", err)
 		}
 	}
-	c := &Cache{dir: dir, store: st, remote: opts.Remote, readOnly: opts.ReadOnly, warnf: opts.Warn, now: opts.Now, timeout: opts.RemoteTimeout, maxFailures: opts.RemoteFailures}
+	c := &Cache{dir: dir, store: st, remote: opts.Remote, readOnly: opts.ReadOnly, warnf: opts.Warn, now: opts.Now, timeout: opts.RemoteTimeout, maxFailures: opts.RemoteFailures, exec: opts.RemoteExec}
 	if c.warnf == nil {
 		c.warnf = func(string) {}
 	}
