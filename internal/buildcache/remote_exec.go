@@ -24,7 +24,10 @@ import (
 )
 
 // RemoteExec runs build commands as REAPI Actions instead of on this
-// machine. The input root mirrors the workspace as a local build sees it:
+// machine. Inputs are uploaded to, and outputs read from, CAS: the
+// executor's own endpoint (BuildBuddy, EngFlow, a Buildbarn frontend) or a
+// separate cache its workers share (a bare Buildbarn scheduler with
+// bazel-remote). The input root mirrors the workspace as a local build sees it:
 // the component's declared inputs at its path, and the outputs of
 // everything it depends on (transitively) at theirs. The Command is
 // `/bin/sh -c COMMAND` in the component's directory with the declared
@@ -33,7 +36,9 @@ import (
 // meta puts on the local PATH do not apply: the worker's platform (its
 // container image) provides the tools.
 type RemoteExec struct {
-	Client   *reapi.Client
+	Client *reapi.Client // the executor
+	CAS    *reapi.Client // the storage its workers read; Client when nil
+
 	Platform map[string]string
 	Timeout  time.Duration // per action; 0: the executor's default
 }
@@ -72,7 +77,11 @@ func (c *Cache) runBuild(ctx context.Context, u *Unit, doc *Document, env []stri
 	if err != nil {
 		return fmt.Errorf("remote execution: %w", err)
 	}
-	res, err := remoteexec.Run(ctx, c.exec.Client, p)
+	cas := c.exec.CAS
+	if cas == nil {
+		cas = c.exec.Client
+	}
+	res, err := remoteexec.Run(ctx, c.exec.Client, cas, p)
 	if err != nil {
 		return fmt.Errorf("remote execution of action %s: %w", p.Action.Hash, err)
 	}
@@ -81,7 +90,7 @@ func (c *Cache) runBuild(ctx context.Context, u *Unit, doc *Document, env []stri
 	if res.ExitCode != 0 {
 		return &RemoteExit{Code: int(res.ExitCode), Action: res.Action.Hash, Worker: res.Worker}
 	}
-	if err := remoteexec.Fetch(ctx, c.exec.Client, res, u.Dir); err != nil {
+	if err := remoteexec.Fetch(ctx, cas, res, u.Dir); err != nil {
 		return fmt.Errorf("remote execution of action %s: outputs: %w", p.Action.Hash, err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/backend"
 	"github.com/metawork/meta/internal/buildcache"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/reapi"
@@ -80,6 +81,12 @@ func (a *app) useRemoteExec(ctx context.Context, c *buildcache.Cache, f remoteEx
 	re, err := a.openRemoteExec(ctx, f)
 	if err != nil || re == nil {
 		return err
+	}
+	if g, ok := c.Remote().(*backend.GRPC); ok {
+		// A gRPC cache.remote is the storage the executor's workers read
+		// (a Buildbarn scheduler serves only Execution); otherwise the
+		// executor's endpoint serves the CAS too.
+		re.CAS = g.Client()
 	}
 	c.SetRemoteExec(re)
 	return nil

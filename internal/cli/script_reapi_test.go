@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -20,6 +22,8 @@ var reapiServers sync.Map // *testscript.TestScript → *backendtest.BazelRemote
 //
 //	reapi bazel-remote   start bazel-remote (HTTP and gRPC cache) on loopback,
 //	                     setting BAZEL_REMOTE_HTTP and BAZEL_REMOTE_GRPC
+//	reapi buildbarn N    start bb_scheduler and N bb_workers (each with a
+//	                     bb_runner) on that bazel-remote, setting BUILDBARN_EXEC
 //	reapi stop           stop it (connections are refused from then on)
 //	reapi hang           freeze it with SIGSTOP (connections hang)
 //	reapi poison-cas     overwrite every stored CAS blob with junk of the same size
@@ -29,8 +33,22 @@ var reapiServers sync.Map // *testscript.TestScript → *backendtest.BazelRemote
 // .ci/run builds the servers and puts them on PATH: scripts guard with
 // [!exec:bazel-remote] [!ci] skip.
 func cmdREAPI(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: reapi bazel-remote|stop|hang|poison-cas|poison-ac")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: reapi bazel-remote|buildbarn N|stop|hang|poison-cas|poison-ac")
+	}
+	if args[0] == "buildbarn" && len(args) == 2 {
+		v, ok := reapiServers.Load(ts)
+		if !ok {
+			ts.Fatalf("reapi buildbarn: start bazel-remote first (it is Buildbarn's storage)")
+		}
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 || n > 8 {
+			ts.Fatalf("reapi buildbarn: %q workers: want 1 to 8", args[1])
+		}
+		br := v.(*backendtest.BazelRemote)
+		bb := backendtest.StartBuildbarn(&scriptHost{ts: ts}, strings.TrimPrefix(br.GRPC, "grpc://"), n)
+		ts.Setenv("BUILDBARN_EXEC", bb.Exec)
+		return
 	}
 	if args[0] == "bazel-remote" {
 		br := backendtest.StartBazelRemote(&scriptHost{ts: ts})
@@ -39,6 +57,9 @@ func cmdREAPI(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("BAZEL_REMOTE_HTTP", br.HTTP)
 		ts.Setenv("BAZEL_REMOTE_GRPC", br.GRPC)
 		return
+	}
+	if args[0] == "buildbarn" {
+		ts.Fatalf("usage: reapi buildbarn WORKERS")
 	}
 	v, ok := reapiServers.Load(ts)
 	if !ok {

@@ -216,13 +216,16 @@ type Result struct {
 	result   *repb.ActionResult
 }
 
-// Run uploads what the CAS lacks and executes the prepared action. A
-// non-zero exit is not an error; Result.ExitCode says.
-func Run(ctx context.Context, c *reapi.Client, p *Prepared) (*Result, error) {
+// Run uploads what the CAS lacks and executes the prepared action on
+// exec. cas is the storage the executor's workers read (often the same
+// endpoint; with Buildbarn's scheduler, the cache it is configured with).
+// A non-zero exit is not an error; Result.ExitCode says.
+func Run(ctx context.Context, exec, cas *reapi.Client, p *Prepared) (*Result, error) {
+	c := cas
 	if err := c.Upload(ctx, p.blobs, false); err != nil {
 		return nil, err
 	}
-	resp, err := c.Execute(ctx, p.Action, false)
+	resp, err := exec.Execute(ctx, p.Action, false)
 	if err != nil {
 		return nil, err
 	}
