@@ -24,7 +24,9 @@ import (
 type ActionCache interface {
 	Backend
 	// GetActionResult reads the entry for action; ErrNotFound when absent.
-	GetActionResult(ctx context.Context, action *repb.Digest) (*repb.ActionResult, error)
+	// The server may inline the contents of the output files named by
+	// inline (check them with reapi.InlineContents).
+	GetActionResult(ctx context.Context, action *repb.Digest, inline ...string) (*repb.ActionResult, error)
 	// UpdateActionResult writes or replaces the entry for action.
 	UpdateActionResult(ctx context.Context, action *repb.Digest, ar *repb.ActionResult) error
 	// ReadBlob streams blob d into w and fails, after writing, unless the
@@ -44,7 +46,8 @@ type Replacer interface {
 }
 
 // GetActionResult reads BASE/ac/<hash> as a serialized ActionResult.
-func (b *Bazel) GetActionResult(ctx context.Context, action *repb.Digest) (*repb.ActionResult, error) {
+// The HTTP protocol never inlines.
+func (b *Bazel) GetActionResult(ctx context.Context, action *repb.Digest, inline ...string) (*repb.ActionResult, error) {
 	if err := reapi.CheckDigest(action); err != nil {
 		return nil, err
 	}
@@ -227,8 +230,8 @@ func (g *GRPC) List(ctx context.Context, prefix string) ([]Info, error) {
 	return nil, g.unsupported("list", prefix)
 }
 
-func (g *GRPC) GetActionResult(ctx context.Context, action *repb.Digest) (*repb.ActionResult, error) {
-	ar, err := g.c.GetActionResult(ctx, action)
+func (g *GRPC) GetActionResult(ctx context.Context, action *repb.Digest, inline ...string) (*repb.ActionResult, error) {
+	ar, err := g.c.GetActionResult(ctx, action, inline...)
 	return ar, mapNotFound(err)
 }
 

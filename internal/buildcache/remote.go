@@ -213,7 +213,7 @@ func (c *Cache) fetchObject(ctx context.Context, key, name string) (*Record, err
 func (c *Cache) fetchAction(ctx context.Context, ac backend.ActionCache, key, name string) (*Record, error) {
 	rctx, cancel := context.WithTimeout(ctx, c.remoteTimeout())
 	defer cancel()
-	ar, err := ac.GetActionResult(rctx, reapi.KeyAction(key))
+	ar, err := ac.GetActionResult(rctx, reapi.KeyAction(key), acRecordPath, acArchivePath)
 	if err != nil {
 		if errors.Is(err, backend.ErrNotFound) {
 			return nil, nil
@@ -226,32 +226,36 @@ func (c *Cache) fetchAction(ctx context.Context, ac backend.ActionCache, key, na
 		return nil, nil
 	}
 	var recD, archD *repb.Digest
+	var recData, archData []byte // inlined by the server, checked against their digests
 	for _, f := range ar.GetOutputFiles() {
 		switch f.GetPath() {
 		case acRecordPath:
-			recD = f.GetDigest()
+			recD, recData = f.GetDigest(), reapi.InlineContents(f)
 		case acArchivePath:
-			archD = f.GetDigest()
+			archD, archData = f.GetDigest(), reapi.InlineContents(f)
 		}
 	}
 	if reapi.CheckDigest(recD) != nil || reapi.CheckDigest(archD) != nil || recD.SizeBytes > maxRecordSize {
 		c.markBad(acKey(key))
 		return nil, fmt.Errorf("remote action result %s is not a meta build record; ignoring it", short(key))
 	}
-	var buf bytes.Buffer
-	if err := ac.ReadBlob(rctx, recD, &buf); err != nil {
-		switch {
-		case errors.Is(err, backend.ErrNotFound):
-			return nil, fmt.Errorf("remote action result %s names record blob %s, which the remote does not have; ignoring it", short(key), short(recD.Hash))
-		case errors.Is(err, reapi.ErrDigest):
-			c.markBad(casKey(recD.Hash))
-			c.markBad(acKey(key))
-			return nil, fmt.Errorf("remote record %s: %v; ignoring it", short(key), err)
+	if recData == nil { // not inlined: read it
+		var buf bytes.Buffer
+		if err := ac.ReadBlob(rctx, recD, &buf); err != nil {
+			switch {
+			case errors.Is(err, backend.ErrNotFound):
+				return nil, fmt.Errorf("remote action result %s names record blob %s, which the remote does not have; ignoring it", short(key), short(recD.Hash))
+			case errors.Is(err, reapi.ErrDigest):
+				c.markBad(casKey(recD.Hash))
+				c.markBad(acKey(key))
+				return nil, fmt.Errorf("remote record %s: %v; ignoring it", short(key), err)
+			}
+			c.remoteFail(err)
+			return nil, nil
 		}
-		c.remoteFail(err)
-		return nil, nil
+		recData = buf.Bytes()
 	}
-	rec, err := c.checkRemoteRecord(buf.Bytes(), key, name)
+	rec, err := c.checkRemoteRecord(recData, key, name)
 	if err != nil {
 		c.markBad(acKey(key))
 		return nil, err
@@ -261,7 +265,7 @@ func (c *Cache) fetchAction(ctx context.Context, ac backend.ActionCache, key, na
 		return nil, fmt.Errorf("remote action result %s names archive %s, its record says %s; ignoring it", short(key), short(archD.Hash), short(rec.Archive))
 	}
 	if !c.store.Has(rec.Output) {
-		if err := c.downloadAction(ctx, ac, rec, archD); err != nil {
+		if err := c.downloadAction(ctx, ac, rec, archD, archData); err != nil {
 			if errors.Is(err, errRemote) {
 				c.remoteFail(err)
 				return nil, nil
@@ -272,16 +276,22 @@ func (c *Cache) fetchAction(ctx context.Context, ac backend.ActionCache, key, na
 	return rec, nil
 }
 
-// downloadAction streams the archive blob d into the store. The store
-// checks the tree against the record; the blob is checked against d as it
+// downloadAction streams the archive blob d (or its contents the server
+// inlined, already checked against d) into the store. The store checks
+// the tree against the record; a streamed blob is checked against d as it
 // arrives.
-func (c *Cache) downloadAction(ctx context.Context, ac backend.ActionCache, rec *Record, d *repb.Digest) error {
+func (c *Cache) downloadAction(ctx context.Context, ac backend.ActionCache, rec *Record, d *repb.Digest, inlined []byte) error {
 	bctx, cancel := context.WithTimeout(ctx, blobTimeout)
 	defer cancel()
 	pr, pw := io.Pipe()
 	readErr := make(chan error, 1)
 	go func() {
-		err := ac.ReadBlob(bctx, d, pw)
+		var err error
+		if inlined != nil {
+			_, err = pw.Write(inlined)
+		} else {
+			err = ac.ReadBlob(bctx, d, pw)
+		}
 		pw.CloseWithError(err)
 		readErr <- err
 	}()

@@ -612,9 +612,12 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// GetActionResult reads the action cache entry for action digest d.
-func (c *Client) GetActionResult(ctx context.Context, d *repb.Digest) (*repb.ActionResult, error) {
-	ar, err := c.ac.GetActionResult(ctx, &repb.GetActionResultRequest{InstanceName: c.instance, ActionDigest: d, DigestFunction: repb.DigestFunction_SHA256})
+// GetActionResult reads the action cache entry for action digest d,
+// asking the server to inline the contents of the named output files
+// (servers may not; callers must check inlined contents against the
+// digests, see InlineContents).
+func (c *Client) GetActionResult(ctx context.Context, d *repb.Digest, inline ...string) (*repb.ActionResult, error) {
+	ar, err := c.ac.GetActionResult(ctx, &repb.GetActionResultRequest{InstanceName: c.instance, ActionDigest: d, DigestFunction: repb.DigestFunction_SHA256, InlineOutputFiles: inline})
 	if err != nil {
 		return nil, c.wrap("GetActionResult "+d.GetHash(), err)
 	}
@@ -625,4 +628,17 @@ func (c *Client) GetActionResult(ctx context.Context, d *repb.Digest) (*repb.Act
 func (c *Client) UpdateActionResult(ctx context.Context, d *repb.Digest, ar *repb.ActionResult) error {
 	_, err := c.ac.UpdateActionResult(ctx, &repb.UpdateActionResultRequest{InstanceName: c.instance, ActionDigest: d, ActionResult: ar, DigestFunction: repb.DigestFunction_SHA256})
 	return c.wrap("UpdateActionResult "+d.GetHash(), err)
+}
+
+// InlineContents returns f's inlined contents when the server sent them
+// and they match f's digest; nil otherwise (read the blob then).
+func InlineContents(f *repb.OutputFile) []byte {
+	data := f.GetContents()
+	if len(data) == 0 && f.GetDigest().GetSizeBytes() != 0 {
+		return nil
+	}
+	if verify(f.GetDigest(), data) != nil {
+		return nil
+	}
+	return data
 }

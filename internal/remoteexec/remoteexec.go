@@ -85,7 +85,6 @@ func Prepare(spec Spec) (*Prepared, error) {
 		Arguments:        spec.Args,
 		OutputPaths:      slices.Sorted(slices.Values(spec.Outputs)),
 		WorkingDirectory: spec.WorkingDir,
-		Platform:         platform,
 	}
 	for _, k := range sortedKeys(spec.Env) {
 		cmd.EnvironmentVariables = append(cmd.EnvironmentVariables, &repb.Command_EnvironmentVariable{Name: k, Value: spec.Env[k]})
