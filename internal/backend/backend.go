@@ -1,8 +1,9 @@
 // Package backend owns blob storage for the shared build cache: one small
 // interface (Get, Put create-if-absent, Stat, Delete, List) over named
-// blobs, and three implementations picked from a URL — a local directory,
-// an S3-compatible bucket (minio-go) and the Bazel HTTP remote cache
-// protocol. Keys are validated the same way everywhere so that no key can
+// blobs, and four implementations picked from a URL — a local directory,
+// an S3-compatible bucket (minio-go), the Bazel HTTP remote cache protocol
+// and the REAPI v2 gRPC cache. The last two also implement ActionCache,
+// the protocol-level interface the build cache uses with them. Keys are validated the same way everywhere so that no key can
 // name anything outside the backend's root.
 package backend
 
@@ -88,7 +89,8 @@ func (o Options) httpClient() *http.Client {
 
 // Open picks a backend from a URL: a path or file:// URL is a local
 // directory, s3://bucket/prefix?endpoint=...&region=... an S3-compatible
-// bucket, and http(s)://host/path a Bazel HTTP remote cache.
+// bucket, http(s)://host/path a Bazel HTTP remote cache and
+// grpc(s)://host:port/instance a REAPI v2 gRPC cache.
 func Open(ctx context.Context, rawURL string, opts Options) (Backend, error) {
 	if rawURL == "" {
 		return nil, errors.New("backend: empty URL")
@@ -110,8 +112,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (Backend, error) {
 		return openS3(ctx, u, opts)
 	case "http", "https":
 		return openBazel(u, opts)
+	case "grpc", "grpcs":
+		return openGRPC(u, opts)
 	}
-	return nil, fmt.Errorf("backend: %s: unknown scheme %q (want a path, file://, s3:// or http(s)://)", redactURL(rawURL), u.Scheme)
+	return nil, fmt.Errorf("backend: %s: unknown scheme %q (want a path, file://, s3://, http(s):// or grpc(s)://)", redactURL(rawURL), u.Scheme)
 }
 
 // redactURL drops user information from a URL for messages.

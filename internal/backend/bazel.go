@@ -168,6 +168,11 @@ func (b *Bazel) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		defer cleanup()
 		body = rs
 	}
+	return b.put(ctx, key, body, size, true)
+}
+
+// put sends one PUT; ifNoneMatch asks the server not to overwrite.
+func (b *Bazel) put(ctx context.Context, key string, body io.Reader, size int64, ifNoneMatch bool) error {
 	if size < 0 {
 		size = -1
 	}
@@ -179,7 +184,9 @@ func (b *Bazel) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	if size == 0 {
 		req.Body = http.NoBody
 	}
-	req.Header.Set("If-None-Match", "*")
+	if ifNoneMatch {
+		req.Header.Set("If-None-Match", "*")
+	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	b.auth(req)
 	resp, err := b.client.Do(req)

@@ -79,6 +79,7 @@ func (c *Cache) Build(ctx context.Context, m *manifest.Manifest, names []string,
 		opts.OnPlan(p.Graph.Nodes)
 	}
 	docs, stats, errs := c.documents(ctx, p, jobs, getenv)
+	ctx = withUnits(ctx, p.Units) // remote execution needs the dependencies' outputs
 	results := map[string]*Result{}
 	var mu sync.Mutex
 	done := func(r *Result) {
@@ -166,7 +167,7 @@ func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFi
 	}
 	c.count(func(s *Stats) { s.Misses++ })
 	var log bytes.Buffer
-	_, err = run.Output(ctx, run.Cmd{Args: []string{"sh", "-c", u.Command}, Dir: u.Dir, Env: env, Stdout: &log, Stderr: &log})
+	err = c.runBuild(ctx, u, doc, env, &log) // here, or on the remote executor (remote_exec.go)
 	r.Log = log.Bytes()
 	if err != nil {
 		r.Outcome = Failed

@@ -108,9 +108,10 @@ type Stats struct {
 	BytesStored     int64 `json:"bytes_stored"`
 	BytesDownloaded int64 `json:"bytes_downloaded"`
 	BytesUploaded   int64 `json:"bytes_uploaded"`
-	Records         int   `json:"records"`       // records now (computed, not persisted)
-	RecordBytes     int64 `json:"record_bytes"`  // output bytes they reference (computed)
-	RemoteErrors    int64 `json:"remote_errors"` // remote failures turned into warnings
+	Records         int   `json:"records"`         // records now (computed, not persisted)
+	RecordBytes     int64 `json:"record_bytes"`    // output bytes they reference (computed)
+	RemoteErrors    int64 `json:"remote_errors"`   // remote failures turned into warnings
+	RemoteRepaired  int64 `json:"remote_repaired"` // remote objects found corrupt and replaced
 }
 
 func (s *Stats) add(o Stats) {
@@ -122,6 +123,7 @@ func (s *Stats) add(o Stats) {
 	s.BytesDownloaded += o.BytesDownloaded
 	s.BytesUploaded += o.BytesUploaded
 	s.RemoteErrors += o.RemoteErrors
+	s.RemoteRepaired += o.RemoteRepaired
 }
 
 // Options configure a Cache.
@@ -138,6 +140,15 @@ type Options struct {
 	Warn func(string)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// RemoteTimeout bounds connecting to the remote and its first byte
+	// (DefaultRemoteTimeout when zero); RemoteFailures is how many
+	// failures of a reachable remote a run tolerates (DefaultRemoteFailures
+	// when zero). See remote.go.
+	RemoteTimeout  time.Duration
+	RemoteFailures int
+	// RemoteExec, when set, runs build commands on a REAPI executor
+	// (remote_exec.go).
+	RemoteExec *RemoteExec
 }
 
 // Cache is the build cache of one store. It is safe for concurrent use.
@@ -149,8 +160,12 @@ type Cache struct {
 	warnf    func(string)
 	now      func() time.Time
 
-	remoteOff atomic.Bool // set after the first remote failure of a run
-	warnOnce  sync.Once
+	remoteOff   atomic.Bool // set when the remote is dropped for the rest of a run
+	warnOnce    sync.Once
+	rs          remoteState // corrupt objects to replace, failure count (remote.go)
+	timeout     time.Duration
+	maxFailures int
+	exec        *RemoteExec
 
 	mu    sync.Mutex
 	stats Stats // this process's counts, merged into stats.json by Flush
@@ -166,7 +181,7 @@ func Open(st *store.Store, opts Options) (*Cache, error) {
 			return nil, fmt.Errorf("build cache: %w", err)
 		}
 	}
-	c := &Cache{dir: dir, store: st, remote: opts.Remote, readOnly: opts.ReadOnly, warnf: opts.Warn, now: opts.Now}
+	c := &Cache{dir: dir, store: st, remote: opts.Remote, readOnly: opts.ReadOnly, warnf: opts.Warn, now: opts.Now, timeout: opts.RemoteTimeout, maxFailures: opts.RemoteFailures, exec: opts.RemoteExec}
 	if c.warnf == nil {
 		c.warnf = func(string) {}
 	}

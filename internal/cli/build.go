@@ -24,6 +24,7 @@ func newBuildCmd(a *app) *cobra.Command {
 		groups []string
 	)
 	var jobs int
+	var rexec remoteExecFlags
 	cmd := &cobra.Command{
 		Use:   "build [NAMES...|--all]",
 		Short: "Build components in dependency order, from the cache when nothing changed",
@@ -40,8 +41,15 @@ from the store instead of building. After a build, the outputs are stored
 and recorded, and uploaded to the remote (not with META_CACHE_READONLY=1,
 for jobs that must not write to a cache trusted builds read). A remote that
 is down is a warning, never a failure. A failed build skips everything
-depending on it.`,
+depending on it.
+
+With --remote-exec grpc://HOST:PORT[/INSTANCE] (or $META_REMOTE_EXECUTOR)
+each build command runs as a REAPI Action on a remote executor such as
+Buildbarn: its inputs and its dependencies' outputs are uploaded, the
+outputs come back into the working tree and the cache exactly as a local
+build's would, and a failure shows the remote stdout, stderr and status.`,
 		Example: `  meta build --all
+  meta build --all --remote-exec grpc://buildbarn:8980 --remote-platform OSFamily=linux
   meta build api web -j 4
   meta cache explain api     # why was api rebuilt?`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -73,6 +81,9 @@ depending on it.`,
 			}
 			c, err := a.openBuildCache(cmd.Context(), m)
 			if err != nil {
+				return err
+			}
+			if err := a.useRemoteExec(cmd.Context(), c, rexec); err != nil { // build_remote.go
 				return err
 			}
 			start := time.Now()
@@ -143,6 +154,7 @@ depending on it.`,
 	cmd.Flags().BoolVar(&all, "all", false, "build every component")
 	addGroupFlag(cmd, &groups)
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` builds at a time (default: workspace.jobs, else the number of CPUs)")
+	addRemoteExecFlags(cmd, &rexec) // build_remote.go
 	return cmd
 }
 
@@ -237,5 +249,6 @@ func (a *app) openBuildCache(ctx context.Context, m *manifest.Manifest) (*buildc
 	// Untrusted jobs (pull requests) read the shared remote but must not
 	// write to it.
 	readOnly := os.Getenv("META_CACHE_READONLY") == "1" || os.Getenv("META_CACHE_READONLY") == "true"
-	return buildcache.Open(st, buildcache.Options{Remote: remote, ReadOnly: readOnly, Warn: func(s string) { a.warnf("%s", s) }})
+	return buildcache.Open(st, buildcache.Options{Remote: remote, ReadOnly: readOnly, Warn: func(s string) { a.warnf("%s", s) },
+		RemoteTimeout: a.cacheTimeout()}) // build_remote.go
 }

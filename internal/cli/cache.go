@@ -305,6 +305,7 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 
 func newCacheExplainCmd(a *app) *cobra.Command {
 	var asJSON bool
+	var rexec remoteExecFlags
 	cmd := &cobra.Command{
 		Use:   "explain NAME [--json]",
 		Short: "Show what NAME's cache key is made of and why it changed",
@@ -328,6 +329,19 @@ and which input files were added, removed or changed.`,
 			if err != nil {
 				return fmt.Errorf("cache explain %w", err)
 			}
+			if action, err := a.explainAction(cmd.Context(), c, m, args[0], rexec); err != nil { // build_remote.go
+				return err
+			} else if action != "" {
+				if asJSON {
+					return a.printJSON(struct {
+						*buildcache.Explanation
+						Action string `json:"action"`
+					}{e, action})
+				}
+				a.printExplanation(e)
+				a.printf("action     %s (remote execution)\n", action)
+				return nil
+			}
 			if asJSON {
 				return a.printJSON(e)
 			}
@@ -336,6 +350,7 @@ and which input files were added, removed or changed.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	addRemoteExecFlags(cmd, &rexec) // build_remote.go: with an executor, explain shows the Action digest
 	return cmd
 }
 

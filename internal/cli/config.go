@@ -29,7 +29,7 @@ type configKey struct {
 
 var configKeys = []configKey{
 	{name: "jobs", workspace: []string{"workspace", "jobs"}, global: []string{"jobs"}, check: checkJobs, help: "default parallelism of git, setup and build"},
-	{name: "cache.remote", workspace: []string{"cache", "remote"}, global: []string{"cache", "remote"}, check: checkRemote, help: "remote build cache: s3://bucket/prefix?endpoint=...&region=... or http(s)://host/path"},
+	{name: "cache.remote", workspace: []string{"cache", "remote"}, global: []string{"cache", "remote"}, check: checkRemote, help: "remote build cache: s3://bucket/prefix?endpoint=...&region=..., http(s)://host/path or grpc(s)://host:port/instance"},
 	{name: "cache.max_age", workspace: []string{"cache", "max_age"}, global: []string{"cache", "max_age"}, check: checkAge, help: "age after which gc drops cache records (e.g. 30d)"},
 	{name: "cache.max_size", workspace: []string{"cache", "max_size"}, global: []string{"cache", "max_size"}, check: checkSize, help: "size above which gc drops the oldest cache records (e.g. 50GB)"},
 	{name: "registries.*", workspace: []string{"registries", "*"}, global: []string{"registries", "*"}, check: registry.CheckURL, help: "base URL of a component registry"},
@@ -49,10 +49,10 @@ func checkJobs(s string) error {
 }
 
 func checkRemote(s string) error {
-	if strings.HasPrefix(s, "s3://") || strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "file://") || strings.HasPrefix(s, "/") {
+	if strings.HasPrefix(s, "s3://") || strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "grpc://") || strings.HasPrefix(s, "grpcs://") || strings.HasPrefix(s, "file://") || strings.HasPrefix(s, "/") {
 		return nil
 	}
-	return fmt.Errorf("%q is not an s3://, http(s)://, file:// URL or an absolute path", s)
+	return fmt.Errorf("%q is not an s3://, http(s)://, grpc(s)://, file:// URL or an absolute path", s)
 }
 
 func checkAge(s string) error  { _, err := manifest.ParseAge(s); return err }

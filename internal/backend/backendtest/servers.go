@@ -90,6 +90,7 @@ func startServer(t Host, cmd *exec.Cmd, url string, logFile string) {
 	for range 200 {
 		select {
 		case err := <-exited:
+			exited <- err // for the cleanup, which waits for the exit
 			log, _ := os.ReadFile(logFile)
 			t.Fatalf("%s exited early: %v\n%s", cmd.Path, err, log)
 		default:
