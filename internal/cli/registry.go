@@ -583,7 +583,7 @@ workspace manifest lists trusted_keys, or when --trusted-key is given.`,
 			if err != nil {
 				return registryError(err, ref)
 			}
-			if err := registry.VerifySignature(data, e.Sig, trusted); err != nil {
+			if err := registry.VerifySignature(*e, data, trusted); err != nil {
 				return failf("do not use this tarball; ask the publisher", "%s@%s: %v", name, vers, err)
 			}
 			if output == "" {

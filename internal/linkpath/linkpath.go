@@ -17,7 +17,7 @@ import (
 const MaxHops = 40
 
 // ErrEscapes is returned when a link's target leaves the tree.
-var ErrEscapes = errors.New("it leaves the directory it was unpacked into")
+var ErrEscapes = errors.New("it leaves the archive")
 
 // Within checks that target, read as a symlink's target from directory dir
 // (slash-separated, relative to the tree's root, "." for the root), stays
