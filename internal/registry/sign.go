@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"aead.dev/minisign"

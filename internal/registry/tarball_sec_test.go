@@ -66,19 +66,19 @@ func TestReadTarballRefusesSmuggling(t *testing.T) {
 	good := rawTar(t, true, comp("lib"), entry{name: "src/a.go", body: "package a"})
 	zeros := make([]byte, 4<<20)
 	bad := map[string][]byte{
-		"second gzip member":      multiMember(t),
+		"second gzip member":       multiMember(t),
 		"marker via second member": append(gz(t, rawTar(t, false, comp("lib"))), gz(t, rawTar(t, true, entry{name: MarkerFile, typ: tar.TypeSymlink, link: "x"}))...),
-		"trailing junk":           append(gz(t, good), []byte("junk")...),
-		"data after tar end":      gz(t, good, []byte("hidden entries")),
-		"zero bomb after tar end": gz(t, good, zeros),
-		"marker entry":            gz(t, rawTar(t, true, comp("lib"), entry{name: MarkerFile, body: "{}"})),
-		"marker entry dot slash":  gz(t, rawTar(t, true, comp("lib"), entry{name: "./" + MarkerFile, body: "{}"})),
-		"git config":              gz(t, rawTar(t, true, comp("lib"), entry{name: ".git/config", body: "[core]\n\tfsmonitor = touch PWNED\n"})),
-		"nested git dir":          gz(t, rawTar(t, true, comp("lib"), entry{name: "sub/.git/", typ: tar.TypeDir})),
-		"git file":                gz(t, rawTar(t, true, comp("lib"), entry{name: "sub/.git", body: "gitdir: /elsewhere\n"})),
-		"git upper case":          gz(t, rawTar(t, true, comp("lib"), entry{name: ".GIT/hooks/post-checkout", body: "x"})),
-		"git trailing dot":        gz(t, rawTar(t, true, comp("lib"), entry{name: ".git./config", body: "x"})),
-		"git symlink":             gz(t, rawTar(t, true, comp("lib"), entry{name: ".git", typ: tar.TypeSymlink, link: "src"})),
+		"trailing junk":            append(gz(t, good), []byte("junk")...),
+		"data after tar end":       gz(t, good, []byte("hidden entries")),
+		"zero bomb after tar end":  gz(t, good, zeros),
+		"marker entry":             gz(t, rawTar(t, true, comp("lib"), entry{name: MarkerFile, body: "{}"})),
+		"marker entry dot slash":   gz(t, rawTar(t, true, comp("lib"), entry{name: "./" + MarkerFile, body: "{}"})),
+		"git config":               gz(t, rawTar(t, true, comp("lib"), entry{name: ".git/config", body: "[core]\n\tfsmonitor = touch PWNED\n"})),
+		"nested git dir":           gz(t, rawTar(t, true, comp("lib"), entry{name: "sub/.git/", typ: tar.TypeDir})),
+		"git file":                 gz(t, rawTar(t, true, comp("lib"), entry{name: "sub/.git", body: "gitdir: /elsewhere\n"})),
+		"git upper case":           gz(t, rawTar(t, true, comp("lib"), entry{name: ".GIT/hooks/post-checkout", body: "x"})),
+		"git trailing dot":         gz(t, rawTar(t, true, comp("lib"), entry{name: ".git./config", body: "x"})),
+		"git symlink":              gz(t, rawTar(t, true, comp("lib"), entry{name: ".git", typ: tar.TypeSymlink, link: "src"})),
 	}
 	for name, data := range bad {
 		start := time.Now()
