@@ -234,7 +234,7 @@ func TestServerPublishFlow(t *testing.T) {
 	if got := strings.Join(srv2.Packages(), ","); got != "lib,other" {
 		t.Fatalf("restarted server knows %s", got)
 	}
-	if a, b := f.srv.snapshotOf("lib"), srv2.snapshotOf("lib"); a.etag != b.etag {
+	if a, b := f.srv.snapshotOf(ctx, "lib"), srv2.snapshotOf(ctx, "lib"); a.etag != b.etag {
 		t.Fatal("restarted server serves a different index")
 	}
 }
