@@ -79,10 +79,10 @@ func openRegistryStorage(ctx context.Context, url string) (backend.Backend, erro
 func newRegistryServeCmd(a *app) *cobra.Command {
 	var (
 		addr, storage, publicURL, addrFile, maxUpload, maxUnpacked string
-		rate                                          float64
-		burst                                         int
-		quiet                                         bool
-		refresh                                       time.Duration
+		rate                                                       float64
+		burst                                                      int
+		quiet                                                      bool
+		refresh                                                    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
