@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -190,6 +191,7 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 		return err
 	}
 	m := s.meter("get", files)
+	var restamp atomic.Bool // a file was re-hashed: its stamps are out of date
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
 	for _, n := range files {
@@ -202,7 +204,7 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 			}
 			path := filepath.Join(src, filepath.FromSlash(n.rel))
 			rec, ok := stamps[n.rel]
-			if ok && rec.ino == n.stamp.ino && rec.size == n.stamp.size && rec.mtime == n.stamp.mtime {
+			if ok && rec.matches(n.stamp) {
 				n.digest = rec.digest
 				defer m.add(n.size)
 				return copyOutFast(path, r, n)
@@ -214,6 +216,7 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 			if ok && rec.digest != n.digest {
 				return &CorruptError{Path: n.rel, Reason: "contents do not match what was stored"}
 			}
+			restamp.Store(true)
 			return nil
 		})
 	}
@@ -229,6 +232,16 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 	}
 	if got := treeHash(root); got != hash {
 		return s.mismatch(hash, root)
+	}
+	if restamp.Load() {
+		// The whole entry verified: record the stamps each file had
+		// before it was read (a change since then changes its ctime), so
+		// the next Get can trust them again. Failing to is harmless.
+		stamps := make([]stamp, len(files))
+		for i, n := range files {
+			stamps[i] = n.stamp
+		}
+		s.saveStamps(hash, files, stamps)
 	}
 	return nil
 }
