@@ -257,6 +257,10 @@ func TestInspectTarball(t *testing.T) {
 func FuzzInspectTarball(f *testing.F) {
 	f.Add(makeTarball(f, comp("lib")))
 	f.Add(makeTarball(f, comp("lib"), entry{name: "l", typ: tar.TypeSymlink, link: "a/../b"}))
+	f.Add(multiMember(f))
+	f.Add(gz(f, rawTar(f, true, comp("lib")), []byte("after the end")))
+	f.Add(gz(f, rawTar(f, true, comp("lib"), entry{name: ".git/config", body: "[core]\n"})))
+	f.Add(gz(f, rawTar(f, true, comp("lib"), entry{name: "sub/up", typ: tar.TypeSymlink, link: ".."}, entry{name: "sub/u1", typ: tar.TypeSymlink, link: "up/.."})))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := InspectTarball(data)
 		if err == nil && c == nil {
