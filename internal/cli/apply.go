@@ -1,20 +1,13 @@
 package cli
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,7 +22,6 @@ import (
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/registry"
-	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 	"github.com/metawork/meta/internal/yamlpos"
@@ -73,13 +65,14 @@ type planStep struct {
 
 func newApplyCmd(a *app) *cobra.Command {
 	var (
-		env    string
-		locked bool
-		dryRun bool
-		asJSON bool
-		force  bool
-		jobs   int
-		groups []string
+		env        string
+		locked     bool
+		dryRun     bool
+		asJSON     bool
+		force      bool
+		jobs       int
+		groups     []string
+		denyYanked bool
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [NAMES...] [--group NAME] [--locked] [--env E] [--dry-run] [--force]",
@@ -102,7 +95,8 @@ A component from a registry is downloaded (checksum always verified, the
 signature too when the manifest's registry lists trusted_keys) and
 extracted into its path, which must be absent, empty, or an untouched
 earlier extraction by meta (marked by .meta-registry.json); anything else
-is skipped, --force or not. A tree already at its commit costs no git
+is skipped, --force or not. A locked version that the registry has yanked
+is extracted with a warning; --deny-yanked makes it an error (for CI). A tree already at its commit costs no git
 process.`,
 		Example: `  meta apply --locked --env prod
   meta apply --locked --env prod --dry-run
@@ -149,7 +143,7 @@ process.`,
 			steps := planApply(ctx, m, comps, len(args) == 0 && len(groups) == 0, target, force)
 			if asJSON {
 				if !dryRun {
-					runApply(ctx, a, a.errw(), m, steps, m.Jobs(jobs))
+					runApply(ctx, a, a.errw(), m, steps, m.Jobs(jobs), denyYanked)
 				}
 				return a.applyJSON(source, steps, dryRun)
 			}
@@ -157,7 +151,7 @@ process.`,
 			if dryRun {
 				return nil
 			}
-			runApply(ctx, a, a.out(), m, steps, m.Jobs(jobs))
+			runApply(ctx, a, a.out(), m, steps, m.Jobs(jobs), denyYanked)
 			return a.applySummary(steps)
 		},
 	}
@@ -167,6 +161,7 @@ process.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan and each outcome as JSON")
 	cmd.Flags().BoolVar(&force, "force", false, "move trees with local work too, after recording refs/meta/backup/<timestamp>")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "work on `N` repositories at a time")
+	cmd.Flags().BoolVar(&denyYanked, "deny-yanked", false, "fail on a locked registry version that is yanked (default: warn and extract it)")
 	addGroupFlag(cmd, &groups)
 	return cmd
 }
@@ -424,7 +419,7 @@ func (a *app) printApplyPlan(source string, steps []*planStep, dryRun bool) {
 // runApply carries out the plan's clone, fetch and checkout steps, with
 // one live line per repository on a terminal (one plain line each when it
 // finishes otherwise).
-func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, steps []*planStep, jobs int) {
+func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, steps []*planStep, jobs int, denyYanked bool) {
 	var names []string
 	for _, s := range steps {
 		if s.Action == actClone || s.Action == actCheckout || s.Action == actFetch || s.Action == actDownload {
@@ -453,7 +448,7 @@ func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, st
 		case actCheckout, actFetch:
 			work = func() error { lines.Update(s.Name, string(s.Action)); return moveTo(gctx, s, stamp) }
 		case actDownload:
-			work = func() error { lines.Update(s.Name, "downloading"); return downloadTo(gctx, m, s, warn) }
+			work = func() error { lines.Update(s.Name, "downloading"); return downloadTo(gctx, m, s, denyYanked, warn) }
 		default:
 			continue
 		}
@@ -693,109 +688,6 @@ func (a *app) applySummary(steps []*planStep) error {
 	return nil
 }
 
-// registryMarker is the file meta writes at the root of a component it
-// extracted from a registry tarball: what was extracted, and every file's
-// digest, so that a later apply can tell an untouched extraction (safe to
-// replace) from one with local edits (left alone).
-const registryMarker = ".meta-registry.json"
-
-type extraction struct {
-	Name     string            `json:"name"`
-	Version  string            `json:"version"`
-	Registry string            `json:"registry"`
-	Checksum string            `json:"checksum"`
-	Files    map[string]string `json:"files"` // slash path → "sha256:<hex>" or "symlink:<target>"
-}
-
-// readMarker reads dir's registry marker; (nil, nil) when there is none.
-func readMarker(dir string) (*extraction, error) {
-	data, err := os.ReadFile(filepath.Join(dir, registryMarker))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var x extraction
-	if err := json.Unmarshal(data, &x); err != nil {
-		return nil, fmt.Errorf("%s: %v", registryMarker, err)
-	}
-	return &x, nil
-}
-
-// treeDigests lists every file below dir but the marker, as the marker
-// records them.
-func treeDigests(dir string) (map[string]string, error) {
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == dir || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if rel == registryMarker {
-			return nil
-		}
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			out[rel] = "symlink:" + t
-		case d.Type().IsRegular():
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(data)
-			out[rel] = "sha256:" + hex.EncodeToString(sum[:])
-		default:
-			out[rel] = "special"
-		}
-		return nil
-	})
-	return out, err
-}
-
-// localEdits says how dir differs from what meta extracted there ("" when
-// it does not).
-func localEdits(dir string, x *extraction) (string, error) {
-	now, err := treeDigests(dir)
-	if err != nil {
-		return "", err
-	}
-	var changed, added, removed int
-	for p, d := range now {
-		was, ok := x.Files[p]
-		switch {
-		case !ok:
-			added++
-		case was != d:
-			changed++
-		}
-	}
-	for p := range x.Files {
-		if _, ok := now[p]; !ok {
-			removed++
-		}
-	}
-	var parts []string
-	if changed > 0 {
-		parts = append(parts, plural(changed, "modified file"))
-	}
-	if added > 0 {
-		parts = append(parts, plural(added, "added file"))
-	}
-	if removed > 0 {
-		parts = append(parts, plural(removed, "removed file"))
-	}
-	return strings.Join(parts, ", "), nil
-}
-
 // planRegistry decides what to do with a registry component's directory:
 // download into an absent or empty one, replace an untouched extraction of
 // another version, and leave anything else alone (DESIGN §5) — even with
@@ -814,7 +706,7 @@ func planRegistry(s *planStep) {
 		s.Action, s.Why = actSkip, c.RelPath+" exists and is not a directory"
 		return
 	}
-	x, err := readMarker(c.Path)
+	x, err := registry.ReadMarker(c.Path)
 	if err != nil {
 		s.Action, s.Why = actSkip, "cannot read meta's marker: "+err.Error()
 		return
@@ -827,7 +719,7 @@ func planRegistry(s *planStep) {
 		case hasEntry(entries, ".git"):
 			s.Action, s.Why = actSkip, c.RelPath+" holds a git checkout, not an extraction of "+lc.Registry+" by meta; move it away to use the registry's "+lc.Version
 		default:
-			s.Action, s.Why = actSkip, c.RelPath+" exists and was not extracted by meta (no "+registryMarker+"); move it away to download "+lc.Version
+			s.Action, s.Why = actSkip, c.RelPath+" exists and was not extracted by meta (no "+registry.MarkerFile+"); move it away to download "+lc.Version
 		}
 		return
 	}
@@ -836,7 +728,7 @@ func planRegistry(s *planStep) {
 		return
 	}
 	s.From = x.Version
-	edits, err := localEdits(c.Path, x)
+	edits, err := registry.LocalEdits(c.Path, x)
 	switch {
 	case err != nil:
 		s.Action, s.Why = actSkip, "cannot compare with what meta extracted: "+err.Error()
@@ -856,12 +748,11 @@ func hasEntry(entries []fs.DirEntry, name string) bool {
 	return false
 }
 
-// downloadTo fetches a registry component's tarball (the checksum always
-// verified against the lock, the signature against the registry's trusted
-// keys when the manifest lists some), extracts it beside the component's
-// path and moves it into place: the directory appears whole or not at all,
-// and a previous extraction is replaced only if it is still untouched.
-func downloadTo(ctx context.Context, m *manifest.Manifest, s *planStep, warn func(string)) error {
+// downloadTo installs a registry component with registry.Client.Install,
+// which does every check (checksum against the lock, signature bound to
+// the version when the manifest's registry lists trusted_keys, the one
+// tarball reader) and moves the tree into place whole.
+func downloadTo(ctx context.Context, m *manifest.Manifest, s *planStep, denyYanked bool, warn func(string)) error {
 	lc := s.locked
 	client, err := registryReader(m, lc.Registry, warn)
 	if err != nil {
@@ -878,143 +769,6 @@ func downloadTo(ctx context.Context, m *manifest.Manifest, s *planStep, warn fun
 		}
 		trusted = append(trusted, pk)
 	}
-	entries, err := client.Index(ctx, lc.Name)
-	if err != nil {
-		return fmt.Errorf("registry %s: %w", lc.Registry, err)
-	}
-	want, err := semver.ParseVersion(lc.Version)
-	if err != nil {
-		return err
-	}
-	var e *registry.IndexEntry
-	for i := range entries {
-		if v, err := semver.ParseVersion(entries[i].Vers); err == nil && semver.Compare(v, want) == 0 {
-			e = &entries[i]
-		}
-	}
-	if e == nil {
-		return fmt.Errorf("%s@%s is not in registry %s any more; run 'meta lock --update %s'", lc.Name, lc.Version, lc.Registry, lc.Name)
-	}
-	if "sha256:"+e.Cksum != lc.Checksum {
-		return fmt.Errorf("registry %s lists %s@%s with checksum sha256:%s, but the lock says %s: refusing (published versions never change; the index may have been tampered with)",
-			lc.Registry, lc.Name, lc.Version, e.Cksum, lc.Checksum)
-	}
-	data, err := client.Download(ctx, *e)
-	if err != nil {
-		return err
-	}
-	if err := registry.VerifySignature(data, e.Sig, trusted); err != nil {
-		return fmt.Errorf("%s@%s from registry %s: %w", lc.Name, lc.Version, lc.Registry, err)
-	}
-	if _, err := registry.InspectTarball(data); err != nil {
-		return fmt.Errorf("%s@%s from registry %s: %v", lc.Name, lc.Version, lc.Registry, err)
-	}
-	c := s.comp
-	parent := filepath.Dir(c.Path)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(c.Path)+".meta-extract-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	tree := filepath.Join(tmp, "tree")
-	if err := os.Mkdir(tree, 0o755); err != nil {
-		return err
-	}
-	if err := extractTarball(data, tree); err != nil {
-		return fmt.Errorf("%s@%s: %v", lc.Name, lc.Version, err)
-	}
-	files, err := treeDigests(tree)
-	if err != nil {
-		return err
-	}
-	marker, err := json.MarshalIndent(extraction{Name: lc.Name, Version: lc.Version, Registry: lc.Registry, Checksum: lc.Checksum, Files: files}, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(tree, registryMarker), append(marker, '\n'), 0o644); err != nil {
-		return err
-	}
-	// Replace what is there only if it is what the plan saw: absent, an
-	// empty directory, or meta's untouched extraction.
-	if x, err := readMarker(c.Path); err == nil && x != nil {
-		edits, err := localEdits(c.Path, x)
-		if err != nil || edits != "" {
-			return fmt.Errorf("%s changed while downloading (%s); not touched", c.RelPath, edits)
-		}
-		if err := os.Rename(c.Path, filepath.Join(tmp, "old")); err != nil {
-			return err
-		}
-	} else if err := os.Remove(c.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s appeared while downloading; not touched: %v", c.RelPath, err)
-	}
-	return os.Rename(tree, c.Path)
-}
-
-// extractTarball writes a registry tarball (already checked by
-// registry.InspectTarball) below dir through an os.Root, so that no entry
-// can land outside dir whatever its name or the links before it.
-func extractTarball(data []byte, dir string) error {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		name := path.Clean(h.Name)
-		if name == "." || h.Typeflag == tar.TypeXGlobalHeader {
-			continue
-		}
-		if d := path.Dir(name); d != "." {
-			if err := root.MkdirAll(d, 0o755); err != nil {
-				return err
-			}
-		}
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := root.MkdirAll(name, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			mode := os.FileMode(0o644)
-			if h.Mode&0o111 != 0 {
-				mode = 0o755
-			}
-			f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, io.LimitReader(tr, registry.MaxUnpackedSize))
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		case tar.TypeSymlink:
-			if err := root.Symlink(h.Linkname, name); err != nil {
-				return err
-			}
-		case tar.TypeLink:
-			if err := root.Link(path.Clean(h.Linkname), name); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("entry %q has unsupported type %q", h.Name, h.Typeflag)
-		}
-	}
+	return client.Install(ctx, registry.Install{Name: lc.Name, Version: lc.Version, Checksum: lc.Checksum, Registry: lc.Registry,
+		Trusted: trusted, Dir: s.comp.Path, DenyYanked: denyYanked, Warn: warn})
 }

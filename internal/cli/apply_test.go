@@ -11,6 +11,7 @@ import (
 
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/registry"
 )
 
 // tarEntry is one entry of a test tarball.
@@ -51,6 +52,12 @@ func makeTarball(t *testing.T, entries []tarEntry) []byte {
 	return buf.Bytes()
 }
 
+// extractTarball extracts through the one tarball reader apply uses.
+func extractTarball(data []byte, dir string) error {
+	_, err := registry.ExtractTarball(bytes.NewReader(data), dir, registry.Limits{})
+	return err
+}
+
 func TestExtractTarball(t *testing.T) {
 	dir := t.TempDir()
 	data := makeTarball(t, []tarEntry{
@@ -79,7 +86,7 @@ func TestExtractTarball(t *testing.T) {
 }
 
 // Entries that would leave the directory fail, and nothing is written
-// outside it — even without registry.InspectTarball's checks first.
+// outside it.
 func TestExtractTarballEscapes(t *testing.T) {
 	tests := map[string][]tarEntry{
 		"dot-dot":          {{name: "../escaped", body: "x", typ: tar.TypeReg}},
@@ -114,12 +121,12 @@ func TestPlanRegistry(t *testing.T) {
 	extracted := func(t *testing.T, dir string) {
 		os.MkdirAll(dir, 0o755)
 		os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a"), 0o644)
-		files, err := treeDigests(dir)
+		files, err := registry.TreeDigests(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		data, _ := json.Marshal(extraction{Name: "lib", Version: "1.0.0", Registry: "default", Checksum: sumA, Files: files})
-		os.WriteFile(filepath.Join(dir, registryMarker), data, 0o644)
+		data, _ := json.Marshal(registry.Extraction{Name: "lib", Version: "1.0.0", Registry: "default", Checksum: sumA, Files: files})
+		os.WriteFile(filepath.Join(dir, registry.MarkerFile), data, 0o644)
 	}
 	tests := []struct {
 		name  string
@@ -146,7 +153,7 @@ func TestPlanRegistry(t *testing.T) {
 		{"a file", func(_ *testing.T, d string) { os.WriteFile(d, nil, 0o644) }, sumB, actSkip, "is not a directory"},
 		{"bad marker", func(_ *testing.T, d string) {
 			os.MkdirAll(d, 0o755)
-			os.WriteFile(filepath.Join(d, registryMarker), []byte("{"), 0o644)
+			os.WriteFile(filepath.Join(d, registry.MarkerFile), []byte("{"), 0o644)
 		}, sumB, actSkip, "marker"},
 	}
 	for _, tt := range tests {

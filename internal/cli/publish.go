@@ -168,7 +168,7 @@ Published versions never change: fix a mistake with a new version and
 				if err != nil {
 					return usagef("make one with: meta keygen --output KEY", "--sign: %v", err)
 				}
-				if meta.Sig, err = registry.Sign(key, tarball, comp.Name+"@"+vers); err != nil {
+				if meta.Sig, err = registry.SignVersion(key, tarball, comp.Name, vers); err != nil {
 					return usagef("make one with: meta keygen --output KEY", "--sign %s: %v", keyFile, err)
 				}
 			}

@@ -78,11 +78,11 @@ func openRegistryStorage(ctx context.Context, url string) (backend.Backend, erro
 
 func newRegistryServeCmd(a *app) *cobra.Command {
 	var (
-		addr, storage, publicURL, addrFile, maxUpload string
-		rate                                          float64
-		burst                                         int
-		quiet                                         bool
-		refresh                                       time.Duration
+		addr, storage, publicURL, addrFile, maxUpload, maxUnpacked string
+		rate                                                       float64
+		burst                                                      int
+		quiet                                                      bool
+		refresh                                                    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -104,6 +104,10 @@ finish. Tokens are made with 'meta registry token create'.`,
 				}
 				limit = n
 			}
+			unpacked, err := manifest.ParseSize(maxUnpacked)
+			if err != nil || unpacked <= 0 {
+				return usagef("e.g. --max-unpacked 1GiB", "--max-unpacked %q: not a size", maxUnpacked)
+			}
 			if publicURL != "" {
 				if err := registry.CheckURL(publicURL); err != nil {
 					return usagef("", "--public-url: %v", err)
@@ -121,7 +125,7 @@ finish. Tokens are made with 'meta registry token create'.`,
 				defer logMu.Unlock()
 				fmt.Fprintf(a.errw(), "%s %s %s %s %d %dB %s\n", time.Now().UTC().Format(time.RFC3339), r.Remote, r.Method, r.Path, r.Status, r.Bytes, r.Duration.Round(time.Microsecond))
 			}
-			opts := registry.ServerOptions{MaxUpload: limit, Rate: rate, Burst: burst, PublicURL: publicURL, Log: logf}
+			opts := registry.ServerOptions{MaxUpload: limit, MaxUnpacked: unpacked, Rate: rate, Burst: burst, PublicURL: publicURL, Log: logf}
 			if quiet {
 				opts.Log = nil
 			}
@@ -170,9 +174,10 @@ finish. Tokens are made with 'meta registry token create'.`,
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:7878", "listen on `HOST:PORT` (port 0 picks a free one)")
 	f.StringVar(&storage, "storage", "", "where the registry keeps its data: a `DIR` or an s3:// URL")
-	f.StringVar(&publicURL, "public-url", "", "base `URL` clients use, for /index/config.json (default: from each request's Host)")
+	f.StringVar(&publicURL, "public-url", "", "base `URL` clients use, for /index/config.json (default: the address a request arrived on, never its Host header)")
 	f.StringVar(&addrFile, "addr-file", "", "write the registry's URL to `FILE` once listening")
 	f.StringVar(&maxUpload, "max-upload", "50MiB", "largest tarball accepted (`SIZE`); larger uploads get 413")
+	f.StringVar(&maxUnpacked, "max-unpacked", "1GiB", "largest size a tarball may inflate to (`SIZE`); larger ones get 400")
 	f.Float64Var(&rate, "rate", 10, "authenticated requests per second allowed per token (0: unlimited)")
 	f.IntVar(&burst, "burst", 30, "requests a token may make at once before --rate applies")
 	f.BoolVar(&quiet, "quiet", false, "do not log each request")
@@ -583,7 +588,7 @@ workspace manifest lists trusted_keys, or when --trusted-key is given.`,
 			if err != nil {
 				return registryError(err, ref)
 			}
-			if err := registry.VerifySignature(data, e.Sig, trusted); err != nil {
+			if err := registry.VerifySignature(*e, data, trusted); err != nil {
 				return failf("do not use this tarball; ask the publisher", "%s@%s: %v", name, vers, err)
 			}
 			if output == "" {

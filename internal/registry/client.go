@@ -3,8 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +26,7 @@ type Client struct {
 	HTTP *http.Client
 	// CacheDir keeps index files and their ETags; no cache when empty.
 	CacheDir string
-	// MaxDownload bounds a tarball download (1 GiB when 0).
+	// MaxDownload bounds a tarball download (DefaultMaxDownload when 0).
 	MaxDownload int64
 	// Offline reads index files from CacheDir only.
 	Offline bool
@@ -262,39 +260,6 @@ func (c *Client) DownloadURL(ctx context.Context, e IndexEntry) (string, error) 
 	}
 	r := strings.NewReplacer("{name}", url.PathEscape(e.Name), "{version}", url.PathEscape(e.Vers), "{cksum}", e.Cksum)
 	return r.Replace(dl), nil
-}
-
-// Download fetches e's tarball and verifies its checksum against the
-// index; a mismatch is a *ChecksumError and the bytes are not returned.
-func (c *Client) Download(ctx context.Context, e IndexEntry) ([]byte, error) {
-	u, err := c.DownloadURL(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.do(ctx, http.MethodGet, u, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, apiError(resp)
-	}
-	limit := c.MaxDownload
-	if limit <= 0 {
-		limit = 1 << 30
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %v", u, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("GET %s: tarball larger than %d bytes", u, limit)
-	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != e.Cksum {
-		return nil, &ChecksumError{Name: e.Name, Vers: e.Vers, Want: e.Cksum, Got: got}
-	}
-	return data, nil
 }
 
 // Publish uploads a version.

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"strings"
+
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/yamlpos"
 )
@@ -9,6 +11,7 @@ import (
 // §2.2): its name, dependencies, tools and a one-line description.
 type ComponentInfo struct {
 	Name        string
+	Version     string // the optional version field, without a leading "v"
 	Description string
 	Deps        []Dep
 	Tools       []string
@@ -36,6 +39,13 @@ func ParseComponent(file string, data []byte) (*ComponentInfo, error) {
 		return nil, yamlpos.Errorf(file, root.Get("name"), "%v", err)
 	}
 	info := &ComponentInfo{Name: cf.Name, Deps: []Dep{}, Tools: []string{}}
+	if v := root.Get("version"); v != nil && v.Kind == yamlpos.Scalar && v.Value != "" {
+		vers := strings.TrimPrefix(v.Value, "v")
+		if _, err := ParseVersion(vers); err != nil {
+			return nil, yamlpos.Errorf(file, v, "%v", err)
+		}
+		info.Version = vers
+	}
 	if d := root.Get("description"); d != nil && d.Kind == yamlpos.Scalar {
 		info.Description = d.Value
 	}

@@ -75,6 +75,21 @@ func TestParseIndex(t *testing.T) {
 	if len(es) != 2 || es[0].Vers != "1.0.0" || !es[0].Yanked || es[1].Deps[0].Req != "^1" {
 		t.Fatalf("ParseIndex = %+v", es)
 	}
+	// A yank covers every version equal in precedence (build metadata).
+	meta := `{"name":"lib","vers":"1.0.0+a","cksum":"` + sum1 + `","yanked":true}
+{"name":"lib","vers":"1.0.0","cksum":"` + sum1 + `"}
+{"name":"lib","vers":"1.0.0+b","cksum":"` + sum1 + `"}
+{"name":"lib","vers":"1.0.1+a","cksum":"` + sum1 + `"}
+`
+	ms, err := ParseIndex("lib", []byte(meta))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ms {
+		if e.Yanked != strings.HasPrefix(e.Vers, "1.0.0") {
+			t.Errorf("%s: yanked = %v", e.Vers, e.Yanked)
+		}
+	}
 	// Round trip.
 	again, err := ParseIndex("lib", FormatIndex(es))
 	if err != nil || len(again) != 2 || again[1].Tools[0] != "go@1.22" {
@@ -98,6 +113,7 @@ func TestParseIndex(t *testing.T) {
 func FuzzParseIndex(f *testing.F) {
 	f.Add([]byte(`{"name":"lib","vers":"1.0.0","deps":[],"tools":[],"cksum":"` + sum1 + `","yanked":false,"v":1}` + "\n"))
 	f.Add([]byte("\n\n{}\n"))
+	f.Add([]byte(`{"name":"lib","vers":"1.0.0","cksum":"` + sum1 + `","yanked":true}` + "\n" + `{"name":"lib","vers":"1.0.0+evil","cksum":"` + sum1 + `"}` + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		es, err := ParseIndex("lib", data)
 		if err != nil {
@@ -241,6 +257,10 @@ func TestInspectTarball(t *testing.T) {
 func FuzzInspectTarball(f *testing.F) {
 	f.Add(makeTarball(f, comp("lib")))
 	f.Add(makeTarball(f, comp("lib"), entry{name: "l", typ: tar.TypeSymlink, link: "a/../b"}))
+	f.Add(multiMember(f))
+	f.Add(gz(f, rawTar(f, true, comp("lib")), []byte("after the end")))
+	f.Add(gz(f, rawTar(f, true, comp("lib"), entry{name: ".git/config", body: "[core]\n"})))
+	f.Add(gz(f, rawTar(f, true, comp("lib"), entry{name: "sub/up", typ: tar.TypeSymlink, link: ".."}, entry{name: "sub/u1", typ: tar.TypeSymlink, link: "up/.."})))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := InspectTarball(data)
 		if err == nil && c == nil {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+
+	"github.com/metawork/meta/internal/semver"
 )
 
 // IndexFormat is the value of the "v" field of every index line this
@@ -86,7 +88,9 @@ func isHexSHA256(s string) bool {
 // ParseIndex parses a package's index file: one JSON object per line, blank
 // lines ignored. Lines written by a newer format ("v" > IndexFormat) are
 // skipped. Every entry must belong to package name and be valid; versions
-// must be unique. The result is sorted by version, oldest first.
+// must be unique. The result is sorted by version, oldest first. Versions
+// equal in precedence (1.0.0 and 1.0.0+build) are one version: when one is
+// yanked, all are.
 func ParseIndex(name string, data []byte) ([]IndexEntry, error) {
 	var out []IndexEntry
 	seen := map[string]bool{}
@@ -126,7 +130,32 @@ func ParseIndex(name string, data []byte) ([]IndexEntry, error) {
 		return nil, fmt.Errorf("index of %s, line %d: %v", name, line+1, err)
 	}
 	SortEntries(out)
+	yankAlike(out)
 	return out, nil
+}
+
+// yankAlike marks yanked every entry equal in precedence to a yanked one:
+// versions that differ only in build metadata are one version, so a yank
+// of one covers all. es is sorted, so such entries are adjacent.
+func yankAlike(es []IndexEntry) {
+	for i := 0; i < len(es); {
+		j, yanked := i, false
+		vi, err := semver.ParseVersion(es[i].Vers)
+		for ; j < len(es); j++ {
+			vj, errj := semver.ParseVersion(es[j].Vers)
+			if err != nil || errj != nil || semver.Compare(vi, vj) != 0 {
+				if j == i {
+					j++
+				}
+				break
+			}
+			yanked = yanked || es[j].Yanked
+		}
+		for k := i; k < j; k++ {
+			es[k].Yanked = es[k].Yanked || yanked
+		}
+		i = j
+	}
 }
 
 // SortEntries sorts entries by version, oldest first.

@@ -137,7 +137,7 @@ func TestConcurrentPublishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, b := f.srv.snapshotOf("lib"), srv2.snapshotOf("lib"); a.etag != b.etag {
+	if a, b := f.srv.snapshotOf(ctx, "lib"), srv2.snapshotOf(ctx, "lib"); a.etag != b.etag {
 		t.Fatal("the storage's history differs from the served index")
 	}
 }

@@ -30,6 +30,19 @@ import (
 // DefaultMaxUpload is the default limit on a publish body's tarball.
 const DefaultMaxUpload = 50 << 20
 
+// StaleUpload is the age after which a temporary upload file is taken for
+// the leftover of a killed server and removed when a server starts.
+const StaleUpload = 15 * time.Minute
+
+// DefaultRevalidate is ServerOptions.Revalidate's default.
+const DefaultRevalidate = time.Second
+
+// tempSweeper is storage that keeps temporary files for writes in
+// progress (backend.Local).
+type tempSweeper interface {
+	SweepTemp(olderThan time.Duration) (int, error)
+}
+
 // RequestLog describes one served request, for the request log.
 type RequestLog struct {
 	Remote   string
@@ -43,24 +56,30 @@ type RequestLog struct {
 // Server is the registry's HTTP server: the sparse index, tarball
 // downloads and the JSON API. Create it with NewServer.
 type Server struct {
-	store     Storage
-	maxUpload int64
-	publicURL string
-	log       func(RequestLog)
-	limit     *limiter
-	now       func() time.Time
+	store       Storage
+	maxUpload   int64
+	maxUnpacked int64
+	publicURL   string
+	ttl         int64 // Revalidate in nanoseconds; <= 0: never
+	log         func(RequestLog)
+	limit       *limiter
+	now         func() time.Time
 
 	mu   sync.Mutex                      // serializes changes to pkgs
 	pkgs atomic.Pointer[map[string]*pkg] // copied on change; read without locks
 
 	tokens sync.Map // token hash → owner, for tokens seen valid
+
+	missMu sync.Mutex       // guards missed
+	missed map[string]int64 // unknown package → when the storage was last asked (UnixNano)
 	mux    *http.ServeMux
 }
 
 // pkg serializes writes to one package; readers use the snapshot.
 type pkg struct {
-	mu   sync.Mutex               // held while changing the package
-	snap atomic.Pointer[snapshot] // replaced whole under mu; read freely
+	mu      sync.Mutex               // held while changing the package
+	snap    atomic.Pointer[snapshot] // replaced whole under mu; read freely
+	checked atomic.Int64             // when the storage was last looked at for newer events (UnixNano)
 }
 
 func newPkg(s *snapshot) *pkg {
@@ -73,13 +92,22 @@ func newPkg(s *snapshot) *pkg {
 type ServerOptions struct {
 	// MaxUpload limits a published tarball, in bytes (DefaultMaxUpload when 0).
 	MaxUpload int64
+	// MaxUnpacked limits what a published tarball may inflate to, in bytes
+	// (DefaultMaxUnpacked when 0).
+	MaxUnpacked int64
 	// Rate limits authenticated requests per token, per second (0: no limit),
 	// with Burst requests allowed at once.
 	Rate  float64
 	Burst int
 	// PublicURL is the registry's base URL as clients see it, for
-	// /index/config.json; by default it is derived from each request's Host.
+	// /index/config.json; by default it is the address each request's
+	// connection arrived on (never its Host header).
 	PublicURL string
+	// Revalidate is how old a package's view may get before a read looks
+	// at the storage for events other servers sharing it wrote
+	// (DefaultRevalidate when 0; negative: never, for a server alone on
+	// its storage). It bounds how stale an index read can be.
+	Revalidate time.Duration
 	// Log receives one record per request when set.
 	Log func(RequestLog)
 	// Now replaces time.Now in tests.
@@ -89,11 +117,12 @@ type ServerOptions struct {
 // NewServer loads every package's history from st and returns a server.
 func NewServer(ctx context.Context, st Storage, opts ServerOptions) (*Server, error) {
 	s := &Server{
-		store:     st,
-		maxUpload: opts.MaxUpload,
-		publicURL: strings.TrimSuffix(opts.PublicURL, "/"),
-		log:       opts.Log,
-		now:       opts.Now,
+		store:       st,
+		maxUpload:   opts.MaxUpload,
+		maxUnpacked: opts.MaxUnpacked,
+		publicURL:   strings.TrimSuffix(opts.PublicURL, "/"),
+		log:         opts.Log,
+		now:         opts.Now,
 	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
@@ -101,7 +130,21 @@ func NewServer(ctx context.Context, st Storage, opts ServerOptions) (*Server, er
 	if s.now == nil {
 		s.now = time.Now
 	}
+	switch {
+	case opts.Revalidate == 0:
+		s.ttl = int64(DefaultRevalidate)
+	case opts.Revalidate > 0:
+		s.ttl = int64(opts.Revalidate)
+	}
+	s.missed = map[string]int64{}
 	s.limit = newLimiter(opts.Rate, opts.Burst, s.now)
+	if sw, ok := st.(tempSweeper); ok {
+		// Uploads a killed server left half-written. Only stale ones: a
+		// server sharing the storage may be writing now.
+		if _, err := sw.SweepTemp(StaleUpload); err != nil {
+			return nil, fmt.Errorf("sweep stale uploads: %w", err)
+		}
+	}
 	snaps, err := loadAll(ctx, st)
 	if err != nil {
 		return nil, fmt.Errorf("load registry: %w", err)
@@ -325,14 +368,90 @@ func (s *Server) lookup(name string) *pkg {
 	return (*s.pkgs.Load())[name]
 }
 
-func (s *Server) snapshotOf(name string) *snapshot {
+// snapshotOf is the package's current state, revalidated against the
+// storage when the server's view is older than the TTL, so that servers
+// sharing a storage agree within that bound.
+func (s *Server) snapshotOf(ctx context.Context, name string) *snapshot {
 	p := s.lookup(name)
+	if s.ttl > 0 {
+		if p == nil {
+			p = s.lookForNew(ctx, name)
+		} else {
+			s.revalidate(ctx, name, p)
+		}
+	}
 	if p == nil {
 		return nil
 	}
 	return p.snap.Load()
 }
 
+// revalidate picks up the events other servers added to p, when p was last
+// checked more than the TTL ago. One request does the check; others meet
+// the fresh timestamp and read the snapshot they have.
+func (s *Server) revalidate(ctx context.Context, name string, p *pkg) {
+	now := s.now().UnixNano()
+	last := p.checked.Load()
+	if now-last < s.ttl || !p.checked.CompareAndSwap(last, now) {
+		return
+	}
+	if !s.hasEvent(ctx, name, p.snap.Load().seq+1) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s.extend(ctx, name, p) // on failure the next revalidation tries again
+}
+
+// lookForNew asks the storage whether another server created package name,
+// at most once per TTL per name (and the table of names asked about is
+// bounded), and returns it if so.
+func (s *Server) lookForNew(ctx context.Context, name string) *pkg {
+	if ValidateName(name) != nil {
+		return nil
+	}
+	now := s.now().UnixNano()
+	s.missMu.Lock()
+	if last, ok := s.missed[name]; ok && now-last < s.ttl {
+		s.missMu.Unlock()
+		return nil
+	}
+	if len(s.missed) >= 4096 {
+		clear(s.missed)
+	}
+	s.missed[name] = now
+	s.missMu.Unlock()
+	if !s.hasEvent(ctx, name, 1) {
+		return nil
+	}
+	s.mu.Lock()
+	p := s.lookup(name)
+	if p == nil {
+		p = newPkg(&snapshot{})
+		s.setPkg(name, p)
+	}
+	s.mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := s.extend(ctx, name, p); err != nil || p.snap.Load().seq == 0 {
+		return nil
+	}
+	p.checked.Store(now)
+	return p
+}
+
+func (s *Server) hasEvent(ctx context.Context, name string, seq int) bool {
+	rc, err := s.store.Get(ctx, eventKey(name, seq))
+	if err != nil {
+		return false
+	}
+	rc.Close()
+	return true
+}
+
+// baseURL is PublicURL, or else the address the request's connection
+// arrived on — never the request's Host header, which the client chooses
+// and which a shared cache in front would then serve to everyone.
 func (s *Server) baseURL(r *http.Request) string {
 	if s.publicURL != "" {
 		return s.publicURL
@@ -341,11 +460,18 @@ func (s *Server) baseURL(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return scheme + "://" + a.String()
+	}
+	return ""
 }
 
 func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 	base := s.baseURL(r)
+	if base == "" {
+		writeError(w, http.StatusInternalServerError, "the registry does not know its public URL; start it with --public-url")
+		return
+	}
 	data, _ := json.Marshal(IndexConfig{DL: base + "/dl/{cksum}", API: base})
 	serveCached(w, r, data, etagOf(data), "application/json", "no-cache")
 }
@@ -362,7 +488,7 @@ var (
 // precomputed headers since this is what clients and mirrors hammer.
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, p string) {
 	name := p[strings.LastIndexByte(p, '/')+1:]
-	snap := s.snapshotOf(name)
+	snap := s.snapshotOf(r.Context(), name)
 	if snap == nil || snap.seq == 0 || snap.path != p {
 		if ValidateName(name) != nil || IndexPath(name) != p {
 			writeError(w, http.StatusNotFound, "no index file at /index/%s", p)
@@ -455,7 +581,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDownloadRedirect(w http.ResponseWriter, r *http.Request) {
 	name, vers := r.PathValue("name"), r.PathValue("version")
-	v, status, msg := s.findVersion(name, vers)
+	v, status, msg := s.findVersion(r.Context(), name, vers)
 	if v == nil {
 		writeError(w, status, "%s", msg)
 		return
@@ -464,11 +590,11 @@ func (s *Server) handleDownloadRedirect(w http.ResponseWriter, r *http.Request) 
 }
 
 // findVersion returns the version or an HTTP status and message.
-func (s *Server) findVersion(name, vers string) (*VersionInfo, int, string) {
+func (s *Server) findVersion(ctx context.Context, name, vers string) (*VersionInfo, int, string) {
 	if err := ValidateName(name); err != nil {
 		return nil, http.StatusBadRequest, err.Error()
 	}
-	snap := s.snapshotOf(name)
+	snap := s.snapshotOf(ctx, name)
 	if snap == nil || snap.seq == 0 {
 		return nil, http.StatusNotFound, fmt.Sprintf("package %s does not exist", name)
 	}
@@ -511,7 +637,7 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	entry, desc, err := checkUpload(meta, tarball)
+	entry, desc, err := checkUpload(meta, tarball, Limits{MaxUnpacked: s.maxUnpacked})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
@@ -526,41 +652,87 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cur := p.snap.Load()
-	if cur.seq > 0 && !slices.Contains(cur.info.Owners, owner) {
-		writeError(w, http.StatusForbidden, "%s is not an owner of %s (owners: %s)", owner, meta.Name, strings.Join(cur.info.Owners, ", "))
-		return
-	}
-	for _, v := range cur.info.Versions {
-		if v.Vers == meta.Vers {
-			writeError(w, http.StatusConflict, "%s@%s already exists; published versions are immutable, publish a new version", meta.Name, meta.Vers)
-			return
+	storedTarball := false
+	next, status, msg := s.change(r.Context(), meta.Name, p, func(cur *snapshot) (*event, int, string) {
+		if cur.seq > 0 && !slices.Contains(cur.info.Owners, owner) {
+			return nil, http.StatusForbidden, fmt.Sprintf("%s is not an owner of %s (owners: %s)", owner, meta.Name, strings.Join(cur.info.Owners, ", "))
 		}
-	}
-	ev := &event{Op: "publish", At: s.now().UTC().Truncate(time.Second), By: owner, Entry: entry, Description: desc}
-	next, err := cur.apply(ev)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "%v", err)
-		return
-	}
-	if err := s.store.Put(r.Context(), "dl/"+entry.Cksum, bytes.NewReader(tarball), int64(len(tarball))); err != nil && !errors.Is(err, backend.ErrExists) {
-		s.dropIfEmpty(meta.Name, p)
-		writeError(w, http.StatusInternalServerError, "storing the tarball: %v", err)
-		return
-	}
-	if err := writeEvent(r.Context(), s.store, eventKey(meta.Name, next.seq), ev); err != nil {
-		if errors.Is(err, backend.ErrExists) {
-			s.refresh(r.Context(), meta.Name, p)
-			s.dropIfEmpty(meta.Name, p)
-			writeError(w, http.StatusConflict, "%s was changed by another server at the same time; retry", meta.Name)
-			return
+		if v := samePrecedence(cur.info.Versions, meta.Vers); v == meta.Vers {
+			return nil, http.StatusConflict, fmt.Sprintf("%s@%s already exists; published versions are immutable, publish a new version", meta.Name, meta.Vers)
+		} else if v != "" {
+			return nil, http.StatusConflict, fmt.Sprintf("%s@%s is the same version as the published %s (build metadata does not make a new version); published versions are immutable, publish a new version", meta.Name, meta.Vers, v)
 		}
+		if !storedTarball {
+			if err := s.store.Put(r.Context(), "dl/"+entry.Cksum, bytes.NewReader(tarball), int64(len(tarball))); err != nil && !errors.Is(err, backend.ErrExists) {
+				return nil, http.StatusInternalServerError, fmt.Sprintf("storing the tarball: %v", err)
+			}
+			storedTarball = true
+		}
+		return &event{Op: "publish", At: s.now().UTC().Truncate(time.Second), By: owner, Entry: entry, Description: desc}, 0, ""
+	})
+	if next == nil {
 		s.dropIfEmpty(meta.Name, p)
-		writeError(w, http.StatusInternalServerError, "storing the index entry: %v", err)
+		writeError(w, status, "%s", msg)
 		return
 	}
-	p.snap.Store(next)
 	writeJSON(w, http.StatusOK, PublishResult{OK: true, Name: entry.Name, Vers: entry.Vers, Cksum: entry.Cksum})
+}
+
+// maxConflictRetries bounds how often one change is retried after another
+// server sharing the storage wrote the package's next event first.
+const maxConflictRetries = 20
+
+// change applies to package p the event that build makes from the
+// package's current state, and stores it. When another server sharing the
+// storage wrote the same event number first, it reads that server's
+// events and calls build again on the new state (which may now refuse,
+// e.g. a version published meanwhile), up to maxConflictRetries times.
+// build returns the event, or a status and message to answer instead (a
+// 2xx status for "nothing to do"). On success it returns the new snapshot,
+// already installed in p. Called with p.mu held.
+func (s *Server) change(ctx context.Context, name string, p *pkg, build func(cur *snapshot) (*event, int, string)) (*snapshot, int, string) {
+	for attempt := 0; ; attempt++ {
+		cur := p.snap.Load()
+		ev, status, msg := build(cur)
+		if ev == nil {
+			return nil, status, msg
+		}
+		next, err := cur.apply(ev)
+		if err != nil {
+			return nil, http.StatusInternalServerError, err.Error()
+		}
+		err = writeEvent(ctx, s.store, eventKey(name, next.seq), ev)
+		if err == nil {
+			p.snap.Store(next)
+			p.checked.Store(s.now().UnixNano())
+			return next, 0, ""
+		}
+		if !errors.Is(err, backend.ErrExists) {
+			return nil, http.StatusInternalServerError, fmt.Sprintf("storing the change to %s: %v", name, err)
+		}
+		if attempt >= maxConflictRetries {
+			return nil, http.StatusServiceUnavailable, fmt.Sprintf("%s is being changed by other servers sharing this registry's storage faster than this one can catch up; retry", name)
+		}
+		if err := s.extend(ctx, name, p); err != nil {
+			return nil, http.StatusInternalServerError, fmt.Sprintf("reading the changes other servers made to %s: %v", name, err)
+		}
+	}
+}
+
+// samePrecedence returns the published version equal in SemVer
+// precedence to vers (the same, or differing only in build metadata), or
+// "".
+func samePrecedence(vs []VersionInfo, vers string) string {
+	want, err := semver.ParseVersion(vers)
+	if err != nil {
+		return ""
+	}
+	for _, v := range vs {
+		if have, err := semver.ParseVersion(v.Vers); err == nil && semver.Compare(have, want) == 0 {
+			return v.Vers
+		}
+	}
+	return ""
 }
 
 // dropIfEmpty forgets a package created for a publish that failed.
@@ -652,18 +824,13 @@ func (s *Server) extend(ctx context.Context, name string, p *pkg) error {
 		}
 	}
 	p.snap.Store(snap)
+	p.checked.Store(s.now().UnixNano())
 	return nil
-}
-
-// refresh reloads a package whose history another server extended, so
-// that the client's retry sees the current state. Called with p.mu held.
-func (s *Server) refresh(ctx context.Context, name string, p *pkg) {
-	s.extend(ctx, name, p) // on failure the client's retry meets the conflict again
 }
 
 // checkUpload validates a publish request and returns its index entry and
 // the package description.
-func checkUpload(meta PublishMeta, tarball []byte) (*IndexEntry, string, error) {
+func checkUpload(meta PublishMeta, tarball []byte, lim Limits) (*IndexEntry, string, error) {
 	if err := ValidateName(meta.Name); err != nil {
 		return nil, "", err
 	}
@@ -680,8 +847,13 @@ func checkUpload(meta PublishMeta, tarball []byte) (*IndexEntry, string, error) 
 		if len(meta.Sig) > 4096 || sig.UnmarshalText([]byte(meta.Sig)) != nil {
 			return nil, "", errors.New("signature is not a minisign signature")
 		}
+		// The server holds no keys, but a signature made for another
+		// version would fail every client: refuse it now.
+		if err := checkTrustedComment(IndexEntry{Name: meta.Name, Vers: meta.Vers, Cksum: cksum}, sig.TrustedComment); err != nil {
+			return nil, "", fmt.Errorf("signature: %v; sign with 'meta publish --sign'", err)
+		}
 	}
-	compData, err := InspectTarball(tarball)
+	compData, err := InspectTarballFrom(bytes.NewReader(tarball), lim)
 	if err != nil {
 		return nil, "", err
 	}
@@ -691,6 +863,9 @@ func checkUpload(meta PublishMeta, tarball []byte) (*IndexEntry, string, error) 
 	}
 	if comp.Name != meta.Name {
 		return nil, "", fmt.Errorf("component.yaml names %q but the package is %q", comp.Name, meta.Name)
+	}
+	if comp.Version != "" && comp.Version != meta.Vers {
+		return nil, "", fmt.Errorf("component.yaml says version %s but the upload is version %s", comp.Version, meta.Vers)
 	}
 	for _, d := range comp.Deps {
 		if d.Name == meta.Name {
@@ -745,49 +920,43 @@ func (s *Server) handleYank(w http.ResponseWriter, r *http.Request) {
 	if q := r.URL.Query().Get("reason"); q != "" && req.Reason == "" {
 		req.Reason = q
 	}
-	if _, status, msg := s.findVersion(name, vers); status != 0 {
+	if _, status, msg := s.findVersion(r.Context(), name, vers); status != 0 {
 		writeError(w, status, "%s", msg)
 		return
 	}
 	p := s.lookup(name)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !slices.Contains(p.snap.Load().info.Owners, owner) {
-		writeError(w, http.StatusForbidden, "%s is not an owner of %s", owner, name)
-		return
-	}
 	op := "unyank"
 	if yank {
 		op = "yank"
 	}
-	for _, v := range p.snap.Load().info.Versions {
-		if v.Vers == vers && v.Yanked == yank && (!yank || v.YankReason == req.Reason) {
-			writeJSON(w, http.StatusOK, OKResult{OK: true, Msg: fmt.Sprintf("%s@%s was already %sed", name, vers, op)})
-			return
+	s.commit(w, r, name, p, func(cur *snapshot) (*event, int, string) {
+		if !slices.Contains(cur.info.Owners, owner) {
+			return nil, http.StatusForbidden, fmt.Sprintf("%s is not an owner of %s", owner, name)
 		}
-	}
-	s.commit(w, r, name, p, &event{Op: op, At: s.now().UTC().Truncate(time.Second), By: owner, Vers: vers, Reason: req.Reason},
-		fmt.Sprintf("%sed %s@%s", op, name, vers))
+		for _, v := range cur.info.Versions {
+			if v.Vers == vers && v.Yanked == yank && (!yank || v.YankReason == req.Reason) {
+				return nil, http.StatusOK, fmt.Sprintf("%s@%s was already %sed", name, vers, op)
+			}
+		}
+		return &event{Op: op, At: s.now().UTC().Truncate(time.Second), By: owner, Vers: vers, Reason: req.Reason}, 0, ""
+	}, fmt.Sprintf("%sed %s@%s", op, name, vers))
 }
 
-// commit writes ev for package p (p.mu held) and answers.
-func (s *Server) commit(w http.ResponseWriter, r *http.Request, name string, p *pkg, ev *event, msg string) {
-	next, err := p.snap.Load().apply(ev)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "%v", err)
-		return
+// commit makes the change build describes to package p (p.mu held),
+// retrying over other servers' changes, and answers: msg on success, or
+// what build said instead.
+func (s *Server) commit(w http.ResponseWriter, r *http.Request, name string, p *pkg, build func(cur *snapshot) (*event, int, string), msg string) {
+	next, status, why := s.change(r.Context(), name, p, build)
+	switch {
+	case next != nil:
+		writeJSON(w, http.StatusOK, OKResult{OK: true, Msg: msg})
+	case status/100 == 2:
+		writeJSON(w, status, OKResult{OK: true, Msg: why})
+	default:
+		writeError(w, status, "%s", why)
 	}
-	if err := writeEvent(r.Context(), s.store, eventKey(name, next.seq), ev); err != nil {
-		if errors.Is(err, backend.ErrExists) {
-			s.refresh(r.Context(), name, p)
-			writeError(w, http.StatusConflict, "%s was changed by another server at the same time; retry", name)
-			return
-		}
-		writeError(w, http.StatusInternalServerError, "storing the change: %v", err)
-		return
-	}
-	p.snap.Store(next)
-	writeJSON(w, http.StatusOK, OKResult{OK: true, Msg: msg})
 }
 
 // SearchResult is the answer to GET /api/v1/packages?q=.
@@ -818,7 +987,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	res := SearchResult{Packages: []SearchHit{}}
 	for _, name := range s.Packages() {
-		snap := s.snapshotOf(name)
+		snap := s.snapshotOf(r.Context(), name)
 		if snap == nil || snap.seq == 0 {
 			continue
 		}
@@ -839,7 +1008,7 @@ func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	snap := s.snapshotOf(name)
+	snap := s.snapshotOf(r.Context(), name)
 	if snap == nil || snap.seq == 0 {
 		writeError(w, http.StatusNotFound, "package %s does not exist", name)
 		return
@@ -869,7 +1038,7 @@ func (s *Server) handleOwners(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodGet {
-		snap := s.snapshotOf(name)
+		snap := s.snapshotOf(r.Context(), name)
 		if snap == nil || snap.seq == 0 {
 			writeError(w, http.StatusNotFound, "package %s does not exist", name)
 			return
@@ -905,23 +1074,25 @@ func (s *Server) handleOwners(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.snap.Load().seq == 0 {
-		writeError(w, http.StatusNotFound, "package %s does not exist", name)
-		return
-	}
-	if !slices.Contains(p.snap.Load().info.Owners, owner) {
-		writeError(w, http.StatusForbidden, "%s is not an owner of %s", owner, name)
-		return
-	}
-	op, verb := "add-owners", "added"
+	verb := "added"
 	if r.Method == http.MethodDelete {
-		op, verb = "remove-owners", "removed"
-		left := slices.DeleteFunc(slices.Clone(p.snap.Load().info.Owners), func(u string) bool { return slices.Contains(req.Users, u) })
-		if len(left) == 0 {
-			writeError(w, http.StatusBadRequest, "%s must keep at least one owner", name)
-			return
-		}
+		verb = "removed"
 	}
-	s.commit(w, r, name, p, &event{Op: op, At: s.now().UTC().Truncate(time.Second), By: owner, Users: req.Users},
-		fmt.Sprintf("%s %s as owners of %s", verb, strings.Join(req.Users, ", "), name))
+	s.commit(w, r, name, p, func(cur *snapshot) (*event, int, string) {
+		if cur.seq == 0 {
+			return nil, http.StatusNotFound, fmt.Sprintf("package %s does not exist", name)
+		}
+		if !slices.Contains(cur.info.Owners, owner) {
+			return nil, http.StatusForbidden, fmt.Sprintf("%s is not an owner of %s", owner, name)
+		}
+		op := "add-owners"
+		if r.Method == http.MethodDelete {
+			op = "remove-owners"
+			left := slices.DeleteFunc(slices.Clone(cur.info.Owners), func(u string) bool { return slices.Contains(req.Users, u) })
+			if len(left) == 0 {
+				return nil, http.StatusBadRequest, fmt.Sprintf("%s must keep at least one owner", name)
+			}
+		}
+		return &event{Op: op, At: s.now().UTC().Truncate(time.Second), By: owner, Users: req.Users}, 0, ""
+	}, fmt.Sprintf("%s %s as owners of %s", verb, strings.Join(req.Users, ", "), name))
 }

@@ -234,7 +234,7 @@ func TestServerPublishFlow(t *testing.T) {
 	if got := strings.Join(srv2.Packages(), ","); got != "lib,other" {
 		t.Fatalf("restarted server knows %s", got)
 	}
-	if a, b := f.srv.snapshotOf("lib"), srv2.snapshotOf("lib"); a.etag != b.etag {
+	if a, b := f.srv.snapshotOf(ctx, "lib"), srv2.snapshotOf(ctx, "lib"); a.etag != b.etag {
 		t.Fatal("restarted server serves a different index")
 	}
 }
@@ -339,21 +339,21 @@ func TestSignatures(t *testing.T) {
 	if err != nil || !k1.Equal(k2) {
 		t.Fatalf("public key file and line differ: %v", err)
 	}
-	if err := VerifySignature(tb, es[0].Sig, []minisign.PublicKey{k1}); err != nil {
+	if err := VerifySignature(es[0], tb, []minisign.PublicKey{k1}); err != nil {
 		t.Fatalf("VerifySignature: %v", err)
 	}
-	if err := VerifySignature(append(tb, 0), es[0].Sig, []minisign.PublicKey{k1}); err == nil {
+	if err := VerifySignature(es[0], append(tb, 0), []minisign.PublicKey{k1}); err == nil {
 		t.Fatal("signature verified over other bytes")
 	}
-	if err := VerifySignature(tb, es[1].Sig, []minisign.PublicKey{k1}); !errors.Is(err, ErrUnsigned) {
+	if err := VerifySignature(es[1], tb, []minisign.PublicKey{k1}); !errors.Is(err, ErrUnsigned) {
 		t.Fatalf("unsigned version: %v", err)
 	}
 	_, _, other, _ := GenerateKey()
 	k3, _ := ParsePublicKey(other)
-	if err := VerifySignature(tb, es[0].Sig, []minisign.PublicKey{k3}); err == nil {
+	if err := VerifySignature(es[0], tb, []minisign.PublicKey{k3}); err == nil {
 		t.Fatal("signature verified with an untrusted key")
 	}
-	if err := VerifySignature(tb, "", nil); err != nil {
+	if err := VerifySignature(es[1], tb, nil); err != nil {
 		t.Fatalf("no trusted keys: %v", err)
 	}
 }

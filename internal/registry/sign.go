@@ -1,9 +1,13 @@
 package registry
 
 import (
+	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"aead.dev/minisign"
@@ -36,7 +40,12 @@ func Sign(privateKeyFile []byte, tarball []byte, trustedComment string) (string,
 		return "", fmt.Errorf("not a minisign private key: %v", err)
 	}
 	untrusted := "signature from meta secret key " + strings.ToUpper(fmt.Sprintf("%x", key.ID()))
-	return string(minisign.SignWithComments(key, tarball, trustedComment, untrusted)), nil
+	// Prehashed (minisign's default), so that a verifier can stream.
+	r := minisign.NewReader(bytes.NewReader(tarball))
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return "", err
+	}
+	return string(r.SignWithComments(key, trustedComment, untrusted)), nil
 }
 
 // ParsePublicKey reads a public key given either as the one-line base64
@@ -54,23 +63,97 @@ func ParsePublicKey(s string) (minisign.PublicKey, error) {
 // signature when trusted keys are configured.
 var ErrUnsigned = errors.New("the version is not signed")
 
-// VerifySignature checks sig over tarball against any of keys. With no keys
-// it checks nothing.
-func VerifySignature(tarball []byte, sig string, keys []minisign.PublicKey) error {
+// TrustedComment is the signed comment meta puts in a version's signature:
+// the package, the version and the tarball's checksum, so that a valid
+// signature of one version cannot be served as another's.
+func TrustedComment(name, vers, cksum string) string {
+	return name + "@" + vers + " sha256:" + cksum
+}
+
+// SignVersion signs a version's tarball with a minisign private key file's
+// contents, binding the signature to name, vers and the tarball's
+// checksum through the trusted comment.
+func SignVersion(privateKeyFile []byte, tarball []byte, name, vers string) (string, error) {
+	sum := sha256.Sum256(tarball)
+	return Sign(privateKeyFile, tarball, TrustedComment(name, vers, hex.EncodeToString(sum[:])))
+}
+
+// VerifySignature checks e's signature over tarball against any of keys,
+// and that its trusted comment names e: "NAME@VERSION sha256:CKSUM" (or
+// "NAME@VERSION" from older publishers, where the signature over the bytes
+// binds the checksum). With no keys it checks nothing.
+func VerifySignature(e IndexEntry, tarball []byte, keys []minisign.PublicKey) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if sig == "" {
-		return ErrUnsigned
-	}
-	var s minisign.Signature
-	if err := s.UnmarshalText([]byte(sig)); err != nil {
-		return fmt.Errorf("the signature is malformed: %v", err)
+	s, err := parseSig(e.Sig)
+	if err != nil {
+		return err
 	}
 	for _, k := range keys {
-		if k.ID() == s.KeyID && minisign.Verify(k, tarball, []byte(sig)) {
-			return nil
+		if k.ID() == s.KeyID && minisign.Verify(k, tarball, []byte(e.Sig)) {
+			return checkTrustedComment(e, s.TrustedComment)
 		}
 	}
 	return fmt.Errorf("the signature (key %X) does not verify against any trusted key", s.KeyID)
+}
+
+// VerifyEntry is VerifySignature over a tarball read from r (from its
+// start): a prehashed signature is checked while streaming, an older
+// whole-message one after reading r into memory.
+func VerifyEntry(e IndexEntry, r io.ReadSeeker, keys []minisign.PublicKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	s, err := parseSig(e.Sig)
+	if err != nil {
+		return err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	defer r.Seek(0, io.SeekStart)
+	if s.Algorithm != minisign.HashEdDSA {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		return VerifySignature(e, data, keys)
+	}
+	mr := minisign.NewReader(r)
+	if _, err := io.Copy(io.Discard, mr); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.ID() == s.KeyID && mr.Verify(k, []byte(e.Sig)) {
+			return checkTrustedComment(e, s.TrustedComment)
+		}
+	}
+	return fmt.Errorf("the signature (key %X) does not verify against any trusted key", s.KeyID)
+}
+
+func parseSig(sig string) (minisign.Signature, error) {
+	var s minisign.Signature
+	if sig == "" {
+		return s, ErrUnsigned
+	}
+	if err := s.UnmarshalText([]byte(sig)); err != nil {
+		return s, fmt.Errorf("the signature is malformed: %v", err)
+	}
+	return s, nil
+}
+
+// checkTrustedComment checks a verified signature's trusted comment
+// against the entry it was served for.
+func checkTrustedComment(e IndexEntry, tc string) error {
+	fields := strings.Fields(tc)
+	if len(fields) == 0 || fields[0] != e.Name+"@"+e.Vers {
+		return fmt.Errorf("the signature was made for %q, not for %s@%s: the registry served another version's signature", tc, e.Name, e.Vers)
+	}
+	for _, f := range fields[1:] {
+		if sum, ok := strings.CutPrefix(f, "sha256:"); ok && sum != e.Cksum {
+			return fmt.Errorf("the signature was made for a tarball with checksum sha256:%s, not sha256:%s", sum, e.Cksum)
+		}
+	}
+	return nil
 }

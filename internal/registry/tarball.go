@@ -2,22 +2,52 @@ package registry
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
+
+	"github.com/metawork/meta/internal/linkpath"
 )
 
 // Tarball limits: a component tarball is source, not a data set.
 const (
-	MaxTarballEntries   = 100_000
-	MaxUnpackedSize     = 2 << 30 // bytes of file content after decompression
+	// MaxTarballEntries is the default bound on a tarball's entries.
+	MaxTarballEntries = 100_000
+	// DefaultMaxUnpacked is the default bound on what a tarball inflates
+	// to: every byte the gzip stream yields, tar headers and padding
+	// included.
+	DefaultMaxUnpacked = 1 << 30
+	// maxTrailingZeros bounds the zero padding allowed after the tar's end
+	// blocks (tar writers pad to a record of 10 KiB; 1 MiB is generous).
+	maxTrailingZeros    = 1 << 20
 	maxComponentFileLen = 1 << 20
-	maxSymlinkHops      = 40
 )
+
+// MarkerFile is the file meta writes at the root of a tree it extracted
+// from a registry. A tarball may not carry it.
+const MarkerFile = ".meta-registry.json"
+
+// Limits bound the reading of one tarball. Zero fields take the defaults.
+type Limits struct {
+	MaxEntries  int
+	MaxUnpacked int64
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = MaxTarballEntries
+	}
+	if l.MaxUnpacked <= 0 {
+		l.MaxUnpacked = DefaultMaxUnpacked
+	}
+	return l
+}
 
 // TarballError is a tarball that must be refused; the server answers 400.
 type TarballError struct{ Msg string }
@@ -28,90 +58,172 @@ func tarErr(format string, args ...any) error {
 	return &TarballError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// InspectTarball checks that data is a gzip'd tar whose entries all stay
-// inside its root — no absolute names, no "..", no link pointing out, no
-// device or FIFO — and returns the contents of the component.yaml at its
-// root. It reads the whole archive; nothing is written anywhere.
-func InspectTarball(data []byte) (componentYAML []byte, err error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, tarErr("not gzip-compressed: %v", err)
+// inflateCounter counts what the gzip stream yields and fails past the
+// limit, so that a bomb costs at most the limit's worth of CPU.
+type inflateCounter struct {
+	r     io.Reader
+	n     int64
+	limit int64
+}
+
+func (c *inflateCounter) Read(p []byte) (int, error) {
+	if c.n > c.limit {
+		return 0, tarErr("inflates to more than %d bytes", c.limit)
 	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.limit {
+		return n, tarErr("inflates to more than %d bytes", c.limit)
+	}
+	return n, err
+}
+
+// readTarball is the one reader of component tarballs, used by the server
+// on publish and by every client before extracting. It reads exactly one
+// gzip member holding one tar archive and refuses anything else: a second
+// gzip member, bytes after the gzip member, anything but zero padding
+// after the tar's end, more than lim allows once inflated. Each entry's
+// name is checked (relative, no "..", no .git component, not meta's
+// marker) and its type must be a file, directory, symlink or hard link;
+// fn sees each entry with its clean name and can read a file's content
+// from body.
+func readTarball(r io.Reader, lim Limits, fn func(h *tar.Header, name string, body io.Reader) error) error {
+	lim = lim.withDefaults()
+	br := bufio.NewReader(r)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return tarErr("not gzip-compressed: %v", err)
+	}
+	// One member only: the server and the clients must read the same bytes.
 	zr.Multistream(false)
-	tr := tar.NewReader(zr)
-	kinds := map[string]byte{}       // cleaned entry name → type
-	links := map[string]string{}     // symlink name → target
-	hardlinks := map[string]string{} // hard link name → target
-	var total int64
-	var comp []byte
+	in := &inflateCounter{r: zr, limit: lim.MaxUnpacked}
+	tr := tar.NewReader(in)
 	for count := 0; ; count++ {
 		h, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, tarErr("not a valid tar archive: %v", err)
+			var te *TarballError
+			if errors.As(err, &te) {
+				return te
+			}
+			return tarErr("not a valid tar archive: %v", err)
 		}
-		if count >= MaxTarballEntries {
-			return nil, tarErr("more than %d entries", MaxTarballEntries)
+		if count >= lim.MaxEntries {
+			return tarErr("more than %d entries", lim.MaxEntries)
 		}
 		switch h.Typeflag {
 		case tar.TypeXGlobalHeader:
 			continue // git archive's commit id
 		case tar.TypeReg, tar.TypeDir, tar.TypeSymlink, tar.TypeLink:
 		default:
-			return nil, tarErr("entry %q has unsupported type %q", h.Name, h.Typeflag)
+			return tarErr("entry %q has unsupported type %q", h.Name, h.Typeflag)
 		}
 		name, err := cleanEntryName(h.Name)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		if h.Typeflag == tar.TypeReg && h.Size < 0 {
+			return tarErr("entry %q has a negative size", name)
+		}
+		if err := fn(h, name, tr); err != nil {
+			var te *TarballError
+			if errors.As(err, &te) {
+				return te
+			}
+			return err
+		}
+	}
+	// After the end blocks, only zero padding may follow inside the member.
+	var buf [32 << 10]byte
+	var pad int64
+	for {
+		n, err := in.Read(buf[:])
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return tarErr("data after the end of the tar archive")
+			}
+		}
+		pad += int64(n)
+		if pad > maxTrailingZeros {
+			return tarErr("more than %d bytes of padding after the end of the tar archive", maxTrailingZeros)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var te *TarballError
+			if errors.As(err, &te) {
+				return te
+			}
+			return tarErr("not gzip-compressed correctly: %v", err)
+		}
+	}
+	// And nothing after the gzip member: no second member, no junk.
+	if _, err := br.ReadByte(); err != io.EOF {
+		if err == nil {
+			return tarErr("data after the gzip stream (a second gzip member or trailing bytes)")
+		}
+		return tarErr("reading: %v", err)
+	}
+	return nil
+}
+
+// InspectTarball checks data with the default limits; see
+// InspectTarballFrom.
+func InspectTarball(data []byte) (componentYAML []byte, err error) {
+	return InspectTarballFrom(bytes.NewReader(data), Limits{})
+}
+
+// InspectTarballFrom checks that r holds a gzip'd tar whose entries all
+// stay inside its root — no absolute names, no "..", no link pointing out
+// (links are resolved through each other), no device or FIFO, no .git —
+// and returns the contents of the component.yaml at its root. It reads the
+// whole archive; nothing is written anywhere.
+func InspectTarballFrom(r io.Reader, lim Limits) (componentYAML []byte, err error) {
+	kinds := map[string]byte{}       // cleaned entry name → type
+	links := map[string]string{}     // symlink name → target
+	hardlinks := map[string]string{} // hard link name → target
+	var comp []byte
+	err = readTarball(r, lim, func(h *tar.Header, name string, body io.Reader) error {
 		if name == "." {
 			if h.Typeflag != tar.TypeDir {
-				return nil, tarErr("entry %q names the root but is not a directory", h.Name)
+				return tarErr("entry %q names the root but is not a directory", h.Name)
 			}
-			continue
+			return nil
 		}
 		if prev, ok := kinds[name]; ok && !(prev == tar.TypeDir && h.Typeflag == tar.TypeDir) {
-			return nil, tarErr("entry %q appears twice", name)
+			return tarErr("entry %q appears twice", name)
 		}
 		kinds[name] = h.Typeflag
 		switch h.Typeflag {
 		case tar.TypeSymlink:
 			if h.Linkname == "" || strings.HasPrefix(h.Linkname, "/") || strings.Contains(h.Linkname, "\\") || strings.ContainsRune(h.Linkname, 0) {
-				return nil, tarErr("symlink %q points to %q, outside the archive", name, h.Linkname)
+				return tarErr("symlink %q points to %q, outside the archive", name, h.Linkname)
 			}
 			links[name] = h.Linkname
 		case tar.TypeLink:
 			target, err := cleanEntryName(h.Linkname)
 			if err != nil || target == "." {
-				return nil, tarErr("hard link %q points to %q, outside the archive", name, h.Linkname)
+				return tarErr("hard link %q points to %q, outside the archive", name, h.Linkname)
 			}
 			hardlinks[name] = target
 		case tar.TypeReg:
-			if h.Size < 0 {
-				return nil, tarErr("entry %q has a negative size", name)
-			}
-			total += h.Size
-			if total > MaxUnpackedSize {
-				return nil, tarErr("unpacks to more than %d bytes", int64(MaxUnpackedSize))
-			}
 			if name == componentFileName {
 				if h.Size > maxComponentFileLen {
-					return nil, tarErr("%s is larger than %d bytes", componentFileName, maxComponentFileLen)
+					return tarErr("%s is larger than %d bytes", componentFileName, maxComponentFileLen)
 				}
-				comp, err = io.ReadAll(tr)
-				if err != nil {
-					return nil, tarErr("reading %s: %v", componentFileName, err)
+				var err error
+				if comp, err = io.ReadAll(body); err != nil {
+					return tarErr("reading %s: %v", componentFileName, err)
 				}
-			} else if _, err := io.Copy(io.Discard, tr); err != nil {
-				return nil, tarErr("reading %q: %v", name, err)
 			}
 		}
-	}
-	// Drain the gzip stream: a truncated archive must not pass.
-	if _, err := io.Copy(io.Discard, zr); err != nil {
-		return nil, tarErr("not gzip-compressed correctly: %v", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// No entry may live below a symlink: extracting it would write through
 	// the link.
@@ -126,7 +238,7 @@ func InspectTarball(data []byte) (componentYAML []byte, err error) {
 		}
 	}
 	for name, target := range links {
-		if err := resolveWithin(links, path.Dir(name), target); err != nil {
+		if err := linkpath.Within(links, path.Dir(name), target); err != nil {
 			return nil, tarErr("symlink %q points to %q: %v", name, target, err)
 		}
 	}
@@ -144,8 +256,70 @@ func InspectTarball(data []byte) (componentYAML []byte, err error) {
 	return comp, nil
 }
 
+// ExtractTarball checks the tarball in f (read from its start) with InspectTarballFrom, then
+// reads it again from the start and writes it below dir, which must be
+// empty. Every write goes through an os.Root on dir, so no entry can land
+// outside dir whatever its name or the links before it. It returns the
+// component.yaml's contents.
+func ExtractTarball(f io.ReadSeeker, dir string, lim Limits) ([]byte, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	comp, err := InspectTarballFrom(f, lim)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	err = readTarball(f, lim, func(h *tar.Header, name string, body io.Reader) error {
+		if name == "." {
+			return nil
+		}
+		if d := path.Dir(name); d != "." {
+			if err := root.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			return root.MkdirAll(name, 0o755)
+		case tar.TypeReg:
+			mode := os.FileMode(0o644)
+			if h.Mode&0o111 != 0 {
+				mode = 0o755
+			}
+			w, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(w, body)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		case tar.TypeSymlink:
+			return root.Symlink(h.Linkname, name)
+		case tar.TypeLink:
+			return root.Link(path.Clean(h.Linkname), name)
+		}
+		return tarErr("entry %q has unsupported type %q", h.Name, h.Typeflag)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
 // cleanEntryName turns an archive entry name into a clean relative path,
-// refusing names that are absolute or climb out with "..".
+// refusing names that are absolute, climb out with "..", pass through a
+// .git directory (a tarball could otherwise plant git hooks or a config
+// whose core.fsmonitor runs a command), or name meta's marker.
 func cleanEntryName(name string) (string, error) {
 	if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, "\\") || strings.ContainsRune(name, 0) {
 		return "", tarErr("entry %q is not a relative path inside the archive", name)
@@ -154,45 +328,20 @@ func cleanEntryName(name string) (string, error) {
 		if part == ".." {
 			return "", tarErr("entry %q climbs out of the archive with ..", name)
 		}
+		if isGitDirName(part) {
+			return "", tarErr("entry %q is inside a .git directory; a component tarball may not carry git metadata", name)
+		}
 	}
-	return path.Clean(name), nil
+	clean := path.Clean(name)
+	if strings.EqualFold(clean, MarkerFile) {
+		return "", tarErr("entry %q has the name of meta's extraction marker", name)
+	}
+	return clean, nil
 }
 
-// resolveWithin follows target from dir, through the archive's other
-// symlinks, and fails if the path ever leaves the root.
-func resolveWithin(links map[string]string, dir, target string) error {
-	var stack []string // components of the current position
-	if dir != "." {
-		stack = strings.Split(dir, "/")
-	}
-	pending := strings.Split(target, "/")
-	hops := 0
-	for len(pending) > 0 {
-		part := pending[0]
-		pending = pending[1:]
-		switch part {
-		case "", ".":
-			continue
-		case "..":
-			if len(stack) == 0 {
-				return errors.New("it leaves the archive")
-			}
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		stack = append(stack, part)
-		cur := strings.Join(stack, "/")
-		if t, ok := links[cur]; ok {
-			hops++
-			if hops > maxSymlinkHops {
-				return errors.New("too many levels of symlinks")
-			}
-			if strings.HasPrefix(t, "/") {
-				return errors.New("it goes through an absolute symlink")
-			}
-			stack = stack[:len(stack)-1]
-			pending = append(strings.Split(t, "/"), pending...)
-		}
-	}
-	return nil
+// isGitDirName reports whether a path component would be taken for .git
+// by git or by a case-insensitive or trailing-dot-trimming filesystem.
+func isGitDirName(part string) bool {
+	p := strings.TrimRight(part, ". ")
+	return strings.EqualFold(p, ".git") || strings.EqualFold(p, "git~1")
 }

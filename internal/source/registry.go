@@ -283,7 +283,7 @@ func (r *Registry) Fetch(ctx context.Context, pkg string, v semver.Version, trus
 	if err != nil {
 		return nil, err
 	}
-	if err := registry.VerifySignature(data, e.Sig, trusted); err != nil {
+	if err := registry.VerifySignature(*e, data, trusted); err != nil {
 		return nil, fmt.Errorf("%s@%s from registry %s: %w", pkg, e.Vers, r.name, err)
 	}
 	return data, nil

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
-	"syscall"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 )
 
 // AddOptions carries what Add records beside the tree.
@@ -303,21 +302,23 @@ func (s *Store) copyIn(src, dst string, n *node) error {
 	if s.linkFromIndex(n, dst) {
 		return checkUnchanged(src, n)
 	}
-	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	in, err := openRead(src)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode(n))
+	defer closeFD(in)
+	out, err := createAt(unix.AT_FDCWD, dst, fileMode(n))
 	if err != nil {
 		return err
 	}
 	crashPoint("copy: file created")
-	got, err := io.Copy(out, in) // copy_file_range where the kernel can
-	if err == nil && !s.noSync {
-		startWriteback(out)
+	bp := bufPool.Get().(*[]byte)
+	got, err := copyFD(out, in, n.size, *bp)
+	bufPool.Put(bp)
+	if err == nil && !s.noSync && n.size >= writebackMin {
+		startWritebackFD(out)
 	}
-	if cerr := out.Close(); err == nil {
+	if cerr := closeFD(out); err == nil {
 		err = cerr
 	}
 	if err != nil {

@@ -7,7 +7,7 @@
 //	<dir>/.gitignore                 "*": a store inside a repository is never committed
 //	<dir>/.lock                      flock: writers and readers shared, gc exclusive
 //	<dir>/ab/<hash>/                 read-only tree (dirs 0555, files 0444 or 0555)
-//	<dir>/ab/<hash>.stamps           per-file inode, size, mtime and SHA-256 (see Get)
+//	<dir>/ab/<hash>.stamps           per-file inode, size, mtime, ctime and SHA-256 (see Get)
 //	<dir>/ab/<hash>.metadata.json    the commit point: written last, atomically
 //	<dir>/.files/ab/<sha256>[.x]     content index: one hard link per distinct file content
 //	<dir>/pins/<hash>                explicit gc roots
@@ -78,10 +78,11 @@
 // each file's digest, and compares it with the entry's before the copy is
 // moved into the target. A file's digest comes from hashing the bytes
 // copied, except when the entry's stamps file shows the file's inode,
-// size and mtime unchanged since it was hashed at commit: then the kernel
+// size, mtime and ctime unchanged since it was hashed: then the kernel
 // copies it (copy_file_range) and the recorded digest stands in. Editing
-// a stored file changes its mtime, so it is re-hashed and caught; damage
-// that leaves the mtime alone (bit rot) is found by [Store.Verify], which
+// a stored file changes its ctime, which cannot be set back, so it is
+// re-hashed and caught even when the size is kept and the mtime restored;
+// damage that changes no stamp (bit rot) is found by [Store.Verify], which
 // always re-hashes everything. [Store.WriteArchive] hashes everything it
 // streams and omits the trailer (so the reader fails) when it does not
 // match. A corrupt entry is reported as a [*CorruptError], never served.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -164,9 +165,23 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 	}
 	defer r.Close()
 	stamps, _ := s.readStamps(hash) // without them, every file is re-hashed
+	// Files are restored by directory: each job opens its directory once
+	// (through r, so inside dst) and creates its files in it with one
+	// openat each, by name, never following a link.
+	type dirJob struct {
+		dir   string // slash path below dst, "." for the root
+		files []*node
+	}
+	var jobs []dirJob
 	var files []*node
 	var walk func(n *node) error
 	walk = func(n *node) error {
+		dir := n.rel
+		if dir == "" {
+			dir = "."
+		}
+		var job dirJob
+		var jobBytes int64
 		for _, c := range n.children {
 			switch c.kind {
 			case kindDir:
@@ -182,7 +197,18 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 				}
 			default:
 				files = append(files, c)
+				// Big directories are split so that workers share them.
+				if len(job.files) == 64 || jobBytes > 64<<20 {
+					jobs = append(jobs, job)
+					job, jobBytes = dirJob{}, 0
+				}
+				job.dir = dir
+				job.files = append(job.files, c)
+				jobBytes += c.size
 			}
+		}
+		if len(job.files) > 0 {
+			jobs = append(jobs, job)
 		}
 		return nil
 	}
@@ -190,29 +216,44 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 		return err
 	}
 	m := s.meter("get", files)
+	var restamp atomic.Bool // a file was re-hashed: its stamps are out of date
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
-	for _, n := range files {
+	for _, job := range jobs {
 		if gctx.Err() != nil {
 			break
 		}
 		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
+			d, err := r.Open(job.dir)
+			if err != nil {
 				return err
 			}
-			path := filepath.Join(src, filepath.FromSlash(n.rel))
-			rec, ok := stamps[n.rel]
-			if ok && rec.ino == n.stamp.ino && rec.size == n.stamp.size && rec.mtime == n.stamp.mtime {
-				n.digest = rec.digest
-				defer m.add(n.size)
-				return copyOutFast(path, r, n)
-			}
-			if err := copyOutFile(path, r, n); err != nil {
-				return err
-			}
-			m.add(n.size)
-			if ok && rec.digest != n.digest {
-				return &CorruptError{Path: n.rel, Reason: "contents do not match what was stored"}
+			defer d.Close()
+			dirfd := int(d.Fd())
+			bp := bufPool.Get().(*[]byte)
+			defer bufPool.Put(bp)
+			for _, n := range job.files {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				path := filepath.Join(src, filepath.FromSlash(n.rel))
+				rec, ok := stamps[n.rel]
+				if ok && rec.matches(n.stamp) {
+					n.digest = rec.digest
+					if err := copyOutFast(path, dirfd, n, *bp); err != nil {
+						return err
+					}
+					m.add(n.size)
+					continue
+				}
+				if err := copyOutFile(path, dirfd, n, *bp); err != nil {
+					return err
+				}
+				m.add(n.size)
+				if ok && rec.digest != n.digest {
+					return &CorruptError{Path: n.rel, Reason: "contents do not match what was stored"}
+				}
+				restamp.Store(true)
 			}
 			return nil
 		})
@@ -230,45 +271,42 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 	if got := treeHash(root); got != hash {
 		return s.mismatch(hash, root)
 	}
+	if restamp.Load() {
+		// The whole entry verified: record the stamps each file had
+		// before it was read (a change since then changes its ctime), so
+		// the next Get can trust them again. Failing to is harmless.
+		stamps := make([]stamp, len(files))
+		for i, n := range files {
+			stamps[i] = n.stamp
+		}
+		s.saveStamps(hash, files, stamps)
+	}
 	return nil
 }
 
-// copyOutFile copies one stored file into r, hashing it into n.digest.
-func copyOutFile(src string, r *os.Root, n *node) error {
-	in, err := os.Open(src)
+// copyOutFile copies one stored file into the directory dirfd under its
+// name, hashing it into n.digest.
+func copyOutFile(src string, dirfd int, n *node, buf []byte) error {
+	in, err := openRead(src)
 	if err != nil {
 		return &CorruptError{Path: n.rel, Reason: err.Error()}
 	}
-	defer in.Close()
-	out, err := r.OpenFile(n.rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, outMode(n))
+	defer closeFD(in)
+	out, err := createAt(dirfd, n.name, outMode(n))
 	if err != nil {
 		return err
 	}
 	h := sha256.New()
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
-	var got int64
-	for {
-		k, rerr := in.Read(buf)
-		if k > 0 {
-			h.Write(buf[:k])
-			if _, err := out.Write(buf[:k]); err != nil {
-				out.Close()
-				return err
-			}
-			got += int64(k)
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			out.Close()
-			return &CorruptError{Path: n.rel, Reason: rerr.Error()}
-		}
-	}
-	if err := out.Close(); err != nil {
-		return err
+	got, err := hashFD(in, out, h, buf)
+	cerr := closeFD(out)
+	var werr *fs.PathError
+	switch {
+	case errors.As(err, &werr):
+		return fmt.Errorf("%s: %w", n.rel, werr.Err) // the target's fault, not the store's
+	case err != nil:
+		return &CorruptError{Path: n.rel, Reason: err.Error()}
+	case cerr != nil:
+		return fmt.Errorf("%s: %w", n.rel, cerr)
 	}
 	if got != n.size {
 		return &CorruptError{Path: n.rel, Reason: "changed size while being read"}
@@ -279,18 +317,18 @@ func copyOutFile(src string, r *os.Root, n *node) error {
 
 // copyOutFast copies one stored file whose stamp shows it unchanged since
 // it was hashed, letting the kernel move the bytes.
-func copyOutFast(src string, r *os.Root, n *node) error {
-	in, err := os.Open(src)
+func copyOutFast(src string, dirfd int, n *node, buf []byte) error {
+	in, err := openRead(src)
 	if err != nil {
 		return &CorruptError{Path: n.rel, Reason: err.Error()}
 	}
-	defer in.Close()
-	out, err := r.OpenFile(n.rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, outMode(n))
+	defer closeFD(in)
+	out, err := createAt(dirfd, n.name, outMode(n))
 	if err != nil {
 		return err
 	}
-	got, err := io.Copy(out, in)
-	if cerr := out.Close(); err == nil {
+	got, err := copyFD(out, in, n.size, buf)
+	if cerr := closeFD(out); err == nil {
 		err = cerr
 	}
 	if err != nil {

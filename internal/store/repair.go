@@ -53,7 +53,7 @@ func (s *Store) intact(hash string) bool {
 	}
 	for _, n := range files {
 		rec, ok := stamps[n.rel]
-		if !ok || rec.ino != n.stamp.ino || rec.size != n.stamp.size || rec.mtime != n.stamp.mtime {
+		if !ok || !rec.matches(n.stamp) {
 			return false
 		}
 		n.digest = rec.digest

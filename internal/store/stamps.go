@@ -12,28 +12,33 @@ import (
 )
 
 // An entry's stamps file, <dir>/ab/<hash>.stamps, records for each of its
-// files the inode, size and modification time it had when the entry was
-// committed, and the SHA-256 of its contents. Get uses it to verify
-// cheaply: a file whose inode, size and mtime are unchanged is copied by
-// the kernel without being re-hashed, its recorded digest standing in; any
-// other file is re-hashed and must match its recorded digest. Either way
-// the tree hash is recomputed from the digests, types, modes, names and
-// symlink targets read from disk, so a changed tree shape is always
-// caught. Editing a stored file updates its mtime, so that is caught too;
-// silent bit rot under an unchanged mtime is left to Verify, which always
+// files the inode, size, modification time and status-change time (ctime)
+// it had when the entry was committed, and the SHA-256 of its contents.
+// Get uses it to verify cheaply: a file whose four stamps are unchanged is
+// copied by the kernel without being re-hashed, its recorded digest
+// standing in; any other file is re-hashed and must match its recorded
+// digest. Either way the tree hash is recomputed from the digests, types,
+// modes, names and symlink targets read from disk, so a changed tree shape
+// is always caught. Editing a stored file updates its ctime, and no
+// program can set a ctime back (touch -d restores only the mtime), so an
+// edit that keeps the size and restores the mtime is caught too; silent
+// bit rot, which changes no stamp, is left to Verify, which always
 // re-hashes everything. The format:
 //
-//	stamps = str("meta-stamps-v1") u64(count) { str(path) u64(ino) u64(size) u64(mtime) digest[32] }
+//	stamps = str("meta-stamps-v2") u64(count) { str(path) u64(ino) u64(size) u64(mtime) u64(ctime) digest[32] }
 //
 // It is written before the metadata file, so a committed entry has one
-// unless it was stored by an older meta; a missing or unreadable stamps
-// file only means Get re-hashes everything.
-const stampsMagic = "meta-stamps-v1"
+// unless it was stored by an older meta; a missing, older (v1, without
+// ctime) or unreadable stamps file only means Get re-hashes everything.
+// Hard-linking a stored file into a new entry (deduplication) changes its
+// ctime too; the next Get re-hashes it, and having verified the whole
+// entry, writes fresh stamps.
+const stampsMagic = "meta-stamps-v2"
 
 // fileRecord is one file's line in a stamps file.
 type fileRecord struct {
-	ino, size, mtime int64
-	digest           [32]byte
+	ino, size, mtime, ctime int64
+	digest                  [32]byte
 }
 
 func (s *Store) stampsPath(hash string) string {
@@ -43,26 +48,42 @@ func (s *Store) stampsPath(hash string) string {
 // writeStamps records the stamps of the files of root as they are at dir.
 func (s *Store) writeStamps(hash, dir string, root *node) error {
 	files := root.files()
-	var buf bytes.Buffer
-	w := bufio.NewWriter(&buf)
-	putStr(w, stampsMagic)
-	putU64(w, uint64(len(files)))
-	for _, n := range files {
+	stamps := make([]stamp, len(files))
+	for i, n := range files {
 		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(n.rel)))
 		if err != nil {
 			return err
 		}
-		st := stampOf(fi)
+		stamps[i] = stampOf(fi)
+	}
+	return s.saveStamps(hash, files, stamps)
+}
+
+// saveStamps writes the stamps file of entry hash: files[i] had stamps[i]
+// when its digest was computed.
+func (s *Store) saveStamps(hash string, files []*node, stamps []stamp) error {
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	putStr(w, stampsMagic)
+	putU64(w, uint64(len(files)))
+	for i, n := range files {
+		st := stamps[i]
 		putStr(w, n.rel)
 		putU64(w, uint64(st.ino))
 		putU64(w, uint64(st.size))
 		putU64(w, uint64(st.mtime))
+		putU64(w, uint64(st.ctime))
 		w.Write(n.digest[:])
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
 	return s.writeFileAtomic(s.stampsPath(hash), buf.Bytes())
+}
+
+// matches reports whether a file's stamp now is the one recorded.
+func (rec fileRecord) matches(st stamp) bool {
+	return rec.ino == st.ino && rec.size == st.size && rec.mtime == st.mtime && rec.ctime == st.ctime
 }
 
 // readStamps loads an entry's stamps file.
@@ -103,8 +124,8 @@ func parseStamps(data []byte) (map[string]fileRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Each record is at least 8+24+32 bytes: a count beyond that is a lie.
-	if count > uint64(r.Len())/64 {
+	// Each record is at least 8+32+32 bytes: a count beyond that is a lie.
+	if count > uint64(r.Len())/72 {
 		return nil, fmt.Errorf("stamps: %d records cannot fit in %d bytes", count, r.Len())
 	}
 	out := make(map[string]fileRecord, count)
@@ -114,7 +135,7 @@ func parseStamps(data []byte) (map[string]fileRecord, error) {
 			return nil, err
 		}
 		var rec fileRecord
-		for _, f := range []*int64{&rec.ino, &rec.size, &rec.mtime} {
+		for _, f := range []*int64{&rec.ino, &rec.size, &rec.mtime, &rec.ctime} {
 			v, err := u64()
 			if err != nil {
 				return nil, err

@@ -237,14 +237,14 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 // hashFile fills n.digest from the file at path and checks that the file is
 // still the one scan saw.
 func hashFile(path string, n *node) error {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	fd, err := openRead(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer closeFD(fd)
 	h := sha256.New()
 	bp := bufPool.Get().(*[]byte)
-	got, err := io.CopyBuffer(onlyWriter{h}, onlyReader{f}, *bp)
+	got, err := hashFD(fd, -1, h, *bp)
 	bufPool.Put(bp)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/metawork/meta/internal/linkpath"
 )
 
 // maxUnpacked bounds what one archive may unpack to, against archive bombs.
@@ -69,7 +71,23 @@ func checkLink(archive, entry, rel, target string) error {
 // unpack extracts the archive at file (kind tar.gz or zip) into dir,
 // dropping strip leading directories. Every entry is checked before it is
 // written and writes go through os.Root, so nothing lands outside dir.
+// Once everything is written, every symlink is resolved through all the
+// others (linkpath.Within): a chain of links that together climb out of
+// dir fails the unpack, and the caller throws dir away.
 func unpack(file, kind, dir string, strip int) error {
+	links := map[string]string{} // rel → target, every symlink written
+	if err := unpackEntries(file, kind, dir, strip, links); err != nil {
+		return err
+	}
+	for rel, target := range links {
+		if err := linkpath.Within(links, path.Dir(rel), target); err != nil {
+			return &UnsafeArchiveError{path.Base(file), rel, fmt.Sprintf("links to %q: %v", target, err)}
+		}
+	}
+	return nil
+}
+
+func unpackEntries(file, kind, dir string, strip int, links map[string]string) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
@@ -135,6 +153,7 @@ func unpack(file, kind, dir string, strip int) error {
 						root.MkdirAll(d, 0o755)
 					}
 					err = root.Symlink(h.Linkname, rel)
+					links[rel] = h.Linkname
 				}
 			case tar.TypeLink:
 				var target string
@@ -179,6 +198,7 @@ func unpack(file, kind, dir string, strip int) error {
 				rc.Close()
 				if err = checkLink(name, zf.Name, rel, string(target)); err == nil {
 					err = root.Symlink(string(target), rel)
+					links[rel] = string(target)
 				}
 			case mode.IsRegular():
 				rc, oerr := zf.Open()

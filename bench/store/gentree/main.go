@@ -2,6 +2,7 @@
 // store benchmarks (see package treegen).
 //
 //	go run ./bench/store/gentree -size 256MiB -out /tmp/tree
+//	go run ./bench/store/gentree -small 72000 -out /tmp/nm   # node_modules shape
 package main
 
 import (
@@ -18,7 +19,15 @@ func main() {
 	size := flag.String("size", "256MiB", "total bytes of file contents (suffixes KiB, MiB, GiB)")
 	out := flag.String("out", "", "directory to create (must not exist)")
 	seed := flag.Uint64("seed", 1, "random seed")
+	small := flag.Int("small", 0, "write a node_modules-shaped tree of this many small files instead")
 	flag.Parse()
+	if *small > 0 && *out != "" {
+		if err := treegen.GenerateSmall(*out, *small, *seed); err != nil {
+			fmt.Fprintln(os.Stderr, "gentree:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	total, err := parseSize(*size)
 	if err != nil || *out == "" {
 		fmt.Fprintln(os.Stderr, "usage: gentree -size N[KiB|MiB|GiB] -out DIR")
