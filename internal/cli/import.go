@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -211,9 +210,17 @@ func (a *app) importWarnings(ws []importer.Warning) {
 	more := false
 	for _, k := range kinds {
 		list := byKind[k]
+		// Examples are distinct subjects; -v lists every warning.
 		show := list
-		if !a.verbose && len(show) > 3 {
-			show = show[:3]
+		if !a.verbose {
+			show = nil
+			seen := map[string]bool{}
+			for _, w := range list {
+				if !seen[w.Subject] && len(show) < 3 {
+					seen[w.Subject] = true
+					show = append(show, w)
+				}
+			}
 		}
 		ex := make([]string, len(show))
 		for i, w := range show {
@@ -224,7 +231,7 @@ func (a *app) importWarnings(ws []importer.Warning) {
 		}
 		line := strings.Join(ex, ", ")
 		if len(show) < len(list) {
-			line += fmt.Sprintf(", … %d more", len(list)-len(show))
+			line += ", …"
 			more = true
 		}
 		a.warnf("%s: %d: %s", k, len(list), line)

@@ -105,6 +105,9 @@ func Import(ctx context.Context, kind, file string, data []byte, o Options) (*Re
 	}
 	for i := range r.Projects {
 		r.Projects[i].Ref = shortRef(r.Projects[i].Ref)
+		if ref := r.Projects[i].Ref; strings.HasPrefix(ref, "refs/") || strings.HasPrefix(ref, "pull/") || strings.HasPrefix(ref, "changes/") {
+			r.warn("revisions that are neither branch, tag nor commit (meta cannot clone them; pin the commit instead)", r.Projects[i].Original, ref)
+		}
 		if r.Projects[i].Original == "" {
 			r.Projects[i].Original = r.Projects[i].Name
 		}

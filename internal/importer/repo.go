@@ -25,7 +25,7 @@ type repoState struct {
 	defRev   string
 	projects []Project
 
-	visited  map[string]bool
+	visited map[string]bool
 }
 
 func importRepo(r *Result, file string, data []byte, o Options) error {

@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"sort"
@@ -359,6 +361,10 @@ func (w *westLoader) follow(from string, wi westImport, dir, prefix string, dept
 		}
 		w.visited[f] = true
 		data, err := w.o.ReadFile(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			w.r.warn("west imports not followed: the imported files are not available here", fmt.Sprintf("%s:%d: import %s", from, wi.node.Line, wi.file), "import from inside the west workspace, where they are checked out")
+			continue
+		}
 		if err != nil {
 			return nil, nil, yamlpos.Errorf(from, wi.node, "import %s: %v", wi.file, err)
 		}
