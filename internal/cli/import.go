@@ -116,6 +116,9 @@ warning line per kind with a count and examples (-v lists them all,
 				o.RemoteRefs = remoteRefs
 			}
 			res, err := importer.Import(cmd.Context(), kind, args[1], data, o)
+			if err != nil && res != nil {
+				a.importWarnings(res.Warnings)
+			}
 			if err != nil {
 				var rel *importer.RelativeURLError
 				if errors.As(err, &rel) {

@@ -80,6 +80,8 @@ type Options struct {
 var Kinds = []string{"west", "vcstool", "repo", "gitmodules", "wrknv"}
 
 // Import reads a manifest of the given kind. file names it in messages.
+// When it finds no repository it returns the error with the result, whose
+// warnings may say why.
 func Import(ctx context.Context, kind, file string, data []byte, o Options) (*Result, error) {
 	r := &Result{Kind: kind, Source: file}
 	var err error
@@ -101,7 +103,8 @@ func Import(ctx context.Context, kind, file string, data []byte, o Options) (*Re
 		return nil, err
 	}
 	if len(r.Projects) == 0 {
-		return nil, fmt.Errorf("%s: no repositories found", file)
+		// The warnings say why (e.g. only non-git repositories).
+		return r, fmt.Errorf("%s: no repositories found", file)
 	}
 	for i := range r.Projects {
 		r.Projects[i].Ref = shortRef(r.Projects[i].Ref)

@@ -56,11 +56,11 @@ func importWest(r *Result, file string, data []byte, o Options) error {
 		return err
 	}
 	self := m.Get("self")
+	// The manifest repository itself becomes a component when west.yml
+	// says where it goes (self: path:) and its URL is known.
 	selfPath := ""
 	if v := self.Get("path"); v != nil {
 		selfPath = v.Value
-	} else if o.Dir != "" {
-		selfPath = filepath.Base(o.Dir)
 	}
 	if selfPath != "" {
 		sp, err := checkPath(file, selfPath)
