@@ -28,7 +28,6 @@ type Project struct {
 
 	refChecked bool   // Ref's kind was confirmed on the remote
 	refKind    string // "branch", "tag" or "commit" once known
-	guess      string // for vcstool versions: what was assumed, if unconfirmed
 }
 
 // Warning is one thing of the source manifest that meta does not carry
