@@ -256,7 +256,7 @@ func listFiles(ctx context.Context, dir string, withUntracked bool) ([]string, e
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && d.Name() == ".git" {
+		if d.IsDir() && (d.Name() == ".git" || p != dir && nestedCheckout(p)) {
 			return fs.SkipDir
 		}
 		if !d.IsDir() {
@@ -273,4 +273,11 @@ func listFiles(ctx context.Context, dir string, withUntracked bool) ([]string, e
 	}
 	slices.Sort(files)
 	return files, nil
+}
+
+// nestedCheckout reports whether p is the top of another git checkout (a
+// nested component): its files belong to that component, not the outer one.
+func nestedCheckout(p string) bool {
+	_, err := os.Lstat(filepath.Join(p, ".git"))
+	return err == nil
 }

@@ -133,6 +133,9 @@ func allGroups(m *manifest.Manifest) []string {
 // excluded groups (-NAME). With only exclusions, it starts from everything.
 func selectWithGroups(m *manifest.Manifest, names, groups []string) ([]*manifest.Component, error) {
 	if len(groups) == 0 {
+		if len(names) == 0 {
+			return workspace.DefaultSelection(m), nil
+		}
 		return selectComponents(m, names)
 	}
 	include, exclude := map[string]bool{}, map[string]bool{}

@@ -13,14 +13,17 @@ import (
 )
 
 func newValidateCmd(a *app) *cobra.Command {
-	var asJSON bool
+	var asJSON, noRemote bool
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the manifest, the checkouts and the required tools",
 		Long: `Check that the manifest parses, that every component is cloned from the
 remote the manifest names, that component.yaml files parse and depend only on
 known components without cycles, and that required tools are on PATH.
-Exits 3 when it finds problems.`,
+With workspace.default_groups, the components outside the default selection
+that are not checked out are not checked. With --no-remote, components not
+cloned yet are skipped too (nothing needs a network: use it right after
+'meta import'). Exits 3 when it finds problems.`,
 		Example: `  meta validate
   meta validate --json`,
 		Args: cobra.NoArgs,
@@ -29,7 +32,12 @@ Exits 3 when it finds problems.`,
 			if err != nil {
 				return err
 			}
-			probs := workspace.Validate(cmd.Context(), m, m.List(), m.Jobs(0)*2)
+			comps := workspace.DefaultSelection(m)
+			notCloned := 0
+			if noRemote {
+				comps, notCloned = workspace.ClonedOnly(comps)
+			}
+			probs := workspace.Validate(cmd.Context(), m, comps, m.Jobs(0)*2)
 			probs = append(probs, a.checkWiring(cmd.Context(), m)...)
 			if tp, err := checkLockedTools(m); err != nil {
 				probs = append(probs, workspace.Problem{Message: "tools: " + err.Error()})
@@ -56,7 +64,9 @@ Exits 3 when it finds problems.`,
 						a.printf("  hint: %s\n", p.Hint)
 					}
 				}
-				if len(probs) == 0 {
+				if len(probs) == 0 && noRemote {
+					a.printf("ok: %s in the manifest; %s checked, %s not cloned yet\n", plural(len(m.Order), "component"), plural(len(comps), "checkout"), plural(notCloned, "component"))
+				} else if len(probs) == 0 {
 					a.printf("ok: %s, all present on the expected remotes\n", plural(len(m.Order), "component"))
 				} else {
 					a.printf("%s\n", plural(len(probs), "problem"))
@@ -69,6 +79,7 @@ Exits 3 when it finds problems.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&noRemote, "no-remote", false, "check the manifest and the existing checkouts only; skip components not cloned yet")
 	return cmd
 }
 

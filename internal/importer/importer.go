@@ -1,316 +1,217 @@
 // Package importer converts other workspace tools' manifests — west's
-// west.yml, vcstool's .repos, repo's default.xml and git's .gitmodules —
-// into meta's manifests/components.yaml.
+// west.yml, vcstool's .repos, repo's default.xml, git's .gitmodules and
+// provide-workspace's wrknv.toml — into meta's manifests/components.yaml.
+// Nothing of the source is dropped silently: what meta does not carry over
+// is returned as warnings.
 package importer
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/xml"
+	"context"
 	"fmt"
 	"path"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/metawork/meta/internal/manifest"
-	"github.com/metawork/meta/internal/yamlpos"
 )
 
 // Project is one repository found in a foreign manifest.
 type Project struct {
-	Name string // meta component name
-	URL  string
-	Path string // checkout path relative to the workspace root
-	Ref  string // branch, tag or commit; "" for the default branch
+	Name     string   // meta component name (readable, unique)
+	Original string   // the name the source manifest gives it
+	URL      string   // absolute: relative URLs are resolved on import
+	Path     string   // checkout path relative to the workspace root
+	Ref      string   // branch, tag or commit; "" for the default branch
+	Groups   []string // meta group names
+	Where    string   // file:line of its declaration, for messages
+
+	refChecked bool   // Ref's kind was confirmed on the remote
+	refKind    string // "branch", "tag" or "commit" once known
 }
 
-// Kinds lists the formats Parse understands.
-var Kinds = []string{"west", "vcstool", "repo", "gitmodules"}
-
-// Parse reads a manifest of the given kind. file names it in errors.
-func Parse(kind, file string, data []byte) ([]Project, error) {
-	ps, _, err := ParseWithNotes(kind, file, data)
-	return ps, err
+// Warning is one thing of the source manifest that meta does not carry
+// over, or an assumption the import made.
+type Warning struct {
+	Kind    string `json:"kind"`    // one sentence shared by all warnings of a kind
+	Subject string `json:"subject"` // the project, file or element concerned
+	Detail  string `json:"detail,omitempty"`
 }
 
-// ParseWithNotes is Parse that also says what of the source manifest meta
-// does not carry over (groups, includes, copyfile/linkfile, non-git
-// repositories), so that nothing is dropped silently.
-func ParseWithNotes(kind, file string, data []byte) ([]Project, []string, error) {
-	var ps []Project
-	var notes []string
+// Result is an imported workspace.
+type Result struct {
+	Kind     string
+	Source   string // the file as named on the command line
+	Projects []Project
+	// DefaultGroups is the workspace's default selection, in the syntax
+	// of the manifest's workspace.default_groups ("-G" leaves G out).
+	DefaultGroups []string
+	Warnings      []Warning
+}
+
+// Options tune Import.
+type Options struct {
+	// ManifestURL is the URL of the repository the source manifest
+	// comes from; relative URLs are resolved against it. Empty: a
+	// relative URL is an error.
+	ManifestURL string
+	// ManifestRev is the branch of that repository, when known (the
+	// west manifest repository becomes a component tracking it).
+	ManifestRev string
+	// Dir is the directory of the source file, for west imports and repo
+	// includes. Empty: those are reported, not followed.
+	Dir string
+	// ReadFile reads a file named by an absolute path (west imports,
+	// repo includes). Nil: those are reported, not followed.
+	ReadFile func(name string) ([]byte, error)
+	// IsDir reports whether an absolute path is a directory (west's
+	// 'import: DIR'). Nil: never.
+	IsDir func(name string) bool
+	// ReadDir lists the file names in a directory, sorted. Nil: none.
+	ReadDir func(name string) []string
+	// RemoteRefs lists the branch and tag names of a remote, for deciding
+	// whether a vcstool version is a branch or a tag. Nil, or an error:
+	// the import says what it assumed.
+	RemoteRefs func(ctx context.Context, url string) (branches, tags map[string]bool, err error)
+}
+
+// Kinds lists the formats Import understands.
+var Kinds = []string{"west", "vcstool", "repo", "gitmodules", "wrknv"}
+
+// Import reads a manifest of the given kind. file names it in messages.
+// When it finds no repository it returns the error with the result, whose
+// warnings may say why.
+func Import(ctx context.Context, kind, file string, data []byte, o Options) (*Result, error) {
+	r := &Result{Kind: kind, Source: file}
 	var err error
 	switch kind {
 	case "west":
-		ps, err = parseWest(file, data, &notes)
+		err = importWest(r, file, data, o)
 	case "vcstool":
-		ps, err = parseVcstool(file, data, &notes)
+		err = importVcstool(ctx, r, file, data, o)
 	case "repo":
-		ps, err = parseRepo(file, data, &notes)
+		err = importRepo(r, file, data, o)
 	case "gitmodules":
-		ps, err = parseGitmodules(file, data)
+		err = importGitmodules(r, file, data, o)
+	case "wrknv":
+		err = importWrknv(r, file, data)
 	default:
-		return nil, nil, fmt.Errorf("unknown manifest kind %q (want one of %s)", kind, strings.Join(Kinds, ", "))
+		return nil, fmt.Errorf("unknown manifest kind %q (want one of %s)", kind, strings.Join(Kinds, ", "))
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(ps) == 0 {
-		return nil, notes, fmt.Errorf("%s: no repositories found", file)
-	}
-	for i := range ps {
-		ps[i].Ref = shortRef(ps[i].Ref)
-	}
-	return uniqueNames(ps), notes, nil
-}
-
-func parseWest(file string, data []byte, notes *[]string) ([]Project, error) {
-	root, err := yamlpos.Parse(file, data)
 	if err != nil {
 		return nil, err
 	}
-	m := root.Get("manifest")
-	if m == nil || m.Kind != yamlpos.Map {
-		return nil, yamlpos.Errorf(file, root, "expected a top-level 'manifest:' mapping (west.yml)")
+	if len(r.Projects) == 0 {
+		// The warnings say why (e.g. only non-git repositories).
+		return r, fmt.Errorf("%s: no repositories found", file)
 	}
-	if imp := m.Get("self").Get("import"); imp != nil {
-		*notes = append(*notes, fmt.Sprintf("%s:%d: self.import is not followed; import those manifests separately", file, imp.Line))
+	for i := range r.Projects {
+		r.Projects[i].Ref = shortRef(r.Projects[i].Ref)
+		if ref := r.Projects[i].Ref; strings.HasPrefix(ref, "refs/") || strings.HasPrefix(ref, "pull/") || strings.HasPrefix(ref, "changes/") {
+			r.warn("revisions that are neither branch, tag nor commit (meta cannot clone them; pin the commit instead)", r.Projects[i].Original, ref)
+		}
+		if r.Projects[i].Original == "" {
+			r.Projects[i].Original = r.Projects[i].Name
+		}
 	}
-	remotes := map[string]string{}
-	if rs := m.Get("remotes"); rs != nil && rs.Kind == yamlpos.Seq {
-		for _, r := range rs.Values {
-			n, u := r.Get("name"), r.Get("url-base")
-			if n == nil || u == nil {
-				return nil, yamlpos.Errorf(file, r, "a remote needs 'name' and 'url-base'")
+	r.Projects = uniqueNames(kind, r.Projects)
+	r.groupNames()
+	return r, nil
+}
+
+func (r *Result) warn(kind, subject, detail string) {
+	r.Warnings = append(r.Warnings, Warning{Kind: kind, Subject: subject, Detail: detail})
+}
+
+// groupNames makes every group name valid for meta, warning about the
+// ones it had to change.
+func (r *Result) groupNames() {
+	renamed := map[string]string{}
+	fix := func(g string) string {
+		if manifest.CheckName(g) == nil {
+			return g
+		}
+		n := sanitize(g)
+		if _, ok := renamed[g]; !ok {
+			renamed[g] = n
+			r.warn("group names changed to fit meta's naming rules", g, "now "+n)
+		}
+		return n
+	}
+	for i := range r.Projects {
+		p := &r.Projects[i]
+		seen := map[string]bool{}
+		var gs []string
+		for _, g := range p.Groups {
+			g = fix(g)
+			if !seen[g] {
+				seen[g] = true
+				gs = append(gs, g)
 			}
-			remotes[n.Value] = strings.TrimRight(u.Value, "/")
+		}
+		p.Groups = gs
+	}
+	for i, g := range r.DefaultGroups {
+		neg := strings.HasPrefix(g, "-")
+		n := fix(strings.TrimPrefix(g, "-"))
+		if neg {
+			n = "-" + n
+		}
+		r.DefaultGroups[i] = n
+	}
+}
+
+var versionLike = regexp.MustCompile(`^[vV]?[0-9]+([._-][0-9A-Za-z]+)*$`)
+
+// goodName reports whether a path segment makes a readable component
+// name: valid for meta, and not a bare version number like 5.10.
+func goodName(s string) bool {
+	return manifest.CheckName(s) == nil && !versionLike.MatchString(s) && len(s) > 1
+}
+
+// uniqueNames gives every project a readable, unique component name: the
+// last segment of its path (west: its project name) when that is a good
+// name and no other project shares it, otherwise its original name with
+// '/' mapped to '-'; what still collides gets a numeric suffix.
+func uniqueNames(kind string, ps []Project) []Project {
+	cand := make([]string, len(ps))
+	count := map[string]int{}
+	for i, p := range ps {
+		c := p.Original
+		if kind != "west" && kind != "wrknv" {
+			c = path.Base(p.Path)
+		}
+		cand[i] = c
+		if goodName(c) {
+			count[c]++
 		}
 	}
-	defRemote, defRev := "", "master" // west's default revision
-	if d := m.Get("defaults"); d != nil {
-		if v := d.Get("remote"); v != nil {
-			defRemote = v.Value
-		}
-		if v := d.Get("revision"); v != nil {
-			defRev = v.Value
-		}
-	}
-	projs := m.Get("projects")
-	if projs == nil || projs.Kind != yamlpos.Seq {
-		return nil, yamlpos.Errorf(file, m, "expected 'projects:' to be a list")
-	}
-	var out []Project
-	for _, p := range projs.Values {
-		name := p.Get("name")
-		if name == nil || name.Value == "" {
-			return nil, yamlpos.Errorf(file, p, "a project needs a 'name'")
-		}
-		pr := Project{Name: name.Value, Path: name.Value, Ref: defRev}
-		if v := p.Get("path"); v != nil {
-			pr.Path = v.Value
-		}
-		if v := p.Get("revision"); v != nil {
-			pr.Ref = v.Value
-		}
-		if g := p.Get("groups"); g != nil {
-			*notes = append(*notes, fmt.Sprintf("%s:%d: project %s: west groups are not imported; set meta's 'groups:' on the component", file, g.Line, pr.Name))
-		}
-		if g := p.Get("import"); g != nil {
-			*notes = append(*notes, fmt.Sprintf("%s:%d: project %s: its imported manifest is not followed", file, g.Line, pr.Name))
-		}
-		if v := p.Get("url"); v != nil {
-			pr.URL = v.Value
+	for i, p := range ps {
+		if !goodName(cand[i]) || count[cand[i]] > 1 {
+			cand[i] = sanitize(strings.ReplaceAll(strings.Trim(p.Original, "/"), "/", "-"))
 		} else {
-			remote := defRemote
-			if v := p.Get("remote"); v != nil {
-				remote = v.Value
-			}
-			base, ok := remotes[remote]
-			if !ok {
-				return nil, yamlpos.Errorf(file, p, "project %q uses remote %q, which 'remotes:' does not define", pr.Name, remote)
-			}
-			repoPath := pr.Name
-			if v := p.Get("repo-path"); v != nil {
-				repoPath = v.Value
-			}
-			pr.URL = base + "/" + repoPath
-		}
-		out = append(out, pr)
-	}
-	return out, nil
-}
-
-func parseVcstool(file string, data []byte, notes *[]string) ([]Project, error) {
-	root, err := yamlpos.Parse(file, data)
-	if err != nil {
-		return nil, err
-	}
-	repos := root.Get("repositories")
-	if repos == nil || repos.Kind != yamlpos.Map {
-		return nil, yamlpos.Errorf(file, root, "expected a top-level 'repositories:' mapping (vcstool .repos)")
-	}
-	var out []Project
-	for i, k := range repos.Keys {
-		v := repos.Values[i]
-		if t := v.Get("type"); t != nil && t.Value != "git" {
-			*notes = append(*notes, fmt.Sprintf("%s:%d: %s skipped: it is a %s repository and meta manages git repositories only", file, t.Line, k.Value, t.Value))
-			continue
-		}
-		u := v.Get("url")
-		if u == nil {
-			return nil, yamlpos.Errorf(file, v, "repository %q needs a 'url'", k.Value)
-		}
-		pr := Project{Name: path.Base(k.Value), Path: k.Value, URL: u.Value}
-		if ver := v.Get("version"); ver != nil {
-			pr.Ref = ver.Value
-		}
-		out = append(out, pr)
-	}
-	return out, nil
-}
-
-type repoXML struct {
-	Remotes []struct {
-		Name     string `xml:"name,attr"`
-		Fetch    string `xml:"fetch,attr"`
-		Revision string `xml:"revision,attr"`
-	} `xml:"remote"`
-	Default struct {
-		Remote   string `xml:"remote,attr"`
-		Revision string `xml:"revision,attr"`
-	} `xml:"default"`
-	Includes []struct {
-		Name string `xml:"name,attr"`
-	} `xml:"include"`
-	Projects []struct {
-		Name     string     `xml:"name,attr"`
-		Path     string     `xml:"path,attr"`
-		Remote   string     `xml:"remote,attr"`
-		Revision string     `xml:"revision,attr"`
-		Groups   string     `xml:"groups,attr"`
-		Copyfile []struct{} `xml:"copyfile"`
-		Linkfile []struct{} `xml:"linkfile"`
-	} `xml:"project"`
-}
-
-func parseRepo(file string, data []byte, notes *[]string) ([]Project, error) {
-	var x repoXML
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&x); err != nil {
-		line := bytes.Count(data[:min(int(dec.InputOffset()), len(data))], []byte("\n")) + 1
-		return nil, fmt.Errorf("%s:%d: invalid repo manifest XML: %v", file, line, err)
-	}
-	for _, inc := range x.Includes {
-		*notes = append(*notes, fmt.Sprintf("%s: <include name=%q> is not followed; import that manifest too", file, inc.Name))
-	}
-	fetch, revs := map[string]string{}, map[string]string{}
-	for _, r := range x.Remotes {
-		fetch[r.Name] = strings.TrimRight(r.Fetch, "/")
-		revs[r.Name] = r.Revision
-	}
-	var out []Project
-	for _, p := range x.Projects {
-		if p.Name == "" {
-			return nil, fmt.Errorf("%s: a <project> has no name", file)
-		}
-		remote := p.Remote
-		if remote == "" {
-			remote = x.Default.Remote
-		}
-		base, ok := fetch[remote]
-		if !ok {
-			return nil, fmt.Errorf("%s: project %q uses remote %q, which no <remote> defines", file, p.Name, remote)
-		}
-		pr := Project{Name: path.Base(p.Name), Path: p.Path, URL: base + "/" + p.Name, Ref: p.Revision}
-		if p.Groups != "" {
-			*notes = append(*notes, fmt.Sprintf("%s: project %s: groups %q are not imported; set meta's 'groups:' on the component", file, p.Name, p.Groups))
-		}
-		if len(p.Copyfile)+len(p.Linkfile) > 0 {
-			*notes = append(*notes, fmt.Sprintf("%s: project %s: copyfile/linkfile are not imported; add them as a setup command", file, p.Name))
-		}
-		if pr.Path == "" {
-			pr.Path = p.Name
-		}
-		if pr.Ref == "" {
-			pr.Ref = revs[remote]
-		}
-		if pr.Ref == "" {
-			pr.Ref = x.Default.Revision
-		}
-		out = append(out, pr)
-	}
-	return out, nil
-}
-
-var submoduleHeader = regexp.MustCompile(`^\[submodule\s+"(.*)"\]$`)
-
-func parseGitmodules(file string, data []byte) ([]Project, error) {
-	var out []Project
-	var cur *Project
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || s[0] == '#' || s[0] == ';' {
-			continue
-		}
-		if s[0] == '[' {
-			mm := submoduleHeader.FindStringSubmatch(s)
-			if mm == nil {
-				return nil, fmt.Errorf("%s:%d: expected [submodule \"name\"], found %q", file, line, s)
-			}
-			out = append(out, Project{Name: path.Base(mm[1])})
-			cur = &out[len(out)-1]
-			continue
-		}
-		if cur == nil {
-			return nil, fmt.Errorf("%s:%d: %q outside a [submodule] section", file, line, s)
-		}
-		k, v, ok := strings.Cut(s, "=")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: expected key = value, found %q", file, line, s)
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if uq, err := strconv.Unquote(v); err == nil {
-			v = uq
-		}
-		switch k {
-		case "path":
-			cur.Path = v
-		case "url":
-			cur.URL = v
-		case "branch":
-			if v != "." {
-				cur.Ref = v
-			}
+			cand[i] = sanitize(cand[i])
 		}
 	}
-	for _, p := range out {
-		if p.URL == "" || p.Path == "" {
-			return nil, fmt.Errorf("%s: submodule %q needs both path and url", file, p.Name)
-		}
+	// Whatever still collides (or would take another project's name)
+	// gets -2, -3, … in file order.
+	all := map[string]bool{}
+	for _, c := range cand {
+		all[c] = true
 	}
-	return out, sc.Err()
-}
-
-// uniqueNames makes component names valid and unique: invalid characters
-// become '-', and a repeated name gets its path's parent as a prefix.
-func uniqueNames(ps []Project) []Project {
-	seen := map[string]int{}
+	assigned := map[string]bool{}
 	for i := range ps {
-		n := sanitize(ps[i].Name)
-		if seen[n] > 0 {
-			alt := sanitize(strings.ReplaceAll(ps[i].Path, "/", "-"))
-			if seen[alt] == 0 {
-				n = alt
-			} else {
-				n = fmt.Sprintf("%s-%d", n, seen[n]+1)
+		n := cand[i]
+		if assigned[n] {
+			for k := 2; ; k++ {
+				alt := fmt.Sprintf("%s-%d", n, k)
+				if !assigned[alt] && !all[alt] {
+					n = alt
+					break
+				}
 			}
 		}
-		seen[n]++
+		assigned[n] = true
 		ps[i].Name = n
 	}
 	return ps
@@ -328,7 +229,13 @@ func sanitize(s string) string {
 		}
 		b.WriteRune(r)
 	}
-	out := strings.ReplaceAll(b.String(), "..", "-")
+	out := b.String()
+	for strings.Contains(out, "..") {
+		out = strings.ReplaceAll(out, "..", "-")
+	}
+	if len(out) > 100 {
+		out = strings.TrimRight(out[:100], ".-_")
+	}
 	if manifest.CheckName(out) != nil {
 		return "component"
 	}
@@ -345,33 +252,13 @@ func shortRef(r string) string {
 	return r
 }
 
-// Render writes a components.yaml for ps. Components are checked out under
-// the workspace root (the meta repository's parent) at their original paths.
-func Render(kind, source string, ps []Project) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Imported by 'meta import %s' from %s.\n", kind, source)
-	b.WriteString("workspace:\n  root: ..\n\ncomponents:\n")
-	sorted := append([]Project(nil), ps...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	for _, p := range sorted {
-		fmt.Fprintf(&b, "  %s:\n", p.Name)
-		fmt.Fprintf(&b, "    repo: %s\n", quote(p.URL))
-		if p.Ref != "" {
-			if manifest.LooksLikeConstraint(p.Ref) && !isCommit(p.Ref) {
-				fmt.Fprintf(&b, "    version: %s\n", quote(p.Ref))
-			} else {
-				fmt.Fprintf(&b, "    ref: %s\n", quote(p.Ref))
-			}
-		}
-		if p.Path != p.Name {
-			fmt.Fprintf(&b, "    path: %s\n", quote("../"+p.Path))
-		}
-	}
-	return b.Bytes()
-}
+// fullVersion matches a complete version number such as 9.2.0 or v3.6.0
+// (not a series like 2.3.x, which names a branch).
+var fullVersion = regexp.MustCompile(`^[vV]?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$`)
 
+// isCommit reports whether s is a full hexadecimal commit id.
 func isCommit(s string) bool {
-	if len(s) != 40 {
+	if len(s) != 40 && len(s) != 64 {
 		return false
 	}
 	for _, r := range s {
@@ -382,4 +269,98 @@ func isCommit(s string) bool {
 	return true
 }
 
-func quote(s string) string { return strconv.Quote(s) }
+// useVersion reports whether p's revision is written as meta's
+// 'version:' (a full version number that is, or is taken to be, a tag)
+// rather than 'ref:'.
+func useVersion(p Project) bool {
+	if !fullVersion.MatchString(p.Ref) {
+		return false
+	}
+	return p.refKind != "branch"
+}
+
+// Render writes a components.yaml for r. Components are checked out under
+// the workspace root (the meta repository's parent) at their original
+// paths.
+func Render(r *Result) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Imported by 'meta import %s' from %s.\n", r.Kind, r.Source)
+	b.WriteString("workspace:\n  root: ..\n")
+	if len(r.DefaultGroups) > 0 {
+		fmt.Fprintf(&b, "  # What 'meta bootstrap' selects when no component or --group is named\n")
+		fmt.Fprintf(&b, "  # (from the source's default groups); add the rest with --group NAME.\n")
+		fmt.Fprintf(&b, "  default_groups: [%s]\n", quoteList(r.DefaultGroups))
+	}
+	b.WriteString("\ncomponents:\n")
+	sorted := append([]Project(nil), r.Projects...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for _, p := range sorted {
+		fmt.Fprintf(&b, "  %s:\n", p.Name)
+		fmt.Fprintf(&b, "    repo: %s\n", quote(p.URL))
+		if p.Ref != "" {
+			if useVersion(p) {
+				fmt.Fprintf(&b, "    version: %s\n", quote(p.Ref))
+			} else {
+				fmt.Fprintf(&b, "    ref: %s\n", quote(p.Ref))
+			}
+		}
+		if p.Path != p.Name {
+			fmt.Fprintf(&b, "    path: %s\n", quote("../"+p.Path))
+		}
+		if len(p.Groups) > 0 {
+			fmt.Fprintf(&b, "    groups: [%s]\n", quoteList(p.Groups))
+		}
+		if p.Original != p.Name {
+			fmt.Fprintf(&b, "    description: %s\n", quote(r.Kind+" "+sourceNoun(r.Kind)+" "+p.Original))
+		}
+	}
+	return []byte(b.String())
+}
+
+func sourceNoun(kind string) string {
+	switch kind {
+	case "gitmodules":
+		return "submodule"
+	case "vcstool":
+		return "repository"
+	case "wrknv":
+		return "sibling"
+	}
+	return "project"
+}
+
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// quote writes s as a YAML double-quoted scalar.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// checkPath refuses a checkout path that would leave the workspace root.
+func checkPath(where, p string) (string, error) {
+	c := path.Clean(strings.TrimSpace(p))
+	if p == "" || path.IsAbs(c) || c == "." || c == ".." || strings.HasPrefix(c, "../") || strings.ContainsAny(p, "\\\x00") {
+		return "", fmt.Errorf("%s: path %q must be relative and stay inside the workspace", where, p)
+	}
+	return c, nil
+}

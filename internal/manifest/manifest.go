@@ -52,6 +52,10 @@ type Workspace struct {
 	Root string // absolute directory where checkouts go
 	Jobs int    // default parallelism; 0 means "pick one"
 	Wire bool   // wire siblings for development after bootstrap
+	// DefaultGroups is the selection when a command names no component
+	// and no --group: "-G" leaves out G's members unless one of their
+	// groups is listed without '-' (see InDefaultSelection).
+	DefaultGroups []string
 }
 
 // Cache holds the build cache settings.
@@ -468,11 +472,16 @@ func (p *parser) tools(n *yamlpos.Node) ([]Item, error) {
 }
 
 func (p *parser) workspace(m *Manifest, n *yamlpos.Node) error {
-	if err := p.expect(n, yamlpos.Map, "a mapping (name, root, jobs, wire)"); err != nil {
+	if err := p.expect(n, yamlpos.Map, "a mapping (name, root, jobs, wire, default_groups)"); err != nil {
 		return err
 	}
-	if err := p.keys(n, []string{"name", "root", "jobs", "wire"}); err != nil {
+	if err := p.keys(n, []string{"name", "root", "jobs", "wire", "default_groups"}); err != nil {
 		return err
+	}
+	if v := n.Get("default_groups"); v != nil {
+		if err := p.defaultGroups(m, v); err != nil {
+			return err
+		}
 	}
 	var err error
 	if v := n.Get("name"); v != nil {
@@ -945,8 +954,8 @@ func (p *parser) validate(m *Manifest, comps *yamlpos.Node) error {
 			}
 		}
 	}
-	// Paths: inside the workspace root, not the meta repo itself, unique,
-	// and not nested in one another.
+	// Paths: inside the workspace root, not the meta repo itself, unique;
+	// nesting is checked by checkNesting.
 	names := append([]string(nil), m.Order...)
 	sort.Slice(names, func(i, j int) bool { return m.Components[names[i]].Path < m.Components[names[j]].Path })
 	for i, name := range names {
@@ -968,13 +977,9 @@ func (p *parser) validate(m *Manifest, comps *yamlpos.Node) error {
 				return p.errf(node, "components %q and %q share the path %s", prev.Name, name, c.RelPath).
 					WithHint("give one of them a different 'path'")
 			}
-			if within(prev.Path, c.Path) {
-				return p.errf(node, "component %q: path %s is inside component %q (%s)", name, c.RelPath, prev.Name, prev.RelPath).
-					WithHint("component checkouts must not be nested")
-			}
 		}
 	}
-	return nil
+	return p.checkNesting(m, comps)
 }
 
 // within reports whether path is dir or below it.

@@ -112,9 +112,26 @@ func Bootstrap(ctx context.Context, m *manifest.Manifest, comps []*manifest.Comp
 	results := make([]BootstrapResult, len(comps))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(o.Jobs, 1))
-	for i, c := range comps {
+	// Enclosing checkouts start first and nested ones wait for them.
+	order, after := bootstrapOrder(m, comps)
+	nest := m.Nesting()
+	done := make([]chan struct{}, len(comps))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	for _, i := range order {
+		c := comps[i]
 		g.Go(func() error {
+			defer close(done[i])
+			if j := after[i]; j >= 0 {
+				<-done[j]
+			}
 			r := bootstrapOne(gctx, m, c, o)
+			if r.Action != Failed {
+				if err := ExcludeNested(m, nest, c); err != nil {
+					r.Action, r.Err = Failed, err
+				}
+			}
 			results[i] = r
 			if o.Done != nil {
 				o.Done(r)
@@ -136,6 +153,7 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 		return fail(fmt.Errorf("comes from registry %q and has no git repository to clone", c.Registry), "")
 	}
 	url := RepoURL(m, c)
+	intoNested := false // the directory holds only nested checkouts
 	if err := CheckContained(m, c); err != nil {
 		return fail(err, "replace the symbolic link with a checkout inside the workspace")
 	}
@@ -167,8 +185,11 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 			return fail(err, "")
 		}
 		if len(entries) > 0 {
-			return fail(fmt.Errorf("%s exists, is not empty and is not a git repository; not touched", c.Path),
-				"move it away, or set a different 'path' for "+c.Name)
+			if !onlyNested(m, m.Nesting(), c) {
+				return fail(fmt.Errorf("%s exists, is not empty and is not a git repository; not touched", c.Path),
+					"move it away, or set a different 'path' for "+c.Name)
+			}
+			intoNested = true
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return fail(err, "")
@@ -214,6 +235,16 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 		if err := checkoutCommit(ctx, dest, commit, o); err != nil {
 			return fail(err, "check that commit "+commit+" exists on "+url)
 		}
+	}
+	if intoNested {
+		if err := moveInto(dest, c.Path); err != nil {
+			return fail(err, "clone "+c.Name+" before the components inside it")
+		}
+		r.Action = Cloned
+		if h, err := git.ReadHead(c.Path); err == nil {
+			r.Checkout = describeHead(h)
+		}
+		return r
 	}
 	// Publish: the clone appears at its path whole or not at all.
 	err = os.Remove(c.Path)
