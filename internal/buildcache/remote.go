@@ -65,6 +65,9 @@ func (c *Cache) fetch(ctx context.Context, key, name string) (*Record, error) {
 	if rec.Component != name {
 		return nil, fmt.Errorf("remote record %s is for %s, not %s; ignoring it", short(key), rec.Component, name)
 	}
+	if err := c.verify(&rec); err != nil {
+		return nil, err
+	}
 	if _, err := store.ParseHash(rec.Archive); err != nil {
 		return nil, fmt.Errorf("remote record %s: archive: %v; ignoring it", short(key), err)
 	}
