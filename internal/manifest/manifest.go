@@ -56,9 +56,10 @@ type Workspace struct {
 
 // Cache holds the build cache settings.
 type Cache struct {
-	Remote  string
-	MaxAge  time.Duration // 0: default
-	MaxSize int64         // bytes; 0: unlimited
+	Remote      string
+	MaxAge      time.Duration // 0: default
+	MaxSize     int64         // bytes; 0: unlimited
+	TrustedKeys []string      // minisign public keys remote cache records must be signed by
 }
 
 // Registry is a named component registry.
@@ -512,11 +513,20 @@ func (p *parser) workspace(m *Manifest, n *yamlpos.Node) error {
 }
 
 func (p *parser) cache(m *Manifest, n *yamlpos.Node) error {
-	if err := p.expect(n, yamlpos.Map, "a mapping (remote, max_age, max_size)"); err != nil {
+	if err := p.expect(n, yamlpos.Map, "a mapping (remote, max_age, max_size, trusted_keys)"); err != nil {
 		return err
 	}
-	if err := p.keys(n, []string{"remote", "max_age", "max_size"}); err != nil {
+	if err := p.keys(n, []string{"remote", "max_age", "max_size", "trusted_keys"}); err != nil {
 		return err
+	}
+	if tk := n.Get("trusted_keys"); tk != nil {
+		keys, err := p.items(tk, "public key")
+		if err != nil {
+			return err
+		}
+		for _, it := range keys {
+			m.Cache.TrustedKeys = append(m.Cache.TrustedKeys, it.Value)
+		}
 	}
 	var err error
 	if v := n.Get("remote"); v != nil {
