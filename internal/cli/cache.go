@@ -376,7 +376,9 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 		m    map[string]string
 	}{{"tools", d.Tools}, {"env", d.Env}, {"loose env", d.LooseEnv}, {"deps", d.Deps}} {
 		if len(kv.m) == 0 {
-			a.printf("  %-9s -\n", kv.name)
+			if kv.name != "loose env" {
+				a.printf("  %-9s -\n", kv.name)
+			}
 			continue
 		}
 		for _, k := range slices.Sorted(maps.Keys(kv.m)) {
