@@ -105,6 +105,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"exits": cmdExits,
 		// cacheserver s3|dav: a real remote cache on loopback (script_backend_test.go).
 		"cacheserver": cmdCacheServer,
+		// cachepoison URL VICTIM DONOR [unsigned]: rewrite a remote record (script_cache_test.go).
+		"cachepoison": cmdCachePoison,
 		// comptag DIR TAG [DEP...|!bad]: commit component.yaml, tag it (script_lock_test.go).
 		"comptag": cmdComptag,
 		// serve [-build] DIR VAR: a loopback HTTP server for DIR (script_tools_test.go).
