@@ -69,14 +69,19 @@ type buildEnv struct {
 	dir     string              // where tool versions are probed (the meta repository)
 
 	mu     sync.Mutex
-	probes map[string]string // "PATH\x00spec" → version line
+	probes map[string]*probe // spec and environment → its version line, asked once
+}
+
+type probe struct {
+	once    sync.Once
+	version string
 }
 
 func newBuildEnv(mode EnvMode, environ, extra []string, getenv func(string) string, dir string) *buildEnv {
 	if mode == "" {
 		mode = EnvStrict
 	}
-	e := &buildEnv{mode: mode, visible: map[string]string{}, getenv: getenv, dir: dir, probes: map[string]string{}}
+	e := &buildEnv{mode: mode, visible: map[string]string{}, getenv: getenv, dir: dir, probes: map[string]*probe{}}
 	for _, kv := range append(slices.Clone(environ), extra...) {
 		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
 			e.visible[k] = v
@@ -149,27 +154,23 @@ func pathEntries(p string) []string {
 const probeTimeout = 20 * time.Second
 
 // toolVersions asks each tool for its version, in env (the build
-// command's environment), once per build and PATH.
+// command's environment), once per build and environment.
 func (e *buildEnv) toolVersions(ctx context.Context, specs []string, env []string) map[string]string {
-	pathVal := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			pathVal = v
-		}
-	}
+	// The same environment (PATH and declared variables such as
+	// GOTOOLCHAIN) gives the same answer: ask once.
+	envKey := strings.Join(env, "\x00")
 	out := map[string]string{}
 	for _, spec := range specs {
-		memo := pathVal + "\x00" + spec
+		memo := spec + "\x01" + envKey
 		e.mu.Lock()
-		v, ok := e.probes[memo]
-		e.mu.Unlock()
-		if !ok {
-			v = probeTool(ctx, spec, env, e.dir)
-			e.mu.Lock()
-			e.probes[memo] = v
-			e.mu.Unlock()
+		p := e.probes[memo]
+		if p == nil {
+			p = &probe{}
+			e.probes[memo] = p
 		}
-		out[spec] = v
+		e.mu.Unlock()
+		p.once.Do(func() { p.version = probeTool(ctx, spec, env, e.dir) })
+		out[spec] = p.version
 	}
 	return out
 }
