@@ -43,7 +43,8 @@ func ParseEnvMode(s string) (EnvMode, error) {
 // ones. PATH is keyed by its entries; the locale and TZ by their values
 // (they change what sort, date and compilers print); the rest name the
 // user and machine and are not keyed, so machines can share a cache.
-var PassThrough = []string{"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TERM", "TZ", "LANG", "LANGUAGE", "LC_*"}
+var PassThrough = []string{"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TERM", "TZ", "LANG", "LANGUAGE", "LC_*",
+	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}
 
 // keyedPassThrough reports whether a pass-through variable's value is in
 // the key (PATH is, as a list, separately).
@@ -59,6 +60,19 @@ func passedThrough(name string) bool {
 // loose mode passes them on but leaves them out of the key.
 var shellNoise = []string{"PWD", "OLDPWD", "SHLVL", "_"}
 
+// secretLooking reports whether a variable's name says it holds a
+// credential: loose mode leaves such values out of the key (a hash of a
+// weak secret in a shared key document could be guessed) and warns.
+func secretLooking(name string) bool {
+	n := strings.ToUpper(name)
+	for _, w := range []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "API_KEY", "SIGNING_KEY", "ACCESS_KEY"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // buildEnv is the environment of one build run: what the machine has and
 // what meta adds (tool directories first on PATH), the mode, and the tool
 // versions probed so far.
@@ -67,6 +81,9 @@ type buildEnv struct {
 	visible map[string]string   // the process environment with the extras applied
 	getenv  func(string) string // values of declared variables; nil: from visible
 	dir     string              // where tool versions are probed (the meta repository)
+
+	warn     func(string) // Options.Warn
+	warnOnce sync.Once
 
 	mu     sync.Mutex
 	probes map[string]*probe // spec and environment → its version line, asked once
@@ -121,11 +138,14 @@ func (e *buildEnv) forUnit(u *Unit, doc *Document) []string {
 			delete(vars, name)
 		}
 	}
+	var unkeyed []string
 	for k, v := range vars {
 		switch {
 		case declared[k] || k == "PATH":
 		case keyedPassThrough(k):
 			doc.Env[k] = v
+		case e.mode == EnvLoose && secretLooking(k):
+			unkeyed = append(unkeyed, k)
 		case e.mode == EnvLoose && !slices.Contains(shellNoise, k):
 			if doc.LooseEnv == nil {
 				doc.LooseEnv = map[string]string{}
@@ -133,6 +153,12 @@ func (e *buildEnv) forUnit(u *Unit, doc *Document) []string {
 			sum := sha256.Sum256([]byte(v))
 			doc.LooseEnv[k] = hex.EncodeToString(sum[:])
 		}
+	}
+	if len(unkeyed) > 0 && e.warn != nil {
+		slices.Sort(unkeyed)
+		e.warnOnce.Do(func() {
+			e.warn(fmt.Sprintf("--env-mode loose: builds see %s, which look like credentials and are not in the cache key; declare them in build.env to key them", strings.Join(unkeyed, ", ")))
+		})
 	}
 	doc.Path = pathEntries(vars["PATH"])
 	out := make([]string, 0, len(vars))

@@ -269,5 +269,7 @@ func (c *Cache) newEnv(p *Plan, extra []string, getenv func(string) string) *bui
 	if c.environ != nil {
 		environ = c.environ()
 	}
-	return newBuildEnv(c.envMode, environ, append(slices.Clone(c.extraEnv), extra...), getenv, p.dir)
+	e := newBuildEnv(c.envMode, environ, append(slices.Clone(c.extraEnv), extra...), getenv, p.dir)
+	e.warn = c.warnf
+	return e
 }

@@ -50,7 +50,7 @@ func TestEarlyCutoff(t *testing.T) {
 
 func TestStrictEnv(t *testing.T) {
 	u := &Unit{Name: "x", Env: []string{"MODE", "UNSET"}}
-	visible := []string{"PATH=/a:/b", "HOME=/h", "FOO=secret", "MODE=dev", "LANG=C", "LC_ALL=C", "PWD=/x"}
+	visible := []string{"PATH=/a:/b", "HOME=/h", "FOO=secret", "MODE=dev", "LANG=C", "LC_ALL=C", "PWD=/x", "GH_TOKEN=t0k"}
 	for _, tc := range []struct {
 		mode      EnvMode
 		cmd       []string
@@ -58,11 +58,16 @@ func TestStrictEnv(t *testing.T) {
 		looseKeys []string
 	}{
 		{EnvStrict, []string{"HOME=/h", "LANG=C", "LC_ALL=C", "MODE=dev", "PATH=/a:/b"}, map[string]string{"MODE": "dev", "UNSET": "", "LANG": "C", "LC_ALL": "C"}, nil},
-		{EnvLoose, []string{"FOO=secret", "HOME=/h", "LANG=C", "LC_ALL=C", "MODE=dev", "PATH=/a:/b", "PWD=/x"}, map[string]string{"MODE": "dev", "UNSET": "", "LANG": "C", "LC_ALL": "C"}, []string{"FOO", "HOME"}},
+		{EnvLoose, []string{"FOO=secret", "GH_TOKEN=t0k", "HOME=/h", "LANG=C", "LC_ALL=C", "MODE=dev", "PATH=/a:/b", "PWD=/x"}, map[string]string{"MODE": "dev", "UNSET": "", "LANG": "C", "LC_ALL": "C"}, []string{"FOO", "HOME"}},
 	} {
 		e := newBuildEnv(tc.mode, visible, nil, nil, t.TempDir())
+		var warned []string
+		e.warn = func(s string) { warned = append(warned, s) }
 		doc := &Document{Env: map[string]string{}}
 		got := e.forUnit(u, doc)
+		if tc.mode == EnvLoose && (len(warned) != 1 || !strings.Contains(warned[0], "GH_TOKEN")) {
+			t.Errorf("loose mode warnings = %q, want one naming GH_TOKEN", warned)
+		}
 		if d := cmp.Diff(tc.cmd, got); d != "" {
 			t.Errorf("%s: command env (-want +got):\n%s", tc.mode, d)
 		}

@@ -47,9 +47,10 @@ warning, never a failure. A failed build skips everything depending on it.
 
 Environment (--env-mode): strict (the default) runs build commands with
 only their declared build.env variables plus PATH, HOME, USER, LOGNAME,
-SHELL, TMPDIR, TERM, TZ, LANG, LANGUAGE and LC_*; the locale and TZ values
-are in the key. loose passes the whole environment and hashes every
-variable into the key (except PWD, OLDPWD, SHLVL and _).
+SHELL, TMPDIR, TERM, TZ, LANG, LANGUAGE, LC_* and the proxy variables; the
+locale and TZ values are in the key. loose passes the whole environment and
+hashes every variable into the key (except PWD, OLDPWD, SHLVL and _, and,
+with a warning, names that look like credentials).
 
 Remote cache: --remote-cache URL, else META_CACHE_REMOTE, else cache.remote
 in your user config ('meta config set --global cache.remote URL'), else the
