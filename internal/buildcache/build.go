@@ -40,8 +40,8 @@ type Result struct {
 	Output    string // store hash of the outputs
 	Restored  bool   // outputs were written into the working tree (false: already in place)
 	Duration  time.Duration
-	Log       []byte // the build command's output, stdout and stderr together (on a hit: the cached build's)
-	Replayed  bool   // Log is the cached build's, replayed on a hit
+	Log       []byte   // the build command's output, stdout and stderr together (on a hit: the cached build's)
+	Replayed  bool     // Log is the cached build's, replayed on a hit
 	Cutoff    []Cutoff // dependencies rebuilt with a new key but the same outputs, which kept this key (early cutoff)
 	Err       error
 	SkippedBy string // the failed dependency, for Skipped

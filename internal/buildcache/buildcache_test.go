@@ -29,8 +29,8 @@ func baseDoc() *Document {
 	return &Document{
 		Schema: Schema, Component: "api",
 		Platform: "linux/amd64", Command: "make", Target: "//api", Outputs: []string{"bin"},
-		Tools:  map[string]string{"go@1.22": "go version go1.22.12 linux/amd64"},
-		Path:   []string{"/opt/go/bin", "/usr/bin"}, EnvMode: "strict",
+		Tools: map[string]string{"go@1.22": "go version go1.22.12 linux/amd64"},
+		Path:  []string{"/opt/go/bin", "/usr/bin"}, EnvMode: "strict",
 		Env:    map[string]string{"CC": "gcc"},
 		Deps:   map[string]string{"lib": strings.Repeat("b", 64)},
 		Inputs: []Input{{Path: "a.go", SHA256: strings.Repeat("c", 64), Mode: "100644"}, {Path: "b.sh", SHA256: strings.Repeat("d", 64), Mode: "100755"}},
