@@ -22,6 +22,13 @@ func TestEarlyCutoff(t *testing.T) {
 	m, top := workspaceDir(t, threeComps())
 	c, _ := newCache(t, nil)
 	ctx := context.Background()
+	// Before lib is built, svc's key is provisional: it needs lib's outputs.
+	if _, err := c.Keys(ctx, m, []string{"svc"}, nil); err == nil || !strings.Contains(err.Error(), "depends on the outputs of lib") {
+		t.Errorf("Keys(svc) before building lib: %v", err)
+	}
+	if e, err := c.Explain(ctx, m, "svc", nil); err != nil || !slices.Equal(e.Provisional, []string{"lib"}) {
+		t.Errorf("explain svc before building lib: %+v %v", e, err)
+	}
 	if _, err := c.Build(ctx, m, nil, BuildOptions{Jobs: 2}); err != nil {
 		t.Fatal(err)
 	}
