@@ -11,6 +11,12 @@
 // BenchmarkBuildAllCachedNoStatCache deletes the stat cache before each run
 // (every file re-hashed, every file list asked of git, outputs restored).
 //
+// BenchmarkBuildAllCold builds all 50 from an empty store;
+// BenchmarkBuildAllCachedWithTool is the cached run with a workspace tool
+// (one 'go version' per run, key schema 2); BenchmarkCutoff changes a
+// non-output input of the 10 chain heads and rebuilds (early cutoff: 10
+// built, 40 cached).
+//
 // Measured on the shared 2-core build machine (2026-11-22): the binary
 // 32–55 ms per `meta build --all` (target: under 1 s), in-process 22–34 ms,
 // and 350 ms without the stat cache.
@@ -42,9 +48,20 @@ const (
 // as after a checkout made earlier (files modified within the last second
 // are re-hashed on every run: the stat cache does not trust them).
 func generate(tb testing.TB, top string) string {
+	return generateWith(tb, top, "")
+}
+
+// generateWith is generate with a workspace-level tools: line (e.g.
+// "[go@1.22]") and a NOTES.md in each component: an input that is not
+// part of the outputs, for early cutoff.
+func generateWith(tb testing.TB, top, tools string) string {
 	tb.Helper()
 	var y strings.Builder
-	y.WriteString("workspace:\n  name: bench\n  root: ..\ncomponents:\n")
+	y.WriteString("workspace:\n  name: bench\n  root: ..\n")
+	if tools != "" {
+		fmt.Fprintf(&y, "tools: %s\n", tools)
+	}
+	y.WriteString("components:\n")
 	old := time.Now().Add(-time.Hour)
 	for i := range components {
 		name := fmt.Sprintf("c%02d", i)
@@ -53,6 +70,9 @@ func generate(tb testing.TB, top string) string {
 			file := filepath.Join(dir, "src", fmt.Sprintf("f%02d.txt", f))
 			must(tb, os.MkdirAll(filepath.Dir(file), 0o755))
 			must(tb, os.WriteFile(file, []byte(strings.Repeat(fmt.Sprintf("%s line %d\n", name, f), 200)), 0o644))
+		}
+		if tools != "" {
+			must(tb, os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("notes\n"), 0o644))
 		}
 		git(tb, dir, "init", "-q", "-b", "main")
 		git(tb, dir, "add", "-A")
@@ -186,4 +206,87 @@ func BenchmarkBuildAllCachedNoStatCache(b *testing.B) {
 			}
 		}
 	}
+}
+
+// buildBinary builds meta into top and returns a function running
+// `meta build ARGS...` in meta (the whole process), failing on error.
+func buildBinary(b *testing.B, top, meta string) func(args ...string) string {
+	bin := filepath.Join(top, "meta-bin")
+	build := exec.Command("go", "build", "-o", bin, "github.com/metawork/meta/cmd/meta")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return func(args ...string) string {
+		cmd := exec.Command(bin, append([]string{"build"}, args...)...)
+		cmd.Dir = meta
+		cmd.Env = append(os.Environ(), "META_STORE=")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("meta build %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+}
+
+// BenchmarkBuildAllCold is `meta build --all` with an empty store and no
+// outputs in place: every component builds (compare with
+// BenchmarkBuildAllCached).
+func BenchmarkBuildAllCold(b *testing.B) {
+	top := b.TempDir()
+	meta := generateWith(b, top, "[go@1.22]")
+	run := buildBinary(b, top, meta)
+	for b.Loop() {
+		b.StopTimer()
+		must(b, os.RemoveAll(filepath.Join(meta, ".meta-store")))
+		for i := range components {
+			must(b, os.RemoveAll(filepath.Join(top, fmt.Sprintf("c%02d", i), "out")))
+		}
+		b.StartTimer()
+		if out := run("--all"); !strings.Contains(out, fmt.Sprintf("build: %d built", components)) {
+			b.Fatalf("cold build did not build everything:\n%s", out)
+		}
+	}
+}
+
+// BenchmarkBuildAllCachedWithTool is BenchmarkBuildAllCached with a
+// workspace tool (go@1.22): each run also asks 'go version' once.
+func BenchmarkBuildAllCachedWithTool(b *testing.B) {
+	top := b.TempDir()
+	meta := generateWith(b, top, "[go@1.22]")
+	run := buildBinary(b, top, meta)
+	run("--all")
+	run("--all")
+	for b.Loop() {
+		if out := run("--all"); !strings.Contains(out, fmt.Sprintf("build: 0 built, %d cached", components)) {
+			b.Fatalf("not fully cached:\n%s", out)
+		}
+	}
+}
+
+// BenchmarkCutoff edits NOTES.md (an input, not part of the outputs) of
+// the first component of every chain and rebuilds: with early cutoff only
+// those 10 components build; the 40 that depend on them stay cached
+// (keyed on dependencies' keys, all 50 would rebuild). Reports built/op.
+func BenchmarkCutoff(b *testing.B) {
+	top := b.TempDir()
+	meta := generateWith(b, top, "[go@1.22]")
+	run := buildBinary(b, top, meta)
+	run("--all")
+	n := 0
+	built := 0
+	for b.Loop() {
+		b.StopTimer()
+		n++
+		for i := 0; i < components; i += chain {
+			must(b, os.WriteFile(filepath.Join(top, fmt.Sprintf("c%02d", i), "NOTES.md"), fmt.Appendf(nil, "notes %d\n", n), 0o644))
+		}
+		b.StartTimer()
+		out := run("--all")
+		want := fmt.Sprintf("build: %d built, %d cached", components/chain, components-components/chain)
+		if !strings.Contains(out, want) {
+			b.Fatalf("want %q:\n%s", want, out)
+		}
+		built += components / chain
+	}
+	b.ReportMetric(float64(built)/float64(n), "built/op")
 }

@@ -40,7 +40,9 @@ type Result struct {
 	Output    string // store hash of the outputs
 	Restored  bool   // outputs were written into the working tree (false: already in place)
 	Duration  time.Duration
-	Log       []byte // the build command's output, stdout and stderr together
+	Log       []byte   // the build command's output, stdout and stderr together (on a hit: the cached build's)
+	Replayed  bool     // Log is the cached build's, replayed on a hit
+	Cutoff    []Cutoff // dependencies rebuilt with a new key but the same outputs, which kept this key (early cutoff)
 	Err       error
 	SkippedBy string // the failed dependency, for Skipped
 }
@@ -48,28 +50,28 @@ type Result struct {
 // BuildOptions control Build.
 type BuildOptions struct {
 	Jobs    int                  // parallel builds; the number of CPUs when < 1
-	Getenv  func(string) string  // values of declared env vars; os.Getenv when nil
-	Env     []string             // extra KEY=VALUE for build commands (meta puts tool versions first on PATH)
+	Getenv  func(string) string  // values of declared env vars; the process environment when nil
+	Env     []string             // extra KEY=VALUE for build commands, over Options.ExtraEnv
 	OnPlan  func(names []string) // called once with every component the build covers, in manifest order
 	OnStart func(name string)    // called as each component starts (from any goroutine)
 	OnDone  func(Result)         // called as each component finishes (from any goroutine)
 }
 
 // Build builds the named components (all when names is empty) and their
-// dependencies in dependency order, independent ones in parallel. Each
-// component's key is computed first; a hit restores its build.outputs from
-// the store (local records first, then the remote); a miss runs its
-// build.command with `sh -c` in its directory, stores the outputs and
+// dependencies in dependency order, independent ones in parallel. Input
+// files are hashed first; each component's key is put together when its
+// dependencies are done, from their output hashes (so a dependency rebuilt
+// to the same outputs leaves its dependents cached: early cutoff). A hit
+// restores its build.outputs from the store (local records first, then
+// the remote) and replays the build's log; a miss runs its build.command
+// with `sh -c` in its directory, in the build environment (strict: the
+// declared variables and PassThrough), stores the outputs and the log and
 // records them, locally and on the remote. A failure skips everything that
 // depends on it. Results come back in manifest order.
 func (c *Cache) Build(ctx context.Context, m *manifest.Manifest, names []string, opts BuildOptions) ([]Result, error) {
 	p, err := NewPlan(m, names)
 	if err != nil {
 		return nil, err
-	}
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
 	}
 	jobs := opts.Jobs
 	if jobs < 1 {
@@ -78,7 +80,8 @@ func (c *Cache) Build(ctx context.Context, m *manifest.Manifest, names []string,
 	if opts.OnPlan != nil {
 		opts.OnPlan(p.Graph.Nodes)
 	}
-	docs, stats, errs := c.documents(ctx, p, jobs, getenv)
+	env := c.newEnv(p, opts.Env, opts.Getenv)
+	dgs := c.digestAll(ctx, p, jobs)
 	ctx = withUnits(ctx, p.Units) // remote execution needs the dependencies' outputs
 	results := map[string]*Result{}
 	var mu sync.Mutex
@@ -92,14 +95,25 @@ func (c *Cache) Build(ctx context.Context, m *manifest.Manifest, names []string,
 		if opts.OnStart != nil {
 			opts.OnStart(name)
 		}
+		u := p.Units[name]
 		r := &Result{Name: name}
+		deps := map[string]depOutput{}
 		mu.Lock()
 		results[name] = r
+		for _, d := range u.Deps {
+			if dr := results[d]; dr != nil {
+				deps[d] = depOutput{Key: dr.Key, Output: dr.Output}
+				if dr.Outcome == NoBuild {
+					deps[d] = depOutput{Key: dr.Key, Output: dr.Key}
+				}
+			}
+		}
 		mu.Unlock()
-		if err := errs[name]; err != nil {
+		doc, cmdEnv, err := c.document(ctx, u, dgs[name], env, deps)
+		if err != nil {
 			r.Outcome, r.Err = Failed, err
 		} else {
-			c.buildOne(ctx, p.Units[name], docs[name], stats[name], opts.Env, r)
+			c.buildOne(ctx, u, doc, dgs[name].sf, cmdEnv, r)
 		}
 		r.Duration = time.Since(start)
 		done(r)
@@ -158,6 +172,10 @@ func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFi
 		restored, err := c.restore(ctx, u, rec, sf)
 		if err == nil {
 			r.Outcome, r.Output, r.Restored = outcome, rec.Output, restored
+			r.Log, r.Replayed = rec.Log, len(rec.Log) > 0
+			if rec.Document != nil {
+				r.Cutoff = Cutoffs(rec.Document, doc)
+			}
 			c.touch(rec)
 			c.rememberRun(u, sf, doc, key, true)
 			return
@@ -180,7 +198,7 @@ func (c *Cache) buildOne(ctx context.Context, u *Unit, doc *Document, sf *statFi
 		c.rememberRun(u, sf, doc, key, false)
 		return
 	}
-	rec, err = c.storeOutputs(ctx, u, doc, key)
+	rec, err = c.storeOutputs(ctx, u, doc, key, r.Log)
 	if err != nil {
 		r.Outcome, r.Err = Failed, err
 		c.rememberRun(u, sf, doc, key, false)
@@ -226,7 +244,7 @@ func (c *Cache) touch(rec *Record) {
 
 // storeOutputs adds the component's declared outputs to the store as one
 // tree (each output at its path relative to the component) and records it.
-func (c *Cache) storeOutputs(ctx context.Context, u *Unit, doc *Document, key string) (*Record, error) {
+func (c *Cache) storeOutputs(ctx context.Context, u *Unit, doc *Document, key string, log []byte) (*Record, error) {
 	staging, err := os.MkdirTemp(filepath.Join(c.dir, "tmp"), "outputs-*")
 	if err != nil {
 		return nil, err
@@ -246,11 +264,11 @@ func (c *Cache) storeOutputs(ctx context.Context, u *Unit, doc *Document, key st
 			return nil, fmt.Errorf("build.outputs: %s: %w", o, err)
 		}
 	}
-	return c.recordTree(ctx, u.Name, staging, doc, key)
+	return c.recordTree(ctx, u.Name, staging, doc, key, log)
 }
 
 // recordTree adds dir to the store as the outputs of key and records it.
-func (c *Cache) recordTree(ctx context.Context, name, dir string, doc *Document, key string) (*Record, error) {
+func (c *Cache) recordTree(ctx context.Context, name, dir string, doc *Document, key string, log []byte) (*Record, error) {
 	entry, err := c.store.Add(ctx, "build-"+name, dir, store.AddOptions{Inputs: map[string]string{"component": name, "cache-key": key}})
 	if err != nil {
 		return nil, fmt.Errorf("store outputs: %w", err)
@@ -263,6 +281,10 @@ func (c *Cache) recordTree(ctx context.Context, name, dir string, doc *Document,
 		Size:      entry.Size,
 		Created:   c.now().UTC().Truncate(time.Second),
 		Document:  doc,
+		Log:       keptLog(log),
+	}
+	if err := c.sign(rec); err != nil {
+		return nil, err
 	}
 	if err := c.Put(rec); err != nil {
 		return nil, err
@@ -491,6 +513,12 @@ type Explanation struct {
 	LastBuild string    `json:"last_build,omitempty"` // outcome of the last build: ok or failed
 	BaseKey   string    `json:"base_key,omitempty"`   // the earlier key compared with
 	Diff      *Diff     `json:"diff,omitempty"`
+	// Cutoff lists dependencies whose key changed since this key was
+	// cached but whose outputs did not, so this key stayed the same.
+	Cutoff []Cutoff `json:"cutoff,omitempty"`
+	// Provisional lists dependencies not built for their current keys:
+	// this key is what it will be if they produce no new outputs.
+	Provisional []string `json:"provisional,omitempty"`
 }
 
 // Explain computes the key of component name now and compares it with the
@@ -508,9 +536,12 @@ func (c *Cache) Explain(ctx context.Context, m *manifest.Manifest, name string, 
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	doc := docs[name]
-	e := &Explanation{Component: name, Key: doc.Key(), Document: doc}
+	e := &Explanation{Component: name, Key: doc.Key(), Document: doc, Provisional: doc.Provisional()}
 	if rec, err := c.Lookup(e.Key); err == nil && rec != nil && c.store.Has(rec.Output) {
 		e.Cached, e.Record = true, rec
+		if rec.Document != nil {
+			e.Cutoff = Cutoffs(rec.Document, doc)
+		}
 	}
 	if s := c.loadState(name); s != nil {
 		e.LastBuild = s.Outcome
@@ -539,6 +570,9 @@ func (c *Cache) Keys(ctx context.Context, m *manifest.Manifest, names []string, 
 		if err := errs[n]; err != nil {
 			return nil, fmt.Errorf("%s: %w", n, err)
 		}
+		if pr := docs[n].Provisional(); len(pr) > 0 {
+			return nil, fmt.Errorf("%s: its key depends on the outputs of %s, which are not cached for their current key (run 'meta build %s' first)", n, strings.Join(pr, ", "), n)
+		}
 	}
 	return docs, nil
 }
@@ -559,7 +593,7 @@ func (c *Cache) StoreDir(ctx context.Context, m *manifest.Manifest, name, src st
 	}
 	doc := docs[name]
 	key := doc.Key()
-	rec, err := c.recordTree(ctx, name, src, doc, key)
+	rec, err := c.recordTree(ctx, name, src, doc, key, nil)
 	if err != nil {
 		return nil, err
 	}

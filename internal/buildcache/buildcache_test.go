@@ -27,9 +27,10 @@ import (
 
 func baseDoc() *Document {
 	return &Document{
-		Schema: Schema, Component: "api", Version: "1.2.0", Commit: strings.Repeat("a", 40),
+		Schema: Schema, Component: "api",
 		Platform: "linux/amd64", Command: "make", Target: "//api", Outputs: []string{"bin"},
-		Tools:  map[string]string{"go@1.22": "1.22.12"},
+		Tools: map[string]string{"go@1.22": "go version go1.22.12 linux/amd64"},
+		Path:  []string{"/opt/go/bin", "/usr/bin"}, EnvMode: "strict",
 		Env:    map[string]string{"CC": "gcc"},
 		Deps:   map[string]string{"lib": strings.Repeat("b", 64)},
 		Inputs: []Input{{Path: "a.go", SHA256: strings.Repeat("c", 64), Mode: "100644"}, {Path: "b.sh", SHA256: strings.Repeat("d", 64), Mode: "100755"}},
@@ -47,8 +48,13 @@ func TestKeyStable(t *testing.T) {
 	if len(a.Key()) != 64 {
 		t.Fatalf("key %q is not 64 hex digits", a.Key())
 	}
+	// Which key a dependency had is not part of the key (early cutoff).
+	b.DepKeys = map[string]string{"lib": strings.Repeat("e", 64)}
+	if a.Key() != b.Key() {
+		t.Fatal("dep_keys changed the key; only dependency outputs may")
+	}
 	// Golden: changing the document format must change Schema.
-	const golden = "d6a1f05ecac12b9b1f667a98fd069473339b7530aad82f68923b35432a0038ec"
+	const golden = "6ce9b924905efa8352954da4e058b2d712a404df644fa482b6b21606fd721fb1"
 	if got := a.Key(); got != golden {
 		t.Logf("canonical: %s", a.Canonical())
 		t.Errorf("key of the reference document = %s, want %s (bump Schema when the format changes)", got, golden)
@@ -58,15 +64,18 @@ func TestKeyStable(t *testing.T) {
 func TestKeyChangesWithEachInput(t *testing.T) {
 	base := baseDoc().Key()
 	for name, mutate := range map[string]func(d *Document){
-		"schema":        func(d *Document) { d.Schema = "meta-build-key/2" },
+		"schema":        func(d *Document) { d.Schema = "meta-build-key/3" },
 		"component":     func(d *Document) { d.Component = "web" },
-		"version":       func(d *Document) { d.Version = "1.2.1" },
-		"commit":        func(d *Document) { d.Commit = strings.Repeat("e", 40) },
+		"subdir":        func(d *Document) { d.Subdir = "packages/api" },
+		"path entry":    func(d *Document) { d.Path = append(d.Path, "/usr/local/bin") },
+		"path order":    func(d *Document) { slices.Reverse(d.Path) },
+		"env mode":      func(d *Document) { d.EnvMode = "loose" },
+		"loose env":     func(d *Document) { d.LooseEnv = map[string]string{"FOO": strings.Repeat("9", 64)} },
 		"platform":      func(d *Document) { d.Platform = "darwin/arm64" },
 		"command":       func(d *Document) { d.Command = "make all" },
 		"target":        func(d *Document) { d.Target = "//api:all" },
 		"outputs":       func(d *Document) { d.Outputs = []string{"dist"} },
-		"tool version":  func(d *Document) { d.Tools["go@1.22"] = "1.22.13" },
+		"tool version":  func(d *Document) { d.Tools["go@1.22"] = "go version go1.22.13 linux/amd64" },
 		"tool added":    func(d *Document) { d.Tools["node@20"] = "" },
 		"env value":     func(d *Document) { d.Env["CC"] = "clang" },
 		"env added":     func(d *Document) { d.Env["CFLAGS"] = "" },

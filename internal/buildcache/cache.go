@@ -49,6 +49,8 @@ import (
 	"syscall"
 	"time"
 
+	"aead.dev/minisign"
+
 	"github.com/metawork/meta/internal/backend"
 	"github.com/metawork/meta/internal/store"
 )
@@ -68,6 +70,8 @@ type Record struct {
 	Created     time.Time `json:"created"`
 	LastHit     time.Time `json:"last_hit,omitzero"`
 	Document    *Document `json:"document"`
+	Log         []byte    `json:"log,omitempty"`       // the build's stdout and stderr (the end of it, when long)
+	Signature   string    `json:"signature,omitempty"` // minisign signature of Signed(), by a cache signing key
 }
 
 // LastUsed is when the record was last created or hit.
@@ -149,6 +153,19 @@ type Options struct {
 	// RemoteExec, when set, runs build commands on a REAPI executor
 	// (remote_exec.go).
 	RemoteExec *RemoteExec
+	// EnvMode is how builds see the environment; strict when empty.
+	EnvMode EnvMode
+	// Environ is the environment builds start from; os.Environ when nil.
+	Environ func() []string
+	// ExtraEnv (KEY=VALUE) is put over Environ: meta's tool directories
+	// first on PATH. Keys computed by explain and dry runs see it too.
+	ExtraEnv []string
+	// SigningKey, a minisign private key file's contents, signs the
+	// records this cache writes.
+	SigningKey []byte
+	// TrustedKeys, minisign public keys, are the keys remote records must
+	// be signed by; with none, remote records need no signature.
+	TrustedKeys []string
 }
 
 // Cache is the build cache of one store. It is safe for concurrent use.
@@ -159,6 +176,11 @@ type Cache struct {
 	readOnly bool
 	warnf    func(string)
 	now      func() time.Time
+	envMode  EnvMode
+	environ  func() []string
+	extraEnv []string
+	signer   *signer
+	trusted  []minisign.PublicKey
 
 	remoteOff   atomic.Bool // set when the remote is dropped for the rest of a run
 	warnOnce    sync.Once
@@ -181,7 +203,12 @@ func Open(st *store.Store, opts Options) (*Cache, error) {
 			return nil, fmt.Errorf("build cache: %w", err)
 		}
 	}
-	c := &Cache{dir: dir, store: st, remote: opts.Remote, readOnly: opts.ReadOnly, warnf: opts.Warn, now: opts.Now, timeout: opts.RemoteTimeout, maxFailures: opts.RemoteFailures, exec: opts.RemoteExec}
+	c := &Cache{dir: dir, store: st, remote: opts.Remote, readOnly: opts.ReadOnly, warnf: opts.Warn, now: opts.Now,
+		timeout: opts.RemoteTimeout, maxFailures: opts.RemoteFailures, exec: opts.RemoteExec,
+		envMode: opts.EnvMode, environ: opts.Environ, extraEnv: opts.ExtraEnv}
+	if err := c.setKeys(opts.SigningKey, opts.TrustedKeys); err != nil {
+		return nil, fmt.Errorf("build cache: %w", err)
+	}
 	if c.warnf == nil {
 		c.warnf = func(string) {}
 	}

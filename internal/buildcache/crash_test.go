@@ -55,8 +55,8 @@ func TestCrashChild(t *testing.T) {
 		}
 		doc := baseDoc()
 		doc.Component = fmt.Sprintf("c%d", i%5)
-		doc.Commit = hex.EncodeToString(content[:min(20, len(content))])
-		rec, err := c.recordTree(ctx, doc.Component, tree, doc, doc.Key())
+		doc.Target = hex.EncodeToString(content[:min(20, len(content))])
+		rec, err := c.recordTree(ctx, doc.Component, tree, doc, doc.Key(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

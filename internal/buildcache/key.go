@@ -7,13 +7,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 )
 
 // Schema is the version of the key document; changing what goes into a
 // key means changing it, so old records never match new keys.
-const Schema = "meta-build-key/1"
+//
+// Version 2: content, not commits (no commit or version: an empty commit
+// keeps the key); the tool versions that actually run and the PATH entries
+// the build sees; the env mode and, in loose mode, a hash of every visible
+// variable; dependencies by the hash of their outputs (early cutoff).
+const Schema = "meta-build-key/2"
 
 // Document is everything that determines a component's build output. Its
 // canonical JSON encoding (fields in this order, map keys and slices
@@ -21,16 +27,24 @@ const Schema = "meta-build-key/1"
 type Document struct {
 	Schema    string            `json:"schema"`
 	Component string            `json:"component"`
-	Version   string            `json:"version,omitempty"` // resolved version, when the lock file knows it
-	Commit    string            `json:"commit,omitempty"`  // HEAD of the component's working tree
-	Platform  string            `json:"platform"`          // GOOS/GOARCH of the building machine
+	Platform  string            `json:"platform"` // GOOS/GOARCH of the building machine
 	Command   string            `json:"command"`
 	Target    string            `json:"target,omitempty"`
+	Subdir    string            `json:"subdir,omitempty"` // directory inside the repository the build runs in
 	Outputs   []string          `json:"outputs"`
-	Tools     map[string]string `json:"tools"` // requested spec → resolved version ("" when unknown)
-	Env       map[string]string `json:"env"`   // declared variables and their values
-	Deps      map[string]string `json:"deps"`  // dependency name → its cache key
+	Tools     map[string]string `json:"tools"` // requested spec → what `TOOL version` printed in the build's environment
+	Path      []string          `json:"path"`  // the PATH entries the build sees, in order
+	EnvMode   string            `json:"env_mode"`
+	Env       map[string]string `json:"env"`                 // declared variables and keyed pass-through ones (locale, TZ)
+	LooseEnv  map[string]string `json:"loose_env,omitempty"` // loose mode: every other visible variable → sha256 of its value
+	Deps      map[string]string `json:"deps"`                // dependency name → store hash of its outputs (its key when it has no build)
 	Inputs    []Input           `json:"inputs"`
+
+	// DepKeys names the key each dependency had (dependency name → key).
+	// It is not part of the key: a dependency whose key changed but whose
+	// outputs did not leaves its dependents' keys alone (early cutoff),
+	// and DepKeys is how explain and build show that.
+	DepKeys map[string]string `json:"dep_keys,omitempty"`
 }
 
 // Input is one input file of a build.
@@ -45,11 +59,18 @@ func (d *Document) Canonical() []byte {
 	c := *d
 	c.Outputs = sortedCopy(d.Outputs)
 	c.Inputs = slices.Clone(d.Inputs)
+	c.DepKeys = nil // not part of the key
 	slices.SortFunc(c.Inputs, func(a, b Input) int { return strings.Compare(a.Path, b.Path) })
 	for _, m := range []*map[string]string{&c.Tools, &c.Env, &c.Deps} {
 		if *m == nil {
 			*m = map[string]string{}
 		}
+	}
+	if len(c.LooseEnv) == 0 {
+		c.LooseEnv = nil
+	}
+	if c.Path == nil {
+		c.Path = []string{}
 	}
 	if c.Outputs == nil {
 		c.Outputs = []string{}
@@ -94,6 +115,31 @@ type Diff struct {
 	Added   []string `json:"added,omitempty"`   // input files only in the new document
 	Removed []string `json:"removed,omitempty"` // input files only in the old document
 	Changed []string `json:"changed,omitempty"` // input files whose contents or mode changed
+	// Cutoff lists dependencies whose key changed while their outputs did
+	// not: they did not change this key (early cutoff). Not a difference.
+	Cutoff []Cutoff `json:"cutoff,omitempty"`
+}
+
+// Cutoff is a dependency that was rebuilt (or would be) with a new key but
+// produced the same outputs, so its dependents keep their keys.
+type Cutoff struct {
+	Dep    string `json:"dep"`
+	OldKey string `json:"old_key"`
+	NewKey string `json:"new_key"`
+	Output string `json:"output"` // the unchanged store hash of its outputs
+}
+
+// Cutoffs lists the dependencies of new whose key differs from old's while
+// their output hash is the same.
+func Cutoffs(old, new *Document) []Cutoff {
+	var out []Cutoff
+	for _, d := range slices.Sorted(maps.Keys(new.Deps)) {
+		ok, nk := old.DepKeys[d], new.DepKeys[d]
+		if old.Deps[d] == new.Deps[d] && ok != "" && nk != "" && ok != nk {
+			out = append(out, Cutoff{Dep: d, OldKey: ok, NewKey: nk, Output: new.Deps[d]})
+		}
+	}
+	return out
 }
 
 // Empty reports whether the documents are the same.
@@ -111,16 +157,17 @@ func Compare(old, new *Document) Diff {
 	}
 	field("schema", old.Schema, new.Schema)
 	field("component", old.Component, new.Component)
-	field("version", old.Version, new.Version)
-	field("commit", old.Commit, new.Commit)
 	field("platform", old.Platform, new.Platform)
 	field("command", old.Command, new.Command)
 	field("target", old.Target, new.Target)
+	field("subdir", old.Subdir, new.Subdir)
 	field("outputs", strings.Join(sortedCopy(old.Outputs), ","), strings.Join(sortedCopy(new.Outputs), ","))
+	field("path", strings.Join(old.Path, string(os.PathListSeparator)), strings.Join(new.Path, string(os.PathListSeparator)))
+	field("env_mode", old.EnvMode, new.EnvMode)
 	for _, m := range []struct {
 		name     string
 		old, new map[string]string
-	}{{"tools", old.Tools, new.Tools}, {"env", old.Env, new.Env}, {"deps", old.Deps, new.Deps}} {
+	}{{"tools", old.Tools, new.Tools}, {"env", old.Env, new.Env}, {"loose_env", old.LooseEnv, new.LooseEnv}, {"deps", old.Deps, new.Deps}} {
 		keys := slices.Sorted(maps.Keys(m.old))
 		for k := range m.new {
 			if _, ok := m.old[k]; !ok {
@@ -163,5 +210,6 @@ func Compare(old, new *Document) Diff {
 	slices.Sort(d.Added)
 	slices.Sort(d.Removed)
 	slices.Sort(d.Changed)
+	d.Cutoff = Cutoffs(old, new)
 	return d
 }

@@ -2,9 +2,8 @@ package buildcache
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,8 +12,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/metawork/meta/internal/git"
-	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/workspace"
 )
@@ -24,7 +21,7 @@ import (
 type Unit struct {
 	Name    string
 	Dir     string // absolute working tree
-	Version string // resolved version from the lock file, when it matches HEAD
+	Subdir  string // the component's directory inside its repository ("" for the root)
 	Command string // "" when the component has nothing to build
 	Target  string
 	Outputs []string // relative to Dir
@@ -38,7 +35,7 @@ type Unit struct {
 type Plan struct {
 	Units map[string]*Unit
 	Graph workspace.Graph
-	tools map[string]lockfile.Tool // resolved tools from the lock file
+	dir   string // the meta repository, where tool versions are probed
 }
 
 // NewPlan reads the named components (every component when names is
@@ -48,14 +45,7 @@ func NewPlan(m *manifest.Manifest, names []string) (*Plan, error) {
 	if len(names) == 0 {
 		names = slices.Clone(m.Order)
 	}
-	p := &Plan{Units: map[string]*Unit{}, Graph: workspace.Graph{Deps: map[string][]string{}}}
-	var lock *lockfile.File
-	if f, err := lockfile.Load(m.Dir, ""); err == nil {
-		lock = f
-		p.tools = f.Tools
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
+	p := &Plan{Units: map[string]*Unit{}, Graph: workspace.Graph{Deps: map[string][]string{}}, dir: m.Dir}
 	var wsTools []string
 	for _, t := range m.Tools {
 		wsTools = append(wsTools, t.Value)
@@ -71,11 +61,19 @@ func NewPlan(m *manifest.Manifest, names []string) (*Plan, error) {
 		if c == nil {
 			return nil, fmt.Errorf("no component named %q in %s", name, manifest.ManifestPath)
 		}
+		if c.Subdir != "" {
+			// A package of a repository other components share: it is
+			// built, keyed and cached in its own directory, and its
+			// component.yaml (if any) is the one there.
+			sub := *c
+			sub.Path = filepath.Join(c.Path, filepath.FromSlash(c.Subdir))
+			c = &sub
+		}
 		spec, err := workspace.ReadSpec(c)
 		if err != nil {
 			return nil, err
 		}
-		u := &Unit{Name: name, Dir: c.Path, Target: c.BuildTarget, Tools: slices.Clone(wsTools)}
+		u := &Unit{Name: name, Dir: c.Path, Subdir: c.Subdir, Target: c.BuildTarget, Tools: slices.Clone(wsTools)}
 		for _, t := range spec.Tools {
 			u.Tools = append(u.Tools, t.Value)
 		}
@@ -94,13 +92,6 @@ func NewPlan(m *manifest.Manifest, names []string) (*Plan, error) {
 			u.Deps = append(u.Deps, d.Name)
 			queue = append(queue, d.Name)
 		}
-		if lock != nil {
-			if lc := lock.Components[name]; lc != nil && lc.Version != "" {
-				if head, err := git.ReadHead(u.Dir); err == nil && lockfile.SameCommit(lc.Commit, head.Commit) {
-					u.Version = lc.Version
-				}
-			}
-		}
 		p.Units[name] = u
 	}
 	for _, n := range m.Order {
@@ -115,36 +106,21 @@ func NewPlan(m *manifest.Manifest, names []string) (*Plan, error) {
 	return p, nil
 }
 
-// toolVersions maps each requested tool spec to the version the lock file
-// resolved it to ("" when unknown).
-func (p *Plan) toolVersions(specs []string) map[string]string {
-	out := map[string]string{}
-	for _, s := range specs {
-		name, req, _ := strings.Cut(s, "@")
-		v := ""
-		if t, ok := p.tools[name]; ok && (req == "" || t.Requested == req) {
-			v = t.Version
-		}
-		out[s] = v
-	}
-	return out
+// digested is the hashed inputs of one unit.
+type digested struct {
+	d   digest
+	sf  *statFile
+	err error
 }
 
-// documents computes the key document of every unit: input files are
-// hashed in parallel (jobs at a time, through the stat cache), then the
-// documents are put together in dependency order so each can name its
-// dependencies' keys. The stat caches are saved as a side effect.
-func (c *Cache) documents(ctx context.Context, p *Plan, jobs int, getenv func(string) string) (map[string]*Document, map[string]*statFile, map[string]error) {
+// digestAll hashes the input files of every unit in parallel, jobs at a
+// time, through the stat cache (saved as a side effect).
+func (c *Cache) digestAll(ctx context.Context, p *Plan, jobs int) map[string]digested {
 	if jobs < 1 {
 		jobs = runtime.NumCPU()
 	}
-	type dg struct {
-		d   digest
-		sf  *statFile
-		err error
-	}
 	names := p.Graph.Nodes
-	digests := make([]dg, len(names))
+	digests := make([]digested, len(names))
 	var g errgroup.Group
 	g.SetLimit(jobs)
 	for i, n := range names {
@@ -155,7 +131,7 @@ func (c *Cache) documents(ctx context.Context, p *Plan, jobs int, getenv func(st
 				return nil
 			}
 			d, sf, err := digestInputs(ctx, c.dir, u.Dir, u.Inputs, u.Outputs)
-			digests[i] = dg{d, sf, err}
+			digests[i] = digested{d, sf, err}
 			if err == nil {
 				c.hashed.Add(int64(d.Hashed))
 				if d.Hashed > 0 || d.listed {
@@ -168,55 +144,132 @@ func (c *Cache) documents(ctx context.Context, p *Plan, jobs int, getenv func(st
 		})
 	}
 	g.Wait()
+	out := make(map[string]digested, len(names))
+	for i, n := range names {
+		out[n] = digests[i]
+	}
+	return out
+}
+
+// depOutput is what a dependent's key needs of a dependency.
+type depOutput struct {
+	Key    string
+	Output string // store hash of its outputs; its key when it has no build; "" when unknown
+}
+
+// unbuiltPrefix marks, in a key document computed without building, a
+// dependency whose outputs for its current key are not known yet: the
+// dependent's real key is known only after that dependency builds.
+const unbuiltPrefix = "unbuilt:"
+
+// document puts together the key document of u from its hashed inputs,
+// the environment and its dependencies' outputs, and returns the
+// environment its build command runs with.
+func (c *Cache) document(ctx context.Context, u *Unit, dg digested, env *buildEnv, deps map[string]depOutput) (*Document, []string, error) {
+	if dg.err != nil {
+		return nil, nil, dg.err
+	}
+	doc := &Document{
+		Schema:    Schema,
+		Component: u.Name,
+		Platform:  runtime.GOOS + "/" + runtime.GOARCH,
+		Command:   u.Command,
+		Target:    u.Target,
+		Subdir:    u.Subdir,
+		Outputs:   sortedCopy(u.Outputs),
+		Env:       map[string]string{},
+		Deps:      map[string]string{},
+		DepKeys:   map[string]string{},
+		Inputs:    dg.d.Inputs,
+	}
+	cmdEnv := env.forUnit(u, doc)
+	doc.Tools = env.toolVersions(ctx, u.Tools, cmdEnv)
+	for _, d := range u.Deps {
+		o, ok := deps[d]
+		if !ok || o.Key == "" {
+			return nil, nil, fmt.Errorf("its dependency %s has no key", d)
+		}
+		out := o.Output
+		if out == "" {
+			out = unbuiltPrefix + o.Key
+		}
+		doc.Deps[d], doc.DepKeys[d] = out, o.Key
+	}
+	return doc, cmdEnv, nil
+}
+
+// Provisional lists the dependencies whose outputs were not known when doc
+// was computed without building: its key is not final until they build.
+func (d *Document) Provisional() []string {
+	var out []string
+	for _, n := range slices.Sorted(maps.Keys(d.Deps)) {
+		if strings.HasPrefix(d.Deps[n], unbuiltPrefix) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// documents computes the key document of every unit without building:
+// a dependency's outputs are those its local record (or, with lookRemote,
+// the remote's record) has for its current key; unknown outputs leave the
+// dependents' keys provisional (see Provisional).
+func (c *Cache) documents(ctx context.Context, p *Plan, jobs int, getenv func(string) string) (map[string]*Document, map[string]*statFile, map[string]error) {
+	return c.documentsEnv(ctx, p, jobs, c.newEnv(p, nil, getenv), false)
+}
+
+func (c *Cache) documentsEnv(ctx context.Context, p *Plan, jobs int, env *buildEnv, lookRemote bool) (map[string]*Document, map[string]*statFile, map[string]error) {
+	dgs := c.digestAll(ctx, p, jobs)
 	docs := map[string]*Document{}
-	keys := map[string]string{}
 	stats := map[string]*statFile{}
 	errs := map[string]error{}
-	byName := map[string]dg{}
-	for i, n := range names {
-		byName[n] = digests[i]
-	}
+	outs := map[string]depOutput{}
 	order, _ := p.Graph.Order()
 	for _, n := range order {
 		u := p.Units[n]
-		dgn := byName[n]
-		if dgn.err != nil {
-			errs[n] = dgn.err
-			continue
-		}
-		doc := &Document{
-			Schema:    Schema,
-			Component: n,
-			Version:   u.Version,
-			Platform:  runtime.GOOS + "/" + runtime.GOARCH,
-			Command:   u.Command,
-			Target:    u.Target,
-			Outputs:   sortedCopy(u.Outputs),
-			Tools:     p.toolVersions(u.Tools),
-			Env:       map[string]string{},
-			Deps:      map[string]string{},
-			Inputs:    dgn.d.Inputs,
-		}
-		if head, err := git.ReadHead(u.Dir); err == nil {
-			doc.Commit = head.Commit
-		}
-		for _, e := range u.Env {
-			doc.Env[e] = getenv(e)
-		}
 		for _, d := range u.Deps {
-			k, ok := keys[d]
-			if !ok {
+			if errs[d] != nil {
 				errs[n] = fmt.Errorf("its dependency %s has no key: %w", d, errs[d])
 				break
 			}
-			doc.Deps[d] = k
 		}
 		if errs[n] != nil {
 			continue
 		}
-		docs[n] = doc
-		keys[n] = doc.Key()
-		stats[n] = dgn.sf
+		doc, _, err := c.document(ctx, u, dgs[n], env, outs)
+		if err != nil {
+			errs[n] = err
+			continue
+		}
+		docs[n], stats[n] = doc, dgs[n].sf
+		key := doc.Key()
+		o := depOutput{Key: key}
+		switch {
+		case u.Command == "":
+			o.Output = key
+		case len(doc.Provisional()) > 0:
+		default:
+			if rec, err := c.Lookup(key); err == nil && rec != nil {
+				o.Output = rec.Output
+			} else if lookRemote {
+				if rec := c.peekRemote(ctx, key, n); rec != nil {
+					o.Output = rec.Output
+				}
+			}
+		}
+		outs[n] = o
 	}
 	return docs, stats, errs
+}
+
+// newEnv is the environment of one run: the process environment, the
+// cache's extra variables (tool directories on PATH) and extra.
+func (c *Cache) newEnv(p *Plan, extra []string, getenv func(string) string) *buildEnv {
+	environ := os.Environ()
+	if c.environ != nil {
+		environ = c.environ()
+	}
+	e := newBuildEnv(c.envMode, environ, append(slices.Clone(c.extraEnv), extra...), getenv, p.dir)
+	e.warn = c.warnf
+	return e
 }

@@ -164,6 +164,9 @@ func (c *Cache) checkRemoteRecord(data []byte, key, name string) (*Record, error
 	if rec.Component != name {
 		return nil, fmt.Errorf("remote record %s is for %s, not %s; ignoring it", short(key), rec.Component, name)
 	}
+	if err := c.verify(&rec); err != nil {
+		return nil, err
+	}
 	if _, err := store.ParseHash(rec.Archive); err != nil {
 		return nil, fmt.Errorf("remote record %s: archive: %v; ignoring it", short(key), err)
 	}

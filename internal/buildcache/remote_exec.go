@@ -65,7 +65,7 @@ func withUnits(ctx context.Context, units map[string]*Unit) context.Context {
 // executor, its output into log.
 func (c *Cache) runBuild(ctx context.Context, u *Unit, doc *Document, env []string, log *bytes.Buffer) error {
 	if c.exec == nil {
-		_, err := run.Output(ctx, run.Cmd{Args: []string{"sh", "-c", u.Command}, Dir: u.Dir, Env: env, Stdout: log, Stderr: log})
+		_, err := run.Output(ctx, run.Cmd{Args: []string{"sh", "-c", u.Command}, Dir: u.Dir, Environ: env, Stdout: log, Stderr: log})
 		return err
 	}
 	units, _ := ctx.Value(unitsKey{}).(map[string]*Unit)

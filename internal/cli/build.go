@@ -2,19 +2,14 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/backend"
 	"github.com/metawork/meta/internal/buildcache"
-	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/term"
 )
 
@@ -25,6 +20,10 @@ func newBuildCmd(a *app) *cobra.Command {
 	)
 	var jobs int
 	var rexec remoteExecFlags
+	var (
+		remoteFlag, envMode, outputLogs, summarize string
+		dryRun, asJSON                             bool
+	)
 	cmd := &cobra.Command{
 		Use:   "build [NAMES...|--all]",
 		Short: "Build components in dependency order, from the cache when nothing changed",
@@ -34,14 +33,36 @@ The named components are built together with everything they depend on;
 with --all (or no names), every component is.
 
 Before building, meta computes the component's cache key: a hash of its
-version and commit, build command and target, tools, declared env vars,
-the keys of its dependencies and the contents of its input files. When the
-key is cached (locally, or on cache.remote), build.outputs are restored
-from the store instead of building. After a build, the outputs are stored
-and recorded, and uploaded to the remote (not with META_CACHE_READONLY=1,
-for jobs that must not write to a cache trusted builds read). A remote that
-is down is a warning, never a failure. A failed build skips everything
-depending on it.
+build command and target, the versions of its tools as they report them
+('go version', 'node --version', ...) and the PATH entries, its declared
+env vars, the output hashes of its dependencies and the contents of its
+input files (not the git commit: an empty commit keeps the key). A
+dependency rebuilt to the same outputs leaves its dependents cached
+(early cutoff). When the key is cached (locally, or on the remote cache),
+build.outputs are restored from the store instead of building, and the
+cached build's log is summarised (--output-logs full or --verbose shows
+it). After a build, the outputs and the log are stored and recorded, and
+uploaded to the remote (not with META_CACHE_READONLY=1, for jobs that must
+not write to a cache trusted builds read). A remote that is down is a
+warning, never a failure. A failed build skips everything depending on it.
+
+Environment (--env-mode): strict (the default) runs build commands with
+only their declared build.env variables plus PATH, HOME, USER, LOGNAME,
+SHELL, TMPDIR, TERM, TZ, LANG, LANGUAGE, LC_* and the proxy variables; the
+locale and TZ values are in the key. loose passes the whole environment and
+hashes every variable into the key (except PWD, OLDPWD, SHLVL and _, and,
+with a warning, names that look like credentials).
+
+Remote cache: --remote-cache URL, else META_CACHE_REMOTE, else cache.remote
+in your user config ('meta config set --global cache.remote URL'), else the
+manifest's cache.remote. With cache.trusted_keys in the manifest, remote
+records must be signed by one of those keys (META_CACHE_SIGNING_KEY names
+the private key file of the machines that write them); others are misses.
+
+--dry-run says what would hit, what would build and why, building nothing.
+--json prints one JSON document (per component: key, outcome, source,
+duration, cutoff). --summarize writes the same document, with the run's
+settings, to a file (default .meta-store/cache/runs/<time>.json).
 
 With --remote-exec grpc://HOST:PORT[/INSTANCE] (or $META_REMOTE_EXECUTOR)
 each build command runs as a REAPI Action on a remote executor such as
@@ -51,6 +72,9 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 		Example: `  meta build --all
   meta build --all --remote-exec grpc://buildbarn:8980 --remote-platform OSFamily=linux
   meta build api web -j 4
+  meta build --dry-run api   # what would build, and why
+  meta build --all --json --summarize
+  meta build --remote-cache s3://cache/acme?region=us-east-1 --all
   meta cache explain api     # why was api rebuilt?`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all && len(args) > 0 {
@@ -79,14 +103,35 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 			} else if _, err := selectComponents(m, args); err != nil {
 				return err
 			}
-			c, err := a.openBuildCache(cmd.Context(), m)
+			mode, err := buildcache.ParseEnvMode(envMode)
+			if err != nil {
+				return usagef("use --env-mode strict or --env-mode loose", "build: %v", err)
+			}
+			logs, err := parseOutputLogs(outputLogs, a.verbose)
+			if err != nil {
+				return err
+			}
+			settings := &cacheSettings{remote: remoteFlag, envMode: mode}
+			c, err := a.openBuildCacheWith(cmd.Context(), m, settings)
 			if err != nil {
 				return err
 			}
 			if err := a.useRemoteExec(cmd.Context(), c, rexec); err != nil { // build_remote.go
 				return err
 			}
+			if dryRun {
+				return a.dryRun(cmd.Context(), c, m, names, jobs, asJSON)
+			}
+			run := &buildRun{settings: settings, logs: logs, json: asJSON}
+			if cmd.Flags().Changed("summarize") {
+				run.summary = summarize
+				if run.summary == "" || run.summary == "auto" {
+					run.summary = ""
+				}
+				run.summarize = true
+			}
 			start := time.Now()
+			run.started = start
 			var mu sync.Mutex
 			width := 0
 			for _, n := range m.Order {
@@ -96,18 +141,20 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 			// Elsewhere: one line per component as it finishes, with its
 			// log right under it, never interleaved with another's.
 			var lines *term.Lines
-			live := term.Interactive(a.out())
+			live := term.Interactive(a.out()) && !asJSON
 			opts := buildcache.BuildOptions{
 				Jobs: jobs,
 				Env:  a.toolEnv(cmd.Context(), m),
 				OnDone: func(r buildcache.Result) {
 					mu.Lock()
 					defer mu.Unlock()
-					if live {
+					switch {
+					case asJSON:
+					case live:
 						lines.Done(r.Name, a.buildStatus(r))
-						return
+					default:
+						a.printBuildResult(r, width, logs)
 					}
-					a.printBuildResult(r, width)
 				},
 			}
 			if live {
@@ -118,7 +165,7 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 			if live {
 				lines.Close()
 				for _, r := range results {
-					if len(r.Log) > 0 && (r.Outcome == buildcache.Failed || r.Outcome == buildcache.Built) {
+					if showLog(r, logs) {
 						a.printf("%s %s\n", a.pal.Bold("=="), r.Name)
 						a.printLog(r.Log)
 					}
@@ -131,9 +178,14 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 			for _, r := range results {
 				counts[r.Outcome]++
 			}
-			a.printf("build: %d built, %d cached (%d from remote), %d failed, %d skipped, %d without a build command in %s\n",
-				counts[buildcache.Built], counts[buildcache.Hit]+counts[buildcache.RemoteHit], counts[buildcache.RemoteHit],
-				counts[buildcache.Failed], counts[buildcache.Skipped], counts[buildcache.NoBuild], roundDuration(time.Since(start)))
+			if serr := a.reportRun(run, c, results, time.Since(start)); serr != nil {
+				return serr
+			}
+			if !asJSON {
+				a.printf("build: %d built, %d cached (%d from remote), %d failed, %d skipped, %d without a build command in %s\n",
+					counts[buildcache.Built], counts[buildcache.Hit]+counts[buildcache.RemoteHit], counts[buildcache.RemoteHit],
+					counts[buildcache.Failed], counts[buildcache.Skipped], counts[buildcache.NoBuild], roundDuration(time.Since(start)))
+			}
 			if err != nil {
 				return err
 			}
@@ -155,15 +207,25 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 	addGroupFlag(cmd, &groups)
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` builds at a time (default: workspace.jobs, else the number of CPUs)")
 	addRemoteExecFlags(cmd, &rexec) // build_remote.go
+	cmd.Flags().StringVar(&envMode, "env-mode", "strict", "environment of build commands: `strict` (declared vars and a pass-through set) or loose (everything, all hashed)")
+	cmd.Flags().StringVar(&remoteFlag, "remote-cache", "", "remote cache `URL` (wins over META_CACHE_REMOTE, the user config and the manifest)")
+	cmd.Flags().StringVar(&outputLogs, "output-logs", "", "build logs to print: `collapsed` (default: logs of builds that ran; one line for cached ones), full, errors-only or none")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would hit and what would build, and why, without building")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document about the run instead of progress")
+	cmd.Flags().StringVar(&summarize, "summarize", "", "write a JSON summary of the run to `FILE` (default .meta-store/cache/runs/<time>.json)")
+	cmd.Flags().Lookup("summarize").NoOptDefVal = "auto"
 	return cmd
 }
 
 // printBuildResult prints one component's line and, for a build that ran,
 // its output.
-func (a *app) printBuildResult(r buildcache.Result, width int) {
+func (a *app) printBuildResult(r buildcache.Result, width int, logs outputLogs) {
 	a.printf("%-*s  %s\n", width, r.Name, a.buildStatus(r))
-	if len(r.Log) > 0 && (r.Outcome == buildcache.Failed || r.Outcome == buildcache.Built) {
+	switch {
+	case showLog(r, logs):
 		a.printLog(r.Log)
+	case r.Replayed && logs == logsCollapsed:
+		a.printf("  %s\n", a.pal.Dim(fmt.Sprintf("| (cached log: %s; --output-logs full shows it)", plural(logLines(r.Log), "line"))))
 	}
 }
 
@@ -176,6 +238,9 @@ func (a *app) buildStatus(r buildcache.Result) string {
 		status := a.pal.Green(string(r.Outcome))
 		if r.Restored {
 			status += " (outputs restored)"
+		}
+		for _, c := range r.Cutoff {
+			status += fmt.Sprintf(" (cutoff: %s rebuilt with the same outputs)", c.Dep)
 		}
 		return status
 	case buildcache.Failed:
@@ -225,30 +290,4 @@ func buildError(err error) error {
 		return usagef("break the cycle by removing one of its depends_on entries", "%v", err)
 	}
 	return err
-}
-
-// openBuildCache opens the store and its build cache, with the manifest's
-// cache.remote when it is set. A remote that cannot be opened is a warning.
-func (a *app) openBuildCache(ctx context.Context, m *manifest.Manifest) (*buildcache.Cache, error) {
-	st, err := a.openStore()
-	if err != nil {
-		return nil, err
-	}
-	var remote backend.Backend
-	if m != nil && m.Cache.Remote != "" {
-		url := m.Cache.Remote
-		if !strings.Contains(url, "://") && !filepath.IsAbs(url) {
-			url = filepath.Join(m.Dir, url) // a local remote relative to the meta repository
-		}
-		remote, err = backend.Open(ctx, url, backend.Options{})
-		if err != nil {
-			a.warnf("cache.remote: %v; building without the remote cache", err)
-			remote = nil
-		}
-	}
-	// Untrusted jobs (pull requests) read the shared remote but must not
-	// write to it.
-	readOnly := os.Getenv("META_CACHE_READONLY") == "1" || os.Getenv("META_CACHE_READONLY") == "true"
-	return buildcache.Open(st, buildcache.Options{Remote: remote, ReadOnly: readOnly, Warn: func(s string) { a.warnf("%s", s) },
-		RemoteTimeout: a.cacheTimeout()}) // build_remote.go
 }

@@ -23,8 +23,8 @@ func newCacheCmd(a *app) *cobra.Command {
 		Use:   "cache",
 		Short: "Inspect and manage the build cache",
 		Long: `The build cache maps a component's cache key (a hash of everything that
-affects its build: version, commit, command, tools, env, dependency keys and
-input files) to the store entry holding its build outputs. Records live in
+affects its build: command, tool versions and PATH, env, dependency output
+hashes and input file contents) to the store entry holding its build outputs. Records live in
 the store directory (cache/); with cache.remote set they are shared
 through an S3 bucket or a Bazel HTTP cache.`,
 		Example: `  meta cache list
@@ -306,13 +306,16 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 func newCacheExplainCmd(a *app) *cobra.Command {
 	var asJSON bool
 	var rexec remoteExecFlags
+	var envMode string
 	cmd := &cobra.Command{
 		Use:   "explain NAME [--json]",
 		Short: "Show what NAME's cache key is made of and why it changed",
 		Long: `Compute component NAME's cache key now, say whether it is cached, print
 the key document (everything the key is a hash of) and compare it with the
 most recent different key that was built or served: which fields changed,
-and which input files were added, removed or changed.`,
+and which input files were added, removed or changed. A dependency that
+was rebuilt with the same outputs is shown as a cutoff: it did not change
+this key. Use the same --env-mode as the build.`,
 		Example: `  meta cache explain api
   meta cache explain api --json | jq .diff`,
 		Args: cobra.ExactArgs(1),
@@ -321,7 +324,11 @@ and which input files were added, removed or changed.`,
 			if err != nil {
 				return err
 			}
-			c, err := a.openBuildCache(cmd.Context(), m)
+			mode, err := buildcache.ParseEnvMode(envMode)
+			if err != nil {
+				return usagef("use --env-mode strict or --env-mode loose", "cache explain: %v", err)
+			}
+			c, err := a.openBuildCacheWith(cmd.Context(), m, &cacheSettings{envMode: mode})
 			if err != nil {
 				return err
 			}
@@ -351,6 +358,7 @@ and which input files were added, removed or changed.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	addRemoteExecFlags(cmd, &rexec) // build_remote.go: with an executor, explain shows the Action digest
+	cmd.Flags().StringVar(&envMode, "env-mode", "strict", "the build's environment mode: `strict` or loose")
 	return cmd
 }
 
@@ -367,9 +375,12 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 		a.printf("last build %s\n", e.LastBuild)
 	}
 	a.printf("\nkey document (%s):\n", d.Schema)
-	a.printf("  version   %s\n", dashIfEmpty(d.Version))
-	a.printf("  commit    %s\n", dashIfEmpty(d.Commit))
 	a.printf("  platform  %s\n", d.Platform)
+	if d.Subdir != "" {
+		a.printf("  subdir    %s\n", d.Subdir)
+	}
+	a.printf("  env mode  %s\n", d.EnvMode)
+	a.printf("  path      %s\n", dashIfEmpty(strings.Join(d.Path, string(os.PathListSeparator))))
 	a.printf("  command   %s\n", d.Command)
 	if d.Target != "" {
 		a.printf("  target    %s\n", d.Target)
@@ -378,15 +389,23 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 	for _, kv := range []struct {
 		name string
 		m    map[string]string
-	}{{"tools", d.Tools}, {"env", d.Env}, {"deps", d.Deps}} {
+	}{{"tools", d.Tools}, {"env", d.Env}, {"loose env", d.LooseEnv}, {"deps", d.Deps}} {
 		if len(kv.m) == 0 {
-			a.printf("  %-9s -\n", kv.name)
+			if kv.name != "loose env" {
+				a.printf("  %-9s -\n", kv.name)
+			}
 			continue
 		}
 		for _, k := range slices.Sorted(maps.Keys(kv.m)) {
 			v := kv.m[k]
-			if kv.name == "deps" && len(v) > 12 {
-				v = v[:12]
+			if kv.name == "deps" || kv.name == "loose env" {
+				v = shortVal(v)
+				if dk := d.DepKeys[k]; kv.name == "deps" && dk != "" {
+					v += " (outputs of key " + dk[:min(12, len(dk))] + ")"
+				}
+			}
+			if kv.name == "loose env" {
+				v = "sha256 " + v
 			}
 			a.printf("  %-9s %s = %s\n", kv.name, k, dashIfEmpty(v))
 		}
@@ -396,6 +415,12 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 		for _, in := range d.Inputs {
 			a.printf("    %s %s %s\n", in.Mode, in.SHA256[:12], in.Path)
 		}
+	}
+	if len(e.Provisional) > 0 {
+		a.printf("\nprovisional: %s not built for their current keys; this key needs their outputs\n", strings.Join(e.Provisional, ", "))
+	}
+	for _, c := range e.Cutoff {
+		a.printf("\ncutoff: %s changed (key %s -> %s) but its outputs did not (%s): %s keeps its key\n", c.Dep, c.OldKey[:12], c.NewKey[:12], shortVal(c.Output), e.Component)
 	}
 	switch {
 	case e.Diff == nil:
@@ -415,6 +440,9 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 		}
 		for _, p := range e.Diff.Removed {
 			a.printf("  removed  %s\n", p)
+		}
+		for _, c := range e.Diff.Cutoff {
+			a.printf("  cutoff   %s rebuilt (key %s -> %s) with the same outputs\n", c.Dep, c.OldKey[:12], c.NewKey[:12])
 		}
 	}
 }

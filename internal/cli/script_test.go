@@ -107,6 +107,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"cacheserver": cmdCacheServer,
 		// reapi bazel-remote|buildbarn N|stop|hang|poison-cas|poison-ac: REAPI servers (script_reapi_test.go).
 		"reapi": cmdREAPI,
+		// cachepoison URL VICTIM DONOR [unsigned]: rewrite a remote record (script_cache_test.go).
+		"cachepoison": cmdCachePoison,
 		// comptag DIR TAG [DEP...|!bad]: commit component.yaml, tag it (script_lock_test.go).
 		"comptag": cmdComptag,
 		// serve [-build] DIR VAR: a loopback HTTP server for DIR (script_tools_test.go).

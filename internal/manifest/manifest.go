@@ -60,9 +60,10 @@ type Workspace struct {
 
 // Cache holds the build cache settings.
 type Cache struct {
-	Remote  string
-	MaxAge  time.Duration // 0: default
-	MaxSize int64         // bytes; 0: unlimited
+	Remote      string
+	MaxAge      time.Duration // 0: default
+	MaxSize     int64         // bytes; 0: unlimited
+	TrustedKeys []string      // minisign public keys remote cache records must be signed by
 }
 
 // Registry is a named component registry.
@@ -105,6 +106,7 @@ type Component struct {
 	Ref         string // branch, tag or commit to track
 	Path        string // absolute checkout directory
 	RelPath     string // Path relative to the meta repository, as configured or defaulted
+	Subdir      string // directory inside the checkout the component lives in ("" for its root)
 	Type        string
 	BuildTarget string
 	Description string
@@ -520,11 +522,20 @@ func (p *parser) workspace(m *Manifest, n *yamlpos.Node) error {
 }
 
 func (p *parser) cache(m *Manifest, n *yamlpos.Node) error {
-	if err := p.expect(n, yamlpos.Map, "a mapping (remote, max_age, max_size)"); err != nil {
+	if err := p.expect(n, yamlpos.Map, "a mapping (remote, max_age, max_size, trusted_keys)"); err != nil {
 		return err
 	}
-	if err := p.keys(n, []string{"remote", "max_age", "max_size"}); err != nil {
+	if err := p.keys(n, []string{"remote", "max_age", "max_size", "trusted_keys"}); err != nil {
 		return err
+	}
+	if tk := n.Get("trusted_keys"); tk != nil {
+		keys, err := p.items(tk, "public key")
+		if err != nil {
+			return err
+		}
+		for _, it := range keys {
+			m.Cache.TrustedKeys = append(m.Cache.TrustedKeys, it.Value)
+		}
 	}
 	var err error
 	if v := n.Get("remote"); v != nil {
@@ -590,7 +601,7 @@ func (p *parser) registries(m *Manifest, n *yamlpos.Node) error {
 }
 
 var componentKeys = []string{
-	"repo", "registry", "version", "ref", "path", "type", "build_target", "build",
+	"repo", "registry", "version", "ref", "path", "subdir", "type", "build_target", "build",
 	"setup", "depends_on", "tools", "description", "groups",
 }
 
@@ -685,6 +696,18 @@ func (p *parser) component(m *Manifest, k, n *yamlpos.Node) (*Component, error) 
 		rel = rp
 	}
 	c.Path, c.RelPath = abs, rel
+	if v := n.Get("subdir"); v != nil {
+		s, err := p.str(v, name+".subdir")
+		if err != nil {
+			return nil, err
+		}
+		sub := filepath.ToSlash(filepath.Clean(filepath.FromSlash(s)))
+		if s == "" || sub == "." || !filepath.IsLocal(filepath.FromSlash(s)) {
+			return nil, p.errf(v, "component %q: subdir %q must be a relative path inside the repository", name, s).
+				WithHint("write the package's directory relative to the repository root, e.g. packages/api")
+		}
+		c.Subdir = sub
+	}
 	if v := n.Get("build"); v != nil {
 		if c.Build, err = p.build(name, v); err != nil {
 			return nil, err
@@ -971,15 +994,24 @@ func (p *parser) validate(m *Manifest, comps *yamlpos.Node) error {
 		if c.Path == m.Dir || within(c.Path, m.Dir) {
 			return p.errf(node, "component %q: path %s is the meta repository itself", name, c.RelPath)
 		}
-		if i > 0 {
-			prev := m.Components[names[i-1]]
-			if prev.Path == c.Path {
+		for j := i - 1; j >= 0 && m.Components[names[j]].Path == c.Path; j-- {
+			if prev := m.Components[names[j]]; !sameCheckout(prev, c) {
 				return p.errf(node, "components %q and %q share the path %s", prev.Name, name, c.RelPath).
-					WithHint("give one of them a different 'path'")
+					WithHint("give one of them a different 'path', or give both the same repo and version and a different 'subdir'")
 			}
 		}
 	}
 	return p.checkNesting(m, comps)
+}
+
+// sameCheckout reports whether two components may share one checkout:
+// packages of one repository (same repo and version or ref) at different
+// subdirectories, neither inside the other.
+func sameCheckout(a, b *Component) bool {
+	if a.Subdir == "" || b.Subdir == "" || a.Repo != b.Repo || a.Registry != b.Registry || a.Version != b.Version || a.Ref != b.Ref {
+		return false
+	}
+	return !within(a.Subdir, b.Subdir) && !within(b.Subdir, a.Subdir)
 }
 
 // within reports whether path is dir or below it.

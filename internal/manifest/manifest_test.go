@@ -100,6 +100,10 @@ func TestParseErrors(t *testing.T) {
 		{"same path", "components:\n  a:\n    repo: /x\n    path: ../c\n  b:\n    repo: /y\n    path: ../c\n", "share the path ../c", "different"},
 		{"nested in registry", "registries:\n  r: https://r.example\ncomponents:\n  a:\n    registry: r\n    version: ^1\n  b:\n    repo: /y\n    path: ../a/sub\n", f + "9:11: component \"b\": path ../a/sub is inside component \"a\" (../a), and registry components cannot be nested", "both be git"},
 		{"default group name", "workspace: {default_groups: [-a/b]}\ncomponents: {}\n", "default_groups: group name \"-a/b\"", "-GROUP"},
+		{"same path other repo", "components:\n  a:\n    repo: /x\n    path: ../c\n    subdir: p/a\n  b:\n    repo: /y\n    path: ../c\n    subdir: p/b\n", "share the path ../c", "different 'subdir'"},
+		{"same path nested subdirs", "components:\n  a:\n    repo: /x\n    path: ../c\n    subdir: p\n  b:\n    repo: /x\n    path: ../c\n    subdir: p/b\n", "share the path ../c", ""},
+		{"subdir escapes", "components:\n  a:\n    repo: /x\n    subdir: ../up\n", f + "4:13: component \"a\": subdir \"../up\" must be a relative path inside the repository", "packages/api"},
+		{"bad cache key list", "cache:\n  trusted_keys: 3\n", f + "2:17: expected a list of public keys", ""},
 		{"unknown dep", "components:\n  a:\n    repo: /x\n    depends_on: [bee]\n  b:\n    repo: /y\n", f + "4:18: component \"a\" depends on \"bee\", which is not in 'components'", ""},
 		{"self dep", "components:\n  a:\n    repo: /x\n    depends_on: [a]\n", "depends on itself", ""},
 		{"bad range", "components:\n  a:\n    repo: /x\n    version: main\n", f + "4:14: component \"a\": version \"main\" is not a semver range", "ref: main"},
@@ -228,9 +232,24 @@ func TestCheckRepoURL(t *testing.T) {
 	}
 }
 
+func TestSubdirComponents(t *testing.T) {
+	src := "cache:\n  trusted_keys: [RWQx, RWQy]\ncomponents:\n  api: {repo: /m, path: ../mono, subdir: packages/api/}\n  web: {repo: /m, path: ../mono, subdir: packages/web}\n"
+	m, err := Parse("/w/meta", ManifestPath, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, w := m.Components["api"], m.Components["web"]; a.Path != w.Path || a.Subdir != "packages/api" || w.Subdir != "packages/web" {
+		t.Errorf("api %s %q, web %s %q", a.Path, a.Subdir, w.Path, w.Subdir)
+	}
+	if len(m.Cache.TrustedKeys) != 2 || m.Cache.TrustedKeys[1] != "RWQy" {
+		t.Errorf("trusted keys %v", m.Cache.TrustedKeys)
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("components:\n  a: {repo: /x, depends_on: [b]}\n  b: {repo: /y}\n"))
+	f.Add([]byte("cache:\n  trusted_keys: [RWQx]\ncomponents:\n  a: {repo: /m, path: ../m, subdir: p/a}\n  b: {repo: /m, path: ../m, subdir: p/b}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse("/w/meta", ManifestPath, data)
 		if err != nil {

@@ -34,10 +34,14 @@ func (m *Manifest) Nesting() *Nesting {
 		for len(stack) > 0 && !strings.HasPrefix(e.key, stack[len(stack)-1].key) {
 			stack = stack[:len(stack)-1]
 		}
-		if len(stack) > 0 {
+		// Components that share one checkout (packages of a monorepo at
+		// different subdirs) are not nested in each other.
+		if len(stack) > 0 && stack[len(stack)-1].key != e.key {
 			n.outer[e.name] = stack[len(stack)-1].name
 			for _, s := range stack {
-				n.inner[s.name] = append(n.inner[s.name], e.name)
+				if s.key != e.key {
+					n.inner[s.name] = append(n.inner[s.name], e.name)
+				}
 			}
 		}
 		stack = append(stack, e)

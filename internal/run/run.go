@@ -18,12 +18,15 @@ import (
 
 // Cmd describes one program invocation.
 type Cmd struct {
-	Args   []string  // program and arguments; Args[0] is looked up on PATH
-	Dir    string    // working directory; empty means the current one
-	Env    []string  // extra KEY=VALUE pairs appended to the inherited environment
-	Stdin  io.Reader // optional
-	Stdout io.Writer // optional; when nil, output is captured and returned
-	Stderr io.Writer // optional; stderr is always also kept for the error.
+	Args []string // program and arguments; Args[0] is looked up on PATH
+	Dir  string   // working directory; empty means the current one
+	Env  []string // extra KEY=VALUE pairs appended to the inherited environment
+	// Environ, when not nil, replaces the inherited environment (Env is
+	// still appended): for builds that must see only what they declare.
+	Environ []string
+	Stdin   io.Reader // optional
+	Stdout  io.Writer // optional; when nil, output is captured and returned
+	Stderr  io.Writer // optional; stderr is always also kept for the error.
 	// When Stdout and Stderr are the same writer, the program gets one pipe
 	// for both, so their order is kept.
 }
@@ -89,7 +92,10 @@ func Output(ctx context.Context, c Cmd) ([]byte, error) {
 	}
 	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	cmd.Dir = c.Dir
-	if len(c.Env) > 0 {
+	switch {
+	case c.Environ != nil:
+		cmd.Env = append(append([]string{}, c.Environ...), c.Env...)
+	case len(c.Env) > 0:
 		cmd.Env = append(os.Environ(), c.Env...)
 	}
 	cmd.Stdin = c.Stdin

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,16 @@ func TestHook(t *testing.T) {
 	}
 	if len(seen) != 1 {
 		t.Fatalf("seen = %v", seen)
+	}
+}
+
+func TestEnvironReplacesTheEnvironment(t *testing.T) {
+	t.Setenv("META_RUN_TEST_INHERITED", "yes")
+	out, err := Output(context.Background(), Cmd{Args: []string{"sh", "-c", "echo \"[$META_RUN_TEST_INHERITED][$A][$B]\""}, Environ: []string{"A=1", "PATH=" + os.Getenv("PATH")}, Env: []string{"B=2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != "[][1][2]" {
+		t.Errorf("got %s, want [][1][2]: Environ replaces the inherited environment, Env adds to it", got)
 	}
 }

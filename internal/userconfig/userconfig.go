@@ -32,6 +32,10 @@ func Path(getenv func(string) string) string {
 type Config struct {
 	Jobs  int    // 0: not set
 	Color string // "", "auto", "always" or "never"
+	// CacheRemote is cache.remote: the remote build cache, which wins over
+	// the workspace manifest's (META_CACHE_REMOTE and --remote-cache win
+	// over it).
+	CacheRemote string
 }
 
 // Load reads the file at path; a missing file is an empty Config.
@@ -70,6 +74,17 @@ func Load(path string) (Config, error) {
 			c.Color = v.Value
 		default:
 			return c, yamlpos.Errorf(path, v, "color must be auto, always or never, found %q", v.Value)
+		}
+	}
+	if cache := root.Get("cache"); cache != nil && cache.Kind != yamlpos.Null {
+		if cache.Kind != yamlpos.Map {
+			return c, yamlpos.Errorf(path, cache, "cache must be a mapping (remote, max_age, max_size)")
+		}
+		if v := cache.Get("remote"); v != nil && v.Kind != yamlpos.Null {
+			if v.Kind != yamlpos.Scalar {
+				return c, yamlpos.Errorf(path, v, "cache.remote must be a URL")
+			}
+			c.CacheRemote = v.Value
 		}
 	}
 	return c, nil
