@@ -60,4 +60,5 @@ type Lockfile struct {
 	Packages  []Package // sorted by Name, then Version
 	Roots     []string  // IDs of the packages the component requires directly, sorted
 	Warnings  []string  // what could not be fully read, e.g. "edges unknown: go mod graph failed"
+	Notes     []string  // how it was read, for -v: e.g. which YAML document was the lock
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-
-	"github.com/goccy/go-yaml"
 )
 
 // yarnEntry is one resolved package of a yarn.lock, classic or berry.
@@ -274,29 +272,34 @@ func npmURLSource(u string) string {
 	return "url"
 }
 
-type yarnBerryEntry struct {
-	Version              string            `yaml:"version"`
-	Resolution           string            `yaml:"resolution"`
-	Dependencies         map[string]string `yaml:"dependencies"`
-	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
-}
-
-// parseYarnBerry reads the YAML lock file of yarn 2 and later.
+// parseYarnBerry reads the YAML lock file of yarn 2 and later, in time
+// linear in its size. Every entry must be complete (version, resolution
+// and linkType, the last field yarn writes): a file cut short is an error,
+// not a smaller lock.
 func parseYarnBerry(path string, data []byte) ([]*yarnEntry, error) {
-	var raw map[string]yaml.RawMessage
-	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return nil, yamlErr(path, err)
+	docs, err := parseYAMLDocs(path, data)
+	if err != nil {
+		return nil, err
 	}
+	if len(docs) != 1 || docs[0].kind != yMap {
+		return nil, posf(path, 0, "a yarn berry lock file is one YAML mapping of entries")
+	}
+	top := docs[0]
 	var entries []*yarnEntry
-	for _, key := range sortedKeys(raw) {
+	c := &yshape{path: path}
+	for i, key := range top.keys {
 		if key == "__metadata" {
 			continue
 		}
-		var be yarnBerryEntry
-		if err := yaml.Unmarshal(raw[key], &be); err != nil {
-			return nil, posf(path, lineOf(data, key), "%s: %v", quoteShort(key), yamlErr("", err))
+		n := top.vals[i]
+		if n.kind != yMap {
+			return nil, posf(path, top.klin[i], "%s: expected the entry's fields (version, resolution, ...)", quoteShort(key))
 		}
-		e := &yarnEntry{line: lineOf(data, key), version: be.Version, deps: be.Dependencies, optDeps: be.OptionalDependencies}
+		e := &yarnEntry{line: top.klin[i], version: n.get("version").scalar(),
+			deps: c.strs(n.get("dependencies"), key+": dependencies"), optDeps: c.strs(n.get("optionalDependencies"), key+": optionalDependencies")}
+		if c.err != nil {
+			return nil, c.err
+		}
 		for _, d := range strings.Split(key, ",") {
 			if d = strings.TrimSpace(d); d != "" {
 				e.descriptors = append(e.descriptors, d)
@@ -305,10 +308,15 @@ func parseYarnBerry(path string, data []byte) ([]*yarnEntry, error) {
 		if len(e.descriptors) == 0 {
 			return nil, posf(path, e.line, "empty package key")
 		}
-		res := be.Resolution
-		if res == "" {
-			res = e.descriptors[0]
+		for _, f := range []string{"version", "resolution", "linkType"} {
+			if n.get(f).scalar() == "" {
+				return nil, posf(path, e.line, "%s: %q is missing (is the file cut short?)", quoteShort(key), f)
+			}
 		}
+		if lt := n.get("linkType").scalar(); lt != "hard" && lt != "soft" {
+			return nil, posf(path, n.get("linkType").line, "%s: linkType %q is neither hard nor soft (is the file cut short?)", quoteShort(key), lt)
+		}
+		res := n.get("resolution").scalar()
 		name, ref := yarnSplit(res)
 		e.name = name
 		switch {
