@@ -153,3 +153,23 @@ func TestYAMLBlockAgreesWithLibrary(t *testing.T) {
 		}
 	}
 }
+
+// FuzzYAMLBlock: the reader never panics, its errors name the file, and
+// what it reads can be walked.
+func FuzzYAMLBlock(f *testing.F) {
+	for _, s := range []string{pnpmSmall, pnpmTwoDocs, yarnBerry, "a:\n- x\n- k: v\n", "a: \"x\n  y\"\n", "a: {b: [c, 'd''e']}\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		docs, err := parseYAMLDocs("x.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "x.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		for _, d := range docs {
+			_ = plain(d)
+		}
+	})
+}
