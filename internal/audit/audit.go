@@ -44,6 +44,9 @@ type Skipped struct {
 	Reason    string `json:"reason"`
 }
 
+// ReasonLocal is the Skipped reason of the workspace's own packages.
+const ReasonLocal = "first-party code of the workspace, not a registry package"
+
 // Report is the result of an audit.
 type Report struct {
 	Findings []Finding `json:"findings"`
@@ -52,8 +55,8 @@ type Report struct {
 }
 
 // Run audits every package of the inputs against src. Packages of
-// unsupported ecosystems or without a version that can be parsed are
-// reported as Skipped. Packages from git or a local path are audited by
+// unsupported ecosystems or without a version that can be parsed, and the
+// workspace's own (Source "local"), are reported as Skipped. Packages from git or a local path are audited by
 // name and version like registry ones: a vendored copy of a published
 // version carries its vulnerabilities. The Go
 // "stdlib" and "toolchain" pseudo-packages are never audited: a go.mod go
@@ -80,6 +83,9 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 				rep.Skipped = append(rep.Skipped, Skipped{Component: in.Component, Lockfile: lf.Path, Ecosystem: eco, Package: p.Name, Version: p.Version, Reason: reason})
 			}
 			switch {
+			case p.Source == ecosystem.SourceLocal:
+				skip(ReasonLocal)
+				continue
 			case !Supported(eco):
 				skip("unsupported ecosystem " + eco)
 				continue

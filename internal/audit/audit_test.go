@@ -253,3 +253,19 @@ func TestSkipped(t *testing.T) {
 		t.Errorf("packages %d skipped %+v", rep.Packages, rep.Skipped)
 	}
 }
+
+func TestWorkspacePackagesAreSkippedAsLocal(t *testing.T) {
+	lf := &ecosystem.Lockfile{Path: "yarn.lock", Ecosystem: "npm", Packages: []ecosystem.Package{
+		{Ecosystem: "npm", Name: "lodash", Version: "4.17.20", Source: ecosystem.SourceLocal},
+		{Ecosystem: "npm", Name: "app", Version: "", Source: ecosystem.SourceLocal},
+		pkg("npm", "ok", "1.0.0"),
+	}}
+	db := &DB{}
+	rep, err := Run(context.Background(), db, []Input{{Lockfile: lf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Packages != 1 || len(rep.Skipped) != 2 || rep.Skipped[0].Reason != ReasonLocal || rep.Skipped[1].Reason != ReasonLocal {
+		t.Errorf("packages %d skipped %+v", rep.Packages, rep.Skipped)
+	}
+}

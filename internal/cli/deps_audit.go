@@ -75,9 +75,14 @@ cover) are counted, and listed with -v. The Go standard library is not
 audited: a go.mod "go" line is a minimum language version, not the
 toolchain that builds the binary.
 
+The workspace's own packages that lock files list (yarn workspaces,
+path-only Cargo crates, uv project roots) are not audited; the summary
+counts them.
+
 Exit status: 3 when a finding reaches --fail-on (default low: any finding;
 findings of unknown severity count as reaching every level; "none" never
-fails), 1 when nothing at all could be audited, else 0.`,
+fails), else 2 when a lock file could not be read or parsed (each is
+named), 1 when nothing at all could be audited, else 0.`,
 		Example: `  meta deps audit --all
   meta deps audit --component api --fail-on high
   meta deps audit --all --offline-db ~/osv --json`,
@@ -118,18 +123,21 @@ fails), 1 when nothing at all could be audited, else 0.`,
 			} else {
 				a.printAudit(rep)
 			}
-			if rep.Summary.Packages == 0 && (rep.Summary.NotAudited > 0 || rep.Summary.Lockfiles == 0) {
-				if asJSON {
-					return errSilent
-				}
-				return failf("check the lock files listed above", "nothing could be audited")
-			}
 			for _, c := range rep.Components {
 				for _, f := range c.Findings {
 					if reaches(f.Severity, threshold) {
 						return errCheckFailed
 					}
 				}
+			}
+			if err := depsUnreadable(ts); err != nil {
+				return err
+			}
+			if rep.Summary.Packages == 0 && (rep.Summary.NotAudited > 0 || rep.Summary.Lockfiles == 0) {
+				if asJSON {
+					return errSilent
+				}
+				return failf("check the lock files listed above", "nothing could be audited")
 			}
 			return nil
 		},
@@ -203,6 +211,7 @@ type auditSummary struct {
 	Lockfiles  int            `json:"lockfiles"`
 	NotAudited int            `json:"lockfiles_not_audited"`
 	Skipped    int            `json:"packages_skipped"`
+	Local      int            `json:"packages_local"` // the workspace's own, among Skipped
 }
 
 // runAudit checks the targets' lock files against the chosen OSV source.
@@ -247,7 +256,7 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string, lo
 		// audited: "no vulnerabilities" would be a lie.
 		for i, t := range ts {
 			for _, l := range t.Locks {
-				if audit.Supported(l.Ecosystem) && !db.HasEcosystem(l.Ecosystem) {
+				if audit.Supported(l.Ecosystem) && auditable(l) > 0 && !db.HasEcosystem(l.Ecosystem) {
 					comps[i].NotAudited = append(comps[i].NotAudited, auditNotAudited{Path: l.Path, Reason: fmt.Sprintf("the offline database has no %s records", l.Ecosystem)})
 					continue
 				}
@@ -286,6 +295,9 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string, lo
 		c := byName[s.Component]
 		c.Skipped = append(c.Skipped, s)
 		rep.Summary.Skipped++
+		if s.Reason == audit.ReasonLocal {
+			rep.Summary.Local++
+		}
 	}
 	rep.Summary.Packages = res.Packages
 	for _, c := range comps {
@@ -294,6 +306,17 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string, lo
 	}
 	rep.Components = comps
 	return rep, nil
+}
+
+// auditable counts the packages of l that are not the workspace's own.
+func auditable(l *ecosystem.Lockfile) int {
+	n := 0
+	for _, p := range l.Packages {
+		if p.Source != ecosystem.SourceLocal {
+			n++
+		}
+	}
+	return n
 }
 
 // pkgEcosystem is the package's OSV ecosystem, defaulting to its lock file's.
@@ -393,6 +416,9 @@ func (a *app) printAudit(rep *auditReport) {
 		line += " (" + strings.Join(parts, ", ") + ")"
 	}
 	line += fmt.Sprintf(" in %d packages checked against %s", s.Packages, rep.Source)
+	if s.Local > 0 {
+		line += fmt.Sprintf("; %d first-party workspace packages not audited", s.Local)
+	}
 	if s.NotAudited > 0 {
 		line += fmt.Sprintf("; %d lock files NOT AUDITED", s.NotAudited)
 	}

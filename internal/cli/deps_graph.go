@@ -53,6 +53,7 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 				if err != nil {
 					return err
 				}
+				a.depsNotes(t)
 				for _, f := range t.Failed {
 					a.warnf("%s: %s: not read, left out of the graph: %v", t.Name, f.Path, f.Err)
 				}
@@ -60,7 +61,7 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 					a.warnf("%s: no lock files found (write them with 'meta deps lock --component %s')", t.Name, t.Name)
 				}
 				if len(t.Locks) == 0 && len(t.Failed) > 0 {
-					return failf("fix the lock files, or regenerate them with 'meta deps lock --component "+t.Name+"'", "%s: no lock file could be read", t.Name)
+					return withHint(depsUnreadable([]depsTarget{t}), "fix the lock files, or regenerate them with 'meta deps lock --component "+t.Name+"'")
 				}
 				for _, l := range t.Locks {
 					for _, w := range l.Warnings {

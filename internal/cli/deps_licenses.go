@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/metawork/meta/internal/ecosystem"
 	"github.com/metawork/meta/internal/license"
 )
 
@@ -140,6 +141,9 @@ func checkLicenses(cmd *cobra.Command, ts []depsTarget, pol *license.CompiledPol
 		start := len(c.Packages)
 		for _, l := range t.Locks {
 			for _, p := range l.Packages {
+				if p.Source == ecosystem.SourceLocal {
+					continue // the workspace's own code: its license is the project's
+				}
 				c.Packages = append(c.Packages, licensePackage{Lockfile: l.Path, Ecosystem: pkgEcosystem(p, l), Name: p.Name, Version: p.Version})
 			}
 		}

@@ -43,8 +43,11 @@ epoch.
 
 With one component the document goes to --output FILE or standard output;
 with several, --output names a directory that receives
-<component>.cdx.json or <component>.spdx.json. Lock files that cannot be
-read are named on standard error and left out.`,
+<component>.cdx.json or <component>.spdx.json. The workspace's own
+packages that lock files list (yarn workspaces, path-only Cargo crates, uv
+project roots) are components marked first-party, without a purl. A lock
+file that cannot be read is an error (exit 2) naming it: no SBOM is
+written rather than an incomplete one.`,
 		Example: `  meta deps sbom --component api > api.cdx.json
   meta deps sbom --component api --format spdx --output api.spdx.json
   meta deps sbom --all --audit --output sboms/`,
@@ -78,6 +81,11 @@ read are named on standard error and left out.`,
 			if len(ts) > 1 && output == "" {
 				return usagef("e.g. --output sboms/", "%d components selected: --output must name a directory", len(ts))
 			}
+			// An SBOM that leaves out a lock file it could not read
+			// would look complete and not be: write none.
+			if err := depsUnreadable(ts); err != nil {
+				return err
+			}
 			var findings map[string][]audit.Finding
 			if withAudit {
 				rep, err := a.runAudit(cmd, ts, offlineDB, nil)
@@ -100,9 +108,6 @@ read are named on standard error and left out.`,
 				ext = ".spdx.json"
 			}
 			for _, t := range ts {
-				for _, f := range t.Failed {
-					a.warnf("%s: %s left out of the SBOM: %v", t.Name, f.Path, f.Err)
-				}
 				in := sbom.Input{Component: t.Name, Lockfiles: t.Locks, Findings: findings[t.Name], Licenses: localLicenses(cmd.Context(), t)}
 				var buf bytes.Buffer
 				if format == "spdx" {

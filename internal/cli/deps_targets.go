@@ -118,6 +118,7 @@ func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depsTarget
 		if err != nil {
 			return nil, err
 		}
+		a.depsNotes(t)
 		out = append(out, t)
 	}
 	return out, nil
@@ -142,6 +143,38 @@ func loadDepsTarget(ctx context.Context, c depsComponent) (depsTarget, error) {
 		t.Locks = append(t.Locks, l)
 	}
 	return t, nil
+}
+
+// depsNotes says, with -v, how each lock file was read (e.g. which YAML
+// document of a pnpm lock file is the lock).
+func (a *app) depsNotes(t depsTarget) {
+	if !a.verbose {
+		return
+	}
+	for _, l := range t.Locks {
+		for _, n := range l.Notes {
+			fmt.Fprintf(a.errw(), "%s: %s\n", t.Name, n)
+		}
+	}
+}
+
+// depsUnreadable is the error for lock files that could not be read or
+// parsed: bad input (exit 2), naming each file and why.
+func depsUnreadable(ts []depsTarget) error {
+	var msgs []string
+	for _, t := range ts {
+		for _, f := range t.Failed {
+			msgs = append(msgs, t.Name+": "+f.Err.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	what := "a lock file could not be read"
+	if len(msgs) > 1 {
+		what = fmt.Sprintf("%d lock files could not be read", len(msgs))
+	}
+	return usagef("fix the file, or regenerate it with meta deps lock", "%s: %s", what, strings.Join(msgs, "; "))
 }
 
 func sortedCopy(s []string) []string {

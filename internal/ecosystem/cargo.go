@@ -54,8 +54,9 @@ func headerLine(data []byte, header string, n int) int {
 }
 
 // parseCargo reads Cargo.lock. Packages without a source are the
-// workspace's own crates (the root and path members): they are not
-// packages but roots, and what they depend on is direct. Cargo.lock does
+// workspace's own crates (the root and path members): they are local
+// packages (Source "local"), never roots, and what they depend on is
+// direct. Cargo.lock does
 // not say which dependencies are dev-only; Parse reads that from the
 // Cargo.toml beside it (its own tables only, not workspace members'). A dependency is
 // written "name", "name version" or "name version (source)" when the name
@@ -136,6 +137,7 @@ func parseCargoManifest(path string, data []byte, devOnly map[string]bool) (*Loc
 	ids := make([]string, len(lock.Package))
 	for i, p := range lock.Package {
 		if local(p) {
+			ids[i] = b.add(Package{Name: p.Name, Version: p.Version, Source: SourceLocal})
 			continue
 		}
 		src := "registry"
@@ -153,17 +155,13 @@ func parseCargoManifest(path string, data []byte, devOnly map[string]bool) (*Loc
 			if err != nil {
 				return nil, posf(path, headerLine(data, "[[package]]", i), "package %s %s: %v", p.Name, p.Version, err)
 			}
-			if local(lock.Package[j]) {
-				continue // an edge between the workspace's own crates
-			}
-			if local(p) {
+			b.edge(ids[i], ids[j], false)
+			if local(p) && !local(lock.Package[j]) {
 				s := ScopeProd
 				if devOnly[lock.Package[j].Name] {
 					s = ScopeDev
 				}
 				b.root(ids[j], s)
-			} else {
-				b.edge(ids[i], ids[j], false)
 			}
 		}
 	}

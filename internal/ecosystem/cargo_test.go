@@ -38,7 +38,9 @@ dependencies = ["memchr 2.5.0 (registry+https://github.com/rust-lang/crates.io-i
 
 func TestCargo(t *testing.T) {
 	l := mustParse(t, ManagerCargo, "Cargo.lock", []byte(cargoSmall))
-	want := `memchr@1.0.2 prod direct
+	want := `app@0.1.0 prod local -> member@0.1.0 memchr@1.0.2 regex@1.7.3
+member@0.1.0 prod local -> memchr@2.5.0
+memchr@1.0.2 prod direct
 memchr@2.5.0 prod direct
 regex@1.7.3 prod direct git -> memchr@2.5.0
 `
@@ -56,8 +58,8 @@ func TestCargoSharedFixtures(t *testing.T) {
 		packages int
 		roots    []string
 	}{
-		{"cargo-v3-trivy/Cargo.lock", 8, []string{"memchr@1.0.2", "regex-syntax@0.5.6", "regex@1.7.3"}},
-		{"cargo-v4-osv-scanner/Cargo.lock", 6, []string{"net2@0.2.33"}},
+		{"cargo-v3-trivy/Cargo.lock", 8 + 1, []string{"memchr@1.0.2", "regex-syntax@0.5.6", "regex@1.7.3"}},
+		{"cargo-v4-osv-scanner/Cargo.lock", 6 + 1, []string{"net2@0.2.33"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			l := mustParse(t, ManagerCargo, "Cargo.lock", sharedFixture(t, tc.file))
@@ -107,7 +109,9 @@ member = { path = "member" }
 		t.Fatal(err)
 	}
 	checkInvariants(t, l)
-	want := `memchr@1.0.2 dev direct
+	want := `app@0.1.0 prod local -> member@0.1.0 memchr@1.0.2 regex@1.7.3
+member@0.1.0 prod local -> memchr@2.5.0
+memchr@1.0.2 dev direct
 memchr@2.5.0 prod direct
 regex@1.7.3 prod direct git -> memchr@2.5.0
 `

@@ -1,9 +1,11 @@
 package ecosystem
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -124,15 +126,18 @@ func Parse(ctx context.Context, dir string, f Found) (*Lockfile, error) {
 		return nil, err
 	}
 	defer root.Close()
-	data, err := root.ReadFile(filepath.FromSlash(f.Path))
+	data, err := readLimited(root, f.Path)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkNotEmpty(f.Path, f.Manager, data); err != nil {
 		return nil, err
 	}
 	var l *Lockfile
 	switch f.Manager {
 	case ManagerPip:
 		l, err = parseRequirements(f.Path, data, func(p string) ([]byte, error) {
-			return root.ReadFile(filepath.FromSlash(p))
+			return readLimited(root, p)
 		})
 	case ManagerGo:
 		sum, serr := root.ReadFile(filepath.FromSlash(path.Join(path.Dir(f.Path), "go.sum")))
@@ -166,10 +171,73 @@ func Parse(ctx context.Context, dir string, f Found) (*Lockfile, error) {
 	return l, nil
 }
 
+// MaxLockFileSize bounds the lock files (and requirements includes) meta
+// reads: the largest real ones are a few megabytes.
+const MaxLockFileSize = 64 << 20
+
+// readLimited reads the slash-separated rel under root, refusing files
+// larger than MaxLockFileSize.
+func readLimited(root *os.Root, rel string) ([]byte, error) {
+	f, err := root.Open(filepath.FromSlash(rel))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxLockFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	if len(data) > MaxLockFileSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB; meta does not read lock files that large", rel, MaxLockFileSize>>20)
+	}
+	return data, nil
+}
+
+// checkNotEmpty refuses a lock file with nothing in it: every package
+// manager writes at least its format's header, so an empty file is a
+// broken one, not a project without dependencies.
+func checkNotEmpty(path, manager string, data []byte) error {
+	if len(bytes.TrimSpace(data)) > 0 {
+		return nil
+	}
+	if manager == ManagerPip {
+		return posf(path, 0, "the file is empty: pin at least one requirement, or delete it")
+	}
+	return posf(path, 0, "the file is empty: regenerate it with %s", managerLockCommand(manager))
+}
+
+// managerLockCommand names the command that writes manager's lock file.
+func managerLockCommand(manager string) string {
+	switch manager {
+	case ManagerNpm:
+		return "npm install --package-lock-only"
+	case ManagerPnpm:
+		return "pnpm install --lockfile-only"
+	case ManagerYarn:
+		return "yarn install"
+	case ManagerUV:
+		return "uv lock"
+	case ManagerPoetry:
+		return "poetry lock"
+	case ManagerCargo:
+		return "cargo generate-lockfile"
+	case ManagerGo:
+		return "go mod init and go mod tidy"
+	}
+	return "meta deps lock"
+}
+
 // ParseFile parses one lock file's contents. path names the file in errors
 // and in Lockfile.Path. It reads nothing else: requirements includes are
-// reported as warnings, Go modules get no edges.
+// reported as warnings, Go modules get no edges. An empty file is an
+// error.
 func ParseFile(manager, path string, data []byte) (*Lockfile, error) {
+	if err := checkNotEmpty(path, manager, data); err != nil {
+		return nil, err
+	}
+	if len(data) > MaxLockFileSize {
+		return nil, posf(path, 0, "larger than %d MiB; meta does not read lock files that large", MaxLockFileSize>>20)
+	}
 	switch manager {
 	case ManagerNpm:
 		return parseNpm(path, data, nil)

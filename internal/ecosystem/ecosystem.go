@@ -6,9 +6,12 @@
 // Entry points: Detect finds a component's lock files, Parse (or ParseFile
 // for bytes alone) reads one into a Lockfile, Lockfile.PathTo answers "which
 // dependency path brings this package in", and PlanLock/RunLock run the
-// package managers. The project itself (npm/yarn/uv workspace members, a
-// Cargo workspace's crates, the Go main module) is never a package: what it
-// requires directly are the Lockfile's Roots. Package names are as the
+// package managers. What the project requires directly are the Lockfile's
+// Roots. The project's own code that a lock file lists (yarn berry
+// workspaces and linked directories, a Cargo workspace's path crates, uv's
+// virtual and editable roots) is a package with Source "local" and never a
+// root: it is listed in inventories and SBOMs as first-party and never
+// audited. The Go main module and npm workspace members are not listed. Package names are as the
 // ecosystem writes them, PyPI names normalised per PEP 503.
 package ecosystem
 
@@ -38,7 +41,7 @@ type Package struct {
 	Scope     Scope
 	Direct    bool     // required by the component itself, not only transitively
 	License   string   // SPDX expression when the lock file carries one, else ""
-	Source    string   // "registry", "git", "path", "url" or "" when unknown
+	Source    string   // "registry", "git", "path", "url", "local" (SourceLocal) or "" when unknown
 	Deps      []string // IDs (see ID) of the packages this one depends on, sorted
 }
 
@@ -48,6 +51,11 @@ type Package struct {
 // package); such packages cannot be matched against advisories, and the
 // Lockfile's Warnings say so. Source "path" marks first-party or local code
 // (a Go module replaced by a directory, a file: dependency).
+
+// SourceLocal marks the project's own code listed in a lock file: a
+// workspace member or a path-only crate. Its Version may be empty (yarn
+// writes none); its Deps are what it requires.
+const SourceLocal = "local"
 
 // ID identifies a package inside one lock file: "name@version".
 func (p Package) ID() string { return p.Name + "@" + p.Version }
@@ -60,4 +68,5 @@ type Lockfile struct {
 	Packages  []Package // sorted by Name, then Version
 	Roots     []string  // IDs of the packages the component requires directly, sorted
 	Warnings  []string  // what could not be fully read, e.g. "edges unknown: go mod graph failed"
+	Notes     []string  // how it was read, for -v: e.g. which YAML document was the lock
 }

@@ -1,63 +1,174 @@
 package ecosystem
 
 import (
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/goccy/go-yaml"
 )
 
 // pnpmLock is pnpm-lock.yaml, lockfileVersion 6 to 9. Version 9 splits
 // package metadata ("packages") from the dependency graph ("snapshots",
 // keyed by name@version plus a peer-dependency suffix "(peer@1.0.0)").
 type pnpmLock struct {
-	LockfileVersion any                     `yaml:"lockfileVersion"`
-	Importers       map[string]pnpmImporter `yaml:"importers"`
+	LockfileVersion string
+	Importers       map[string]pnpmImporter
+	importerOrder   []string
 	// Before version 9, a project without workspaces has its importer's
 	// fields at the top level.
-	Dependencies         map[string]pnpmRef      `yaml:"dependencies"`
-	DevDependencies      map[string]pnpmRef      `yaml:"devDependencies"`
-	OptionalDependencies map[string]pnpmRef      `yaml:"optionalDependencies"`
-	Packages             map[string]pnpmPackage  `yaml:"packages"`
-	Snapshots            map[string]pnpmSnapshot `yaml:"snapshots"`
+	Dependencies         map[string]pnpmRef
+	DevDependencies      map[string]pnpmRef
+	OptionalDependencies map[string]pnpmRef
+	Packages             map[string]pnpmPackage
+	Snapshots            map[string]pnpmSnapshot
+	keyLine              map[string]int // packages key → line
 }
 
 type pnpmImporter struct {
-	Dependencies         map[string]pnpmRef `yaml:"dependencies"`
-	DevDependencies      map[string]pnpmRef `yaml:"devDependencies"`
-	OptionalDependencies map[string]pnpmRef `yaml:"optionalDependencies"`
+	Dependencies         map[string]pnpmRef
+	DevDependencies      map[string]pnpmRef
+	OptionalDependencies map[string]pnpmRef
 }
 
 type pnpmRef struct {
-	Specifier string `yaml:"specifier"`
-	Version   string `yaml:"version"`
+	Specifier string
+	Version   string
 }
 
 type pnpmPackage struct {
-	Name                 string            `yaml:"name"`
-	Version              string            `yaml:"version"`
-	Resolution           map[string]any    `yaml:"resolution"`
-	Dependencies         map[string]string `yaml:"dependencies"`
-	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
+	Name                 string
+	Version              string
+	Resolution           map[string]string
+	Dependencies         map[string]string
+	OptionalDependencies map[string]string
 }
 
 type pnpmSnapshot struct {
-	Dependencies         map[string]string `yaml:"dependencies"`
-	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
+	Dependencies         map[string]string
+	OptionalDependencies map[string]string
 }
 
-// yamlErr turns goccy/go-yaml errors into "path:line: ..." errors.
-func yamlErr(path string, err error) error {
-	var ye yaml.Error
-	if errors.As(err, &ye) {
-		line := 0
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			line = tk.Position.Line
-		}
-		return posf(path, line, "%s", ye.GetMessage())
+// pnpmRefs reads an importer's dependency section: name → {specifier,
+// version}, or name → version as older lock files write it.
+func pnpmRefs(c *yshape, n *ynode, what string) map[string]pnpmRef {
+	n = c.mapping(n, what)
+	if n == nil {
+		return nil
 	}
-	return posf(path, 0, "%v", err)
+	m := make(map[string]pnpmRef, len(n.keys))
+	for i, k := range n.keys {
+		v := n.vals[i]
+		if v.kind == yScalar {
+			m[k] = pnpmRef{Version: v.str}
+			continue
+		}
+		v = c.mapping(v, what+": "+k)
+		m[k] = pnpmRef{Specifier: v.get("specifier").scalar(), Version: v.get("version").scalar()}
+	}
+	return m
+}
+
+func pnpmImporterOf(c *yshape, n *ynode, what string) pnpmImporter {
+	n = c.mapping(n, what)
+	return pnpmImporter{
+		Dependencies:         pnpmRefs(c, n.get("dependencies"), what+": dependencies"),
+		DevDependencies:      pnpmRefs(c, n.get("devDependencies"), what+": devDependencies"),
+		OptionalDependencies: pnpmRefs(c, n.get("optionalDependencies"), what+": optionalDependencies"),
+	}
+}
+
+// pnpmEnvOnly reports whether doc is pnpm's environment lock, which pnpm
+// 10+ writes as a first document: importers with nothing but
+// configDependencies and packageManagerDependencies.
+func pnpmEnvOnly(doc *ynode) bool {
+	imp := doc.get("importers")
+	if imp == nil || imp.kind != yMap || len(imp.keys) == 0 {
+		return false
+	}
+	for _, v := range imp.vals {
+		for _, k := range v.keys {
+			if k != "configDependencies" && k != "packageManagerDependencies" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// pnpmDocument picks the document of pnpm-lock.yaml that is the lock:
+// the only one, or the one that is not pnpm's environment lock. note says
+// which was read when there were several.
+func pnpmDocument(path string, docs []*ynode) (doc *ynode, note string, err error) {
+	var locks []int
+	for i, d := range docs {
+		if d.kind == yMap && !pnpmEnvOnly(d) {
+			locks = append(locks, i)
+		}
+	}
+	switch {
+	case len(docs) == 0:
+		return nil, "", posf(path, 0, "no YAML document in the file")
+	case len(docs) == 1:
+		return docs[0], "", nil
+	case len(locks) == 1:
+		i := locks[0]
+		return docs[i], fmt.Sprintf("%s: read YAML document %d of %d, the lock (the others are pnpm's environment lock: configDependencies, packageManagerDependencies)", path, i+1, len(docs)), nil
+	case len(locks) == 0:
+		return nil, "", posf(path, 0, "%d YAML documents, all pnpm environment locks: no dependency lock", len(docs))
+	}
+	return nil, "", posf(path, docs[locks[1]].line, "%d YAML documents that each look like a lock; meta reads one", len(locks))
+}
+
+// readPnpm decodes the lock document of pnpm-lock.yaml.
+func readPnpm(path string, data []byte) (*pnpmLock, string, error) {
+	docs, err := parseYAMLDocs(path, data)
+	if err != nil {
+		return nil, "", err
+	}
+	doc, note, err := pnpmDocument(path, docs)
+	if err != nil {
+		return nil, "", err
+	}
+	if doc.kind != yMap {
+		return nil, "", posf(path, doc.line, "expected a mapping with lockfileVersion, importers and packages")
+	}
+	c := &yshape{path: path}
+	lock := &pnpmLock{
+		LockfileVersion:      doc.get("lockfileVersion").scalar(),
+		Dependencies:         pnpmRefs(c, doc.get("dependencies"), "dependencies"),
+		DevDependencies:      pnpmRefs(c, doc.get("devDependencies"), "devDependencies"),
+		OptionalDependencies: pnpmRefs(c, doc.get("optionalDependencies"), "optionalDependencies"),
+		keyLine:              map[string]int{},
+	}
+	if imp := c.mapping(doc.get("importers"), "importers"); imp != nil {
+		lock.Importers = make(map[string]pnpmImporter, len(imp.keys))
+		for i, k := range imp.keys {
+			lock.Importers[k] = pnpmImporterOf(c, imp.vals[i], "importers: "+k)
+		}
+	}
+	if pk := c.mapping(doc.get("packages"), "packages"); pk != nil {
+		lock.Packages = make(map[string]pnpmPackage, len(pk.keys))
+		for i, k := range pk.keys {
+			v := c.mapping(pk.vals[i], "packages: "+k)
+			lock.Packages[k] = pnpmPackage{
+				Name:                 v.get("name").scalar(),
+				Version:              v.get("version").scalar(),
+				Resolution:           c.mapping(v.get("resolution"), k+": resolution").strMap(),
+				Dependencies:         c.strs(v.get("dependencies"), k+": dependencies"),
+				OptionalDependencies: c.strs(v.get("optionalDependencies"), k+": optionalDependencies"),
+			}
+			lock.keyLine[k] = pk.klin[i]
+		}
+	}
+	if sn := c.mapping(doc.get("snapshots"), "snapshots"); sn != nil {
+		lock.Snapshots = make(map[string]pnpmSnapshot, len(sn.keys))
+		for i, k := range sn.keys {
+			v := c.mapping(sn.vals[i], "snapshots: "+k)
+			lock.Snapshots[k] = pnpmSnapshot{Dependencies: c.strs(v.get("dependencies"), k+": dependencies"), OptionalDependencies: c.strs(v.get("optionalDependencies"), k+": optionalDependencies")}
+		}
+	}
+	if c.err != nil {
+		return nil, "", c.err
+	}
+	return lock, note, nil
 }
 
 // pnpmSplitKey splits a packages/snapshots key "name@ref" (the name may be
@@ -113,22 +224,25 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // Packages not from the registry are marked by Source: "git" (resolution
 // with a commit or type git), "url" (a tarball URL), "path" (file:).
 func parsePnpm(path string, data []byte) (*Lockfile, error) {
-	var lock pnpmLock
-	if err := yaml.UnmarshalWithOptions(data, &lock, yaml.AllowDuplicateMapKey()); err != nil {
-		return nil, yamlErr(path, err)
+	lock, note, err := readPnpm(path, data)
+	if err != nil {
+		return nil, err
 	}
-	v := strings.Trim(fmt.Sprint(lock.LockfileVersion), `'"`)
-	if lock.LockfileVersion == nil || v == "" || (!strings.HasPrefix(v, "6") && !strings.HasPrefix(v, "7") && !strings.HasPrefix(v, "8") && !strings.HasPrefix(v, "9")) {
+	v := lock.LockfileVersion
+	if v == "" || (!strings.HasPrefix(v, "6") && !strings.HasPrefix(v, "7") && !strings.HasPrefix(v, "8") && !strings.HasPrefix(v, "9")) {
 		return nil, posf(path, lineOf(data, "lockfileVersion"), "lockfileVersion %q: meta reads pnpm lock files version 6 to 9", v)
 	}
 	b := newBuilder(path, ManagerPnpm, Npm)
 	b.graphScope = true
+	if note != "" {
+		b.l.Notes = append(b.l.Notes, note)
+	}
 	ids := map[string]string{} // packages key (no peer suffix) → ID
 	for _, key := range sortedKeys(lock.Packages) {
 		info := lock.Packages[key]
 		name, ref, ok := pnpmSplitKey(key)
 		if !ok {
-			return nil, posf(path, lineOf(data, key), "packages: key %q is not name@version", key)
+			return nil, posf(path, lock.keyLine[key], "packages: key %q is not name@version", key)
 		}
 		if info.Name != "" {
 			name = info.Name
@@ -139,11 +253,11 @@ func parsePnpm(path string, data []byte) (*Lockfile, error) {
 		}
 		res := info.Resolution
 		switch {
-		case res["type"] == "git" || res["commit"] != nil || strings.HasPrefix(ref, "git"):
+		case res["type"] == "git" || res["commit"] != "" || strings.HasPrefix(ref, "git"):
 			src = "git"
-		case strings.HasPrefix(ref, "file:") || res["type"] == "directory" || res["directory"] != nil:
+		case strings.HasPrefix(ref, "file:") || res["type"] == "directory" || res["directory"] != "":
 			src = "path"
-		case strings.Contains(ref, "://") || res["tarball"] != nil && !isDigit(ref[0]):
+		case strings.Contains(ref, "://") || res["tarball"] != "" && !isDigit(ref[0]):
 			src = "url"
 		}
 		if version == "" && src != "path" {

@@ -106,7 +106,9 @@ func TestPnpmErrors(t *testing.T) {
 	}
 }
 
-func FuzzPnpm(f *testing.F) { fuzzParser(f, ManagerPnpm, pnpmSmall) }
+func FuzzPnpm(f *testing.F) {
+	fuzzParser(f, ManagerPnpm, pnpmSmall, pnpmTwoDocs, pnpmTwoDocs[:300], "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution:\n      type: variations\n      variants:\n        - targets:\n            - cpu: x64\n")
+}
 
 func TestPnpmV6SingleProject(t *testing.T) {
 	data := `lockfileVersion: '6.0'

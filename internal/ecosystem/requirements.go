@@ -83,7 +83,7 @@ type reqReader struct {
 
 func (r *reqReader) file(name string, data []byte, constraint bool) error {
 	r.seen[path.Clean(name)] = true
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
 		lineNo := i + 1
 		line := lines[i]
@@ -91,7 +91,9 @@ func (r *reqReader) file(name string, data []byte, constraint bool) error {
 			i++
 			line = strings.TrimSuffix(line, `\`) + " " + lines[i]
 		}
-		line = strings.TrimSuffix(line, `\`)
+		if strings.HasSuffix(line, `\`) {
+			return posf(name, lineNo, "the last line ends with \\, continuing a requirement that never comes (is the file cut short?)")
+		}
 		line = stripReqComment(line)
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -208,10 +210,16 @@ func parseReqLine(line string) (reqPkg, error) {
 		rest = strings.TrimSpace(rest[j+1:])
 	}
 	if i := strings.IndexByte(rest, ';'); i >= 0 {
+		if err := checkMarker(rest[i+1:]); err != nil {
+			return reqPkg{}, err
+		}
 		rest = strings.TrimSpace(rest[:i])
 	}
 	if strings.HasPrefix(rest, "@") {
 		url := strings.TrimSpace(rest[1:])
+		if url == "" {
+			return reqPkg{}, errors.New(p.Name + " @ names no URL (is the file cut short?)")
+		}
 		p.source, p.spec = "url", "@ "+url
 		if _, v, ok := wheelNameVersion(url); ok {
 			p.Version = v
@@ -225,8 +233,19 @@ func parseReqLine(line string) (reqPkg, error) {
 	if rest == "" {
 		p.spec = "no version given"
 	}
-	for _, s := range strings.Split(rest, ",") {
+	specs := strings.Split(rest, ",")
+	for i, s := range specs {
 		s = strings.TrimSpace(s)
+		if s == "" && (len(specs) > 1 || i > 0) {
+			return reqPkg{}, errors.New("an empty version specifier in " + quoteShort(rest) + " (is the file cut short?)")
+		}
+		op := strings.TrimRight(s, " ")
+		if j := strings.IndexFunc(op, func(r rune) bool { return !strings.ContainsRune("<>!~=", r) }); j >= 0 {
+			op = op[:j]
+		}
+		if op != "" && strings.TrimSpace(s[len(op):]) == "" {
+			return reqPkg{}, errors.New(p.Name + " " + op + " names no version (is the file cut short?)")
+		}
 		switch {
 		case strings.HasPrefix(s, "==="):
 			p.Version = strings.TrimSpace(s[3:])
@@ -241,6 +260,26 @@ func parseReqLine(line string) (reqPkg, error) {
 		}
 	}
 	return p, nil
+}
+
+// checkMarker checks that an environment marker's quotes are closed.
+func checkMarker(m string) error {
+	var open byte
+	for i := 0; i < len(m); i++ {
+		switch c := m[i]; {
+		case open == 0 && (c == '"' || c == '\''):
+			open = c
+		case c == open:
+			open = 0
+		}
+	}
+	if open != 0 {
+		return errors.New("unclosed quote in the environment marker " + quoteShort(strings.TrimSpace(m)) + " (is the file cut short?)")
+	}
+	if strings.TrimSpace(m) == "" {
+		return errors.New("an empty environment marker after \";\" (is the file cut short?)")
+	}
+	return nil
 }
 
 func isReqNameByte(c byte) bool {

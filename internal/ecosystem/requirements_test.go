@@ -113,5 +113,6 @@ func TestNormalizePyPI(t *testing.T) {
 }
 
 func FuzzRequirements(f *testing.F) {
-	fuzzParser(f, ManagerPip, "a==1\nb[x]>=2;python_version<'3'\n-r x.txt\nc @ https://x/c-1.0-py3-none-any.whl\n")
+	fuzzParser(f, ManagerPip, "a==1\nb[x]>=2;python_version<'3'\n-r x.txt\nc @ https://x/c-1.0-py3-none-any.whl\n",
+		"a==1.0 \\\n", "b==", "b>=1,", "b==1; python_version < \"3.1", "b @ ")
 }

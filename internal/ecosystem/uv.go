@@ -26,8 +26,9 @@ type uvDep struct {
 }
 
 // parseUV reads uv.lock. Packages whose source is virtual or editable are
-// the project itself or its workspace members (several roots are allowed):
-// they are not packages; what they depend on is direct — "dependencies"
+// the project itself or its workspace members (several are allowed): they
+// are local packages (Source "local"), never roots; what they depend on is
+// direct — "dependencies"
 // in prod scope, "optional-dependencies" (extras) optional, and
 // "dev-dependencies" (dependency groups) dev. Scopes of the other packages
 // follow from the graph.
@@ -57,6 +58,7 @@ func parseUV(path string, data []byte) (*Lockfile, error) {
 	ids := make([]string, len(lock.Packages))
 	for i, p := range lock.Packages {
 		if isRoot(p) {
+			ids[i] = b.add(Package{Name: normalizePyPI(p.Name), Version: p.Version, Source: SourceLocal})
 			continue
 		}
 		src := ""
@@ -82,13 +84,9 @@ func parseUV(path string, data []byte) (*Lockfile, error) {
 				if d.Version != "" && q.Version != d.Version {
 					continue
 				}
-				if isRoot(q) {
-					continue
-				}
-				if isRoot(lock.Packages[i]) {
+				b.edge(ids[i], ids[j], optional)
+				if isRoot(lock.Packages[i]) && !isRoot(q) {
 					b.root(ids[j], s)
-				} else {
-					b.edge(ids[i], ids[j], optional)
 				}
 			}
 		}

@@ -52,7 +52,8 @@ dependencies = [{ name = "urllib3", version = "2.0.0" }]
 
 func TestUV(t *testing.T) {
 	l := mustParse(t, ManagerUV, "uv.lock", []byte(uvSmall))
-	want := `pysocks@1.7.1 optional direct
+	want := `app@0.1.0 prod local -> pysocks@1.7.1 pytest@8.0.0 requests@2.20.0
+pysocks@1.7.1 optional direct
 pytest@8.0.0 dev direct git -> urllib3@2.0.0
 requests@2.20.0 prod direct -> urllib3@1.24.3
 urllib3@1.24.3 prod
@@ -67,12 +68,13 @@ func TestUVSharedFixtures(t *testing.T) {
 	for _, tc := range []struct {
 		file  string
 		roots []string
+		local int // the project and its workspace members
 	}{
-		{"uv-osv-scanner/uv.lock", []string{"emoji@2.14.0", "protobuf@4.25.5"}},
-		{"uv-trivy-multiroot/uv.lock", []string{"asyncio@3.4.3"}},
+		{"uv-osv-scanner/uv.lock", []string{"emoji@2.14.0", "protobuf@4.25.5"}, 1},
+		{"uv-trivy-multiroot/uv.lock", []string{"asyncio@3.4.3"}, 2},
 	} {
 		l := mustParse(t, ManagerUV, "uv.lock", sharedFixture(t, tc.file))
-		if !cmp.Equal(l.Roots, tc.roots) || len(l.Packages) != len(tc.roots) {
+		if !cmp.Equal(l.Roots, tc.roots) || len(l.Packages) != len(tc.roots)+tc.local {
 			t.Errorf("%s: roots %v, %d packages", tc.file, l.Roots, len(l.Packages))
 		}
 	}

@@ -2,11 +2,14 @@ package ecosystem
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/goccy/go-yaml"
 )
+
+// yarnLocalVersion is the version yarn berry writes for the project's own
+// workspaces and linked directories.
+const yarnLocalVersion = "0.0.0-use.local"
 
 // yarnEntry is one resolved package of a yarn.lock, classic or berry.
 type yarnEntry struct {
@@ -15,6 +18,7 @@ type yarnEntry struct {
 	version     string
 	source      string
 	workspace   bool // berry: a workspace of the project itself
+	local       bool // first-party: a workspace, or a link:/portal: package of the project
 	deps        map[string]string
 	optDeps     map[string]string
 	line        int
@@ -46,7 +50,10 @@ func parseYarn(path string, data []byte, pj *packageJSON) (*Lockfile, error) {
 		for _, d := range e.descriptors {
 			byDesc[d] = e
 		}
-		if e.workspace {
+		if e.workspace || e.version == yarnLocalVersion {
+			// The project's own code: listed, never audited.
+			e.local = true
+			ids[e] = b.add(Package{Name: e.name, Source: SourceLocal})
 			continue
 		}
 		if e.version == "" {
@@ -78,10 +85,14 @@ func parseYarn(path string, data []byte, pj *packageJSON) (*Lockfile, error) {
 					}
 					continue
 				}
-				if t.workspace {
+				if t.local {
+					if !e.local {
+						b.edge(ids[e], ids[t], optional)
+					}
 					continue
 				}
 				required[t] = true
+				b.edge(ids[e], ids[t], optional)
 				if e.workspace {
 					s := ScopeProd
 					if optional {
@@ -91,8 +102,6 @@ func parseYarn(path string, data []byte, pj *packageJSON) (*Lockfile, error) {
 						s = ScopeDev
 					}
 					b.root(ids[t], s)
-				} else {
-					b.edge(ids[e], ids[t], optional)
 				}
 			}
 		}
@@ -102,13 +111,13 @@ func parseYarn(path string, data []byte, pj *packageJSON) (*Lockfile, error) {
 	if len(b.roots) == 0 {
 		if pj != nil {
 			pj.each(func(name, spec string, s Scope) {
-				if t := lookup(name, spec); t != nil && !t.workspace {
+				if t := lookup(name, spec); t != nil && !t.local {
 					b.root(ids[t], s)
 				}
 			})
 		} else {
 			for _, e := range entries {
-				if !e.workspace && !required[e] {
+				if !e.local && !required[e] {
 					b.root(ids[e], ScopeProd)
 				}
 			}
@@ -139,20 +148,10 @@ func yarnSplit(desc string) (name, rng string) {
 	return desc[:from+i], desc[from+i+1:]
 }
 
-// yarnUnquote removes surrounding double quotes, with JSON-style escapes.
-func yarnUnquote(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		if u, err := strconv.Unquote(s); err == nil {
-			return u
-		}
-		return s[1 : len(s)-1]
-	}
-	return s
-}
-
-// yarnKeyValue splits an indented classic line "key value" or "key:".
-func yarnKeyValue(s string) (key, value string) {
+// yarnKeyValue splits an indented classic line "key value" or "key:". A
+// quoted key or value must be closed on its line: a file cut in the middle
+// of one is an error, not a shorter value.
+func yarnKeyValue(s string) (key, value string, err error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, `"`) {
 		end := 1
@@ -163,23 +162,75 @@ func yarnKeyValue(s string) (key, value string) {
 			end++
 		}
 		if end >= len(s) {
-			return yarnUnquote(s), ""
+			return "", "", fmt.Errorf("unclosed quote in %s (is the file cut short?)", quoteShort(s))
 		}
-		return yarnUnquote(s[:end+1]), strings.TrimSpace(s[end+1:])
+		key, err = yarnValue(s[:end+1])
+		if err != nil {
+			return "", "", err
+		}
+		value = strings.TrimSpace(s[end+1:])
+	} else if i := strings.IndexAny(s, " \t"); i >= 0 {
+		key, value = s[:i], strings.TrimSpace(s[i+1:])
+	} else {
+		key = s
 	}
-	if i := strings.IndexAny(s, " \t"); i >= 0 {
-		return s[:i], strings.TrimSpace(s[i+1:])
+	if value != "" {
+		if value, err = yarnValue(value); err != nil {
+			return "", "", err
+		}
 	}
-	return s, ""
+	return key, value, nil
+}
+
+// yarnValue reads a classic value: "quoted", with JSON-style escapes, or
+// plain.
+func yarnValue(s string) (string, error) {
+	if !strings.HasPrefix(s, `"`) {
+		if strings.Contains(s, `"`) {
+			return "", fmt.Errorf("stray quote in %s", quoteShort(s))
+		}
+		return s, nil
+	}
+	if len(s) < 2 || s[len(s)-1] != '"' {
+		return "", fmt.Errorf("unclosed quote in %s (is the file cut short?)", quoteShort(s))
+	}
+	u, err := strconv.Unquote(s)
+	if err != nil {
+		return "", fmt.Errorf("bad quoted value %s", quoteShort(s))
+	}
+	return u, nil
+}
+
+// yarnRealName is the package a classic key's first descriptor resolves
+// to: the name itself, or for an alias "x@npm:real@range" the real one.
+func yarnRealName(desc string) string {
+	name, rng := yarnSplit(desc)
+	if target, ok := strings.CutPrefix(rng, "npm:"); ok {
+		if real, r := yarnSplit(target); real != "" && r != "" {
+			return real
+		}
+	}
+	return name
 }
 
 // parseYarnClassic reads yarn's v1 format: unindented "desc, desc:" keys,
 // two-space "field value" lines, four-space lines under "dependencies:" and
-// "optionalDependencies:".
+// "optionalDependencies:". An alias key ("x@npm:real@range") is recorded
+// under the real package's name. A quote left open, a key without
+// entries, an entry without a version or a section without lines is an
+// error: the sign of a file cut short.
 func parseYarnClassic(path string, data []byte) ([]*yarnEntry, error) {
 	var entries []*yarnEntry
 	var cur *yarnEntry
 	var section map[string]string
+	sectionLine := 0
+	endSection := func() error {
+		if sectionLine > 0 && len(section) == 0 {
+			return posf(path, sectionLine, "a section with no entries (is the file cut short?)")
+		}
+		sectionLine = 0
+		return nil
+	}
 	for i, raw := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
 		lineNo := i + 1
 		trimmed := strings.TrimSpace(raw)
@@ -189,74 +240,97 @@ func parseYarnClassic(path string, data []byte) ([]*yarnEntry, error) {
 		indent := len(raw) - len(strings.TrimLeft(raw, " "))
 		switch {
 		case indent == 0:
+			if err := endSection(); err != nil {
+				return nil, err
+			}
 			if !strings.HasSuffix(trimmed, ":") {
-				return nil, posf(path, lineNo, "expected a package key ending in \":\", got %s", quoteShort(trimmed))
+				return nil, posf(path, lineNo, "expected a package key ending in \":\", got %s (is the file cut short?)", quoteShort(trimmed))
 			}
 			cur = &yarnEntry{line: lineNo}
-			for _, d := range splitYarnKeys(strings.TrimSuffix(trimmed, ":")) {
+			keys, err := splitYarnKeys(strings.TrimSuffix(trimmed, ":"))
+			if err != nil {
+				return nil, posf(path, lineNo, "%v", err)
+			}
+			for _, d := range keys {
 				if d == "" {
 					return nil, posf(path, lineNo, "empty package descriptor in key")
 				}
 				cur.descriptors = append(cur.descriptors, d)
 			}
-			cur.name, _ = yarnSplit(cur.descriptors[0])
+			cur.name = yarnRealName(cur.descriptors[0])
 			cur.source = "registry"
 			entries = append(entries, cur)
 			section = nil
 		case cur == nil:
 			return nil, posf(path, lineNo, "indented line before any package key")
 		case indent == 2:
-			key, value := yarnKeyValue(trimmed)
+			if err := endSection(); err != nil {
+				return nil, err
+			}
+			key, value, err := yarnKeyValue(trimmed)
+			if err != nil {
+				return nil, posf(path, lineNo, "%v", err)
+			}
 			section = nil
 			switch {
 			case strings.HasSuffix(key, ":") && value == "":
+				section, sectionLine = map[string]string{}, lineNo
 				switch strings.TrimSuffix(key, ":") {
 				case "dependencies":
-					cur.deps = map[string]string{}
-					section = cur.deps
+					cur.deps = section
 				case "optionalDependencies":
-					cur.optDeps = map[string]string{}
-					section = cur.optDeps
-				default:
-					section = map[string]string{} // read past
+					cur.optDeps = section
 				}
 			case key == "version":
-				cur.version = yarnUnquote(value)
+				cur.version = value
 			case key == "resolved":
-				cur.source = npmURLSource(yarnUnquote(value))
+				cur.source = npmURLSource(value)
 			}
 		case indent >= 4:
 			if section == nil {
 				return nil, posf(path, lineNo, "unexpected indentation (no section such as \"dependencies:\" above)")
 			}
-			key, value := yarnKeyValue(trimmed)
-			section[key] = yarnUnquote(value)
+			key, value, err := yarnKeyValue(trimmed)
+			if err != nil {
+				return nil, posf(path, lineNo, "%v", err)
+			}
+			if value == "" {
+				return nil, posf(path, lineNo, "%s has no version range (is the file cut short?)", quoteShort(key))
+			}
+			section[key] = value
 		default:
 			return nil, posf(path, lineNo, "unexpected indentation of %d spaces (want 0, 2 or 4)", indent)
 		}
+	}
+	if err := endSection(); err != nil {
+		return nil, err
 	}
 	return entries, nil
 }
 
 // splitYarnKeys splits `"a@^1", a@^2` on commas outside quotes.
-func splitYarnKeys(s string) []string {
+func splitYarnKeys(s string) ([]string, error) {
 	var out []string
-	var b strings.Builder
+	start := 0
 	quoted := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"':
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] == '"' {
 			quoted = !quoted
-			b.WriteByte(c)
-		case c == ',' && !quoted:
-			out = append(out, yarnUnquote(b.String()))
-			b.Reset()
-		default:
-			b.WriteByte(c)
+			continue
+		}
+		if i == len(s) || s[i] == ',' && !quoted {
+			if quoted {
+				return nil, fmt.Errorf("unclosed quote in the package key (is the file cut short?)")
+			}
+			d, err := yarnValue(strings.TrimSpace(s[start:i]))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+			start = i + 1
 		}
 	}
-	return append(out, yarnUnquote(b.String()))
+	return out, nil
 }
 
 // npmURLSource classifies a resolved location of an npm-world package.
@@ -274,29 +348,34 @@ func npmURLSource(u string) string {
 	return "url"
 }
 
-type yarnBerryEntry struct {
-	Version              string            `yaml:"version"`
-	Resolution           string            `yaml:"resolution"`
-	Dependencies         map[string]string `yaml:"dependencies"`
-	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
-}
-
-// parseYarnBerry reads the YAML lock file of yarn 2 and later.
+// parseYarnBerry reads the YAML lock file of yarn 2 and later, in time
+// linear in its size. Every entry must be complete (version, resolution
+// and linkType, the last field yarn writes): a file cut short is an error,
+// not a smaller lock.
 func parseYarnBerry(path string, data []byte) ([]*yarnEntry, error) {
-	var raw map[string]yaml.RawMessage
-	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return nil, yamlErr(path, err)
+	docs, err := parseYAMLDocs(path, data)
+	if err != nil {
+		return nil, err
 	}
+	if len(docs) != 1 || docs[0].kind != yMap {
+		return nil, posf(path, 0, "a yarn berry lock file is one YAML mapping of entries")
+	}
+	top := docs[0]
 	var entries []*yarnEntry
-	for _, key := range sortedKeys(raw) {
+	c := &yshape{path: path}
+	for i, key := range top.keys {
 		if key == "__metadata" {
 			continue
 		}
-		var be yarnBerryEntry
-		if err := yaml.Unmarshal(raw[key], &be); err != nil {
-			return nil, posf(path, lineOf(data, key), "%s: %v", quoteShort(key), yamlErr("", err))
+		n := top.vals[i]
+		if n.kind != yMap {
+			return nil, posf(path, top.klin[i], "%s: expected the entry's fields (version, resolution, ...)", quoteShort(key))
 		}
-		e := &yarnEntry{line: lineOf(data, key), version: be.Version, deps: be.Dependencies, optDeps: be.OptionalDependencies}
+		e := &yarnEntry{line: top.klin[i], version: n.get("version").scalar(),
+			deps: c.strs(n.get("dependencies"), key+": dependencies"), optDeps: c.strs(n.get("optionalDependencies"), key+": optionalDependencies")}
+		if c.err != nil {
+			return nil, c.err
+		}
 		for _, d := range strings.Split(key, ",") {
 			if d = strings.TrimSpace(d); d != "" {
 				e.descriptors = append(e.descriptors, d)
@@ -305,10 +384,15 @@ func parseYarnBerry(path string, data []byte) ([]*yarnEntry, error) {
 		if len(e.descriptors) == 0 {
 			return nil, posf(path, e.line, "empty package key")
 		}
-		res := be.Resolution
-		if res == "" {
-			res = e.descriptors[0]
+		for _, f := range []string{"version", "resolution", "linkType"} {
+			if n.get(f).scalar() == "" {
+				return nil, posf(path, e.line, "%s: %q is missing (is the file cut short?)", quoteShort(key), f)
+			}
 		}
+		if lt := n.get("linkType").scalar(); lt != "hard" && lt != "soft" {
+			return nil, posf(path, n.get("linkType").line, "%s: linkType %q is neither hard nor soft (is the file cut short?)", quoteShort(key), lt)
+		}
+		res := n.get("resolution").scalar()
 		name, ref := yarnSplit(res)
 		e.name = name
 		switch {

@@ -93,6 +93,7 @@ func TestYarnBerry(t *testing.T) {
 	}
 	checkInvariants(t, l)
 	want := `a@1.0.0 prod direct -> b@2.0.0
+app@ prod local -> a@1.0.0 t@1.0.0
 b@2.0.0 prod
 t@1.0.0 dev direct
 `
@@ -107,7 +108,7 @@ func TestYarnSharedFixtures(t *testing.T) {
 		packages int
 	}{
 		{"yarn-v1-trivy/yarn.lock", 18},
-		{"yarn-berry-trivy/yarn.lock", 17},
+		{"yarn-berry-trivy/yarn.lock", 17 + 1}, // + the workspace itself, local
 	} {
 		l := mustParse(t, ManagerYarn, "yarn.lock", sharedFixture(t, tc.file))
 		if len(l.Packages) != tc.packages {
@@ -132,4 +133,7 @@ func TestYarnErrors(t *testing.T) {
 	}
 }
 
-func FuzzYarn(f *testing.F) { fuzzParser(f, ManagerYarn, yarnClassic, yarnBerry) }
+func FuzzYarn(f *testing.F) {
+	fuzzParser(f, ManagerYarn, yarnClassic, yarnBerry, yarnAliases, yarnAliases[:120], yarnBerry[:200],
+		"__metadata:\n  version: 8\n\"a@npm:^1\":\n  version: 1.0.0\n  resolution: \"a@npm:1")
+}

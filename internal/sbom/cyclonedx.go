@@ -46,7 +46,16 @@ func BuildCycloneDX(in Input, opt Options) *cdx.BOM {
 	}
 	bom.Metadata = meta
 	comps := make([]cdx.Component, 0, len(m.pkgs))
-	deps := []cdx.Dependency{{Ref: rootRef, Dependencies: ptrIfAny(sortedKeys(m.roots))}}
+	top := map[string]bool{}
+	for r := range m.roots {
+		top[r] = true
+	}
+	for _, p := range m.pkgs {
+		if p.local {
+			top[p.ref] = true // the component's own workspace members
+		}
+	}
+	deps := []cdx.Dependency{{Ref: rootRef, Dependencies: ptrIfAny(sortedKeys(top))}}
 	for _, p := range m.pkgs {
 		c := cdx.Component{
 			BOMRef:  p.ref,
@@ -68,6 +77,9 @@ func BuildCycloneDX(in Input, opt Options) *cdx.BOM {
 			c.Licenses = lc
 		}
 		props := []cdx.Property{{Name: "meta:ecosystem", Value: p.eco}}
+		if p.local {
+			props = append(props, cdx.Property{Name: "meta:first-party", Value: "true"})
+		}
 		for _, lf := range uniq(p.lockfiles) {
 			props = append(props, cdx.Property{Name: "meta:lockfile", Value: lf})
 		}

@@ -83,6 +83,7 @@ type pkg struct {
 	name      string
 	version   string
 	scope     ecosystem.Scope
+	local     bool // first-party: the workspace's own code
 	license   string
 	deps      map[string]bool // refs
 	lockfiles []string
@@ -111,7 +112,12 @@ func buildModel(in Input) *model {
 			if eco == "" {
 				eco = lf.Ecosystem
 			}
-			refs[p.ID()] = refOf(eco, p.Name, p.Version)
+			if p.Source == ecosystem.SourceLocal {
+				// No purl: one would name the registry's package.
+				refs[p.ID()] = "local:" + eco + "/" + p.Name + "@" + p.Version
+			} else {
+				refs[p.ID()] = refOf(eco, p.Name, p.Version)
+			}
 		}
 		for _, p := range lf.Packages {
 			eco := p.Ecosystem
@@ -121,7 +127,7 @@ func buildModel(in Input) *model {
 			ref := refs[p.ID()]
 			e := m.byRef[ref]
 			if e == nil {
-				e = &pkg{ref: ref, eco: eco, name: p.Name, version: p.Version, scope: p.Scope, deps: map[string]bool{}}
+				e = &pkg{ref: ref, eco: eco, name: p.Name, version: p.Version, scope: p.Scope, local: p.Source == ecosystem.SourceLocal, deps: map[string]bool{}}
 				m.byRef[ref] = e
 				m.pkgs = append(m.pkgs, e)
 			} else if scopeRank(p.Scope) < scopeRank(e.scope) {

@@ -218,3 +218,43 @@ func TestSameContentTwoLockfiles(t *testing.T) {
 		t.Errorf("components: %+v", *bom.Components)
 	}
 }
+
+func TestLocalPackagesAreFirstParty(t *testing.T) {
+	yarn := &ecosystem.Lockfile{Path: "yarn.lock", Ecosystem: "npm", Roots: []string{"lodash@4.17.21"},
+		Packages: []ecosystem.Package{
+			{Ecosystem: "npm", Name: "@babel/core", Source: ecosystem.SourceLocal, Deps: []string{"lodash@4.17.21"}},
+			{Ecosystem: "npm", Name: "lodash", Version: "4.17.21"},
+		}}
+	in := Input{Component: "babel", Lockfiles: []*ecosystem.Lockfile{yarn}}
+	bom := BuildCycloneDX(in, Options{})
+	var local *cdx.Component
+	for i, c := range *bom.Components {
+		if c.Name == "core" {
+			local = &(*bom.Components)[i]
+		}
+	}
+	if local == nil {
+		t.Fatal("the workspace package is not a component")
+	}
+	if local.PackageURL != "" || !strings.HasPrefix(local.BOMRef, "local:") {
+		t.Errorf("a workspace package has purl %q, ref %q: a purl would name the registry's package", local.PackageURL, local.BOMRef)
+	}
+	first := false
+	for _, p := range *local.Properties {
+		first = first || p.Name == "meta:first-party" && p.Value == "true"
+	}
+	if !first {
+		t.Errorf("not marked first-party: %+v", *local.Properties)
+	}
+	rootDeps := *(*bom.Dependencies)[0].Dependencies
+	if !cmp.Equal(rootDeps, []string{local.BOMRef, "pkg:npm/lodash@4.17.21"}) {
+		t.Errorf("the component depends on %v", rootDeps)
+	}
+	var buf bytes.Buffer
+	if err := SPDX(&buf, in, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "first-party: the component's own code, listed in yarn.lock") || !strings.Contains(buf.String(), `"relationshipType": "CONTAINS"`) {
+		t.Errorf("SPDX does not mark the workspace package first-party:\n%s", buf.String())
+	}
+}

@@ -91,6 +91,9 @@ func BuildSPDX(in Input, opt Options) *spdx.Document {
 			PackageCopyrightText:      "NOASSERTION",
 			PrimaryPackagePurpose:     "LIBRARY",
 		}
+		if p.local {
+			sp.PackageComment = "first-party: the component's own code, listed in " + strings.Join(uniq(p.lockfiles), ", ")
+		}
 		if strings.HasPrefix(p.ref, "pkg:") {
 			sp.PackageExternalReferences = []*spdx.PackageExternalReference{{Category: "PACKAGE-MANAGER", RefType: "purl", Locator: p.ref}}
 		}
@@ -102,6 +105,11 @@ func BuildSPDX(in Input, opt Options) *spdx.Document {
 	doc.Relationships = append(doc.Relationships, rel("DOCUMENT", rootID, common.TypeRelationshipDescribe))
 	for _, r := range sortedKeys(m.roots) {
 		doc.Relationships = append(doc.Relationships, rel(rootID, ids[r], common.TypeRelationshipDependsOn))
+	}
+	for _, p := range m.pkgs {
+		if p.local {
+			doc.Relationships = append(doc.Relationships, rel(rootID, ids[p.ref], common.TypeRelationshipContains))
+		}
 	}
 	for _, p := range m.pkgs {
 		for _, d := range sortedKeys(p.deps) {

@@ -1,20 +1,42 @@
-// Command gen writes the audit benchmark's inputs: an offline OSV database
-// of generated records (the OSV schema as GitHub and the Go vulndb write it:
-// ECOSYSTEM/SEMVER ranges with introduced/fixed/last_affected events,
-// re-introductions, explicit version lists, aliases, CVSS v3 vectors,
-// database severities, details text), plus the real fixture records, and a
-// meta workspace holding a copy of every fixture lock file.
+// Command gen writes the audit benchmark's inputs: a meta workspace with
+// one component per directory of the large real lock files
+// (../shared/fixtures/lockfiles-large), and an offline OSV database that
+// mixes the real fixture advisories with generated records aimed at the
+// real locked packages, each with its expected answer.
 //
-//	go run ./bench/audit/gen -out DIR [-n 12000] [-fixtures ../shared/fixtures]
+//	go run ./bench/audit/gen -out DIR [-filler 6000] [-fixtures ../shared/fixtures]
 //
 // DIR/records/            one JSON file per record
 // DIR/db/osv-scalibr/<ecosystem>/all.zip   the same records, zipped per ecosystem
 // DIR/ws/                 workspace: meta/manifests/components.yaml + one component per fixture
+// DIR/expected.tsv        ecosystem, package, version, record id: every finding a
 //
-// npm lock files get "resolved" URLs where they lack them, because
-// osv-scanner skips npm packages without one (its SOURCES.md caveat);
-// meta does not need them. Files a requirements file includes but the
-// fixture lacks are created empty (see touchIncludes).
+//	correct scanner reports (Go versions without "v",
+//	PyPI names normalised); nothing else is a finding
+//
+// DIR/shapes.tsv          per generated record: its range shape and whether it
+//
+//	affects the locked version
+//
+// A targeted record names a package that is locked at exactly one version
+// in the whole workspace (so its answer does not depend on other versions)
+// and has one of these shapes around that version V (V+ is a version above
+// V): fixed above (introduced 0, fixed V+: affected), fixed at (fixed V:
+// not), last_affected V (affected), introduced above (introduced V+: not),
+// pre-release fixed (fixed V-rc.1 / Vrc1, below V: not), pre-release
+// introduced (introduced V-alpha.1, fixed V+: affected), several ranges
+// (one above V, one ending at last_affected V: affected), withdrawn
+// (a range containing V, but withdrawn: not), an explicit versions list
+// [V] (affected), a second affected entry naming another package plus a
+// range containing V (affected), and for PyPI the package's name spelled
+// differently (Upper_Case.dots: PEP 503 makes it the same package:
+// affected). Filler records name packages nobody locks. The real fixture
+// records are answered by a plain numeric comparison of their events
+// with the locked versions (records or versions that are not plain
+// numbers are listed as not checked).
+//
+// npm lock entries without "resolved" get one, because osv-scanner skips
+// npm packages without it; meta does not need it.
 package main
 
 import (
@@ -25,7 +47,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/metawork/meta/internal/ecosystem"
@@ -33,14 +57,14 @@ import (
 
 func main() {
 	out := flag.String("out", "", "output directory")
-	n := flag.Int("n", 12000, "number of generated records")
+	filler := flag.Int("filler", 6000, "number of records naming packages nobody locks")
 	fixtures := flag.String("fixtures", "../shared/fixtures", "the shared fixtures directory")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "gen: -out DIR is required")
 		os.Exit(2)
 	}
-	if err := run(*out, *n, *fixtures); err != nil {
+	if err := run(*out, *filler, *fixtures); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
@@ -48,15 +72,34 @@ func main() {
 
 type pkgver struct{ eco, name, version string }
 
-func run(out string, n int, fixtures string) error {
+// key is how findings are compared: Go versions without "v", PyPI names
+// normalised.
+func key(eco, name, version, id string) string {
+	if eco == ecosystem.Go {
+		version = strings.TrimPrefix(version, "v")
+	}
+	if eco == ecosystem.PyPI {
+		name = pep503(name)
+	}
+	return eco + "\t" + name + "\t" + version + "\t" + id
+}
+
+var pep503Sep = regexp.MustCompile(`[-_.]+`)
+
+func pep503(n string) string { return pep503Sep.ReplaceAllString(strings.ToLower(n), "-") }
+
+func run(out string, filler int, fixtures string) error {
 	if err := os.RemoveAll(out); err != nil {
 		return err
 	}
-	comps, locked, err := writeWorkspace(filepath.Join(out, "ws"), filepath.Join(fixtures, "lockfiles"))
+	comps, locked, err := writeWorkspace(filepath.Join(out, "ws"), filepath.Join(fixtures, "lockfiles-large"))
 	if err != nil {
 		return err
 	}
 	records := map[string][]byte{}
+	expected := map[string]bool{}
+	var shapes []string
+	// Real advisories, answered by plain numeric comparison.
 	real, err := filepath.Glob(filepath.Join(fixtures, "osv", "*.json"))
 	if err != nil {
 		return err
@@ -67,10 +110,53 @@ func run(out string, n int, fixtures string) error {
 			return err
 		}
 		records[filepath.Base(f)] = data
+		notes, err := answerReal(data, locked, expected)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		shapes = append(shapes, notes...)
 	}
-	rng := rand.New(rand.NewPCG(2026, 11))
-	for i := range n {
-		rec := generate(rng, i, locked)
+	// Targets: packages locked at exactly one version, plain numeric.
+	versions := map[[2]string][]string{}
+	for _, p := range locked {
+		k := [2]string{p.eco, p.name}
+		if p.eco == ecosystem.PyPI {
+			k[1] = pep503(p.name)
+		}
+		if !contains(versions[k], p.version) {
+			versions[k] = append(versions[k], p.version)
+		}
+	}
+	var targets []pkgver
+	seen := map[[2]string]bool{}
+	for _, p := range locked {
+		k := [2]string{p.eco, p.name}
+		if p.eco == ecosystem.PyPI {
+			k[1] = pep503(p.name)
+		}
+		v := strings.TrimPrefix(p.version, "v")
+		if seen[k] || len(versions[k]) != 1 || !plain.MatchString(v) {
+			continue
+		}
+		seen[k] = true
+		targets = append(targets, pkgver{p.eco, p.name, v})
+	}
+	rng := rand.New(rand.NewPCG(2026, 12))
+	for i, t := range targets {
+		rec, shape, hit := targeted(rng, i, t)
+		data, err := json.MarshalIndent(rec, "", "  ")
+		if err != nil {
+			return err
+		}
+		id := rec["id"].(string)
+		records[id+".json"] = data
+		if hit {
+			expected[key(t.eco, t.name, t.version, id)] = true
+		}
+		shapes = append(shapes, fmt.Sprintf("%s\t%s\t%s@%s\t%s\t%v", id, t.eco, t.name, t.version, shape, hit))
+	}
+	for i := range filler {
+		rec := fillerRecord(rng, i)
 		data, err := json.MarshalIndent(rec, "", "  ")
 		if err != nil {
 			return err
@@ -80,12 +166,37 @@ func run(out string, n int, fixtures string) error {
 	if err := writeRecords(out, records); err != nil {
 		return err
 	}
-	fmt.Printf("gen: %d records (%d real), %d components in %s\n", len(records), len(real), comps, out)
+	exp := make([]string, 0, len(expected))
+	for k := range expected {
+		exp = append(exp, k)
+	}
+	sort.Strings(exp)
+	sort.Strings(shapes)
+	if err := os.WriteFile(filepath.Join(out, "expected.tsv"), []byte(strings.Join(exp, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "shapes.tsv"), []byte(strings.Join(shapes, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("gen: %d records (%d real, %d aimed at locked packages, %d filler), %d expected findings, %d components in %s\n",
+		len(records), len(real), len(targets), filler, len(exp), comps, out)
 	return nil
 }
 
-// writeWorkspace copies every fixture lock file directory into a component
-// and returns the packages they lock (so records can target them).
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+var plain = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
+
+// writeWorkspace copies every directory of the large fixtures into a
+// component and returns the third-party packages they lock, as meta's
+// parsers read them.
 func writeWorkspace(ws, lockfiles string) (int, []pkgver, error) {
 	dirs, err := os.ReadDir(lockfiles)
 	if err != nil {
@@ -109,11 +220,6 @@ func writeWorkspace(ws, lockfiles string) (int, []pkgver, error) {
 			if err != nil {
 				return 0, nil, err
 			}
-			if strings.HasPrefix(f.Name(), "requirements") {
-				if err := touchIncludes(dst, data); err != nil {
-					return 0, nil, err
-				}
-			}
 			if f.Name() == "package-lock.json" {
 				if data, err = addResolved(data); err != nil {
 					return 0, nil, fmt.Errorf("%s: %w", src, err)
@@ -131,11 +237,13 @@ func writeWorkspace(ws, lockfiles string) (int, []pkgver, error) {
 			return 0, nil, err
 		}
 		for _, f := range found {
-			if l, err := ecosystem.ParseFile(f.Manager, f.Path, mustRead(filepath.Join(dst, f.Path))); err == nil {
-				for _, p := range l.Packages {
-					if p.Version != "" {
-						locked = append(locked, pkgver{p.Ecosystem, p.Name, p.Version})
-					}
+			l, err := ecosystem.ParseFile(f.Manager, f.Path, mustRead(filepath.Join(dst, f.Path)))
+			if err != nil {
+				return 0, nil, fmt.Errorf("%s: %w", dst, err)
+			}
+			for _, p := range l.Packages {
+				if p.Version != "" && p.Source != ecosystem.SourceLocal {
+					locked = append(locked, pkgver{p.Ecosystem, p.Name, p.Version})
 				}
 			}
 		}
@@ -154,28 +262,6 @@ func writeWorkspace(ws, lockfiles string) (int, []pkgver, error) {
 		return 0, nil, err
 	}
 	return len(names), locked, os.WriteFile(mf, []byte(m.String()), 0o644)
-}
-
-// touchIncludes creates the files a requirements file includes with -r or
-// -c when the fixture lacks them, empty: osv-scanner skips a missing
-// include and reads the rest, meta refuses the whole file (and reports it
-// NOT AUDITED), so the benchmark gives both the same input.
-func touchIncludes(dir string, data []byte) error {
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 2 && (f[0] == "-r" || f[0] == "-c") {
-			p := filepath.Join(dir, f[1])
-			if _, err := os.Stat(p); os.IsNotExist(err) {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					return err
-				}
-				if err := os.WriteFile(p, nil, 0o644); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
 }
 
 func mustRead(p string) []byte {
@@ -210,8 +296,6 @@ func addResolved(data []byte) ([]byte, error) {
 	return json.MarshalIndent(lock, "", "  ")
 }
 
-var ecos = []string{ecosystem.Npm, ecosystem.PyPI, ecosystem.Cargo, ecosystem.Go}
-
 var words = strings.Fields(`parse request header buffer overflow injection prototype pollution
 denial service regular expression path traversal cross site scripting redirect cookie token
 memory race condition integer signature verification certificate validation deserialization
@@ -238,31 +322,6 @@ func randomName(rng *rand.Rand, eco string, i int) string {
 	return fmt.Sprintf("%s-%d", w, i)
 }
 
-func ver(rng *rand.Rand, eco string) string {
-	v := fmt.Sprintf("%d.%d.%d", rng.IntN(5), rng.IntN(30), rng.IntN(20))
-	if eco == ecosystem.PyPI && rng.IntN(4) == 0 {
-		v = fmt.Sprintf("%d.%d", rng.IntN(5), rng.IntN(30))
-	}
-	return v
-}
-
-// bump returns a version above v.
-func bump(v string, rng *rand.Rand) string {
-	parts := strings.Split(v, ".")
-	for len(parts) < 3 {
-		parts = append(parts, "0")
-	}
-	var a, b, c int
-	fmt.Sscanf(strings.Join(parts[:3], " "), "%d %d %d", &a, &b, &c)
-	switch rng.IntN(3) {
-	case 0:
-		return fmt.Sprintf("%d.%d.%d", a, b, c+1+rng.IntN(3))
-	case 1:
-		return fmt.Sprintf("%d.%d.0", a, b+1)
-	}
-	return fmt.Sprintf("%d.0.0", a+1)
-}
-
 var vectors = []string{
 	"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 	"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
@@ -272,97 +331,249 @@ var vectors = []string{
 	"CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
 }
 
-// generate makes record number i. About one record in 30 targets a
-// package locked by a fixture, half of those with a range that includes
-// the locked version.
-func generate(rng *rand.Rand, i int, locked []pkgver) map[string]any {
-	eco := ecos[i%len(ecos)]
-	name := randomName(rng, eco, i)
-	base := ver(rng, eco)
-	target := ""
-	if len(locked) > 0 && i%30 == 7 {
-		p := locked[rng.IntN(len(locked))]
-		eco, name = p.eco, p.name
-		base = strings.TrimPrefix(p.version, "v")
-		if rng.IntN(2) == 0 {
-			target = base // affected: introduced at 0, fixed above
+// up returns a version above the plain version v: its last number plus one.
+func up(v string) string {
+	parts := strings.Split(v, ".")
+	n, _ := strconv.Atoi(parts[len(parts)-1])
+	parts[len(parts)-1] = strconv.Itoa(n + 1)
+	return strings.Join(parts, ".")
+}
+
+// pre returns a pre-release of v, ordered just below it.
+func pre(eco, v, tag string) string {
+	if eco == ecosystem.PyPI {
+		return v + map[string]string{"rc.1": "rc1", "alpha.1": "a1"}[tag]
+	}
+	if strings.Count(v, ".") < 2 {
+		return ""
+	}
+	return v + "-" + tag
+}
+
+// pypiSpelling spells a PyPI name differently with the same PEP 503 form.
+func pypiSpelling(name string) string {
+	b := []byte(pep503(name))
+	for i, c := range b {
+		if c == '-' {
+			b[i] = "_."[i%2]
 		}
 	}
-	var id string
+	if len(b) > 0 && b[0] >= 'a' && b[0] <= 'z' {
+		b[0] -= 'a' - 'A'
+	}
+	return string(b)
+}
+
+func recordID(eco string, i int, rng *rand.Rand) string {
 	switch eco {
 	case ecosystem.Go:
-		id = fmt.Sprintf("GO-2099-%05d", i)
+		return fmt.Sprintf("GO-2099-%05d", i)
 	case ecosystem.Cargo:
 		if i%2 == 0 {
-			id = fmt.Sprintf("RUSTSEC-2099-%05d", i)
+			return fmt.Sprintf("RUSTSEC-2099-%05d", i)
 		}
 	case ecosystem.PyPI:
 		if i%3 == 0 {
-			id = fmt.Sprintf("PYSEC-2099-%05d", i)
+			return fmt.Sprintf("PYSEC-2099-%05d", i)
 		}
 	}
-	if id == "" {
-		id = fmt.Sprintf("GHSA-gen%d-%04x-%04x", i%10, rng.IntN(1<<16), i)
+	return fmt.Sprintf("GHSA-gen%d-%04x-%04x", i%10, rng.IntN(1<<16), i)
+}
+
+func rangeType(eco string) string {
+	if eco == ecosystem.PyPI {
+		return "ECOSYSTEM"
 	}
-	rtype := "ECOSYSTEM"
-	if eco == ecosystem.Go {
-		rtype = "SEMVER"
-	}
-	var events []map[string]string
+	return "SEMVER"
+}
+
+type ev = map[string]string
+
+// targeted makes record i for the locked package t with one of the range
+// shapes, and says whether it affects t's version.
+func targeted(rng *rand.Rand, i int, t pkgver) (map[string]any, string, bool) {
+	v := t.version
+	name := t.name
+	rt := rangeType(t.eco)
+	rng1 := func(events ...ev) []map[string]any { return []map[string]any{{"type": rt, "events": events}} }
+	var shape string
+	var hit bool
+	var ranges []map[string]any
 	var versions []string
-	switch {
-	case target != "":
-		events = []map[string]string{{"introduced": "0"}, {"fixed": bump(target, rng)}}
-	default:
-		switch rng.IntN(5) {
-		case 0, 1:
-			events = []map[string]string{{"introduced": "0"}, {"fixed": base}}
-		case 2:
-			fix := bump(base, rng)
-			events = []map[string]string{{"introduced": base}, {"fixed": fix}, {"introduced": bump(fix, rng) + "-0"}, {"fixed": bump(bump(fix, rng), rng)}}
-		case 3:
-			events = []map[string]string{{"introduced": base}, {"last_affected": bump(base, rng)}}
-		default:
-			events = []map[string]string{{"introduced": "0"}, {"fixed": base}}
-			versions = []string{base, bump(base, rng)}
+	var extra []map[string]any
+	withdrawn := ""
+	shapes := 10
+	n := i % shapes
+	if n == 4 || n == 5 {
+		if pre(t.eco, v, "rc.1") == "" {
+			n = 0 // a two-number npm/Cargo/Go version has no semver pre-release
 		}
 	}
-	affected := []map[string]any{{
-		"package": map[string]string{"ecosystem": eco, "name": name},
-		"ranges":  []map[string]any{{"type": rtype, "events": events}},
-	}}
+	switch n {
+	case 0:
+		shape, hit, ranges = "fixed above", true, rng1(ev{"introduced": "0"}, ev{"fixed": up(v)})
+	case 1:
+		shape, hit, ranges = "fixed at", false, rng1(ev{"introduced": "0"}, ev{"fixed": v})
+	case 2:
+		shape, hit, ranges = "last_affected at", true, rng1(ev{"introduced": "0"}, ev{"last_affected": v})
+	case 3:
+		shape, hit, ranges = "introduced above", false, rng1(ev{"introduced": up(v)}, ev{"fixed": up(up(v))})
+	case 4:
+		shape, hit, ranges = "pre-release fixed", false, rng1(ev{"introduced": "0"}, ev{"fixed": pre(t.eco, v, "rc.1")})
+	case 5:
+		shape, hit, ranges = "pre-release introduced", true, rng1(ev{"introduced": pre(t.eco, v, "alpha.1")}, ev{"fixed": up(v)})
+	case 6:
+		shape, hit = "several ranges", true
+		ranges = append(rng1(ev{"introduced": up(v)}, ev{"fixed": up(up(v))}), rng1(ev{"introduced": "0"}, ev{"last_affected": v})...)
+	case 7:
+		shape, hit, withdrawn = "withdrawn", false, "2025-06-01T00:00:00Z"
+		ranges = rng1(ev{"introduced": "0"}, ev{"fixed": up(v)})
+	case 8:
+		if t.eco == ecosystem.PyPI {
+			name = pypiSpelling(t.name)
+			shape, hit, ranges = "PyPI name spelled "+name, true, rng1(ev{"introduced": "0"}, ev{"fixed": up(v)})
+		} else {
+			shape, hit, versions = "versions list", true, []string{v}
+		}
+	case 9:
+		shape, hit, ranges = "second affected entry", true, rng1(ev{"introduced": "0"}, ev{"fixed": up(v)})
+		extra = []map[string]any{{
+			"package": map[string]string{"ecosystem": t.eco, "name": randomName(rng, t.eco, i)},
+			"ranges":  rng1(ev{"introduced": "0"}),
+		}}
+	}
+	aff := map[string]any{"package": map[string]string{"ecosystem": t.eco, "name": name}}
+	if ranges != nil {
+		aff["ranges"] = ranges
+	}
 	if versions != nil {
-		affected[0]["versions"] = versions
+		aff["versions"] = versions
 	}
-	if eco == ecosystem.Go {
-		affected[0]["ecosystem_specific"] = map[string]any{"imports": []map[string]any{{"path": name, "symbols": []string{"Parse", "Do"}}}}
+	rec := record(rng, recordID(t.eco, i, rng), i, t.eco, append(extra, aff))
+	if withdrawn != "" {
+		rec["withdrawn"] = withdrawn
 	}
-	if rng.IntN(6) == 0 { // a second, disjoint affected entry for the same package
-		hi := bump(bump(base, rng), rng)
-		affected = append(affected, map[string]any{
-			"package": map[string]string{"ecosystem": eco, "name": name},
-			"ranges":  []map[string]any{{"type": rtype, "events": []map[string]string{{"introduced": hi}, {"fixed": bump(hi, rng)}}}},
-		})
+	return rec, shape, hit
+}
+
+var ecos = []string{ecosystem.Npm, ecosystem.PyPI, ecosystem.Cargo, ecosystem.Go}
+
+// fillerRecord names a package nobody locks.
+func fillerRecord(rng *rand.Rand, i int) map[string]any {
+	eco := ecos[i%len(ecos)]
+	j := 100000 + i
+	rt := rangeType(eco)
+	aff := map[string]any{
+		"package": map[string]string{"ecosystem": eco, "name": randomName(rng, eco, j)},
+		"ranges":  []map[string]any{{"type": rt, "events": []ev{{"introduced": "0"}, {"fixed": fmt.Sprintf("%d.%d.%d", rng.IntN(5), rng.IntN(30), rng.IntN(20))}}}},
 	}
+	return record(rng, recordID(eco, j, rng), j, eco, []map[string]any{aff})
+}
+
+func record(rng *rand.Rand, id string, i int, eco string, affected []map[string]any) map[string]any {
 	rec := map[string]any{
-		"schema_version": "1.4.0",
+		"schema_version": "1.6.0",
 		"id":             id,
 		"modified":       fmt.Sprintf("2025-%02d-%02dT%02d:00:00Z", 1+i%12, 1+i%28, i%24),
 		"published":      fmt.Sprintf("2024-%02d-%02dT00:00:00Z", 1+i%12, 1+i%28),
-		"aliases":        []string{fmt.Sprintf("CVE-2099-%d", 10000+i)},
 		"summary":        sentence(rng, 6),
 		"details":        sentence(rng, 60+rng.IntN(300)),
 		"affected":       affected,
-		"references": []map[string]string{
-			{"type": "ADVISORY", "url": "https://nvd.nist.gov/vuln/detail/CVE-2099-" + fmt.Sprint(10000+i)},
-			{"type": "PACKAGE", "url": "https://example.invalid/" + name},
-		},
+		"references":     []map[string]string{{"type": "ADVISORY", "url": "https://example.invalid/" + id}},
 	}
 	if eco != ecosystem.Go {
 		rec["severity"] = []map[string]string{{"type": "CVSS_V3", "score": vectors[rng.IntN(len(vectors))]}}
-		rec["database_specific"] = map[string]any{"severity": []string{"LOW", "MODERATE", "HIGH", "CRITICAL"}[rng.IntN(4)], "cwe_ids": []string{"CWE-79"}, "github_reviewed": true}
+		rec["database_specific"] = map[string]any{"severity": []string{"LOW", "MODERATE", "HIGH", "CRITICAL"}[rng.IntN(4)]}
 	}
 	return rec
+}
+
+// answerReal adds the findings a real record gives on the locked packages
+// to expected, comparing plain numeric versions; it returns notes on what
+// it could not check.
+func answerReal(data []byte, locked []pkgver, expected map[string]bool) ([]string, error) {
+	var r struct {
+		ID        string `json:"id"`
+		Withdrawn string `json:"withdrawn"`
+		Affected  []struct {
+			Package struct {
+				Ecosystem, Name string
+			} `json:"package"`
+			Ranges []struct {
+				Type   string
+				Events []ev
+			} `json:"ranges"`
+			Versions []string `json:"versions"`
+		} `json:"affected"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, err
+	}
+	var notes []string
+	if r.Withdrawn != "" {
+		return nil, nil
+	}
+	for _, a := range r.Affected {
+		for _, p := range locked {
+			if p.eco != a.Package.Ecosystem || (p.name != a.Package.Name && !(p.eco == ecosystem.PyPI && pep503(p.name) == pep503(a.Package.Name))) {
+				continue
+			}
+			v := strings.TrimPrefix(p.version, "v")
+			hit, ok := contains(a.Versions, v), plain.MatchString(v)
+			for _, rg := range a.Ranges {
+				if rg.Type == "GIT" {
+					continue
+				}
+				in := false
+				for _, e := range rg.Events {
+					for k, x := range e {
+						if x != "0" && !plain.MatchString(x) {
+							ok = false
+						}
+						switch {
+						case k == "introduced" && cmpPlain(v, x) >= 0:
+							in = true
+						case k == "fixed" && cmpPlain(v, x) >= 0:
+							in = false
+						case k == "last_affected" && cmpPlain(v, x) > 0:
+							in = false
+						}
+					}
+				}
+				hit = hit || in
+			}
+			if !ok {
+				notes = append(notes, fmt.Sprintf("%s\t%s\t%s@%s\tnot checked: not plain numeric versions", r.ID, p.eco, p.name, p.version))
+				continue
+			}
+			if hit {
+				expected[key(p.eco, p.name, p.version, r.ID)] = true
+			}
+			notes = append(notes, fmt.Sprintf("%s\t%s\t%s@%s\treal record\t%v", r.ID, p.eco, p.name, p.version, hit))
+		}
+	}
+	return notes, nil
+}
+
+// cmpPlain compares plain numeric versions ("0" is the lowest).
+func cmpPlain(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		x, y := 0, 0
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }
 
 // writeRecords writes every record as DIR/records/<id>.json and into
