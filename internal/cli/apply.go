@@ -304,7 +304,7 @@ func planMove(ctx context.Context, s *planStep, force bool) {
 	}
 	var local string
 	if st.Commit != "" {
-		out, err := git.Cmd(ctx, dir, "rev-list", "--count", st.Commit, "--not", "--remotes", "--tags")
+		out, err := git.Cmd(ctx, dir, "rev-list", "--count", "--not", "--remotes", "--tags", "--not", "--end-of-options", st.Commit)
 		switch {
 		case err != nil:
 			local = "cannot tell whether it has unpushed commits: " + firstLine(err.Error())
@@ -358,7 +358,7 @@ func overwritten(ctx context.Context, dir, commit string) string {
 		return ""
 	}
 	if _, err := git.RevParse(ctx, dir, commit); err == nil {
-		args := append([]string{"diff", "--name-only", "HEAD", commit, "--"}, modified...)
+		args := append([]string{"diff", "--name-only", "--end-of-options", "HEAD", commit, "--"}, modified...)
 		if out, err = git.Cmd(ctx, dir, args...); err == nil {
 			modified = strings.Fields(out)
 		}
@@ -515,10 +515,10 @@ func moveTo(ctx context.Context, s *planStep, stamp string) error {
 	}
 	if s.Forced && s.From != "" {
 		ref := "refs/meta/backup/" + stamp
-		if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", ref, s.From, ""); err != nil {
+		if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", "--end-of-options", ref, s.From, ""); err != nil {
 			// The name exists (a second apply in the same second): add a suffix.
 			ref = fmt.Sprintf("refs/meta/backup/%s-%d", stamp, time.Now().UnixNano()%1e6)
-			if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", ref, s.From, ""); err != nil {
+			if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", "--end-of-options", ref, s.From, ""); err != nil {
 				return fmt.Errorf("cannot record a backup ref; not moved: %v", err)
 			}
 		}
@@ -534,15 +534,15 @@ func ensureCommit(ctx context.Context, dir string, s *planStep) error {
 	if _, err := git.RevParse(ctx, dir, s.Commit); err == nil {
 		return nil
 	}
-	byCommit := []string{"fetch", "--quiet", "origin", s.Commit}
+	byCommit := []string{"fetch", "--quiet", "--end-of-options", "origin", s.Commit}
 	if _, err := os.Stat(filepath.Join(dir, ".git", "shallow")); err == nil {
-		byCommit = []string{"fetch", "--quiet", "--depth=1", "--filter=blob:none", "origin", s.Commit}
+		byCommit = []string{"fetch", "--quiet", "--depth=1", "--filter=blob:none", "--end-of-options", "origin", s.Commit}
 	}
 	var byRef []string
 	if lc := s.locked; lc != nil && lc.Ref != "" {
-		byRef = []string{"fetch", "--quiet", "origin", lc.Ref}
+		byRef = []string{"fetch", "--quiet", "--end-of-options", "origin", lc.Ref}
 		if !lc.Tracked() {
-			byRef = []string{"fetch", "--quiet", "origin", "tag", lc.Ref}
+			byRef = []string{"fetch", "--quiet", "--end-of-options", "origin", "tag", lc.Ref}
 		}
 	}
 	attempts := [][]string{byCommit}
@@ -579,6 +579,9 @@ func ensureCommit(ctx context.Context, dir string, s *planStep) error {
 // whose branch is at the commit gets the branch checked out; anything else
 // is a detached HEAD.
 func checkout(ctx context.Context, dir string, s *planStep) error {
+	if !git.IsCommitID(s.Commit) {
+		return fmt.Errorf("commit %q is not a hex commit id", s.Commit)
+	}
 	args := []string{"checkout", "--quiet", "--detach", s.Commit, "--"}
 	if lc := s.locked; lc != nil && lc.Tracked() && lc.Ref != "" {
 		refs, err := git.ReadRefs(dir)
@@ -594,7 +597,7 @@ func checkout(ctx context.Context, dir string, s *planStep) error {
 }
 
 func isAncestor(ctx context.Context, dir, a, b string) bool {
-	_, err := git.Cmd(ctx, dir, "merge-base", "--is-ancestor", a, b)
+	_, err := git.Cmd(ctx, dir, "merge-base", "--is-ancestor", "--end-of-options", a, b)
 	return err == nil
 }
 

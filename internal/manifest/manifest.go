@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/metawork/meta/internal/git"
 	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/toolchain"
 	"github.com/metawork/meta/internal/yamlpos"
@@ -642,6 +643,12 @@ func (p *parser) component(m *Manifest, k, n *yamlpos.Node) (*Component, error) 
 			return nil, p.errf(n.Get("registry"), "component %q names registry %q, which 'registries:' does not define", name, c.Registry)
 		}
 	}
+	if c.Ref != "" {
+		if err := git.CheckRefName(c.Ref); err != nil {
+			return nil, p.errf(n.Get("ref"), "%s.ref %q is not a valid git ref name: %v", name, c.Ref, err).
+				WithHint("write a branch, tag or commit id as git names it, e.g. main or v1.2.0")
+		}
+	}
 	if c.Version != "" && c.Ref != "" {
 		return nil, p.errf(n.KeyNode("ref"), "component %q has both 'version' and 'ref'; choose one", name).
 			WithHint("'version' is a semver range over tags; 'ref' tracks a branch, tag or commit")
@@ -836,6 +843,16 @@ func (p *parser) envEntry(comp string, v *yamlpos.Node) (EnvEntry, error) {
 		}
 	default:
 		return e, p.errf(v, "%s: expected a version range or a ref, found %s", comp, v.Kind)
+	}
+	if e.Ref != "" {
+		at := v
+		if x := v.Get("ref"); x != nil {
+			at = x
+		}
+		if err := git.CheckRefName(e.Ref); err != nil {
+			return e, p.errf(at, "%s.ref %q is not a valid git ref name: %v", comp, e.Ref, err).
+				WithHint("write a branch, tag or commit id as git names it, e.g. main or v1.2.0")
+		}
 	}
 	return e, nil
 }

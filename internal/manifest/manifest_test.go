@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/metawork/meta/internal/git"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -230,6 +231,8 @@ func TestCheckRepoURL(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("components:\n  a: {repo: /x, depends_on: [b]}\n  b: {repo: /y}\n"))
+	f.Add([]byte("components:\n  a: {repo: /x, ref: '--upload-pack=touch PWNED #'}\n"))
+	f.Add([]byte("components:\n  a: {repo: /x}\nenvironments:\n  dev: {a: '-x'}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse("/w/meta", ManifestPath, data)
 		if err != nil {
@@ -237,6 +240,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("error without file name: %v", err)
 			}
 			return
+		}
+		for _, c := range m.Components {
+			if c.Ref != "" && git.CheckRefName(c.Ref) != nil {
+				t.Fatalf("%s: accepted ref %q", c.Name, c.Ref)
+			}
 		}
 		for _, c := range m.Components {
 			if !within(m.Workspace.Root, c.Path) {
