@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/metawork/meta/internal/yamlpos"
 )
 
 // pnpmLock is pnpm-lock.yaml, lockfileVersion 6 to 9. Version 9 splits
@@ -113,6 +115,9 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // Packages not from the registry are marked by Source: "git" (resolution
 // with a commit or type git), "url" (a tarball URL), "path" (file:).
 func parsePnpm(path string, data []byte) (*Lockfile, error) {
+	if err := yamlpos.CheckDepth(path, data); err != nil {
+		return nil, err
+	}
 	var lock pnpmLock
 	if err := yaml.UnmarshalWithOptions(data, &lock, yaml.AllowDuplicateMapKey()); err != nil {
 		return nil, yamlErr(path, err)

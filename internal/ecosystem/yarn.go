@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/metawork/meta/internal/yamlpos"
 )
 
 // yarnEntry is one resolved package of a yarn.lock, classic or berry.
@@ -283,6 +285,9 @@ type yarnBerryEntry struct {
 
 // parseYarnBerry reads the YAML lock file of yarn 2 and later.
 func parseYarnBerry(path string, data []byte) ([]*yarnEntry, error) {
+	if err := yamlpos.CheckDepth(path, data); err != nil {
+		return nil, err
+	}
 	var raw map[string]yaml.RawMessage
 	if err := yaml.Unmarshal(data, &raw); err != nil {
 		return nil, yamlErr(path, err)

@@ -5,6 +5,7 @@
 package manifest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -213,13 +214,16 @@ func Find(dir string) (string, error) {
 
 // Load reads the workspace manifest of the meta repository at dir, plus
 // manifests/environments.yaml and manifests/features.yaml when present.
-func Load(dir string) (*Manifest, error) {
+func Load(dir string) (*Manifest, error) { return LoadContext(context.Background(), dir) }
+
+// LoadContext is Load that stops with ctx's error when ctx is done.
+func LoadContext(ctx context.Context, dir string) (*Manifest, error) {
 	file := filepath.Join(dir, ManifestPath)
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	m, err := Parse(dir, ManifestPath, data)
+	m, err := ParseContext(ctx, dir, ManifestPath, data)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +248,12 @@ func Load(dir string) (*Manifest, error) {
 // Parse parses and validates a components.yaml. dir is the meta repository
 // that relative paths are resolved against; file names the file in errors.
 func Parse(dir, file string, data []byte) (*Manifest, error) {
-	root, err := yamlpos.Parse(file, data)
+	return ParseContext(context.Background(), dir, file, data)
+}
+
+// ParseContext is Parse that stops with ctx's error when ctx is done.
+func ParseContext(ctx context.Context, dir, file string, data []byte) (*Manifest, error) {
+	root, err := yamlpos.ParseContext(ctx, file, data)
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +306,9 @@ func Parse(dir, file string, data []byte) (*Manifest, error) {
 			return nil, err
 		}
 		for i, k := range comps.Keys {
+			if i%1024 == 1023 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			c, err := p.component(m, k, comps.Values[i])
 			if err != nil {
 				return nil, err
