@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -321,6 +322,10 @@ func (p *parser) component(legacy bool, k, n *yamlpos.Node) (*Component, error) 
 		}
 		if c.RegistryURL, err = p.optStr(n, "registry_url"); err != nil {
 			return nil, err
+		}
+		if u, perr := url.Parse(c.RegistryURL); perr == nil && u.User != nil {
+			return nil, p.errf(n.Get("registry_url"), "%s.registry_url %q carries credentials", c.Name, u.Redacted()).
+				WithHint("a lock file is shared: remove the user and password; 'meta login' keeps tokens out of it")
 		}
 		if c.Checksum, err = p.optStr(n, "checksum"); err != nil {
 			return nil, err

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -583,6 +584,14 @@ func (p *parser) registries(m *Manifest, n *yamlpos.Node) error {
 			}
 		default:
 			return p.errf(v, "registry %q must be a URL or a mapping with 'url', found %s", k.Value, v.Kind)
+		}
+		if u, err := url.Parse(r.URL); err == nil && u.User != nil {
+			at := v
+			if x := v.Get("url"); x != nil {
+				at = x
+			}
+			return p.errf(at, "registry %q: the URL %q carries credentials", k.Value, u.Redacted()).
+				WithHint("a manifest is shared and copied into lock files: remove the user and password and run 'meta login --registry %s' instead", k.Value)
 		}
 		if !strings.HasPrefix(r.URL, "http://") && !strings.HasPrefix(r.URL, "https://") {
 			return p.errf(v, "registry %q: %q is not an http(s) URL", k.Value, r.URL).

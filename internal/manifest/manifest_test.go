@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,6 +234,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("components:\n  a: {repo: /x, depends_on: [b]}\n  b: {repo: /y}\n"))
 	f.Add([]byte("components:\n  a: {repo: /x, ref: '--upload-pack=touch PWNED #'}\n"))
 	f.Add([]byte("components:\n  a: {repo: /x}\nenvironments:\n  dev: {a: '-x'}\n"))
+	f.Add([]byte("registries:\n  r: https://u:p@h\ncomponents:\n  a: {registry: r, version: ^1.0.0}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse("/w/meta", ManifestPath, data)
 		if err != nil {
@@ -240,6 +242,13 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("error without file name: %v", err)
 			}
 			return
+		}
+		for _, r := range m.Registries {
+			if strings.Contains(r.URL, "@") && strings.Contains(r.URL, "://") {
+				if u, err := url.Parse(r.URL); err == nil && u.User != nil {
+					t.Fatalf("registry %s: accepted credentials in %q", r.Name, r.URL)
+				}
+			}
 		}
 		for _, c := range m.Components {
 			if c.Ref != "" && git.CheckRefName(c.Ref) != nil {
