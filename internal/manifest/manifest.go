@@ -331,6 +331,9 @@ func ParseContext(ctx context.Context, dir, file string, data []byte) (*Manifest
 	if err := p.validate(m, comps); err != nil {
 		return nil, err
 	}
+	if err := p.checkLinkEscapes(m, comps); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
