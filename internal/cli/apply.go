@@ -61,6 +61,12 @@ type planStep struct {
 	url    string
 	err    error
 	backup string
+	// force: --force was given; clobbered: files the checkout overwrites
+	// although git does not track them (ignored ones), saved first in
+	// saved, a backup commit.
+	force     bool
+	clobbered []string
+	saved     string
 }
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -299,7 +305,7 @@ func planMove(ctx context.Context, s *planStep, force bool) {
 	}
 	var local string
 	if st.Commit != "" {
-		out, err := git.Cmd(ctx, dir, "rev-list", "--count", st.Commit, "--not", "--remotes", "--tags")
+		out, err := git.Cmd(ctx, dir, "rev-list", "--count", "--not", "--remotes", "--tags", "--not", "--end-of-options", st.Commit)
 		switch {
 		case err != nil:
 			local = "cannot tell whether it has unpushed commits: " + firstLine(err.Error())
@@ -328,16 +334,46 @@ func planMove(ctx context.Context, s *planStep, force bool) {
 			return
 		}
 	}
+	s.force = force
+	var clobber string
+	if _, err := git.RevParse(ctx, dir, s.Commit); err == nil {
+		// Files the target commit tracks and the user has, ignored by
+		// git: checkout would overwrite them without a word.
+		clob, err := git.Clobbered(ctx, dir, st.Commit, s.Commit)
+		if err != nil {
+			s.Action, s.Why = actSkip, "cannot tell which untracked files the checkout would overwrite: "+firstLine(err.Error())
+			return
+		}
+		if len(clob) > 0 {
+			if !force {
+				s.Action, s.Why = actBlocked, clobberedWhy(clob)+"; move them away, or rerun with --force to save them first"
+				return
+			}
+			s.clobbered, clobber = clob, clobberedWhy(clob)
+		}
+	}
 	switch {
-	case len(dirty) > 0 || local != "":
+	case len(dirty) > 0 || local != "" || clobber != "":
 		s.Forced = true
-		s.Why = strings.Join(append(dirty, local), "; ")
-		s.Why = strings.Trim(s.Why, "; ")
+		s.Why = strings.Join(append(dirty, local, clobber), "; ")
+		s.Why = strings.Trim(strings.ReplaceAll(s.Why, "; ; ", "; "), "; ")
 	}
 	s.Action = actCheckout
 	if _, err := git.RevParse(ctx, dir, s.Commit); err != nil {
 		s.Action = actFetch
 	}
+}
+
+// clobberedWhy says which untracked files a checkout would overwrite.
+func clobberedWhy(paths []string) string {
+	shown := paths
+	if len(shown) > 3 {
+		shown = append(shown[:3:3], "…")
+	}
+	if len(paths) == 1 {
+		return "ignored file " + paths[0] + " would be overwritten"
+	}
+	return fmt.Sprintf("%d ignored files would be overwritten (%s)", len(paths), strings.Join(shown, ", "))
 }
 
 // overwritten says which modified files a checkout of commit would have
@@ -353,7 +389,7 @@ func overwritten(ctx context.Context, dir, commit string) string {
 		return ""
 	}
 	if _, err := git.RevParse(ctx, dir, commit); err == nil {
-		args := append([]string{"diff", "--name-only", "HEAD", commit, "--"}, modified...)
+		args := append([]string{"diff", "--name-only", "--end-of-options", "HEAD", commit, "--"}, modified...)
 		if out, err = git.Cmd(ctx, dir, args...); err == nil {
 			modified = strings.Fields(out)
 		}
@@ -507,13 +543,32 @@ func moveTo(ctx context.Context, s *planStep, stamp string) error {
 		if err := ensureCommit(ctx, dir, s); err != nil {
 			return err
 		}
+		clob, err := git.Clobbered(ctx, dir, s.From, s.Commit)
+		if err != nil {
+			return fmt.Errorf("cannot tell which untracked files the checkout would overwrite; not moved: %v", err)
+		}
+		if len(clob) > 0 && !s.force {
+			return fmt.Errorf("%s; not moved: move them away, or rerun with --force to save them first", clobberedWhy(clob))
+		}
+		s.clobbered = clob
+	}
+	if len(s.clobbered) > 0 {
+		ref := "refs/meta/backup/" + stamp + "-ignored"
+		msg := "meta apply --force: files the checkout of " + shortCommit(s.Commit) + " overwrites"
+		if err := git.SaveFiles(ctx, dir, ref, s.From, msg, s.clobbered); err != nil {
+			ref = fmt.Sprintf("refs/meta/backup/%s-%d-ignored", stamp, time.Now().UnixNano()%1e6)
+			if err := git.SaveFiles(ctx, dir, ref, s.From, msg, s.clobbered); err != nil {
+				return fmt.Errorf("cannot save the files the checkout would overwrite; not moved: %v", err)
+			}
+		}
+		s.saved = ref
 	}
 	if s.Forced && s.From != "" {
 		ref := "refs/meta/backup/" + stamp
-		if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", ref, s.From, ""); err != nil {
+		if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", "--end-of-options", ref, s.From, ""); err != nil {
 			// The name exists (a second apply in the same second): add a suffix.
 			ref = fmt.Sprintf("refs/meta/backup/%s-%d", stamp, time.Now().UnixNano()%1e6)
-			if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", ref, s.From, ""); err != nil {
+			if _, err := git.Cmd(ctx, dir, "update-ref", "-m", "meta apply --force", "--end-of-options", ref, s.From, ""); err != nil {
 				return fmt.Errorf("cannot record a backup ref; not moved: %v", err)
 			}
 		}
@@ -529,15 +584,15 @@ func ensureCommit(ctx context.Context, dir string, s *planStep) error {
 	if _, err := git.RevParse(ctx, dir, s.Commit); err == nil {
 		return nil
 	}
-	byCommit := []string{"fetch", "--quiet", "origin", s.Commit}
+	byCommit := []string{"fetch", "--quiet", "--end-of-options", "origin", s.Commit}
 	if _, err := os.Stat(filepath.Join(dir, ".git", "shallow")); err == nil {
-		byCommit = []string{"fetch", "--quiet", "--depth=1", "--filter=blob:none", "origin", s.Commit}
+		byCommit = []string{"fetch", "--quiet", "--depth=1", "--filter=blob:none", "--end-of-options", "origin", s.Commit}
 	}
 	var byRef []string
 	if lc := s.locked; lc != nil && lc.Ref != "" {
-		byRef = []string{"fetch", "--quiet", "origin", lc.Ref}
+		byRef = []string{"fetch", "--quiet", "--end-of-options", "origin", lc.Ref}
 		if !lc.Tracked() {
-			byRef = []string{"fetch", "--quiet", "origin", "tag", lc.Ref}
+			byRef = []string{"fetch", "--quiet", "--end-of-options", "origin", "tag", lc.Ref}
 		}
 	}
 	attempts := [][]string{byCommit}
@@ -574,6 +629,9 @@ func ensureCommit(ctx context.Context, dir string, s *planStep) error {
 // whose branch is at the commit gets the branch checked out; anything else
 // is a detached HEAD.
 func checkout(ctx context.Context, dir string, s *planStep) error {
+	if !git.IsCommitID(s.Commit) {
+		return fmt.Errorf("commit %q is not a hex commit id", s.Commit)
+	}
 	args := []string{"checkout", "--quiet", "--detach", s.Commit, "--"}
 	if lc := s.locked; lc != nil && lc.Tracked() && lc.Ref != "" {
 		refs, err := git.ReadRefs(dir)
@@ -589,7 +647,7 @@ func checkout(ctx context.Context, dir string, s *planStep) error {
 }
 
 func isAncestor(ctx context.Context, dir, a, b string) bool {
-	_, err := git.Cmd(ctx, dir, "merge-base", "--is-ancestor", a, b)
+	_, err := git.Cmd(ctx, dir, "merge-base", "--is-ancestor", "--end-of-options", a, b)
 	return err == nil
 }
 
@@ -601,11 +659,12 @@ func (a *app) applyJSON(source string, steps []*planStep, dryRun bool) error {
 		Result string `json:"result,omitempty"`
 		Error  string `json:"error,omitempty"`
 		Backup string `json:"backup_ref,omitempty"`
+		Saved  string `json:"saved_files_ref,omitempty"`
 	}
 	out := []outcome{}
 	failed, skipped := false, false
 	for _, s := range steps {
-		o := outcome{planStep: s, Backup: s.backup}
+		o := outcome{planStep: s, Backup: s.backup, Saved: s.saved}
 		switch {
 		case dryRun:
 		case s.err != nil:
@@ -644,6 +703,13 @@ func (a *app) applySummary(steps []*planStep) error {
 			// Printed whatever happened next: the ref exists.
 			a.printf("%s: previous HEAD %s saved as %s\n", s.Name, shortCommit(s.From), s.backup)
 		}
+		if s.saved != "" {
+			what := "ignored file " + s.clobbered[0]
+			if len(s.clobbered) > 1 {
+				what = fmt.Sprintf("%d ignored files", len(s.clobbered))
+			}
+			a.printf("%s: %s saved in %s (git -C %s show %s:%s)\n", s.Name, what, s.saved, s.comp.RelPath, s.saved, strings.TrimSuffix(s.clobbered[0], "/"))
+		}
 		switch {
 		case s.err != nil:
 			failed++
@@ -677,6 +743,10 @@ func (a *app) applySummary(steps []*planStep) error {
 		return errSilent
 	case skipped > 0:
 		for _, s := range steps {
+			if s.Action == actBlocked && strings.Contains(s.Why, "ignored file") {
+				fmt.Fprintf(a.errw(), "hint: blocked trees have files git ignores that the checkout would overwrite; move them away, or rerun with --force to save them in a backup ref first\n")
+				return errCheckFailed
+			}
 			if s.Action == actBlocked {
 				fmt.Fprintf(a.errw(), "hint: blocked trees have modified files the checkout would overwrite; commit or stash them, then rerun\n")
 				return errCheckFailed

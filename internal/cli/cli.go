@@ -80,6 +80,7 @@ type app struct {
 	pal     term.Palette
 	verbose bool
 	user    userconfig.Config // the user's own settings
+	ctx     context.Context   // Main's: done on SIGINT/SIGTERM
 }
 
 func (a *app) out() io.Writer  { return a.stdio.Out }
@@ -100,7 +101,7 @@ func (a *app) warnf(format string, args ...any) {
 
 // Main runs meta with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, stdio term.Streams) int {
-	a := &app{stdio: stdio, pal: term.Palette{On: term.Color(stdio.Err)}}
+	a := &app{stdio: stdio, pal: term.Palette{On: term.Color(stdio.Err)}, ctx: ctx}
 	if uc, err := userconfig.Load(userconfig.Path(os.Getenv)); err != nil {
 		fmt.Fprintf(stdio.Err, "meta: warning: %v (ignoring your user config)\n", err)
 	} else {

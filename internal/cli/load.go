@@ -32,7 +32,7 @@ func (a *app) loadManifest() (*manifest.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := manifest.Load(root)
+	m, err := manifest.LoadContext(a.ctx, root)
 	if err != nil {
 		var ye *yamlpos.Error
 		if errors.As(err, &ye) {

@@ -137,11 +137,11 @@ Published versions never change: fix a mistake with a new version and
 			if err != nil {
 				return err
 			}
-			tarball, err := run.Output(ctx, run.Cmd{Args: []string{"git", "archive", "--format=tar.gz", tag}, Dir: repo})
+			tarball, err := run.Output(ctx, run.Cmd{Args: []string{"git", "archive", "--format=tar.gz", "--end-of-options", tag}, Dir: repo})
 			if err != nil {
 				return fmt.Errorf("archive %s: %w", tag, err)
 			}
-			compData, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", tag + ":component.yaml"}, Dir: repo})
+			compData, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", "--end-of-options", tag + ":component.yaml"}, Dir: repo})
 			if err != nil {
 				return failf("commit a component.yaml at the repository root, then tag a new version", "%s has no component.yaml", tag)
 			}

@@ -95,7 +95,7 @@ Then run the main commands on it and print what to try next.`,
 // sub runs another meta command in dir with the same streams, as if the
 // user had typed "meta -C dir args...".
 func (a *app) sub(ctx context.Context, dir string, args ...string) error {
-	b := &app{stdio: a.stdio, pal: a.pal, user: a.user}
+	b := &app{stdio: a.stdio, pal: a.pal, user: a.user, ctx: a.ctx}
 	root := newRootCmd(b)
 	root.SetArgs(append([]string{"-C", dir}, args...))
 	root.SetIn(a.stdio.In)

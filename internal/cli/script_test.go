@@ -121,6 +121,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		// registry scripts: see script_registry_test.go.
 		"waitfile": cmdWaitfile,
 		"tamper":   cmdTamper,
+		// deepyaml FILE PREFIX brackets|dashes N: hostile nesting (script_sec_test.go).
+		"deepyaml": cmdDeepYAML,
 	}
 }
 

@@ -54,6 +54,9 @@ func Clone(ctx context.Context, url, dir string, o CloneOptions) error {
 		args = append(args, "--mirror")
 	}
 	if o.Branch != "" {
+		if err := CheckRefName(o.Branch); err != nil {
+			return fmt.Errorf("clone %s: branch %q: %v", url, o.Branch, err)
+		}
 		args = append(args, "--branch", o.Branch)
 	}
 	if o.Filter != "" {
@@ -131,17 +134,22 @@ func Tags(refs []Ref) map[string]string {
 
 // Show returns the contents of path at rev ("git show rev:path").
 func Show(ctx context.Context, dir, rev, path string) ([]byte, error) {
-	out, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", rev + ":" + path}, Dir: dir, Env: env})
+	out, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", "--end-of-options", rev + ":" + path}, Dir: dir, Env: env})
 	return out, err
 }
 
 // RevParse resolves rev to a full commit id.
 func RevParse(ctx context.Context, dir, rev string) (string, error) {
-	return Cmd(ctx, dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
+	return Cmd(ctx, dir, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
 }
 
-// Checkout checks out rev (detached unless it is a local branch).
+// Checkout checks out rev (detached unless it is a local branch). git
+// checkout does not take --end-of-options, so a rev that could be read as
+// an option is refused here.
 func Checkout(ctx context.Context, dir, rev string) error {
+	if strings.HasPrefix(rev, "-") {
+		return fmt.Errorf("checkout %q: a revision cannot start with '-'", rev)
+	}
 	_, err := Cmd(ctx, dir, "checkout", "--quiet", rev, "--")
 	return err
 }

@@ -163,3 +163,46 @@ func FuzzParseIndex(f *testing.F) {
 	f.Add([]byte("DIRC\x00\x00\x00\x02\x00\x00\x00\x01"))
 	f.Fuzz(func(t *testing.T, b []byte) { parseIndex(b) })
 }
+
+func TestCheckRefName(t *testing.T) {
+	for _, ok := range []string{"main", "v1.2.0", "release/1.x", "feature/a-b_c", "1111111111111111111111111111111111111111", "v1.0.0+build"} {
+		if err := CheckRefName(ok); err != nil {
+			t.Errorf("CheckRefName(%q) = %v, want nil", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "-x", "--upload-pack=touch PWNED #", "a..b", "a b", "a~1", "a^", "a:b", "a?", "a*", "a[", `a\b`,
+		"/a", "a/", "a//b", "a.", ".a", "a/.b", "a.lock", "a/b.lock/c", "@", "a@{1}", "a\x00b", "a\tb", "a\x7fb", strings.Repeat("a", MaxRefNameLen+1)} {
+		if err := CheckRefName(bad); err == nil {
+			t.Errorf("CheckRefName(%q) = nil, want an error", bad)
+		}
+	}
+}
+
+func TestCheckCommit(t *testing.T) {
+	for _, ok := range []string{strings.Repeat("a", 40), strings.Repeat("0", 64)} {
+		if err := CheckCommit(ok); err != nil {
+			t.Errorf("CheckCommit(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "abc1234", strings.Repeat("A", 40), "-" + strings.Repeat("a", 39), strings.Repeat("g", 40)} {
+		if CheckCommit(bad) == nil {
+			t.Errorf("CheckCommit(%q) = nil, want an error", bad)
+		}
+	}
+}
+
+// FuzzCheckRefName: whatever CheckRefName accepts can never be read as an
+// option and agrees with git's own rules on the characters it refuses.
+func FuzzCheckRefName(f *testing.F) {
+	for _, s := range []string{"main", "v1.2.0", "--upload-pack=touch PWNED #", "-x", "a..b", "a/.b", "x.lock", "@", "a@{u}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if CheckRefName(s) != nil {
+			return
+		}
+		if s == "" || s[0] == '-' || strings.Contains(s, "..") || strings.ContainsAny(s, " ~^:?*[\\\x00") {
+			t.Fatalf("CheckRefName(%q) accepted a name git refuses", s)
+		}
+	})
+}

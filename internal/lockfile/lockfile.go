@@ -10,12 +10,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/metawork/meta/internal/git"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/yamlpos"
@@ -308,12 +310,22 @@ func (p *parser) component(legacy bool, k, n *yamlpos.Node) (*Component, error) 
 				WithHint("a locked version is exact, like 1.2.3; run 'meta lock' to write it again")
 		}
 	}
+	if c.Ref != "" {
+		if err := git.CheckRefName(c.Ref); err != nil {
+			return nil, p.errf(refNode(n), "%s.ref %q is not a valid git ref name: %v", c.Name, c.Ref, err).
+				WithHint("a lock file names the tag or branch each commit came from; run 'meta lock' to write it again")
+		}
+	}
 	if !legacy {
 		if c.Registry, err = p.optStr(n, "registry"); err != nil {
 			return nil, err
 		}
 		if c.RegistryURL, err = p.optStr(n, "registry_url"); err != nil {
 			return nil, err
+		}
+		if u, perr := url.Parse(c.RegistryURL); perr == nil && u.User != nil {
+			return nil, p.errf(n.Get("registry_url"), "%s.registry_url %q carries credentials", c.Name, u.Redacted()).
+				WithHint("a lock file is shared: remove the user and password; 'meta login' keeps tokens out of it")
 		}
 		if c.Checksum, err = p.optStr(n, "checksum"); err != nil {
 			return nil, err
@@ -400,6 +412,15 @@ func (p *parser) registryComponent(k, n *yamlpos.Node, c *Component) error {
 			WithHint("run 'meta lock --update %s' to record the registry's checksum", c.Name)
 	}
 	return nil
+}
+
+// refNode is where a component's ref was written: 'ref', or 'version' in
+// the earlier tool's files that kept the branch there.
+func refNode(n *yamlpos.Node) *yamlpos.Node {
+	if r := n.Get("ref"); r != nil {
+		return r
+	}
+	return n.Get("version")
 }
 
 func validCommit(s string, legacy bool) bool {

@@ -510,6 +510,10 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("lock_version: 1\ncomponents:\n  a: {commit: " + c1 + ", depends_on: [b, b]}\n"))
 	f.Add([]byte("components: {x: {sha: abcdef0, version: '1.0'}}"))
 	f.Add([]byte("lock_version: 1\ncomponents:\n  a: {registry: r, registry_url: 'http://h', version: 1.0.0, checksum: " + ck + "}\n"))
+	// Option injection (issue 15): refs and commits that git could read as options.
+	f.Add([]byte("lock_version: 1\ncomponents:\n  a: {ref: '--upload-pack=touch PWNED #', commit: " + c1 + "}\n"))
+	f.Add([]byte("lock_version: 1\ncomponents:\n  a: {ref: main, commit: '--upload-pack=x'}\n"))
+	f.Add([]byte("components: {x: {sha: abcdef0, version: '-x'}}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lf, err := Parse("fuzz.yaml", data)
 		if err != nil {
@@ -518,6 +522,14 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("error is not positioned: %T %v", err, err)
 			}
 			return
+		}
+		for _, c := range lf.Components {
+			if c.Ref != "" && git.CheckRefName(c.Ref) != nil {
+				t.Fatalf("%s: accepted ref %q that git would refuse", c.Name, c.Ref)
+			}
+			if strings.HasPrefix(c.Commit, "-") {
+				t.Fatalf("%s: accepted commit %q", c.Name, c.Commit)
+			}
 		}
 		if !fullCommits(lf) {
 			return // abbreviated commits of legacy files are not written
@@ -531,6 +543,21 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("not stable:\n%s\n---\n%s", out, again.Marshal())
 		}
 	})
+}
+
+func TestParseRefusesOptionLikeValues(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"lock_version: 1\ncomponents:\n  a:\n    ref: \"--upload-pack=touch PWNED #\"\n    commit: " + c1 + "\n",
+			`x.yaml:4:10: a.ref "--upload-pack=touch PWNED #" is not a valid git ref name: it starts with '-'`},
+		{"lock_version: 1\ncomponents:\n  a:\n    ref: a..b\n    commit: " + c1 + "\n", `a.ref "a..b" is not a valid git ref name: it contains '..'`},
+		{"lock_version: 1\ncomponents:\n  a:\n    ref: main\n    commit: \"--x\"\n", `a.commit must be a commit id of 40 (or 64) hex digits`},
+		{"components:\n  a:\n    sha: abcdef0\n    version: \"-b\"\n", `a.ref "-b" is not a valid git ref name`},
+	} {
+		_, err := Parse("x.yaml", []byte(tc.src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want %q", tc.src, err, tc.want)
+		}
+	}
 }
 
 func fullCommits(f *File) bool {

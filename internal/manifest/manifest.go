@@ -5,9 +5,11 @@
 package manifest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/metawork/meta/internal/git"
 	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/toolchain"
 	"github.com/metawork/meta/internal/yamlpos"
@@ -218,13 +221,16 @@ func Find(dir string) (string, error) {
 
 // Load reads the workspace manifest of the meta repository at dir, plus
 // manifests/environments.yaml and manifests/features.yaml when present.
-func Load(dir string) (*Manifest, error) {
+func Load(dir string) (*Manifest, error) { return LoadContext(context.Background(), dir) }
+
+// LoadContext is Load that stops with ctx's error when ctx is done.
+func LoadContext(ctx context.Context, dir string) (*Manifest, error) {
 	file := filepath.Join(dir, ManifestPath)
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	m, err := Parse(dir, ManifestPath, data)
+	m, err := ParseContext(ctx, dir, ManifestPath, data)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +255,12 @@ func Load(dir string) (*Manifest, error) {
 // Parse parses and validates a components.yaml. dir is the meta repository
 // that relative paths are resolved against; file names the file in errors.
 func Parse(dir, file string, data []byte) (*Manifest, error) {
-	root, err := yamlpos.Parse(file, data)
+	return ParseContext(context.Background(), dir, file, data)
+}
+
+// ParseContext is Parse that stops with ctx's error when ctx is done.
+func ParseContext(ctx context.Context, dir, file string, data []byte) (*Manifest, error) {
+	root, err := yamlpos.ParseContext(ctx, file, data)
 	if err != nil {
 		return nil, err
 	}
@@ -302,6 +313,9 @@ func Parse(dir, file string, data []byte) (*Manifest, error) {
 			return nil, err
 		}
 		for i, k := range comps.Keys {
+			if i%1024 == 1023 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			c, err := p.component(m, k, comps.Values[i])
 			if err != nil {
 				return nil, err
@@ -321,6 +335,9 @@ func Parse(dir, file string, data []byte) (*Manifest, error) {
 		}
 	}
 	if err := p.validate(m, comps); err != nil {
+		return nil, err
+	}
+	if err := p.checkLinkEscapes(m, comps); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -591,6 +608,14 @@ func (p *parser) registries(m *Manifest, n *yamlpos.Node) error {
 		default:
 			return p.errf(v, "registry %q must be a URL or a mapping with 'url', found %s", k.Value, v.Kind)
 		}
+		if u, err := url.Parse(r.URL); err == nil && u.User != nil {
+			at := v
+			if x := v.Get("url"); x != nil {
+				at = x
+			}
+			return p.errf(at, "registry %q: the URL %q carries credentials", k.Value, u.Redacted()).
+				WithHint("a manifest is shared and copied into lock files: remove the user and password and run 'meta login --registry %s' instead", k.Value)
+		}
 		if !strings.HasPrefix(r.URL, "http://") && !strings.HasPrefix(r.URL, "https://") {
 			return p.errf(v, "registry %q: %q is not an http(s) URL", k.Value, r.URL).
 				WithHint("write the registry's base URL, e.g. https://registry.example.com")
@@ -660,6 +685,12 @@ func (p *parser) component(m *Manifest, k, n *yamlpos.Node) (*Component, error) 
 	if c.Registry != "" {
 		if _, ok := m.Registries[c.Registry]; !ok {
 			return nil, p.errf(n.Get("registry"), "component %q names registry %q, which 'registries:' does not define", name, c.Registry)
+		}
+	}
+	if c.Ref != "" {
+		if err := git.CheckRefName(c.Ref); err != nil {
+			return nil, p.errf(n.Get("ref"), "%s.ref %q is not a valid git ref name: %v", name, c.Ref, err).
+				WithHint("write a branch, tag or commit id as git names it, e.g. main or v1.2.0")
 		}
 	}
 	if c.Version != "" && c.Ref != "" {
@@ -868,6 +899,16 @@ func (p *parser) envEntry(comp string, v *yamlpos.Node) (EnvEntry, error) {
 		}
 	default:
 		return e, p.errf(v, "%s: expected a version range or a ref, found %s", comp, v.Kind)
+	}
+	if e.Ref != "" {
+		at := v
+		if x := v.Get("ref"); x != nil {
+			at = x
+		}
+		if err := git.CheckRefName(e.Ref); err != nil {
+			return e, p.errf(at, "%s.ref %q is not a valid git ref name: %v", comp, e.Ref, err).
+				WithHint("write a branch, tag or commit id as git names it, e.g. main or v1.2.0")
+		}
 	}
 	return e, nil
 }

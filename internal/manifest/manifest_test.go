@@ -1,11 +1,13 @@
 package manifest
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/metawork/meta/internal/git"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -250,6 +252,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("components:\n  a: {repo: /x, depends_on: [b]}\n  b: {repo: /y}\n"))
 	f.Add([]byte("cache:\n  trusted_keys: [RWQx]\ncomponents:\n  a: {repo: /m, path: ../m, subdir: p/a}\n  b: {repo: /m, path: ../m, subdir: p/b}\n"))
+	f.Add([]byte("components:\n  a: {repo: /x, ref: '--upload-pack=touch PWNED #'}\n"))
+	f.Add([]byte("components:\n  a: {repo: /x}\nenvironments:\n  dev: {a: '-x'}\n"))
+	f.Add([]byte("registries:\n  r: https://u:p@h\ncomponents:\n  a: {registry: r, version: ^1.0.0}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse("/w/meta", ManifestPath, data)
 		if err != nil {
@@ -257,6 +262,18 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("error without file name: %v", err)
 			}
 			return
+		}
+		for _, r := range m.Registries {
+			if strings.Contains(r.URL, "@") && strings.Contains(r.URL, "://") {
+				if u, err := url.Parse(r.URL); err == nil && u.User != nil {
+					t.Fatalf("registry %s: accepted credentials in %q", r.Name, r.URL)
+				}
+			}
+		}
+		for _, c := range m.Components {
+			if c.Ref != "" && git.CheckRefName(c.Ref) != nil {
+				t.Fatalf("%s: accepted ref %q", c.Name, c.Ref)
+			}
 		}
 		for _, c := range m.Components {
 			if !within(m.Workspace.Root, c.Path) {

@@ -760,7 +760,7 @@ func (g *Git) HasCommit(ctx context.Context, url, commit string) (bool, error) {
 	if _, err := git.RevParse(ctx, dir, commit); err != nil {
 		return false, nil
 	}
-	out, err := git.Cmd(ctx, dir, "for-each-ref", "--count=1", "--contains", commit, "--format=%(refname)", "refs/heads", "refs/tags")
+	out, err := git.Cmd(ctx, dir, "for-each-ref", "--count=1", "--contains="+commit, "--format=%(refname)", "refs/heads", "refs/tags")
 	if err != nil {
 		return false, err
 	}
@@ -782,7 +782,7 @@ func (g *Git) Log(ctx context.Context, url, from, to string, limit int) ([]strin
 	if from != "" {
 		rng = from + ".." + to
 	}
-	out, err := git.Cmd(ctx, dir, append(args, rng, "--")...)
+	out, err := git.Cmd(ctx, dir, append(args, "--end-of-options", rng, "--")...)
 	if err != nil {
 		return nil, err
 	}

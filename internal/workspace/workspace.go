@@ -279,7 +279,7 @@ func checkoutCommit(ctx context.Context, dir, commit string, o BootstrapOptions)
 		if o.Shallow {
 			args = append(args, "--depth=1")
 		}
-		if _, err := git.Cmd(ctx, dir, append(args, "origin", commit)...); err != nil {
+		if _, err := git.Cmd(ctx, dir, append(args, "--end-of-options", "origin", commit)...); err != nil {
 			return err
 		}
 	}

@@ -4,13 +4,13 @@
 package yamlpos
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 )
 
@@ -48,11 +48,19 @@ type Node struct {
 	Tag    string // "str", "int", "float", "bool", "null" for scalars
 	Keys   []*Node
 	Values []*Node // for Map: values parallel to Keys; for Seq: the items
+
+	index map[string]int // key → position in Keys, for large maps built by Parse
 }
 
 // Get returns the value of key k in a map node, or nil.
 func (n *Node) Get(k string) *Node {
 	if n == nil || n.Kind != Map {
+		return nil
+	}
+	if n.index != nil {
+		if i, ok := n.index[k]; ok {
+			return n.Values[i]
+		}
 		return nil
 	}
 	for i, key := range n.Keys {
@@ -66,6 +74,12 @@ func (n *Node) Get(k string) *Node {
 // KeyNode returns the key node for k in a map node, or nil.
 func (n *Node) KeyNode(k string) *Node {
 	if n == nil || n.Kind != Map {
+		return nil
+	}
+	if n.index != nil {
+		if i, ok := n.index[k]; ok {
+			return n.Keys[i]
+		}
 		return nil
 	}
 	for _, key := range n.Keys {
@@ -110,7 +124,14 @@ func (e *Error) WithHint(format string, args ...any) *Error {
 
 // Parse parses the first document of data. An empty document yields a Null
 // node. Syntax errors are returned as *Error with the position goccy reports.
-func Parse(file string, data []byte) (n *Node, err error) {
+// Input over the limits of CheckSize and CheckDepth is refused before it is
+// parsed.
+func Parse(file string, data []byte) (*Node, error) {
+	return ParseContext(context.Background(), file, data)
+}
+
+// ParseContext is Parse that stops with ctx's error when ctx is done.
+func ParseContext(ctx context.Context, file string, data []byte) (n *Node, err error) {
 	defer func() {
 		// The YAML parser is third-party code fed with user input; a panic
 		// in it must become an error, never a crash.
@@ -118,23 +139,22 @@ func Parse(file string, data []byte) (n *Node, err error) {
 			n, err = nil, &Error{File: file, Msg: fmt.Sprintf("cannot parse YAML: %v", r)}
 		}
 	}()
-	f, perr := parser.ParseBytes(data, 0)
-	if perr != nil {
-		return nil, syntaxError(file, perr)
+	tokens, err := tokenize(file, data)
+	if err != nil {
+		return nil, err
 	}
-	if len(f.Docs) == 0 || f.Docs[0] == nil || f.Docs[0].Body == nil {
-		return &Node{Kind: Null, Line: 1, Col: 1}, nil
-	}
-	c := &converter{file: file, anchors: map[string]*Node{}}
-	return c.convert(f.Docs[0].Body, 0)
+	c := &converter{ctx: ctx, file: file, anchors: map[string]*Node{}}
+	return c.parseRange(tokens, 0)
 }
 
 type converter struct {
+	ctx     context.Context
 	file    string
 	anchors map[string]*Node
 }
 
-const maxDepth = 200
+// maxDepth bounds the nesting of converted nodes.
+const maxDepth = MaxDepth
 
 func pos(nd ast.Node) (int, int) {
 	if nd == nil {
@@ -203,23 +223,23 @@ func (c *converter) convert(nd ast.Node, depth int) (*Node, error) {
 		}
 		return n, nil
 	case *ast.MappingNode:
-		out := &Node{Kind: Map, Line: line, Col: col}
+		b := newMapBuilder(line, col)
 		for _, mv := range v.Values {
-			if err := c.addPair(out, mv, depth); err != nil {
+			if err := c.addPair(b, mv, depth); err != nil {
 				return nil, err
 			}
 		}
 		if len(v.Values) > 0 {
-			out.Line, out.Col = pos(v.Values[0].Key)
+			b.out.Line, b.out.Col = pos(v.Values[0].Key)
 		}
-		return out, nil
+		return b.out, nil
 	case *ast.MappingValueNode:
-		out := &Node{Kind: Map}
-		if err := c.addPair(out, v, depth); err != nil {
+		b := newMapBuilder(0, 0)
+		if err := c.addPair(b, v, depth); err != nil {
 			return nil, err
 		}
-		out.Line, out.Col = out.Keys[0].Line, out.Keys[0].Col
-		return out, nil
+		b.out.Line, b.out.Col = b.out.Keys[0].Line, b.out.Keys[0].Col
+		return b.out, nil
 	case *ast.SequenceNode:
 		out := &Node{Kind: Seq, Line: line, Col: col}
 		for _, item := range v.Values {
@@ -239,7 +259,7 @@ func (c *converter) convert(nd ast.Node, depth int) (*Node, error) {
 	return nil, &Error{File: c.file, Line: line, Col: col, Msg: fmt.Sprintf("unsupported YAML construct %s", nd.Type())}
 }
 
-func (c *converter) addPair(out *Node, mv *ast.MappingValueNode, depth int) error {
+func (c *converter) addPair(b *mapBuilder, mv *ast.MappingValueNode, depth int) error {
 	if mv.Key != nil && mv.Key.IsMergeKey() {
 		src, err := c.convert(mv.Value, depth+1)
 		if err != nil {
@@ -249,9 +269,8 @@ func (c *converter) addPair(out *Node, mv *ast.MappingValueNode, depth int) erro
 			return &Error{File: c.file, Line: src.Line, Col: src.Col, Msg: "merge key << needs a mapping"}
 		}
 		for i, k := range src.Keys {
-			if out.Get(k.Value) == nil {
-				out.Keys = append(out.Keys, k)
-				out.Values = append(out.Values, src.Values[i])
+			if b.key(k.Value) == nil {
+				b.add(k, src.Values[i])
 			}
 		}
 		return nil
@@ -260,24 +279,64 @@ func (c *converter) addPair(out *Node, mv *ast.MappingValueNode, depth int) erro
 	if err != nil {
 		return err
 	}
-	if k.Kind != Scalar {
-		return &Error{File: c.file, Line: k.Line, Col: k.Col, Msg: "mapping keys must be plain strings"}
-	}
-	if prev := out.KeyNode(k.Value); prev != nil {
-		return &Error{File: c.file, Line: k.Line, Col: k.Col,
-			Msg:  fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, prev.Line),
-			Hint: "remove one of the two entries"}
+	if err := c.checkKey(b, k); err != nil {
+		return err
 	}
 	val, err := c.convert(mv.Value, depth+1)
 	if err != nil {
 		return err
 	}
-	if val.Line == 0 {
-		val.Line, val.Col = k.Line, k.Col
-	}
-	out.Keys = append(out.Keys, k)
-	out.Values = append(out.Values, val)
+	b.add(k, val)
 	return nil
+}
+
+// checkKey refuses a key that is not a scalar or that b already has.
+func (c *converter) checkKey(b *mapBuilder, k *Node) error {
+	if k.Kind != Scalar {
+		return &Error{File: c.file, Line: k.Line, Col: k.Col, Msg: "mapping keys must be plain strings"}
+	}
+	if prev := b.key(k.Value); prev != nil {
+		return &Error{File: c.file, Line: k.Line, Col: k.Col,
+			Msg:  fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, prev.Line),
+			Hint: "remove one of the two entries"}
+	}
+	return nil
+}
+
+// mapBuilder builds a Map node; from indexFrom keys on, the node keeps an
+// index of its keys, so that building and querying a mapping of n keys
+// costs O(n), not O(n²).
+type mapBuilder struct{ out *Node }
+
+func newMapBuilder(line, col int) *mapBuilder {
+	return &mapBuilder{out: &Node{Kind: Map, Line: line, Col: col}}
+}
+
+// indexFrom is the size from which a map keeps an index of its keys.
+const indexFrom = 16
+
+// key returns the key node for k, or nil.
+func (b *mapBuilder) key(k string) *Node { return b.out.KeyNode(k) }
+
+// add appends the pair k: v (v at k's position when it has none).
+func (b *mapBuilder) add(k, v *Node) {
+	if v.Line == 0 {
+		v.Line, v.Col = k.Line, k.Col
+	}
+	n := b.out
+	n.Keys = append(n.Keys, k)
+	n.Values = append(n.Values, v)
+	switch {
+	case n.index != nil:
+		n.index[k.Value] = len(n.Keys) - 1
+	case len(n.Keys) >= indexFrom:
+		n.index = make(map[string]int, 2*len(n.Keys))
+		for i, key := range n.Keys {
+			if _, dup := n.index[key.Value]; !dup {
+				n.index[key.Value] = i
+			}
+		}
+	}
 }
 
 // syntaxError turns a goccy parse error into an *Error with a position.
