@@ -337,10 +337,10 @@ func ReadHead(dir string) (Head, error) {
 }
 
 // ReadRefs returns every ref of the repository at dir (loose refs override
-// packed ones), mapping full names to object ids; annotated tags are mapped
-// to their peeled commits when packed-refs records them, and loose
-// annotated tags to the tag object (callers that need the commit use
-// RevParse).
+// packed ones), mapping full names to object ids. Tags are peeled: an
+// annotated tag maps to the commit it points at, whether git left it loose
+// or in packed-refs (with or without a peeled "^" line), so a HEAD at a
+// tag's commit is recognised however git stored the tag.
 func ReadRefs(dir string) (map[string]string, error) {
 	gd, err := GitDir(dir)
 	if err != nil {
@@ -348,7 +348,9 @@ func ReadRefs(dir string) (map[string]string, error) {
 	}
 	cd := commonDir(gd)
 	refs := map[string]string{}
+	unpeeled := map[string]bool{} // tags whose object may be a tag object
 	if data, err := os.ReadFile(filepath.Join(cd, "packed-refs")); err == nil {
+		peeledTrait, fully := packedTraits(data)
 		var last string
 		for _, line := range strings.Split(string(data), "\n") {
 			if line == "" || line[0] == '#' {
@@ -357,6 +359,7 @@ func ReadRefs(dir string) (map[string]string, error) {
 			if line[0] == '^' {
 				if last != "" {
 					refs[last] = strings.TrimSpace(line[1:])
+					delete(unpeeled, last)
 				}
 				continue
 			}
@@ -364,6 +367,9 @@ func ReadRefs(dir string) (map[string]string, error) {
 			if ok {
 				refs[name] = sha
 				last = name
+				if strings.HasPrefix(name, "refs/tags/") && !peeledTrait && !fully {
+					unpeeled[name] = true
+				}
 			}
 		}
 	}
@@ -381,9 +387,27 @@ func ReadRefs(dir string) (map[string]string, error) {
 		if strings.HasPrefix(s, "ref: ") {
 			return nil // symbolic refs such as refs/remotes/origin/HEAD
 		}
-		refs[filepath.ToSlash(rel)] = s
+		name := filepath.ToSlash(rel)
+		refs[name] = s
+		if strings.HasPrefix(name, "refs/tags/") {
+			unpeeled[name] = true
+		} else {
+			delete(unpeeled, name)
+		}
 		return nil
 	})
+	var viaGit []string
+	for name := range unpeeled {
+		if id, ok := peelLoose(cd, refs[name]); ok {
+			refs[name] = id
+		} else {
+			viaGit = append(viaGit, name)
+		}
+	}
+	if len(viaGit) > 0 {
+		sort.Strings(viaGit)
+		peelWithGit(dir, viaGit, refs)
+	}
 	return refs, err
 }
 
