@@ -292,29 +292,15 @@ func planMove(ctx context.Context, s *planStep, force bool) {
 		s.Action, s.Why = actSkip, "git status failed: "+firstLine(err.Error())
 		return
 	}
+	// The same test 'meta status' reports with (workspace.FindLocalWork).
+	work, err := workspace.FindLocalWork(ctx, dir, st)
 	var dirty []string
-	if st.Modified > 0 {
-		dirty = append(dirty, plural(st.Modified, "modified file"))
+	if f := work.Files(); f != "" {
+		dirty = append(dirty, f)
 	}
-	if st.Untracked > 0 {
-		dirty = append(dirty, plural(st.Untracked, "untracked file"))
-	}
-	if git.HasStash(dir) {
-		dirty = append(dirty, "a stash")
-	}
-	var local string
-	if st.Commit != "" {
-		out, err := git.Cmd(ctx, dir, "rev-list", "--count", st.Commit, "--not", "--remotes", "--tags")
-		switch {
-		case err != nil:
-			local = "cannot tell whether it has unpushed commits: " + firstLine(err.Error())
-		case out != "0":
-			where := "detached HEAD"
-			if st.Branch != "" {
-				where = "branch " + st.Branch
-			}
-			local = fmt.Sprintf("%s has %s on no remote branch or tag", where, plural(atoiPrefix(out), "commit"))
-		}
+	local := work.CommitsText()
+	if err != nil {
+		local = firstLine(err.Error())
 	}
 	switch {
 	case len(dirty) > 0 && !force:
@@ -375,17 +361,6 @@ func overwritten(ctx context.Context, dir, commit string) string {
 		return fmt.Sprintf("modified file %s %s", shown[0], verb)
 	}
 	return fmt.Sprintf("%d modified files %s (%s)", len(modified), verb, strings.Join(shown, ", "))
-}
-
-func atoiPrefix(s string) int {
-	n := 0
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			break
-		}
-		n = n*10 + int(r-'0')
-	}
-	return n
 }
 
 func (a *app) printApplyPlan(source string, steps []*planStep, dryRun bool) {

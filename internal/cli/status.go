@@ -110,7 +110,11 @@ func (a *app) printStatus(st []workspace.ComponentStatus) {
 				parts = append(parts, "stash")
 			}
 			if s.LocalOnly > 0 {
-				parts = append(parts, plural(s.LocalOnly, "commit")+" on no remote branch or tag")
+				where := ""
+				if len(s.LocalWhere) > 0 {
+					where = " (" + strings.Join(s.LocalWhere, ", ") + ")"
+				}
+				parts = append(parts, plural(s.LocalOnly, "commit")+" on no remote branch or tag"+where)
 				worry = true
 			}
 			switch {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -48,10 +47,12 @@ type ComponentStatus struct {
 	Modified   int    `json:"modified"`
 	Untracked  int    `json:"untracked"`
 	Stash      bool   `json:"stash,omitempty"`
-	LocalOnly  int    `json:"local_only"` // commits on a detached HEAD that no remote branch or tag has
-	Remote     string `json:"remote,omitempty"`
-	WantRemote string `json:"want_remote,omitempty"`
-	Error      string `json:"error,omitempty"`
+	LocalOnly  int    `json:"local_only"` // commits of HEAD or a local branch that no remote branch or tag has
+	// LocalWhere names where those commits are ("branch feature", "detached HEAD").
+	LocalWhere []string `json:"local_where,omitempty"`
+	Remote     string   `json:"remote,omitempty"`
+	WantRemote string   `json:"want_remote,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 // Clean reports whether the component is present, at its expected ref and
@@ -139,7 +140,13 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 			return s
 		}
 		var snap *statusCacheEntry
-		if s.LocalOnly = localOnly(ctx, c.Path, head, refs); s.LocalOnly == 0 {
+		// The same test 'meta apply' refuses on (FindLocalWork).
+		s.LocalOnly, s.LocalWhere, err = UnpushedCommits(ctx, c.Path, head, refs)
+		if err != nil {
+			s.State, s.Error = StateError, err.Error()
+			return s
+		}
+		if s.LocalOnly == 0 {
 			snap = snapshot(c.Path, head, refs, st)
 		}
 		cache.put(c.Name, snap)
@@ -225,24 +232,4 @@ func strays(m *manifest.Manifest) []ComponentStatus {
 		out = append(out, s)
 	}
 	return out
-}
-
-// localOnly counts the commits of a detached HEAD that no remote-tracking
-// branch or tag contains: work that exists nowhere else. A HEAD that is
-// itself a tag or remote branch tip is answered without running git.
-func localOnly(ctx context.Context, dir string, head git.Head, refs map[string]string) int {
-	if head.Branch != "" || head.Commit == "" {
-		return 0
-	}
-	for name, id := range refs {
-		if id == head.Commit && (strings.HasPrefix(name, "refs/remotes/") || strings.HasPrefix(name, "refs/tags/")) {
-			return 0
-		}
-	}
-	out, err := git.Cmd(ctx, dir, "rev-list", "--count", "HEAD", "--not", "--remotes", "--tags")
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(out))
-	return n
 }
