@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/metawork/meta/internal/git"
+	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/semver"
 )
@@ -62,8 +63,10 @@ func (s ComponentStatus) Clean() bool {
 }
 
 // Status reports every component in comps, plus git repositories under the
-// workspace root that the manifest does not list (when all is true).
-func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, all bool) []ComponentStatus {
+// workspace root that the manifest does not list (when all is true). With
+// a lock, each component is expected at the lock's commit (or registry
+// version); without one, where the manifest's ref or range wants it.
+func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, all bool, lock *lockfile.File) []ComponentStatus {
 	out := make([]ComponentStatus, len(comps))
 	cache := loadStatusCache(m.Dir)
 	g, gctx := errgroup.WithContext(ctx)
@@ -71,6 +74,9 @@ func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Compone
 	for i, c := range comps {
 		g.Go(func() error {
 			out[i] = statusOne(gctx, m, c, cache)
+			if lock != nil {
+				againstLock(&out[i], lock.Components[c.Name])
+			}
 			return nil
 		})
 	}
@@ -81,6 +87,25 @@ func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Compone
 	}
 	return out
 }
+
+// againstLock replaces the manifest's expectation by the lock's: HEAD must
+// be the locked commit (a registry component: the locked version).
+func againstLock(s *ComponentStatus, lc *lockfile.Component) {
+	if lc == nil {
+		s.Expected, s.AtExpected = "not in the lock", false
+		return
+	}
+	s.Expected = lc.Describe()
+	if lc.FromRegistry() {
+		s.AtExpected = s.Commit == "" && s.Tag == lc.Version
+		return
+	}
+	s.Expected += " " + ShortCommit(lc.Commit)
+	s.AtExpected = s.Commit != "" && lockfile.SameCommit(s.Commit, lc.Commit)
+}
+
+// ShortCommit abbreviates a commit id for tables.
+func ShortCommit(c string) string { return c[:min(len(c), 12)] }
 
 func expected(c *manifest.Component) string {
 	switch {
