@@ -155,7 +155,9 @@ process.`,
 			}
 			a.printApplyPlan(source, steps, dryRun)
 			if dryRun {
-				return nil
+				// The code the real run would give (barring failures it
+				// cannot foresee).
+				return a.skipOutcome(steps)
 			}
 			runApply(ctx, a, a.out(), m, steps, m.Jobs(jobs))
 			return a.applySummary(steps)
@@ -588,6 +590,7 @@ func (a *app) applyJSON(source string, steps []*planStep, dryRun bool) error {
 		o := outcome{planStep: s, Backup: s.backup}
 		switch {
 		case dryRun:
+			skipped = skipped || planSkips(s)
 		case s.err != nil:
 			o.Result, o.Error, failed = "failed", s.err.Error(), true
 		case s.Action == actClone:
@@ -656,16 +659,37 @@ func (a *app) applySummary(steps []*planStep) error {
 	case failed > 0:
 		return errSilent
 	case skipped > 0:
-		for _, s := range steps {
-			if s.Action == actBlocked {
-				fmt.Fprintf(a.errw(), "hint: blocked trees have modified files the checkout would overwrite; commit or stash them, then rerun\n")
-				return errCheckFailed
-			}
-		}
-		fmt.Fprintf(a.errw(), "hint: skipped trees keep their local work; commit, push or stash it, or rerun with --force (a backup ref is recorded first)\n")
-		return errCheckFailed
+		return a.skipOutcome(steps)
 	}
 	return nil
+}
+
+// skipOutcome is exit 3 with a hint when the plan leaves a tree behind
+// (skipped or blocked), else nil.
+func (a *app) skipOutcome(steps []*planStep) error {
+	skipped := false
+	for _, s := range steps {
+		if s.Action == actBlocked {
+			fmt.Fprintf(a.errw(), "hint: blocked trees have modified files the checkout would overwrite; commit or stash them, then rerun\n")
+			return errCheckFailed
+		}
+		skipped = skipped || planSkips(s)
+	}
+	if !skipped {
+		return nil
+	}
+	fmt.Fprintf(a.errw(), "hint: skipped trees keep their local work; commit, push or stash it, or rerun with --force (a backup ref is recorded first)\n")
+	return errCheckFailed
+}
+
+// planSkips reports whether step s leaves its tree where it is although
+// the lock wants it elsewhere.
+func planSkips(s *planStep) bool {
+	switch s.Action {
+	case actClone, actFetch, actCheckout, actUpToDate, actDownload, actOrphan:
+		return false
+	}
+	return true
 }
 
 // registryMarker is the file meta writes at the root of a component it

@@ -195,12 +195,13 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 	return a.writeLock(m, req.env, old, r.lock)
 }
 
-// resolveFailed prints a resolution failure (exit 1) or passes err on.
+// resolveFailed prints a resolution failure (exit 3: the ranges cannot all
+// hold, as 'meta conflicts check' reports it) or passes err on.
 func (a *app) resolveFailed(err error) error {
 	var nse *pubgrub.NoSolutionError
 	if errors.As(err, &nse) {
 		a.reportNoSolution(nse)
-		return errSilent
+		return errCheckFailed
 	}
 	return err
 }
@@ -215,8 +216,9 @@ func cycleError(r *resolution) error {
 	for _, c := range cycles {
 		parts = append(parts, strings.Join(c, " → "))
 	}
-	return failf("remove one of the depends_on entries on the cycle (in the manifest or the components' component.yaml)",
-		"dependency cycle: %s", strings.Join(parts, "; "))
+	// exit 3, as 'meta conflicts check' reports a cycle
+	return &exitError{code: ExitCheckFailed, err: fmt.Errorf("dependency cycle: %s", strings.Join(parts, "; ")),
+		hint: "remove one of the depends_on entries on the cycle (in the manifest or the components' component.yaml)"}
 }
 
 // writeLock writes f as env's lock and says what changed against old.
