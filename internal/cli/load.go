@@ -40,10 +40,15 @@ func (a *app) loadManifest() (*manifest.Manifest, error) {
 		}
 		return nil, err
 	}
+	a.applyUserConfig(m)
+	return m, nil
+}
+
+// applyUserConfig lets the user's own settings fill in the manifest's.
+func (a *app) applyUserConfig(m *manifest.Manifest) {
 	if m.Workspace.Jobs == 0 && a.user.Jobs > 0 {
 		m.Workspace.Jobs = a.user.Jobs
 	}
-	return m, nil
 }
 
 // selectComponents returns the named components (all when names is empty)

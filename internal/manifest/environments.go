@@ -1,6 +1,12 @@
 package manifest
 
-import "slices"
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
 
 // BuiltinEnvironments are known in every workspace without being declared
 // (the earlier meta tool's documentation runs 'meta lock --env dev' on
@@ -25,4 +31,38 @@ func (m *Manifest) KnownEnvironments() []string {
 		}
 	}
 	return out
+}
+
+// LoadAll is Load reporting every problem ParseAll finds in the manifest,
+// then those of the environments and features files.
+func LoadAll(dir string) (*Manifest, []error) {
+	file := filepath.Join(dir, ManifestPath)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, []error{err}
+	}
+	m, errs := ParseAll(dir, ManifestPath, data)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	m.File = file
+	for _, f := range []struct {
+		path  string
+		parse func(string, []byte) error
+	}{{EnvironmentsPath, m.parseEnvironmentsFile}, {FeaturesPath, m.parseFeaturesFile}} {
+		data, err := os.ReadFile(filepath.Join(dir, f.path))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			err = f.parse(f.path, data)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return m, nil
 }
