@@ -30,7 +30,6 @@ import (
 	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/registry"
 	"github.com/metawork/meta/internal/semver"
-	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 	"github.com/metawork/meta/internal/yamlpos"
 )
@@ -411,7 +410,7 @@ func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, st
 	if len(names) == 0 {
 		return
 	}
-	lines := term.NewLines(w, names)
+	lines := a.progress(w, names)
 	defer lines.Close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
@@ -438,7 +437,7 @@ func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, st
 			s.err = work()
 			switch {
 			case s.err != nil:
-				lines.Done(s.Name, a.pal.Red("failed"))
+				lines.Failed(s.Name, a.pal.Red("failed"))
 			case s.Action == actClone:
 				lines.Done(s.Name, a.pal.Green("cloned")+" at "+shortCommit(s.Commit))
 			case s.Action == actDownload:

@@ -13,7 +13,6 @@ import (
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/run"
-	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -71,7 +70,7 @@ checkout. A failure in one repository does not stop the others.`,
 			if asJSON {
 				lineOut = io.Discard
 			}
-			lines := term.NewLines(lineOut, names)
+			lines := a.progress(lineOut, names)
 			res := workspace.Bootstrap(cmd.Context(), m, comps, workspace.BootstrapOptions{
 				Jobs:     m.Jobs(jobs),
 				Filter:   filter,
@@ -81,6 +80,10 @@ checkout. A failure in one repository does not stop the others.`,
 				Done: func(r workspace.BootstrapResult) {
 					if cmd.Context().Err() != nil && r.Action == workspace.Failed {
 						lines.Done(r.Name, "interrupted")
+						return
+					}
+					if r.Action == workspace.Failed {
+						lines.Failed(r.Name, describeBootstrap(a, r))
 						return
 					}
 					lines.Done(r.Name, describeBootstrap(a, r))

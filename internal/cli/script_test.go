@@ -117,6 +117,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		// registry scripts: see script_registry_test.go.
 		"waitfile": cmdWaitfile,
 		"tamper":   cmdTamper,
+		// ptyrun ROWS COLS PROG ARGS...: run on a fixed-size pseudo-terminal (script_daily_test.go).
+		"ptyrun": cmdPtyrun,
 	}
 }
 

@@ -25,8 +25,18 @@ var env = []string{
 	"LC_ALL=C",
 }
 
+// Trace, when set, is told every git command before it runs (meta -v).
+var Trace func(dir string, args []string)
+
+func trace(dir string, args []string) {
+	if Trace != nil {
+		Trace(dir, args)
+	}
+}
+
 // Cmd runs git with args in dir and returns its trimmed standard output.
 func Cmd(ctx context.Context, dir string, args ...string) (string, error) {
+	trace(dir, args)
 	out, err := run.Output(ctx, run.Cmd{Args: append([]string{"git"}, args...), Dir: dir, Env: sshBatch(env)})
 	return strings.TrimRight(string(out), "\n"), err
 }
@@ -131,6 +141,7 @@ func Tags(refs []Ref) map[string]string {
 
 // Show returns the contents of path at rev ("git show rev:path").
 func Show(ctx context.Context, dir, rev, path string) ([]byte, error) {
+	trace(dir, []string{"show", rev + ":" + path})
 	out, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", rev + ":" + path}, Dir: dir, Env: env})
 	return out, err
 }
@@ -162,6 +173,7 @@ func (s Status) Dirty() bool { return s.Modified > 0 }
 
 // GetStatus runs git status in dir.
 func GetStatus(ctx context.Context, dir string) (Status, error) {
+	trace(dir, []string{"status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"})
 	out, err := run.Output(ctx, run.Cmd{
 		Args: []string{"git", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"},
 		Dir:  dir, Env: env,
