@@ -105,6 +105,9 @@ repository; meta finds it by walking up from the current directory.`,
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
+	addCompletions(a, root)
+	root.Version = versionString()
+	root.SetVersionTemplate("meta {{.Version}}\n")
 	return root
 }
 
