@@ -44,9 +44,10 @@ func (a *app) loadManifest() (*manifest.Manifest, error) {
 	return m, nil
 }
 
-// applyUserConfig lets the user's own settings fill in the manifest's.
+// applyUserConfig applies the user's own settings: machine-local ones
+// (jobs) win over the manifest's.
 func (a *app) applyUserConfig(m *manifest.Manifest) {
-	if m.Workspace.Jobs == 0 && a.user.Jobs > 0 {
+	if a.user.Jobs > 0 {
 		m.Workspace.Jobs = a.user.Jobs
 	}
 }
