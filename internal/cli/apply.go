@@ -22,7 +22,6 @@ import (
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/registry"
-	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 	"github.com/metawork/meta/internal/yamlpos"
 )
@@ -155,7 +154,9 @@ process.`,
 			}
 			a.printApplyPlan(source, steps, dryRun)
 			if dryRun {
-				return nil
+				// The code the real run would give (barring failures it
+				// cannot foresee).
+				return a.skipOutcome(steps)
 			}
 			runApply(ctx, a, a.out(), m, steps, m.Jobs(jobs), denyYanked)
 			return a.applySummary(steps)
@@ -293,29 +294,15 @@ func planMove(ctx context.Context, s *planStep, force bool) {
 		s.Action, s.Why = actSkip, "git status failed: "+firstLine(err.Error())
 		return
 	}
+	// The same test 'meta status' reports with (workspace.FindLocalWork).
+	work, err := workspace.FindLocalWork(ctx, dir, st)
 	var dirty []string
-	if st.Modified > 0 {
-		dirty = append(dirty, plural(st.Modified, "modified file"))
+	if f := work.Files(); f != "" {
+		dirty = append(dirty, f)
 	}
-	if st.Untracked > 0 {
-		dirty = append(dirty, plural(st.Untracked, "untracked file"))
-	}
-	if git.HasStash(dir) {
-		dirty = append(dirty, "a stash")
-	}
-	var local string
-	if st.Commit != "" {
-		out, err := git.Cmd(ctx, dir, "rev-list", "--count", "--not", "--remotes", "--tags", "--not", "--end-of-options", st.Commit)
-		switch {
-		case err != nil:
-			local = "cannot tell whether it has unpushed commits: " + firstLine(err.Error())
-		case out != "0":
-			where := "detached HEAD"
-			if st.Branch != "" {
-				where = "branch " + st.Branch
-			}
-			local = fmt.Sprintf("%s has %s on no remote branch or tag", where, plural(atoiPrefix(out), "commit"))
-		}
+	local := work.CommitsText()
+	if err != nil {
+		local = firstLine(err.Error())
 	}
 	switch {
 	case len(dirty) > 0 && !force:
@@ -408,17 +395,6 @@ func overwritten(ctx context.Context, dir, commit string) string {
 	return fmt.Sprintf("%d modified files %s (%s)", len(modified), verb, strings.Join(shown, ", "))
 }
 
-func atoiPrefix(s string) int {
-	n := 0
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			break
-		}
-		n = n*10 + int(r-'0')
-	}
-	return n
-}
-
 func (a *app) printApplyPlan(source string, steps []*planStep, dryRun bool) {
 	title := "plan"
 	if dryRun {
@@ -465,7 +441,7 @@ func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, st
 	if len(names) == 0 {
 		return
 	}
-	lines := term.NewLines(w, names)
+	lines := a.progress(w, names)
 	defer lines.Close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
@@ -492,7 +468,7 @@ func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, st
 			s.err = work()
 			switch {
 			case s.err != nil:
-				lines.Done(s.Name, a.pal.Red("failed"))
+				lines.Failed(s.Name, a.pal.Red("failed"))
 			case s.Action == actClone:
 				lines.Done(s.Name, a.pal.Green("cloned")+" at "+shortCommit(s.Commit))
 			case s.Action == actDownload:
@@ -667,6 +643,7 @@ func (a *app) applyJSON(source string, steps []*planStep, dryRun bool) error {
 		o := outcome{planStep: s, Backup: s.backup, Saved: s.saved}
 		switch {
 		case dryRun:
+			skipped = skipped || planSkips(s)
 		case s.err != nil:
 			o.Result, o.Error, failed = "failed", s.err.Error(), true
 		case s.Action == actClone:
@@ -742,20 +719,41 @@ func (a *app) applySummary(steps []*planStep) error {
 	case failed > 0:
 		return errSilent
 	case skipped > 0:
-		for _, s := range steps {
-			if s.Action == actBlocked && strings.Contains(s.Why, "ignored file") {
-				fmt.Fprintf(a.errw(), "hint: blocked trees have files git ignores that the checkout would overwrite; move them away, or rerun with --force to save them in a backup ref first\n")
-				return errCheckFailed
-			}
-			if s.Action == actBlocked {
-				fmt.Fprintf(a.errw(), "hint: blocked trees have modified files the checkout would overwrite; commit or stash them, then rerun\n")
-				return errCheckFailed
-			}
-		}
-		fmt.Fprintf(a.errw(), "hint: skipped trees keep their local work; commit, push or stash it, or rerun with --force (a backup ref is recorded first)\n")
-		return errCheckFailed
+		return a.skipOutcome(steps)
 	}
 	return nil
+}
+
+// skipOutcome is exit 3 with a hint when the plan leaves a tree behind
+// (skipped or blocked), else nil.
+func (a *app) skipOutcome(steps []*planStep) error {
+	skipped := false
+	for _, s := range steps {
+		if s.Action == actBlocked && strings.Contains(s.Why, "ignored file") {
+			fmt.Fprintf(a.errw(), "hint: blocked trees have files git ignores that the checkout would overwrite; move them away, or rerun with --force to save them in a backup ref first\n")
+			return errCheckFailed
+		}
+		if s.Action == actBlocked {
+			fmt.Fprintf(a.errw(), "hint: blocked trees have modified files the checkout would overwrite; commit or stash them, then rerun\n")
+			return errCheckFailed
+		}
+		skipped = skipped || planSkips(s)
+	}
+	if !skipped {
+		return nil
+	}
+	fmt.Fprintf(a.errw(), "hint: skipped trees keep their local work; commit, push or stash it, or rerun with --force (a backup ref is recorded first)\n")
+	return errCheckFailed
+}
+
+// planSkips reports whether step s leaves its tree where it is although
+// the lock wants it elsewhere.
+func planSkips(s *planStep) bool {
+	switch s.Action {
+	case actClone, actFetch, actCheckout, actUpToDate, actDownload, actOrphan:
+		return false
+	}
+	return true
 }
 
 // planRegistry decides what to do with a registry component's directory:

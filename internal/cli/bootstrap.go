@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -12,7 +13,6 @@ import (
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/run"
-	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -22,6 +22,7 @@ func newBootstrapCmd(a *app) *cobra.Command {
 		filter  string
 		shallow bool
 		groups  []string
+		asJSON  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bootstrap [NAMES...]",
@@ -65,7 +66,11 @@ checkout. A failure in one repository does not stop the others.`,
 			for i, c := range comps {
 				names[i] = c.Name
 			}
-			lines := term.NewLines(a.out(), names)
+			var lineOut io.Writer = a.out()
+			if asJSON {
+				lineOut = io.Discard
+			}
+			lines := a.progress(lineOut, names)
 			res := workspace.Bootstrap(cmd.Context(), m, comps, workspace.BootstrapOptions{
 				Jobs:     m.Jobs(jobs),
 				Filter:   filter,
@@ -77,12 +82,36 @@ checkout. A failure in one repository does not stop the others.`,
 						lines.Done(r.Name, "interrupted")
 						return
 					}
+					if r.Action == workspace.Failed {
+						lines.Failed(r.Name, describeBootstrap(a, r))
+						return
+					}
 					lines.Done(r.Name, describeBootstrap(a, r))
 				},
 			})
 			lines.Close()
 			if err := cmd.Context().Err(); err != nil {
 				return err
+			}
+			if asJSON {
+				if res == nil {
+					res = []workspace.BootstrapResult{}
+				}
+				if err := a.printJSON(map[string]any{"results": res, "from_registry": fromRegistry}); err != nil {
+					return err
+				}
+				for _, r := range res {
+					if r.Action == workspace.Failed {
+						return errSilent
+					}
+				}
+				if len(fromRegistry) > 0 {
+					return a.sub(cmd.Context(), m.Dir, append([]string{"apply", "--json"}, fromRegistry...)...)
+				}
+				if m.Workspace.Wire {
+					return a.wire(cmd.Context(), m, comps)
+				}
+				return nil
 			}
 			if len(comps) > 0 || len(fromRegistry) == 0 {
 				if err := a.bootstrapSummary(res); err != nil {
@@ -104,6 +133,7 @@ checkout. A failure in one repository does not stop the others.`,
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "clone `N` repositories at a time (default: workspace.jobs or 8)")
 	cmd.Flags().StringVar(&filter, "filter", "", "partial clone with this object `FILTER` (e.g. blob:none)")
 	cmd.Flags().BoolVar(&shallow, "shallow", false, "clone only the checked-out commit (--depth 1)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each component's result as JSON (no live progress)")
 	addGroupFlag(cmd, &groups)
 	return cmd
 }

@@ -173,11 +173,11 @@ workspace.name (workspace only).`,
 		Example: "  meta config get jobs",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, wpath, gpath, err := lookupConfigKey(args[0])
+			k, wpath, gpath, err := lookupConfigKey(args[0])
 			if err != nil {
 				return err
 			}
-			for _, scope := range a.configScopes(global) {
+			for _, scope := range scopesFor(k.name, a.configScopes(global)) {
 				path := wpath
 				if scope.global {
 					path = gpath
@@ -248,6 +248,7 @@ workspace.name (workspace only).`,
 				Active bool   `json:"active"`
 			}
 			var out []entry
+			var userScope []bool // out[i] comes from the user's config
 			seen := map[string]bool{}
 			for _, scope := range a.configScopes(global) {
 				data, err := readOrEmpty(scope.file)
@@ -265,7 +266,18 @@ workspace.name (workspace only).`,
 				sort.Strings(keys)
 				for _, k := range keys {
 					out = append(out, entry{k, flat[k], scope.file, !seen[k]})
+					userScope = append(userScope, scope.global)
 					seen[k] = true
+				}
+			}
+			// A machine-local key set in the user config wins there.
+			for i := range out {
+				if machineLocal(out[i].Key) && userScope[i] {
+					for j := range out {
+						if out[j].Key == out[i].Key {
+							out[j].Active = j == i
+						}
+					}
 				}
 			}
 			if asJSON {
@@ -288,6 +300,30 @@ workspace.name (workspace only).`,
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(get, set, unset, list)
 	return cmd
+}
+
+// machineLocal keys describe the machine more than the team (how many
+// jobs it can run): the user's setting wins over the manifest's.
+func machineLocal(key string) bool { return key == "jobs" }
+
+// scopesFor orders scopes for key: the user's config first for a
+// machine-local key, else the workspace first.
+func scopesFor(key string, scopes []configTarget) []configTarget {
+	if !machineLocal(key) {
+		return scopes
+	}
+	out := make([]configTarget, 0, len(scopes))
+	for _, s := range scopes {
+		if s.global {
+			out = append(out, s)
+		}
+	}
+	for _, s := range scopes {
+		if !s.global {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // configScopes lists where to look, most specific first.

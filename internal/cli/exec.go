@@ -13,6 +13,7 @@ func newExecCmd(a *app) *cobra.Command {
 		jobs   int
 		only   []string
 		groups []string
+		asJSON bool
 	)
 	cmd := &cobra.Command{
 		Use:   "exec [-j N] [--only NAMES] -- CMD [ARGS...]",
@@ -35,6 +36,9 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 				return err
 			}
 			res := workspace.Exec(cmd.Context(), m, comps, args, a.toolEnv(cmd.Context(), m), m.Jobs(jobs), func(r workspace.ExecResult) {
+				if asJSON {
+					return
+				}
 				status := a.pal.Green("ok")
 				switch {
 				case r.NotCloned:
@@ -55,6 +59,14 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
+			if asJSON {
+				if res == nil {
+					res = []workspace.ExecResult{}
+				}
+				if err := a.printJSON(map[string]any{"command": args, "results": res}); err != nil {
+					return err
+				}
+			}
 			var failed []string
 			skipped := 0
 			for _, r := range res {
@@ -64,6 +76,12 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 				case r.Err != nil:
 					failed = append(failed, r.Name)
 				}
+			}
+			if asJSON {
+				if len(failed) > 0 {
+					return errSilent
+				}
+				return nil
 			}
 			a.printf("ran in %s: %d ok, %d failed", plural(len(res)-skipped, "component"), len(res)-len(failed)-skipped, len(failed))
 			if len(failed) > 0 {
@@ -80,6 +98,7 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run in `N` components at a time")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each component's status, exit code and output as JSON")
 	cmd.Flags().StringSliceVar(&only, "only", nil, "run only in these `NAMES` (comma-separated)")
 	addGroupFlag(cmd, &groups)
 	cmd.Flags().SetInterspersed(false)

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,20 @@ func (a *app) metaRoot() (string, error) {
 	}
 	root, err := manifest.Find(wd)
 	if errors.Is(err, manifest.ErrNotFound) {
+		// Started in the folder that holds the checkouts: the meta
+		// repository is one of them.
+		switch below := workspace.MetaReposBelow(wd); len(below) {
+		case 1:
+			return below[0], nil
+		case 0:
+		default:
+			var rel []string
+			for _, b := range below {
+				rel = append(rel, filepath.Base(b))
+			}
+			return "", usagef("pick one with -C, e.g. 'meta -C "+rel[0]+" status'",
+				"%s holds %d meta repositories: %s", wd, len(below), strings.Join(rel, ", "))
+		}
 		return "", usagef("run 'meta init' to start a workspace here, 'meta quickstart DIR' for a sample, or use -C DIR",
 			"%s: %v", wd, err)
 	}
@@ -40,10 +55,16 @@ func (a *app) loadManifest() (*manifest.Manifest, error) {
 		}
 		return nil, err
 	}
-	if m.Workspace.Jobs == 0 && a.user.Jobs > 0 {
+	a.applyUserConfig(m)
+	return m, nil
+}
+
+// applyUserConfig applies the user's own settings: machine-local ones
+// (jobs) win over the manifest's.
+func (a *app) applyUserConfig(m *manifest.Manifest) {
+	if a.user.Jobs > 0 {
 		m.Workspace.Jobs = a.user.Jobs
 	}
-	return m, nil
 }
 
 // selectComponents returns the named components (all when names is empty)

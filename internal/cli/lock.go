@@ -107,6 +107,14 @@ func readLock(m *manifest.Manifest, env string, optional bool) (*lockfile.File, 
 	return f, err
 }
 
+// envLabel names an environment in prose.
+func envLabel(env string) string {
+	if env == "" {
+		return "the manifest"
+	}
+	return "environment " + env
+}
+
 func envFlag(env string) string {
 	if env == "" {
 		return ""
@@ -164,22 +172,36 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 		return err
 	}
 	if old != nil {
+		// A moved tag is re-pinned only when asked to by name (or by a
+		// full --update): a plain lock never changes what a version means.
+		var refused []string
 		for _, ch := range lockfile.Compare(old, r.lock) {
 			if ch.Kind == lockfile.Changed && ch.Old.Version != "" && ch.Old.Version == ch.New.Version && ch.Old.Ref == ch.New.Ref {
-				a.warnf("%s: tag %s now points at %s, not the locked %s: someone moved it", ch.Name, ch.New.Ref, shortCommit(ch.New.Commit), shortCommit(ch.Old.Commit))
+				msg := fmt.Sprintf("%s: tag %s now points at %s, but the lock says %s: someone moved it", ch.Name, ch.New.Ref, shortCommit(ch.New.Commit), shortCommit(ch.Old.Commit))
+				if req.update && (len(req.names) == 0 || unlock[ch.Name]) {
+					a.warnf("%s", msg)
+					continue
+				}
+				refused = append(refused, ch.Name)
+				fmt.Fprintf(a.errw(), "meta: %s\n", msg)
 			}
+		}
+		if len(refused) > 0 {
+			fmt.Fprintf(a.errw(), "hint: find out why the tag moved; to pin its new commit run 'meta lock%s --update %s'; nothing was written\n", envFlag(req.env), strings.Join(refused, " "))
+			return errCheckFailed
 		}
 	}
 	r.lock.Tools = a.lockTools(ctx, m, old)
 	return a.writeLock(m, req.env, old, r.lock)
 }
 
-// resolveFailed prints a resolution failure (exit 1) or passes err on.
+// resolveFailed prints a resolution failure (exit 3: the ranges cannot all
+// hold, as 'meta conflicts check' reports it) or passes err on.
 func (a *app) resolveFailed(err error) error {
 	var nse *pubgrub.NoSolutionError
 	if errors.As(err, &nse) {
 		a.reportNoSolution(nse)
-		return errSilent
+		return errCheckFailed
 	}
 	return err
 }
@@ -194,8 +216,9 @@ func cycleError(r *resolution) error {
 	for _, c := range cycles {
 		parts = append(parts, strings.Join(c, " → "))
 	}
-	return failf("remove one of the depends_on entries on the cycle (in the manifest or the components' component.yaml)",
-		"dependency cycle: %s", strings.Join(parts, "; "))
+	// exit 3, as 'meta conflicts check' reports a cycle
+	return &exitError{code: ExitCheckFailed, err: fmt.Errorf("dependency cycle: %s", strings.Join(parts, "; ")),
+		hint: "remove one of the depends_on entries on the cycle (in the manifest or the components' component.yaml)"}
 }
 
 // writeLock writes f as env's lock and says what changed against old.
@@ -289,13 +312,22 @@ func (a *app) lockCheck(m *manifest.Manifest, env string) error {
 		return errCheckFailed
 	}
 	why := lockfile.Stale(f, m, env)
-	if len(why) == 0 {
+	bad := lockfile.Violations(f, m, env)
+	if len(why) == 0 && len(bad) == 0 {
 		a.printf("%s is up to date with %s\n", rel, manifest.ManifestPath)
 		return nil
 	}
-	fmt.Fprintf(a.errw(), "meta: %s is stale:\n", rel)
-	for _, w := range why {
-		fmt.Fprintf(a.errw(), "  - %s\n", w)
+	if len(why) > 0 {
+		fmt.Fprintf(a.errw(), "meta: %s is stale:\n", rel)
+		for _, w := range why {
+			fmt.Fprintf(a.errw(), "  - %s\n", w)
+		}
+	}
+	if len(bad) > 0 {
+		fmt.Fprintf(a.errw(), "meta: %s locks what %s does not admit:\n", rel, envLabel(env))
+		for _, r := range bad {
+			fmt.Fprintf(a.errw(), "  - %s: %s\n", r.Name, r.Reason)
+		}
 	}
 	fmt.Fprintf(a.errw(), "hint: run 'meta lock%s' to update it\n", envFlag(env))
 	return errCheckFailed
@@ -333,6 +365,10 @@ checksum, and not yanked. Exits 3 when it finds a problem.`,
 			var probs []lockfile.Problem
 			for _, w := range lockfile.Stale(f, m, env) {
 				probs = append(probs, lockfile.Problem{Name: "(manifest)", Msg: "stale: " + w})
+			}
+			for _, r := range lockfile.Violations(f, m, env) {
+				probs = append(probs, lockfile.Problem{Name: r.Name, Msg: r.Reason,
+					Hint: "run 'meta lock" + envFlag(env) + " --update " + r.Name + "' to lock what " + envLabel(env) + " admits"})
 			}
 			g, err := gitProvider(m, env, m.Jobs(jobs), nil)
 			if err != nil {
@@ -441,9 +477,29 @@ func newLockPromoteCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "promote SRC DST [--force]",
 		Short: "Copy one environment's locked set to another (dev → staging → prod)",
-		Long: `Write DST's lock with exactly SRC's versions and commits. Refuses (exit 3,
-saying why) when DST's ranges, refs or overrides do not admit a promoted
-version, or when SRC's lock is stale; --force promotes anyway.`,
+		Long: `Write DST's lock with exactly SRC's versions and commits: after a promotion,
+DST runs the commits SRC tested. dev, staging and prod are known without
+being declared.
+
+Each component is admitted or refused by what DST's manifest entry (its
+environment override, else the component's own) asks for:
+
+  a version range    the promoted version must be inside it; an entry
+                     that tracks a branch has no version and is refused
+  an override        the same, with the override's range
+  a branch           admitted: a branch moves anyway, and the promotion
+                     pins DST to the commit SRC locked (its lock keeps
+                     SRC's ref and commit; promote says which were pinned)
+  a tag or commit    the promoted commit must be that one: a lock cannot
+                     move what the manifest pins
+
+A ref is judged by its spelling: hex of 7 or more digits is a commit, one
+that parses as a version (v1.2.0) is a tag, anything else is a branch.
+
+Refuses (exit 3, naming each component and why) when something is not
+admitted, or when SRC's lock is stale; nothing is written then. --force
+promotes anyway; 'meta lock --check' and 'meta lock verify' then report
+the components DST does not admit until DST is re-locked.`,
 		Example: `  meta lock promote dev staging
   meta lock promote staging prod --force`,
 		Args: cobra.ExactArgs(2),
@@ -490,7 +546,7 @@ version, or when SRC's lock is stale; --force promotes anyway.`,
 					fmt.Fprintf(w, "  %s: %s\n", r.Name, r.Reason)
 				}
 				if !force {
-					fmt.Fprintf(w, "hint: widen %s's ranges, re-lock %s, or pass --force to promote anyway\n", dst, src)
+					fmt.Fprintf(w, "hint: widen %s's ranges (or track a branch there), re-lock %s, or pass --force to promote anyway\n", dst, src)
 					return errCheckFailed
 				}
 			}
@@ -500,6 +556,10 @@ version, or when SRC's lock is stale; --force promotes anyway.`,
 				}
 			}
 			a.printf("promoted %s → %s\n", src, dst)
+			out.PromotedFrom = src
+			for _, p := range lockfile.BranchPins(out, m, dst) {
+				a.printf("  %s: %s\n", p.Name, p.Reason)
+			}
 			return a.writeLock(m, dst, old, out)
 		},
 	}

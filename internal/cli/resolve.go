@@ -37,19 +37,13 @@ const mirrorCache = ".meta/cache/mirrors"
 // checkEnv returns a usage error (exit 2) when env is not an environment
 // of the manifest, listing the known ones.
 func checkEnv(m *manifest.Manifest, env string) error {
-	if env == "" {
+	if env == "" || m.HasEnvironment(env) {
 		return nil
 	}
-	if _, ok := m.Environments[env]; ok {
-		return nil
-	}
-	if len(m.EnvOrder) == 0 {
-		return usagef("add it under 'environments:' in "+manifest.ManifestPath+" (or in "+manifest.EnvironmentsPath+")",
-			"unknown environment %q: the manifest defines no environments", env)
-	}
-	hint := "known environments: " + strings.Join(m.EnvOrder, ", ")
-	if s := yamlpos.Suggest(env, m.EnvOrder); s != "" {
-		hint = fmt.Sprintf("did you mean %q? known environments: %s", s, strings.Join(m.EnvOrder, ", "))
+	known := m.KnownEnvironments()
+	hint := "known environments: " + strings.Join(known, ", ") + "; declare others under 'environments:' in " + manifest.ManifestPath + " (or " + manifest.EnvironmentsPath + ")"
+	if s := yamlpos.Suggest(env, known); s != "" {
+		hint = fmt.Sprintf("did you mean %q? %s", s, hint)
 	}
 	return usagef(hint, "unknown environment %q", env)
 }

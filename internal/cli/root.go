@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/metawork/meta/internal/git"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -36,6 +37,16 @@ repository; meta finds it by walking up from the current directory.`,
 					return usagef("give a number of parallel jobs of 1 or more", "-j %d: must be at least 1", n)
 				}
 			}
+			if a.verbose {
+				w := a.errw()
+				git.Trace = func(dir string, args []string) {
+					where := ""
+					if dir != "" {
+						where = "  (in " + dir + ")"
+					}
+					fmt.Fprintf(w, "+ git %s%s\n", strings.Join(args, " "), where)
+				}
+			}
 			if a.dir != "" {
 				abs, err := filepath.Abs(a.dir)
 				if err != nil {
@@ -50,7 +61,7 @@ repository; meta finds it by walking up from the current directory.`,
 		},
 	}
 	root.PersistentFlags().StringVarP(&a.dir, "directory", "C", "", "run as if meta was started in `DIR`")
-	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "print more detail")
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "print more detail, and every git command meta runs (on stderr)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{err: cleanFlagError(err), hint: flagHint(c, err)}
 	})
@@ -94,6 +105,9 @@ repository; meta finds it by walking up from the current directory.`,
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
+	addCompletions(a, root)
+	root.Version = versionString()
+	root.SetVersionTemplate("meta {{.Version}}\n")
 	return root
 }
 

@@ -123,6 +123,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"tamper":   cmdTamper,
 		// deepyaml FILE PREFIX brackets|dashes N: hostile nesting (script_sec_test.go).
 		"deepyaml": cmdDeepYAML,
+		// ptyrun ROWS COLS PROG ARGS...: run on a fixed-size pseudo-terminal (script_daily_test.go).
+		"ptyrun": cmdPtyrun,
 	}
 }
 

@@ -14,6 +14,7 @@ func newSetupCmd(a *app) *cobra.Command {
 		jobs         int
 		wireOn, unwr bool
 		groups       []string
+		asJSON       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "setup [NAMES...]",
@@ -49,6 +50,9 @@ depend on it, and the summary says which were skipped because of whom.`,
 				}
 			}
 			res, err := workspace.Setup(cmd.Context(), m, comps, m.Jobs(jobs), func(r workspace.SetupResult) {
+				if asJSON {
+					return
+				}
 				switch {
 				case r.SkippedBy != "":
 					a.printf("%s %s (skipped: %s failed)\n", a.pal.Bold("=="), r.Name, r.SkippedBy)
@@ -81,6 +85,15 @@ depend on it, and the summary says which were skipped because of whom.`,
 					failed++
 				}
 			}
+			if asJSON {
+				if err := a.printJSON(map[string]any{"results": res}); err != nil {
+					return err
+				}
+				if err == nil && failed > 0 {
+					return errSilent
+				}
+				return err
+			}
 			a.printf("setup: %d ok, %d failed, %d skipped\n", len(res)-failed-skipped, failed, skipped)
 			if err != nil {
 				return err
@@ -97,6 +110,7 @@ depend on it, and the summary says which were skipped because of whom.`,
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` setups at a time")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each component's result as JSON")
 	cmd.Flags().BoolVar(&wireOn, "wire", false, "wire siblings for development first (go.work, shared .venv, npm workspaces)")
 	cmd.Flags().BoolVar(&unwr, "unwire", false, "remove what --wire added, and nothing else")
 	addGroupFlag(cmd, &groups)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/lockfile"
+	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -15,16 +17,24 @@ func newStatusCmd(a *app) *cobra.Command {
 		asJSON  bool
 		noStray bool
 		groups  []string
+		env     string
 	)
 	cmd := &cobra.Command{
 		Use:   "status [NAMES...]",
 		Short: "Show where every component is and whether it is where the manifest wants it",
 		Long: `One line per component: its path, branch (or detached), commit, the ref or
 version the manifest expects and whether HEAD is there, commits ahead of and
-behind its upstream, and local changes (modified, untracked, stash). Also
-lists repositories under the workspace root that the manifest does not know.`,
+behind its upstream, and local changes (modified, untracked, stash, and
+commits on no remote branch or tag: the same test 'meta apply' refuses on).
+Also lists repositories under the workspace root that the manifest does not
+know.
+
+EXPECTED comes from the manifest's ref or range; with --env E it is the
+commit that environment's lock pins, so after 'meta apply --locked --env E'
+every row says ok. The first line says which one status compared with.`,
 		Example: `  meta status
   meta status api auth-lib
+  meta status --env prod
   meta status --json | jq '.[] | select(.modified > 0) | .name'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.loadManifest()
@@ -35,15 +45,30 @@ lists repositories under the workspace root that the manifest does not know.`,
 			if err != nil {
 				return err
 			}
-			st := workspace.Status(cmd.Context(), m, comps, m.Jobs(jobs)*2, len(args) == 0 && len(groups) == 0 && !noStray)
+			if err := checkEnv(m, env); err != nil {
+				return err
+			}
+			var lock *lockfile.File
+			against := "the manifest (" + manifest.ManifestPath + ")"
+			if env != "" {
+				if lock, err = readLock(m, env, false); err != nil {
+					return err
+				}
+				against = lockfile.RelPath(env)
+			}
+			st := workspace.Status(cmd.Context(), m, comps, m.Jobs(jobs)*2, len(args) == 0 && len(groups) == 0 && !noStray, lock)
 			if asJSON {
 				return a.printJSON(st)
+			}
+			if len(st) > 0 {
+				a.printf("compared with %s\n", against)
 			}
 			a.printStatus(st)
 			return nil
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "inspect `N` repositories at a time")
+	cmd.Flags().StringVar(&env, "env", "", "compare with environment `E`'s lock file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&noStray, "no-untracked-repos", false, "do not list repositories the manifest does not know")
 	addGroupFlag(cmd, &groups)
@@ -110,7 +135,11 @@ func (a *app) printStatus(st []workspace.ComponentStatus) {
 				parts = append(parts, "stash")
 			}
 			if s.LocalOnly > 0 {
-				parts = append(parts, plural(s.LocalOnly, "commit")+" on no remote branch or tag")
+				where := ""
+				if len(s.LocalWhere) > 0 {
+					where = " (" + strings.Join(s.LocalWhere, ", ") + ")"
+				}
+				parts = append(parts, plural(s.LocalOnly, "commit")+" on no remote branch or tag"+where)
 				worry = true
 			}
 			switch {

@@ -147,13 +147,13 @@ already has only hashes it.`,
 			}
 			fi, err := os.Stat(source) // a symlink naming the tree is followed; links inside it never are
 			if errors.Is(err, fs.ErrNotExist) {
-				return failf("check the path given to --source", "store add: source %s does not exist", source)
+				return usagef("check the path given to --source", "store add: source %s does not exist", source)
 			}
 			if err != nil {
 				return fmt.Errorf("store add: %w", err)
 			}
 			if !fi.IsDir() {
-				return failf("the store holds directory trees; put the file in a directory", "store add: source %s is not a directory", source)
+				return usagef("the store holds directory trees; put the file in a directory", "store add: source %s is not a directory", source)
 			}
 			if source, err = filepath.EvalSymlinks(source); err != nil {
 				return fmt.Errorf("store add: %w", err)

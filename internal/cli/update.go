@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -17,6 +19,7 @@ func newUpdateCmd(a *app) *cobra.Command {
 		env    string
 		dryRun bool
 		jobs   int
+		asJSON bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update [NAMES...] [--env E]",
@@ -59,6 +62,9 @@ written and no working tree is touched.`,
 				if err != nil {
 					return a.resolveFailed(err)
 				}
+				if asJSON {
+					return a.printJSON(map[string]any{"dry_run": true, "updates": updateList(old, r.lock)})
+				}
 				a.printUpdates(old, r.lock)
 				a.printf("(dry run: nothing written)\n")
 				return nil
@@ -74,11 +80,26 @@ written and no working tree is touched.`,
 			if err != nil {
 				return err
 			}
-			a.printUpdates(old, updated)
 			applyArgs := []string{"apply", "--locked"}
 			if env != "" {
 				applyArgs = append(applyArgs, "--env", env)
 			}
+			if asJSON {
+				// apply's own JSON, nested under "apply".
+				var buf bytes.Buffer
+				sub := *a
+				sub.stdio.Out = &buf
+				applyErr := sub.sub(cmd.Context(), m.Dir, append(applyArgs, "--json")...)
+				var applied any = json.RawMessage(bytes.TrimSpace(buf.Bytes()))
+				if buf.Len() == 0 {
+					applied = nil
+				}
+				if err := a.printJSON(map[string]any{"dry_run": false, "updates": updateList(old, updated), "apply": applied}); err != nil {
+					return err
+				}
+				return applyErr
+			}
+			a.printUpdates(old, updated)
 			a.printf("\n%s\n", a.pal.Bold("$ meta "+strings.Join(applyArgs, " ")))
 			return a.sub(cmd.Context(), m.Dir, applyArgs...)
 		},
@@ -86,6 +107,7 @@ written and no working tree is touched.`,
 	cmd.Flags().StringVar(&env, "env", "", "the environment `E` (default: manifests/components.lock.yaml)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would move; write nothing")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "fetch `N` repositories at a time")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print what moved (and apply's result) as JSON")
 	return cmd
 }
 
@@ -107,6 +129,35 @@ func updateKind(from, to string) string {
 		return "patch"
 	}
 	return ""
+}
+
+// update is one component that moved, for --json.
+type update struct {
+	Name string `json:"name"`
+	From string `json:"from,omitempty"` // "" for a new component
+	To   string `json:"to"`
+	Kind string `json:"kind"` // patch, minor, major, downgrade, new, new commits
+}
+
+// updateList lists what moved from old to updated.
+func updateList(old, updated *lockfile.File) []update {
+	out := []update{}
+	for _, name := range sortedKeys(updated.Components) {
+		n := updated.Components[name]
+		var o *lockfile.Component
+		if old != nil {
+			o = old.Components[name]
+		}
+		switch {
+		case o == nil:
+			out = append(out, update{name, "", describeLocked(n), "new"})
+		case o.Version != n.Version && n.Version != "":
+			out = append(out, update{name, describeLocked(o), describeLocked(n), updateKind(o.Version, n.Version)})
+		case o.Commit != n.Commit:
+			out = append(out, update{name, describeLocked(o), describeLocked(n), "new commits"})
+		}
+	}
+	return out
 }
 
 // printUpdates prints old → new for every component whose lock changed.

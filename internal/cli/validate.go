@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/wire"
 	"github.com/metawork/meta/internal/workspace"
+	"github.com/metawork/meta/internal/yamlpos"
 )
 
 func newValidateCmd(a *app) *cobra.Command {
@@ -23,15 +26,24 @@ known components without cycles, and that required tools are on PATH.
 With workspace.default_groups, the components outside the default selection
 that are not checked out are not checked. With --no-remote, components not
 cloned yet are skipped too (nothing needs a network: use it right after
-'meta import'). Exits 3 when it finds problems.`,
+'meta import'). Exits 3 when it finds problems.
+
+A manifest that does not load is reported whole: every problem found, each
+with file:line:col and a hint where there is one, and exit 2 (the input is
+wrong; nothing else is checked until it loads).`,
 		Example: `  meta validate
   meta validate --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.loadManifest()
+			root, err := a.metaRoot()
 			if err != nil {
 				return err
 			}
+			m, errs := manifest.LoadAll(root)
+			if len(errs) > 0 {
+				return a.manifestProblems(errs, asJSON)
+			}
+			a.applyUserConfig(m)
 			comps := workspace.DefaultSelection(m)
 			notCloned := 0
 			if noRemote {
@@ -81,6 +93,42 @@ cloned yet are skipped too (nothing needs a network: use it right after
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&noRemote, "no-remote", false, "check the manifest and the existing checkouts only; skip components not cloned yet")
 	return cmd
+}
+
+// manifestProblems prints every manifest error (text or JSON) and returns
+// exit 2.
+func (a *app) manifestProblems(errs []error, asJSON bool) error {
+	type problem struct {
+		File    string `json:"file,omitempty"`
+		Line    int    `json:"line,omitempty"`
+		Col     int    `json:"col,omitempty"`
+		Message string `json:"message"`
+		Hint    string `json:"hint,omitempty"`
+	}
+	var probs []problem
+	for _, err := range errs {
+		var ye *yamlpos.Error
+		if errors.As(err, &ye) {
+			probs = append(probs, problem{ye.File, ye.Line, ye.Col, ye.Msg, ye.Hint})
+			continue
+		}
+		probs = append(probs, problem{Message: err.Error()})
+	}
+	if asJSON {
+		if err := a.printJSON(map[string]any{"ok": false, "manifest_errors": probs, "problems": []workspace.Problem{}}); err != nil {
+			return err
+		}
+		return &exitError{code: ExitUsage, err: errors.New("the manifest does not load")}
+	}
+	for _, err := range errs {
+		fmt.Fprintf(a.errw(), "meta: %v\n", err)
+		var ye *yamlpos.Error
+		if errors.As(err, &ye) && ye.Hint != "" {
+			fmt.Fprintf(a.errw(), "  hint: %s\n", ye.Hint)
+		}
+	}
+	fmt.Fprintf(a.errw(), "%s in the manifest\n", plural(len(errs), "problem"))
+	return &exitError{code: ExitUsage, err: errors.New("the manifest does not load")}
 }
 
 // checkWiring validates development wiring when the workspace uses it.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"runtime"
 	"runtime/debug"
 
@@ -14,16 +15,21 @@ func newVersionCmd(a *app) *cobra.Command {
 		Example: "  meta version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := Version
-			if v == "dev" {
-				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-					v = bi.Main.Version
-				}
-			}
-			a.printf("meta %s %s/%s %s\n", v, runtime.GOOS, runtime.GOARCH, runtime.Version())
+			a.printf("meta %s\n", versionString())
 			return nil
 		},
 	}
+}
+
+// versionString is what 'meta version' and 'meta --version' print after "meta ".
+func versionString() string {
+	v := Version
+	if v == "dev" {
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+	}
+	return fmt.Sprintf("%s %s/%s %s", v, runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
 func newCompletionCmd(a *app) *cobra.Command {

@@ -25,8 +25,18 @@ var env = []string{
 	"LC_ALL=C",
 }
 
+// Trace, when set, is told every git command before it runs (meta -v).
+var Trace func(dir string, args []string)
+
+func trace(dir string, args []string) {
+	if Trace != nil {
+		Trace(dir, args)
+	}
+}
+
 // Cmd runs git with args in dir and returns its trimmed standard output.
 func Cmd(ctx context.Context, dir string, args ...string) (string, error) {
+	trace(dir, args)
 	out, err := run.Output(ctx, run.Cmd{Args: append([]string{"git"}, args...), Dir: dir, Env: sshBatch(env)})
 	return strings.TrimRight(string(out), "\n"), err
 }
@@ -134,6 +144,7 @@ func Tags(refs []Ref) map[string]string {
 
 // Show returns the contents of path at rev ("git show rev:path").
 func Show(ctx context.Context, dir, rev, path string) ([]byte, error) {
+	trace(dir, []string{"show", "--end-of-options", rev + ":" + path})
 	out, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", "--end-of-options", rev + ":" + path}, Dir: dir, Env: env})
 	return out, err
 }
@@ -170,6 +181,7 @@ func (s Status) Dirty() bool { return s.Modified > 0 }
 
 // GetStatus runs git status in dir.
 func GetStatus(ctx context.Context, dir string) (Status, error) {
+	trace(dir, []string{"status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"})
 	out, err := run.Output(ctx, run.Cmd{
 		Args: []string{"git", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal"},
 		Dir:  dir, Env: env,
@@ -345,10 +357,10 @@ func ReadHead(dir string) (Head, error) {
 }
 
 // ReadRefs returns every ref of the repository at dir (loose refs override
-// packed ones), mapping full names to object ids; annotated tags are mapped
-// to their peeled commits when packed-refs records them, and loose
-// annotated tags to the tag object (callers that need the commit use
-// RevParse).
+// packed ones), mapping full names to object ids. Tags are peeled: an
+// annotated tag maps to the commit it points at, whether git left it loose
+// or in packed-refs (with or without a peeled "^" line), so a HEAD at a
+// tag's commit is recognised however git stored the tag.
 func ReadRefs(dir string) (map[string]string, error) {
 	gd, err := GitDir(dir)
 	if err != nil {
@@ -356,7 +368,9 @@ func ReadRefs(dir string) (map[string]string, error) {
 	}
 	cd := commonDir(gd)
 	refs := map[string]string{}
+	unpeeled := map[string]bool{} // tags whose object may be a tag object
 	if data, err := os.ReadFile(filepath.Join(cd, "packed-refs")); err == nil {
+		peeledTrait, fully := packedTraits(data)
 		var last string
 		for _, line := range strings.Split(string(data), "\n") {
 			if line == "" || line[0] == '#' {
@@ -365,6 +379,7 @@ func ReadRefs(dir string) (map[string]string, error) {
 			if line[0] == '^' {
 				if last != "" {
 					refs[last] = strings.TrimSpace(line[1:])
+					delete(unpeeled, last)
 				}
 				continue
 			}
@@ -372,6 +387,9 @@ func ReadRefs(dir string) (map[string]string, error) {
 			if ok {
 				refs[name] = sha
 				last = name
+				if strings.HasPrefix(name, "refs/tags/") && !peeledTrait && !fully {
+					unpeeled[name] = true
+				}
 			}
 		}
 	}
@@ -389,9 +407,27 @@ func ReadRefs(dir string) (map[string]string, error) {
 		if strings.HasPrefix(s, "ref: ") {
 			return nil // symbolic refs such as refs/remotes/origin/HEAD
 		}
-		refs[filepath.ToSlash(rel)] = s
+		name := filepath.ToSlash(rel)
+		refs[name] = s
+		if strings.HasPrefix(name, "refs/tags/") {
+			unpeeled[name] = true
+		} else {
+			delete(unpeeled, name)
+		}
 		return nil
 	})
+	var viaGit []string
+	for name := range unpeeled {
+		if id, ok := peelLoose(cd, refs[name]); ok {
+			refs[name] = id
+		} else {
+			viaGit = append(viaGit, name)
+		}
+	}
+	if len(viaGit) > 0 {
+		sort.Strings(viaGit)
+		peelWithGit(dir, viaGit, refs)
+	}
 	return refs, err
 }
 

@@ -114,10 +114,74 @@ func Promote(src *File, m *manifest.Manifest, srcEnv, dst string) (*File, []Refu
 	return out, ref
 }
 
+// RefKind says what a manifest ref names, judged from its spelling alone
+// (no network): a full or abbreviated commit id, a version tag ("v1.2.0",
+// anything that parses as a version), or else a branch.
+type RefKind int
+
+const (
+	RefBranch RefKind = iota
+	RefTag
+	RefCommit
+)
+
+// RefKindOf classifies ref; see RefKind.
+func RefKindOf(ref string) RefKind {
+	if len(ref) >= 7 && isHex(ref) {
+		return RefCommit
+	}
+	if _, err := semver.ParseVersion(ref); err == nil {
+		return RefTag
+	}
+	return RefBranch
+}
+
+// BranchPins lists the components of f whose environment env tracks a
+// branch while f locks another ref's commit: what a promotion did ("pinned
+// to the commit dev tested"), for the caller to say.
+func BranchPins(f *File, m *manifest.Manifest, env string) []Refusal {
+	var out []Refusal
+	for _, n := range f.Names() {
+		lc, mc := f.Components[n], m.Components[n]
+		if mc == nil {
+			continue
+		}
+		c := m.Effective(mc, env)
+		if c.Ref == "" || c.Ref == lc.Ref || RefKindOf(c.Ref) != RefBranch || SameCommit(lc.Commit, c.Ref) {
+			continue
+		}
+		if _, over := m.Overrides[n]; over {
+			continue
+		}
+		from := envName(f.PromotedFrom)
+		out = append(out, Refusal{n, fmt.Sprintf("%s tracks branch %s; pinned to %s's commit %s (%s), not the branch's tip", envName(env), c.Ref, from, short(lc.Commit), lc.Describe())})
+	}
+	return out
+}
+
+// Violations lists the components of f (the lock of env) that env's
+// ranges, refs or overrides in m do not admit — what 'promote --force' can
+// leave behind. Components no longer in the manifest are left to Stale.
+func Violations(f *File, m *manifest.Manifest, env string) []Refusal {
+	var out []Refusal
+	for _, n := range f.Names() {
+		mc, ok := m.Components[n]
+		if !ok {
+			continue
+		}
+		if r := Admits(m, m.Effective(mc, env), f.Components[n]); r != "" {
+			out = append(out, Refusal{n, r})
+		}
+	}
+	return out
+}
+
 // Admits returns "" when locked entry lc satisfies what component c (as
 // effective in some environment) asks for, and the reason otherwise: an
 // override or a version range the locked version is outside of, a range
-// that a ref-tracked entry cannot show it satisfies, or a different ref.
+// that a ref-tracked entry cannot show it satisfies, or a different tag or
+// commit than the one c pins. A c that tracks a branch admits any commit:
+// promoting into it pins it to what the source environment tested.
 func Admits(m *manifest.Manifest, c *manifest.Component, lc *Component) string {
 	switch {
 	case c.Registry != lc.Registry && c.Registry != "" && lc.Registry != "":
@@ -135,9 +199,17 @@ func Admits(m *manifest.Manifest, c *manifest.Component, lc *Component) string {
 		if lc.Ref == c.Ref || SameCommit(lc.Commit, c.Ref) {
 			return ""
 		}
-		return fmt.Sprintf("tracks %q there, but the promoted entry is %s at %s", c.Ref, lc.Describe(), short(lc.Commit))
+		switch RefKindOf(c.Ref) {
+		case RefCommit:
+			return fmt.Sprintf("pins commit %s there, but the promoted entry is %s at %s: a lock cannot move a pinned commit", short(c.Ref), lc.Describe(), short(lc.Commit))
+		case RefTag:
+			return fmt.Sprintf("pins tag %s there, but the promoted entry is %s at %s: a lock cannot move a pinned tag (track a branch or a range there to promote into it)", c.Ref, lc.Describe(), short(lc.Commit))
+		}
+		// A branch: it moves anyway; the lock pins it to the commit the
+		// source environment tested.
+		return ""
 	}
-	if want == "" {
+	if want == "" || want == "latest" {
 		return ""
 	}
 	set, err := semver.ParseConstraint(want)

@@ -569,6 +569,17 @@ func fullCommits(f *File) bool {
 	return true
 }
 
+func TestRefKindOf(t *testing.T) {
+	for ref, want := range map[string]RefKind{
+		"main": RefBranch, "staging": RefBranch, "release/2.x": RefBranch, "v1.2.0": RefTag, "1.2.0": RefTag,
+		"abcdef0": RefCommit, "abcdef": RefBranch, strings.Repeat("a", 40): RefCommit,
+	} {
+		if got := RefKindOf(ref); got != want {
+			t.Errorf("RefKindOf(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}
+
 func TestAdmits(t *testing.T) {
 	m := loadManifest(t, manifestYAML)
 	lib := m.Components["lib"]
@@ -583,7 +594,10 @@ func TestAdmits(t *testing.T) {
 		{"override refuses", lib, Component{Version: "1.2.4", Commit: c1}, "override 1.2.3 there does not admit 1.2.4"},
 		{"override needs a version", lib, Component{Ref: "main", Commit: c1}, "needs 1.2.3 (override)"},
 		{"same ref", app, Component{Ref: "main", Commit: c1}, ""},
-		{"other ref", app, Component{Ref: "dev", Commit: c1}, `tracks "main" there, but the promoted entry is dev`},
+		{"other branch: pinned to the promoted commit", app, Component{Ref: "dev", Commit: c1}, ""},
+		{"a pinned tag", &manifest.Component{Name: "t", Ref: "v1.0.0"}, Component{Ref: "dev", Commit: c1}, "pins tag v1.0.0 there, but the promoted entry is dev"},
+		{"the pinned tag", &manifest.Component{Name: "t", Ref: "v1.0.0"}, Component{Ref: "v1.0.0", Commit: c1}, ""},
+		{"a pinned commit", &manifest.Component{Name: "t", Ref: "abcdef0123"}, Component{Ref: "dev", Commit: c1}, "pins commit abcdef0123 there"},
 		{"range", m.Effective(app, "prod"), Component{Version: "2.1.0", Commit: c1}, ""},
 		{"range refuses", m.Effective(app, "prod"), Component{Version: "1.9.0", Commit: c1}, "range ^2.0.0 there does not admit 1.9.0"},
 		{"registry entry for a git component", m.Effective(app, "prod"), Component{Version: "2.1.0", Registry: "default"}, `the promoted entry is from registry "default"`},

@@ -260,11 +260,29 @@ func Parse(dir, file string, data []byte) (*Manifest, error) {
 
 // ParseContext is Parse that stops with ctx's error when ctx is done.
 func ParseContext(ctx context.Context, dir, file string, data []byte) (*Manifest, error) {
+	m, errs := parseAll(ctx, dir, file, data)
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return m, nil
+}
+
+// ParseAll is Parse reporting every problem it can find, not only the
+// first: each top-level section and each component is checked on its own
+// (a broken component is left out, and what only follows from its absence
+// is not reported again). The manifest is nil when there are errors.
+func ParseAll(dir, file string, data []byte) (*Manifest, []error) {
+	return parseAll(context.Background(), dir, file, data)
+}
+
+func parseAll(ctx context.Context, dir, file string, data []byte) (*Manifest, []error) {
 	root, err := yamlpos.ParseContext(ctx, file, data)
 	if err != nil {
-		return nil, err
+		return nil, []error{err}
 	}
 	p := &parser{file: file}
+	var errs []error
+	var broken []string
 	m := &Manifest{
 		Dir:          dir,
 		Registries:   map[string]Registry{},
@@ -273,74 +291,90 @@ func ParseContext(ctx context.Context, dir, file string, data []byte) (*Manifest
 		Overrides:    map[string]Override{},
 	}
 	if root.Kind == yamlpos.Null {
-		return nil, yamlpos.Errorf(file, root, "the manifest is empty").
-			WithHint("run 'meta init' to write a starter manifest")
+		return nil, []error{yamlpos.Errorf(file, root, "the manifest is empty").
+			WithHint("run 'meta init' to write a starter manifest")}
 	}
 	if err := p.expect(root, yamlpos.Map, "a mapping with a 'components' key"); err != nil {
-		return nil, err
+		return nil, []error{err}
 	}
 	if err := p.keys(root, topKeys); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	m.Workspace.Root = filepath.Clean(filepath.Join(dir, ".."))
 	if ws := root.Get("workspace"); ws != nil && ws.Kind != yamlpos.Null {
 		if err := p.workspace(m, ws); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
 	if t := root.Get("tools"); t != nil {
 		if err := p.workspaceTools(m, t); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
 	if c := root.Get("cache"); c != nil && c.Kind != yamlpos.Null {
 		if err := p.cache(m, c); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
 	if r := root.Get("registries"); r != nil && r.Kind != yamlpos.Null {
 		if err := p.registries(m, r); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
 	comps := root.Get("components")
 	if comps == nil {
-		return nil, yamlpos.Errorf(file, root, "missing 'components'").
-			WithHint("list your repositories under 'components:'; see 'meta init'")
+		return nil, append(errs, yamlpos.Errorf(file, root, "missing 'components'").
+			WithHint("list your repositories under 'components:'; see 'meta init'"))
 	}
 	if comps.Kind != yamlpos.Null {
 		if err := p.expect(comps, yamlpos.Map, "a mapping of component names to settings"); err != nil {
-			return nil, err
+			return nil, append(errs, err)
 		}
 		for i, k := range comps.Keys {
 			if i%1024 == 1023 && ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, []error{ctx.Err()}
 			}
 			c, err := p.component(m, k, comps.Values[i])
 			if err != nil {
-				return nil, err
+				errs = append(errs, err)
+				broken = append(broken, k.Value)
+				continue
 			}
 			m.Components[c.Name] = c
 			m.Order = append(m.Order, c.Name)
 		}
 	}
 	if e := root.Get("environments"); e != nil && e.Kind != yamlpos.Null {
-		if err := p.environments(m, e); err != nil {
-			return nil, err
+		if err := p.environments(m, e); err != nil && !followsFrom(err, broken) {
+			errs = append(errs, err)
 		}
 	}
 	if o := root.Get("overrides"); o != nil && o.Kind != yamlpos.Null {
-		if err := p.overrides(m, o); err != nil {
-			return nil, err
+		if err := p.overrides(m, o); err != nil && !followsFrom(err, broken) {
+			errs = append(errs, err)
 		}
 	}
-	if err := p.validate(m, comps); err != nil {
-		return nil, err
+	if err := p.validate(m, comps); err != nil && !followsFrom(err, broken) {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	if err := p.checkLinkEscapes(m, comps); err != nil {
-		return nil, err
+		return nil, []error{err}
 	}
 	return m, nil
+}
+
+// followsFrom reports whether err only says that one of the broken
+// components (already reported) is missing.
+func followsFrom(err error, broken []string) bool {
+	for _, b := range broken {
+		if strings.Contains(err.Error(), fmt.Sprintf("%q", b)) {
+			return true
+		}
+	}
+	return false
 }
 
 var topKeys = []string{"workspace", "tools", "cache", "registries", "components", "environments", "overrides"}

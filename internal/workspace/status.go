@@ -8,12 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/metawork/meta/internal/git"
+	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/semver"
 )
@@ -48,10 +48,12 @@ type ComponentStatus struct {
 	Modified   int    `json:"modified"`
 	Untracked  int    `json:"untracked"`
 	Stash      bool   `json:"stash,omitempty"`
-	LocalOnly  int    `json:"local_only"` // commits on a detached HEAD that no remote branch or tag has
-	Remote     string `json:"remote,omitempty"`
-	WantRemote string `json:"want_remote,omitempty"`
-	Error      string `json:"error,omitempty"`
+	LocalOnly  int    `json:"local_only"` // commits of HEAD or a local branch that no remote branch or tag has
+	// LocalWhere names where those commits are ("branch feature", "detached HEAD").
+	LocalWhere []string `json:"local_where,omitempty"`
+	Remote     string   `json:"remote,omitempty"`
+	WantRemote string   `json:"want_remote,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 // Clean reports whether the component is present, at its expected ref and
@@ -61,8 +63,10 @@ func (s ComponentStatus) Clean() bool {
 }
 
 // Status reports every component in comps, plus git repositories under the
-// workspace root that the manifest does not list (when all is true).
-func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, all bool) []ComponentStatus {
+// workspace root that the manifest does not list (when all is true). With
+// a lock, each component is expected at the lock's commit (or registry
+// version); without one, where the manifest's ref or range wants it.
+func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, all bool, lock *lockfile.File) []ComponentStatus {
 	out := make([]ComponentStatus, len(comps))
 	cache := loadStatusCache(m.Dir)
 	g, gctx := errgroup.WithContext(ctx)
@@ -70,6 +74,9 @@ func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Compone
 	for i, c := range comps {
 		g.Go(func() error {
 			out[i] = statusOne(gctx, m, c, cache)
+			if lock != nil {
+				againstLock(&out[i], lock.Components[c.Name])
+			}
 			return nil
 		})
 	}
@@ -80,6 +87,25 @@ func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Compone
 	}
 	return out
 }
+
+// againstLock replaces the manifest's expectation by the lock's: HEAD must
+// be the locked commit (a registry component: the locked version).
+func againstLock(s *ComponentStatus, lc *lockfile.Component) {
+	if lc == nil {
+		s.Expected, s.AtExpected = "not in the lock", false
+		return
+	}
+	s.Expected = lc.Describe()
+	if lc.FromRegistry() {
+		s.AtExpected = s.Commit == "" && s.Tag == lc.Version
+		return
+	}
+	s.Expected += " " + ShortCommit(lc.Commit)
+	s.AtExpected = s.Commit != "" && lockfile.SameCommit(s.Commit, lc.Commit)
+}
+
+// ShortCommit abbreviates a commit id for tables.
+func ShortCommit(c string) string { return c[:min(len(c), 12)] }
 
 func expected(c *manifest.Component) string {
 	switch {
@@ -139,7 +165,13 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 			return s
 		}
 		var snap *statusCacheEntry
-		if s.LocalOnly = localOnly(ctx, c.Path, head, refs); s.LocalOnly == 0 {
+		// The same test 'meta apply' refuses on (FindLocalWork).
+		s.LocalOnly, s.LocalWhere, err = UnpushedCommits(ctx, c.Path, head, refs)
+		if err != nil {
+			s.State, s.Error = StateError, err.Error()
+			return s
+		}
+		if s.LocalOnly == 0 {
 			snap = snapshot(c.Path, head, refs, st)
 		}
 		cache.put(c.Name, snap)
@@ -225,24 +257,4 @@ func strays(m *manifest.Manifest) []ComponentStatus {
 		out = append(out, s)
 	}
 	return out
-}
-
-// localOnly counts the commits of a detached HEAD that no remote-tracking
-// branch or tag contains: work that exists nowhere else. A HEAD that is
-// itself a tag or remote branch tip is answered without running git.
-func localOnly(ctx context.Context, dir string, head git.Head, refs map[string]string) int {
-	if head.Branch != "" || head.Commit == "" {
-		return 0
-	}
-	for name, id := range refs {
-		if id == head.Commit && (strings.HasPrefix(name, "refs/remotes/") || strings.HasPrefix(name, "refs/tags/")) {
-			return 0
-		}
-	}
-	out, err := git.Cmd(ctx, dir, "rev-list", "--count", "HEAD", "--not", "--remotes", "--tags")
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(out))
-	return n
 }

@@ -2,9 +2,11 @@ package workspace
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +38,9 @@ type statusCacheEntry struct {
 	IndexSize      int64            `json:"index_size"`
 	IndexMtime     int64            `json:"index_mtime"`
 	Dirs           map[string]int64 `json:"dirs"`
+	// Branches are the local branches' tips: a new or moved branch may
+	// hold unpushed commits, which only git can tell.
+	Branches map[string]string `json:"branches"`
 }
 
 type statusCache struct {
@@ -120,7 +125,7 @@ func snapshot(dir string, head git.Head, refs map[string]string, st git.Status) 
 		Upstream: st.Upstream, UpstreamCommit: upstreamCommit(refs, st.Upstream),
 		Ahead: st.Ahead, Behind: st.Behind,
 		IndexSize: ist.Size(), IndexMtime: ist.ModTime().UnixNano(),
-		Dirs: map[string]int64{},
+		Dirs: map[string]int64{}, Branches: localBranches(refs),
 	}
 	// Every directory of the work tree, so that a file created anywhere —
 	// also in a directory git does not track — changes a recorded mtime.
@@ -149,7 +154,7 @@ func snapshot(dir string, head git.Head, refs map[string]string, st git.Status) 
 // stillClean reports whether a cached clean status still holds.
 func stillClean(dir string, e statusCacheEntry, head git.Head, refs map[string]string) bool {
 	if e.Path != dir || e.Commit != head.Commit || e.Branch != head.Branch ||
-		upstreamCommit(refs, e.Upstream) != e.UpstreamCommit {
+		upstreamCommit(refs, e.Upstream) != e.UpstreamCommit || !maps.Equal(e.Branches, localBranches(refs)) {
 		return false
 	}
 	entries, ist, err := git.ReadIndex(dir)
@@ -173,6 +178,17 @@ func stillClean(dir string, e statusCacheEntry, head git.Head, refs map[string]s
 		}
 	}
 	return true
+}
+
+// localBranches maps refs/heads/* to their commits.
+func localBranches(refs map[string]string) map[string]string {
+	out := map[string]string{}
+	for name, id := range refs {
+		if strings.HasPrefix(name, "refs/heads/") {
+			out[name] = id
+		}
+	}
+	return out
 }
 
 func upstreamCommit(refs map[string]string, upstream string) string {

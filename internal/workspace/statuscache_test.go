@@ -68,7 +68,7 @@ func TestStatusCache(t *testing.T) {
 	})()
 	ctx := context.Background()
 	status := func() ComponentStatus {
-		return Status(ctx, m, m.List(), 2, false)[0]
+		return Status(ctx, m, m.List(), 2, false, nil)[0]
 	}
 	for i, want := range []int32{1, 1} { // the second run needs no git status
 		s := status()

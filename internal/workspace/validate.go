@@ -21,7 +21,7 @@ type Problem struct {
 // required tools are on PATH (by name).
 func Validate(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int) []Problem {
 	var probs []Problem
-	for _, s := range Status(ctx, m, comps, jobs, false) {
+	for _, s := range Status(ctx, m, comps, jobs, false, nil) {
 		switch s.State {
 		case StateMissing:
 			probs = append(probs, Problem{s.Name, "not cloned at " + s.Path, "run 'meta bootstrap " + s.Name + "'"})
