@@ -11,7 +11,6 @@ import (
 type pnpmLock struct {
 	LockfileVersion string
 	Importers       map[string]pnpmImporter
-	importerOrder   []string
 	// Before version 9, a project without workspaces has its importer's
 	// fields at the top level.
 	Dependencies         map[string]pnpmRef

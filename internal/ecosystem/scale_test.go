@@ -157,6 +157,11 @@ func TestLocalPackagesAreListed(t *testing.T) {
 	if local < 160 {
 		t.Errorf("%d local packages, want babel's workspaces (about 162)", local)
 	}
+	for _, w := range l.Warnings {
+		if strings.Contains(w, "@link:") {
+			t.Errorf("a link: dependency bound to its workspace (::locator=) is not found: %s", w)
+		}
+	}
 }
 
 func TestCutShortIsAnError(t *testing.T) {

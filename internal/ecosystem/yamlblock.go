@@ -49,9 +49,6 @@ func (n *ynode) get(key string) *ynode {
 	return nil
 }
 
-// has reports whether a mapping has key.
-func (n *ynode) has(key string) bool { return n.get(key) != nil }
-
 // scalar returns a scalar's text, or "" for any other node.
 func (n *ynode) scalar() string {
 	if n == nil || n.kind != yScalar {

@@ -49,6 +49,13 @@ func parseYarn(path string, data []byte, pj *packageJSON) (*Lockfile, error) {
 	for _, e := range entries {
 		for _, d := range e.descriptors {
 			byDesc[d] = e
+			// berry binds link:/portal: descriptors to the workspace that
+			// wrote them ("::locator=..."); dependencies name them without.
+			if i := strings.Index(d, "::"); i > 0 {
+				if _, taken := byDesc[d[:i]]; !taken {
+					byDesc[d[:i]] = e
+				}
+			}
 		}
 		if e.workspace || e.version == yarnLocalVersion {
 			// The project's own code: listed, never audited.

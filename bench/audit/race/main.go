@@ -171,6 +171,31 @@ func run(data, meta, osv string, rounds int) error {
 			}
 		}
 	}
+	shapeOf := map[string]string{} // record id → range shape
+	if sh, err := os.ReadFile(filepath.Join(data, "shapes.tsv")); err == nil {
+		for _, l := range strings.Split(string(sh), "\n") {
+			if f := strings.Split(l, "\t"); len(f) >= 4 {
+				shapeOf[f[0]] = f[3]
+			}
+		}
+	}
+	byShape := func(keys []string) string {
+		n := map[string]int{}
+		for _, k := range keys {
+			f := strings.Split(k, "\t")
+			s := shapeOf[f[3]]
+			if strings.HasPrefix(s, "PyPI name spelled") {
+				s = "PyPI name spelled differently"
+			}
+			n[f[0]+" "+s]++
+		}
+		var parts []string
+		for k, c := range n {
+			parts = append(parts, fmt.Sprintf("%d %s", c, k))
+		}
+		sort.Strings(parts)
+		return strings.Join(parts, "; ")
+	}
 	fmt.Printf("expected findings: %d (ecosystem, package, version, record id)\n", len(expected))
 	fmt.Printf("meta summary: %v\n", mr.Summary)
 	for _, t := range []struct {
@@ -183,6 +208,12 @@ func run(data, meta, osv string, rounds int) error {
 			verdict = "DIFFERS from the expectation"
 		}
 		fmt.Printf("%-12s %5d findings, %d missing, %d unexpected: %s\n", t.name, len(t.set), len(missing), len(extra), verdict)
+		if len(missing) > 0 {
+			fmt.Printf("    missing by ecosystem and shape: %s\n", byShape(missing))
+		}
+		if len(extra) > 0 {
+			fmt.Printf("    unexpected by ecosystem and shape: %s\n", byShape(extra))
+		}
 		for _, m := range first(missing, 15) {
 			fmt.Printf("    missing     %s\n", m)
 		}
