@@ -235,3 +235,9 @@ func holdsOnlyCheckouts(dir string, depth int) bool {
 	}
 	return true
 }
+
+// nestedCheckoutDir reports whether p is the top of another git checkout.
+func nestedCheckoutDir(p string) bool {
+	_, err := os.Lstat(filepath.Join(p, ".git"))
+	return err == nil
+}
