@@ -452,11 +452,18 @@ func runApply(ctx context.Context, a *app, w io.Writer, m *manifest.Manifest, st
 		defer warnMu.Unlock()
 		a.warnf("%s", msg)
 	}
+	nest := m.Nesting()
 	for _, s := range steps {
 		var work func() error
 		switch s.Action {
 		case actClone:
-			work = func() error { lines.Update(s.Name, "cloning"); return cloneAt(gctx, s) }
+			work = func() error {
+				lines.Update(s.Name, "cloning")
+				if err := cloneAt(gctx, s); err != nil {
+					return err
+				}
+				return workspace.ExcludeNested(m, nest, s.comp)
+			}
 		case actCheckout, actFetch:
 			work = func() error { lines.Update(s.Name, string(s.Action)); return moveTo(gctx, s, stamp) }
 		case actDownload:
@@ -505,10 +512,7 @@ func cloneAt(ctx context.Context, s *planStep) error {
 	if err := checkout(ctx, dest, s); err != nil {
 		return err
 	}
-	if err := os.Remove(c.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s appeared while cloning; not touched: %v", c.RelPath, err)
-	}
-	return os.Rename(dest, c.Path)
+	return workspace.PublishClone(dest, c.Path, c.RelPath)
 }
 
 // moveTo fetches the commit when needed and checks it out, after a backup

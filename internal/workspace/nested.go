@@ -195,3 +195,49 @@ func moveInto(src, dir string) error {
 	}
 	return nil
 }
+
+// PublishClone moves the finished clone dest to dir: whole when dir is
+// absent or empty, or entry by entry when dir holds nothing but other
+// checkouts (nested components cloned before it). Anything else in dir is
+// left alone and reported; rel names dir in messages.
+func PublishClone(dest, dir, rel string) error {
+	err := os.Remove(dir)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return os.Rename(dest, dir)
+	}
+	if holdsOnlyCheckouts(dir, 0) {
+		return moveInto(dest, dir)
+	}
+	return fmt.Errorf("%s appeared while cloning; not touched: %v", rel, err)
+}
+
+// holdsOnlyCheckouts reports whether every entry below dir leads only to
+// git checkouts (directories with their own .git).
+func holdsOnlyCheckouts(dir string, depth int) bool {
+	if depth > 16 {
+		return false
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return false
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if !e.IsDir() {
+			return false
+		}
+		if _, err := os.Lstat(filepath.Join(p, ".git")); err == nil {
+			continue
+		}
+		if !holdsOnlyCheckouts(p, depth+1) {
+			return false
+		}
+	}
+	return true
+}
+
+// nestedCheckoutDir reports whether p is the top of another git checkout.
+func nestedCheckoutDir(p string) bool {
+	_, err := os.Lstat(filepath.Join(p, ".git"))
+	return err == nil
+}

@@ -215,6 +215,9 @@ func allDirs(dir string, max int) ([]string, bool) {
 		if d.Name() == ".git" && p != dir {
 			return filepath.SkipDir
 		}
+		if p != dir && nestedCheckoutDir(p) {
+			return filepath.SkipDir // a nested component: its own tree
+		}
 		rel, _ := filepath.Rel(dir, p)
 		out = append(out, filepath.ToSlash(rel))
 		if len(out) > max {
