@@ -17,6 +17,17 @@ package buildbench
 // 10-component DAG of internal/cli/testdata/script/reapi_exec.txtar built
 // locally and on Buildbarn with 2 workers, interleaved, with new inputs
 // each round so nothing is cached.
+//
+// Measured on the shared 2-core machine (2026-12-02), load average 35–58
+// (eight helpers building at once), so far from the < 1 s aim, which needs
+// an idle machine to judge: BenchmarkRemoteHitsGRPC 6.1–8.0 s per
+// fresh-store build of 50 components (BenchmarkRemoteHitsDir, a directory
+// remote, 6.0 s in the same period: most of the time is local key
+// computation without a stat cache, and the store). TestRemoteUploadTwice:
+// first upload 2,454,180 blob bytes (2,306,800 of archives), second
+// upload 153,030 bytes (the 50 records only). TestRemoteExecVsLocal (load
+// 51–56; the two workers share the same 2 cores): local median wall
+// 14.1 s, Buildbarn 24.1 s; meta's own CPU 1.97 s vs 0.49 s.
 
 import (
 	"context"
@@ -59,9 +70,17 @@ func buildBinary(tb testing.TB, dir string) string {
 
 func BenchmarkRemoteHitsGRPC(b *testing.B) {
 	br := backendtest.StartBazelRemote(b)
+	benchRemoteHits(b, br.GRPC)
+}
+
+// BenchmarkRemoteHitsDir is the same with the remote a local directory:
+// the difference is the cost of the network protocol.
+func BenchmarkRemoteHitsDir(b *testing.B) { benchRemoteHits(b, b.TempDir()) }
+
+func benchRemoteHits(b *testing.B, remote string) {
 	top := b.TempDir()
 	meta := generate(b, top)
-	withRemote(b, meta, br.GRPC)
+	withRemote(b, meta, remote)
 	bin := buildBinary(b, top)
 	run := func(st string) string {
 		cmd := exec.Command(bin, "build", "--all")

@@ -27,9 +27,9 @@ import (
 
 // Remote timeouts. A record lookup is small: it gets the short timeout
 // (Options.RemoteTimeout, default DefaultRemoteTimeout), which bounds
-// connecting and the first byte of a hung server. A blob may be large: its
-// transfer gets blobTimeout, and a stall longer than the short timeout
-// between bytes ends it.
+// connecting to a hung server and its answer; a remote that times out is
+// dropped for the rest of the run, so a build waits for it once. A blob
+// may be large: its transfer gets blobTimeout.
 const (
 	DefaultRemoteTimeout = 5 * time.Second
 	blobTimeout          = 30 * time.Minute

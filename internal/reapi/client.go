@@ -390,9 +390,10 @@ func (c *Client) writeStream(ctx context.Context, b Blob) error {
 	compressed := c.zstd
 	if compressed {
 		pr, pw := io.Pipe()
+		src := r
 		go func() {
 			enc := zstdEncoder(pw)
-			_, err := io.Copy(enc, r)
+			_, err := io.Copy(enc, src)
 			if cerr := enc.Close(); err == nil {
 				err = cerr
 			}

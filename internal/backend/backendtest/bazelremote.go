@@ -51,6 +51,29 @@ func StartBazelRemote(t Host) *BazelRemote {
 	return br
 }
 
+// StartBazelRemoteTLS runs bazel-remote with TLS (server certificate and
+// key files) and, when caFile is set, client certificates required and
+// checked against it. Its URLs are https:// and grpcs://.
+func StartBazelRemoteTLS(t Host, certFile, keyFile, caFile string) *BazelRemote {
+	t.Helper()
+	bin := ServerBin(t, "bazel-remote")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatalf("%v", err)
+	}
+	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
+	args := []string{"--dir", data, "--max_size", "1", "--storage_mode", "uncompressed",
+		"--http_address", httpAddr, "--grpc_address", grpcAddr, "--tls_cert_file", certFile, "--tls_key_file", keyFile}
+	if caFile != "" {
+		args = append(args, "--tls_ca_file", caFile)
+	}
+	cmd := exec.Command(bin, args...)
+	br := &BazelRemote{HTTP: "https://" + httpAddr, GRPC: "grpcs://" + grpcAddr, Dir: data, cmd: cmd}
+	startProcess(t, cmd, filepath.Join(dir, "bazel-remote.log"), func() bool { return dialOK(grpcAddr) })
+	return br
+}
+
 // CASFile returns the path of the stored CAS blob hash in a bazel-remote
 // directory, or "" when there is none.
 func CASFile(dir, hash string) string {

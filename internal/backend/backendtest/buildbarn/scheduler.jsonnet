@@ -11,7 +11,7 @@
     authenticationPolicy: { allow: {} },
   }],
   browserUrl: 'http://127.0.0.1/',
-  contentAddressableStorage: { grpc: { address: std.extVar('BB_CAS') } },
+  contentAddressableStorage: { grpc: { client: { address: std.extVar('BB_CAS') } } },
   maximumMessageSizeBytes: 16 * 1024 * 1024,
   global: {},
   executeAuthorizer: { allow: {} },

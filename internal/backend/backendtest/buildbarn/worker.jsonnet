@@ -3,8 +3,8 @@
 local dir = std.extVar('BB_WORKER_DIR');
 {
   blobstore: {
-    contentAddressableStorage: { grpc: { address: std.extVar('BB_CAS') } },
-    actionCache: { grpc: { address: std.extVar('BB_CAS') } },
+    contentAddressableStorage: { grpc: { client: { address: std.extVar('BB_CAS') } } },
+    actionCache: { grpc: { client: { address: std.extVar('BB_CAS') } } },
   },
   browserUrl: 'http://127.0.0.1/',
   maximumMessageSizeBytes: 16 * 1024 * 1024,
