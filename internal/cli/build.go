@@ -116,7 +116,7 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 			if err != nil {
 				return err
 			}
-			if err := a.useRemoteExec(cmd.Context(), c, rexec); err != nil { // build_remote.go
+			if err := a.useRemoteExec(cmd.Context(), c, m, rexec); err != nil { // build_remote.go
 				return err
 			}
 			if dryRun {

@@ -35,12 +35,17 @@ func addRemoteExecFlags(cmd *cobra.Command, f *remoteExecFlags) {
 	cmd.Flags().DurationVar(&f.timeout, "remote-timeout", 0, "time limit of one remote action (default: the executor's)")
 }
 
-// openRemoteExec connects to the executor named by the flag or the
-// environment; nil when neither names one.
-func (a *app) openRemoteExec(ctx context.Context, f remoteExecFlags) (*buildcache.RemoteExec, error) {
+// openRemoteExec connects to the executor named by the flag, the
+// environment or the manifest's build.remote_executor (in that order); nil
+// when none names one. Platform properties come likewise from
+// --remote-platform, $META_REMOTE_PLATFORM or build.remote_platform.
+func (a *app) openRemoteExec(ctx context.Context, m *manifest.Manifest, f remoteExecFlags) (*buildcache.RemoteExec, error) {
 	url := f.url
 	if url == "" {
 		url = os.Getenv(envRemoteExecutor)
+	}
+	if url == "" && m != nil {
+		url = m.Build.RemoteExecutor
 	}
 	if url == "" {
 		return nil, nil
@@ -52,6 +57,11 @@ func (a *app) openRemoteExec(ctx context.Context, f remoteExecFlags) (*buildcach
 		}
 	}
 	platform := map[string]string{}
+	if len(props) == 0 && m != nil {
+		for k, v := range m.Build.RemotePlatform {
+			platform[k] = v
+		}
+	}
 	for _, p := range props {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
@@ -77,8 +87,8 @@ func (a *app) openRemoteExec(ctx context.Context, f remoteExecFlags) (*buildcach
 
 // useRemoteExec makes c run build commands on the executor named by the
 // flag or the environment, if any.
-func (a *app) useRemoteExec(ctx context.Context, c *buildcache.Cache, f remoteExecFlags) error {
-	re, err := a.openRemoteExec(ctx, f)
+func (a *app) useRemoteExec(ctx context.Context, c *buildcache.Cache, m *manifest.Manifest, f remoteExecFlags) error {
+	re, err := a.openRemoteExec(ctx, m, f)
 	if err != nil || re == nil {
 		return err
 	}
@@ -95,7 +105,7 @@ func (a *app) useRemoteExec(ctx context.Context, c *buildcache.Cache, f remoteEx
 // explainAction is the REAPI Action digest of name's build when an
 // executor is named (flag or environment), else "".
 func (a *app) explainAction(ctx context.Context, c *buildcache.Cache, m *manifest.Manifest, name string, f remoteExecFlags) (string, error) {
-	if err := a.useRemoteExec(ctx, c, f); err != nil {
+	if err := a.useRemoteExec(ctx, c, m, f); err != nil {
 		return "", err
 	}
 	if !c.RemoteExecOn() {
@@ -108,12 +118,15 @@ func (a *app) explainAction(ctx context.Context, c *buildcache.Cache, m *manifes
 	return d, nil
 }
 
-// cacheTimeout is the remote cache's connect/first-byte timeout from
-// $META_CACHE_TIMEOUT; 0 (the default) when unset or unreadable, which is
-// warned about.
-func (a *app) cacheTimeout() time.Duration {
+// cacheTimeout is the remote cache's connect/first-byte timeout:
+// $META_CACHE_TIMEOUT, else the manifest's cache.timeout; 0 (the default)
+// when neither is set. An unreadable environment value is warned about.
+func (a *app) cacheTimeout(m *manifest.Manifest) time.Duration {
 	s := os.Getenv(envCacheTimeout)
 	if s == "" {
+		if m != nil {
+			return m.Cache.Timeout
+		}
 		return 0
 	}
 	d, err := time.ParseDuration(s)

@@ -82,7 +82,7 @@ func (a *app) openBuildCacheWith(ctx context.Context, m *manifest.Manifest, s *c
 		return nil, err
 	}
 	opts := buildcache.Options{EnvMode: s.envMode, Warn: func(msg string) { a.warnf("%s", msg) },
-		RemoteTimeout: a.cacheTimeout()} // build_remote.go
+		RemoteTimeout: a.cacheTimeout(m)} // build_remote.go
 	if m != nil {
 		rc, err := a.chooseRemote(m, s.remote)
 		if err != nil {

@@ -40,6 +40,7 @@ type Manifest struct {
 	Tools        []Item
 	ToolSources  map[string]string // tools.sources: go|node|python|github → URL of the upstream list
 	Cache        Cache
+	Build        BuildSettings
 	Registries   map[string]Registry
 	Components   map[string]*Component
 	Order        []string                       // component names in file order
@@ -67,6 +68,13 @@ type Cache struct {
 	MaxAge      time.Duration // 0: default
 	MaxSize     int64         // bytes; 0: unlimited
 	TrustedKeys []string      // minisign public keys remote cache records must be signed by
+	Timeout     time.Duration // connect/first-byte timeout of the remote; 0: default
+}
+
+// BuildSettings holds the workspace-wide build settings (the top-level 'build:').
+type BuildSettings struct {
+	RemoteExecutor string            // grpc(s)://HOST:PORT[/INSTANCE] of a REAPI executor
+	RemotePlatform map[string]string // platform properties of remote actions
 }
 
 // Registry is a named component registry.
@@ -316,6 +324,11 @@ func parseAll(ctx context.Context, dir, file string, data []byte) (*Manifest, []
 			errs = append(errs, err)
 		}
 	}
+	if b := root.Get("build"); b != nil && b.Kind != yamlpos.Null {
+		if err := p.buildSettings(m, b); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if r := root.Get("registries"); r != nil && r.Kind != yamlpos.Null {
 		if err := p.registries(m, r); err != nil {
 			errs = append(errs, err)
@@ -377,7 +390,7 @@ func followsFrom(err error, broken []string) bool {
 	return false
 }
 
-var topKeys = []string{"workspace", "tools", "cache", "registries", "components", "environments", "overrides"}
+var topKeys = []string{"workspace", "tools", "cache", "build", "registries", "components", "environments", "overrides"}
 
 type parser struct{ file string }
 
@@ -573,11 +586,18 @@ func (p *parser) workspace(m *Manifest, n *yamlpos.Node) error {
 }
 
 func (p *parser) cache(m *Manifest, n *yamlpos.Node) error {
-	if err := p.expect(n, yamlpos.Map, "a mapping (remote, max_age, max_size, trusted_keys)"); err != nil {
+	if err := p.expect(n, yamlpos.Map, "a mapping (remote, max_age, max_size, trusted_keys, timeout)"); err != nil {
 		return err
 	}
-	if err := p.keys(n, []string{"remote", "max_age", "max_size", "trusted_keys"}); err != nil {
+	if err := p.keys(n, []string{"remote", "max_age", "max_size", "trusted_keys", "timeout"}); err != nil {
 		return err
+	}
+	if v := n.Get("timeout"); v != nil {
+		d, err := time.ParseDuration(v.Value)
+		if err != nil || d <= 0 {
+			return p.errf(v, "cache.timeout %q is not a positive duration", v.Value).WithHint("write a duration like 2s or 500ms")
+		}
+		m.Cache.Timeout = d
 	}
 	if tk := n.Get("trusted_keys"); tk != nil {
 		keys, err := p.items(tk, "public key")
@@ -607,6 +627,41 @@ func (p *parser) cache(m *Manifest, n *yamlpos.Node) error {
 			return p.errf(v, "cache.max_size: %v", err).WithHint("write a size like 10GB, 500MiB or 1073741824")
 		}
 		m.Cache.MaxSize = s
+	}
+	return nil
+}
+
+// buildSettings reads the top-level 'build:' mapping: remote_executor
+// (a REAPI executor URL) and remote_platform (platform properties).
+func (p *parser) buildSettings(m *Manifest, n *yamlpos.Node) error {
+	if err := p.expect(n, yamlpos.Map, "a mapping (remote_executor, remote_platform)"); err != nil {
+		return err
+	}
+	if err := p.keys(n, []string{"remote_executor", "remote_platform"}); err != nil {
+		return err
+	}
+	if v := n.Get("remote_executor"); v != nil {
+		u, err := p.str(v, "build.remote_executor")
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(u, "grpc://") && !strings.HasPrefix(u, "grpcs://") {
+			return p.errf(v, "build.remote_executor %q is not a grpc:// or grpcs:// URL", u).WithHint("write grpc://HOST:PORT[/INSTANCE]")
+		}
+		m.Build.RemoteExecutor = u
+	}
+	if v := n.Get("remote_platform"); v != nil && v.Kind != yamlpos.Null {
+		if err := p.expect(v, yamlpos.Map, "a mapping of platform property names to values"); err != nil {
+			return err
+		}
+		m.Build.RemotePlatform = map[string]string{}
+		for i, k := range v.Keys {
+			val, err := p.str(v.Values[i], "build.remote_platform."+k.Value)
+			if err != nil {
+				return err
+			}
+			m.Build.RemotePlatform[k.Value] = val
+		}
 	}
 	return nil
 }
