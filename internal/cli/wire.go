@@ -50,7 +50,7 @@ func (a *app) wire(ctx context.Context, m *manifest.Manifest, comps []*manifest.
 }
 
 func (a *app) unwire(ctx context.Context, m *manifest.Manifest) error {
-	return wire.Unwire(ctx, m.Dir, func(eco, msg string) {
+	return wire.Unwire(ctx, m.Dir, m.Workspace.Root, func(eco, msg string) {
 		if eco == "" {
 			a.printf("%s\n", msg)
 			return

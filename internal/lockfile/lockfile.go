@@ -286,6 +286,12 @@ func (p *parser) component(legacy bool, k, n *yamlpos.Node) (*Component, error) 
 	if c.Repo, err = p.optStr(n, "repo"); err != nil {
 		return nil, err
 	}
+	if strings.HasPrefix(c.Repo, "-") || strings.ContainsFunc(c.Repo, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		// Informational (git is given the manifest's URL), but never
+		// something a command line could take for an option.
+		return nil, p.errf(n.Get("repo"), "%s.repo %q starts with '-' or holds a control character", c.Name, c.Repo).
+			WithHint("run 'meta lock' to write it again")
+	}
 	if c.Ref, err = p.optStr(n, "ref"); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ package wire
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,16 +31,18 @@ type Component struct {
 // Record is what wiring added, kept in the meta repository so unwiring can
 // take exactly that away.
 type Record struct {
-	Root        string   `json:"root"`
-	GoWork      string   `json:"go_work,omitempty"`      // "created" or "edited"
-	GoUses      []string `json:"go_uses,omitempty"`      // use entries we added
-	Venv        string   `json:"venv,omitempty"`         // venv dir we created
-	PyInstalled []string `json:"py_installed,omitempty"` // components installed editable
-	PyProjects  []string `json:"py_projects,omitempty"`  // their distribution names
-	PyPth       []string `json:"py_pth,omitempty"`       // .pth files written instead of pip installs
-	NpmRoot     string   `json:"npm_root,omitempty"`     // package.json we created
-	NpmModules  bool     `json:"npm_modules,omitempty"`  // node_modules we created
-	NpmLinks    []string `json:"npm_links,omitempty"`    // links npm made for the workspaces
+	Root          string   `json:"root"`
+	GoWork        string   `json:"go_work,omitempty"`        // "created" or "edited"
+	GoUses        []string `json:"go_uses,omitempty"`        // use entries we added
+	Venv          string   `json:"venv,omitempty"`           // venv dir we created
+	VenvMarker    string   `json:"venv_marker,omitempty"`    // the token we wrote in its markerFile
+	PyInstalled   []string `json:"py_installed,omitempty"`   // components installed editable
+	PyProjects    []string `json:"py_projects,omitempty"`    // their distribution names
+	PyPth         []string `json:"py_pth,omitempty"`         // .pth files written instead of pip installs
+	NpmRoot       string   `json:"npm_root,omitempty"`       // package.json we created
+	NpmWorkspaces []string `json:"npm_workspaces,omitempty"` // the workspaces we listed in it
+	NpmModules    bool     `json:"npm_modules,omitempty"`    // node_modules we created
+	NpmLinks      []string `json:"npm_links,omitempty"`      // links npm made for the workspaces
 }
 
 // RecordFile is where the record lives, relative to the meta repository.
@@ -247,6 +251,11 @@ func VenvDir(root string) string { return filepath.Join(root, ".venv") }
 func wirePython(ctx context.Context, o Options, comps []Component, r *Record, step Step) error {
 	venv := VenvDir(o.Root)
 	py := filepath.Join(venv, "bin", "python")
+	if _, err := os.Lstat(venv); err == nil && !exists(py) {
+		// Not ours, and not an environment: never build one into (and
+		// later remove) a directory the user made.
+		return fmt.Errorf("%s exists but is not a virtual environment (no bin/python); move it away and wire again", venv)
+	}
 	if !exists(py) {
 		if uv, ok := run.LookPath("uv"); ok {
 			args := []string{uv, "venv", venv}
@@ -265,7 +274,14 @@ func wirePython(ctx context.Context, o Options, comps []Component, r *Record, st
 				return err
 			}
 		}
-		r.Venv = venv
+		token, err := newToken()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(venv, markerFile), []byte(token+"\n"), 0o644); err != nil {
+			return err
+		}
+		r.Venv, r.VenvMarker = venv, token
 		step("python", "created "+venv)
 	}
 	installed := map[string]bool{}
@@ -367,14 +383,14 @@ func wireNpm(ctx context.Context, root string, comps []Component, r *Record, ste
 	doc := map[string]any{
 		"name":        "meta-workspace",
 		"private":     true,
-		"description": "Written by 'meta setup --wire': links the workspace's npm packages. 'meta setup --unwire' removes it.",
+		"description": npmDescription,
 		"workspaces":  ws,
 	}
 	data, _ := json.MarshalIndent(doc, "", "  ")
 	if err := os.WriteFile(pkg, append(data, '\n'), 0o644); err != nil {
 		return err
 	}
-	r.NpmRoot = pkg
+	r.NpmRoot, r.NpmWorkspaces = pkg, ws
 	step("npm", "wrote "+pkg+" with workspaces "+strings.Join(ws, ", "))
 	if _, ok := run.LookPath("npm"); !ok {
 		return errors.New("npm is not on PATH")
@@ -411,82 +427,6 @@ func npmName(dir string) string {
 		return ""
 	}
 	return p.Name
-}
-
-// Unwire removes exactly what the record says wiring added.
-func Unwire(ctx context.Context, metaDir string, step Step) error {
-	r, err := LoadRecord(metaDir)
-	if err != nil {
-		return err
-	}
-	if step == nil {
-		step = func(string, string) {}
-	}
-	if r.Root == "" {
-		step("", "nothing was wired")
-		return nil
-	}
-	work := filepath.Join(r.Root, "go.work")
-	if r.GoWork != "" && exists(work) {
-		for _, u := range r.GoUses {
-			if _, err := run.Output(ctx, run.Cmd{Args: []string{"go", "work", "edit", "-dropuse", u}, Dir: r.Root}); err != nil {
-				return err
-			}
-			step("go", "go.work no longer uses "+u)
-		}
-		// Delete go.work only when it is ours and nothing else was added to it.
-		if r.GoWork == "created" {
-			if have, err := goWorkUses(ctx, r.Root); err == nil && len(have) == 0 {
-				if err := os.Remove(work); err != nil {
-					return err
-				}
-				os.Remove(work + ".sum")
-				step("go", "removed "+work)
-			} else {
-				step("go", "kept "+work+": it has entries meta did not add")
-			}
-		}
-	}
-	if r.Venv != "" {
-		if err := os.RemoveAll(r.Venv); err != nil {
-			return err
-		}
-		step("python", "removed "+r.Venv)
-	} else if len(r.PyProjects) > 0 || len(r.PyPth) > 0 {
-		for _, p := range r.PyPth {
-			os.Remove(p)
-			step("python", "removed "+p)
-		}
-		// The environment was there before: take out only our packages.
-		if len(r.PyProjects) > 0 {
-			py := filepath.Join(VenvDir(r.Root), "bin", "python")
-			args := append([]string{py, "-m", "pip", "uninstall", "--yes", "--quiet"}, r.PyProjects...)
-			if _, err := run.Output(ctx, run.Cmd{Args: args}); err != nil {
-				return err
-			}
-			step("python", "uninstalled "+strings.Join(r.PyProjects, ", "))
-		}
-	}
-	if r.NpmRoot != "" {
-		for _, l := range r.NpmLinks {
-			if fi, err := os.Lstat(l); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-				os.Remove(l)
-				os.Remove(filepath.Dir(l)) // a scope directory, when now empty
-			}
-		}
-		os.Remove(filepath.Join(r.Root, "node_modules", ".package-lock.json"))
-		os.Remove(r.NpmRoot)
-		step("npm", "removed "+r.NpmRoot)
-		if r.NpmModules {
-			// Only an empty node_modules goes: anything else in it is not ours.
-			if err := os.Remove(filepath.Join(r.Root, "node_modules")); err == nil {
-				step("npm", "removed "+filepath.Join(r.Root, "node_modules"))
-			} else {
-				step("npm", "kept "+filepath.Join(r.Root, "node_modules")+": it holds files meta did not make")
-			}
-		}
-	}
-	return os.Remove(filepath.Join(metaDir, RecordFile))
 }
 
 func firstLine(s string) string {
@@ -542,4 +482,13 @@ func Check(ctx context.Context, root string, comps []Component, python string) [
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// newToken returns a random marker token.
+func newToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }
