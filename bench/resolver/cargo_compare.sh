@@ -28,7 +28,9 @@ export CARGO_HOME="$work/cargo-home"   # no user config, no network
 mkdir -p "$CARGO_HOME"
 
 echo "== writing the registry to $work"
-go test ./bench/resolver -run '^TestWriteCargoRegistry$' -count=1 -args -cargo-registry "$work" >/dev/null
+# 200,000 small files: slow on a busy machine, hence no test timeout.
+go test ./bench/resolver -run '^TestWriteCargoRegistry$' -count=1 -timeout 0 -args -cargo-registry "$work" >"$work/write.log" ||
+  { tail -20 "$work/write.log" >&2; exit 1; }
 go build -o "$work/cargoresolve" ./bench/resolver/cmd/cargoresolve
 go build -o "$work/proctime" ./bench/resolver/cmd/proctime
 proj="$work/project"
