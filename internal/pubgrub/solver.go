@@ -124,7 +124,7 @@ type solver struct {
 
 	inChanged []bool
 	stats     Stats
-	chosen    []int32 // scratch for solution
+	chosen    []int32                  // scratch for solution
 	replaced  map[string][]Requirement // overrides applied: name → replaced requirements
 
 	// depList holds the dependency entries of versions tried, indexed
