@@ -3,8 +3,9 @@
 # 10,000 packages × 20 versions (bench/resolver/synthetic_test.go:generate),
 # both as whole processes, interleaved, same files, same root dependencies.
 #
-# The registry is written as a Cargo local-registry (index files plus small
-# .crate tarballs whose sha256 is in the index) with a project depending on
+# The registry is written as a Cargo local-registry (index files; the
+# .crate tarballs, which resolution never reads, are left out unless
+# META_CARGO_CRATES=1) with a project depending on
 # its first 50 packages and `[source.crates-io] replace-with` pointing at
 # it. Cargo's side is `cargo generate-lockfile --offline` in that project
 # (Cargo.lock removed first). meta's side is bench/resolver/cmd/cargoresolve:
@@ -28,7 +29,12 @@ export CARGO_HOME="$work/cargo-home"   # no user config, no network
 mkdir -p "$CARGO_HOME"
 
 echo "== writing the registry to $work"
-go test ./bench/resolver -run '^TestWriteCargoRegistry$' -count=1 -args -cargo-registry "$work" >/dev/null
+# 10,000 index files (and 200,000 tarballs with META_CARGO_CRATES=1): slow
+# on a busy machine, hence no test timeout.
+crates=false
+[ "${META_CARGO_CRATES:-}" = 1 ] && crates=true
+go test ./bench/resolver -run '^TestWriteCargoRegistry$' -count=1 -timeout 0 -args -cargo-registry "$work" -cargo-crates="$crates" >"$work/write.log" ||
+  { tail -20 "$work/write.log" >&2; exit 1; }
 go build -o "$work/cargoresolve" ./bench/resolver/cmd/cargoresolve
 go build -o "$work/proctime" ./bench/resolver/cmd/proctime
 proj="$work/project"

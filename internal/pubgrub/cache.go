@@ -2,6 +2,7 @@ package pubgrub
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/metawork/meta/internal/semver"
 )
@@ -23,6 +24,9 @@ type solverCache struct {
 	ids   map[string]int32
 	names []string
 	pkgs  []pkgCache
+	// rank[id] is names[id]'s position among names sorted, when
+	// len(rank) == len(names).
+	rank []int32
 }
 
 // pkgCache is what the cache knows of one package name, for the version
@@ -78,7 +82,7 @@ func (c *solverCache) trim() bool {
 		c.excl = nil
 	}
 	if len(c.ids) > maxCacheEntries {
-		c.ids, c.names, c.pkgs = nil, nil, nil
+		c.ids, c.names, c.pkgs, c.rank = nil, nil, nil, nil
 		return true
 	}
 	return false
@@ -97,6 +101,27 @@ func (c *solverCache) gid(name string) int32 {
 	c.names = append(c.names, name)
 	c.pkgs = append(c.pkgs, pkgCache{})
 	return id
+}
+
+// ranks returns each name id's position among the names sorted, so that
+// sorting ids by rank sorts them by name; nil when the ranks are out of
+// date and computing them would cost more than sorting k names.
+func (c *solverCache) ranks(k int) []int32 {
+	if len(c.rank) != len(c.names) {
+		if len(c.names) > 16*max(k, 64) {
+			return nil
+		}
+		order := make([]int32, len(c.names))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, b int32) int { return strings.Compare(c.names[a], c.names[b]) })
+		c.rank = make([]int32, len(c.names))
+		for r, id := range order {
+			c.rank[id] = int32(r)
+		}
+	}
+	return c.rank
 }
 
 // compile returns the compiled form of deps, the Provider's dependency

@@ -104,3 +104,26 @@ func TestReusedSolverMatchesFresh(t *testing.T) {
 		}
 	}
 }
+
+// TestRanks checks that ranks order name ids by name, and are not
+// computed for a few names among many.
+func TestRanks(t *testing.T) {
+	var c solverCache
+	for i := range 2000 {
+		c.gid(fmt.Sprintf("p%d", (i*7919)%2000))
+	}
+	if c.ranks(10) != nil {
+		t.Error("ranks computed over 2000 names to sort 10")
+	}
+	rank := c.ranks(200)
+	if len(rank) != 2000 {
+		t.Fatalf("%d ranks, want 2000", len(rank))
+	}
+	for a := range c.names {
+		for _, b := range []int{0, 1, 999, 1999} {
+			if (rank[a] < rank[b]) != (c.names[a] < c.names[b]) {
+				t.Fatalf("%s has rank %d, %s has rank %d", c.names[a], rank[a], c.names[b], rank[b])
+			}
+		}
+	}
+}

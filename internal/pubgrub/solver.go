@@ -124,6 +124,7 @@ type solver struct {
 
 	inChanged []bool
 	stats     Stats
+	chosen    []int32                  // scratch for solution
 	replaced  map[string][]Requirement // overrides applied: name → replaced requirements
 
 	// depList holds the dependency entries of versions tried, indexed
@@ -963,25 +964,38 @@ func (s *solver) solution() *Solution {
 		Root:     s.req.RootName,
 		Stats:    s.stats,
 	}
+	chosen := s.chosen[:0]
 	for p := range s.pkgs {
-		st := s.state[p]
+		st := &s.state[p]
 		if !st.decided {
 			continue
 		}
-		a := s.assigns[st.last]
+		a := &s.assigns[st.last]
 		for !a.decision {
-			a = s.assigns[a.prev]
+			a = &s.assigns[a.prev]
 		}
 		vi := a.t.b.lowest()
-		info := s.pkgs[p]
+		info := &s.pkgs[p]
 		sol.Deps[info.name] = s.depList[s.ver(int32(p), vi).entry-1].deps
 		if p == 0 {
 			continue
 		}
-		sol.Names = append(sol.Names, info.name)
 		sol.Versions[info.name] = info.versions[vi]
+		chosen = append(chosen, info.gid)
 	}
-	slices.Sort(sol.Names)
+	// Sorted by name, comparing the names' ranks in the cache when known.
+	if rank := s.cache.ranks(len(chosen)); rank != nil {
+		slices.SortFunc(chosen, func(a, b int32) int { return int(rank[a] - rank[b]) })
+		for _, gid := range chosen {
+			sol.Names = append(sol.Names, s.cache.names[gid])
+		}
+	} else {
+		for _, gid := range chosen {
+			sol.Names = append(sol.Names, s.cache.names[gid])
+		}
+		slices.Sort(sol.Names)
+	}
+	s.chosen = chosen
 	for _, name := range sortedKeys(s.replaced) {
 		if _, chosen := sol.Versions[name]; !chosen {
 			continue

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -371,5 +372,22 @@ func TestSetKey(t *testing.T) {
 	}
 	if e1, e2 := a.Intersect(MustParseConstraint("^2")), MustParseConstraint("<0.0.0"); !e1.IsEmpty() || !e2.IsEmpty() || e1.Key() != e2.Key() {
 		t.Error("two empty Sets have different Keys")
+	}
+}
+
+// TestExactIsCanonical checks that Exact builds the canonical form that
+// normalising [v, succ(v)) gives.
+func TestExactIsCanonical(t *testing.T) {
+	for _, s := range []string{"0.0.0", "1.2.3", "1.2.3+build", "1.0.0-rc.1", "9007199254740991.0.5", "2.0.9007199254740991"} {
+		v := MustParseVersion(s)
+		v.Build = ""
+		want := Set{rel: normRel([]span{{lo: v, hi: succ(v)}})}
+		if v.Pre != "" {
+			want = Set{pre: normPre([]span{{lo: v, hi: succ(v)}})}
+		}
+		got := Exact(MustParseVersion(s))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Exact(%s) = %#v, want %#v", s, got, want)
+		}
 	}
 }

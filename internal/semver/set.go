@@ -38,11 +38,12 @@ func Releases() Set { return Set{rel: []span{{lo: Version{}, open: true}}} }
 // Exact returns the set holding only v (build metadata ignored).
 func Exact(v Version) Set {
 	v.Build = ""
-	sp := []span{{lo: v, hi: succ(v)}}
 	if v.Pre != "" {
-		return Set{pre: normPre(sp)}
+		return Set{pre: normPre([]span{{lo: v, hi: succ(v)}})}
 	}
-	return Set{rel: normRel(sp)}
+	// What normRel makes of [v, succ(v)), built directly: the solver's
+	// callers make one per root requirement.
+	return Set{rel: []span{{lo: v, hi: succ(v).release()}}}
 }
 
 // IsEmpty reports whether s holds no version.

@@ -109,7 +109,7 @@ func (m *Memory) Dependencies(ctx context.Context, name string, v semver.Version
 	if p == nil {
 		return nil, fmt.Errorf("%s: %w", name, pubgrub.ErrNotFound)
 	}
-	i, found := slices.BinarySearchFunc(p.versions, v, semver.Compare)
+	i, found := search(p.versions, &v)
 	if !found {
 		return nil, fmt.Errorf("%s has no version %s", name, v)
 	}
@@ -117,4 +117,40 @@ func (m *Memory) Dependencies(ctx context.Context, name string, v semver.Version
 		return nil, &pubgrub.UnusableError{Reason: e.unusable}
 	}
 	return p.entries[i].deps, nil
+}
+
+// search is slices.BinarySearchFunc(vs, *v, semver.Compare) without
+// copying versions or calling Compare for the numeric fields: it is on
+// the solver's path for every version tried.
+func search(vs []semver.Version, v *semver.Version) (int, bool) {
+	cmp := func(a *semver.Version) int {
+		switch {
+		case a.Major != v.Major:
+			return cmpU(a.Major, v.Major)
+		case a.Minor != v.Minor:
+			return cmpU(a.Minor, v.Minor)
+		case a.Patch != v.Patch:
+			return cmpU(a.Patch, v.Patch)
+		case a.Pre == v.Pre:
+			return 0
+		}
+		return semver.Compare(*a, *v)
+	}
+	lo, hi := 0, len(vs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if cmp(&vs[m]) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(vs) && cmp(&vs[lo]) == 0
+}
+
+func cmpU(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
 }

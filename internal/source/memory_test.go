@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -74,5 +75,22 @@ func TestMemoryConcurrent(t *testing.T) {
 	vs, err := m.Versions(context.Background(), "p")
 	if err != nil || len(vs) != 8 {
 		t.Fatalf("Versions = %v, %v", vs, err)
+	}
+}
+
+// TestSearchMatchesCompare checks the memory provider's version search
+// against the generic binary search with semver.Compare.
+func TestSearchMatchesCompare(t *testing.T) {
+	var vs []semver.Version
+	for _, s := range []string{"0.0.1", "0.1.0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0", "1.0.1", "1.2.0-rc.1", "1.2.0", "2.0.0"} {
+		vs = append(vs, semver.MustParseVersion(s))
+	}
+	probes := append(slices.Clone(vs), semver.MustParseVersion("0.0.0"), semver.MustParseVersion("1.0.0-alpha.0"),
+		semver.MustParseVersion("1.0.0+build"), semver.MustParseVersion("1.1.0"), semver.MustParseVersion("3.0.0"))
+	for _, v := range probes {
+		wi, wf := slices.BinarySearchFunc(vs, v, semver.Compare)
+		if gi, gf := search(vs, &v); gi != wi || gf != wf {
+			t.Errorf("search(%s) = %d, %v; want %d, %v", v, gi, gf, wi, wf)
+		}
 	}
 }
