@@ -58,7 +58,7 @@ func withRemote(tb testing.TB, meta, remote string) {
 	must(tb, os.WriteFile(file, []byte(s), 0o644))
 }
 
-func buildBinary(tb testing.TB, dir string) string {
+func compileMeta(tb testing.TB, dir string) string {
 	tb.Helper()
 	bin := filepath.Join(dir, "meta-bin")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/metawork/meta/cmd/meta").CombinedOutput()
@@ -81,7 +81,7 @@ func benchRemoteHits(b *testing.B, remote string) {
 	top := b.TempDir()
 	meta := generate(b, top)
 	withRemote(b, meta, remote)
-	bin := buildBinary(b, top)
+	bin := compileMeta(b, top)
 	run := func(st string) string {
 		cmd := exec.Command(bin, "build", "--all")
 		cmd.Dir = meta
@@ -192,7 +192,7 @@ func TestRemoteExecVsLocal(t *testing.T) {
 	br := backendtest.StartBazelRemote(t)
 	bb := backendtest.StartBuildbarn(t, strings.TrimPrefix(br.GRPC, "grpc://"), 2)
 	top := t.TempDir()
-	bin := buildBinary(t, top)
+	bin := compileMeta(t, top)
 	local := dag(t, filepath.Join(top, "local"), "")
 	remote := dag(t, filepath.Join(top, "remote"), "cache:\n  remote: "+br.GRPC+"\n")
 	type sample struct{ wall, cpu time.Duration }

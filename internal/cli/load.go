@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -100,9 +102,34 @@ func selectComponents(m *manifest.Manifest, names []string) ([]*manifest.Compone
 	return out, nil
 }
 
-// addGroupFlag adds the repeatable --group flag.
+// addGroupFlag adds the repeatable --group flag and --with-deps.
 func addGroupFlag(cmd *cobra.Command, groups *[]string) {
-	cmd.Flags().StringArrayVarP(groups, "group", "g", nil, "only components in group `NAME` and what they depend on (repeatable; -NAME excludes)")
+	cmd.Flags().StringArrayVarP(groups, "group", "g", nil, "only the components in group `NAME` (repeatable; -NAME excludes)")
+	cmd.Flags().Var(withDepsFlag{groups}, "with-deps", "also select what the selected components depend on")
+	cmd.Flags().Lookup("with-deps").NoOptDefVal = "true"
+}
+
+// withDeps marks, inside the --group list, that --with-deps was given.
+const withDeps = "\x00with-deps"
+
+// withDepsFlag is --with-deps, recorded in the --group list so that every
+// command's selection sees it without another parameter.
+type withDepsFlag struct{ groups *[]string }
+
+func (f withDepsFlag) String() string { return "false" }
+func (f withDepsFlag) Type() string   { return "bool" }
+func (f withDepsFlag) IsBoolFlag() bool {
+	return true
+}
+func (f withDepsFlag) Set(v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	if on && !slices.Contains(*f.groups, withDeps) {
+		*f.groups = append(*f.groups, withDeps)
+	}
+	return nil
 }
 
 // groupMembers returns the components in group g: those listing it in
@@ -149,11 +176,14 @@ func allGroups(m *manifest.Manifest) []string {
 }
 
 // selectWithGroups selects components by NAMES and --group flags: the
-// named components plus every member of the included groups and whatever
-// those depend on (transitively, through depends_on), minus the members of
-// excluded groups (-NAME). With only exclusions, it starts from everything.
+// named components plus every member of the included groups — with
+// --with-deps also whatever those depend on (transitively, through
+// depends_on) — minus the members of excluded groups (-NAME). With only
+// exclusions, it starts from everything.
 func selectWithGroups(m *manifest.Manifest, names, groups []string) ([]*manifest.Component, error) {
-	if len(groups) == 0 {
+	deps := slices.Contains(groups, withDeps)
+	groups = slices.DeleteFunc(slices.Clone(groups), func(g string) bool { return g == withDeps })
+	if len(groups) == 0 && !deps {
 		if len(names) == 0 {
 			return workspace.DefaultSelection(m), nil
 		}
@@ -166,8 +196,11 @@ func selectWithGroups(m *manifest.Manifest, names, groups []string) ([]*manifest
 		members := groupMembers(m, name)
 		if len(members) == 0 {
 			hint := "groups are set with 'groups:' on components or in manifests/features.yaml"
-			if s := yamlpos.Suggest(name, allGroups(m)); s != "" {
-				hint = fmt.Sprintf("did you mean %q?", s)
+			if known := allGroups(m); len(known) > 0 {
+				hint = "known groups: " + strings.Join(known, ", ")
+				if s := yamlpos.Suggest(name, known); s != "" {
+					hint = fmt.Sprintf("did you mean %q? %s", s, hint)
+				}
 			}
 			return nil, usagef(hint, "no component is in group %q", name)
 		}
@@ -193,7 +226,7 @@ func selectWithGroups(m *manifest.Manifest, names, groups []string) ([]*manifest
 		for _, n := range m.Order {
 			include[n] = true
 		}
-	} else {
+	} else if deps {
 		// Pull in what the members depend on.
 		var visit func(n string)
 		visit = func(n string) {

@@ -276,9 +276,7 @@ replaces it (never a git repository or the directory holding the store).`,
 			if err != nil {
 				return storeError(fmt.Errorf("store get: %w", err))
 			}
-			if a.verbose {
-				a.printf("restored %s to %s\n", h, target)
-			}
+			a.printf("restored %s to %s\n", h, target)
 			return nil
 		},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/lockfile"
+	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/semver"
 )
 
@@ -58,7 +59,13 @@ written and no working tree is touched.`,
 				if len(args) == 0 {
 					keep = nil
 				}
-				r, err := resolve(cmd.Context(), m, resolveOptions{env: env, locked: lockedVersions(keep, unlock), jobs: jobs})
+				// The same resolution 'meta update NAMES' runs (see lock).
+				strategy := pubgrub.Latest
+				if keep != nil {
+					strategy = pubgrub.First
+				}
+				r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(keep, unlock),
+					lockedRefs: lockedCommits(keep, unlock), jobs: jobs})
 				if err != nil {
 					return a.resolveFailed(err)
 				}
@@ -66,8 +73,12 @@ written and no working tree is touched.`,
 					return a.printJSON(map[string]any{"dry_run": true, "updates": updateList(old, r.lock)})
 				}
 				a.printUpdates(old, r.lock)
+				// and what apply would then do with the trees
+				steps := planApply(cmd.Context(), m, m.List(), true, r.lock, false)
+				a.printf("\n")
+				a.printApplyPlan("the updated "+lockfile.RelPath(env), steps, true)
 				a.printf("(dry run: nothing written)\n")
-				return nil
+				return a.skipOutcome(steps)
 			}
 			// lock prints its own change list; update prints one with the
 			// size of each move instead.

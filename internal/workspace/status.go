@@ -109,6 +109,8 @@ func ShortCommit(c string) string { return c[:min(len(c), 12)] }
 
 func expected(c *manifest.Component) string {
 	switch {
+	case c.Ref != "" && git.IsCommitID(c.Ref):
+		return ShortCommit(c.Ref) // a pinned commit: short, as in every table
 	case c.Ref != "":
 		return c.Ref
 	case c.Version != "":

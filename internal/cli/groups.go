@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func newGroupsCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "groups [--json]",
+		Short: "List the groups and their members",
+		Long: `List every group — set with 'groups:' on components, or a feature of
+manifests/features.yaml — and the components in it. '--group NAME' selects
+exactly these members; add --with-deps for what they depend on.`,
+		Example: `  meta groups
+  meta status --group backend --with-deps`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := a.loadManifest()
+			if err != nil {
+				return err
+			}
+			type group struct {
+				Name    string   `json:"name"`
+				Members []string `json:"members"`
+			}
+			out := []group{}
+			for _, g := range allGroups(m) {
+				out = append(out, group{g, groupMembers(m, g)})
+			}
+			if asJSON {
+				return a.printJSON(out)
+			}
+			if len(out) == 0 {
+				a.printf("no groups: add 'groups: [NAME]' to components in %s\n", "manifests/components.yaml")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "GROUP\tMEMBERS\n")
+			for _, g := range out {
+				fmt.Fprintf(tw, "%s\t%s\n", g.Name, strings.Join(g.Members, ", "))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
