@@ -230,10 +230,11 @@ func (c *Cache) find(ctx context.Context, key, name string) (*Record, Outcome, e
 // only feed gc's age policy, which counts in days.
 const touchEvery = time.Hour
 
-// touch records a hit on rec.
+// touch records a hit on rec: always the first one (so 'meta cache list'
+// shows that the record was used), later ones at most every touchEvery.
 func (c *Cache) touch(rec *Record) {
 	now := c.now().UTC().Truncate(time.Second)
-	if now.Sub(rec.LastUsed()) < touchEvery {
+	if !rec.LastHit.IsZero() && now.Sub(rec.LastUsed()) < touchEvery {
 		return
 	}
 	rec.LastHit = now
