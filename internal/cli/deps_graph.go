@@ -12,6 +12,7 @@ import (
 	"github.com/metawork/meta/internal/ecosystem"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/run"
+	"github.com/metawork/meta/internal/workspace"
 )
 
 func newDepsGraphCmd(a *app) *cobra.Command {
@@ -131,7 +132,9 @@ type graphEdge struct {
 	Label string `json:"label,omitempty"`
 }
 
-// componentGraph is the workspace's components and their depends_on.
+// componentGraph is the workspace's components and their depends_on: the
+// manifest's plus, for a component that is checked out, its
+// component.yaml's (workspace.ReadSpec, as 'meta tree' and setup see them).
 func componentGraph(m *manifest.Manifest) *depsGraph {
 	g := &depsGraph{Kind: "components", Name: m.Workspace.Name}
 	for _, name := range m.Order {
@@ -143,7 +146,14 @@ func componentGraph(m *manifest.Manifest) *depsGraph {
 			label += " @" + c.Ref
 		}
 		g.Nodes = append(g.Nodes, graphNode{ID: name, Label: label, Type: "component", Name: name, Constraint: c.Version, Ref: c.Ref})
-		for _, d := range c.DependsOn {
+		deps := c.DependsOn
+		if spec, err := workspace.ReadSpec(c); err == nil {
+			deps = spec.DependsOn
+		}
+		for _, d := range deps {
+			if m.Components[d.Name] == nil {
+				continue // component.yaml names a component this workspace lacks
+			}
 			g.Edges = append(g.Edges, graphEdge{From: name, To: d.Name, Label: d.Constraint})
 		}
 	}
