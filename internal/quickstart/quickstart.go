@@ -73,14 +73,17 @@ components:
   auth-lib:
     repo: {{auth-lib}}
     description: Authentication library
+    groups: [backend]
   db-lib:
     repo: {{db-lib}}
     version: "^1.0.0"
     description: Database access
+    groups: [backend]
   api:
     repo: {{api}}
     version: "^1.0.0"
     description: The public API service
+    groups: [backend]
   web:
     repo: {{web}}
     ref: main
