@@ -48,5 +48,5 @@ func copyFD(out, in int, size int64, buf []byte) (int64, error) {
 		}
 		done += int64(n)
 	}
-return done, nil
+	return done, nil
 }
