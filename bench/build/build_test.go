@@ -20,6 +20,12 @@
 // Measured on the shared 2-core build machine (2026-11-22): the binary
 // 32–55 ms per `meta build --all` (target: under 1 s), in-process 22–34 ms,
 // and 350 ms without the stat cache.
+//
+// 2026-12-02, key schema 2, -benchtime 5x, three runs at load average
+// 32–52 on 2 cores (so every time is inflated many times over): cached
+// 0.55–0.99 s, cold 11.4–18.8 s, cached with the go@1.22 probe 1.13–2.04 s;
+// the cutoff run builds 10 of 50 (the 40 dependents stay cached) in
+// 3.95–4.76 s.
 package buildbench
 
 import (

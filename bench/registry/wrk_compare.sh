@@ -4,14 +4,14 @@
 # same bytes as a static file. Everything listens on 127.0.0.1 only and
 # every run is bounded (DURATION seconds each).
 #
-# usage: [ROUNDS=3] [VERSIONS=20] bench/registry/wrk_compare.sh [DURATION] [CONNECTIONS]
+# usage: [ROUNDS=5] [VERSIONS=20] bench/registry/wrk_compare.sh [DURATION] [CONNECTIONS]
 # needs: go, git, wrk, nginx (apt install wrk nginx-light), curl
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-10}
 CONNS=${2:-64}
 VERSIONS=${VERSIONS:-20}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 
 for tool in wrk nginx curl git go; do
   command -v "$tool" >/dev/null || { echo "wrk_compare: $tool is not installed (apt install wrk nginx-light curl)" >&2; exit 1; }
@@ -99,17 +99,18 @@ run_wrk() { # URL → requests/s
   grep -E 'Requests/sec|99%' "$work/wrk.out" | sed 's/^/    /' >&2
   awk '/Requests\/sec/ {print $2}' "$work/wrk.out"
 }
-best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-# Rounds alternate between the two servers and the best of each is kept,
-# so that other load on a shared machine hurts both alike.
+# Rounds alternate between the two servers (A B A B ...) and the median of
+# each is kept, so that other load on a shared machine hurts both alike.
 echo "index file: /$path, $size bytes, $VERSIONS versions; wrk -t2 -c$CONNS -d${DURATION}s x $ROUNDS rounds; $(nproc) cores shared by server and wrk; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-meta_rps=0 nginx_rps=0
+meta_all="" nginx_all="" gz_all=""
 for round in $(seq 1 "$ROUNDS"); do
-  echo "round $round: meta registry serve" >&2
-  meta_rps=$(best "$meta_rps" "$(run_wrk "$reg/$path")")
+  echo "round $round: meta registry serve (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  meta_all="$meta_all $(run_wrk "$reg/$path")"
   echo "round $round: nginx $(nginx -v 2>&1 | sed 's/.*\///') static" >&2
-  nginx_rps=$(best "$nginx_rps" "$(run_wrk "http://127.0.0.1:$nport/$path")")
+  nginx_all="$nginx_all $(run_wrk "http://127.0.0.1:$nport/$path")"
 done
+meta_rps=$(echo "$meta_all" | median) nginx_rps=$(echo "$nginx_all" | median)
 ratio=$(awk -v a="$meta_rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }')
-printf 'meta %s req/s, nginx %s req/s (best of %s), ratio %s (goal >= 0.50)\n' "$meta_rps" "$nginx_rps" "$ROUNDS" "$ratio"
+printf 'meta %s req/s, nginx %s req/s (medians of %s interleaved rounds: meta%s, nginx%s), ratio %s (goal >= 0.80); load at end %s\n' "$meta_rps" "$nginx_rps" "$ROUNDS" "$meta_all" "$nginx_all" "$ratio" "$(cut -d' ' -f1-3 /proc/loadavg)"

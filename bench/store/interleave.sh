@@ -20,6 +20,8 @@ FILES=${FILES:-72000}
 SIZE=${SIZE:-1GiB}
 ROUNDS=${ROUNDS:-5}
 W=$(mktemp -d "${TMPDIR:-/tmp}/meta-store-il.XXXXXX")
+OUT=${OUT:-$W/times}   # OUT=DIR keeps the raw times after the run
+mkdir -p "$OUT"
 trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
 go build -o "$W/meta" ./cmd/meta
 if [ "$SHAPE" = small ]; then
@@ -32,7 +34,7 @@ wipe() { chmod -R u+w "$@" 2>/dev/null || true; rm -rf "$@"; }
 t() { # name cmd... → appends "wall user sys" to $W/name.times
   local name=$1; shift
   /usr/bin/time -f "%e %U %S" -o "$W/$name.one" "$@" >/dev/null 2>"$W/$name.err" || { cat "$W/$name.err" >&2; exit 1; }
-  cat "$W/$name.one" >> "$W/$name.times"
+  cat "$W/$name.one" >> "$OUT/$name.times"
 }
 names=()
 for r in $(seq 1 "$ROUNDS"); do
@@ -46,7 +48,7 @@ for r in $(seq 1 "$ROUNDS"); do
   wipe "$W/copy"; t cp-a cp -a "$W/st/${H:0:2}/$H" "$W/copy"
 done
 echo "medians of $ROUNDS interleaved rounds (wall user sys, seconds); load at end $(cut -d' ' -f1-3 /proc/loadavg)"
-for f in "$W"/*.times; do
+for f in "$OUT"/*.times; do
   n=$(basename "$f" .times)
   printf '%-14s' "$n"
   for col in 1 2 3; do

@@ -122,13 +122,9 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 			if dryRun {
 				return a.dryRun(cmd.Context(), c, m, names, jobs, asJSON)
 			}
-			run := &buildRun{settings: settings, logs: logs, json: asJSON}
-			if cmd.Flags().Changed("summarize") {
-				run.summary = summarize
-				if run.summary == "" || run.summary == "auto" {
-					run.summary = ""
-				}
-				run.summarize = true
+			run := &buildRun{settings: settings, json: asJSON, summarize: cmd.Flags().Changed("summarize")}
+			if summarize != "auto" {
+				run.summary = summarize // "" or "auto": the default file
 			}
 			start := time.Now()
 			run.started = start

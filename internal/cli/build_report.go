@@ -64,7 +64,6 @@ func logLines(log []byte) int {
 // buildRun is what one `meta build` was asked to report.
 type buildRun struct {
 	settings  *cacheSettings
-	logs      outputLogs
 	json      bool
 	summarize bool
 	summary   string // file; "" for the default

@@ -498,18 +498,47 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, p string) {
 		return
 	}
 	h := w.Header()
-	h["Etag"] = snap.hdrETag
 	h["Cache-Control"] = snap.hdrCacheCtl
-	if inm := r.Header["If-None-Match"]; len(inm) > 0 && etagMatch(inm[0], snap.etag) {
+	h["Vary"] = hdrVary
+	body, etag, hdrETag, hdrLen := snap.index, snap.etag, snap.hdrETag, snap.hdrLen
+	gz := acceptsGzip(r.Header["Accept-Encoding"])
+	if gz && snap.gzipped() != nil {
+		body, etag, hdrETag, hdrLen = snap.gz, snap.gzETag, snap.hdrGzETag, snap.hdrGzLen
+		h["Content-Encoding"] = hdrGzip
+	} else {
+		gz = false
+	}
+	h["Etag"] = hdrETag
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 && (etagMatch(inm[0], etag) || etagMatch(inm[0], snap.etag) || gz && etagMatch(inm[0], snap.gzETag)) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	h["Content-Type"] = hdrIndexType
-	h["Content-Length"] = snap.hdrLen
+	h["Content-Length"] = hdrLen
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		w.Write(snap.index)
+		w.Write(body)
 	}
+}
+
+var (
+	hdrVary = []string{"Accept-Encoding"}
+	hdrGzip = []string{"gzip"}
+)
+
+// acceptsGzip reads Accept-Encoding: gzip listed without q=0.
+func acceptsGzip(values []string) bool {
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+				continue
+			}
+			q := strings.ReplaceAll(params, " ", "")
+			return !(q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000")
+		}
+	}
+	return false
 }
 
 // serveCached answers a GET with data, or 304 when the client has it.

@@ -1,9 +1,12 @@
 package registry
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -172,5 +175,53 @@ func TestTwoServersOneStorage(t *testing.T) {
 	}
 	if es, err := (&Client{URL: ts2.URL, HTTP: ts2.Client()}).Index(ctx, "newpkg"); err != nil || !es[0].Yanked {
 		t.Fatalf("yank through the other server: %+v %v", es, err)
+	}
+}
+
+// Index files are served from memory, with a precomputed gzip variant for
+// clients that ask for it (issue 18 item 14).
+func TestIndexGzipVariant(t *testing.T) {
+	f := newFixture(t, ServerOptions{})
+	ctx := context.Background()
+	c := f.client(f.alice)
+	for i := 0; i < 20; i++ {
+		if _, err := c.Publish(ctx, PublishMeta{Name: "lib", Vers: fmt.Sprintf("1.%d.0", i)}, makeTarball(t, comp("lib"), entry{name: "v", body: fmt.Sprint(i)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(hdr map[string]string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", f.ts.URL+"/index/3/l/lib", nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		tr := &http.Transport{DisableCompression: true}
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	plain, pb := get(nil)
+	zipped, zb := get(map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
+	if zipped.Header.Get("Content-Encoding") != "gzip" || len(zb) >= len(pb) || zipped.Header.Get("ETag") == plain.Header.Get("ETag") {
+		t.Fatalf("gzip variant: encoding %q, %d vs %d bytes, etags %s %s", zipped.Header.Get("Content-Encoding"), len(zb), len(pb), zipped.Header.Get("ETag"), plain.Header.Get("ETag"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(zb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unz, _ := io.ReadAll(zr); !bytes.Equal(unz, pb) {
+		t.Fatal("the gzip variant does not inflate to the index")
+	}
+	if r, _ := get(map[string]string{"Accept-Encoding": "gzip;q=0"}); r.Header.Get("Content-Encoding") != "" {
+		t.Fatal("gzip sent to a client that refused it")
+	}
+	if r, _ := get(map[string]string{"Accept-Encoding": "gzip", "If-None-Match": zipped.Header.Get("ETag")}); r.StatusCode != http.StatusNotModified {
+		t.Fatalf("revalidation of the gzip variant: %d", r.StatusCode)
+	}
+	if r, _ := get(map[string]string{"If-None-Match": plain.Header.Get("ETag")}); r.StatusCode != http.StatusNotModified {
+		t.Fatalf("revalidation of the plain variant: %d", r.StatusCode)
 	}
 }

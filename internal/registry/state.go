@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -78,6 +79,35 @@ type snapshot struct {
 	// Precomputed answer headers for index reads, the hot path.
 	path                         string // IndexPath(name)
 	hdrETag, hdrLen, hdrCacheCtl []string
+
+	// The gzip variant, made on first request (replaying a history makes
+	// many snapshots that are never served).
+	gzOnce              sync.Once
+	gz                  []byte // nil when compressing does not pay
+	gzETag              string
+	hdrGzETag, hdrGzLen []string
+}
+
+// gzipped returns the snapshot's gzip variant, or nil when the index is
+// too small for compression to pay.
+func (s *snapshot) gzipped() []byte {
+	s.gzOnce.Do(func() {
+		if len(s.index) < 512 {
+			return
+		}
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		zw.Write(s.index)
+		zw.Close()
+		if b.Len() >= len(s.index) {
+			return
+		}
+		s.gz = b.Bytes()
+		s.gzETag = strings.TrimSuffix(s.etag, `"`) + `-gz"`
+		s.hdrGzETag = []string{s.gzETag}
+		s.hdrGzLen = []string{strconv.Itoa(len(s.gz))}
+	})
+	return s.gz
 }
 
 func eventKey(name string, seq int) string {

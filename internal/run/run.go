@@ -18,17 +18,18 @@ import (
 
 // Cmd describes one program invocation.
 type Cmd struct {
-	Args []string // program and arguments; Args[0] is looked up on PATH
-	Dir  string   // working directory; empty means the current one
-	Env  []string // extra KEY=VALUE pairs appended to the inherited environment
+	Args   []string  // program and arguments; Args[0] is looked up on PATH
+	Dir    string    // working directory; empty means the current one
+	Env    []string  // extra KEY=VALUE pairs appended to the inherited environment
+	Stdin  io.Reader // optional
+	Stdout io.Writer // optional; when nil, output is captured and returned
+	Stderr io.Writer // optional; stderr is always also kept for the error.
+	// When Stdout and Stderr are the same writer, the program gets one pipe
+	// for both, so their order is kept.
+
 	// Environ, when not nil, replaces the inherited environment (Env is
 	// still appended): for builds that must see only what they declare.
 	Environ []string
-	Stdin   io.Reader // optional
-	Stdout  io.Writer // optional; when nil, output is captured and returned
-	Stderr  io.Writer // optional; stderr is always also kept for the error.
-	// When Stdout and Stderr are the same writer, the program gets one pipe
-	// for both, so their order is kept.
 }
 
 // Error is returned when a program fails; it keeps what the program said.

@@ -7,12 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// startWriteback asks the kernel to start writing f's data to disk now,
-// without waiting, so the sync before publication finds little left to do.
-func startWriteback(f *os.File) {
-	unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
-}
-
 // syncFS flushes the whole filesystem holding dir with one syncfs(2),
 // far cheaper than an fsync per file of a large tree.
 func syncFS(dir string) error {
@@ -24,7 +18,8 @@ func syncFS(dir string) error {
 	return unix.Syncfs(int(d.Fd()))
 }
 
-// startWritebackFD is startWriteback on a descriptor.
+// startWritebackFD asks the kernel to start writing fd's data to disk now,
+// without waiting, so the sync before publication finds little left to do.
 func startWritebackFD(fd int) {
 	unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 }

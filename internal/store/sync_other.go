@@ -2,11 +2,6 @@
 
 package store
 
-import "os"
-
-// startWriteback does nothing where sync_file_range(2) does not exist.
-func startWriteback(f *os.File) {}
-
 // syncFS makes everything under dir durable; without syncfs(2) that is
 // an fsync of each file and directory.
 func syncFS(dir string) error { return syncEach(dir) }

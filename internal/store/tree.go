@@ -256,9 +256,7 @@ func hashFile(path string, n *node) error {
 	return nil
 }
 
-// onlyWriter and onlyReader hide ReadFrom/WriteTo so io.CopyBuffer uses
-// the pooled buffer.
-type onlyWriter struct{ io.Writer }
+// onlyReader hides WriteTo so io.CopyBuffer uses the pooled buffer.
 type onlyReader struct{ io.Reader }
 
 // hashFiles hashes the tree's files under dir in parallel.
