@@ -234,9 +234,9 @@ func (a *app) printLicenses(rep *licenseReport) {
 		}
 	}
 	s := rep.Summary
-	line := fmt.Sprintf("%d packages: %d violations, %d unknown", s.Packages, s.Violations, s.Unknown)
+	line := fmt.Sprintf("%s: %s, %d unknown", plural(s.Packages, "package"), plural(s.Violations, "violation"), s.Unknown)
 	if s.NotChecked > 0 {
-		line += fmt.Sprintf("; %d lock files NOT CHECKED", s.NotChecked)
+		line += fmt.Sprintf("; %s NOT CHECKED", plural(s.NotChecked, "lock file"))
 	}
 	a.printf("%s\n", line)
 }
