@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -59,51 +58,19 @@ func freeAddr(t Host) string {
 	return l.Addr().String()
 }
 
-// startServer starts cmd, stops it (by its own pid) when the test ends,
-// and waits until url answers HTTP, giving up after a bounded number of
-// polls.
+// startServer starts cmd (startProcess: stopped with SIGTERM, then SIGKILL,
+// when the test ends) and waits until url answers HTTP.
 func startServer(t Host, cmd *exec.Cmd, url string, logFile string) {
 	t.Helper()
-	logf, err := os.Create(logFile)
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		// SIGTERM lets a server stop its own children (nginx's workers);
-		// SIGKILL if it has not exited after a bounded wait.
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		logf.Close()
-	})
 	client := &http.Client{Timeout: time.Second}
-	for range 200 {
-		select {
-		case err := <-exited:
-			exited <- err // for the cleanup, which waits for the exit
-			log, _ := os.ReadFile(logFile)
-			t.Fatalf("%s exited early: %v\n%s", cmd.Path, err, log)
-		default:
-		}
+	startProcess(t, cmd, logFile, func() bool {
 		resp, err := client.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			return
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond) // poll interval while the server starts
-	}
-	log, _ := os.ReadFile(logFile)
-	t.Fatalf("%s did not answer on %s within 10s\n%s", cmd.Path, url, log)
+		resp.Body.Close()
+		return true
+	})
 }
 
 // StartVersitygw runs a real versitygw with a posix backend on loopback
