@@ -1,0 +1,29 @@
+package term
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/metawork/meta/internal/progress"
+)
+
+func TestRendererPrintsOneLinePerFinishedItem(t *testing.T) {
+	var buf bytes.Buffer
+	r := NewRenderer(&buf, false, nil, func(e progress.Event) string {
+		if e.Err != nil {
+			return "failed: " + e.Err.Error()
+		}
+		return "ok " + e.Result.(string)
+	})
+	progress.Plan(r, []string{"alpha", "b"})
+	progress.Start(r, "alpha", "cloning")
+	progress.Note(r, "", "meta: warning: slow")
+	progress.Finish(r, "alpha", "v1", nil)
+	progress.Finish(r, "b", nil, errors.New("boom"))
+	r.Close()
+	want := "meta: warning: slow\nalpha  ok v1\nb      failed: boom\n"
+	if buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
