@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/workspace"
 )
 
 func newGroupsCmd(a *app) *cobra.Command {
@@ -29,8 +29,8 @@ exactly these members; add --with-deps for what they depend on.`,
 				Members []string `json:"members"`
 			}
 			out := []group{}
-			for _, g := range allGroups(m) {
-				out = append(out, group{g, groupMembers(m, g)})
+			for _, g := range workspace.Groups(m) {
+				out = append(out, group{g, workspace.GroupMembers(m, g)})
 			}
 			if asJSON {
 				return a.printJSON(out)
@@ -39,12 +39,13 @@ exactly these members; add --with-deps for what they depend on.`,
 				a.printf("no groups: add 'groups: [NAME]' to components in %s\n", "manifests/components.yaml")
 				return nil
 			}
-			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(tw, "GROUP\tMEMBERS\n")
+			var t table
+			t.add(plain("GROUP"), plain("MEMBERS"))
 			for _, g := range out {
-				fmt.Fprintf(tw, "%s\t%s\n", g.Name, strings.Join(g.Members, ", "))
+				t.add(plain(g.Name), plain(strings.Join(g.Members, ", ")))
 			}
-			return tw.Flush()
+			t.write(a.out())
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -70,36 +70,19 @@ func (a *app) applyUserConfig(m *manifest.Manifest) {
 }
 
 // selectComponents returns the named components (all when names is empty)
-// in manifest order. Names may be given as separate arguments or
-// comma-separated.
+// in manifest order; see workspace.SelectNamed.
 func selectComponents(m *manifest.Manifest, names []string) ([]*manifest.Component, error) {
-	if len(names) == 0 {
-		return m.List(), nil
+	comps, err := workspace.SelectNamed(m, names)
+	return comps, selectionError(err)
+}
+
+// selectionError turns a bad selection into a usage error with its hint.
+func selectionError(err error) error {
+	var se *workspace.SelectionError
+	if errors.As(err, &se) {
+		return usageError(err, se.Hint)
 	}
-	want := map[string]bool{}
-	for _, arg := range names {
-		for _, n := range strings.Split(arg, ",") {
-			n = strings.TrimSpace(n)
-			if n == "" {
-				continue
-			}
-			if _, ok := m.Components[n]; !ok {
-				hint := "run 'meta status' to list the components"
-				if s := yamlpos.Suggest(n, m.Order); s != "" {
-					hint = fmt.Sprintf("did you mean %q?", s)
-				}
-				return nil, usagef(hint, "no component named %q in %s", n, manifest.ManifestPath)
-			}
-			want[n] = true
-		}
-	}
-	var out []*manifest.Component
-	for _, c := range m.List() {
-		if want[c.Name] {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return err
 }
 
 // addGroupFlag adds the repeatable --group flag and --with-deps.
@@ -132,131 +115,13 @@ func (f withDepsFlag) Set(v string) error {
 	return nil
 }
 
-// groupMembers returns the components in group g: those listing it in
-// 'groups:', and the components of the feature g in manifests/features.yaml
-// (with the features it depends on).
-func groupMembers(m *manifest.Manifest, g string) []string {
-	var out []string
-	for _, c := range m.List() {
-		for _, cg := range c.Groups {
-			if cg == g {
-				out = append(out, c.Name)
-			}
-		}
-	}
-	seen := map[string]bool{}
-	var feature func(name string)
-	feature = func(name string) {
-		f := m.Features[name]
-		if f == nil || seen[name] {
-			return
-		}
-		seen[name] = true
-		out = append(out, f.Components...)
-		for _, d := range f.DependsOn {
-			feature(d)
-		}
-	}
-	feature(g)
-	return out
-}
-
-// allGroups lists every group and feature name, for suggestions.
-func allGroups(m *manifest.Manifest) []string {
-	set := map[string]bool{}
-	for _, c := range m.List() {
-		for _, g := range c.Groups {
-			set[g] = true
-		}
-	}
-	for f := range m.Features {
-		set[f] = true
-	}
-	return sortedKeys(set)
-}
-
-// selectWithGroups selects components by NAMES and --group flags: the
-// named components plus every member of the included groups — with
-// --with-deps also whatever those depend on (transitively, through
-// depends_on) — minus the members of excluded groups (-NAME). With only
-// exclusions, it starts from everything.
+// selectWithGroups selects components by NAMES and --group flags (which
+// also carry --with-deps); see workspace.Select.
 func selectWithGroups(m *manifest.Manifest, names, groups []string) ([]*manifest.Component, error) {
 	deps := slices.Contains(groups, withDeps)
 	groups = slices.DeleteFunc(slices.Clone(groups), func(g string) bool { return g == withDeps })
-	if len(groups) == 0 && !deps {
-		if len(names) == 0 {
-			return workspace.DefaultSelection(m), nil
-		}
-		return selectComponents(m, names)
-	}
-	include, exclude := map[string]bool{}, map[string]bool{}
-	anyInclude := len(names) > 0
-	for _, g := range groups {
-		name, neg := strings.CutPrefix(g, "-")
-		members := groupMembers(m, name)
-		if len(members) == 0 {
-			hint := "groups are set with 'groups:' on components or in manifests/features.yaml"
-			if known := allGroups(m); len(known) > 0 {
-				hint = "known groups: " + strings.Join(known, ", ")
-				if s := yamlpos.Suggest(name, known); s != "" {
-					hint = fmt.Sprintf("did you mean %q? %s", s, hint)
-				}
-			}
-			return nil, usagef(hint, "no component is in group %q", name)
-		}
-		for _, n := range members {
-			if neg {
-				exclude[n] = true
-			} else {
-				include[n] = true
-			}
-		}
-		anyInclude = anyInclude || !neg
-	}
-	named, err := selectComponents(m, names)
-	if err != nil {
-		return nil, err
-	}
-	if len(names) > 0 {
-		for _, c := range named {
-			include[c.Name] = true
-		}
-	}
-	if !anyInclude {
-		for _, n := range m.Order {
-			include[n] = true
-		}
-	} else if deps {
-		// Pull in what the members depend on.
-		var visit func(n string)
-		visit = func(n string) {
-			c := m.Components[n]
-			for _, d := range c.DependsOn {
-				if !include[d.Name] {
-					include[d.Name] = true
-					visit(d.Name)
-				}
-			}
-			if s, err := workspace.ReadSpec(c); err == nil {
-				for _, d := range s.DependsOn {
-					if _, ok := m.Components[d.Name]; ok && !include[d.Name] {
-						include[d.Name] = true
-						visit(d.Name)
-					}
-				}
-			}
-		}
-		for _, n := range sortedKeys(include) {
-			visit(n)
-		}
-	}
-	var out []*manifest.Component
-	for _, c := range m.List() {
-		if include[c.Name] && !exclude[c.Name] {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	comps, err := workspace.Select(m, names, groups, deps)
+	return comps, selectionError(err)
 }
 
 // selectWithGroups on the app, for symmetry with the other helpers.

@@ -8,9 +8,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/workspace"
 	"github.com/spf13/pflag"
 
-	"github.com/metawork/meta/internal/git"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -39,13 +40,13 @@ repository; meta finds it by walking up from the current directory.`,
 			}
 			if a.verbose {
 				w := a.errw()
-				git.Trace = func(dir string, args []string) {
+				workspace.TraceGit(func(dir string, args []string) {
 					where := ""
 					if dir != "" {
 						where = "  (in " + dir + ")"
 					}
 					fmt.Fprintf(w, "+ git %s%s\n", strings.Join(args, " "), where)
-				}
+				})
 			}
 			if a.dir != "" {
 				abs, err := filepath.Abs(a.dir)
