@@ -6,8 +6,10 @@ package git
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -346,14 +348,63 @@ func ReadHead(dir string) (Head, error) {
 	s := strings.TrimSpace(string(data))
 	if ref, ok := strings.CutPrefix(s, "ref: "); ok {
 		h := Head{Branch: strings.TrimPrefix(ref, "refs/heads/")}
-		refs, err := ReadRefs(dir)
-		if err != nil {
-			return h, err
-		}
-		h.Commit = refs[ref]
-		return h, nil
+		h.Commit, err = resolveRef(commonDir(gd), ref)
+		return h, err
 	}
 	return Head{Commit: s}, nil
+}
+
+// HeadFromRefs is ReadHead for a caller that already holds the
+// repository's refs (from ReadRefs): it reads HEAD and looks its branch up
+// in refs instead of reading the refs again.
+func HeadFromRefs(dir string, refs map[string]string) (Head, error) {
+	gd, err := GitDir(dir)
+	if err != nil {
+		return Head{}, err
+	}
+	data, err := os.ReadFile(filepath.Join(gd, "HEAD"))
+	if err != nil {
+		return Head{}, err
+	}
+	s := strings.TrimSpace(string(data))
+	if ref, ok := strings.CutPrefix(s, "ref: "); ok {
+		return Head{Branch: strings.TrimPrefix(ref, "refs/heads/"), Commit: refs[ref]}, nil
+	}
+	return Head{Commit: s}, nil
+}
+
+// resolveRef reads one ref (following symbolic refs a few levels): the
+// loose file if there is one, else its line in packed-refs. An unborn
+// branch resolves to "".
+func resolveRef(cd, ref string) (string, error) {
+	for range 5 {
+		if !strings.HasPrefix(ref, "refs/") || CheckRefName(ref) != nil {
+			return "", fmt.Errorf("HEAD points at %q, which is not a valid ref", ref)
+		}
+		data, err := os.ReadFile(filepath.Join(cd, filepath.FromSlash(ref)))
+		if err == nil {
+			s := strings.TrimSpace(string(data))
+			if next, ok := strings.CutPrefix(s, "ref: "); ok {
+				ref = next
+				continue
+			}
+			return s, nil
+		}
+		packed, err := os.ReadFile(filepath.Join(cd, "packed-refs"))
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		for line := range strings.SplitSeq(string(packed), "\n") {
+			if sha, name, ok := strings.Cut(line, " "); ok && name == ref && line[0] != '#' && line[0] != '^' {
+				return sha, nil
+			}
+		}
+		return "", nil
+	}
+	return "", fmt.Errorf("HEAD: symbolic refs nest more than 5 deep")
 }
 
 // ReadRefs returns every ref of the repository at dir (loose refs override

@@ -206,3 +206,28 @@ func FuzzCheckRefName(f *testing.F) {
 		}
 	})
 }
+
+func TestReadHeadReadsOnlyItsBranch(t *testing.T) {
+	dir := newRepo(t)
+	head := gitT(t, dir, "rev-parse", "HEAD")
+	refs, _ := ReadRefs(dir)
+	if h, err := HeadFromRefs(dir, refs); err != nil || h.Branch != "main" || h.Commit != head {
+		t.Errorf("HeadFromRefs = %+v, %v", h, err)
+	}
+	// A symbolic branch is followed.
+	gitT(t, dir, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
+	gitT(t, dir, "symbolic-ref", "HEAD", "refs/heads/alias")
+	if h, err := ReadHead(dir); err != nil || h.Branch != "alias" || h.Commit != head {
+		t.Errorf("symbolic: ReadHead = %+v, %v", h, err)
+	}
+	// An unborn branch has no commit and is no error.
+	gitT(t, dir, "symbolic-ref", "HEAD", "refs/heads/unborn")
+	if h, err := ReadHead(dir); err != nil || h.Branch != "unborn" || h.Commit != "" {
+		t.Errorf("unborn: ReadHead = %+v, %v", h, err)
+	}
+	// A hostile HEAD never reads a file outside refs/.
+	os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte("ref: refs/../../a\n"), 0o644)
+	if h, err := ReadHead(dir); err == nil || h.Commit != "" {
+		t.Errorf("hostile HEAD: ReadHead = %+v, %v", h, err)
+	}
+}

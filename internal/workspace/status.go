@@ -154,8 +154,8 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 	} else {
 		s.State = StateOK
 	}
-	head, _ := git.ReadHead(c.Path)
 	refs, _ := git.ReadRefs(c.Path)
+	head, _ := git.HeadFromRefs(c.Path, refs)
 	var st git.Status
 	if e, ok := cache.get(c.Name); ok && stillClean(c.Path, e, head, refs) {
 		// Nothing changed since git last said this tree was clean.
