@@ -6,8 +6,8 @@ package git
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
