@@ -7,9 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -199,16 +198,6 @@ gc'; records on the remote are left alone, since other machines use them.`,
 	return cmd
 }
 
-type cacheRecordJSON struct {
-	Key       string    `json:"key"`
-	Component string    `json:"component"`
-	Output    string    `json:"output"`
-	Size      int64     `json:"size"`
-	Created   time.Time `json:"created"`
-	LastHit   time.Time `json:"last_hit,omitzero"`
-	Present   bool      `json:"present"` // the store still has the outputs
-}
-
 func newCacheListCmd(a *app) *cobra.Command {
 	var asJSON bool
 	var component string
@@ -223,27 +212,12 @@ func newCacheListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			recs, err := c.Records()
+			list, err := c.List(component)
 			if err != nil {
 				return err
 			}
-			out := []cacheRecordJSON{}
-			for _, r := range recs {
-				if component != "" && r.Component != component {
-					continue
-				}
-				out = append(out, cacheRecordJSON{r.Key, r.Component, r.Output, r.Size, r.Created, r.LastHit, c.Store().Has(r.Output)})
-			}
-			if asJSON {
-				return a.printJSON(out)
-			}
-			if len(out) == 0 {
-				a.printf("no cache records (run 'meta build')\n")
-				return nil
-			}
-			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tCOMPONENT\tOUTPUT\tSIZE\tCREATED\tLAST HIT")
-			for _, r := range out {
+			rows := [][]string{}
+			for _, r := range list {
 				hit, output := "-", r.Output[:12]
 				if !r.LastHit.IsZero() {
 					hit = r.LastHit.Local().Format("2006-01-02 15:04")
@@ -251,9 +225,10 @@ func newCacheListCmd(a *app) *cobra.Command {
 				if !r.Present {
 					output += " (gone)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key[:12], r.Component, output, humanSize(r.Size), r.Created.Local().Format("2006-01-02 15:04"), hit)
+				rows = append(rows, []string{r.Key[:12], r.Component, output, humanSize(r.Size), r.Created.Local().Format("2006-01-02 15:04"), hit})
 			}
-			return tw.Flush()
+			return a.printListing(asJSON, list, rows, func() { a.printf("no cache records (run 'meta build')\n") },
+				"KEY", "COMPONENT", "OUTPUT", "SIZE", "CREATED", "LAST HIT")
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -285,18 +260,15 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 			if total > 0 {
 				rate = 100 * float64(s.Hits+s.RemoteHits) / float64(total)
 			}
-			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(tw, "records\t%d (%s of outputs)\n", s.Records, humanSize(s.RecordBytes))
-			fmt.Fprintf(tw, "hits\t%d local, %d remote (%.0f%% of %d lookups)\n", s.Hits, s.RemoteHits, rate, total)
-			fmt.Fprintf(tw, "misses\t%d\n", s.Misses)
-			fmt.Fprintf(tw, "restored\t%s\n", humanSize(s.BytesRestored))
-			fmt.Fprintf(tw, "stored\t%s\n", humanSize(s.BytesStored))
-			fmt.Fprintf(tw, "downloaded\t%s\n", humanSize(s.BytesDownloaded))
-			fmt.Fprintf(tw, "uploaded\t%s\n", humanSize(s.BytesUploaded))
+			rows := [][]string{{"records", fmt.Sprintf("%d (%s of outputs)", s.Records, humanSize(s.RecordBytes))},
+				{"hits", fmt.Sprintf("%d local, %d remote (%.0f%% of %d lookups)", s.Hits, s.RemoteHits, rate, total)},
+				{"misses", strconv.FormatInt(s.Misses, 10)}, {"restored", humanSize(s.BytesRestored)}, {"stored", humanSize(s.BytesStored)},
+				{"downloaded", humanSize(s.BytesDownloaded)}, {"uploaded", humanSize(s.BytesUploaded)}}
 			if s.RemoteErrors > 0 {
-				fmt.Fprintf(tw, "remote errors\t%d\n", s.RemoteErrors)
+				rows = append(rows, []string{"remote errors", strconv.FormatInt(s.RemoteErrors, 10)})
 			}
-			return tw.Flush()
+			a.printRows(rows)
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -336,8 +308,8 @@ this key. Use the same --env-mode as the build.`,
 			if err != nil {
 				return fmt.Errorf("cache explain %w", err)
 			}
-			if action, err := a.explainAction(cmd.Context(), c, m, args[0], rexec); err != nil { // build_remote.go
-				return err
+			if action, err := c.ExplainAction(cmd.Context(), m, args[0], rexec); err != nil {
+				return remoteExecError(err)
 			} else if action != "" {
 				if asJSON {
 					return a.printJSON(struct {
@@ -357,7 +329,7 @@ this key. Use the same --env-mode as the build.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	addRemoteExecFlags(cmd, &rexec) // build_remote.go: with an executor, explain shows the Action digest
+	addRemoteExecFlags(cmd, &rexec) // with an executor, explain shows the Action digest
 	cmd.Flags().StringVar(&envMode, "env-mode", "strict", "the build's environment mode: `strict` or loose")
 	return cmd
 }

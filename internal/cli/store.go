@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,37 +9,29 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/buildcache"
 	"github.com/metawork/meta/internal/store"
 	"github.com/metawork/meta/internal/term"
 )
 
-// storeDirFor returns the store directory meta uses: $META_STORE when set,
-// else .meta-store in the meta repository enclosing the working directory.
-// metaRoot is that repository ("" when META_STORE is set and there is none).
+// storeDirFor returns the store directory meta uses and the meta
+// repository enclosing the working directory (see buildcache.StoreDir).
 func (a *app) storeDirFor() (dir, metaRoot string, err error) {
 	wd, err := a.workdir()
 	if err != nil {
 		return "", "", err
 	}
-	root, ferr := manifest.Find(wd)
-	if env := os.Getenv("META_STORE"); env != "" {
-		if ferr != nil {
-			root = ""
-		}
-		abs, err := filepath.Abs(env)
-		return abs, root, err
+	dir, metaRoot, err = buildcache.StoreDir(wd, os.Getenv)
+	if err != nil && os.Getenv(buildcache.EnvStore) == "" {
+		return "", "", withHint(err, "run meta inside a workspace, or set META_STORE to a store directory")
 	}
-	if ferr != nil {
-		return "", "", withHint(ferr, "run meta inside a workspace, or set META_STORE to a store directory")
-	}
-	return filepath.Join(root, ".meta-store"), root, nil
+	return dir, metaRoot, err
 }
 
 // openStore opens the store meta uses (see storeDirFor).
@@ -102,16 +95,6 @@ func storeError(err error) error {
 	return err
 }
 
-type addJSON struct {
-	Hash    string `json:"hash"`
-	Name    string `json:"name"`
-	Path    string `json:"path"`
-	Size    int64  `json:"size"`
-	Files   int    `json:"files"`
-	Existed bool   `json:"existed"`
-	Pinned  bool   `json:"pinned"`
-}
-
 func newStoreAddCmd(a *app) *cobra.Command {
 	var source string
 	var asJSON, pin bool
@@ -168,7 +151,7 @@ already has only hashes it.`,
 				return fmt.Errorf("store add: %w", err)
 			}
 			if asJSON {
-				return a.printJSON(addJSON{Hash: e.Hash, Name: e.Name, Path: e.Path, Size: e.Size, Files: e.Files, Existed: e.Existed, Pinned: pin})
+				return a.printJSON(e.Report(pin))
 			}
 			a.printf("%s\n", e.Hash)
 			return nil
@@ -179,12 +162,6 @@ already has only hashes it.`,
 	cmd.Flags().StringArrayVar(&inputs, "input", nil, "record `KEY=VALUE` in the entry's inputs (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-type entryJSON struct {
-	store.Metadata
-	Path   string `json:"path"`
-	Pinned bool   `json:"pinned"`
 }
 
 func newStoreQueryCmd(a *app) *cobra.Command {
@@ -203,33 +180,24 @@ func newStoreQueryCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := st.Query(h)
+			e, err := st.Describe(h)
 			if err != nil {
 				return storeError(err)
 			}
-			pins, err := st.Pins()
-			if err != nil {
-				return err
-			}
-			e := entryJSON{Metadata: m, Path: st.Path(h), Pinned: slices.Contains(pins, h)}
 			if asJSON {
 				return a.printJSON(e)
 			}
-			w := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "hash:\t%s\n", m.Hash)
-			fmt.Fprintf(w, "name:\t%s\n", m.Name)
-			fmt.Fprintf(w, "size:\t%s (%d bytes)\n", humanSize(m.Size), m.Size)
-			fmt.Fprintf(w, "files:\t%d (%d directories, %d symlinks)\n", m.Files, m.Dirs, m.Symlinks)
-			fmt.Fprintf(w, "created:\t%s\n", m.Created.Format(time.RFC3339))
-			fmt.Fprintf(w, "pinned:\t%s\n", yesNo(e.Pinned))
-			fmt.Fprintf(w, "path:\t%s\n", e.Path)
-			for _, k := range slices.Sorted(maps.Keys(m.Inputs)) {
-				fmt.Fprintf(w, "input:\t%s=%s\n", k, m.Inputs[k])
+			rows := [][]string{{"hash:", e.Hash}, {"name:", e.Name}, {"size:", fmt.Sprintf("%s (%d bytes)", humanSize(e.Size), e.Size)},
+				{"files:", fmt.Sprintf("%d (%d directories, %d symlinks)", e.Files, e.Dirs, e.Symlinks)},
+				{"created:", e.Created.Format(time.RFC3339)}, {"pinned:", yesNo(e.Pinned)}, {"path:", e.Path}}
+			for _, k := range slices.Sorted(maps.Keys(e.Inputs)) {
+				rows = append(rows, []string{"input:", k + "=" + e.Inputs[k]})
 			}
-			for _, r := range m.References {
-				fmt.Fprintf(w, "reference:\t%s\n", r)
+			for _, r := range e.References {
+				rows = append(rows, []string{"reference:", r})
 			}
-			return w.Flush()
+			a.printRows(rows)
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -285,11 +253,6 @@ replaces it (never a git repository or the directory holding the store).`,
 	return cmd
 }
 
-type listJSON struct {
-	store.Metadata
-	Pinned bool `json:"pinned"`
-}
-
 func newStoreListCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -302,35 +265,47 @@ func newStoreListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list, err := st.List()
+			list, err := st.ListPinned()
 			if err != nil {
 				return err
 			}
-			pins, err := st.Pins()
-			if err != nil {
-				return err
+			rows := [][]string{}
+			for _, e := range list {
+				rows = append(rows, []string{e.Hash[:12], e.Name, humanSize(e.Size), strconv.Itoa(e.Files), e.Created.Format(time.RFC3339), yesNo(e.Pinned)})
 			}
-			out := make([]listJSON, 0, len(list))
-			for _, m := range list {
-				out = append(out, listJSON{Metadata: m, Pinned: slices.Contains(pins, m.Hash)})
-			}
-			if asJSON {
-				return a.printJSON(out)
-			}
-			if len(out) == 0 {
-				fmt.Fprintln(a.errw(), "the store is empty")
-				return nil
-			}
-			w := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "HASH\tNAME\tSIZE\tFILES\tCREATED\tPINNED")
-			for _, e := range out {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", e.Hash[:12], e.Name, humanSize(e.Size), e.Files, e.Created.Format(time.RFC3339), yesNo(e.Pinned))
-			}
-			return w.Flush()
+			return a.printListing(asJSON, list, rows, func() { fmt.Fprintln(a.errw(), "the store is empty") },
+				"HASH", "NAME", "SIZE", "FILES", "CREATED", "PINNED")
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// printListing prints a store or cache listing: list as JSON, or rows
+// under the header as a table, or, with no rows, what empty says.
+func (a *app) printListing(asJSON bool, list any, rows [][]string, empty func(), header ...string) error {
+	switch {
+	case asJSON:
+		return a.printJSON(list)
+	case len(rows) == 0:
+		empty()
+	default:
+		a.printRows(append([][]string{header}, rows...))
+	}
+	return nil
+}
+
+// printRows prints rows as aligned columns.
+func (a *app) printRows(rows [][]string) {
+	var t table
+	for _, r := range rows {
+		cells := make([]cell, len(r))
+		for i, s := range r {
+			cells[i] = plain(s)
+		}
+		t.add(cells...)
+	}
+	t.write(a.out())
 }
 
 func newStoreStatsCmd(a *app) *cobra.Command {
@@ -352,30 +327,16 @@ func newStoreStatsCmd(a *app) *cobra.Command {
 			if asJSON {
 				return a.printJSON(s)
 			}
-			w := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "entries:\t%d (%d pinned)\n", s.Entries, s.Pins)
-			fmt.Fprintf(w, "files:\t%d\n", s.Files)
-			fmt.Fprintf(w, "bytes:\t%s (%d)\n", humanSize(s.Bytes), s.Bytes)
-			fmt.Fprintf(w, "on disk:\t%s (%d)\n", humanSize(s.DiskBytes), s.DiskBytes)
-			fmt.Fprintf(w, "saved by dedup:\t%s (%d)\n", humanSize(s.DedupSaved), s.DedupSaved)
-			return w.Flush()
+			a.printRows([][]string{{"entries:", fmt.Sprintf("%d (%d pinned)", s.Entries, s.Pins)}, {"files:", strconv.FormatInt(s.Files, 10)},
+				{"bytes:", sizeAndBytes(s.Bytes)}, {"on disk:", sizeAndBytes(s.DiskBytes)}, {"saved by dedup:", sizeAndBytes(s.DedupSaved)}})
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
-type verifyJSON struct {
-	Verified int           `json:"verified"`
-	Corrupt  []corruptJSON `json:"corrupt"`
-}
-
-type corruptJSON struct {
-	Hash   string `json:"hash"`
-	Name   string `json:"name,omitempty"`
-	Path   string `json:"path,omitempty"`
-	Reason string `json:"reason"`
-}
+func sizeAndBytes(n int64) string { return fmt.Sprintf("%s (%d)", humanSize(n), n) }
 
 func newStoreVerifyCmd(a *app) *cobra.Command {
 	var asJSON bool
@@ -392,66 +353,39 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 				return err
 			}
 			stop := showProgress(a, st, "store verify")
-			bad, err := st.Verify(cmd.Context())
+			r, err := st.VerifyAll(cmd.Context())
 			stop()
 			if err != nil {
 				return err
 			}
-			list, err := st.List()
-			if err != nil {
-				return err
-			}
-			names := map[string]string{}
-			for _, m := range list {
-				names[m.Hash] = m.Name
-			}
 			if asJSON {
-				out := verifyJSON{Verified: len(list) + countMissing(bad, names), Corrupt: []corruptJSON{}}
-				for _, ce := range bad {
-					out.Corrupt = append(out.Corrupt, corruptJSON{Hash: ce.Hash, Name: names[ce.Hash], Path: ce.Path, Reason: ce.Reason})
-				}
-				if err := a.printJSON(out); err != nil {
+				if err := a.printJSON(r); err != nil {
 					return err
 				}
-				if len(bad) > 0 {
-					return errCheckFailed
+			} else {
+				for _, ce := range r.Corrupt {
+					where := ce.Reason
+					if ce.Path != "" {
+						where = ce.Path + ": " + ce.Reason
+					}
+					a.printf("corrupt: %s %s: %s\n", ce.Hash, cmp.Or(ce.Name, "?"), where)
+				}
+			}
+			if len(r.Corrupt) == 0 {
+				if !asJSON {
+					a.printf("ok: %d entries verified\n", r.Verified)
 				}
 				return nil
 			}
-			for _, ce := range bad {
-				where := ce.Reason
-				if ce.Path != "" {
-					where = ce.Path + ": " + ce.Reason
-				}
-				name := names[ce.Hash]
-				if name == "" {
-					name = "?"
-				}
-				a.printf("corrupt: %s %s: %s\n", ce.Hash, name, where)
-			}
-			if len(bad) > 0 {
-				fmt.Fprintf(a.errw(), "meta: store verify: %d of %d entries are corrupt\n", len(bad), len(list)+countMissing(bad, names))
+			if !asJSON {
+				fmt.Fprintf(a.errw(), "meta: store verify: %d of %d entries are corrupt\n", len(r.Corrupt), r.Verified)
 				fmt.Fprintln(a.errw(), "hint: re-add each tree to repair it; 'meta store get' refuses corrupt entries")
-				return errCheckFailed
 			}
-			a.printf("ok: %d entries verified\n", len(list))
-			return nil
+			return errCheckFailed
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-// countMissing counts corrupt entries List could not show (unreadable
-// metadata), so the total is right.
-func countMissing(bad []*store.CorruptError, names map[string]string) int {
-	n := 0
-	for _, ce := range bad {
-		if _, ok := names[ce.Hash]; !ok {
-			n++
-		}
-	}
-	return n
 }
 
 func newStorePinCmd(a *app, pin bool) *cobra.Command {
