@@ -1,12 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -68,18 +67,12 @@ Prints the key and the store hash.`,
 			if source == "" {
 				return usagef("say which directory holds the outputs", "cache build: --source is required")
 			}
-			m, err := a.cacheComponent(args[0])
-			if err != nil {
-				return err
-			}
-			src, err := a.absPath(source)
-			if err != nil {
-				return err
-			}
-			if st, err := os.Stat(src); err != nil || !st.IsDir() {
-				return usagef("--source takes an existing directory", "cache build: %s: not a directory", source)
-			}
-			c, err := a.openBuildCache(cmd.Context(), m)
+			c, m, src, err := a.componentCache(cmd.Context(), args[0], source, func(dir string) error {
+				if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+					return usagef("--source takes an existing directory", "cache build: %s: not a directory", source)
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}
@@ -113,15 +106,7 @@ Exits 1 with a hint when nothing is cached for the key.`,
 			if target == "" {
 				return usagef("say where the outputs go", "cache get: --target is required")
 			}
-			m, err := a.cacheComponent(args[0])
-			if err != nil {
-				return err
-			}
-			dst, err := a.absPath(target)
-			if err != nil {
-				return err
-			}
-			c, err := a.openBuildCache(cmd.Context(), m)
+			c, m, dst, err := a.componentCache(cmd.Context(), args[0], target, func(string) error { return nil })
 			if err != nil {
 				return err
 			}
@@ -140,6 +125,24 @@ Exits 1 with a hint when nothing is cached for the key.`,
 	}
 	cmd.Flags().StringVar(&target, "target", "", "where to put the outputs (`PATH`)")
 	return cmd
+}
+
+// componentCache loads the manifest, checks that name is a component,
+// resolves path (checked by check) and opens the build cache.
+func (a *app) componentCache(ctx context.Context, name, path string, check func(string) error) (*buildcache.Cache, *manifest.Manifest, string, error) {
+	m, err := a.cacheComponent(name)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	abs, err := a.absPath(path)
+	if err == nil {
+		err = check(abs)
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	c, err := a.openBuildCache(ctx, m)
+	return c, m, abs, err
 }
 
 // absPath resolves p against the directory meta acts from.
@@ -213,9 +216,6 @@ func newCacheListCmd(a *app) *cobra.Command {
 				return err
 			}
 			list, err := c.List(component)
-			if err != nil {
-				return err
-			}
 			rows := [][]string{}
 			for _, r := range list {
 				hit, output := "-", r.Output[:12]
@@ -227,7 +227,7 @@ func newCacheListCmd(a *app) *cobra.Command {
 				}
 				rows = append(rows, []string{r.Key[:12], r.Component, output, humanSize(r.Size), r.Created.Local().Format("2006-01-02 15:04"), hit})
 			}
-			return a.printListing(asJSON, list, rows, func() { a.printf("no cache records (run 'meta build')\n") },
+			return a.printListing(err, asJSON, list, rows, func() { a.printf("no cache records (run 'meta build')\n") },
 				"KEY", "COMPONENT", "OUTPUT", "SIZE", "CREATED", "LAST HIT")
 		},
 	}
@@ -336,8 +336,7 @@ this key. Use the same --env-mode as the build.`,
 
 func (a *app) printExplanation(e *buildcache.Explanation) {
 	d := e.Document
-	a.printf("component  %s\n", e.Component)
-	a.printf("key        %s\n", e.Key)
+	a.printf("component  %s\nkey        %s\n", e.Component, e.Key)
 	if e.Cached {
 		a.printf("cached     yes: output %s, created %s\n", e.Record.Output[:12], e.Record.Created.Local().Format("2006-01-02 15:04"))
 	} else {
@@ -347,44 +346,12 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 		a.printf("last build %s\n", e.LastBuild)
 	}
 	a.printf("\nkey document (%s):\n", d.Schema)
-	a.printf("  platform  %s\n", d.Platform)
-	if d.Subdir != "" {
-		a.printf("  subdir    %s\n", d.Subdir)
-	}
-	a.printf("  env mode  %s\n", d.EnvMode)
-	a.printf("  path      %s\n", dashIfEmpty(strings.Join(d.Path, string(os.PathListSeparator))))
-	a.printf("  command   %s\n", d.Command)
-	if d.Target != "" {
-		a.printf("  target    %s\n", d.Target)
-	}
-	a.printf("  outputs   %s\n", dashIfEmpty(strings.Join(d.Outputs, ", ")))
-	for _, kv := range []struct {
-		name string
-		m    map[string]string
-	}{{"tools", d.Tools}, {"env", d.Env}, {"loose env", d.LooseEnv}, {"deps", d.Deps}} {
-		if len(kv.m) == 0 {
-			if kv.name != "loose env" {
-				a.printf("  %-9s -\n", kv.name)
-			}
-			continue
-		}
-		for _, k := range slices.Sorted(maps.Keys(kv.m)) {
-			v := kv.m[k]
-			if kv.name == "deps" || kv.name == "loose env" {
-				v = shortVal(v)
-				if dk := d.DepKeys[k]; kv.name == "deps" && dk != "" {
-					v += " (outputs of key " + dk[:min(12, len(dk))] + ")"
-				}
-			}
-			if kv.name == "loose env" {
-				v = "sha256 " + v
-			}
-			a.printf("  %-9s %s = %s\n", kv.name, k, dashIfEmpty(v))
-		}
+	for _, f := range d.Fields() {
+		a.printf("  %-9s %s\n", f.Label, f.Value)
 	}
 	a.printf("  inputs    %s\n", plural(len(d.Inputs), "file"))
-	if a.verbose {
-		for _, in := range d.Inputs {
+	for _, in := range d.Inputs {
+		if a.verbose {
 			a.printf("    %s %s %s\n", in.Mode, in.SHA256[:12], in.Path)
 		}
 	}
@@ -392,7 +359,7 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 		a.printf("\nprovisional: %s not built for their current keys; this key needs their outputs\n", strings.Join(e.Provisional, ", "))
 	}
 	for _, c := range e.Cutoff {
-		a.printf("\ncutoff: %s changed (key %s -> %s) but its outputs did not (%s): %s keeps its key\n", c.Dep, c.OldKey[:12], c.NewKey[:12], shortVal(c.Output), e.Component)
+		a.printf("\ncutoff: %s changed (key %s -> %s) but its outputs did not (%s): %s keeps its key\n", c.Dep, c.OldKey[:12], c.NewKey[:12], buildcache.Short(c.Output), e.Component)
 	}
 	switch {
 	case e.Diff == nil:
@@ -402,34 +369,18 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 	default:
 		a.printf("\nchanged since key %s:\n", e.BaseKey[:12])
 		for _, ch := range e.Diff.Fields {
-			a.printf("  %-20s %s -> %s\n", ch.Field, shortVal(ch.Old), shortVal(ch.New))
+			a.printf("  %-20s %s -> %s\n", ch.Field, buildcache.Short(ch.Old), buildcache.Short(ch.New))
 		}
-		for _, p := range e.Diff.Changed {
-			a.printf("  changed  %s\n", p)
-		}
-		for _, p := range e.Diff.Added {
-			a.printf("  added    %s\n", p)
-		}
-		for _, p := range e.Diff.Removed {
-			a.printf("  removed  %s\n", p)
+		for _, l := range []struct {
+			verb  string
+			paths []string
+		}{{"changed", e.Diff.Changed}, {"added  ", e.Diff.Added}, {"removed", e.Diff.Removed}} {
+			for _, p := range l.paths {
+				a.printf("  %s  %s\n", l.verb, p)
+			}
 		}
 		for _, c := range e.Diff.Cutoff {
 			a.printf("  cutoff   %s rebuilt (key %s -> %s) with the same outputs\n", c.Dep, c.OldKey[:12], c.NewKey[:12])
 		}
 	}
-}
-
-func shortVal(s string) string {
-	if len(s) == 64 && !strings.ContainsAny(s, " /") {
-		return s[:12]
-	}
-	return dashIfEmpty(s)
-}
-
-// dashIfEmpty shows an empty value as "-".
-func dashIfEmpty(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -4,13 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,6 +40,25 @@ func (a *app) openStore() (*store.Store, error) {
 	return store.Open(dir)
 }
 
+// openStoreAt opens the store and expands a hash or prefix to an entry's
+// full hash, with hints.
+func (a *app) openStoreAt(arg string) (*store.Store, string, error) {
+	st, err := a.openStore()
+	if err != nil {
+		return nil, "", err
+	}
+	h, err := st.Resolve(arg)
+	switch {
+	case err == nil:
+		return st, h, nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil, "", failf("see 'meta store list' for the entries there are", "%v", err)
+	case errors.Is(err, store.ErrAmbiguous):
+		return nil, "", usagef("give more hex digits of the hash", "%v", err)
+	}
+	return nil, "", usagef("a hash is 64 hex digits, optionally prefixed with sha256:", "%v", err)
+}
+
 func newStoreCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "store",
@@ -70,23 +86,12 @@ be abbreviated to any unique prefix of at least 8 hex digits.`,
 	return cmd
 }
 
-// resolveHash expands a hash or prefix to an entry's full hash, with hints.
-func resolveHash(st *store.Store, arg string) (string, error) {
-	h, err := st.Resolve(arg)
-	switch {
-	case err == nil:
-		return h, nil
-	case errors.Is(err, store.ErrNotFound):
-		return "", failf("see 'meta store list' for the entries there are", "%v", err)
-	case errors.Is(err, store.ErrAmbiguous):
-		return "", usagef("give more hex digits of the hash", "%v", err)
-	}
-	return "", usagef("a hash is 64 hex digits, optionally prefixed with sha256:", "%v", err)
-}
-
 // storeError adds the hints that go with store errors.
 func storeError(err error) error {
+	var ie *store.InputError
 	switch {
+	case errors.As(err, &ie):
+		return usageError(err, ie.Hint)
 	case errors.Is(err, store.ErrCorrupt):
 		return withHint(err, "run 'meta store verify' to list damaged entries; re-add the tree to repair it")
 	case errors.Is(err, store.ErrNotFound):
@@ -114,39 +119,16 @@ already has only hashes it.`,
 			if source == "" {
 				return usagef("name the tree to add with --source DIR", "store add: --source is required")
 			}
-			if err := store.ValidName(args[0]); err != nil {
-				return usagef("", "store add: %v", err)
-			}
-			in := map[string]string{}
-			for _, kv := range inputs {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return usagef("write inputs as --input KEY=VALUE", "store add: --input %q: no KEY=", kv)
-				}
-				in[k] = v
-			}
-			if len(in) == 0 {
-				in = nil
-			}
-			fi, err := os.Stat(source) // a symlink naming the tree is followed; links inside it never are
-			if errors.Is(err, fs.ErrNotExist) {
-				return usagef("check the path given to --source", "store add: source %s does not exist", source)
-			}
+			src, in, err := store.CheckAdd(args[0], source, inputs)
 			if err != nil {
-				return fmt.Errorf("store add: %w", err)
-			}
-			if !fi.IsDir() {
-				return usagef("the store holds directory trees; put the file in a directory", "store add: source %s is not a directory", source)
-			}
-			if source, err = filepath.EvalSymlinks(source); err != nil {
-				return fmt.Errorf("store add: %w", err)
+				return storeError(fmt.Errorf("store add: %w", err))
 			}
 			st, err := a.openStore()
 			if err != nil {
 				return err
 			}
 			defer showProgress(a, st, "store add")()
-			e, err := st.Add(cmd.Context(), args[0], source, store.AddOptions{Inputs: in, Pin: pin})
+			e, err := st.Add(cmd.Context(), args[0], src, store.AddOptions{Inputs: in, Pin: pin})
 			if err != nil {
 				return fmt.Errorf("store add: %w", err)
 			}
@@ -160,31 +142,25 @@ already has only hashes it.`,
 	cmd.Flags().StringVar(&source, "source", "", "the directory `DIR` to add")
 	cmd.Flags().BoolVar(&pin, "pin", false, "pin the entry so gc keeps it")
 	cmd.Flags().StringArrayVar(&inputs, "input", nil, "record `KEY=VALUE` in the entry's inputs (repeatable)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newStoreQueryCmd(a *app) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return jsonFlag(&cobra.Command{
 		Use:     "query HASH",
 		Short:   "Show an entry's metadata",
 		Example: "  meta store query 3fa9c2e1\n  meta store query 3fa9c2e1 --json | jq .inputs",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore()
-			if err != nil {
-				return err
-			}
-			h, err := resolveHash(st, args[0])
+			st, h, err := a.openStoreAt(args[0])
 			if err != nil {
 				return err
 			}
 			e, err := st.Describe(h)
 			if err != nil {
 				return storeError(err)
-			}
-			if asJSON {
+			} else if asJSON {
 				return a.printJSON(e)
 			}
 			rows := [][]string{{"hash:", e.Hash}, {"name:", e.Name}, {"size:", fmt.Sprintf("%s (%d bytes)", humanSize(e.Size), e.Size)},
@@ -199,17 +175,10 @@ func newStoreQueryCmd(a *app) *cobra.Command {
 			a.printRows(rows)
 			return nil
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, &asJSON)
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
+func yesNo(b bool) string { return map[bool]string{true: "yes", false: "no"}[b] }
 
 func newStoreGetCmd(a *app) *cobra.Command {
 	var target string
@@ -227,11 +196,7 @@ replaces it (never a git repository or the directory holding the store).`,
 			if target == "" {
 				return usagef("say where to restore the entry with --target DIR", "store get: --target is required")
 			}
-			st, err := a.openStore()
-			if err != nil {
-				return err
-			}
-			h, err := resolveHash(st, args[0])
+			st, h, err := a.openStoreAt(args[0])
 			if err != nil {
 				return err
 			}
@@ -255,7 +220,7 @@ replaces it (never a git repository or the directory holding the store).`,
 
 func newStoreListCmd(a *app) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return jsonFlag(&cobra.Command{
 		Use:     "list",
 		Short:   "List the store's entries",
 		Example: "  meta store list\n  meta store list --json | jq -r '.[].hash'",
@@ -266,25 +231,22 @@ func newStoreListCmd(a *app) *cobra.Command {
 				return err
 			}
 			list, err := st.ListPinned()
-			if err != nil {
-				return err
-			}
 			rows := [][]string{}
 			for _, e := range list {
 				rows = append(rows, []string{e.Hash[:12], e.Name, humanSize(e.Size), strconv.Itoa(e.Files), e.Created.Format(time.RFC3339), yesNo(e.Pinned)})
 			}
-			return a.printListing(asJSON, list, rows, func() { fmt.Fprintln(a.errw(), "the store is empty") },
+			return a.printListing(err, asJSON, list, rows, func() { fmt.Fprintln(a.errw(), "the store is empty") },
 				"HASH", "NAME", "SIZE", "FILES", "CREATED", "PINNED")
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, &asJSON)
 }
 
-// printListing prints a store or cache listing: list as JSON, or rows
-// under the header as a table, or, with no rows, what empty says.
-func (a *app) printListing(asJSON bool, list any, rows [][]string, empty func(), header ...string) error {
+// printListing prints a store or cache listing (unless err): list as JSON,
+// or rows under the header as a table, or, with no rows, what empty says.
+func (a *app) printListing(err error, asJSON bool, list any, rows [][]string, empty func(), header ...string) error {
 	switch {
+	case err != nil:
+		return err
 	case asJSON:
 		return a.printJSON(list)
 	case len(rows) == 0:
@@ -308,9 +270,15 @@ func (a *app) printRows(rows [][]string) {
 	t.write(a.out())
 }
 
+// jsonFlag adds --json to cmd.
+func jsonFlag(cmd *cobra.Command, asJSON *bool) *cobra.Command {
+	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
+	return cmd
+}
+
 func newStoreStatsCmd(a *app) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return jsonFlag(&cobra.Command{
 		Use:     "stats",
 		Short:   "Count entries and bytes, and what deduplication saves",
 		Example: "  meta store stats\n  meta store stats --json",
@@ -323,24 +291,21 @@ func newStoreStatsCmd(a *app) *cobra.Command {
 			s, err := st.Stats(cmd.Context())
 			if err != nil {
 				return err
-			}
-			if asJSON {
+			} else if asJSON {
 				return a.printJSON(s)
 			}
 			a.printRows([][]string{{"entries:", fmt.Sprintf("%d (%d pinned)", s.Entries, s.Pins)}, {"files:", strconv.FormatInt(s.Files, 10)},
 				{"bytes:", sizeAndBytes(s.Bytes)}, {"on disk:", sizeAndBytes(s.DiskBytes)}, {"saved by dedup:", sizeAndBytes(s.DedupSaved)}})
 			return nil
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, &asJSON)
 }
 
 func sizeAndBytes(n int64) string { return fmt.Sprintf("%s (%d)", humanSize(n), n) }
 
 func newStoreVerifyCmd(a *app) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return jsonFlag(&cobra.Command{
 		Use:   "verify",
 		Short: "Re-hash every entry; exit 3 naming each damaged one",
 		Example: `  meta store verify
@@ -355,37 +320,30 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 			stop := showProgress(a, st, "store verify")
 			r, err := st.VerifyAll(cmd.Context())
 			stop()
-			if err != nil {
+			switch {
+			case err != nil:
 				return err
-			}
-			if asJSON {
-				if err := a.printJSON(r); err != nil {
+			case asJSON:
+				if err := a.printJSON(r); err != nil || len(r.Corrupt) == 0 {
 					return err
 				}
-			} else {
-				for _, ce := range r.Corrupt {
-					where := ce.Reason
-					if ce.Path != "" {
-						where = ce.Path + ": " + ce.Reason
-					}
-					a.printf("corrupt: %s %s: %s\n", ce.Hash, cmp.Or(ce.Name, "?"), where)
-				}
-			}
-			if len(r.Corrupt) == 0 {
-				if !asJSON {
-					a.printf("ok: %d entries verified\n", r.Verified)
-				}
+				return errCheckFailed
+			case len(r.Corrupt) == 0:
+				a.printf("ok: %d entries verified\n", r.Verified)
 				return nil
 			}
-			if !asJSON {
-				fmt.Fprintf(a.errw(), "meta: store verify: %d of %d entries are corrupt\n", len(r.Corrupt), r.Verified)
-				fmt.Fprintln(a.errw(), "hint: re-add each tree to repair it; 'meta store get' refuses corrupt entries")
+			for _, ce := range r.Corrupt {
+				where := ce.Reason
+				if ce.Path != "" {
+					where = ce.Path + ": " + ce.Reason
+				}
+				a.printf("corrupt: %s %s: %s\n", ce.Hash, cmp.Or(ce.Name, "?"), where)
 			}
+			fmt.Fprintf(a.errw(), "meta: store verify: %d of %d entries are corrupt\n", len(r.Corrupt), r.Verified)
+			fmt.Fprintln(a.errw(), "hint: re-add each tree to repair it; 'meta store get' refuses corrupt entries")
 			return errCheckFailed
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, &asJSON)
 }
 
 func newStorePinCmd(a *app, pin bool) *cobra.Command {
@@ -399,11 +357,7 @@ func newStorePinCmd(a *app, pin bool) *cobra.Command {
 		Example: example,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore()
-			if err != nil {
-				return err
-			}
-			h, err := resolveHash(st, args[0])
+			st, h, err := a.openStoreAt(args[0])
 			if err != nil {
 				return err
 			}
