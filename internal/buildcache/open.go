@@ -143,11 +143,19 @@ type KeyFileError struct{ Err error }
 func (e *KeyFileError) Error() string { return "cache signing key: " + e.Err.Error() }
 func (e *KeyFileError) Unwrap() error { return e.Err }
 
+// Hint says what META_CACHE_SIGNING_KEY names.
+func (e *KeyFileError) Hint() string {
+	return "META_CACHE_SIGNING_KEY names the private key file made by 'meta keygen'"
+}
+
 // KeysError is a signing key or trusted keys that Open refuses.
 type KeysError struct{ Err error }
 
 func (e *KeysError) Error() string { return e.Err.Error() }
 func (e *KeysError) Unwrap() error { return e.Err }
+
+// Hint says where the keys come from.
+func (e *KeysError) Hint() string { return "check META_CACHE_SIGNING_KEY and cache.trusted_keys" }
 
 // OpenWith opens st's build cache with the settings: the remote chosen by
 // ChooseRemote (one that cannot be opened is a warning, and the cache

@@ -26,11 +26,21 @@ type BadPlatformError struct{ Prop string }
 
 func (e *BadPlatformError) Error() string { return fmt.Sprintf("remote platform property %q", e.Prop) }
 
+// Hint says how to write one; Usage marks a mistake in the settings.
+func (e *BadPlatformError) Hint() string {
+	return "write platform properties as KEY=VALUE, e.g. OSFamily=linux"
+}
+func (e *BadPlatformError) Usage() bool { return true }
+
 // BadExecutorError is an executor URL that cannot be dialled.
 type BadExecutorError struct{ Err error }
 
 func (e *BadExecutorError) Error() string { return "--remote-exec: " + e.Err.Error() }
 func (e *BadExecutorError) Unwrap() error { return e.Err }
+
+// Hint says how to name an executor; Usage marks a mistake in the settings.
+func (e *BadExecutorError) Hint() string { return "use grpc://HOST:PORT[/INSTANCE] or grpcs://..." }
+func (e *BadExecutorError) Usage() bool  { return true }
 
 // OpenRemoteExec connects to the executor named by the flag, the
 // environment or the manifest's build.remote_executor (in that order); nil

@@ -309,7 +309,7 @@ this key. Use the same --env-mode as the build.`,
 				return fmt.Errorf("cache explain %w", err)
 			}
 			if action, err := c.ExplainAction(cmd.Context(), m, args[0], rexec); err != nil {
-				return remoteExecError(err)
+				return hinted(err)
 			} else if action != "" {
 				if asJSON {
 					return a.printJSON(struct {

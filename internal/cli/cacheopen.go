@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -38,15 +39,21 @@ func (a *app) openBuildCacheWith(ctx context.Context, m *manifest.Manifest, s *c
 	c, rc, err := buildcache.OpenWith(ctx, st, buildcache.Settings{Manifest: m, RemoteFlag: s.remote, UserRemote: a.user.CacheRemote,
 		WorkDir: wd, EnvMode: s.envMode, ToolEnv: func() []string { return a.toolEnv(ctx, m) }, Warn: func(msg string) { a.warnf("%s", msg) }})
 	s.chosen = rc
-	var kf *buildcache.KeyFileError
-	var ke *buildcache.KeysError
-	switch {
-	case errors.As(err, &kf):
-		return nil, failf("META_CACHE_SIGNING_KEY names the private key file made by 'meta keygen'", "%v", err)
-	case errors.As(err, &ke):
-		return nil, failf("check META_CACHE_SIGNING_KEY and cache.trusted_keys", "%v", err)
+	return c, hinted(err)
+}
+
+// hinted gives an error of a domain package its hint and exit code: one
+// with a Hint method carries that hint, and exits 2 when its Usage method
+// says the mistake is in how meta was called.
+func hinted(err error) error {
+	var h interface{ Hint() string }
+	if !errors.As(err, &h) {
+		return err
 	}
-	return c, err
+	if u, ok := h.(interface{ Usage() bool }); ok && u.Usage() {
+		return usageError(err, h.Hint())
+	}
+	return withHint(err, h.Hint())
 }
 
 // remoteExecFlags are build's remote execution flags.
@@ -58,15 +65,16 @@ func addRemoteExecFlags(cmd *cobra.Command, f *remoteExecFlags) {
 	cmd.Flags().DurationVar(&f.Timeout, "remote-timeout", 0, "time limit of one remote action (default: the executor's)")
 }
 
-// remoteExecError adds the hints that go with remote executor settings.
-func remoteExecError(err error) error {
-	var bp *buildcache.BadPlatformError
-	var be *buildcache.BadExecutorError
-	switch {
-	case errors.As(err, &bp):
-		return usagef("write platform properties as KEY=VALUE, e.g. OSFamily=linux", "%v", err)
-	case errors.As(err, &be):
-		return usagef("use grpc://HOST:PORT[/INSTANCE] or grpcs://...", "%v", err)
+// humanSize formats a byte count with binary units.
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
 	}
-	return err
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

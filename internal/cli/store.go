@@ -88,16 +88,13 @@ be abbreviated to any unique prefix of at least 8 hex digits.`,
 
 // storeError adds the hints that go with store errors.
 func storeError(err error) error {
-	var ie *store.InputError
 	switch {
-	case errors.As(err, &ie):
-		return usageError(err, ie.Hint)
 	case errors.Is(err, store.ErrCorrupt):
 		return withHint(err, "run 'meta store verify' to list damaged entries; re-add the tree to repair it")
 	case errors.Is(err, store.ErrNotFound):
 		return withHint(err, "see 'meta store list' for the entries there are")
 	}
-	return err
+	return hinted(err)
 }
 
 func newStoreAddCmd(a *app) *cobra.Command {
@@ -387,18 +384,4 @@ func showProgress(a *app, st *store.Store, label string) (stop func()) {
 		st.SetProgress(nil)
 		lines.Done(label, "done")
 	}
-}
-
-// humanSize formats a byte count with binary units.
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -12,11 +12,17 @@ import (
 // InputError is a bad argument to an operation on the store, with a hint
 // saying what to give instead.
 type InputError struct {
-	Msg  string
-	Hint string
+	Msg string
+	Fix string // what to give instead; "" when Msg says it all
 }
 
 func (e *InputError) Error() string { return e.Msg }
+
+// Hint says what to give instead.
+func (e *InputError) Hint() string { return e.Fix }
+
+// Usage reports that the mistake is in how the operation was called.
+func (e *InputError) Usage() bool { return true }
 
 // CheckAdd checks the arguments of adding the tree at source under name
 // with inputs (KEY=VALUE). It returns source with symlinks resolved (a
@@ -30,7 +36,7 @@ func CheckAdd(name, source string, inputs []string) (string, map[string]string, 
 	for _, kv := range inputs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return "", nil, &InputError{fmt.Sprintf("--input %q: no KEY=", kv), "write inputs as --input KEY=VALUE"}
+			return "", nil, &InputError{Msg: fmt.Sprintf("--input %q: no KEY=", kv), Fix: "write inputs as --input KEY=VALUE"}
 		}
 		if in == nil {
 			in = map[string]string{}
@@ -39,13 +45,13 @@ func CheckAdd(name, source string, inputs []string) (string, map[string]string, 
 	}
 	fi, err := os.Stat(source)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil, &InputError{fmt.Sprintf("source %s does not exist", source), "check the path given to --source"}
+		return "", nil, &InputError{Msg: fmt.Sprintf("source %s does not exist", source), Fix: "check the path given to --source"}
 	}
 	if err != nil {
 		return "", nil, err
 	}
 	if !fi.IsDir() {
-		return "", nil, &InputError{fmt.Sprintf("source %s is not a directory", source), "the store holds directory trees; put the file in a directory"}
+		return "", nil, &InputError{Msg: fmt.Sprintf("source %s is not a directory", source), Fix: "the store holds directory trees; put the file in a directory"}
 	}
 	src, err := filepath.EvalSymlinks(source)
 	return src, in, err
