@@ -525,6 +525,9 @@ type Explanation struct {
 	// Provisional lists dependencies not built for their current keys:
 	// this key is what it will be if they produce no new outputs.
 	Provisional []string `json:"provisional,omitempty"`
+	// Action is the REAPI Action digest of the build when it would run on
+	// a remote executor (set by ExplainAction).
+	Action string `json:"action,omitempty"`
 }
 
 // Explain computes the key of component name now and compares it with the

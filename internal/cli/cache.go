@@ -308,20 +308,9 @@ this key. Use the same --env-mode as the build.`,
 			if err != nil {
 				return fmt.Errorf("cache explain %w", err)
 			}
-			if action, err := c.ExplainAction(cmd.Context(), m, args[0], rexec); err != nil {
+			if e.Action, err = c.ExplainAction(cmd.Context(), m, args[0], rexec); err != nil {
 				return hinted(err)
-			} else if action != "" {
-				if asJSON {
-					return a.printJSON(struct {
-						*buildcache.Explanation
-						Action string `json:"action"`
-					}{e, action})
-				}
-				a.printExplanation(e)
-				a.printf("action     %s (remote execution)\n", action)
-				return nil
-			}
-			if asJSON {
+			} else if asJSON {
 				return a.printJSON(e)
 			}
 			a.printExplanation(e)
@@ -382,5 +371,8 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 		for _, c := range e.Diff.Cutoff {
 			a.printf("  cutoff   %s rebuilt (key %s -> %s) with the same outputs\n", c.Dep, c.OldKey[:12], c.NewKey[:12])
 		}
+	}
+	if e.Action != "" {
+		a.printf("action     %s (remote execution)\n", e.Action)
 	}
 }
