@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/run"
 	"github.com/metawork/meta/internal/store"
 	"github.com/metawork/meta/internal/workspace"
@@ -49,13 +50,19 @@ type Result struct {
 
 // BuildOptions control Build.
 type BuildOptions struct {
-	Jobs    int                  // parallel builds; the number of CPUs when < 1
-	Getenv  func(string) string  // values of declared env vars; the process environment when nil
-	Env     []string             // extra KEY=VALUE for build commands, over Options.ExtraEnv
-	OnPlan  func(names []string) // called once with every component the build covers, in manifest order
-	OnStart func(name string)    // called as each component starts (from any goroutine)
-	OnDone  func(Result)         // called as each component finishes (from any goroutine)
+	Jobs   int                 // parallel builds; the number of CPUs when < 1
+	Getenv func(string) string // values of declared env vars; the process environment when nil
+	Env    []string            // extra KEY=VALUE for build commands, over Options.ExtraEnv
+	// Progress receives a Planned event naming every component the build
+	// covers (in manifest order), a Started event as each one starts and a
+	// Finished event (Result: the component's Result) as each one ends,
+	// from any goroutine. Nil drops them.
+	Progress progress.Sink
 }
+
+// StatusChecking is the Started status of a component whose key is being
+// computed and looked up, and which builds on a miss.
+const StatusChecking = "checking cache / building"
 
 // Build builds the named components (all when names is empty) and their
 // dependencies in dependency order, independent ones in parallel. Input
@@ -77,24 +84,22 @@ func (c *Cache) Build(ctx context.Context, m *manifest.Manifest, names []string,
 	if jobs < 1 {
 		jobs = m.Jobs(0)
 	}
-	if opts.OnPlan != nil {
-		opts.OnPlan(p.Graph.Nodes)
-	}
+	progress.Plan(opts.Progress, p.Graph.Nodes)
 	env := c.newEnv(p, opts.Env, opts.Getenv)
 	dgs := c.digestAll(ctx, p, jobs)
 	ctx = withUnits(ctx, p.Units) // remote execution needs the dependencies' outputs
 	results := map[string]*Result{}
 	var mu sync.Mutex
 	done := func(r *Result) {
-		if opts.OnDone != nil {
-			opts.OnDone(*r)
+		var err error
+		if r.Outcome == Failed {
+			err = r.Err
 		}
+		progress.Finish(opts.Progress, r.Name, *r, err)
 	}
 	tasks, err := workspace.Schedule(ctx, p.Graph, jobs, func(ctx context.Context, name string) error {
 		start := time.Now()
-		if opts.OnStart != nil {
-			opts.OnStart(name)
-		}
+		progress.Start(opts.Progress, name, StatusChecking)
 		u := p.Units[name]
 		r := &Result{Name: name}
 		deps := map[string]depOutput{}
@@ -520,6 +525,9 @@ type Explanation struct {
 	// Provisional lists dependencies not built for their current keys:
 	// this key is what it will be if they produce no new outputs.
 	Provisional []string `json:"provisional,omitempty"`
+	// Action is the REAPI Action digest of the build when it would run on
+	// a remote executor (set by ExplainAction).
+	Action string `json:"action,omitempty"`
 }
 
 // Explain computes the key of component name now and compares it with the

@@ -2,14 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/buildcache"
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/term"
 )
 
@@ -107,80 +109,39 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 			if err != nil {
 				return usagef("use --env-mode strict or --env-mode loose", "build: %v", err)
 			}
-			logs, err := parseOutputLogs(outputLogs, a.verbose)
-			if err != nil {
-				return err
+			logs, ok := buildcache.ParseLogPolicy(outputLogs, a.verbose)
+			if !ok {
+				return usagef("use collapsed, full, errors-only or none", "build: --output-logs %q", outputLogs)
 			}
 			settings := &cacheSettings{remote: remoteFlag, envMode: mode}
 			c, err := a.openBuildCacheWith(cmd.Context(), m, settings)
 			if err != nil {
 				return err
 			}
-			if err := a.useRemoteExec(cmd.Context(), c, m, rexec); err != nil { // build_remote.go
+			if err := hinted(c.UseRemoteExec(cmd.Context(), m, rexec)); err != nil {
 				return err
 			}
 			if dryRun {
 				return a.dryRun(cmd.Context(), c, m, names, jobs, asJSON)
 			}
-			run := &buildRun{settings: settings, json: asJSON, summarize: cmd.Flags().Changed("summarize")}
+			run := &buildRun{remoteFrom: settings.chosen.From, json: asJSON, summarize: cmd.Flags().Changed("summarize"), started: time.Now()}
 			if summarize != "auto" {
 				run.summary = summarize // "" or "auto": the default file
 			}
-			start := time.Now()
-			run.started = start
-			var mu sync.Mutex
-			width := 0
-			for _, n := range m.Order {
-				width = max(width, len(n))
-			}
-			// On a terminal: one live line per component, logs after.
-			// Elsewhere: one line per component as it finishes, with its
-			// log right under it, never interleaved with another's.
-			var lines *term.Lines
-			live := term.Interactive(a.out()) && !asJSON
-			opts := buildcache.BuildOptions{
-				Jobs: jobs,
-				Env:  a.toolEnv(cmd.Context(), m),
-				OnDone: func(r buildcache.Result) {
-					mu.Lock()
-					defer mu.Unlock()
-					switch {
-					case asJSON:
-					case live:
-						lines.Done(r.Name, a.buildStatus(r))
-					default:
-						a.printBuildResult(r, width, logs)
-					}
-				},
-			}
-			if live {
-				opts.OnPlan = func(names []string) { lines = term.NewLines(a.out(), names) }
-				opts.OnStart = func(name string) { lines.Update(name, "checking cache / building") }
-			}
-			results, err := c.Build(cmd.Context(), m, names, opts)
-			if live {
-				lines.Close()
-				for _, r := range results {
-					if showLog(r, logs) {
-						a.printf("%s %s\n", a.pal.Bold("=="), r.Name)
-						a.printLog(r.Log)
-					}
-				}
-			}
+			sink, done := a.buildView(m, asJSON, logs)
+			results, err := c.Build(cmd.Context(), m, names, buildcache.BuildOptions{Jobs: jobs, Env: a.toolEnv(cmd.Context(), m), Progress: sink})
+			done(results)
 			if results == nil {
 				return buildError(err)
 			}
-			counts := map[buildcache.Outcome]int{}
-			for _, r := range results {
-				counts[r.Outcome]++
-			}
-			if serr := a.reportRun(run, c, results, time.Since(start)); serr != nil {
+			counts := buildcache.Counts(results)
+			if serr := a.reportRun(run, c, results, time.Since(run.started)); serr != nil {
 				return serr
 			}
 			if !asJSON {
 				a.printf("build: %d built, %d cached (%d from remote), %d failed, %d skipped, %d without a build command in %s\n",
 					counts[buildcache.Built], counts[buildcache.Hit]+counts[buildcache.RemoteHit], counts[buildcache.RemoteHit],
-					counts[buildcache.Failed], counts[buildcache.Skipped], counts[buildcache.NoBuild], roundDuration(time.Since(start)))
+					counts[buildcache.Failed], counts[buildcache.Skipped], counts[buildcache.NoBuild], roundDuration(time.Since(run.started)))
 			}
 			if err != nil {
 				return err
@@ -202,7 +163,7 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 	cmd.Flags().BoolVar(&all, "all", false, "build every component")
 	addGroupFlag(cmd, &groups)
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` builds at a time (default: workspace.jobs, else the number of CPUs)")
-	addRemoteExecFlags(cmd, &rexec) // build_remote.go
+	addRemoteExecFlags(cmd, &rexec)
 	cmd.Flags().StringVar(&envMode, "env-mode", "strict", "environment of build commands: `strict` (declared vars and a pass-through set) or loose (everything, all hashed)")
 	cmd.Flags().StringVar(&remoteFlag, "remote-cache", "", "remote cache `URL` (wins over META_CACHE_REMOTE, the user config and the manifest)")
 	cmd.Flags().StringVar(&outputLogs, "output-logs", "", "build logs to print: `collapsed` (default: logs of builds that ran; one line for cached ones), full, errors-only or none")
@@ -213,16 +174,54 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 	return cmd
 }
 
-// printBuildResult prints one component's line and, for a build that ran,
-// its output.
-func (a *app) printBuildResult(r buildcache.Result, width int, logs outputLogs) {
-	a.printf("%-*s  %s\n", width, r.Name, a.buildStatus(r))
-	switch {
-	case showLog(r, logs):
-		a.printLog(r.Log)
-	case r.Replayed && logs == logsCollapsed:
-		a.printf("  %s\n", a.pal.Dim(fmt.Sprintf("| (cached log: %s; --output-logs full shows it)", plural(logLines(r.Log), "line"))))
+// buildView shows a build's progress. On a terminal: one live line per
+// component, logs after. Elsewhere: one line per component as it
+// finishes, with its log right under it, never interleaved with another's.
+// done ends the view.
+func (a *app) buildView(m *manifest.Manifest, asJSON bool, logs buildcache.LogPolicy) (sink progress.Sink, done func([]buildcache.Result)) {
+	if asJSON {
+		return nil, func([]buildcache.Result) {}
 	}
+	live := term.Interactive(a.out())
+	r := term.NewRenderer(a.out(), false, nil, func(e progress.Event) string {
+		res := e.Result.(buildcache.Result)
+		if live {
+			return a.buildStatus(res)
+		}
+		return a.buildStatus(res) + a.logText(res, logs)
+	})
+	sink = r
+	if !live { // names align over every component of the workspace
+		sink = progress.Func(func(e progress.Event) {
+			if e.Kind == progress.Planned {
+				e.Items = m.Order
+			}
+			r.Event(e)
+		})
+	}
+	return sink, func(results []buildcache.Result) {
+		r.Close()
+		for _, res := range results {
+			if live && logs.Shows(res) {
+				a.printf("%s %s%s\n", a.pal.Bold("=="), res.Name, a.logText(res, logs))
+			}
+		}
+	}
+}
+
+// logText is what follows a component's line: its log, indented, when it
+// is shown; a line saying a cached log is collapsed; or nothing.
+func (a *app) logText(r buildcache.Result, logs buildcache.LogPolicy) string {
+	var b strings.Builder
+	switch {
+	case logs.Shows(r):
+		for line := range strings.Lines(string(bytes.TrimRight(r.Log, "\n"))) {
+			fmt.Fprintf(&b, "\n  %s %s", a.pal.Dim("|"), strings.TrimSuffix(line, "\n"))
+		}
+	case logs.Collapses(r):
+		fmt.Fprintf(&b, "\n  %s", a.pal.Dim(fmt.Sprintf("| (cached log: %s; --output-logs full shows it)", plural(buildcache.LogLines(r.Log), "line"))))
+	}
+	return b.String()
 }
 
 // buildStatus describes a component's outcome in a few words.
@@ -247,14 +246,6 @@ func (a *app) buildStatus(r buildcache.Result) string {
 		return a.pal.Dim("no build command")
 	}
 	return string(r.Outcome)
-}
-
-// printLog prints a build's output, indented under its component.
-func (a *app) printLog(log []byte) {
-	for line := range strings.Lines(string(bytes.TrimRight(log, "\n"))) {
-		a.printf("  %s %s", a.pal.Dim("|"), strings.TrimSuffix(line, "\n"))
-		a.printf("\n")
-	}
 }
 
 func roundDuration(d time.Duration) time.Duration {
@@ -286,4 +277,79 @@ func buildError(err error) error {
 		return usagef("break the cycle by removing one of its depends_on entries", "%v", err)
 	}
 	return err
+}
+
+// buildRun is what one `meta build` was asked to report.
+type buildRun struct {
+	remoteFrom string // where the remote cache was chosen
+	json       bool
+	summarize  bool
+	summary    string // file; "" for the default
+	started    time.Time
+}
+
+// reportRun prints the --json document and writes the --summarize file.
+func (a *app) reportRun(run *buildRun, c *buildcache.Cache, results []buildcache.Result, took time.Duration) error {
+	if !run.json && !run.summarize {
+		return nil
+	}
+	doc := c.Report(results, run.started, took, run.remoteFrom)
+	if run.summarize {
+		file := run.summary
+		if file == "" {
+			file = c.SummaryFile(run.started)
+		} else if abs, err := a.absPath(file); err == nil {
+			file = abs
+		}
+		doc.Summary = file
+		if err := buildcache.WriteJSON(file, doc); err != nil {
+			return failf("choose a writable path with --summarize=FILE", "build summary: %v", err)
+		}
+		if !run.json {
+			defer a.printf("summary: %s\n", file)
+		}
+	}
+	if run.json {
+		return a.printJSON(doc)
+	}
+	return nil
+}
+
+// dryRun prints what a build would do.
+func (a *app) dryRun(ctx context.Context, c *buildcache.Cache, m *manifest.Manifest, names []string, jobs int, asJSON bool) error {
+	plan, err := c.DryRun(ctx, m, names, buildcache.BuildOptions{Jobs: jobs})
+	if err != nil {
+		return buildError(err)
+	}
+	out := []buildcache.PlanReport{}
+	width := 0
+	for _, p := range plan {
+		width = max(width, len(p.Name))
+		out = append(out, p.Report())
+	}
+	if asJSON {
+		return a.printJSON(out)
+	}
+	counts := map[buildcache.Action]int{}
+	for i, p := range plan {
+		counts[p.Action]++
+		key := ""
+		if p.Key != "" {
+			key = " " + a.pal.Dim(p.Key[:12])
+		}
+		a.printf("%-*s  %s%s: %s\n", width, p.Name, dryActions[p.Action], key, out[i].Reason)
+	}
+	a.printf("dry run: %d would build, %d cached (%d on the remote), %d wait for a dependency, %d without a build command\n",
+		counts[buildcache.WouldBuild], counts[buildcache.WouldHit]+counts[buildcache.WouldRemoteHit], counts[buildcache.WouldRemoteHit],
+		counts[buildcache.WouldWait], counts[buildcache.NothingToBuild])
+	return nil
+}
+
+var dryActions = map[buildcache.Action]string{
+	buildcache.WouldHit:       "would hit",
+	buildcache.WouldRemoteHit: "would hit the remote",
+	buildcache.WouldBuild:     "would build",
+	buildcache.WouldWait:      "would build if its dependencies' outputs change",
+	buildcache.NothingToBuild: "no build command",
+	buildcache.CannotKey:      "cannot compute its key",
 }

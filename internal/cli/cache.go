@@ -1,15 +1,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -69,18 +67,12 @@ Prints the key and the store hash.`,
 			if source == "" {
 				return usagef("say which directory holds the outputs", "cache build: --source is required")
 			}
-			m, err := a.cacheComponent(args[0])
-			if err != nil {
-				return err
-			}
-			src, err := a.absPath(source)
-			if err != nil {
-				return err
-			}
-			if st, err := os.Stat(src); err != nil || !st.IsDir() {
-				return usagef("--source takes an existing directory", "cache build: %s: not a directory", source)
-			}
-			c, err := a.openBuildCache(cmd.Context(), m)
+			c, m, src, err := a.componentCache(cmd.Context(), args[0], source, func(dir string) error {
+				if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+					return usagef("--source takes an existing directory", "cache build: %s: not a directory", source)
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}
@@ -114,15 +106,7 @@ Exits 1 with a hint when nothing is cached for the key.`,
 			if target == "" {
 				return usagef("say where the outputs go", "cache get: --target is required")
 			}
-			m, err := a.cacheComponent(args[0])
-			if err != nil {
-				return err
-			}
-			dst, err := a.absPath(target)
-			if err != nil {
-				return err
-			}
-			c, err := a.openBuildCache(cmd.Context(), m)
+			c, m, dst, err := a.componentCache(cmd.Context(), args[0], target, func(string) error { return nil })
 			if err != nil {
 				return err
 			}
@@ -141,6 +125,24 @@ Exits 1 with a hint when nothing is cached for the key.`,
 	}
 	cmd.Flags().StringVar(&target, "target", "", "where to put the outputs (`PATH`)")
 	return cmd
+}
+
+// componentCache loads the manifest, checks that name is a component,
+// resolves path (checked by check) and opens the build cache.
+func (a *app) componentCache(ctx context.Context, name, path string, check func(string) error) (*buildcache.Cache, *manifest.Manifest, string, error) {
+	m, err := a.cacheComponent(name)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	abs, err := a.absPath(path)
+	if err == nil {
+		err = check(abs)
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	c, err := a.openBuildCache(ctx, m)
+	return c, m, abs, err
 }
 
 // absPath resolves p against the directory meta acts from.
@@ -199,16 +201,6 @@ gc'; records on the remote are left alone, since other machines use them.`,
 	return cmd
 }
 
-type cacheRecordJSON struct {
-	Key       string    `json:"key"`
-	Component string    `json:"component"`
-	Output    string    `json:"output"`
-	Size      int64     `json:"size"`
-	Created   time.Time `json:"created"`
-	LastHit   time.Time `json:"last_hit,omitzero"`
-	Present   bool      `json:"present"` // the store still has the outputs
-}
-
 func newCacheListCmd(a *app) *cobra.Command {
 	var asJSON bool
 	var component string
@@ -223,27 +215,9 @@ func newCacheListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			recs, err := c.Records()
-			if err != nil {
-				return err
-			}
-			out := []cacheRecordJSON{}
-			for _, r := range recs {
-				if component != "" && r.Component != component {
-					continue
-				}
-				out = append(out, cacheRecordJSON{r.Key, r.Component, r.Output, r.Size, r.Created, r.LastHit, c.Store().Has(r.Output)})
-			}
-			if asJSON {
-				return a.printJSON(out)
-			}
-			if len(out) == 0 {
-				a.printf("no cache records (run 'meta build')\n")
-				return nil
-			}
-			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tCOMPONENT\tOUTPUT\tSIZE\tCREATED\tLAST HIT")
-			for _, r := range out {
+			list, err := c.List(component)
+			rows := [][]string{}
+			for _, r := range list {
 				hit, output := "-", r.Output[:12]
 				if !r.LastHit.IsZero() {
 					hit = r.LastHit.Local().Format("2006-01-02 15:04")
@@ -251,9 +225,10 @@ func newCacheListCmd(a *app) *cobra.Command {
 				if !r.Present {
 					output += " (gone)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Key[:12], r.Component, output, humanSize(r.Size), r.Created.Local().Format("2006-01-02 15:04"), hit)
+				rows = append(rows, []string{r.Key[:12], r.Component, output, humanSize(r.Size), r.Created.Local().Format("2006-01-02 15:04"), hit})
 			}
-			return tw.Flush()
+			return a.printListing(err, asJSON, list, rows, func() { a.printf("no cache records (run 'meta build')\n") },
+				"KEY", "COMPONENT", "OUTPUT", "SIZE", "CREATED", "LAST HIT")
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -285,18 +260,15 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 			if total > 0 {
 				rate = 100 * float64(s.Hits+s.RemoteHits) / float64(total)
 			}
-			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(tw, "records\t%d (%s of outputs)\n", s.Records, humanSize(s.RecordBytes))
-			fmt.Fprintf(tw, "hits\t%d local, %d remote (%.0f%% of %d lookups)\n", s.Hits, s.RemoteHits, rate, total)
-			fmt.Fprintf(tw, "misses\t%d\n", s.Misses)
-			fmt.Fprintf(tw, "restored\t%s\n", humanSize(s.BytesRestored))
-			fmt.Fprintf(tw, "stored\t%s\n", humanSize(s.BytesStored))
-			fmt.Fprintf(tw, "downloaded\t%s\n", humanSize(s.BytesDownloaded))
-			fmt.Fprintf(tw, "uploaded\t%s\n", humanSize(s.BytesUploaded))
+			rows := [][]string{{"records", fmt.Sprintf("%d (%s of outputs)", s.Records, humanSize(s.RecordBytes))},
+				{"hits", fmt.Sprintf("%d local, %d remote (%.0f%% of %d lookups)", s.Hits, s.RemoteHits, rate, total)},
+				{"misses", strconv.FormatInt(s.Misses, 10)}, {"restored", humanSize(s.BytesRestored)}, {"stored", humanSize(s.BytesStored)},
+				{"downloaded", humanSize(s.BytesDownloaded)}, {"uploaded", humanSize(s.BytesUploaded)}}
 			if s.RemoteErrors > 0 {
-				fmt.Fprintf(tw, "remote errors\t%d\n", s.RemoteErrors)
+				rows = append(rows, []string{"remote errors", strconv.FormatInt(s.RemoteErrors, 10)})
 			}
-			return tw.Flush()
+			a.printRows(rows)
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -336,20 +308,9 @@ this key. Use the same --env-mode as the build.`,
 			if err != nil {
 				return fmt.Errorf("cache explain %w", err)
 			}
-			if action, err := a.explainAction(cmd.Context(), c, m, args[0], rexec); err != nil { // build_remote.go
-				return err
-			} else if action != "" {
-				if asJSON {
-					return a.printJSON(struct {
-						*buildcache.Explanation
-						Action string `json:"action"`
-					}{e, action})
-				}
-				a.printExplanation(e)
-				a.printf("action     %s (remote execution)\n", action)
-				return nil
-			}
-			if asJSON {
+			if e.Action, err = c.ExplainAction(cmd.Context(), m, args[0], rexec); err != nil {
+				return hinted(err)
+			} else if asJSON {
 				return a.printJSON(e)
 			}
 			a.printExplanation(e)
@@ -357,15 +318,14 @@ this key. Use the same --env-mode as the build.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	addRemoteExecFlags(cmd, &rexec) // build_remote.go: with an executor, explain shows the Action digest
+	addRemoteExecFlags(cmd, &rexec) // with an executor, explain shows the Action digest
 	cmd.Flags().StringVar(&envMode, "env-mode", "strict", "the build's environment mode: `strict` or loose")
 	return cmd
 }
 
 func (a *app) printExplanation(e *buildcache.Explanation) {
 	d := e.Document
-	a.printf("component  %s\n", e.Component)
-	a.printf("key        %s\n", e.Key)
+	a.printf("component  %s\nkey        %s\n", e.Component, e.Key)
 	if e.Cached {
 		a.printf("cached     yes: output %s, created %s\n", e.Record.Output[:12], e.Record.Created.Local().Format("2006-01-02 15:04"))
 	} else {
@@ -375,44 +335,12 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 		a.printf("last build %s\n", e.LastBuild)
 	}
 	a.printf("\nkey document (%s):\n", d.Schema)
-	a.printf("  platform  %s\n", d.Platform)
-	if d.Subdir != "" {
-		a.printf("  subdir    %s\n", d.Subdir)
-	}
-	a.printf("  env mode  %s\n", d.EnvMode)
-	a.printf("  path      %s\n", dashIfEmpty(strings.Join(d.Path, string(os.PathListSeparator))))
-	a.printf("  command   %s\n", d.Command)
-	if d.Target != "" {
-		a.printf("  target    %s\n", d.Target)
-	}
-	a.printf("  outputs   %s\n", dashIfEmpty(strings.Join(d.Outputs, ", ")))
-	for _, kv := range []struct {
-		name string
-		m    map[string]string
-	}{{"tools", d.Tools}, {"env", d.Env}, {"loose env", d.LooseEnv}, {"deps", d.Deps}} {
-		if len(kv.m) == 0 {
-			if kv.name != "loose env" {
-				a.printf("  %-9s -\n", kv.name)
-			}
-			continue
-		}
-		for _, k := range slices.Sorted(maps.Keys(kv.m)) {
-			v := kv.m[k]
-			if kv.name == "deps" || kv.name == "loose env" {
-				v = shortVal(v)
-				if dk := d.DepKeys[k]; kv.name == "deps" && dk != "" {
-					v += " (outputs of key " + dk[:min(12, len(dk))] + ")"
-				}
-			}
-			if kv.name == "loose env" {
-				v = "sha256 " + v
-			}
-			a.printf("  %-9s %s = %s\n", kv.name, k, dashIfEmpty(v))
-		}
+	for _, f := range d.Fields() {
+		a.printf("  %-9s %s\n", f.Label, f.Value)
 	}
 	a.printf("  inputs    %s\n", plural(len(d.Inputs), "file"))
-	if a.verbose {
-		for _, in := range d.Inputs {
+	for _, in := range d.Inputs {
+		if a.verbose {
 			a.printf("    %s %s %s\n", in.Mode, in.SHA256[:12], in.Path)
 		}
 	}
@@ -420,7 +348,7 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 		a.printf("\nprovisional: %s not built for their current keys; this key needs their outputs\n", strings.Join(e.Provisional, ", "))
 	}
 	for _, c := range e.Cutoff {
-		a.printf("\ncutoff: %s changed (key %s -> %s) but its outputs did not (%s): %s keeps its key\n", c.Dep, c.OldKey[:12], c.NewKey[:12], shortVal(c.Output), e.Component)
+		a.printf("\ncutoff: %s changed (key %s -> %s) but its outputs did not (%s): %s keeps its key\n", c.Dep, c.OldKey[:12], c.NewKey[:12], buildcache.Short(c.Output), e.Component)
 	}
 	switch {
 	case e.Diff == nil:
@@ -430,34 +358,21 @@ func (a *app) printExplanation(e *buildcache.Explanation) {
 	default:
 		a.printf("\nchanged since key %s:\n", e.BaseKey[:12])
 		for _, ch := range e.Diff.Fields {
-			a.printf("  %-20s %s -> %s\n", ch.Field, shortVal(ch.Old), shortVal(ch.New))
+			a.printf("  %-20s %s -> %s\n", ch.Field, buildcache.Short(ch.Old), buildcache.Short(ch.New))
 		}
-		for _, p := range e.Diff.Changed {
-			a.printf("  changed  %s\n", p)
-		}
-		for _, p := range e.Diff.Added {
-			a.printf("  added    %s\n", p)
-		}
-		for _, p := range e.Diff.Removed {
-			a.printf("  removed  %s\n", p)
+		for _, l := range []struct {
+			verb  string
+			paths []string
+		}{{"changed", e.Diff.Changed}, {"added  ", e.Diff.Added}, {"removed", e.Diff.Removed}} {
+			for _, p := range l.paths {
+				a.printf("  %s  %s\n", l.verb, p)
+			}
 		}
 		for _, c := range e.Diff.Cutoff {
 			a.printf("  cutoff   %s rebuilt (key %s -> %s) with the same outputs\n", c.Dep, c.OldKey[:12], c.NewKey[:12])
 		}
 	}
-}
-
-func shortVal(s string) string {
-	if len(s) == 64 && !strings.ContainsAny(s, " /") {
-		return s[:12]
+	if e.Action != "" {
+		a.printf("action     %s (remote execution)\n", e.Action)
 	}
-	return dashIfEmpty(s)
-}
-
-// dashIfEmpty shows an empty value as "-".
-func dashIfEmpty(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

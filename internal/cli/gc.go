@@ -3,13 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/buildcache"
+	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/store"
 )
 
@@ -46,16 +45,40 @@ works.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			if what != "store" {
-				if err := runCacheGC(ctx, a, st, dryRun); err != nil {
-					return err
-				}
-				if what == "cache" {
-					return nil
+			var m *manifest.Manifest
+			if metaRoot != "" {
+				if m, err = manifest.Load(metaRoot); err != nil {
+					return usageError(err, "")
 				}
 			}
-			return runStoreGC(ctx, a, st, metaRoot, store.GCOptions{Grace: grace, DryRun: dryRun}, asJSON)
+			c, err := buildcache.Open(st, buildcache.Options{Warn: func(s string) { a.warnf("%s", s) }})
+			if err != nil {
+				return err
+			}
+			if what != "store" {
+				if err := a.cacheGC(cmd.Context(), c, buildcache.PolicyOf(m, dryRun)); err != nil || what == "cache" {
+					return err
+				}
+			}
+			res, err := c.StoreGC(cmd.Context(), metaRoot, buildcache.PolicyOf(m, false), store.GCOptions{Grace: grace, DryRun: dryRun})
+			if err != nil {
+				return fmt.Errorf("gc store: %w", err)
+			}
+			if asJSON {
+				return a.printJSON(res)
+			}
+			verb, freed := "deleted", "freed"
+			if dryRun {
+				verb, freed = "would delete", "would free"
+			}
+			for _, m := range res.Deleted {
+				a.printf("%s %s %s (%s)\n", verb, m.Hash[:12], m.Name, humanSize(m.Size))
+			}
+			for _, l := range res.Leftovers {
+				a.printf("%s leftover %s\n", verb, l)
+			}
+			a.printf("gc store: %d entries %s, %d kept, %s %s\n", len(res.Deleted), verb, res.Kept, humanSize(res.BytesFreed), freed)
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be deleted, delete nothing")
@@ -64,72 +87,25 @@ works.`,
 	return cmd
 }
 
-type gcJSON struct {
-	DryRun     bool             `json:"dry_run"`
-	Deleted    []store.Metadata `json:"deleted"`
-	Kept       int              `json:"kept"`
-	BytesFreed int64            `json:"bytes_freed"`
-	Leftovers  []string         `json:"leftovers"`
-}
-
-// runStoreGC collects the store with roots from pins, lock files and the
-// build cache, and reports what it deleted.
-func runStoreGC(ctx context.Context, a *app, st *store.Store, metaRoot string, opts store.GCOptions, asJSON bool) error {
-	if metaRoot != "" {
-		opts.Sources = append(opts.Sources, lockFileRoots{dir: metaRoot})
-	}
-	extra, err := cacheRootSources(ctx, a, st)
+// cacheGC collects the build cache ('meta gc cache', first half of 'meta
+// gc all'): records unused for longer than cache.max_age (default 30 days)
+// go, then the least recently used ones while their outputs exceed
+// cache.max_size. The store entries only they referenced become garbage
+// for 'meta gc store'.
+func (a *app) cacheGC(ctx context.Context, c *buildcache.Cache, p buildcache.Policy) error {
+	res, err := c.GC(ctx, p)
 	if err != nil {
 		return err
 	}
-	opts.Sources = append(opts.Sources, extra...)
-	res, err := st.GC(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("gc store: %w", err)
+	verb := "removed"
+	if p.DryRun {
+		verb = "would remove"
 	}
-	if asJSON {
-		out := gcJSON{DryRun: opts.DryRun, Deleted: res.Deleted, Kept: res.Kept, BytesFreed: res.BytesFreed, Leftovers: res.Leftovers}
-		if out.Deleted == nil {
-			out.Deleted = []store.Metadata{}
-		}
-		if out.Leftovers == nil {
-			out.Leftovers = []string{}
-		}
-		return a.printJSON(out)
+	var freed int64
+	for _, r := range res.Removed {
+		freed += r.Size
+		a.printf("%s record %s %s (last used %s, %s)\n", verb, r.Key[:12], r.Component, r.LastUsed().Format("2006-01-02"), humanSize(r.Size))
 	}
-	verb, freed := "deleted", "freed"
-	if opts.DryRun {
-		verb, freed = "would delete", "would free"
-	}
-	for _, m := range res.Deleted {
-		a.printf("%s %s %s (%s)\n", verb, m.Hash[:12], m.Name, humanSize(m.Size))
-	}
-	for _, l := range res.Leftovers {
-		a.printf("%s leftover %s\n", verb, l)
-	}
-	a.printf("gc store: %d entries %s, %d kept, %s %s\n", len(res.Deleted), verb, res.Kept, humanSize(res.BytesFreed), freed)
+	a.printf("gc cache: %d records %s, %d kept (%s of outputs released to 'meta gc store')\n", len(res.Removed), verb, len(res.Kept), humanSize(freed))
 	return nil
-}
-
-// lockFileRoots finds store hashes named in the workspace's lock files.
-type lockFileRoots struct{ dir string }
-
-var hashInText = regexp.MustCompile(`\b(?:sha256:)?([0-9a-f]{64})\b`)
-
-func (l lockFileRoots) Roots(ctx context.Context) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(l.dir, "manifests", "components.lock*.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range hashInText.FindAllSubmatch(data, -1) {
-			out = append(out, string(m[1]))
-		}
-	}
-	return out, nil
 }

@@ -1,44 +1,34 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
-	"text/tabwriter"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/buildcache"
 	"github.com/metawork/meta/internal/store"
 	"github.com/metawork/meta/internal/term"
 )
 
-// storeDirFor returns the store directory meta uses: $META_STORE when set,
-// else .meta-store in the meta repository enclosing the working directory.
-// metaRoot is that repository ("" when META_STORE is set and there is none).
+// storeDirFor returns the store directory meta uses and the meta
+// repository enclosing the working directory (see buildcache.StoreDir).
 func (a *app) storeDirFor() (dir, metaRoot string, err error) {
 	wd, err := a.workdir()
 	if err != nil {
 		return "", "", err
 	}
-	root, ferr := manifest.Find(wd)
-	if env := os.Getenv("META_STORE"); env != "" {
-		if ferr != nil {
-			root = ""
-		}
-		abs, err := filepath.Abs(env)
-		return abs, root, err
+	dir, metaRoot, err = buildcache.StoreDir(wd, os.Getenv)
+	if err != nil && os.Getenv(buildcache.EnvStore) == "" {
+		return "", "", withHint(err, "run meta inside a workspace, or set META_STORE to a store directory")
 	}
-	if ferr != nil {
-		return "", "", withHint(ferr, "run meta inside a workspace, or set META_STORE to a store directory")
-	}
-	return filepath.Join(root, ".meta-store"), root, nil
+	return dir, metaRoot, err
 }
 
 // openStore opens the store meta uses (see storeDirFor).
@@ -48,6 +38,25 @@ func (a *app) openStore() (*store.Store, error) {
 		return nil, err
 	}
 	return store.Open(dir)
+}
+
+// openStoreAt opens the store and expands a hash or prefix to an entry's
+// full hash, with hints.
+func (a *app) openStoreAt(arg string) (*store.Store, string, error) {
+	st, err := a.openStore()
+	if err != nil {
+		return nil, "", err
+	}
+	h, err := st.Resolve(arg)
+	switch {
+	case err == nil:
+		return st, h, nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil, "", failf("see 'meta store list' for the entries there are", "%v", err)
+	case errors.Is(err, store.ErrAmbiguous):
+		return nil, "", usagef("give more hex digits of the hash", "%v", err)
+	}
+	return nil, "", usagef("a hash is 64 hex digits, optionally prefixed with sha256:", "%v", err)
 }
 
 func newStoreCmd(a *app) *cobra.Command {
@@ -77,20 +86,6 @@ be abbreviated to any unique prefix of at least 8 hex digits.`,
 	return cmd
 }
 
-// resolveHash expands a hash or prefix to an entry's full hash, with hints.
-func resolveHash(st *store.Store, arg string) (string, error) {
-	h, err := st.Resolve(arg)
-	switch {
-	case err == nil:
-		return h, nil
-	case errors.Is(err, store.ErrNotFound):
-		return "", failf("see 'meta store list' for the entries there are", "%v", err)
-	case errors.Is(err, store.ErrAmbiguous):
-		return "", usagef("give more hex digits of the hash", "%v", err)
-	}
-	return "", usagef("a hash is 64 hex digits, optionally prefixed with sha256:", "%v", err)
-}
-
 // storeError adds the hints that go with store errors.
 func storeError(err error) error {
 	switch {
@@ -99,17 +94,7 @@ func storeError(err error) error {
 	case errors.Is(err, store.ErrNotFound):
 		return withHint(err, "see 'meta store list' for the entries there are")
 	}
-	return err
-}
-
-type addJSON struct {
-	Hash    string `json:"hash"`
-	Name    string `json:"name"`
-	Path    string `json:"path"`
-	Size    int64  `json:"size"`
-	Files   int    `json:"files"`
-	Existed bool   `json:"existed"`
-	Pinned  bool   `json:"pinned"`
+	return hinted(err)
 }
 
 func newStoreAddCmd(a *app) *cobra.Command {
@@ -131,44 +116,21 @@ already has only hashes it.`,
 			if source == "" {
 				return usagef("name the tree to add with --source DIR", "store add: --source is required")
 			}
-			if err := store.ValidName(args[0]); err != nil {
-				return usagef("", "store add: %v", err)
-			}
-			in := map[string]string{}
-			for _, kv := range inputs {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return usagef("write inputs as --input KEY=VALUE", "store add: --input %q: no KEY=", kv)
-				}
-				in[k] = v
-			}
-			if len(in) == 0 {
-				in = nil
-			}
-			fi, err := os.Stat(source) // a symlink naming the tree is followed; links inside it never are
-			if errors.Is(err, fs.ErrNotExist) {
-				return usagef("check the path given to --source", "store add: source %s does not exist", source)
-			}
+			src, in, err := store.CheckAdd(args[0], source, inputs)
 			if err != nil {
-				return fmt.Errorf("store add: %w", err)
-			}
-			if !fi.IsDir() {
-				return usagef("the store holds directory trees; put the file in a directory", "store add: source %s is not a directory", source)
-			}
-			if source, err = filepath.EvalSymlinks(source); err != nil {
-				return fmt.Errorf("store add: %w", err)
+				return storeError(fmt.Errorf("store add: %w", err))
 			}
 			st, err := a.openStore()
 			if err != nil {
 				return err
 			}
 			defer showProgress(a, st, "store add")()
-			e, err := st.Add(cmd.Context(), args[0], source, store.AddOptions{Inputs: in, Pin: pin})
+			e, err := st.Add(cmd.Context(), args[0], src, store.AddOptions{Inputs: in, Pin: pin})
 			if err != nil {
 				return fmt.Errorf("store add: %w", err)
 			}
 			if asJSON {
-				return a.printJSON(addJSON{Hash: e.Hash, Name: e.Name, Path: e.Path, Size: e.Size, Files: e.Files, Existed: e.Existed, Pinned: pin})
+				return a.printJSON(e.Report(pin))
 			}
 			a.printf("%s\n", e.Hash)
 			return nil
@@ -177,71 +139,43 @@ already has only hashes it.`,
 	cmd.Flags().StringVar(&source, "source", "", "the directory `DIR` to add")
 	cmd.Flags().BoolVar(&pin, "pin", false, "pin the entry so gc keeps it")
 	cmd.Flags().StringArrayVar(&inputs, "input", nil, "record `KEY=VALUE` in the entry's inputs (repeatable)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
-}
-
-type entryJSON struct {
-	store.Metadata
-	Path   string `json:"path"`
-	Pinned bool   `json:"pinned"`
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newStoreQueryCmd(a *app) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return jsonFlag(&cobra.Command{
 		Use:     "query HASH",
 		Short:   "Show an entry's metadata",
 		Example: "  meta store query 3fa9c2e1\n  meta store query 3fa9c2e1 --json | jq .inputs",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore()
+			st, h, err := a.openStoreAt(args[0])
 			if err != nil {
 				return err
 			}
-			h, err := resolveHash(st, args[0])
-			if err != nil {
-				return err
-			}
-			m, err := st.Query(h)
+			e, err := st.Describe(h)
 			if err != nil {
 				return storeError(err)
-			}
-			pins, err := st.Pins()
-			if err != nil {
-				return err
-			}
-			e := entryJSON{Metadata: m, Path: st.Path(h), Pinned: slices.Contains(pins, h)}
-			if asJSON {
+			} else if asJSON {
 				return a.printJSON(e)
 			}
-			w := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "hash:\t%s\n", m.Hash)
-			fmt.Fprintf(w, "name:\t%s\n", m.Name)
-			fmt.Fprintf(w, "size:\t%s (%d bytes)\n", humanSize(m.Size), m.Size)
-			fmt.Fprintf(w, "files:\t%d (%d directories, %d symlinks)\n", m.Files, m.Dirs, m.Symlinks)
-			fmt.Fprintf(w, "created:\t%s\n", m.Created.Format(time.RFC3339))
-			fmt.Fprintf(w, "pinned:\t%s\n", yesNo(e.Pinned))
-			fmt.Fprintf(w, "path:\t%s\n", e.Path)
-			for _, k := range slices.Sorted(maps.Keys(m.Inputs)) {
-				fmt.Fprintf(w, "input:\t%s=%s\n", k, m.Inputs[k])
+			rows := [][]string{{"hash:", e.Hash}, {"name:", e.Name}, {"size:", fmt.Sprintf("%s (%d bytes)", humanSize(e.Size), e.Size)},
+				{"files:", fmt.Sprintf("%d (%d directories, %d symlinks)", e.Files, e.Dirs, e.Symlinks)},
+				{"created:", e.Created.Format(time.RFC3339)}, {"pinned:", yesNo(e.Pinned)}, {"path:", e.Path}}
+			for _, k := range slices.Sorted(maps.Keys(e.Inputs)) {
+				rows = append(rows, []string{"input:", k + "=" + e.Inputs[k]})
 			}
-			for _, r := range m.References {
-				fmt.Fprintf(w, "reference:\t%s\n", r)
+			for _, r := range e.References {
+				rows = append(rows, []string{"reference:", r})
 			}
-			return w.Flush()
+			a.printRows(rows)
+			return nil
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, &asJSON)
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
+func yesNo(b bool) string { return map[bool]string{true: "yes", false: "no"}[b] }
 
 func newStoreGetCmd(a *app) *cobra.Command {
 	var target string
@@ -259,11 +193,7 @@ replaces it (never a git repository or the directory holding the store).`,
 			if target == "" {
 				return usagef("say where to restore the entry with --target DIR", "store get: --target is required")
 			}
-			st, err := a.openStore()
-			if err != nil {
-				return err
-			}
-			h, err := resolveHash(st, args[0])
+			st, h, err := a.openStoreAt(args[0])
 			if err != nil {
 				return err
 			}
@@ -285,14 +215,9 @@ replaces it (never a git repository or the directory holding the store).`,
 	return cmd
 }
 
-type listJSON struct {
-	store.Metadata
-	Pinned bool `json:"pinned"`
-}
-
 func newStoreListCmd(a *app) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return jsonFlag(&cobra.Command{
 		Use:     "list",
 		Short:   "List the store's entries",
 		Example: "  meta store list\n  meta store list --json | jq -r '.[].hash'",
@@ -302,40 +227,55 @@ func newStoreListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list, err := st.List()
-			if err != nil {
-				return err
+			list, err := st.ListPinned()
+			rows := [][]string{}
+			for _, e := range list {
+				rows = append(rows, []string{e.Hash[:12], e.Name, humanSize(e.Size), strconv.Itoa(e.Files), e.Created.Format(time.RFC3339), yesNo(e.Pinned)})
 			}
-			pins, err := st.Pins()
-			if err != nil {
-				return err
-			}
-			out := make([]listJSON, 0, len(list))
-			for _, m := range list {
-				out = append(out, listJSON{Metadata: m, Pinned: slices.Contains(pins, m.Hash)})
-			}
-			if asJSON {
-				return a.printJSON(out)
-			}
-			if len(out) == 0 {
-				fmt.Fprintln(a.errw(), "the store is empty")
-				return nil
-			}
-			w := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "HASH\tNAME\tSIZE\tFILES\tCREATED\tPINNED")
-			for _, e := range out {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", e.Hash[:12], e.Name, humanSize(e.Size), e.Files, e.Created.Format(time.RFC3339), yesNo(e.Pinned))
-			}
-			return w.Flush()
+			return a.printListing(err, asJSON, list, rows, func() { fmt.Fprintln(a.errw(), "the store is empty") },
+				"HASH", "NAME", "SIZE", "FILES", "CREATED", "PINNED")
 		},
+	}, &asJSON)
+}
+
+// printListing prints a store or cache listing (unless err): list as JSON,
+// or rows under the header as a table, or, with no rows, what empty says.
+func (a *app) printListing(err error, asJSON bool, list any, rows [][]string, empty func(), header ...string) error {
+	switch {
+	case err != nil:
+		return err
+	case asJSON:
+		return a.printJSON(list)
+	case len(rows) == 0:
+		empty()
+	default:
+		a.printRows(append([][]string{header}, rows...))
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return nil
+}
+
+// printRows prints rows as aligned columns.
+func (a *app) printRows(rows [][]string) {
+	var t table
+	for _, r := range rows {
+		cells := make([]cell, len(r))
+		for i, s := range r {
+			cells[i] = plain(s)
+		}
+		t.add(cells...)
+	}
+	t.write(a.out())
+}
+
+// jsonFlag adds --json to cmd.
+func jsonFlag(cmd *cobra.Command, asJSON *bool) *cobra.Command {
+	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
 	return cmd
 }
 
 func newStoreStatsCmd(a *app) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return jsonFlag(&cobra.Command{
 		Use:     "stats",
 		Short:   "Count entries and bytes, and what deduplication saves",
 		Example: "  meta store stats\n  meta store stats --json",
@@ -348,38 +288,21 @@ func newStoreStatsCmd(a *app) *cobra.Command {
 			s, err := st.Stats(cmd.Context())
 			if err != nil {
 				return err
-			}
-			if asJSON {
+			} else if asJSON {
 				return a.printJSON(s)
 			}
-			w := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "entries:\t%d (%d pinned)\n", s.Entries, s.Pins)
-			fmt.Fprintf(w, "files:\t%d\n", s.Files)
-			fmt.Fprintf(w, "bytes:\t%s (%d)\n", humanSize(s.Bytes), s.Bytes)
-			fmt.Fprintf(w, "on disk:\t%s (%d)\n", humanSize(s.DiskBytes), s.DiskBytes)
-			fmt.Fprintf(w, "saved by dedup:\t%s (%d)\n", humanSize(s.DedupSaved), s.DedupSaved)
-			return w.Flush()
+			a.printRows([][]string{{"entries:", fmt.Sprintf("%d (%d pinned)", s.Entries, s.Pins)}, {"files:", strconv.FormatInt(s.Files, 10)},
+				{"bytes:", sizeAndBytes(s.Bytes)}, {"on disk:", sizeAndBytes(s.DiskBytes)}, {"saved by dedup:", sizeAndBytes(s.DedupSaved)}})
+			return nil
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, &asJSON)
 }
 
-type verifyJSON struct {
-	Verified int           `json:"verified"`
-	Corrupt  []corruptJSON `json:"corrupt"`
-}
-
-type corruptJSON struct {
-	Hash   string `json:"hash"`
-	Name   string `json:"name,omitempty"`
-	Path   string `json:"path,omitempty"`
-	Reason string `json:"reason"`
-}
+func sizeAndBytes(n int64) string { return fmt.Sprintf("%s (%d)", humanSize(n), n) }
 
 func newStoreVerifyCmd(a *app) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return jsonFlag(&cobra.Command{
 		Use:   "verify",
 		Short: "Re-hash every entry; exit 3 naming each damaged one",
 		Example: `  meta store verify
@@ -392,66 +315,32 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 				return err
 			}
 			stop := showProgress(a, st, "store verify")
-			bad, err := st.Verify(cmd.Context())
+			r, err := st.VerifyAll(cmd.Context())
 			stop()
-			if err != nil {
+			switch {
+			case err != nil:
 				return err
-			}
-			list, err := st.List()
-			if err != nil {
-				return err
-			}
-			names := map[string]string{}
-			for _, m := range list {
-				names[m.Hash] = m.Name
-			}
-			if asJSON {
-				out := verifyJSON{Verified: len(list) + countMissing(bad, names), Corrupt: []corruptJSON{}}
-				for _, ce := range bad {
-					out.Corrupt = append(out.Corrupt, corruptJSON{Hash: ce.Hash, Name: names[ce.Hash], Path: ce.Path, Reason: ce.Reason})
-				}
-				if err := a.printJSON(out); err != nil {
+			case asJSON:
+				if err := a.printJSON(r); err != nil || len(r.Corrupt) == 0 {
 					return err
 				}
-				if len(bad) > 0 {
-					return errCheckFailed
-				}
+				return errCheckFailed
+			case len(r.Corrupt) == 0:
+				a.printf("ok: %d entries verified\n", r.Verified)
 				return nil
 			}
-			for _, ce := range bad {
+			for _, ce := range r.Corrupt {
 				where := ce.Reason
 				if ce.Path != "" {
 					where = ce.Path + ": " + ce.Reason
 				}
-				name := names[ce.Hash]
-				if name == "" {
-					name = "?"
-				}
-				a.printf("corrupt: %s %s: %s\n", ce.Hash, name, where)
+				a.printf("corrupt: %s %s: %s\n", ce.Hash, cmp.Or(ce.Name, "?"), where)
 			}
-			if len(bad) > 0 {
-				fmt.Fprintf(a.errw(), "meta: store verify: %d of %d entries are corrupt\n", len(bad), len(list)+countMissing(bad, names))
-				fmt.Fprintln(a.errw(), "hint: re-add each tree to repair it; 'meta store get' refuses corrupt entries")
-				return errCheckFailed
-			}
-			a.printf("ok: %d entries verified\n", len(list))
-			return nil
+			fmt.Fprintf(a.errw(), "meta: store verify: %d of %d entries are corrupt\n", len(r.Corrupt), r.Verified)
+			fmt.Fprintln(a.errw(), "hint: re-add each tree to repair it; 'meta store get' refuses corrupt entries")
+			return errCheckFailed
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
-}
-
-// countMissing counts corrupt entries List could not show (unreadable
-// metadata), so the total is right.
-func countMissing(bad []*store.CorruptError, names map[string]string) int {
-	n := 0
-	for _, ce := range bad {
-		if _, ok := names[ce.Hash]; !ok {
-			n++
-		}
-	}
-	return n
+	}, &asJSON)
 }
 
 func newStorePinCmd(a *app, pin bool) *cobra.Command {
@@ -465,11 +354,7 @@ func newStorePinCmd(a *app, pin bool) *cobra.Command {
 		Example: example,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore()
-			if err != nil {
-				return err
-			}
-			h, err := resolveHash(st, args[0])
+			st, h, err := a.openStoreAt(args[0])
 			if err != nil {
 				return err
 			}
@@ -499,18 +384,4 @@ func showProgress(a *app, st *store.Store, label string) (stop func()) {
 		st.SetProgress(nil)
 		lines.Done(label, "done")
 	}
-}
-
-// humanSize formats a byte count with binary units.
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
