@@ -21,6 +21,15 @@ func bigManifest(n int) []byte {
 // BenchmarkParseLarge parses manifests of 6,000 and 30,000 components
 // (about 1 and 5 MB; issue 15 item 12: parsing was quadratic, 34 s for
 // 5 MB). Linear parsing keeps the time per byte the same for both.
+//
+// 2026-12-02, 30,000 components, on the shared 2-core machine at load
+// average 33–46 (wall times of 12–20 s per parse mean nothing there), CPU
+// from -cpuprofile over 4 parses: before 2.2–2.5 s per parse, 583 MB and
+// 8.63 M allocations; after resolving each component's parent directory
+// once (not 30,000 Lstat+EvalSymlinks of the same root) and parsing the
+// mapping's runs in parallel, 1.8–2.4 s of CPU spread over both cores,
+// 568 MB and 8.36 M allocations. goccy's lexer, about 0.6 s of CPU per
+// parse, is what is left on one core.
 func BenchmarkParseLarge(b *testing.B) {
 	for _, n := range []int{6000, 30000} {
 		data := bigManifest(n)

@@ -16,9 +16,17 @@ import (
 // the root.
 func (p *parser) checkLinkEscapes(m *Manifest, comps *yamlpos.Node) error {
 	root := resolveExisting(m.Workspace.Root)
+	// Components mostly share their parent directory (the root): resolve
+	// each directory once.
+	resolved := map[string]string{}
 	for _, name := range m.Order {
 		c := m.Components[name]
-		parent := resolveExisting(filepath.Dir(c.Path))
+		dir := filepath.Dir(c.Path)
+		parent, ok := resolved[dir]
+		if !ok {
+			parent = resolveExisting(dir)
+			resolved[dir] = parent
+		}
 		if parent == root || within(root, parent) {
 			continue
 		}

@@ -228,8 +228,7 @@ func (s *Store) build(ctx context.Context, tmp string, root *node, place func(n 
 			return err
 		}
 	}
-	crashPoint("build: before sync")
-	return s.syncTree(tmp, root)
+	return nil
 }
 
 func fileMode(n *node) fs.FileMode {
@@ -345,18 +344,61 @@ func checkUnchanged(src string, n *node) error {
 	return nil
 }
 
-// publish moves the finished tree tmp into place as entry hash and commits
-// it by writing its metadata. The store lock must be held shared.
+// publish moves the finished tree tmp into place as entry hash and
+// commits it by linking its metadata file into place. The store lock must
+// be held shared.
+//
+// A tree without metadata does not exist, so the tree and its stamps are
+// renamed into place first, unsynced; then one pass syncs the tree, the
+// stamps, the metadata's temporary file and the shard directory naming
+// them; only then is the metadata linked into place and that link synced.
+// Two rounds of syncs whatever the entry's size, and the metadata never
+// reaches the disk before what it names.
 func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name string, inputs map[string]string, refs []string, pin bool) (Entry, error) {
 	final := s.Path(hash)
 	shard := filepath.Dir(final)
-	if err := os.MkdirAll(shard, 0o755); err != nil {
+	files, dirs, links, size := root.counts()
+	m := Metadata{
+		Version: MetadataVersion, Hash: hash, Name: name,
+		Size: size, Files: files, Dirs: dirs, Symlinks: links,
+		Created: s.now().UTC().Truncate(1e9), Inputs: inputs, References: refs,
+	}
+	meta, err := m.marshal()
+	if err != nil {
+		return Entry{}, err
+	}
+	// The stamps of the files as they are in tmp: renaming the tree
+	// changes none of its files' inode, size or times.
+	stamps, err := s.stampsData(tmp, root)
+	if err != nil {
+		return Entry{}, err
+	}
+	stampsTmp, err := s.writeTemp("stamps-*", stamps)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer func() {
+		if stampsTmp != "" {
+			os.Remove(stampsTmp)
+		}
+	}()
+	metaTmp, err := s.writeTemp("meta-*", meta)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer os.Remove(metaTmp)
+	newShard := false
+	if err := os.Mkdir(shard, 0o755); err == nil {
+		newShard = true
+	} else if !errors.Is(err, fs.ErrExist) {
 		return Entry{}, err
 	}
 	crashPoint("publish: before rename")
+	ours := true // the tree in place is the one stampsTmp describes
 	for attempt := 0; ; attempt++ {
 		err := os.Rename(tmp, final)
 		if err == nil {
+			durabilityEvent("rename", tmp, final)
 			break
 		}
 		if _, serr := os.Lstat(final); serr != nil {
@@ -368,9 +410,11 @@ func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name 
 		}
 		// A tree without metadata: a concurrent add about to commit, or
 		// one that crashed after its rename. Renames are atomic, so it
-		// is complete unless something damaged it since.
+		// is complete unless something damaged it since; it may not be
+		// durable yet, which the sync pass below sees to.
 		if got, herr := HashTree(ctx, final); herr == nil && got == hash {
 			removeTree(tmp)
+			ours = false
 			break
 		}
 		if attempt == 2 {
@@ -384,20 +428,37 @@ func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name 
 	if err := os.Chmod(final, 0o555); err != nil {
 		return Entry{}, err
 	}
-	if err := s.syncDir(shard); err != nil {
+	if !ours { // stamps of the tree found in place
+		stamps, err := s.stampsData(final, root)
+		if err != nil {
+			return Entry{}, err
+		}
+		if err := os.Remove(stampsTmp); err != nil {
+			return Entry{}, err
+		}
+		if stampsTmp, err = s.writeTemp("stamps-*", stamps); err != nil {
+			return Entry{}, err
+		}
+	}
+	if err := os.Rename(stampsTmp, s.stampsPath(hash)); err != nil {
 		return Entry{}, err
 	}
-	files, dirs, links, size := root.counts()
-	m := Metadata{
-		Version: MetadataVersion, Hash: hash, Name: name,
-		Size: size, Files: files, Dirs: dirs, Symlinks: links,
-		Created: s.now().UTC().Truncate(1e9), Inputs: inputs, References: refs,
+	durabilityEvent("rename", stampsTmp, s.stampsPath(hash))
+	stampsTmp = ""
+	crashPoint("build: before sync")
+	extra := []string{s.stampsPath(hash), metaTmp, shard}
+	if newShard { // its own name, in the store's directory
+		extra = append(extra, s.dir)
 	}
-	if err := s.writeStamps(hash, final, root); err != nil {
+	if err := s.syncPass(final, root, extra...); err != nil {
 		return Entry{}, err
 	}
 	crashPoint("publish: before metadata")
-	if err := s.commitMetadata(&m); err != nil {
+	if err := os.Link(metaTmp, s.metaPath(hash)); err != nil && !errors.Is(err, fs.ErrExist) {
+		return Entry{}, fmt.Errorf("commit %s: %w", hash, err)
+	}
+	durabilityEvent("link", metaTmp, s.metaPath(hash))
+	if err := s.syncDir(shard); err != nil {
 		return Entry{}, err
 	}
 	crashPoint("publish: committed")
@@ -406,45 +467,32 @@ func (s *Store) publish(ctx context.Context, tmp string, root *node, hash, name 
 			return Entry{}, err
 		}
 	}
-	m, err := s.Query(hash) // the first committer's metadata wins
+	m, err = s.Query(hash) // the first committer's metadata wins
 	if err != nil {
 		return Entry{}, err
 	}
 	return Entry{Metadata: m, Path: final}, nil
 }
 
-// commitMetadata writes m's metadata file unless one exists: a synced temp
-// file hard-linked into place, so the first writer wins atomically.
-func (s *Store) commitMetadata(m *Metadata) error {
-	data, err := m.marshal()
+// writeTemp writes data to a new read-only file in the store's tmp/, not
+// yet synced, and returns its path.
+func (s *Store) writeTemp(pattern string, data []byte) (string, error) {
+	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), pattern)
 	if err != nil {
-		return err
+		return "", err
 	}
-	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "meta-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Chmod(0o444)
-	}
-	if err == nil {
-		err = s.syncFile(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		os.Remove(f.Name())
+		return "", err
 	}
-	crashPoint("metadata: temp written")
-	path := s.metaPath(m.Hash)
-	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("commit %s: %w", m.Hash, err)
-	}
-	return s.syncDir(filepath.Dir(path))
+	return f.Name(), nil
 }
 
 // moveAside moves a damaged, uncommitted tree out of the way, into tmp/

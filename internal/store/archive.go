@@ -219,7 +219,7 @@ func (s *Store) extract(ctx context.Context, r io.Reader, tmp string) (*node, er
 			return nil, err
 		}
 	}
-	return root, s.syncTree(tmp, root)
+	return root, nil
 }
 
 // extractFile writes one file record, hashing it, then swaps it for a

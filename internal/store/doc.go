@@ -57,9 +57,13 @@
 //
 // # Durability and concurrency
 //
-// Add copies the source into a temporary directory inside the store, syncs
-// it to disk, renames it into place and then writes the metadata file with
-// temp file + fsync + rename. A crash at any point leaves either a complete
+// Add copies the source into a temporary directory inside the store and
+// writes the entry's stamps and metadata to temporary files; it renames
+// the tree and the stamps into place (a tree without metadata does not
+// exist), makes all of it durable in one pass — the fsyncs issued
+// together, so the filesystem commits them at once, or one syncfs(2) for
+// a large tree — and only then links the metadata file into place and
+// syncs that link. A crash at any point leaves either a complete
 // entry or garbage that is invisible and removed by the next GC. Adds,
 // pins, gets, archive writes and verification hold a shared flock on
 // <dir>/.lock; GC holds it exclusively, so it never sees an add in flight.

@@ -45,23 +45,29 @@ func (s *Store) stampsPath(hash string) string {
 	return filepath.Join(s.dir, hash[:2], hash+".stamps")
 }
 
-// writeStamps records the stamps of the files of root as they are at dir.
-func (s *Store) writeStamps(hash, dir string, root *node) error {
+// stampsData returns the stamps file of the files of root as they are at
+// dir.
+func (s *Store) stampsData(dir string, root *node) ([]byte, error) {
 	files := root.files()
 	stamps := make([]stamp, len(files))
 	for i, n := range files {
 		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(n.rel)))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		stamps[i] = stampOf(fi)
 	}
-	return s.saveStamps(hash, files, stamps)
+	return encodeStamps(files, stamps), nil
 }
 
 // saveStamps writes the stamps file of entry hash: files[i] had stamps[i]
 // when its digest was computed.
 func (s *Store) saveStamps(hash string, files []*node, stamps []stamp) error {
+	return s.writeFileAtomic(s.stampsPath(hash), encodeStamps(files, stamps))
+}
+
+// encodeStamps serialises the stamps of files (see stampsMagic).
+func encodeStamps(files []*node, stamps []stamp) []byte {
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)
 	putStr(w, stampsMagic)
@@ -75,10 +81,8 @@ func (s *Store) saveStamps(hash string, files []*node, stamps []stamp) error {
 		putU64(w, uint64(st.ctime))
 		w.Write(n.digest[:])
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return s.writeFileAtomic(s.stampsPath(hash), buf.Bytes())
+	w.Flush() // writes to a bytes.Buffer cannot fail
+	return buf.Bytes()
 }
 
 // matches reports whether a file's stamp now is the one recorded.

@@ -331,6 +331,7 @@ func (s *Store) writeFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return err
 	}
+	durabilityEvent("rename", tmp, path)
 	return s.syncDir(filepath.Dir(path))
 }
 
@@ -339,6 +340,7 @@ func (s *Store) syncFile(f *os.File) error {
 	if s.noSync {
 		return nil
 	}
+	durabilityEvent("sync", f.Name(), "")
 	return f.Sync()
 }
 
@@ -347,10 +349,5 @@ func (s *Store) syncDir(dir string) error {
 	if s.noSync {
 		return nil
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return syncPath(dir)
 }

@@ -7,6 +7,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// syncFSCovers says that syncFS makes everything on the filesystem
+// durable.
+const syncFSCovers = true
+
 // syncFS flushes the whole filesystem holding dir with one syncfs(2),
 // far cheaper than an fsync per file of a large tree.
 func syncFS(dir string) error {

@@ -2,9 +2,29 @@
 
 package store
 
-// syncFS makes everything under dir durable; without syncfs(2) that is
-// an fsync of each file and directory.
-func syncFS(dir string) error { return syncEach(dir) }
+import (
+	"io/fs"
+	"path/filepath"
+)
+
+// syncFSCovers is false: without syncfs(2), syncPass fsyncs every path
+// itself.
+const syncFSCovers = false
+
+// syncFS fsyncs every file and directory under dir, dir included.
+func syncFS(dir string) error {
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type()&fs.ModeSymlink == 0 {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return syncAll(paths)
+}
 
 // startWritebackFD does nothing where sync_file_range(2) does not exist.
 func startWritebackFD(fd int) {}

@@ -1,6 +1,9 @@
 package yamlpos
 
 import (
+	"fmt"
+	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/goccy/go-yaml/ast"
@@ -30,7 +33,15 @@ func (c *converter) parseRange(tokens token.Tokens, depth int) (*Node, error) {
 	if !ok {
 		return c.parseTokens(tokens, depth)
 	}
-	b := newMapBuilder(0, 0)
+	// Cut the mapping into runs of whole entries: runs of several small
+	// entries, and single large ones.
+	type run struct {
+		lo, hi int
+		big    bool
+		n      *Node // the run parsed ahead, when it was
+		err    error
+	}
+	var runs []run
 	for i := 0; i < len(starts); {
 		lo := starts[i]
 		j := i + 1
@@ -41,18 +52,80 @@ func (c *converter) parseRange(tokens token.Tokens, depth int) (*Node, error) {
 		if j < len(starts) {
 			hi = starts[j]
 		}
-		if j == i+1 && hi-lo > chunkTokens {
+		runs = append(runs, run{lo: lo, hi: hi, big: j == i+1 && hi-lo > chunkTokens})
+		i = j
+	}
+	// Runs of small entries are independent documents: without anchors
+	// (which a later run may name) they are parsed ahead, in parallel, and
+	// joined below in order, so errors and duplicates are found exactly
+	// as one run after another would find them.
+	var ahead []int
+	for k, r := range runs {
+		if !r.big {
+			ahead = append(ahead, k)
+		}
+	}
+	if c.parallel && len(ahead) > 1 {
+		for _, k := range ahead {
+			cut(tokens[runs[k].lo:runs[k].hi])
+		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), len(ahead), maxParseWorkers) {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= len(ahead) || c.ctx.Err() != nil {
+						return
+					}
+					r := &runs[ahead[i]]
+					r.n, r.err = c.parseTokensSafe(tokens[r.lo:r.hi], depth)
+					if r.err != nil {
+						return // later runs are not needed
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b := newMapBuilder(0, 0)
+	for _, r := range runs {
+		var err error
+		switch {
+		case r.big:
 			// One large entry: its key here, its value by recursion.
-			if err := c.bigEntry(b, tokens[lo:hi], depth); err != nil {
-				return nil, err
+			err = c.bigEntry(b, tokens[r.lo:r.hi], depth)
+		case r.n != nil || r.err != nil:
+			if err = r.err; err == nil {
+				err = c.addEntries(b, r.n)
 			}
-		} else if err := c.entries(b, tokens[lo:hi], depth); err != nil {
+		default:
+			err = c.entries(b, tokens[r.lo:r.hi], depth)
+		}
+		if err != nil {
 			return nil, err
 		}
-		i = j
 	}
 	b.out.Line, b.out.Col = b.out.Keys[0].Line, b.out.Keys[0].Col
 	return b.out, nil
+}
+
+// maxParseWorkers bounds the goroutines parsing runs ahead.
+const maxParseWorkers = 4
+
+// parseTokensSafe is parseTokens for a goroutine of its own: a panic in
+// the third-party parser becomes an error there, as ParseContext makes
+// it in the caller's.
+func (c *converter) parseTokensSafe(tokens token.Tokens, depth int) (n *Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = nil, &Error{File: c.file, Msg: fmt.Sprintf("cannot parse YAML: %v", r)}
+		}
+	}()
+	if err := c.ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.parseTokens(tokens, depth)
 }
 
 // entries parses a run of whole mapping entries and adds them to b.
@@ -64,6 +137,12 @@ func (c *converter) entries(b *mapBuilder, tokens token.Tokens, depth int) error
 	if err != nil {
 		return err
 	}
+	return c.addEntries(b, n)
+}
+
+// addEntries adds the entries of n, a run of mapping entries parsed as a
+// document of its own, to b.
+func (c *converter) addEntries(b *mapBuilder, n *Node) error {
 	if n.Kind != Map {
 		return &Error{File: c.file, Line: n.Line, Col: n.Col, Msg: "expected mapping entries, found " + n.Kind.String()}
 	}
@@ -105,11 +184,7 @@ var parses atomic.Int64
 // parseTokens parses tokens as a document on their own and converts it.
 func (c *converter) parseTokens(tokens token.Tokens, depth int) (*Node, error) {
 	parses.Add(1)
-	// Cut the tokens from their neighbours so that the parser sees
-	// exactly this run.
-	if len(tokens) > 0 {
-		tokens[0].Prev, tokens[len(tokens)-1].Next = nil, nil
-	}
+	cut(tokens)
 	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, syntaxError(c.file, err)
@@ -119,6 +194,14 @@ func (c *converter) parseTokens(tokens token.Tokens, depth int) (*Node, error) {
 	}
 	var body ast.Node = f.Docs[0].Body
 	return c.convert(body, depth)
+}
+
+// cut separates tokens from their neighbours so that the parser sees
+// exactly this run.
+func cut(tokens token.Tokens) {
+	if len(tokens) > 0 {
+		tokens[0].Prev, tokens[len(tokens)-1].Next = nil, nil
+	}
 }
 
 // entryStarts returns where each entry of the block mapping that tokens

@@ -119,3 +119,65 @@ func TestParseCancelled(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+// Runs of a large mapping are parsed in parallel when the document has no
+// anchors; the error reported is still the first in the file, and the tree
+// is the one a run-by-run parse builds.
+func TestParallelChunksReportFirstError(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("components:\n")
+	for i := range 4000 {
+		switch i {
+		case 1500:
+			fmt.Fprintf(&b, "  c%d:\n    repo: [unclosed\n", i)
+		case 3500:
+			fmt.Fprintf(&b, "  c%d:\n    repo: {also: unclosed\n", i)
+		default:
+			fmt.Fprintf(&b, "  c%d:\n    repo: \"https://h/%d.git\"\n    tags: [a, b]\n", i, i)
+		}
+	}
+	data := []byte(b.String())
+	_, err := Parse("m.yaml", data)
+	var ye *Error
+	if !errors.As(err, &ye) || ye.Line < 1500*3 || ye.Line > 1502*3 {
+		t.Fatalf("err = %v, want the error of c1500 (near line %d)", err, 1500*3)
+	}
+	// The same document with an anchor is parsed run by run: same error.
+	withAnchor := append([]byte("x: &a 1\ny: *a\n"), data...)
+	_, err2 := Parse("m.yaml", withAnchor)
+	var ye2 *Error
+	if !errors.As(err2, &ye2) || ye2.Msg != ye.Msg || ye2.Line != ye.Line+2 || ye2.Col != ye.Col {
+		t.Fatalf("sequential: %v; parallel: %v", err2, err)
+	}
+	// Without errors, the trees agree.
+	good := strings.NewReplacer("[unclosed", "[closed]", "{also: unclosed", "{also: closed}").Replace(b.String())
+	par, err := Parse("m.yaml", []byte(good))
+	must(t, err)
+	seq, err := Parse("m.yaml", []byte("x: &a 1\ny: *a\n"+good))
+	must(t, err)
+	if !reflect.DeepEqual(par.Get("components"), shiftLines(seq.Get("components"), -2)) {
+		t.Fatal("parallel and run-by-run parses differ")
+	}
+}
+
+// shiftLines moves every position in n by d lines.
+func shiftLines(n *Node, d int) *Node {
+	if n == nil {
+		return nil
+	}
+	n.Line += d
+	for _, k := range n.Keys {
+		shiftLines(k, d)
+	}
+	for _, v := range n.Values {
+		shiftLines(v, d)
+	}
+	return n
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -143,7 +143,7 @@ func ParseContext(ctx context.Context, file string, data []byte) (n *Node, err e
 	if err != nil {
 		return nil, err
 	}
-	c := &converter{ctx: ctx, file: file, anchors: map[string]*Node{}}
+	c := &converter{ctx: ctx, file: file, anchors: map[string]*Node{}, parallel: !hasAnchors(tokens)}
 	return c.parseRange(tokens, 0)
 }
 
@@ -151,6 +151,19 @@ type converter struct {
 	ctx     context.Context
 	file    string
 	anchors map[string]*Node
+	// parallel: the document has no anchors or aliases, so its parts can
+	// be converted independently (see parseRange).
+	parallel bool
+}
+
+// hasAnchors reports whether tokens define or use an anchor.
+func hasAnchors(tokens token.Tokens) bool {
+	for _, tk := range tokens {
+		if tk.Type == token.AnchorType || tk.Type == token.AliasType {
+			return true
+		}
+	}
+	return false
 }
 
 // maxDepth bounds the nesting of converted nodes.
