@@ -1,16 +1,16 @@
 package cli
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/audit"
+	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/ecosystem"
 )
 
@@ -20,25 +20,6 @@ func osvURL() string {
 		return u
 	}
 	return audit.DefaultOSVURL
-}
-
-// osvLoader reads offline databases, keeping archive indexes in
-// $XDG_CACHE_HOME/meta/osv-index.
-func osvLoader() *audit.Loader {
-	l := &audit.Loader{}
-	if dir, err := os.UserCacheDir(); err == nil {
-		l.IndexDir = filepath.Join(dir, "meta", "osv-index")
-	}
-	return l
-}
-
-// osvCacheDir is where OSV records are cached: $XDG_CACHE_HOME/meta/osv.
-func osvCacheDir() string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "meta", "osv")
 }
 
 func newDepsAuditCmd(a *app) *cobra.Command {
@@ -88,29 +69,19 @@ named), 1 when nothing at all could be audited, else 0.`,
   meta deps audit --all --offline-db ~/osv --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			threshold, err := parseFailOn(failOn)
+			threshold, err := depscan.ParseFailOn(failOn)
 			if err != nil {
-				return err
+				return usageError(err, "use low, medium, high, critical or none")
 			}
 			// Index the offline database's archives while the lock files
 			// are read (a no-op when the indexes are current).
-			loader := osvLoader()
-			prepCtx, cancelPrep := context.WithCancel(cmd.Context())
-			defer cancelPrep()
-			prepared := make(chan struct{})
-			go func() {
-				defer close(prepared)
-				if offlineDB != "" {
-					_ = loader.Prepare(prepCtx, offlineDB)
-				}
-			}()
+			loader := depscan.DefaultLoader()
+			wait := depscan.PrepareDB(cmd.Context(), loader, offlineDB)
 			ts, err := a.depsTargets(cmd, targets)
+			wait(err != nil)
 			if err != nil {
-				cancelPrep()
-				<-prepared
 				return err
 			}
-			<-prepared
 			rep, err := a.runAudit(cmd, ts, offlineDB, loader)
 			if err != nil {
 				return err
@@ -123,17 +94,13 @@ named), 1 when nothing at all could be audited, else 0.`,
 			} else {
 				a.printAudit(rep)
 			}
-			for _, c := range rep.Components {
-				for _, f := range c.Findings {
-					if reaches(f.Severity, threshold) {
-						return errCheckFailed
-					}
-				}
+			if rep.Fails(threshold) {
+				return errCheckFailed
 			}
 			if err := depsUnreadable(ts); err != nil {
 				return err
 			}
-			if rep.Summary.Packages == 0 && (rep.Summary.NotAudited > 0 || rep.Summary.Lockfiles == 0) {
+			if rep.NothingAudited() {
 				if asJSON {
 					return errSilent
 				}
@@ -149,185 +116,21 @@ named), 1 when nothing at all could be audited, else 0.`,
 	return cmd
 }
 
-// failNone is a threshold no finding reaches.
-const failNone = audit.Severity(-1)
-
-func parseFailOn(s string) (audit.Severity, error) {
-	if strings.EqualFold(strings.TrimSpace(s), "none") {
-		return failNone, nil
+// runAudit audits ts against offlineDB, or the OSV API when it is "";
+// loader reads offlineDB (a default one when nil).
+func (a *app) runAudit(cmd *cobra.Command, ts []depscan.Target, offlineDB string, loader *audit.Loader) (*depscan.AuditReport, error) {
+	rep, err := depscan.Audit(cmd.Context(), depscan.AuditOptions{Targets: ts, OfflineDB: offlineDB, Loader: loader, OSVURL: osvURL()})
+	var se *depscan.SourceError
+	switch {
+	case errors.As(err, &se) && se.Offline:
+		return nil, withHint(err, "--offline-db takes a directory of OSV JSON records or <ecosystem>/all.zip files")
+	case errors.As(err, &se):
+		return nil, withHint(err, "set META_OSV_URL to another OSV server, or use --offline-db PATH")
 	}
-	sev, err := audit.ParseSeverity(s)
-	if err != nil || sev == audit.SeverityUnknown || sev == audit.SeverityNone {
-		return 0, usagef("use low, medium, high, critical or none", "--fail-on %s: not a severity", s)
-	}
-	return sev, nil
+	return rep, err
 }
 
-// reaches reports whether a finding of severity s fails the threshold; an
-// unknown severity reaches every threshold but none.
-func reaches(s, threshold audit.Severity) bool {
-	if threshold == failNone {
-		return false
-	}
-	return s == audit.SeverityUnknown || s >= threshold
-}
-
-// auditReport is what meta deps audit prints, as text or JSON.
-type auditReport struct {
-	Source     string           `json:"source"`
-	FailOn     string           `json:"fail_on"`
-	Components []auditComponent `json:"components"`
-	Summary    auditSummary     `json:"summary"`
-	Database   *audit.LoadStats `json:"offline_db,omitempty"`
-	Warnings   []string         `json:"warnings,omitempty"`
-}
-
-type auditComponent struct {
-	Name       string            `json:"name"`
-	Lockfiles  []auditLockfile   `json:"lockfiles"`
-	Findings   []audit.Finding   `json:"findings"`
-	NotAudited []auditNotAudited `json:"not_audited,omitempty"`
-	Skipped    []audit.Skipped   `json:"skipped_packages,omitempty"`
-	Warnings   []string          `json:"warnings,omitempty"`
-	audited    int               // lock files checked
-}
-
-type auditLockfile struct {
-	Path      string `json:"path"`
-	Manager   string `json:"manager"`
-	Ecosystem string `json:"ecosystem"`
-	Packages  int    `json:"packages"`
-}
-
-type auditNotAudited struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason"`
-}
-
-type auditSummary struct {
-	Findings   int            `json:"findings"`
-	BySeverity map[string]int `json:"by_severity"`
-	Packages   int            `json:"packages_checked"`
-	Lockfiles  int            `json:"lockfiles"`
-	NotAudited int            `json:"lockfiles_not_audited"`
-	Skipped    int            `json:"packages_skipped"`
-	Local      int            `json:"packages_local"` // the workspace's own, among Skipped
-}
-
-// runAudit checks the targets' lock files against the chosen OSV source.
-// loader reads offlineDB (osvLoader() when nil).
-func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string, loader *audit.Loader) (*auditReport, error) {
-	if loader == nil {
-		loader = osvLoader()
-	}
-	ctx := cmd.Context()
-	rep := &auditReport{Summary: auditSummary{BySeverity: map[string]int{}}}
-	comps := make([]auditComponent, len(ts))
-	var inputs []audit.Input
-	want := audit.Wanted{}
-	for i, t := range ts {
-		comps[i].Name = t.Name
-		comps[i].Findings = []audit.Finding{}
-		for _, f := range t.Failed {
-			comps[i].NotAudited = append(comps[i].NotAudited, auditNotAudited{Path: f.Path, Reason: f.Err.Error()})
-		}
-		for _, l := range t.Locks {
-			comps[i].Lockfiles = append(comps[i].Lockfiles, auditLockfile{Path: l.Path, Manager: l.Manager, Ecosystem: l.Ecosystem, Packages: len(l.Packages)})
-			comps[i].Warnings = append(comps[i].Warnings, l.Warnings...)
-			for _, p := range l.Packages {
-				want.Add(pkgEcosystem(p, l), p.Name)
-			}
-		}
-	}
-	var src audit.Source
-	if offlineDB != "" {
-		rep.Source = "offline " + offlineDB
-		db, err := loader.Load(ctx, offlineDB, want)
-		if err != nil {
-			return nil, withHint(err, "--offline-db takes a directory of OSV JSON records or <ecosystem>/all.zip files")
-		}
-		if n := len(db.Stats.Problems); n > 0 {
-			w := fmt.Sprintf("%d OSV records in %s could not be read; first: %s", n, offlineDB, db.Stats.Problems[0])
-			rep.Warnings = append(rep.Warnings, w)
-		}
-		src = db
-		rep.Database = &db.Stats
-		// A lock file whose ecosystem the database has no data for is not
-		// audited: "no vulnerabilities" would be a lie.
-		for i, t := range ts {
-			for _, l := range t.Locks {
-				if audit.Supported(l.Ecosystem) && auditable(l) > 0 && !db.HasEcosystem(l.Ecosystem) {
-					comps[i].NotAudited = append(comps[i].NotAudited, auditNotAudited{Path: l.Path, Reason: fmt.Sprintf("the offline database has no %s records", l.Ecosystem)})
-					continue
-				}
-				inputs = append(inputs, audit.Input{Component: t.Name, Lockfile: l})
-				comps[i].audited++
-			}
-		}
-	} else {
-		rep.Source = osvURL()
-		src = &audit.Client{BaseURL: osvURL(), CacheDir: osvCacheDir()}
-		for i, t := range ts {
-			for _, l := range t.Locks {
-				inputs = append(inputs, audit.Input{Component: t.Name, Lockfile: l})
-				comps[i].audited++
-			}
-		}
-	}
-	res, err := audit.Run(ctx, src, inputs)
-	if err != nil {
-		if offlineDB == "" {
-			return nil, withHint(fmt.Errorf("OSV API: %w", err), "set META_OSV_URL to another OSV server, or use --offline-db PATH")
-		}
-		return nil, err
-	}
-	byName := map[string]*auditComponent{}
-	for i := range comps {
-		byName[comps[i].Name] = &comps[i]
-	}
-	for _, f := range res.Findings {
-		c := byName[f.Component]
-		c.Findings = append(c.Findings, f)
-		rep.Summary.Findings++
-		rep.Summary.BySeverity[f.Severity.String()]++
-	}
-	for _, s := range res.Skipped {
-		c := byName[s.Component]
-		c.Skipped = append(c.Skipped, s)
-		rep.Summary.Skipped++
-		if s.Reason == audit.ReasonLocal {
-			rep.Summary.Local++
-		}
-	}
-	rep.Summary.Packages = res.Packages
-	for _, c := range comps {
-		rep.Summary.Lockfiles += len(c.Lockfiles)
-		rep.Summary.NotAudited += len(c.NotAudited)
-	}
-	rep.Components = comps
-	return rep, nil
-}
-
-// auditable counts the packages of l that are not the workspace's own.
-func auditable(l *ecosystem.Lockfile) int {
-	n := 0
-	for _, p := range l.Packages {
-		if p.Source != ecosystem.SourceLocal {
-			n++
-		}
-	}
-	return n
-}
-
-// pkgEcosystem is the package's OSV ecosystem, defaulting to its lock file's.
-func pkgEcosystem(p ecosystem.Package, l *ecosystem.Lockfile) string {
-	if p.Ecosystem != "" {
-		return p.Ecosystem
-	}
-	return l.Ecosystem
-}
-
-func (a *app) printAudit(rep *auditReport) {
+func (a *app) printAudit(rep *depscan.AuditReport) {
 	for _, w := range rep.Warnings {
 		a.warnf("%s", w)
 	}
@@ -400,8 +203,8 @@ func (a *app) printAudit(rep *auditReport) {
 		switch {
 		case len(c.Lockfiles) == 0 && len(c.NotAudited) == 0:
 			a.printf("  no lock files found: nothing audited\n")
-		case len(c.Findings) == 0 && c.audited > 0:
-			a.printf("  no known vulnerabilities in the %d audited lock files\n", c.audited)
+		case len(c.Findings) == 0 && c.Audited > 0:
+			a.printf("  no known vulnerabilities in the %d audited lock files\n", c.Audited)
 		}
 	}
 	s := rep.Summary

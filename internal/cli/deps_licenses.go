@@ -7,9 +7,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/metawork/meta/internal/ecosystem"
+	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/license"
 )
 
@@ -69,7 +68,7 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 			if !offline {
 				dd = &license.DepsDev{BaseURL: depsDevURL()}
 			}
-			rep, err := checkLicenses(cmd, ts, pol, dd, sitePackages)
+			rep, err := depscan.Licenses(cmd.Context(), depscan.LicenseOptions{Targets: ts, Policy: pol, DepsDev: dd, SitePackages: sitePackages})
 			if err != nil {
 				return err
 			}
@@ -95,99 +94,7 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 	return cmd
 }
 
-type licenseReport struct {
-	Components []licenseComponent `json:"components"`
-	Summary    struct {
-		Packages   int `json:"packages"`
-		Violations int `json:"violations"`
-		Unknown    int `json:"unknown"`
-		NotChecked int `json:"lockfiles_not_checked"`
-	} `json:"summary"`
-}
-
-type licenseComponent struct {
-	Name       string            `json:"name"`
-	Packages   []licensePackage  `json:"packages"`
-	NotChecked []auditNotAudited `json:"not_checked,omitempty"`
-}
-
-type licensePackage struct {
-	Lockfile  string `json:"lockfile"`
-	Ecosystem string `json:"ecosystem"`
-	Name      string `json:"name"`
-	Version   string `json:"version"`
-	License   string `json:"license"` // canonical SPDX form when it parses, else as declared
-	Source    string `json:"source"`
-	Detail    string `json:"detail,omitempty"`
-	Verdict   string `json:"verdict"` // allowed, denied, unknown
-	Problem   string `json:"problem,omitempty"`
-}
-
-// checkLicenses finds and checks the license of every package, looking up
-// several packages at a time.
-func checkLicenses(cmd *cobra.Command, ts []depsTarget, pol *license.CompiledPolicy, dd *license.DepsDev, sitePackages []string) (*licenseReport, error) {
-	rep := &licenseReport{}
-	rep.Components = make([]licenseComponent, len(ts))
-	g, ctx := errgroup.WithContext(cmd.Context())
-	g.SetLimit(8)
-	for i, t := range ts {
-		c := &rep.Components[i]
-		c.Name = t.Name
-		c.Packages = []licensePackage{}
-		for _, f := range t.Failed {
-			c.NotChecked = append(c.NotChecked, auditNotAudited{Path: f.Path, Reason: f.Err.Error()})
-		}
-		finder := &license.Finder{Dir: t.Dir, SitePackages: sitePackages, DepsDev: dd}
-		start := len(c.Packages)
-		for _, l := range t.Locks {
-			for _, p := range l.Packages {
-				if p.Source == ecosystem.SourceLocal {
-					continue // the workspace's own code: its license is the project's
-				}
-				c.Packages = append(c.Packages, licensePackage{Lockfile: l.Path, Ecosystem: pkgEcosystem(p, l), Name: p.Name, Version: p.Version})
-			}
-		}
-		k := start
-		for _, l := range t.Locks {
-			for _, p := range l.Packages {
-				row := &c.Packages[k]
-				k++
-				p.Ecosystem = row.Ecosystem
-				lockPath := l.Path
-				g.Go(func() error {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-					r := pol.Check(finder.Find(ctx, lockPath, p))
-					row.License, row.Source, row.Detail = r.License, r.Source, r.Detail
-					row.Verdict, row.Problem = r.Verdict.String(), r.Problem
-					if r.Expr != nil {
-						row.License = r.Expr.String() // canonical: GPL-3.0 → GPL-3.0-only
-					}
-					return nil
-				})
-			}
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	for _, c := range rep.Components {
-		rep.Summary.Packages += len(c.Packages)
-		rep.Summary.NotChecked += len(c.NotChecked)
-		for _, p := range c.Packages {
-			switch p.Verdict {
-			case "denied":
-				rep.Summary.Violations++
-			case "unknown":
-				rep.Summary.Unknown++
-			}
-		}
-	}
-	return rep, nil
-}
-
-func (a *app) printLicenses(rep *licenseReport) {
+func (a *app) printLicenses(rep *depscan.LicenseReport) {
 	for _, c := range rep.Components {
 		a.printf("%s: %d packages\n", c.Name, len(c.Packages))
 		if len(c.Packages) > 0 {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/audit"
-	"github.com/metawork/meta/internal/license"
+	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/sbom"
 )
 
@@ -95,9 +94,8 @@ written rather than an incomplete one.`,
 				for _, w := range rep.Warnings {
 					a.warnf("%s", w)
 				}
-				findings = map[string][]audit.Finding{}
+				findings = rep.Findings()
 				for _, c := range rep.Components {
-					findings[c.Name] = c.Findings
 					for _, n := range c.NotAudited {
 						a.warnf("%s: %s not audited: %s", c.Name, n.Path, n.Reason)
 					}
@@ -108,7 +106,7 @@ written rather than an incomplete one.`,
 				ext = ".spdx.json"
 			}
 			for _, t := range ts {
-				in := sbom.Input{Component: t.Name, Lockfiles: t.Locks, Findings: findings[t.Name], Licenses: localLicenses(cmd.Context(), t)}
+				in := depscan.SBOMInput(cmd.Context(), t, findings[t.Name])
 				var buf bytes.Buffer
 				if format == "spdx" {
 					err = sbom.SPDX(&buf, in, opt)
@@ -143,21 +141,6 @@ written rather than an incomplete one.`,
 	cmd.Flags().StringVar(&offlineDB, "offline-db", "", "with --audit: read OSV records from `PATH` instead of the OSV API")
 	cmd.Flags().BoolVar(&stamp, "timestamp", false, "stamp the document with the current time (SOURCE_DATE_EPOCH wins)")
 	return cmd
-}
-
-// localLicenses finds each package's license without the network.
-func localLicenses(ctx context.Context, t depsTarget) map[string]string {
-	f := &license.Finder{Dir: t.Dir}
-	out := map[string]string{}
-	for _, l := range t.Locks {
-		for _, p := range l.Packages {
-			p.Ecosystem = pkgEcosystem(p, l)
-			if a := f.Find(ctx, l.Path, p); a.License != "" {
-				out[sbom.PackageKey(p.Ecosystem, p.Name, p.Version)] = a.License
-			}
-		}
-	}
-	return out
 }
 
 func isDir(p string) bool {
