@@ -3,8 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,14 +13,6 @@ import (
 	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/ecosystem"
 )
-
-// osvURL is the OSV API base: META_OSV_URL, else the public API.
-func osvURL() string {
-	if u := strings.TrimSpace(os.Getenv("META_OSV_URL")); u != "" {
-		return u
-	}
-	return audit.DefaultOSVURL
-}
 
 func newDepsAuditCmd(a *app) *cobra.Command {
 	var (
@@ -87,12 +79,8 @@ named), 1 when nothing at all could be audited, else 0.`,
 				return err
 			}
 			rep.FailOn = failOn
-			if asJSON {
-				if err := a.printJSON(rep); err != nil {
-					return err
-				}
-			} else {
-				a.printAudit(rep)
+			if err := a.depsShow(asJSON, rep, func() { a.printAudit(rep) }); err != nil {
+				return err
 			}
 			if rep.Fails(threshold) {
 				return errCheckFailed
@@ -119,7 +107,7 @@ named), 1 when nothing at all could be audited, else 0.`,
 // runAudit audits ts against offlineDB, or the OSV API when it is "";
 // loader reads offlineDB (a default one when nil).
 func (a *app) runAudit(cmd *cobra.Command, ts []depscan.Target, offlineDB string, loader *audit.Loader) (*depscan.AuditReport, error) {
-	rep, err := depscan.Audit(cmd.Context(), depscan.AuditOptions{Targets: ts, OfflineDB: offlineDB, Loader: loader, OSVURL: osvURL()})
+	rep, err := depscan.Audit(cmd.Context(), depscan.AuditOptions{Targets: ts, OfflineDB: offlineDB, Loader: loader, OSVURL: envOr("META_OSV_URL", audit.DefaultOSVURL)})
 	var se *depscan.SourceError
 	switch {
 	case errors.As(err, &se) && se.Offline:
@@ -130,46 +118,38 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depscan.Target, offlineDB string
 	return rep, err
 }
 
+// parenList is " (a, b)", or "" for no items.
+func parenList(items []string) string {
+	if len(items) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(items, ", ") + ")"
+}
+
 func (a *app) printAudit(rep *depscan.AuditReport) {
 	for _, w := range rep.Warnings {
 		a.warnf("%s", w)
 	}
 	if st := rep.Database; st != nil && a.verbose {
 		a.printf("offline database: %d files, %d records, %d kept for these lock files\n", st.Files, st.Records, st.Kept)
-		for _, eco := range sortedMapKeys(st.Unsupported) {
+		for _, eco := range slices.Sorted(maps.Keys(st.Unsupported)) {
 			a.printf("  %d affected entries of unsupported ecosystem %s ignored\n", st.Unsupported[eco], eco)
 		}
 	}
 	for _, c := range rep.Components {
-		pk := 0
-		var paths []string
-		for _, l := range c.Lockfiles {
-			pk += l.Packages
-			paths = append(paths, l.Path)
-		}
-		a.printf("%s: %d lock files, %d packages", c.Name, len(c.Lockfiles), pk)
-		if len(paths) > 0 {
-			a.printf(" (%s)", strings.Join(paths, ", "))
-		}
-		a.printf("\n")
+		a.printf("%s: %d lock files, %d packages%s\n", c.Name, len(c.Lockfiles), c.Packages(), parenList(c.Paths()))
 		for _, f := range c.Findings {
-			ids := f.ID
-			if len(f.Aliases) > 0 {
-				ids += " (" + strings.Join(f.Aliases, ", ") + ")"
-			}
-			sev := f.Severity.String()
+			sev, scope, fixed := f.Severity.String(), "", "no fixed version"
 			if f.Score > 0 {
 				sev += fmt.Sprintf(" %.1f", f.Score)
 			}
-			scope := ""
 			if f.Scope != "" && f.Scope != ecosystem.ScopeProd {
 				scope = ", " + string(f.Scope)
 			}
-			a.printf("  %s@%s [%s%s] %s: %s\n", f.Package, f.Version, f.Ecosystem, scope, sev, ids)
+			a.printf("  %s@%s [%s%s] %s: %s%s\n", f.Package, f.Version, f.Ecosystem, scope, sev, f.ID, parenList(f.Aliases))
 			if f.Summary != "" {
 				a.printf("      %s\n", f.Summary)
 			}
-			fixed := "no fixed version"
 			if len(f.Fixed) > 0 {
 				fixed = "fixed in " + strings.Join(f.Fixed, ", ")
 			}
@@ -178,23 +158,12 @@ func (a *app) printAudit(rep *depscan.AuditReport) {
 		for _, n := range c.NotAudited {
 			a.printf("  NOT AUDITED %s: %s\n", n.Path, n.Reason)
 		}
-		if len(c.Skipped) > 0 {
-			reasons := map[string]int{}
-			for _, s := range c.Skipped {
-				reasons[s.Reason]++
-			}
-			keys := make([]string, 0, len(reasons))
-			for k := range reasons {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				a.printf("  %d packages not checked: %s\n", reasons[k], k)
-			}
+		for _, r := range c.SkippedBy() {
+			a.printf("  %d packages not checked: %s\n", r.N, r.What)
+		}
+		for _, s := range c.Skipped {
 			if a.verbose {
-				for _, s := range c.Skipped {
-					a.printf("    %s@%s (%s): %s\n", s.Package, s.Version, s.Lockfile, s.Reason)
-				}
+				a.printf("    %s@%s (%s): %s\n", s.Package, s.Version, s.Lockfile, s.Reason)
 			}
 		}
 		for _, w := range c.Warnings {
@@ -208,17 +177,11 @@ func (a *app) printAudit(rep *depscan.AuditReport) {
 		}
 	}
 	s := rep.Summary
-	var parts []string
-	for _, sev := range []string{"critical", "high", "medium", "low", "none", "unknown"} {
-		if n := s.BySeverity[sev]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, sev))
-		}
+	var sevs []string
+	for _, n := range s.Severities() {
+		sevs = append(sevs, fmt.Sprintf("%d %s", n.N, n.What))
 	}
-	line := fmt.Sprintf("%d vulnerabilities", s.Findings)
-	if len(parts) > 0 {
-		line += " (" + strings.Join(parts, ", ") + ")"
-	}
-	line += fmt.Sprintf(" in %d packages checked against %s", s.Packages, rep.Source)
+	line := fmt.Sprintf("%d vulnerabilities%s in %d packages checked against %s", s.Findings, parenList(sevs), s.Packages, rep.Source)
 	if s.Local > 0 {
 		line += fmt.Sprintf("; %d first-party workspace packages not audited", s.Local)
 	}
@@ -226,13 +189,4 @@ func (a *app) printAudit(rep *depscan.AuditReport) {
 		line += fmt.Sprintf("; %d lock files NOT AUDITED", s.NotAudited)
 	}
 	a.printf("%s\n", line)
-}
-
-func sortedMapKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -31,23 +31,19 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 			default:
 				return usagef("use dot, json, mermaid or svg", "--format %s: unknown format", format)
 			}
-			m, err := a.loadManifest()
-			if err != nil {
-				return err
-			}
 			var g *depscan.Graph
 			if component == "" {
+				m, err := a.loadManifest()
+				if err != nil {
+					return err
+				}
 				g = depscan.ComponentGraph(m)
 			} else {
-				comps, err := a.depsComponents(m, depsTargetOpts{Components: []string{component}})
+				ts, err := a.depsTargets(cmd, depsTargetOpts{Components: []string{component}})
 				if err != nil {
 					return err
 				}
-				t, err := depscan.Load(cmd.Context(), comps[0])
-				if err != nil {
-					return err
-				}
-				a.depsNotes(t)
+				t := ts[0]
 				for _, f := range t.Failed {
 					a.warnf("%s: %s: not read, left out of the graph: %v", t.Name, f.Path, f.Err)
 				}
@@ -64,17 +60,7 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 				}
 				g = depscan.PackageGraph(t)
 			}
-			var out []byte
-			switch format {
-			case "dot":
-				out = g.Dot()
-			case "mermaid":
-				out = g.Mermaid()
-			case "json":
-				out, err = g.JSON()
-			case "svg":
-				out, err = g.SVG(cmd.Context())
-			}
+			out, err := g.Render(cmd.Context(), format)
 			if errors.Is(err, depscan.ErrNoGraphviz) {
 				return failf("install Graphviz (https://graphviz.org/download/, e.g. apt-get install graphviz), or use --format dot|json|mermaid", "%v", err)
 			}

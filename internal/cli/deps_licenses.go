@@ -1,24 +1,14 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
-	"os"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/license"
 )
-
-// depsDevURL is the deps.dev API base: META_DEPSDEV_URL, else the public API.
-func depsDevURL() string {
-	if u := strings.TrimSpace(os.Getenv("META_DEPSDEV_URL")); u != "" {
-		return u
-	}
-	return license.DefaultDepsDevURL
-}
 
 func newDepsLicensesCmd(a *app) *cobra.Command {
 	var (
@@ -66,18 +56,14 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 			}
 			var dd *license.DepsDev
 			if !offline {
-				dd = &license.DepsDev{BaseURL: depsDevURL()}
+				dd = &license.DepsDev{BaseURL: envOr("META_DEPSDEV_URL", license.DefaultDepsDevURL)}
 			}
 			rep, err := depscan.Licenses(cmd.Context(), depscan.LicenseOptions{Targets: ts, Policy: pol, DepsDev: dd, SitePackages: sitePackages})
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				if err := a.printJSON(rep); err != nil {
-					return err
-				}
-			} else {
-				a.printLicenses(rep)
+			if err := a.depsShow(asJSON, rep, func() { a.printLicenses(rep) }); err != nil {
+				return err
 			}
 			if rep.Summary.Violations > 0 {
 				return errCheckFailed
@@ -98,16 +84,15 @@ func (a *app) printLicenses(rep *depscan.LicenseReport) {
 	for _, c := range rep.Components {
 		a.printf("%s: %d packages\n", c.Name, len(c.Packages))
 		if len(c.Packages) > 0 {
-			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "  PACKAGE\tVERSION\tLICENSE\tSOURCE")
+			t := &table{}
+			t.add(plain("  PACKAGE"), plain("VERSION"), plain("LICENSE"), plain("SOURCE"))
 			for _, p := range c.Packages {
-				lic, src := p.License, p.Source
-				if lic == "" {
-					lic, src = "?", "-"
+				if p.License == "" {
+					p.License, p.Source = "?", "-"
 				}
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Name, p.Version, lic, src)
+				t.add(plain("  "+p.Name), plain(p.Version), plain(p.License), plain(p.Source))
 			}
-			tw.Flush()
+			t.write(a.out())
 		}
 		for _, n := range c.NotChecked {
 			a.printf("  NOT CHECKED %s: %s\n", n.Path, n.Reason)
@@ -116,31 +101,22 @@ func (a *app) printLicenses(rep *depscan.LicenseReport) {
 			a.printf("  no lock files found\n")
 		}
 	}
-	if rep.Summary.Violations > 0 {
-		a.printf("\nviolations:\n")
-		for _, c := range rep.Components {
-			for _, p := range c.Packages {
-				if p.Verdict == "denied" {
-					a.printf("  %s: %s@%s (%s, %s): %s: %s\n", c.Name, p.Name, p.Version, p.Ecosystem, p.Lockfile, p.License, p.Problem)
-				}
-			}
-		}
-	}
-	if rep.Summary.Unknown > 0 {
-		a.printf("\nunknown licenses:\n")
-		for _, c := range rep.Components {
-			for _, p := range c.Packages {
-				if p.Verdict == "unknown" {
-					lic := p.License
-					if lic == "" {
-						lic = "(none)"
-					}
-					a.printf("  %s: %s@%s (%s, %s): %s: %s\n", c.Name, p.Name, p.Version, p.Ecosystem, p.Lockfile, lic, p.Problem)
-				}
-			}
-		}
-	}
 	s := rep.Summary
+	for _, v := range []struct {
+		verdict, title, none string
+		n                    int
+	}{{"denied", "violations", "", s.Violations}, {"unknown", "unknown licenses", "(none)", s.Unknown}} {
+		if v.n > 0 {
+			a.printf("\n%s:\n", v.title)
+		}
+		for _, c := range rep.Components {
+			for _, p := range c.Packages {
+				if p.Verdict == v.verdict {
+					a.printf("  %s: %s@%s (%s, %s): %s: %s\n", c.Name, p.Name, p.Version, p.Ecosystem, p.Lockfile, cmp.Or(p.License, v.none), p.Problem)
+				}
+			}
+		}
+	}
 	line := fmt.Sprintf("%s: %s, %d unknown", plural(s.Packages, "package"), plural(s.Violations, "violation"), s.Unknown)
 	if s.NotChecked > 0 {
 		line += fmt.Sprintf("; %s NOT CHECKED", plural(s.NotChecked, "lock file"))

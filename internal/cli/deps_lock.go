@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -70,39 +69,25 @@ func (a *app) depsLock(cmd *cobra.Command, opts depsTargetOpts, lo ecosystem.Loc
 	if err := cmd.Context().Err(); err != nil {
 		return err
 	}
-	var failed, locked, nothing int
-	var hints []string
 	for _, r := range results {
-		switch {
-		case len(r.Failed) > 0:
-			failed++
-			for _, err := range r.Failed {
-				fmt.Fprintf(a.errw(), "meta: %s: %s\n", r.Name, depscan.ErrText(err))
-			}
-			for _, in := range r.Install() {
-				if !slices.Contains(hints, "install "+in) {
-					hints = append(hints, "install "+in)
-				}
-			}
-		case len(r.Steps) == 0:
-			nothing++
-		default:
-			locked++
+		for _, err := range r.Failed {
+			fmt.Fprintf(a.errw(), "meta: %s: %s\n", r.Name, depscan.ErrText(err))
 		}
 	}
-	summary := fmt.Sprintf("%d locked", locked)
-	if nothing > 0 {
-		summary += fmt.Sprintf(", %d with nothing to lock", nothing)
+	n := depscan.Tally(results)
+	summary := fmt.Sprintf("%d locked", n.Locked)
+	if n.Nothing > 0 {
+		summary += fmt.Sprintf(", %d with nothing to lock", n.Nothing)
 	}
-	if failed > 0 {
-		summary += fmt.Sprintf(", %d failed", failed)
+	if n.Failed > 0 {
+		summary += fmt.Sprintf(", %d failed", n.Failed)
 	}
 	a.printf("%s\n", summary)
-	if failed > 0 {
-		for _, h := range hints {
-			fmt.Fprintln(a.errw(), "hint: "+h)
-		}
-		return errSilent
+	if n.Failed == 0 {
+		return nil
 	}
-	return nil
+	for _, in := range n.Install {
+		fmt.Fprintln(a.errw(), "hint: install "+in)
+	}
+	return errSilent
 }

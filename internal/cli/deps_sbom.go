@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -62,8 +60,7 @@ written rather than an incomplete one.`,
 			if offlineDB != "" && !withAudit {
 				return usagef("add --audit", "--offline-db is only used with --audit")
 			}
-			var opt sbom.Options
-			opt.ToolVersion = Version
+			opt := sbom.Options{ToolVersion: Version}
 			if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 				sec, err := strconv.ParseInt(s, 10, 64)
 				if err != nil {
@@ -101,35 +98,21 @@ written rather than an incomplete one.`,
 					}
 				}
 			}
-			ext := ".cdx.json"
-			if format == "spdx" {
-				ext = ".spdx.json"
-			}
 			for _, t := range ts {
-				in := depscan.SBOMInput(cmd.Context(), t, findings[t.Name])
-				var buf bytes.Buffer
-				if format == "spdx" {
-					err = sbom.SPDX(&buf, in, opt)
-				} else {
-					err = sbom.CycloneDX(&buf, in, opt)
-				}
+				doc, err := depscan.SBOM(cmd.Context(), t, findings[t.Name], format, opt)
 				if err != nil {
 					return err
 				}
-				dest := output
-				if len(ts) > 1 || strings.HasSuffix(output, "/") || isDir(output) {
-					dest = filepath.Join(output, t.Name+ext)
-				}
+				dest := depscan.SBOMDest(output, len(ts) > 1, t.Name, format)
 				if dest == "" || dest == "-" {
-					if _, err := a.out().Write(buf.Bytes()); err != nil {
+					if _, err := a.out().Write(doc); err != nil {
 						return err
 					}
-					continue
-				}
-				if err := writeFileAtomic(dest, buf.Bytes(), 0o644); err != nil {
+				} else if err := writeFileAtomic(dest, doc, 0o644); err != nil {
 					return fmt.Errorf("writing %s: %w", dest, err)
+				} else {
+					fmt.Fprintf(a.errw(), "%s: wrote %s\n", t.Name, dest)
 				}
-				fmt.Fprintf(a.errw(), "%s: wrote %s\n", t.Name, dest)
 			}
 			return nil
 		},
@@ -141,9 +124,4 @@ written rather than an incomplete one.`,
 	cmd.Flags().StringVar(&offlineDB, "offline-db", "", "with --audit: read OSV records from `PATH` instead of the OSV API")
 	cmd.Flags().BoolVar(&stamp, "timestamp", false, "stamp the document with the current time (SOURCE_DATE_EPOCH wins)")
 	return cmd
-}
-
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }

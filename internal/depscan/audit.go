@@ -3,8 +3,10 @@ package depscan
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/metawork/meta/internal/audit"
@@ -255,6 +257,55 @@ func (r *AuditReport) Findings() map[string][]audit.Finding {
 	out := map[string][]audit.Finding{}
 	for _, c := range r.Components {
 		out[c.Name] = c.Findings
+	}
+	return out
+}
+
+// Count is how many of something there are.
+type Count struct {
+	What string
+	N    int
+}
+
+// Packages counts the packages of c's lock files.
+func (c AuditComponent) Packages() int {
+	n := 0
+	for _, l := range c.Lockfiles {
+		n += l.Packages
+	}
+	return n
+}
+
+// Paths lists c's lock files.
+func (c AuditComponent) Paths() []string {
+	var out []string
+	for _, l := range c.Lockfiles {
+		out = append(out, l.Path)
+	}
+	return out
+}
+
+// SkippedBy counts c's skipped packages by reason, sorted by reason.
+func (c AuditComponent) SkippedBy() []Count {
+	n := map[string]int{}
+	for _, s := range c.Skipped {
+		n[s.Reason]++
+	}
+	var out []Count
+	for _, r := range slices.Sorted(maps.Keys(n)) {
+		out = append(out, Count{r, n[r]})
+	}
+	return out
+}
+
+// Severities counts the findings by severity, most severe first, leaving
+// out severities without findings.
+func (s AuditSummary) Severities() []Count {
+	var out []Count
+	for _, sev := range []string{"critical", "high", "medium", "low", "none", "unknown"} {
+		if n := s.BySeverity[sev]; n > 0 {
+			out = append(out, Count{sev, n})
+		}
 	}
 	return out
 }

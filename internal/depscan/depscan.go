@@ -10,7 +10,6 @@ package depscan
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/metawork/meta/internal/ecosystem"
 )
@@ -27,18 +26,6 @@ type Target struct {
 	Dir    string                   // absolute checkout directory
 	Locks  []*ecosystem.Lockfile    // parsed lock files, sorted by path
 	Failed []ecosystem.ParseFailure // lock files found but not readable: reported as not audited
-}
-
-// Missing returns the names of the components whose directory does not
-// exist (not checked out), in order.
-func Missing(comps []Component) []string {
-	var out []string
-	for _, c := range comps {
-		if st, err := os.Stat(c.Dir); err != nil || !st.IsDir() {
-			out = append(out, c.Name)
-		}
-	}
-	return out
 }
 
 // Load detects and parses the lock files of one component. A lock file
@@ -62,18 +49,6 @@ func Load(ctx context.Context, c Component) (Target, error) {
 		t.Locks = append(t.Locks, l)
 	}
 	return t, nil
-}
-
-// Unreadable returns one message per lock file of ts that could not be
-// read or parsed: "component: why".
-func Unreadable(ts []Target) []string {
-	var msgs []string
-	for _, t := range ts {
-		for _, f := range t.Failed {
-			msgs = append(msgs, t.Name+": "+f.Err.Error())
-		}
-	}
-	return msgs
 }
 
 // NotRead is a lock file left out of a check, and why.

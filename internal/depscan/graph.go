@@ -237,3 +237,18 @@ func (g *Graph) JSON() ([]byte, error) {
 	}
 	return append(out, '\n'), nil
 }
+
+// Render renders g in format: dot, json, mermaid or svg.
+func (g *Graph) Render(ctx context.Context, format string) ([]byte, error) {
+	switch format {
+	case "dot":
+		return g.Dot(), nil
+	case "mermaid":
+		return g.Mermaid(), nil
+	case "json":
+		return g.JSON()
+	case "svg":
+		return g.SVG(ctx)
+	}
+	return nil, fmt.Errorf("--format %s: unknown format", format)
+}

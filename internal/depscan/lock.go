@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -122,4 +123,31 @@ func ErrText(err error) string {
 		return head + ":\n    " + strings.ReplaceAll(out, "\n", "\n    ")
 	}
 	return err.Error()
+}
+
+// LockTally counts lock results.
+type LockTally struct {
+	Locked, Nothing, Failed int
+	Install                 []string // what to install for missing package managers, each once
+}
+
+// Tally counts results: locked, with nothing to lock, failed.
+func Tally(results []LockResult) LockTally {
+	var t LockTally
+	for _, r := range results {
+		switch {
+		case len(r.Failed) > 0:
+			t.Failed++
+			for _, in := range r.Install() {
+				if !slices.Contains(t.Install, in) {
+					t.Install = append(t.Install, in)
+				}
+			}
+		case len(r.Steps) == 0:
+			t.Nothing++
+		default:
+			t.Locked++
+		}
+	}
+	return t
 }

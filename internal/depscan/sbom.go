@@ -1,7 +1,11 @@
 package depscan
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/metawork/meta/internal/audit"
 	"github.com/metawork/meta/internal/license"
@@ -23,4 +27,34 @@ func SBOMInput(ctx context.Context, t Target, findings []audit.Finding) sbom.Inp
 		}
 	}
 	return sbom.Input{Component: t.Name, Lockfiles: t.Locks, Findings: findings, Licenses: lic}
+}
+
+// SBOM renders t's bill of materials in format ("cyclonedx" or "spdx").
+func SBOM(ctx context.Context, t Target, findings []audit.Finding, format string, opt sbom.Options) ([]byte, error) {
+	in := SBOMInput(ctx, t, findings)
+	var buf bytes.Buffer
+	var err error
+	if format == "spdx" {
+		err = sbom.SPDX(&buf, in, opt)
+	} else {
+		err = sbom.CycloneDX(&buf, in, opt)
+	}
+	return buf.Bytes(), err
+}
+
+// SBOMDest is where t's SBOM goes for --output output: output itself
+// (""/"-" is standard output) for one component, else
+// output/<name>.cdx.json or .spdx.json when several components are
+// written or output is a directory.
+func SBOMDest(output string, several bool, name, format string) string {
+	if !several && !strings.HasSuffix(output, "/") {
+		if st, err := os.Stat(output); err != nil || !st.IsDir() {
+			return output
+		}
+	}
+	ext := ".cdx.json"
+	if format == "spdx" {
+		ext = ".spdx.json"
+	}
+	return filepath.Join(output, name+ext)
 }
