@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -61,14 +60,9 @@ written rather than an incomplete one.`,
 				return usagef("add --audit", "--offline-db is only used with --audit")
 			}
 			opt := sbom.Options{ToolVersion: Version}
-			if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-				sec, err := strconv.ParseInt(s, 10, 64)
-				if err != nil {
-					return usagef("SOURCE_DATE_EPOCH is seconds since 1970", "SOURCE_DATE_EPOCH=%s: not a number", s)
-				}
-				opt.Time = time.Unix(sec, 0).UTC()
-			} else if stamp {
-				opt.Time = time.Now().UTC()
+			var err error
+			if opt.Time, err = sbom.StampTime(os.Getenv("SOURCE_DATE_EPOCH"), stamp, time.Now); err != nil {
+				return usageError(err, "SOURCE_DATE_EPOCH is seconds since 1970")
 			}
 			ts, err := a.depsTargets(cmd, targets)
 			if err != nil {
