@@ -106,11 +106,14 @@ func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depscan.Ta
 	return out, nil
 }
 
+// depsFixHint is the hint for lock files that cannot be read.
+const depsFixHint = "fix the file, or regenerate it with meta deps lock"
+
 // depsUnreadable is the error for lock files that could not be read or
 // parsed: bad input (exit 2), naming each file and why.
 func depsUnreadable(ts []depscan.Target) error {
 	if err := depscan.Unreadable(ts); err != nil {
-		return usageError(err, "fix the file, or regenerate it with meta deps lock")
+		return usageError(err, depsFixHint)
 	}
 	return nil
 }

@@ -43,22 +43,14 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 				if err != nil {
 					return err
 				}
-				t := ts[0]
-				for _, f := range t.Failed {
-					a.warnf("%s: %s: not read, left out of the graph: %v", t.Name, f.Path, f.Err)
+				var warns []string
+				g, warns, err = depscan.GraphTarget(ts[0])
+				for _, w := range warns {
+					a.warnf("%s", w)
 				}
-				if len(t.Locks) == 0 && len(t.Failed) == 0 {
-					a.warnf("%s: no lock files found (write them with 'meta deps lock --component %s')", t.Name, t.Name)
+				if err != nil {
+					return usageError(err, depsFixHint)
 				}
-				if len(t.Locks) == 0 && len(t.Failed) > 0 {
-					return withHint(depsUnreadable([]depscan.Target{t}), "fix the lock files, or regenerate them with 'meta deps lock --component "+t.Name+"'")
-				}
-				for _, l := range t.Locks {
-					for _, w := range l.Warnings {
-						a.warnf("%s: %s", t.Name, w)
-					}
-				}
-				g = depscan.PackageGraph(t)
 			}
 			out, err := g.Render(cmd.Context(), format)
 			if errors.Is(err, depscan.ErrNoGraphviz) {

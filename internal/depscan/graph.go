@@ -252,3 +252,26 @@ func (g *Graph) Render(ctx context.Context, format string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("--format %s: unknown format", format)
 }
+
+// GraphTarget is the package graph of t, and the warnings to show with
+// it: lock files that could not be read (left out), no lock files at all,
+// and the lock files' own warnings. When no lock file of t could be read,
+// the error is an *UnreadableError.
+func GraphTarget(t Target) (*Graph, []string, error) {
+	var warns []string
+	for _, f := range t.Failed {
+		warns = append(warns, fmt.Sprintf("%s: %s: not read, left out of the graph: %v", t.Name, f.Path, f.Err))
+	}
+	if len(t.Locks) == 0 && len(t.Failed) == 0 {
+		warns = append(warns, fmt.Sprintf("%s: no lock files found (write them with 'meta deps lock --component %s')", t.Name, t.Name))
+	}
+	if len(t.Locks) == 0 && len(t.Failed) > 0 {
+		return nil, warns, Unreadable([]Target{t})
+	}
+	for _, l := range t.Locks {
+		for _, w := range l.Warnings {
+			warns = append(warns, t.Name+": "+w)
+		}
+	}
+	return PackageGraph(t), warns, nil
+}
