@@ -48,9 +48,9 @@ cover) are counted, and listed with -v. The Go standard library is not
 audited: a go.mod "go" line is a minimum language version, not the
 toolchain that builds the binary.
 
-The workspace's own packages that lock files list (yarn workspaces,
-path-only Cargo crates, uv project roots) are not audited; the summary
-counts them.
+The workspace's own packages that lock files list (yarn, npm and pnpm
+workspaces, path-only Cargo crates, uv project roots) are not audited; the
+summary counts them.
 
 Exit status: 3 when a finding reaches --fail-on (default low: any finding;
 findings of unknown severity count as reaching every level; "none" never

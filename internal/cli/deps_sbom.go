@@ -40,8 +40,9 @@ epoch.
 With one component the document goes to --output FILE or standard output;
 with several, --output names a directory that receives
 <component>.cdx.json or <component>.spdx.json. The workspace's own
-packages that lock files list (yarn workspaces, path-only Cargo crates, uv
-project roots) are components marked first-party, without a purl. A lock
+packages that lock files list (yarn, npm and pnpm workspaces, path-only
+Cargo crates, uv project roots) are components marked first-party, without
+a purl. A lock
 file that cannot be read is an error (exit 2) naming it: no SBOM is
 written rather than an incomplete one.`,
 		Example: `  meta deps sbom --component api > api.cdx.json
