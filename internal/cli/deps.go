@@ -1,6 +1,16 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metawork/meta/internal/depscan"
+	"github.com/metawork/meta/internal/manifest"
+)
 
 // newDepsCmd is the parent of the third-party dependency commands: lock,
 // audit, licenses, graph and sbom.
@@ -26,4 +36,101 @@ one question across all repositories and ecosystems at once.`,
 		newDepsSbomCmd(a),
 	)
 	return cmd
+}
+
+// depsTargetOpts is the component selection shared by every deps subcommand.
+type depsTargetOpts struct {
+	Components []string // --component, repeatable
+	All        bool     // --all
+	Groups     []string // --group, repeatable (-NAME excludes)
+}
+
+// addDepsTargetFlags adds --component, --all and --group to cmd.
+func addDepsTargetFlags(cmd *cobra.Command, opts *depsTargetOpts) {
+	cmd.Flags().StringArrayVar(&opts.Components, "component", nil, "a component to look at (repeatable)")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "look at every component of the workspace")
+	addGroupFlag(cmd, &opts.Groups)
+}
+
+// depsComponents resolves --component/--group/--all to components.
+// Exactly one is required; unknown names are usage errors.
+func (a *app) depsComponents(m *manifest.Manifest, opts depsTargetOpts) ([]depscan.Component, error) {
+	if len(opts.Groups) > 0 && !opts.All {
+		sel, err := selectWithGroups(m, opts.Components, opts.Groups)
+		if err != nil {
+			return nil, err
+		}
+		opts.Components = nil
+		for _, c := range sel {
+			opts.Components = append(opts.Components, c.Name)
+		}
+	}
+	if opts.All == (len(opts.Components) > 0) {
+		return nil, usagef("e.g. meta deps audit --all, or --component NAME, or --group NAME", "choose the components: --component NAME (repeatable), --group NAME or --all")
+	}
+	comps, err := depscan.Select(m, opts.Components, opts.All)
+	var ue *depscan.UnknownComponentError
+	if errors.As(err, &ue) {
+		return nil, usagef(ue.Hint, "--component %v", err)
+	} else if err != nil {
+		return nil, failf("run meta bootstrap to clone them", "%v", err)
+	}
+	return comps, nil
+}
+
+// depsTargets reads the lock files of the selected components.
+func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depscan.Target, error) {
+	m, err := a.loadManifest()
+	if err != nil {
+		return nil, err
+	}
+	comps, err := a.depsComponents(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]depscan.Target, 0, len(comps))
+	for _, c := range comps {
+		t, err := depscan.Load(cmd.Context(), c)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range t.Locks { // -v: how each was read (e.g. which YAML document)
+			for _, n := range l.Notes {
+				if a.verbose {
+					fmt.Fprintf(a.errw(), "%s: %s\n", t.Name, n)
+				}
+			}
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// depsFixHint is the hint for lock files that cannot be read.
+const depsFixHint = "fix the file, or regenerate it with meta deps lock"
+
+// depsUnreadable is the error for lock files that could not be read or
+// parsed: bad input (exit 2), naming each file and why.
+func depsUnreadable(ts []depscan.Target) error {
+	if err := depscan.Unreadable(ts); err != nil {
+		return usageError(err, depsFixHint)
+	}
+	return nil
+}
+
+// envOr is the environment variable name, trimmed, or def when it is empty.
+func envOr(name, def string) string {
+	if u := strings.TrimSpace(os.Getenv(name)); u != "" {
+		return u
+	}
+	return def
+}
+
+// depsShow prints v as JSON, or as text.
+func (a *app) depsShow(asJSON bool, v any, text func()) error {
+	if asJSON {
+		return a.printJSON(v)
+	}
+	text()
+	return nil
 }

@@ -1,45 +1,18 @@
 package cli
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/audit"
+	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/ecosystem"
 )
-
-// osvURL is the OSV API base: META_OSV_URL, else the public API.
-func osvURL() string {
-	if u := strings.TrimSpace(os.Getenv("META_OSV_URL")); u != "" {
-		return u
-	}
-	return audit.DefaultOSVURL
-}
-
-// osvLoader reads offline databases, keeping archive indexes in
-// $XDG_CACHE_HOME/meta/osv-index.
-func osvLoader() *audit.Loader {
-	l := &audit.Loader{}
-	if dir, err := os.UserCacheDir(); err == nil {
-		l.IndexDir = filepath.Join(dir, "meta", "osv-index")
-	}
-	return l
-}
-
-// osvCacheDir is where OSV records are cached: $XDG_CACHE_HOME/meta/osv.
-func osvCacheDir() string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "meta", "osv")
-}
 
 func newDepsAuditCmd(a *app) *cobra.Command {
 	var (
@@ -75,9 +48,9 @@ cover) are counted, and listed with -v. The Go standard library is not
 audited: a go.mod "go" line is a minimum language version, not the
 toolchain that builds the binary.
 
-The workspace's own packages that lock files list (yarn workspaces,
-path-only Cargo crates, uv project roots) are not audited; the summary
-counts them.
+The workspace's own packages that lock files list (yarn, npm and pnpm
+workspaces, path-only Cargo crates, uv project roots) are not audited; the
+summary counts them.
 
 Exit status: 3 when a finding reaches --fail-on (default low: any finding;
 findings of unknown severity count as reaching every level; "none" never
@@ -88,52 +61,34 @@ named), 1 when nothing at all could be audited, else 0.`,
   meta deps audit --all --offline-db ~/osv --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			threshold, err := parseFailOn(failOn)
+			threshold, err := depscan.ParseFailOn(failOn)
 			if err != nil {
-				return err
+				return usageError(err, "use low, medium, high, critical or none")
 			}
 			// Index the offline database's archives while the lock files
 			// are read (a no-op when the indexes are current).
-			loader := osvLoader()
-			prepCtx, cancelPrep := context.WithCancel(cmd.Context())
-			defer cancelPrep()
-			prepared := make(chan struct{})
-			go func() {
-				defer close(prepared)
-				if offlineDB != "" {
-					_ = loader.Prepare(prepCtx, offlineDB)
-				}
-			}()
+			loader := depscan.DefaultLoader()
+			wait := depscan.PrepareDB(cmd.Context(), loader, offlineDB)
 			ts, err := a.depsTargets(cmd, targets)
+			wait(err != nil)
 			if err != nil {
-				cancelPrep()
-				<-prepared
 				return err
 			}
-			<-prepared
 			rep, err := a.runAudit(cmd, ts, offlineDB, loader)
 			if err != nil {
 				return err
 			}
 			rep.FailOn = failOn
-			if asJSON {
-				if err := a.printJSON(rep); err != nil {
-					return err
-				}
-			} else {
-				a.printAudit(rep)
+			if err := a.depsShow(asJSON, rep, func() { a.printAudit(rep) }); err != nil {
+				return err
 			}
-			for _, c := range rep.Components {
-				for _, f := range c.Findings {
-					if reaches(f.Severity, threshold) {
-						return errCheckFailed
-					}
-				}
+			if rep.Fails(threshold) {
+				return errCheckFailed
 			}
 			if err := depsUnreadable(ts); err != nil {
 				return err
 			}
-			if rep.Summary.Packages == 0 && (rep.Summary.NotAudited > 0 || rep.Summary.Lockfiles == 0) {
+			if rep.NothingAudited() {
 				if asJSON {
 					return errSilent
 				}
@@ -149,224 +104,52 @@ named), 1 when nothing at all could be audited, else 0.`,
 	return cmd
 }
 
-// failNone is a threshold no finding reaches.
-const failNone = audit.Severity(-1)
-
-func parseFailOn(s string) (audit.Severity, error) {
-	if strings.EqualFold(strings.TrimSpace(s), "none") {
-		return failNone, nil
+// runAudit audits ts against offlineDB, or the OSV API when it is "";
+// loader reads offlineDB (a default one when nil).
+func (a *app) runAudit(cmd *cobra.Command, ts []depscan.Target, offlineDB string, loader *audit.Loader) (*depscan.AuditReport, error) {
+	rep, err := depscan.Audit(cmd.Context(), depscan.AuditOptions{Targets: ts, OfflineDB: offlineDB, Loader: loader, OSVURL: envOr("META_OSV_URL", audit.DefaultOSVURL)})
+	var se *depscan.SourceError
+	switch {
+	case errors.As(err, &se) && se.Offline:
+		return nil, withHint(err, "--offline-db takes a directory of OSV JSON records or <ecosystem>/all.zip files")
+	case errors.As(err, &se):
+		return nil, withHint(err, "set META_OSV_URL to another OSV server, or use --offline-db PATH")
 	}
-	sev, err := audit.ParseSeverity(s)
-	if err != nil || sev == audit.SeverityUnknown || sev == audit.SeverityNone {
-		return 0, usagef("use low, medium, high, critical or none", "--fail-on %s: not a severity", s)
-	}
-	return sev, nil
+	return rep, err
 }
 
-// reaches reports whether a finding of severity s fails the threshold; an
-// unknown severity reaches every threshold but none.
-func reaches(s, threshold audit.Severity) bool {
-	if threshold == failNone {
-		return false
+// parenList is " (a, b)", or "" for no items.
+func parenList(items []string) string {
+	if len(items) == 0 {
+		return ""
 	}
-	return s == audit.SeverityUnknown || s >= threshold
+	return " (" + strings.Join(items, ", ") + ")"
 }
 
-// auditReport is what meta deps audit prints, as text or JSON.
-type auditReport struct {
-	Source     string           `json:"source"`
-	FailOn     string           `json:"fail_on"`
-	Components []auditComponent `json:"components"`
-	Summary    auditSummary     `json:"summary"`
-	Database   *audit.LoadStats `json:"offline_db,omitempty"`
-	Warnings   []string         `json:"warnings,omitempty"`
-}
-
-type auditComponent struct {
-	Name       string            `json:"name"`
-	Lockfiles  []auditLockfile   `json:"lockfiles"`
-	Findings   []audit.Finding   `json:"findings"`
-	NotAudited []auditNotAudited `json:"not_audited,omitempty"`
-	Skipped    []audit.Skipped   `json:"skipped_packages,omitempty"`
-	Warnings   []string          `json:"warnings,omitempty"`
-	audited    int               // lock files checked
-}
-
-type auditLockfile struct {
-	Path      string `json:"path"`
-	Manager   string `json:"manager"`
-	Ecosystem string `json:"ecosystem"`
-	Packages  int    `json:"packages"`
-}
-
-type auditNotAudited struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason"`
-}
-
-type auditSummary struct {
-	Findings   int            `json:"findings"`
-	BySeverity map[string]int `json:"by_severity"`
-	Packages   int            `json:"packages_checked"`
-	Lockfiles  int            `json:"lockfiles"`
-	NotAudited int            `json:"lockfiles_not_audited"`
-	Skipped    int            `json:"packages_skipped"`
-	Local      int            `json:"packages_local"` // the workspace's own, among Skipped
-}
-
-// runAudit checks the targets' lock files against the chosen OSV source.
-// loader reads offlineDB (osvLoader() when nil).
-func (a *app) runAudit(cmd *cobra.Command, ts []depsTarget, offlineDB string, loader *audit.Loader) (*auditReport, error) {
-	if loader == nil {
-		loader = osvLoader()
-	}
-	ctx := cmd.Context()
-	rep := &auditReport{Summary: auditSummary{BySeverity: map[string]int{}}}
-	comps := make([]auditComponent, len(ts))
-	var inputs []audit.Input
-	want := audit.Wanted{}
-	for i, t := range ts {
-		comps[i].Name = t.Name
-		comps[i].Findings = []audit.Finding{}
-		for _, f := range t.Failed {
-			comps[i].NotAudited = append(comps[i].NotAudited, auditNotAudited{Path: f.Path, Reason: f.Err.Error()})
-		}
-		for _, l := range t.Locks {
-			comps[i].Lockfiles = append(comps[i].Lockfiles, auditLockfile{Path: l.Path, Manager: l.Manager, Ecosystem: l.Ecosystem, Packages: len(l.Packages)})
-			comps[i].Warnings = append(comps[i].Warnings, l.Warnings...)
-			for _, p := range l.Packages {
-				want.Add(pkgEcosystem(p, l), p.Name)
-			}
-		}
-	}
-	var src audit.Source
-	if offlineDB != "" {
-		rep.Source = "offline " + offlineDB
-		db, err := loader.Load(ctx, offlineDB, want)
-		if err != nil {
-			return nil, withHint(err, "--offline-db takes a directory of OSV JSON records or <ecosystem>/all.zip files")
-		}
-		if n := len(db.Stats.Problems); n > 0 {
-			w := fmt.Sprintf("%d OSV records in %s could not be read; first: %s", n, offlineDB, db.Stats.Problems[0])
-			rep.Warnings = append(rep.Warnings, w)
-		}
-		src = db
-		rep.Database = &db.Stats
-		// A lock file whose ecosystem the database has no data for is not
-		// audited: "no vulnerabilities" would be a lie.
-		for i, t := range ts {
-			for _, l := range t.Locks {
-				if audit.Supported(l.Ecosystem) && auditable(l) > 0 && !db.HasEcosystem(l.Ecosystem) {
-					comps[i].NotAudited = append(comps[i].NotAudited, auditNotAudited{Path: l.Path, Reason: fmt.Sprintf("the offline database has no %s records", l.Ecosystem)})
-					continue
-				}
-				inputs = append(inputs, audit.Input{Component: t.Name, Lockfile: l})
-				comps[i].audited++
-			}
-		}
-	} else {
-		rep.Source = osvURL()
-		src = &audit.Client{BaseURL: osvURL(), CacheDir: osvCacheDir()}
-		for i, t := range ts {
-			for _, l := range t.Locks {
-				inputs = append(inputs, audit.Input{Component: t.Name, Lockfile: l})
-				comps[i].audited++
-			}
-		}
-	}
-	res, err := audit.Run(ctx, src, inputs)
-	if err != nil {
-		if offlineDB == "" {
-			return nil, withHint(fmt.Errorf("OSV API: %w", err), "set META_OSV_URL to another OSV server, or use --offline-db PATH")
-		}
-		return nil, err
-	}
-	byName := map[string]*auditComponent{}
-	for i := range comps {
-		byName[comps[i].Name] = &comps[i]
-	}
-	for _, f := range res.Findings {
-		c := byName[f.Component]
-		c.Findings = append(c.Findings, f)
-		rep.Summary.Findings++
-		rep.Summary.BySeverity[f.Severity.String()]++
-	}
-	for _, s := range res.Skipped {
-		c := byName[s.Component]
-		c.Skipped = append(c.Skipped, s)
-		rep.Summary.Skipped++
-		if s.Reason == audit.ReasonLocal {
-			rep.Summary.Local++
-		}
-	}
-	rep.Summary.Packages = res.Packages
-	for _, c := range comps {
-		rep.Summary.Lockfiles += len(c.Lockfiles)
-		rep.Summary.NotAudited += len(c.NotAudited)
-	}
-	rep.Components = comps
-	return rep, nil
-}
-
-// auditable counts the packages of l that are not the workspace's own.
-func auditable(l *ecosystem.Lockfile) int {
-	n := 0
-	for _, p := range l.Packages {
-		if p.Source != ecosystem.SourceLocal {
-			n++
-		}
-	}
-	return n
-}
-
-// pkgEcosystem is the package's OSV ecosystem, defaulting to its lock file's.
-func pkgEcosystem(p ecosystem.Package, l *ecosystem.Lockfile) string {
-	if p.Ecosystem != "" {
-		return p.Ecosystem
-	}
-	return l.Ecosystem
-}
-
-func (a *app) printAudit(rep *auditReport) {
+func (a *app) printAudit(rep *depscan.AuditReport) {
 	for _, w := range rep.Warnings {
 		a.warnf("%s", w)
 	}
 	if st := rep.Database; st != nil && a.verbose {
 		a.printf("offline database: %d files, %d records, %d kept for these lock files\n", st.Files, st.Records, st.Kept)
-		for _, eco := range sortedMapKeys(st.Unsupported) {
+		for _, eco := range slices.Sorted(maps.Keys(st.Unsupported)) {
 			a.printf("  %d affected entries of unsupported ecosystem %s ignored\n", st.Unsupported[eco], eco)
 		}
 	}
 	for _, c := range rep.Components {
-		pk := 0
-		var paths []string
-		for _, l := range c.Lockfiles {
-			pk += l.Packages
-			paths = append(paths, l.Path)
-		}
-		a.printf("%s: %d lock files, %d packages", c.Name, len(c.Lockfiles), pk)
-		if len(paths) > 0 {
-			a.printf(" (%s)", strings.Join(paths, ", "))
-		}
-		a.printf("\n")
+		a.printf("%s: %d lock files, %d packages%s\n", c.Name, len(c.Lockfiles), c.Packages(), parenList(c.Paths()))
 		for _, f := range c.Findings {
-			ids := f.ID
-			if len(f.Aliases) > 0 {
-				ids += " (" + strings.Join(f.Aliases, ", ") + ")"
-			}
-			sev := f.Severity.String()
+			sev, scope, fixed := f.Severity.String(), "", "no fixed version"
 			if f.Score > 0 {
 				sev += fmt.Sprintf(" %.1f", f.Score)
 			}
-			scope := ""
 			if f.Scope != "" && f.Scope != ecosystem.ScopeProd {
 				scope = ", " + string(f.Scope)
 			}
-			a.printf("  %s@%s [%s%s] %s: %s\n", f.Package, f.Version, f.Ecosystem, scope, sev, ids)
+			a.printf("  %s@%s [%s%s] %s: %s%s\n", f.Package, f.Version, f.Ecosystem, scope, sev, f.ID, parenList(f.Aliases))
 			if f.Summary != "" {
 				a.printf("      %s\n", f.Summary)
 			}
-			fixed := "no fixed version"
 			if len(f.Fixed) > 0 {
 				fixed = "fixed in " + strings.Join(f.Fixed, ", ")
 			}
@@ -375,23 +158,12 @@ func (a *app) printAudit(rep *auditReport) {
 		for _, n := range c.NotAudited {
 			a.printf("  NOT AUDITED %s: %s\n", n.Path, n.Reason)
 		}
-		if len(c.Skipped) > 0 {
-			reasons := map[string]int{}
-			for _, s := range c.Skipped {
-				reasons[s.Reason]++
-			}
-			keys := make([]string, 0, len(reasons))
-			for k := range reasons {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				a.printf("  %d packages not checked: %s\n", reasons[k], k)
-			}
+		for _, r := range c.SkippedBy() {
+			a.printf("  %d packages not checked: %s\n", r.N, r.What)
+		}
+		for _, s := range c.Skipped {
 			if a.verbose {
-				for _, s := range c.Skipped {
-					a.printf("    %s@%s (%s): %s\n", s.Package, s.Version, s.Lockfile, s.Reason)
-				}
+				a.printf("    %s@%s (%s): %s\n", s.Package, s.Version, s.Lockfile, s.Reason)
 			}
 		}
 		for _, w := range c.Warnings {
@@ -400,22 +172,16 @@ func (a *app) printAudit(rep *auditReport) {
 		switch {
 		case len(c.Lockfiles) == 0 && len(c.NotAudited) == 0:
 			a.printf("  no lock files found: nothing audited\n")
-		case len(c.Findings) == 0 && c.audited > 0:
-			a.printf("  no known vulnerabilities in the %d audited lock files\n", c.audited)
+		case len(c.Findings) == 0 && c.Audited > 0:
+			a.printf("  no known vulnerabilities in the %d audited lock files\n", c.Audited)
 		}
 	}
 	s := rep.Summary
-	var parts []string
-	for _, sev := range []string{"critical", "high", "medium", "low", "none", "unknown"} {
-		if n := s.BySeverity[sev]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, sev))
-		}
+	var sevs []string
+	for _, n := range s.Severities() {
+		sevs = append(sevs, fmt.Sprintf("%d %s", n.N, n.What))
 	}
-	line := fmt.Sprintf("%d vulnerabilities", s.Findings)
-	if len(parts) > 0 {
-		line += " (" + strings.Join(parts, ", ") + ")"
-	}
-	line += fmt.Sprintf(" in %d packages checked against %s", s.Packages, rep.Source)
+	line := fmt.Sprintf("%d vulnerabilities%s in %d packages checked against %s", s.Findings, parenList(sevs), s.Packages, rep.Source)
 	if s.Local > 0 {
 		line += fmt.Sprintf("; %d first-party workspace packages not audited", s.Local)
 	}
@@ -423,13 +189,4 @@ func (a *app) printAudit(rep *auditReport) {
 		line += fmt.Sprintf("; %d lock files NOT AUDITED", s.NotAudited)
 	}
 	a.printf("%s\n", line)
-}
-
-func sortedMapKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,18 +1,11 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"sort"
-	"strings"
+	"errors"
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/ecosystem"
-	"github.com/metawork/meta/internal/manifest"
-	"github.com/metawork/meta/internal/run"
-	"github.com/metawork/meta/internal/workspace"
+	"github.com/metawork/meta/internal/depscan"
 )
 
 func newDepsGraphCmd(a *app) *cobra.Command {
@@ -38,52 +31,30 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 			default:
 				return usagef("use dot, json, mermaid or svg", "--format %s: unknown format", format)
 			}
-			m, err := a.depsManifest()
-			if err != nil {
-				return err
-			}
-			var g *depsGraph
+			var g *depscan.Graph
 			if component == "" {
-				g = componentGraph(m)
+				m, err := a.loadManifest()
+				if err != nil {
+					return err
+				}
+				g = depscan.ComponentGraph(m)
 			} else {
-				comps, err := a.depsComponents(m, depsTargetOpts{Components: []string{component}})
+				ts, err := a.depsTargets(cmd, depsTargetOpts{Components: []string{component}})
 				if err != nil {
 					return err
 				}
-				t, err := loadDepsTarget(cmd.Context(), comps[0])
+				var warns []string
+				g, warns, err = depscan.GraphTarget(ts[0])
+				for _, w := range warns {
+					a.warnf("%s", w)
+				}
 				if err != nil {
-					return err
+					return usageError(err, depsFixHint)
 				}
-				a.depsNotes(t)
-				for _, f := range t.Failed {
-					a.warnf("%s: %s: not read, left out of the graph: %v", t.Name, f.Path, f.Err)
-				}
-				if len(t.Locks) == 0 && len(t.Failed) == 0 {
-					a.warnf("%s: no lock files found (write them with 'meta deps lock --component %s')", t.Name, t.Name)
-				}
-				if len(t.Locks) == 0 && len(t.Failed) > 0 {
-					return withHint(depsUnreadable([]depsTarget{t}), "fix the lock files, or regenerate them with 'meta deps lock --component "+t.Name+"'")
-				}
-				for _, l := range t.Locks {
-					for _, w := range l.Warnings {
-						a.warnf("%s: %s", t.Name, w)
-					}
-				}
-				g = packageGraph(t)
 			}
-			var out []byte
-			switch format {
-			case "dot":
-				out = g.dot()
-			case "mermaid":
-				out = g.mermaid()
-			case "json":
-				out, err = g.json()
-			case "svg":
-				if _, ok := run.LookPath("dot"); !ok {
-					return failf("install Graphviz (https://graphviz.org/download/, e.g. apt-get install graphviz), or use --format dot|json|mermaid", "--format svg needs Graphviz's dot program, which is not installed")
-				}
-				out, err = run.Output(cmd.Context(), run.Cmd{Args: []string{"dot", "-Tsvg"}, Stdin: bytes.NewReader(g.dot())})
+			out, err := g.Render(cmd.Context(), format)
+			if errors.Is(err, depscan.ErrNoGraphviz) {
+				return failf("install Graphviz (https://graphviz.org/download/, e.g. apt-get install graphviz), or use --format dot|json|mermaid", "%v", err)
 			}
 			if err != nil {
 				return err
@@ -99,211 +70,4 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 	cmd.Flags().StringVar(&format, "format", "dot", "dot, json, mermaid or svg")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` instead of standard output")
 	return cmd
-}
-
-// depsGraph is a directed graph ready to render; nodes and edges sorted.
-type depsGraph struct {
-	Kind  string      `json:"kind"` // "components" or "packages"
-	Name  string      `json:"name"`
-	Nodes []graphNode `json:"nodes"`
-	Edges []graphEdge `json:"edges"`
-}
-
-type graphNode struct {
-	ID        string `json:"id"`
-	Label     string `json:"label"`
-	Type      string `json:"type"` // "component" or "package"
-	Ecosystem string `json:"ecosystem,omitempty"`
-	Name      string `json:"name"`
-	Version   string `json:"version,omitempty"`
-	// Components: the manifest's version constraint or tracked ref.
-	Constraint string `json:"constraint,omitempty"`
-	Ref        string `json:"ref,omitempty"`
-	Scope      string `json:"scope,omitempty"`
-	Direct     bool   `json:"direct,omitempty"`
-	License    string `json:"license,omitempty"`
-	Source     string `json:"source,omitempty"`
-	Lockfile   string `json:"lockfile,omitempty"`
-}
-
-type graphEdge struct {
-	From  string `json:"from"`
-	To    string `json:"to"`
-	Label string `json:"label,omitempty"`
-}
-
-// componentGraph is the workspace's components and their depends_on: the
-// manifest's plus, for a component that is checked out, its
-// component.yaml's (workspace.ReadSpec, as 'meta tree' and setup see them).
-func componentGraph(m *manifest.Manifest) *depsGraph {
-	g := &depsGraph{Kind: "components", Name: m.Workspace.Name}
-	for _, name := range m.Order {
-		c := m.Components[name]
-		label := name
-		if c.Version != "" {
-			label += " " + c.Version
-		} else if c.Ref != "" {
-			label += " @" + c.Ref
-		}
-		g.Nodes = append(g.Nodes, graphNode{ID: name, Label: label, Type: "component", Name: name, Constraint: c.Version, Ref: c.Ref})
-		deps := c.DependsOn
-		if spec, err := workspace.ReadSpec(c); err == nil {
-			deps = spec.DependsOn
-		}
-		for _, d := range deps {
-			if m.Components[d.Name] == nil {
-				continue // component.yaml names a component this workspace lacks
-			}
-			g.Edges = append(g.Edges, graphEdge{From: name, To: d.Name, Label: d.Constraint})
-		}
-	}
-	g.sort()
-	return g
-}
-
-// packageGraph is one component's packages from all its lock files. Node
-// IDs carry the lock file's path when the component has several, so the
-// same name@version in two ecosystems stays two nodes.
-func packageGraph(t depsTarget) *depsGraph {
-	g := &depsGraph{Kind: "packages", Name: t.Name}
-	g.Nodes = append(g.Nodes, graphNode{ID: t.Name, Label: t.Name, Type: "component", Name: t.Name})
-	seen := map[string]bool{}
-	for _, l := range t.Locks {
-		key := func(id string) string {
-			if len(t.Locks) > 1 {
-				return l.Path + ":" + id
-			}
-			return id
-		}
-		for _, p := range l.Packages {
-			k := key(p.ID())
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			label := p.Name
-			if p.Version != "" {
-				label += "@" + p.Version
-			}
-			if len(t.Locks) > 1 {
-				label += " (" + l.Path + ")"
-			}
-			g.Nodes = append(g.Nodes, graphNode{ID: k, Label: label, Type: "package", Ecosystem: p.Ecosystem,
-				Name: p.Name, Version: p.Version, Scope: string(p.Scope), Direct: p.Direct,
-				License: p.License, Source: p.Source, Lockfile: l.Path})
-			for _, d := range p.Deps {
-				g.Edges = append(g.Edges, graphEdge{From: k, To: key(d)})
-			}
-		}
-		for _, r := range l.Roots {
-			g.Edges = append(g.Edges, graphEdge{From: t.Name, To: key(r)})
-		}
-	}
-	g.sort()
-	return g
-}
-
-func (g *depsGraph) sort() {
-	sort.Slice(g.Nodes, func(i, j int) bool { return g.Nodes[i].ID < g.Nodes[j].ID })
-	sort.Slice(g.Edges, func(i, j int) bool {
-		a, b := g.Edges[i], g.Edges[j]
-		if a.From != b.From {
-			return a.From < b.From
-		}
-		if a.To != b.To {
-			return a.To < b.To
-		}
-		return a.Label < b.Label
-	})
-	if g.Nodes == nil {
-		g.Nodes = []graphNode{}
-	}
-	if g.Edges == nil {
-		g.Edges = []graphEdge{}
-	}
-}
-
-// dotQuote quotes s as a Graphviz ID.
-func dotQuote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
-}
-
-func (g *depsGraph) dot() []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "digraph %s {\n", dotQuote(g.Name))
-	b.WriteString("  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n")
-	for _, n := range g.Nodes {
-		attrs := []string{"label=" + dotQuote(n.Label)}
-		switch {
-		case n.Type == "component" && g.Kind == "packages":
-			attrs = append(attrs, "shape=doubleoctagon")
-		case n.Scope == string(ecosystem.ScopeDev):
-			attrs = append(attrs, "style=dashed")
-		case n.Scope == string(ecosystem.ScopeOptional):
-			attrs = append(attrs, "style=dotted")
-		}
-		fmt.Fprintf(&b, "  %s [%s];\n", dotQuote(n.ID), strings.Join(attrs, ", "))
-	}
-	for _, e := range g.Edges {
-		if e.Label != "" {
-			fmt.Fprintf(&b, "  %s -> %s [label=%s];\n", dotQuote(e.From), dotQuote(e.To), dotQuote(e.Label))
-		} else {
-			fmt.Fprintf(&b, "  %s -> %s;\n", dotQuote(e.From), dotQuote(e.To))
-		}
-	}
-	b.WriteString("}\n")
-	return b.Bytes()
-}
-
-// mermaidText escapes text for a quoted Mermaid label.
-func mermaidText(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "\n", " ").Replace(s)
-}
-
-func (g *depsGraph) mermaid() []byte {
-	var b bytes.Buffer
-	b.WriteString("graph LR\n")
-	ids := map[string]string{}
-	for i, n := range g.Nodes {
-		ids[n.ID] = fmt.Sprintf("n%d", i)
-		shape := `["%s"]`
-		if n.Type == "component" && g.Kind == "packages" {
-			shape = `(["%s"])`
-		}
-		fmt.Fprintf(&b, "  %s"+shape+"\n", ids[n.ID], mermaidText(n.Label))
-	}
-	for _, e := range g.Edges {
-		from, to := ids[e.From], ids[e.To]
-		if to == "" { // a depends_on naming no component; validate reports it
-			to = "missing_" + strings.Map(func(r rune) rune {
-				if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-					return r
-				}
-				return '_'
-			}, e.To)
-			fmt.Fprintf(&b, "  %s[\"%s (not in the manifest)\"]\n", to, mermaidText(e.To))
-		}
-		if e.Label != "" {
-			fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", from, mermaidText(e.Label), to)
-		} else {
-			fmt.Fprintf(&b, "  %s --> %s\n", from, to)
-		}
-	}
-	for _, n := range g.Nodes {
-		if n.Scope == string(ecosystem.ScopeDev) {
-			fmt.Fprintf(&b, "  class %s dev\n", ids[n.ID])
-		}
-	}
-	if bytes.Contains(b.Bytes(), []byte(" dev\n")) {
-		b.WriteString("  classDef dev stroke-dasharray: 5 5\n")
-	}
-	return b.Bytes()
-}
-
-func (g *depsGraph) json() ([]byte, error) {
-	out, err := json.MarshalIndent(g, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(out, '\n'), nil
 }

@@ -1,19 +1,15 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/audit"
-	"github.com/metawork/meta/internal/license"
+	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/sbom"
 )
 
@@ -44,8 +40,9 @@ epoch.
 With one component the document goes to --output FILE or standard output;
 with several, --output names a directory that receives
 <component>.cdx.json or <component>.spdx.json. The workspace's own
-packages that lock files list (yarn workspaces, path-only Cargo crates, uv
-project roots) are components marked first-party, without a purl. A lock
+packages that lock files list (yarn, npm and pnpm workspaces, path-only
+Cargo crates, uv project roots) are components marked first-party, without
+a purl. A lock
 file that cannot be read is an error (exit 2) naming it: no SBOM is
 written rather than an incomplete one.`,
 		Example: `  meta deps sbom --component api > api.cdx.json
@@ -63,16 +60,10 @@ written rather than an incomplete one.`,
 			if offlineDB != "" && !withAudit {
 				return usagef("add --audit", "--offline-db is only used with --audit")
 			}
-			var opt sbom.Options
-			opt.ToolVersion = Version
-			if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-				sec, err := strconv.ParseInt(s, 10, 64)
-				if err != nil {
-					return usagef("SOURCE_DATE_EPOCH is seconds since 1970", "SOURCE_DATE_EPOCH=%s: not a number", s)
-				}
-				opt.Time = time.Unix(sec, 0).UTC()
-			} else if stamp {
-				opt.Time = time.Now().UTC()
+			opt := sbom.Options{ToolVersion: Version}
+			var err error
+			if opt.Time, err = sbom.StampTime(os.Getenv("SOURCE_DATE_EPOCH"), stamp, time.Now); err != nil {
+				return usageError(err, "SOURCE_DATE_EPOCH is seconds since 1970")
 			}
 			ts, err := a.depsTargets(cmd, targets)
 			if err != nil {
@@ -95,43 +86,28 @@ written rather than an incomplete one.`,
 				for _, w := range rep.Warnings {
 					a.warnf("%s", w)
 				}
-				findings = map[string][]audit.Finding{}
+				findings = rep.Findings()
 				for _, c := range rep.Components {
-					findings[c.Name] = c.Findings
 					for _, n := range c.NotAudited {
 						a.warnf("%s: %s not audited: %s", c.Name, n.Path, n.Reason)
 					}
 				}
 			}
-			ext := ".cdx.json"
-			if format == "spdx" {
-				ext = ".spdx.json"
-			}
 			for _, t := range ts {
-				in := sbom.Input{Component: t.Name, Lockfiles: t.Locks, Findings: findings[t.Name], Licenses: localLicenses(cmd.Context(), t)}
-				var buf bytes.Buffer
-				if format == "spdx" {
-					err = sbom.SPDX(&buf, in, opt)
-				} else {
-					err = sbom.CycloneDX(&buf, in, opt)
-				}
+				doc, err := depscan.SBOM(cmd.Context(), t, findings[t.Name], format, opt)
 				if err != nil {
 					return err
 				}
-				dest := output
-				if len(ts) > 1 || strings.HasSuffix(output, "/") || isDir(output) {
-					dest = filepath.Join(output, t.Name+ext)
-				}
+				dest := depscan.SBOMDest(output, len(ts) > 1, t.Name, format)
 				if dest == "" || dest == "-" {
-					if _, err := a.out().Write(buf.Bytes()); err != nil {
+					if _, err := a.out().Write(doc); err != nil {
 						return err
 					}
-					continue
-				}
-				if err := writeFileAtomic(dest, buf.Bytes(), 0o644); err != nil {
+				} else if err := writeFileAtomic(dest, doc, 0o644); err != nil {
 					return fmt.Errorf("writing %s: %w", dest, err)
+				} else {
+					fmt.Fprintf(a.errw(), "%s: wrote %s\n", t.Name, dest)
 				}
-				fmt.Fprintf(a.errw(), "%s: wrote %s\n", t.Name, dest)
 			}
 			return nil
 		},
@@ -143,24 +119,4 @@ written rather than an incomplete one.`,
 	cmd.Flags().StringVar(&offlineDB, "offline-db", "", "with --audit: read OSV records from `PATH` instead of the OSV API")
 	cmd.Flags().BoolVar(&stamp, "timestamp", false, "stamp the document with the current time (SOURCE_DATE_EPOCH wins)")
 	return cmd
-}
-
-// localLicenses finds each package's license without the network.
-func localLicenses(ctx context.Context, t depsTarget) map[string]string {
-	f := &license.Finder{Dir: t.Dir}
-	out := map[string]string{}
-	for _, l := range t.Locks {
-		for _, p := range l.Packages {
-			p.Ecosystem = pkgEcosystem(p, l)
-			if a := f.Find(ctx, l.Path, p); a.License != "" {
-				out[sbom.PackageKey(p.Ecosystem, p.Name, p.Version)] = a.License
-			}
-		}
-	}
-	return out
-}
-
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }

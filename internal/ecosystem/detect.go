@@ -160,7 +160,18 @@ func Parse(ctx context.Context, dir string, f Found) (*Lockfile, error) {
 		if f.Manager == ManagerNpm {
 			l, err = parseNpm(f.Path, data, readPackageJSON(pj))
 		} else {
-			l, err = parseYarn(f.Path, data, readPackageJSON(pj))
+			// .yarnrc.yml's catalogs say what "catalog:" ranges stand for;
+			// one that cannot be read leaves them unresolved (warned).
+			var cat map[string]map[string]string
+			rcPath := path.Join(path.Dir(f.Path), ".yarnrc.yml")
+			rc, rerr := readLimited(root, rcPath)
+			if rerr == nil {
+				cat, rerr = yarnCatalogs(rcPath, rc)
+			}
+			l, err = parseYarn(f.Path, data, readPackageJSON(pj), cat)
+			if err == nil && rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				l.Warnings = append(l.Warnings, fmt.Sprintf("%v; its catalogs are not read", rerr))
+			}
 		}
 	default:
 		l, err = ParseFile(f.Manager, f.Path, data)
@@ -244,7 +255,7 @@ func ParseFile(manager, path string, data []byte) (*Lockfile, error) {
 	case ManagerPnpm:
 		return parsePnpm(path, data)
 	case ManagerYarn:
-		return parseYarn(path, data, nil)
+		return parseYarn(path, data, nil, nil)
 	case ManagerPip:
 		return parseRequirements(path, data, nil)
 	case ManagerUV:

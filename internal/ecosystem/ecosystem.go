@@ -8,10 +8,11 @@
 // dependency path brings this package in", and PlanLock/RunLock run the
 // package managers. What the project requires directly are the Lockfile's
 // Roots. The project's own code that a lock file lists (yarn berry
-// workspaces and linked directories, a Cargo workspace's path crates, uv's
-// virtual and editable roots) is a package with Source "local" and never a
-// root: it is listed in inventories and SBOMs as first-party and never
-// audited. The Go main module and npm workspace members are not listed. Package names are as the
+// workspaces and linked directories, npm and pnpm workspace members, a
+// Cargo workspace's path crates, uv's virtual and editable roots) is a
+// package with Source "local" and never a root: it is listed in
+// inventories and SBOMs as first-party and never audited. The Go main
+// module is not listed. Package names are as the
 // ecosystem writes them, PyPI names normalised per PEP 503.
 package ecosystem
 

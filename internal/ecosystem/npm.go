@@ -1,6 +1,7 @@
 package ecosystem
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	pathpkg "path"
@@ -203,9 +204,18 @@ func parseNpmPackages(path string, data []byte, raw map[string]json.RawMessage) 
 		}
 		return false
 	}
-	ids := map[string]string{} // location → package ID
+	ids := map[string]string{}  // location → package ID
+	member := map[string]bool{} // IDs of workspace members
 	for _, loc := range locs {
 		e := entries[loc]
+		if loc != "" && isFirstParty(loc) && !e.Link {
+			// A workspace member: the project's own code, listed, never
+			// audited or a root.
+			name := cmp.Or(e.Name, linkName[loc], pathpkg.Base(loc))
+			ids[loc] = b.add(Package{Name: name, Version: e.Version, Source: SourceLocal})
+			member[ids[loc]] = true
+			continue
+		}
 		if isFirstParty(loc) || e.Link {
 			continue
 		}
@@ -262,11 +272,14 @@ func parseNpmPackages(path string, data []byte, raw map[string]json.RawMessage) 
 					continue
 				}
 				to := ids[target(at)]
-				if to == "" {
-					continue // a workspace member or a link to one
+				if to == "" || first && member[to] {
+					continue // the project's own code depending on itself
 				}
 				if first {
 					b.root(to, scope)
+					if from != "" { // a workspace member
+						b.edge(from, to, optional)
+					}
 				} else {
 					b.edge(from, to, optional)
 				}

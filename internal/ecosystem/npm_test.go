@@ -34,6 +34,7 @@ c@1.0.0 prod direct (ISC)
 d@1.0.0 dev direct -> b@1.0.0
 loc@0.2.0 prod direct path -> c@1.0.0
 o@1.0.0 optional direct
+w@0.1.0 prod local -> c@1.0.0 x@3.0.0
 x@3.0.0 dev direct
 `
 	if diff := cmp.Diff(want, summary(l)); diff != "" {

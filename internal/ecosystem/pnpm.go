@@ -1,7 +1,9 @@
 package ecosystem
 
 import (
+	"cmp"
 	"fmt"
+	pathpkg "path"
 	"strings"
 )
 
@@ -268,8 +270,15 @@ func parsePnpm(path string, data []byte) (*Lockfile, error) {
 	if len(lock.Importers) == 0 {
 		lock.Importers = map[string]pnpmImporter{".": {lock.Dependencies, lock.DevDependencies, lock.OptionalDependencies}}
 	}
+	members := pnpmMembers(lock.Importers)
+	for _, imp := range sortedKeys(lock.Importers) {
+		if name, ok := members[imp]; ok {
+			b.add(Package{Name: name, Source: SourceLocal})
+		}
+	}
 	for _, imp := range sortedKeys(lock.Importers) {
 		im := lock.Importers[imp]
+		member, isMember := members[imp]
 		for _, sec := range []struct {
 			deps  map[string]pnpmRef
 			scope Scope
@@ -285,6 +294,9 @@ func parsePnpm(path string, data []byte) (*Lockfile, error) {
 					continue
 				}
 				b.root(id, sec.scope)
+				if isMember {
+					b.edge(member+"@", id, sec.scope == ScopeOptional)
+				}
 			}
 		}
 	}
@@ -320,4 +332,32 @@ func parsePnpm(path string, data []byte) (*Lockfile, error) {
 		}
 	}
 	return b.finish(), nil
+}
+
+// pnpmMembers names the workspace members: every importer but the root
+// ("."), the project's own code, listed but never audited or a root. Each
+// is named as the first importer (in sorted order) links to it
+// ("link:../dir"), else by its directory's name.
+func pnpmMembers(importers map[string]pnpmImporter) map[string]string {
+	linked := map[string]string{}
+	for _, imp := range sortedKeys(importers) {
+		im := importers[imp]
+		for _, deps := range []map[string]pnpmRef{im.Dependencies, im.DevDependencies, im.OptionalDependencies} {
+			for _, name := range sortedKeys(deps) {
+				if rel, ok := strings.CutPrefix(deps[name].Version, "link:"); ok {
+					to := pathpkg.Join(imp, rel)
+					if _, seen := linked[to]; !seen {
+						linked[to] = name
+					}
+				}
+			}
+		}
+	}
+	out := map[string]string{}
+	for imp := range importers {
+		if imp != "." {
+			out[imp] = cmp.Or(linked[imp], pathpkg.Base(imp))
+		}
+	}
+	return out
 }

@@ -65,6 +65,7 @@ func TestPnpm(t *testing.T) {
 a@1.0.0 prod direct -> local@ peer@2.0.0
 gitdep@0.5.0 optional direct url
 local@ optional path
+member@ prod local -> @s/opt@1.1.0 gitdep@0.5.0
 peer@2.0.0 prod
 real@3.0.0 dev direct
 `
@@ -75,7 +76,7 @@ real@3.0.0 dev direct
 
 func TestPnpmSharedFixture(t *testing.T) {
 	l := mustParse(t, ManagerPnpm, "pnpm-lock.yaml", sharedFixture(t, "pnpm-v9-trivy/pnpm-lock.yaml"))
-	if len(l.Packages) != 22 || len(l.Roots) != 12 {
+	if len(l.Packages) != 23 || len(l.Roots) != 12 { // 22 and a workspace member
 		t.Errorf("%d packages, %d roots", len(l.Packages), len(l.Roots))
 	}
 	lines := summary(l)

@@ -101,7 +101,7 @@ snapshots:
 
 func TestPnpmReadsTheLockDocument(t *testing.T) {
 	l := mustParse(t, ManagerPnpm, "pnpm-lock.yaml", []byte(pnpmTwoDocs))
-	want := "debug@4.3.4 dev direct -> ms@2.1.2\nms@2.1.2 prod direct\n"
+	want := "a@ prod local -> debug@4.3.4\ndebug@4.3.4 dev direct -> ms@2.1.2\nms@2.1.2 prod direct\n"
 	if diff := cmp.Diff(want, summary(l)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

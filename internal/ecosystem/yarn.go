@@ -30,7 +30,11 @@ type yarnEntry struct {
 // may be nil) says so; without it every package that no other package
 // requires is a prod root. Berry's workspace entries are the project's own
 // packages: not packages, but their dependencies are direct.
-func parseYarn(path string, data []byte, pj *packageJSON) (*Lockfile, error) {
+//
+// Dependencies may name a catalog's range ("catalog:" for the default
+// catalog, "catalog:NAME" for a named one); catalogs, read from
+// .yarnrc.yml (see yarnCatalogs), says what each stands for.
+func parseYarn(path string, data []byte, pj *packageJSON, catalogs map[string]map[string]string) (*Lockfile, error) {
 	var entries []*yarnEntry
 	var err error
 	if isYarnBerry(data) {
@@ -70,6 +74,9 @@ func parseYarn(path string, data []byte, pj *packageJSON) (*Lockfile, error) {
 		byName[e.name] = append(byName[e.name], e)
 	}
 	lookup := func(name, rng string) *yarnEntry {
+		if cat, ok := strings.CutPrefix(rng, "catalog:"); ok && catalogs[cat][name] != "" {
+			rng = catalogs[cat][name]
+		}
 		if e, ok := byDesc[name+"@"+rng]; ok {
 			return e
 		}
@@ -87,7 +94,11 @@ func parseYarn(path string, data []byte, pj *packageJSON) (*Lockfile, error) {
 			for _, name := range sortedKeys(deps) {
 				t := lookup(name, deps[name])
 				if t == nil {
-					if !optional {
+					switch {
+					case optional:
+					case strings.HasPrefix(deps[name], "catalog:"):
+						b.warnf("%s:%d: %s requires %s@%s, which no catalog defines (catalogs are read from .yarnrc.yml beside the lock file)", path, e.line, e.name, name, deps[name])
+					default:
 						b.warnf("%s:%d: %s requires %s@%s, which the lock file does not contain", path, e.line, e.name, name, deps[name])
 					}
 					continue
@@ -413,4 +424,29 @@ func parseYarnBerry(path string, data []byte) ([]*yarnEntry, error) {
 		entries = append(entries, e)
 	}
 	return entries, nil
+}
+
+// yarnCatalogs reads the catalogs of a .yarnrc.yml (yarn 4.10+): "catalog"
+// maps package names to ranges (the default catalog, named ""), and
+// "catalogs" maps each named catalog to such a map. A file without
+// catalogs gives an empty map.
+func yarnCatalogs(path string, data []byte) (map[string]map[string]string, error) {
+	docs, err := parseYAMLDocs(path, data)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]string{}
+	for _, doc := range docs {
+		if m := doc.get("catalog").strMap(); m != nil {
+			out[""] = m
+		}
+		if named := doc.get("catalogs"); named != nil && named.kind == yMap {
+			for i, k := range named.keys {
+				if m := named.vals[i].strMap(); m != nil {
+					out[k] = m
+				}
+			}
+		}
+	}
+	return out, nil
 }

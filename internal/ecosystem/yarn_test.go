@@ -42,7 +42,7 @@ js-tokens@4.0.0 prod
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	pj := readPackageJSON([]byte(`{"dependencies": {"@s/a": "^1.1.0"}, "devDependencies": {"dev": "^1"}}`))
-	l, err := parseYarn("yarn.lock", []byte(yarnClassic), pj)
+	l, err := parseYarn("yarn.lock", []byte(yarnClassic), pj, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ const yarnBerry = `__metadata:
 
 func TestYarnBerry(t *testing.T) {
 	pj := readPackageJSON([]byte(`{"dependencies": {"a": "^1.0.0"}, "devDependencies": {"t": "^1.0.0"}}`))
-	l, err := parseYarn("yarn.lock", []byte(yarnBerry), pj)
+	l, err := parseYarn("yarn.lock", []byte(yarnBerry), pj, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,4 +193,22 @@ var nonIDChars = regexp.MustCompile(`[^A-Za-z0-9.]+`)
 // spdxSafe makes s usable in an SPDX identifier.
 func spdxSafe(s string) string {
 	return strings.Trim(nonIDChars.ReplaceAllString(s, "-"), "-")
+}
+
+// StampTime is the time to stamp a document with: SOURCE_DATE_EPOCH's
+// (sourceDateEpoch, seconds since 1970) when set, else now when stamp is
+// set, else the zero time (no stamp). A sourceDateEpoch that is not a
+// number is an error.
+func StampTime(sourceDateEpoch string, stamp bool, now func() time.Time) (time.Time, error) {
+	if sourceDateEpoch != "" {
+		sec, err := strconv.ParseInt(sourceDateEpoch, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%s: not a number", sourceDateEpoch)
+		}
+		return time.Unix(sec, 0).UTC(), nil
+	}
+	if stamp {
+		return now().UTC(), nil
+	}
+	return time.Time{}, nil
 }
