@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/toolchain/declared"
 	"github.com/metawork/meta/internal/wire"
 	"github.com/metawork/meta/internal/workspace"
 	"github.com/metawork/meta/internal/yamlpos"
@@ -51,7 +52,8 @@ wrong; nothing else is checked until it loads).`,
 			}
 			probs := workspace.Validate(cmd.Context(), m, comps, m.Jobs(0)*2)
 			probs = append(probs, a.checkWiring(cmd.Context(), m)...)
-			if tp, err := checkLockedTools(m); err != nil {
+			lock, _ := readLock(m, "", true)
+			if tp, err := declared.CheckLocked(lock); err != nil {
 				probs = append(probs, workspace.Problem{Message: "tools: " + err.Error()})
 			} else {
 				for _, p := range tp {
