@@ -122,11 +122,9 @@ func lookupSetting(key string) (userconfig.Setting, error) {
 // configScope is the file one config command writes: the user's file with
 // --global, else the workspace manifest.
 func (a *app) configScope(global bool) (userconfig.Scope, error) {
-	if global {
-		sc, ok := userconfig.GlobalScope(os.Getenv)
-		if !ok {
-			return sc, failf("set HOME or XDG_CONFIG_HOME", "no user config directory")
-		}
+	if sc, ok := userconfig.GlobalScope(os.Getenv); global && !ok {
+		return sc, failf("set HOME or XDG_CONFIG_HOME", "no user config directory")
+	} else if global {
 		return sc, nil
 	}
 	root, err := a.metaRoot()
@@ -138,29 +136,22 @@ func (a *app) configScope(global bool) (userconfig.Scope, error) {
 
 // configScopes lists where to look, most specific first.
 func (a *app) configScopes(global bool) []userconfig.Scope {
-	var out []userconfig.Scope
-	for _, g := range []bool{false, true} {
-		if sc, err := a.configScope(g); err == nil && (g || !global) {
-			out = append(out, sc)
-		}
+	root, err := a.metaRoot()
+	if err != nil {
+		root = ""
 	}
-	return out
+	return userconfig.Scopes(root, global, os.Getenv)
 }
 
 func (a *app) writeSetting(global bool, s userconfig.Setting, value string, unset bool) error {
-	sc, err := a.configScope(global)
-	path := s.Path(userconfig.Scope{Global: global})
-	if path == nil {
-		where, flag := "the workspace manifest", "use --global"
-		if global {
-			where, flag = "your user config", "drop --global"
-		}
-		return usagef(flag, "%s cannot be set in %s", s.Name, where)
+	path, err := s.PathIn(global)
+	if err != nil {
+		return usageError(err, err.(*userconfig.KeyError).Hint)
 	}
+	sc, err := a.configScope(global)
 	if err != nil {
 		return err
-	}
-	if !global {
+	} else if !global {
 		unlock, err := lockManifest(sc.Root())
 		if err != nil {
 			return err
@@ -168,8 +159,7 @@ func (a *app) writeSetting(global bool, s userconfig.Setting, value string, unse
 		defer unlock()
 	}
 	err = userconfig.Set(sc, path, value, unset)
-	var ie *userconfig.InvalidEditError
-	if errors.As(err, &ie) {
+	if errors.As(err, new(*userconfig.InvalidEditError)) {
 		return failf("the manifest was not changed", "%v", err)
 	}
 	return err

@@ -155,6 +155,32 @@ func WorkspaceScope(root string) Scope {
 	return Scope{File: root + "/" + manifest.ManifestPath}
 }
 
+// Scopes lists where settings are looked up, most specific first: the
+// manifest of the meta repository root (unless global is set or root is
+// "") and the user's file.
+func Scopes(root string, global bool, getenv func(string) string) []Scope {
+	var out []Scope
+	if !global && root != "" {
+		out = append(out, WorkspaceScope(root))
+	}
+	if sc, ok := GlobalScope(getenv); ok {
+		out = append(out, sc)
+	}
+	return out
+}
+
+// PathIn is where s lives in the user's file (global) or the workspace
+// manifest; a *KeyError when it cannot be set there.
+func (s Setting) PathIn(global bool) ([]string, error) {
+	if p := s.Path(Scope{Global: global}); p != nil {
+		return p, nil
+	}
+	if global {
+		return nil, &KeyError{Msg: s.Name + " cannot be set in your user config", Hint: "drop --global"}
+	}
+	return nil, &KeyError{Msg: s.Name + " cannot be set in the workspace manifest", Hint: "use --global"}
+}
+
 // Root is the meta repository of a workspace scope.
 func (s Scope) Root() string { return strings.TrimSuffix(s.File, "/"+manifest.ManifestPath) }
 
