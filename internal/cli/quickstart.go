@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -10,25 +9,6 @@ import (
 
 	"github.com/metawork/meta/internal/quickstart"
 )
-
-// quickstartSteps are the commands quickstart runs in the new workspace, in
-// order, each shown as the user would type it.
-var quickstartSteps = [][]string{
-	{"bootstrap"},
-	{"status"},
-	{"setup"},
-	{"validate"},
-	{"lock", "--env", "prod"},
-	{"lock", "--env", "dev"},
-	{"lock", "compare", "prod", "dev"},
-	{"lock", "promote", "dev", "staging"},
-	{"apply", "--locked", "--env", "staging"},
-	{"why", "proto"},
-	{"build", "--all"},
-	{"!edit"},
-	{"build", "--all"},
-	{"cache", "explain", "web"},
-}
 
 func newQuickstartCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -48,9 +28,9 @@ Then run the main commands on it and print what to try next.`,
 			}
 			dir := filepath.Join(wd, "meta-quickstart")
 			if len(args) == 1 {
-				dir = args[0]
-				if !filepath.IsAbs(dir) {
-					dir = filepath.Join(wd, dir)
+				dir = filepath.Join(wd, args[0])
+				if filepath.IsAbs(args[0]) {
+					dir = args[0]
 				}
 			}
 			l, err := quickstart.Create(cmd.Context(), dir)
@@ -58,13 +38,10 @@ Then run the main commands on it and print what to try next.`,
 				return failf("choose a new or empty directory", "quickstart: %v", err)
 			}
 			a.printf("created %d sample repositories in %s\nmeta repository: %s\n\n", len(quickstart.Samples), l.Remotes, l.Meta)
-			for _, step := range quickstartSteps {
-				if step[0] == "!edit" {
-					// Change one file of a leaf component: the next build
-					// rebuilds just that one and takes the rest from cache.
-					f := filepath.Join(l.Dir, "web", "src", "web.txt")
-					a.printf("%s\n\n", a.pal.Bold("$ echo 'a change' >> ../web/src/web.txt"))
-					if err := appendLine(f, "a change"); err != nil {
+			for _, step := range quickstart.Steps {
+				if step[0] == quickstart.EditStep {
+					a.printf("%s\n\n", a.pal.Bold("$ "+quickstart.EditCommand))
+					if err := quickstart.Edit(l); err != nil {
 						return err
 					}
 					continue
@@ -76,14 +53,7 @@ Then run the main commands on it and print what to try next.`,
 				a.printf("\n")
 			}
 			a.printf("Try next:\n  cd %s\n", l.Meta)
-			for _, s := range []string{
-				"meta status                # where every repository is",
-				"meta tree                  # the resolved versions and who needs them",
-				"meta lock verify --env dev # do the locked commits still exist upstream?",
-				"meta exec -- git log --oneline -1",
-				"meta lock compare prod dev --log   # with the commits in between",
-				"meta import --help         # bring a west/vcstool/repo/.gitmodules manifest",
-			} {
+			for _, s := range quickstart.TryNext {
 				a.printf("  %s\n", s)
 			}
 			return nil
@@ -102,16 +72,4 @@ func (a *app) sub(ctx context.Context, dir string, args ...string) error {
 	root.SetOut(a.stdio.Out)
 	root.SetErr(a.stdio.Err)
 	return root.ExecuteContext(ctx)
-}
-
-func appendLine(path, line string) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(line + "\n"); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

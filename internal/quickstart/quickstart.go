@@ -65,6 +65,10 @@ workspace:
   root: ..
   jobs: 4
 
+# Tools every component needs: git comes from the system's packages, so
+# 'meta tools plan' and 'meta tools dockerfile' work without a network.
+tools: [git]
+
 components:
   proto:
     repo: {{proto}}
@@ -97,6 +101,57 @@ environments:
     api: "~1.0.0"
     web: v0.9.0
 `
+
+// Steps are the commands the tour runs in the sample's meta repository,
+// in order, each as the user would type it after "meta"; EditStep stands
+// for changing a file of web (see Edit).
+var Steps = [][]string{
+	{"bootstrap"},
+	{"status"},
+	{"setup"},
+	{"validate"},
+	{"tools", "plan"},
+	{"lock", "--env", "prod"},
+	{"lock", "--env", "dev"},
+	{"lock", "compare", "prod", "dev"},
+	{"lock", "promote", "dev", "staging"},
+	{"apply", "--locked", "--env", "staging"},
+	{"why", "proto"},
+	{"build", "--all"},
+	{EditStep},
+	{"build", "--all"},
+	{"cache", "explain", "web"},
+}
+
+// EditStep in Steps is an edit of one file of a leaf component, shown as
+// EditCommand: the next build rebuilds just that one.
+const (
+	EditStep    = "!edit"
+	EditCommand = "echo 'a change' >> ../web/src/web.txt"
+)
+
+// TryNext are the commands the tour suggests afterwards, with comments.
+var TryNext = []string{
+	"meta status                # where every repository is",
+	"meta tree                  # the resolved versions and who needs them",
+	"meta lock verify --env dev # do the locked commits still exist upstream?",
+	"meta exec -- git log --oneline -1",
+	"meta lock compare prod dev --log   # with the commits in between",
+	"meta import --help         # bring a west/vcstool/repo/.gitmodules manifest",
+}
+
+// Edit makes the change EditCommand shows in the sample l.
+func Edit(l Layout) error {
+	f, err := os.OpenFile(filepath.Join(l.Dir, "web", "src", "web.txt"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString("a change\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
 
 // Layout names the parts of a created sample.
 type Layout struct {

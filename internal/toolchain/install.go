@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/run"
 )
 
@@ -64,35 +65,42 @@ func (r *Resolver) InstallDir(name, version string) string {
 // among them (implied ones included) for this machine's architecture:
 // download to a temporary file, verify its sha256, unpack safely, then
 // rename into DataDir/<name>/<version>. A failure leaves nothing behind.
-// Up to four tools install at once; progress, when not nil, is told each
-// tool's state (from several goroutines). Tools installed by package
-// managers are returned in skipped.
-func (r *Resolver) Install(ctx context.Context, specs []string, progress func(name, state string)) (done []Installed, skipped []Resolved, err error) {
+// Up to four tools install at once. sink (which may be nil) is sent a
+// Planned event naming the tools meta installs, then each one's progress
+// and its Finished event: Status "installed VERSION", "already installed"
+// or "failed", Result its Installed. Tools installed by package managers
+// are returned in skipped.
+func (r *Resolver) Install(ctx context.Context, specs []string, sink progress.Sink) (done []Installed, skipped []Resolved, err error) {
 	res, err := r.Resolve(ctx, specs)
 	if err != nil {
 		return nil, nil, err
 	}
-	if progress == nil {
-		progress = func(string, string) {}
-	}
 	var todo []*Resolved
+	var names []string
 	for i := range res {
 		if Installable(res[i]) {
 			todo = append(todo, &res[i])
+			names = append(names, res[i].Name)
 		} else {
 			skipped = append(skipped, res[i])
 		}
 	}
+	progress.Plan(sink, names)
 	results := make([]*Installed, len(todo))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i, x := range todo {
 		g.Go(func() error {
-			in, err := r.installOne(gctx, x, progress)
+			in, err := r.installOne(gctx, x, sink)
 			if err != nil {
-				progress(x.Name, "failed")
+				progress.Or(sink).Event(progress.Event{Kind: progress.Finished, Item: x.Name, Status: "failed", Err: err})
 				return err
 			}
+			status := "installed " + in.Version
+			if in.Already {
+				status = "already installed"
+			}
+			progress.Or(sink).Event(progress.Event{Kind: progress.Finished, Item: x.Name, Status: status, Result: in})
 			results[i] = &in
 			return nil
 		})
@@ -106,11 +114,10 @@ func (r *Resolver) Install(ctx context.Context, specs []string, progress func(na
 	return done, skipped, err
 }
 
-func (r *Resolver) installOne(ctx context.Context, x *Resolved, progress func(string, string)) (Installed, error) {
+func (r *Resolver) installOne(ctx context.Context, x *Resolved, sink progress.Sink) (Installed, error) {
 	dest := r.InstallDir(x.Name, x.Version)
 	if in, err := readMarker(dest); err == nil {
 		in.Already, in.Dir = true, dest
-		progress(x.Name, "already installed")
 		return in, nil
 	}
 	arch := runtime.GOARCH
@@ -131,12 +138,12 @@ func (r *Resolver) installOne(ctx context.Context, x *Resolved, progress func(st
 		return Installed{}, err
 	}
 	defer os.RemoveAll(work)
-	progress(x.Name, "downloading "+d.File)
+	progress.Update(sink, x.Name, "downloading "+d.File)
 	file := filepath.Join(work, "download")
 	if err := r.fetchVerified(ctx, d, file); err != nil {
 		return Installed{}, fmt.Errorf("%s %s: %w", x.Name, x.Version, err)
 	}
-	progress(x.Name, "unpacking")
+	progress.Update(sink, x.Name, "unpacking")
 	stage := filepath.Join(work, "stage")
 	if err := os.Mkdir(stage, 0o755); err != nil {
 		return Installed{}, err
@@ -180,7 +187,7 @@ func (r *Resolver) installOne(ctx context.Context, x *Resolved, progress func(st
 		for _, a := range t.Setup {
 			argv = append(argv, strings.ReplaceAll(a, "{prefix}", stage))
 		}
-		progress(x.Name, "running "+argv[0]+" "+argv[1])
+		progress.Update(sink, x.Name, "running "+argv[0]+" "+argv[1])
 		if err := run.Run(ctx, run.Cmd{Args: argv, Dir: un}); err != nil {
 			return Installed{}, fmt.Errorf("%s %s: setup: %w", x.Name, x.Version, err)
 		}
@@ -203,7 +210,6 @@ func (r *Resolver) installOne(ctx context.Context, x *Resolved, progress func(st
 		return Installed{}, fmt.Errorf("%s %s: moving into place: %w", x.Name, x.Version, err)
 	}
 	in.Dir = dest
-	progress(x.Name, "installed "+x.Version)
 	return in, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/toolchain/upstreamtest"
 )
 
@@ -161,19 +162,26 @@ func TestInstallAndPathFor(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var states []string
-	done, skipped, err := r.Install(ctx, []string{"go@1.22", "ripgrep", "jq", "python@3.12", "node@20", "npm:prettier"}, func(n, s string) {
+	var planned []string
+	done, skipped, err := r.Install(ctx, []string{"go@1.22", "ripgrep", "jq", "python@3.12", "node@20", "npm:prettier"}, progress.Func(func(e progress.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		states = append(states, n+": "+s)
-	})
+		if e.Kind == progress.Planned {
+			planned = e.Items
+		}
+		states = append(states, e.Item+": "+e.Status)
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(done) != 5 || len(skipped) != 1 || skipped[0].Name != "npm:prettier" {
 		t.Fatalf("done %v skipped %v", done, skipped)
 	}
-	if !slices.Contains(states, "go: installed 1.22.12") {
+	if !slices.Contains(states, "go: installed 1.22.12") || !slices.Contains(states, "go: downloading go1.22.12.linux-"+runtime.GOARCH+".tar.gz") {
 		t.Errorf("progress: %v", states)
+	}
+	if want := []string{"go", "ripgrep", "jq", "python", "node"}; !slices.Equal(planned, want) {
+		t.Errorf("planned %v, want %v", planned, want)
 	}
 	for _, f := range []string{"go/1.22.12/bin/go", "go/1.22.12/VERSION", "ripgrep/14.1.1/bin/rg", "jq/1.7.1/bin/jq", "python/3.12.7/bin/python3", "node/20.18.0/bin/node"} {
 		if st, err := os.Stat(filepath.Join(opts.DataDir, f)); err != nil || (strings.Contains(f, "bin/") && st.Mode()&0o111 == 0) {
