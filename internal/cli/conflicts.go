@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/yamlpos"
 )
 
 func newConflictsCmd(a *app) *cobra.Command {
@@ -133,9 +131,8 @@ override holds the component back, with where it is declared.`,
 			if err != nil {
 				return err
 			}
-			old, err := readLock(m, env, true)
-			var ye *yamlpos.Error
-			if errors.As(err, &ye) {
+			old, err := viewLock(m, env)
+			if err != nil {
 				return err
 			}
 			progress, clear := a.resolveProgress()
@@ -158,11 +155,7 @@ override holds the component back, with where it is declared.`,
 				}
 				var held []string
 				for _, h := range rec.HeldBackBy {
-					s := h.By + " " + h.Constraint
-					if h.Source != "" {
-						s += " (" + h.Source + ")"
-					}
-					held = append(held, s)
+					held = append(held, h.String())
 				}
 				t.add(plain(rec.Name), plain(recDash(rec.Locked)), plain(recDash(allowed)), plain(recDash(rec.Newest)), plain(recDash(strings.Join(held, "; "))))
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/lockfile"
+	"github.com/metawork/meta/internal/manifest"
 	wsresolve "github.com/metawork/meta/internal/resolve"
 	"github.com/metawork/meta/internal/yamlpos"
 )
@@ -20,9 +21,8 @@ func (a *app) resolveForView(ctx context.Context, env string) (*resolution, erro
 	if err != nil {
 		return nil, err
 	}
-	old, err := readLock(m, env, true)
-	var ye *yamlpos.Error
-	if errors.As(err, &ye) {
+	old, err := viewLock(m, env)
+	if err != nil {
 		return nil, err
 	}
 	progress, clear := a.resolveProgress()
@@ -34,6 +34,17 @@ func (a *app) resolveForView(ctx context.Context, env string) (*resolution, erro
 	r := wrap(res)
 	a.printNotes(r)
 	return r, nil
+}
+
+// viewLock is env's lock for views and advice: a lock that does not parse
+// is an error, a missing or unreadable one is ignored.
+func viewLock(m *manifest.Manifest, env string) (*lockfile.File, error) {
+	old, err := readLock(m, env, true)
+	var ye *yamlpos.Error
+	if errors.As(err, &ye) {
+		return nil, err
+	}
+	return old, nil
 }
 
 func newTreeCmd(a *app) *cobra.Command {

@@ -178,3 +178,12 @@ func newestVersion(vs []semver.Version, chosen semver.Version) (semver.Version, 
 	}
 	return best, found
 }
+
+// String is "who constraint (where)".
+func (h HeldBackBy) String() string {
+	s := h.By + " " + h.Constraint
+	if h.Source != "" {
+		s += " (" + h.Source + ")"
+	}
+	return s
+}
