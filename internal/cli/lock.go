@@ -423,15 +423,7 @@ mirror, fetched when needed).`,
 				}
 			}
 			if asJSON {
-				type jsonChange struct {
-					lockfile.Change
-					Log []string `json:"log,omitempty"`
-				}
-				out := []jsonChange{}
-				for _, ch := range changes {
-					out = append(out, jsonChange{ch, logs[ch.Name]})
-				}
-				return a.printJSON(map[string]any{"a": args[0], "b": args[1], "changes": out})
+				return a.printJSON(map[string]any{"a": args[0], "b": args[1], "changes": lockfile.WithLogs(changes, logs)})
 			}
 			if len(changes) == 0 {
 				a.printf("%s and %s lock the same commits (%s)\n", args[0], args[1], plural(len(files[0].Components), "component"))

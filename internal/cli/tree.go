@@ -68,20 +68,7 @@ that depend on it. A subtree already shown is marked (*).`,
 				return err
 			}
 			if asJSON {
-				type node struct {
-					lockfile.Component
-					Tracked    bool   `json:"tracked"`
-					Overridden string `json:"override,omitempty"`
-				}
-				out := []node{}
-				for _, n := range r.lock.Names() {
-					nd := node{Component: *r.lock.Components[n], Tracked: r.lock.Components[n].Tracked()}
-					if o, ok := r.m.Overrides[n]; ok {
-						nd.Overridden = o.Version
-					}
-					out = append(out, nd)
-				}
-				return a.printJSON(out)
+				return a.printJSON(r.Nodes())
 			}
 			a.printTree(r)
 			return nil

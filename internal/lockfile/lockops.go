@@ -119,3 +119,19 @@ func ChangeLines(changes []Change, logs map[string][]string) []string {
 	}
 	return out
 }
+
+// LoggedChange is a change with the subjects of the commits between its
+// two locked commits, for JSON.
+type LoggedChange struct {
+	Change
+	Log []string `json:"log,omitempty"`
+}
+
+// WithLogs pairs each change with its log from logs (never nil).
+func WithLogs(changes []Change, logs map[string][]string) []LoggedChange {
+	out := []LoggedChange{}
+	for _, ch := range changes {
+		out = append(out, LoggedChange{ch, logs[ch.Name]})
+	}
+	return out
+}

@@ -166,6 +166,10 @@ func TestRecommendAndWhy(t *testing.T) {
 	if len(why) != 3 || why[0].From != RootName || why[1].From != "lib 1.0.0" || why[1].Source != "lib@v1.0.0:component.yaml:2" || why[2].Depth != 1 {
 		t.Errorf("why base = %+v", why)
 	}
+	nodes := r.Nodes()
+	if len(nodes) != 2 || nodes[0].Name != "base" || nodes[0].Tracked || nodes[1].Name != "lib" {
+		t.Errorf("nodes = %+v", nodes)
+	}
 	tree := r.Tree()
 	if len(tree) != 2 || tree[0].Label != "lib 1.0.0" || tree[1].Prefix != "    └── " || tree[1].Label != "base 0.4.0" {
 		t.Errorf("tree = %+v", tree)

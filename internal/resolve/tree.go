@@ -1,5 +1,7 @@
 package resolve
 
+import "github.com/metawork/meta/internal/lockfile"
+
 // TreeLine is one line of the dependency tree: Prefix is the drawing
 // before it ("│   ├── "), Label the component and what it is at, Mark
 // "(cycle)" or "(*)" (a subtree already shown) or "".
@@ -65,6 +67,27 @@ func (r *Result) Tree() []TreeLine {
 	}
 	for i, n := range tops {
 		walk(n, "", i == len(tops)-1, map[string]bool{})
+	}
+	return out
+}
+
+// Node is one component of the tree as data ('meta tree --json').
+type Node struct {
+	lockfile.Component
+	Tracked    bool   `json:"tracked"`
+	Overridden string `json:"override,omitempty"`
+}
+
+// Nodes lists the locked components by name, marking those that track a
+// ref and those an override sets.
+func (r *Result) Nodes() []Node {
+	out := []Node{}
+	for _, n := range r.Lock.Names() {
+		nd := Node{Component: *r.Lock.Components[n], Tracked: r.Lock.Components[n].Tracked()}
+		if o, ok := r.Manifest.Overrides[n]; ok {
+			nd.Overridden = o.Version
+		}
+		out = append(out, nd)
 	}
 	return out
 }
