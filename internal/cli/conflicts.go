@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/semver"
-	"github.com/metawork/meta/internal/yamlpos"
 )
 
 func newConflictsCmd(a *app) *cobra.Command {
@@ -52,19 +49,8 @@ verified by solving again.`,
 			progress, clear := a.resolveProgress()
 			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest, progress: progress})
 			clear()
-			var nse *pubgrub.NoSolutionError
-			if errors.As(err, &nse) {
-				if asJSON {
-					if err := a.printJSON(map[string]any{"ok": false, "conflict": nse}); err != nil {
-						return err
-					}
-				} else {
-					a.reportNoSolution(nse)
-				}
-				return errCheckFailed
-			}
 			if err != nil {
-				return err
+				return a.conflictFailed(err, asJSON)
 			}
 			cycles := r.sol.Cycles()
 			if asJSON {
@@ -113,11 +99,8 @@ minor, first keeps locked versions while they are valid.`,
 			if strategy == "" {
 				return usagef("pass --strategy latest, conservative, first, highest or balanced", "conflicts resolve needs --strategy")
 			}
-			m, err := a.loadManifest()
+			m, err := a.loadEnvs(env)
 			if err != nil {
-				return err
-			}
-			if err := checkEnv(m, env); err != nil {
 				return err
 			}
 			return a.lock(cmd.Context(), m, lockRequest{env: env, strategy: strategy})
@@ -126,22 +109,6 @@ minor, first keeps locked versions while they are valid.`,
 	cmd.Flags().StringVar(&env, "env", "", "resolve environment `E`")
 	cmd.Flags().StringVar(&strategy, "strategy", "", "`S`: latest|highest, conservative|minimal, balanced, first")
 	return cmd
-}
-
-// recommendation is one row of 'conflicts recommend'.
-type recommendation struct {
-	Name       string       `json:"name"`
-	Locked     string       `json:"locked,omitempty"`
-	Allowed    string       `json:"allowed,omitempty"`
-	Newest     string       `json:"newest,omitempty"`
-	Tracks     string       `json:"tracks,omitempty"`
-	HeldBackBy []heldBackBy `json:"held_back_by,omitempty"`
-}
-
-type heldBackBy struct {
-	By         string `json:"by"`
-	Constraint string `json:"constraint"`
-	Source     string `json:"source,omitempty"`
 }
 
 func newConflictsRecommendCmd(a *app) *cobra.Command {
@@ -160,84 +127,27 @@ override holds the component back, with where it is declared.`,
   meta conflicts recommend --env prod --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.loadManifest()
+			m, err := a.loadEnvs(env)
 			if err != nil {
 				return err
 			}
-			if err := checkEnv(m, env); err != nil {
-				return err
-			}
-			old, err := readLock(m, env, true)
-			var ye *yamlpos.Error
-			if errors.As(err, &ye) {
+			old, err := viewLock(m, env)
+			if err != nil {
 				return err
 			}
 			progress, clear := a.resolveProgress()
 			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest, progress: progress})
 			clear()
-			var nse *pubgrub.NoSolutionError
-			if errors.As(err, &nse) {
-				a.reportNoSolution(nse)
-				return errCheckFailed
-			}
 			if err != nil {
-				return err
+				return a.resolveFailed(err)
 			}
-			var rows []recommendation
-			for _, n := range m.Order {
-				rec := recommendation{Name: n}
-				if old != nil {
-					if lc := old.Components[n]; lc != nil {
-						rec.Locked = lc.Describe()
-					}
-				}
-				if info, ok := r.tracked[n]; ok {
-					rec.Tracks = info.Ref
-					rows = append(rows, rec)
-					continue
-				}
-				allowed, ok := r.sol.Versions[n]
-				if !ok {
-					rows = append(rows, rec)
-					continue
-				}
-				rec.Allowed = allowed.String()
-				newest, ok := newestVersion(r.versions[n], allowed)
-				if ok {
-					rec.Newest = newest.String()
-				}
-				if ok && semver.Compare(newest, allowed) > 0 {
-					for _, q := range r.sol.Why(n) {
-						if q.Constraint.Contains(newest) {
-							continue
-						}
-						by, _ := r.requirer(q)
-						h := heldBackBy{By: by, Constraint: q.Constraint.String(), Source: q.Source}
-						if q.Overridden {
-							h.By += " (overridden)"
-						}
-						rec.HeldBackBy = append(rec.HeldBackBy, h)
-					}
-					if o, ok := m.Overrides[n]; ok {
-						h := heldBackBy{By: "override", Constraint: o.Version, Source: o.Pos.String()}
-						rec.HeldBackBy = append(rec.HeldBackBy, h)
-					}
-					if len(rec.HeldBackBy) == 0 {
-						// No single range excludes it: the combination does.
-						rec.HeldBackBy = append(rec.HeldBackBy, heldBackBy{By: "the other components' requirements together", Constraint: "-"})
-					}
-				}
-				rows = append(rows, rec)
-			}
+			rows := r.Recommend(old)
 			if asJSON {
-				if rows == nil {
-					rows = []recommendation{}
-				}
 				return a.printJSON(rows)
 			}
 			a.printNotes(r)
-			tw := lockTabw(a)
-			fmt.Fprintln(tw, "COMPONENT\tLOCKED\tALLOWED\tNEWEST\tHELD BACK BY")
+			t := &table{}
+			t.add(plain("COMPONENT"), plain("LOCKED"), plain("ALLOWED"), plain("NEWEST"), plain("HELD BACK BY"))
 			for _, rec := range rows {
 				allowed := rec.Allowed
 				if rec.Tracks != "" {
@@ -245,36 +155,17 @@ override holds the component back, with where it is declared.`,
 				}
 				var held []string
 				for _, h := range rec.HeldBackBy {
-					s := h.By + " " + h.Constraint
-					if h.Source != "" {
-						s += " (" + h.Source + ")"
-					}
-					held = append(held, s)
+					held = append(held, h.String())
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", rec.Name, recDash(rec.Locked), recDash(allowed), recDash(rec.Newest), recDash(strings.Join(held, "; ")))
+				t.add(plain(rec.Name), plain(recDash(rec.Locked)), plain(recDash(allowed)), plain(recDash(rec.Newest)), plain(recDash(strings.Join(held, "; "))))
 			}
-			return tw.Flush()
+			t.write(a.out())
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "recommend for environment `E`")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-// newestVersion is the newest release in vs, or the newest pre-release
-// when the chosen version is one and no release is newer.
-func newestVersion(vs []semver.Version, chosen semver.Version) (semver.Version, bool) {
-	var best semver.Version
-	found := false
-	for _, v := range vs {
-		if v.IsPrerelease() && !chosen.IsPrerelease() {
-			continue
-		}
-		if !found || semver.Compare(v, best) > 0 {
-			best, found = v, true
-		}
-	}
-	return best, found
 }
 
 func recDash(s string) string {

@@ -5,16 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/manifest"
-	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/semver"
-	"github.com/metawork/meta/internal/workspace"
+	wsresolve "github.com/metawork/meta/internal/resolve"
 )
 
 func newAddCmd(a *app) *cobra.Command {
@@ -36,30 +32,10 @@ refused with the solver's explanation (exit 3), unless --no-resolve.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := manifest.CheckName(name); err != nil {
-				return usagef("use letters, digits, '.', '_' and '-'", "component name %q: %v", name, err)
-			}
-			if repo == "" {
-				return usagef("add --repo git@host:org/"+name+".git", "meta add needs --repo")
-			}
-			if version != "" && ref != "" {
-				return usagef("'--version' is a semver range over tags; '--ref' tracks a branch, tag or commit", "give --version or --ref, not both")
-			}
-			if version != "" {
-				if _, err := semver.ParseConstraint(version); err != nil {
-					return usagef("write a range like ^1.2.0, ~1.2 or >=1.0 <2", "--version %q: %v", version, err)
-				}
-			}
-			for _, d := range deps {
-				dn, dc, _ := strings.Cut(d, ":")
-				if err := manifest.CheckName(dn); err != nil {
-					return usagef("write NAME or NAME:RANGE", "--depends-on %q: %v", d, err)
-				}
-				if dc != "" {
-					if _, err := semver.ParseConstraint(dc); err != nil {
-						return usagef("write NAME or NAME:RANGE, e.g. auth-lib:^1.2", "--depends-on %q: %v", d, err)
-					}
-				}
+			nc := manifest.NewComponent{Repo: repo, Version: version, Ref: ref, Path: path, Type: typ, Description: desc, DependsOn: deps, Groups: groups}
+			var ie *manifest.InputError
+			if err := nc.Check(name); errors.As(err, &ie) {
+				return usageError(ie.Err, ie.Hint)
 			}
 			root, err := a.metaRoot()
 			if err != nil {
@@ -77,24 +53,12 @@ refused with the solver's explanation (exit 3), unless --no-resolve.`,
 			if _, ok := m.Components[name]; ok {
 				return usagef("choose another name, or 'meta remove "+name+"' first", "component %q already exists (%s)", name, m.Components[name].Pos)
 			}
-			fields := []manifest.Field{{Key: "repo", Value: repo}}
-			for _, f := range []struct{ k, v string }{{"version", version}, {"ref", ref}, {"path", path}, {"type", typ}, {"description", desc}} {
-				if f.v != "" {
-					fields = append(fields, manifest.Field{Key: f.k, Value: f.v})
-				}
-			}
-			if len(deps) > 0 {
-				fields = append(fields, manifest.Field{Key: "depends_on", List: deps})
-			}
-			if len(groups) > 0 {
-				fields = append(fields, manifest.Field{Key: "groups", List: groups})
-			}
 			file := filepath.Join(root, manifest.ManifestPath)
 			data, err := os.ReadFile(file)
 			if err != nil {
 				return err
 			}
-			out, err := manifest.AddComponent(manifest.ManifestPath, data, name, fields)
+			out, err := manifest.AddComponent(manifest.ManifestPath, data, name, nc.Fields())
 			if err != nil {
 				return usageError(err, "")
 			}
@@ -104,9 +68,7 @@ refused with the solver's explanation (exit 3), unless --no-resolve.`,
 			}
 			if !noResolve {
 				if _, err := resolve(cmd.Context(), nm, resolveOptions{}); err != nil {
-					var nse *pubgrub.NoSolutionError
-					if errors.As(err, &nse) {
-						a.reportNoSolution(nse)
+					if errors.Is(a.resolveFailed(err), errCheckFailed) {
 						fmt.Fprintf(a.errw(), "\nmeta: not adding %s: the workspace would not resolve (manifest unchanged; the lines cited are those the manifest would have had)\nhint: adjust --version or --depends-on, or pass --no-resolve to add it anyway\n", name)
 						return errCheckFailed
 					}
@@ -162,43 +124,7 @@ disk is left alone.`,
 				_, err := selectComponents(m, []string{name})
 				return err
 			}
-			var users []string
-			for _, c := range m.List() {
-				for _, d := range c.DependsOn {
-					if d.Name == name {
-						users = append(users, fmt.Sprintf("%s (%s)", c.Name, d.Pos))
-					}
-				}
-			}
-			for _, env := range m.EnvOrder {
-				if e, ok := m.Environments[env][name]; ok {
-					users = append(users, fmt.Sprintf("environment %s (%s)", env, e.Pos))
-				}
-			}
-			if o, ok := m.Overrides[name]; ok {
-				users = append(users, fmt.Sprintf("overrides (%s)", o.Pos))
-			}
-			for _, f := range m.Features {
-				for _, fc := range f.Components {
-					if fc == name {
-						users = append(users, fmt.Sprintf("feature %s (%s)", f.Name, f.Pos))
-					}
-				}
-			}
-			// Checked-out components may depend on it in their component.yaml.
-			for _, c := range m.List() {
-				if c.Name == name {
-					continue
-				}
-				if spec, err := workspace.ReadSpec(c); err == nil && spec.File != nil {
-					for _, d := range spec.File.DependsOn {
-						if d.Name == name {
-							users = append(users, fmt.Sprintf("%s (%s)", c.Name, d.Pos))
-						}
-					}
-				}
-			}
-			sort.Strings(users)
+			users := wsresolve.Dependents(m, name)
 			if len(users) > 0 {
 				return usagef("remove those references first", "cannot remove %s: it is named by %s", name, strings.Join(users, ", "))
 			}
@@ -225,23 +151,5 @@ disk is left alone.`,
 }
 
 // lockManifest takes an exclusive lock on the workspace manifest for a
-// read-modify-write, so that concurrent edits (two 'meta add' at once)
-// never lose one another's change.
-func lockManifest(root string) (func(), error) {
-	dir := filepath.Join(root, ".meta")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "manifest.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
-}
+// read-modify-write (see manifest.LockForEdit).
+func lockManifest(root string) (func(), error) { return manifest.LockForEdit(root) }

@@ -6,18 +6,14 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/registry"
-	"github.com/metawork/meta/internal/semver"
-	"github.com/metawork/meta/internal/workspace"
+	wsresolve "github.com/metawork/meta/internal/resolve"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -60,11 +56,8 @@ no network) and exits 3 saying what changed when the lock is stale.`,
 				}
 				return usagef(hint, "unknown lock subcommand %q", args[0])
 			}
-			m, err := a.loadManifest()
+			m, err := a.loadEnvs(env)
 			if err != nil {
-				return err
-			}
-			if err := checkEnv(m, env); err != nil {
 				return err
 			}
 			if check {
@@ -135,90 +128,55 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 		}
 		old = nil // --update replaces an unreadable lock
 	}
-	keep := old
-	if req.update && len(req.names) == 0 {
-		keep = nil // re-resolve everything
-	}
-	unlock := map[string]bool{}
+	lr := wsresolve.LockRequest{Options: wsresolve.Options{Env: req.env, Jobs: req.jobs}, Old: old, Update: req.update, Unlock: map[string]bool{}}
 	if len(req.names) > 0 {
 		comps, err := selectComponents(m, req.names)
 		if err != nil {
 			return err
 		}
 		for _, c := range comps {
-			unlock[c.Name] = true
+			lr.Unlock[c.Name] = true
 		}
-	}
-	strategy := pubgrub.Latest
-	if keep != nil {
-		strategy = pubgrub.First
 	}
 	if req.strategy != "" {
 		s, err := pubgrub.ParseStrategy(req.strategy)
 		if err != nil {
 			return usagef("use latest, highest, conservative, minimal, balanced or first", "--strategy %q: %v", req.strategy, err)
 		}
-		strategy = s
+		lr.Strategy, lr.StrategySet = s, true
 	}
-	progress, clear := a.resolveProgress()
-	r, err := resolve(ctx, m, resolveOptions{env: req.env, strategy: strategy, locked: lockedVersions(keep, unlock),
-		lockedRefs: lockedCommits(keep, unlock), jobs: req.jobs, progress: progress})
+	if err := checkEnv(m, req.env); err != nil {
+		return err
+	}
+	var clear func()
+	lr.Progress, clear = a.resolveProgress()
+	l, err := wsresolve.Lock(ctx, m, lr)
 	clear()
 	if err != nil {
-		return a.resolveFailed(err)
+		return a.resolveFailed(hinted(err))
 	}
+	r := wrap(l.Result)
 	a.printNotes(r)
 	if err := cycleError(r); err != nil {
 		return err
 	}
-	if old != nil {
-		// A moved tag is re-pinned only when asked to by name (or by a
-		// full --update): a plain lock never changes what a version means.
-		var refused []string
-		for _, ch := range lockfile.Compare(old, r.lock) {
-			if ch.Kind == lockfile.Changed && ch.Old.Version != "" && ch.Old.Version == ch.New.Version && ch.Old.Ref == ch.New.Ref {
-				msg := fmt.Sprintf("%s: tag %s now points at %s, but the lock says %s: someone moved it", ch.Name, ch.New.Ref, shortCommit(ch.New.Commit), shortCommit(ch.Old.Commit))
-				if req.update && (len(req.names) == 0 || unlock[ch.Name]) {
-					a.warnf("%s", msg)
-					continue
-				}
-				refused = append(refused, ch.Name)
-				fmt.Fprintf(a.errw(), "meta: %s\n", msg)
-			}
+	moved := func(ch lockfile.Change) string {
+		return fmt.Sprintf("%s: tag %s now points at %s, but the lock says %s: someone moved it", ch.Name, ch.New.Ref, shortCommit(ch.New.Commit), shortCommit(ch.Old.Commit))
+	}
+	for _, ch := range l.Repinned {
+		a.warnf("%s", moved(ch))
+	}
+	if len(l.Refused) > 0 {
+		var names []string
+		for _, ch := range l.Refused {
+			names = append(names, ch.Name)
+			fmt.Fprintf(a.errw(), "meta: %s\n", moved(ch))
 		}
-		if len(refused) > 0 {
-			fmt.Fprintf(a.errw(), "hint: find out why the tag moved; to pin its new commit run 'meta lock%s --update %s'; nothing was written\n", envFlag(req.env), strings.Join(refused, " "))
-			return errCheckFailed
-		}
+		fmt.Fprintf(a.errw(), "hint: find out why the tag moved; to pin its new commit run 'meta lock%s --update %s'; nothing was written\n", envFlag(req.env), strings.Join(names, " "))
+		return errCheckFailed
 	}
 	r.lock.Tools = a.lockTools(ctx, m, old)
 	return a.writeLock(m, req.env, old, r.lock)
-}
-
-// resolveFailed prints a resolution failure (exit 3: the ranges cannot all
-// hold, as 'meta conflicts check' reports it) or passes err on.
-func (a *app) resolveFailed(err error) error {
-	var nse *pubgrub.NoSolutionError
-	if errors.As(err, &nse) {
-		a.reportNoSolution(nse)
-		return errCheckFailed
-	}
-	return err
-}
-
-// cycleError reports dependency cycles among the chosen versions.
-func cycleError(r *resolution) error {
-	cycles := r.sol.Cycles()
-	if len(cycles) == 0 {
-		return nil
-	}
-	var parts []string
-	for _, c := range cycles {
-		parts = append(parts, strings.Join(c, " → "))
-	}
-	// exit 3, as 'meta conflicts check' reports a cycle
-	return &exitError{code: ExitCheckFailed, err: fmt.Errorf("dependency cycle: %s", strings.Join(parts, "; ")),
-		hint: "remove one of the depends_on entries on the cycle (in the manifest or the components' component.yaml)"}
 }
 
 // writeLock writes f as env's lock and says what changed against old.
@@ -230,11 +188,7 @@ func (a *app) writeLock(m *manifest.Manifest, env string, old, f *lockfile.File)
 	rel := lockfile.RelPath(env)
 	if old == nil {
 		a.printf("wrote %s: %s\n", rel, plural(len(f.Components), "component"))
-		w := nameWidth(f.Names())
-		for _, n := range f.Names() {
-			c := f.Components[n]
-			a.printf("  %-*s %s %s\n", w, n, c.Describe(), pinOf(c))
-		}
+		a.printLines(f.Lines())
 		return nil
 	}
 	changes := lockfile.Compare(old, f)
@@ -250,54 +204,14 @@ func (a *app) writeLock(m *manifest.Manifest, env string, old, f *lockfile.File)
 // printChanges prints one line per change, and the commit log under it
 // when logs has one.
 func (a *app) printChanges(changes []lockfile.Change, logs map[string][]string) {
-	names := make([]string, len(changes))
-	for i, ch := range changes {
-		names[i] = ch.Name
-	}
-	w := nameWidth(names)
-	for _, ch := range changes {
-		switch ch.Kind {
-		case lockfile.Added:
-			a.printf("  + %-*s %s %s\n", w, ch.Name, ch.New.Describe(), pinOf(ch.New))
-		case lockfile.Removed:
-			a.printf("  - %-*s %s %s\n", w, ch.Name, ch.Old.Describe(), pinOf(ch.Old))
-		default:
-			a.printf("  ~ %-*s %s %s → %s %s\n", w, ch.Name, ch.Old.Describe(), pinOf(ch.Old), ch.New.Describe(), pinOf(ch.New))
-		}
-		for _, l := range logs[ch.Name] {
-			a.printf("        %s\n", l)
-		}
-	}
+	a.printLines(lockfile.ChangeLines(changes, logs))
 }
 
-// nameWidth is the width of the name column of a listing of names: 20,
-// or the longest name when one is longer.
-func nameWidth(names []string) int {
-	w := 20
-	for _, n := range names {
-		w = max(w, len(n))
+// printLines prints lines indented by two spaces.
+func (a *app) printLines(lines []string) {
+	for _, l := range lines {
+		a.printf("  %s\n", l)
 	}
-	return w
-}
-
-// pinOf is what pins a locked component, shortened: its commit, or for a
-// registry component the registry and the tarball's checksum.
-func pinOf(c *lockfile.Component) string {
-	if c.FromRegistry() {
-		sum := strings.TrimPrefix(c.Checksum, "sha256:")
-		if len(sum) > 12 {
-			sum = sum[:12]
-		}
-		return "(registry " + c.Registry + ", sha256 " + sum + ")"
-	}
-	return shortCommit(c.Commit)
-}
-
-func shortCommit(c string) string {
-	if len(c) > 12 {
-		return c[:12]
-	}
-	return c
 }
 
 // lockCheck is 'meta lock --check': the digest only, no git.
@@ -351,36 +265,18 @@ checksum, and not yanked. Exits 3 when it finds a problem.`,
   meta lock verify --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.loadManifest()
+			m, err := a.loadEnvs(env)
 			if err != nil {
-				return err
-			}
-			if err := checkEnv(m, env); err != nil {
 				return err
 			}
 			f, err := readLock(m, env, false)
 			if err != nil {
 				return err
 			}
-			var probs []lockfile.Problem
-			for _, w := range lockfile.Stale(f, m, env) {
-				probs = append(probs, lockfile.Problem{Name: "(manifest)", Msg: "stale: " + w})
-			}
-			for _, r := range lockfile.Violations(f, m, env) {
-				probs = append(probs, lockfile.Problem{Name: r.Name, Msg: r.Reason,
-					Hint: "run 'meta lock" + envFlag(env) + " --update " + r.Name + "' to lock what " + envLabel(env) + " admits"})
-			}
-			g, err := gitProvider(m, env, m.Jobs(jobs), nil)
+			probs, err := wsresolve.Verify(cmd.Context(), m, f, env, jobs, func(msg string) { a.warnf("%s", msg) })
 			if err != nil {
 				return err
 			}
-			remote, err := lockfile.Verify(cmd.Context(), f, g, func(c *lockfile.Component) string { return lockURL(m, c) }, m.Jobs(jobs))
-			if err != nil {
-				return err
-			}
-			probs = append(probs, remote...)
-			probs = append(probs, verifyRegistry(cmd.Context(), m, f, func(msg string) { a.warnf("%s", msg) })...)
-			sort.SliceStable(probs, func(i, j int) bool { return probs[i].Name < probs[j].Name })
 			if asJSON {
 				if probs == nil {
 					probs = []lockfile.Problem{}
@@ -411,65 +307,6 @@ checksum, and not yanked. Exits 3 when it finds a problem.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "ask `N` remotes at a time")
 	return cmd
-}
-
-// verifyRegistry checks the lock's registry components against their
-// registries' indexes: the version must still be listed, with the locked
-// checksum, and not yanked.
-func verifyRegistry(ctx context.Context, m *manifest.Manifest, f *lockfile.File, warn func(string)) []lockfile.Problem {
-	var probs []lockfile.Problem
-	clients := map[string]*registry.Client{}
-	for _, n := range f.Names() {
-		lc := f.Components[n]
-		if !lc.FromRegistry() {
-			continue
-		}
-		c, ok := clients[lc.Registry]
-		if !ok {
-			var err error
-			if c, err = registryReader(m, lc.Registry, warn); err != nil {
-				probs = append(probs, lockfile.Problem{Name: n, Msg: err.Error(), Hint: "add the registry under 'registries:' in " + manifest.ManifestPath})
-				continue
-			}
-			clients[lc.Registry] = c
-		}
-		entries, err := c.Index(ctx, n)
-		if err != nil {
-			probs = append(probs, lockfile.Problem{Name: n, Msg: fmt.Sprintf("cannot read its index in registry %s: %v", lc.Registry, err), Hint: registryHint(err)})
-			continue
-		}
-		want, _ := semver.ParseVersion(lc.Version)
-		var e *registry.IndexEntry
-		for i := range entries {
-			if v, err := semver.ParseVersion(entries[i].Vers); err == nil && semver.Compare(v, want) == 0 {
-				e = &entries[i]
-			}
-		}
-		switch {
-		case e == nil:
-			probs = append(probs, lockfile.Problem{Name: n, Msg: fmt.Sprintf("locked version %s is no longer in registry %s", lc.Version, lc.Registry),
-				Hint: "run 'meta lock --update " + n + "' to lock what exists"})
-		case "sha256:"+e.Cksum != lc.Checksum:
-			probs = append(probs, lockfile.Problem{Name: n, Msg: fmt.Sprintf("registry %s lists %s with checksum sha256:%s, but the lock says %s", lc.Registry, lc.Version, e.Cksum, lc.Checksum),
-				Hint: "published versions never change: tell the registry's operator before re-locking"})
-		case e.Yanked:
-			probs = append(probs, lockfile.Problem{Name: n, Msg: fmt.Sprintf("locked version %s is yanked in registry %s", lc.Version, lc.Registry),
-				Hint: "run 'meta lock --update " + n + "' to move off it"})
-		}
-	}
-	return probs
-}
-
-// lockURL is the URL of a locked component: the manifest's (relative
-// paths resolved) when the component is still there, else the lock's.
-func lockURL(m *manifest.Manifest, c *lockfile.Component) string {
-	if mc, ok := m.Components[c.Name]; ok && mc.Repo != "" {
-		return workspace.RepoURL(m, mc)
-	}
-	if strings.HasPrefix(c.Repo, "./") || strings.HasPrefix(c.Repo, "../") {
-		return filepath.Clean(filepath.Join(m.Dir, c.Repo))
-	}
-	return c.Repo
 }
 
 func newLockPromoteCmd(a *app) *cobra.Command {
@@ -505,14 +342,9 @@ the components DST does not admit until DST is re-locked.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, dst := args[0], args[1]
-			m, err := a.loadManifest()
+			m, err := a.loadEnvs(src, dst)
 			if err != nil {
 				return err
-			}
-			for _, e := range []string{src, dst} {
-				if err := checkEnv(m, e); err != nil {
-					return err
-				}
 			}
 			if src == dst {
 				return usagef("name two different environments", "cannot promote %s to itself", src)
@@ -529,12 +361,7 @@ the components DST does not admit until DST is re-locked.`,
 				}
 				old = nil // --force replaces an unreadable destination
 			}
-			out, refused := lockfile.Promote(sf, m, src, dst)
-			if stale := lockfile.Stale(sf, m, src); len(stale) > 0 {
-				for _, w := range stale {
-					refused = append(refused, lockfile.Refusal{Name: "(" + src + " lock)", Reason: "stale: " + w})
-				}
-			}
+			out, refused := lockfile.PromoteChecked(sf, m, src, dst)
 			if len(refused) > 0 {
 				w := a.errw()
 				verb := "refusing to promote"
@@ -550,13 +377,7 @@ the components DST does not admit until DST is re-locked.`,
 					return errCheckFailed
 				}
 			}
-			for n, c := range out.Components {
-				if mc, ok := m.Components[n]; ok && c.Repo == "" && !c.FromRegistry() {
-					c.Repo = mc.Repo
-				}
-			}
 			a.printf("promoted %s → %s\n", src, dst)
-			out.PromotedFrom = src
 			for _, p := range lockfile.BranchPins(out, m, dst) {
 				a.printf("  %s: %s\n", p.Name, p.Reason)
 			}
@@ -597,40 +418,12 @@ mirror, fetched when needed).`,
 			changes := lockfile.Compare(files[0], files[1])
 			logs := map[string][]string{}
 			if withLog {
-				g, err := gitProvider(m, "", m.Jobs(0), nil)
-				if err != nil {
+				if logs, err = wsresolve.ChangeLogs(cmd.Context(), m, changes); err != nil {
 					return err
-				}
-				for _, ch := range changes {
-					if ch.Kind != lockfile.Changed || ch.Old.FromRegistry() || ch.New.FromRegistry() || lockfile.SameCommit(ch.Old.Commit, ch.New.Commit) {
-						continue
-					}
-					url := lockURL(m, ch.New)
-					l, err := g.Log(cmd.Context(), url, ch.Old.Commit, ch.New.Commit, 50)
-					if err == nil && len(l) == 0 {
-						// A downgrade: list what B lacks.
-						if back, err2 := g.Log(cmd.Context(), url, ch.New.Commit, ch.Old.Commit, 50); err2 == nil {
-							for _, s := range back {
-								l = append(l, "(reverted) "+s)
-							}
-						}
-					}
-					if err != nil {
-						l = []string{"(log unavailable: " + firstLine(err.Error()) + ")"}
-					}
-					logs[ch.Name] = l
 				}
 			}
 			if asJSON {
-				type jsonChange struct {
-					lockfile.Change
-					Log []string `json:"log,omitempty"`
-				}
-				out := []jsonChange{}
-				for _, ch := range changes {
-					out = append(out, jsonChange{ch, logs[ch.Name]})
-				}
-				return a.printJSON(map[string]any{"a": args[0], "b": args[1], "changes": out})
+				return a.printJSON(map[string]any{"a": args[0], "b": args[1], "changes": lockfile.WithLogs(changes, logs)})
 			}
 			if len(changes) == 0 {
 				a.printf("%s and %s lock the same commits (%s)\n", args[0], args[1], plural(len(files[0].Components), "component"))
@@ -668,6 +461,3 @@ func (a *app) openLockArg(m *manifest.Manifest, arg string) (*lockfile.File, err
 	}
 	return readLock(m, arg, false)
 }
-
-// tabw is a tabwriter for aligned listings.
-func lockTabw(a *app) *tabwriter.Writer { return tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0) }

@@ -4,43 +4,47 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/lockfile"
-	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/manifest"
+	wsresolve "github.com/metawork/meta/internal/resolve"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
 // resolveForView resolves for tree and why: the lock's versions are kept
 // while valid, so the view matches what is locked.
 func (a *app) resolveForView(ctx context.Context, env string) (*resolution, error) {
-	m, err := a.loadManifest()
+	m, err := a.loadEnvs(env)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkEnv(m, env); err != nil {
+	old, err := viewLock(m, env)
+	if err != nil {
 		return nil, err
 	}
+	progress, clear := a.resolveProgress()
+	res, err := wsresolve.ForView(ctx, m, old, wsresolve.Options{Env: env, Progress: progress})
+	clear()
+	if err != nil {
+		return nil, a.resolveFailed(hinted(err))
+	}
+	r := wrap(res)
+	a.printNotes(r)
+	return r, nil
+}
+
+// viewLock is env's lock for views and advice: a lock that does not parse
+// is an error, a missing or unreadable one is ignored.
+func viewLock(m *manifest.Manifest, env string) (*lockfile.File, error) {
 	old, err := readLock(m, env, true)
 	var ye *yamlpos.Error
 	if errors.As(err, &ye) {
 		return nil, err
 	}
-	strategy := pubgrub.Latest
-	if old != nil {
-		strategy = pubgrub.First
-	}
-	progress, clear := a.resolveProgress()
-	r, err := resolve(ctx, m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil), progress: progress})
-	clear()
-	if err != nil {
-		return nil, a.resolveFailed(err)
-	}
-	a.printNotes(r)
-	return r, nil
+	return old, nil
 }
 
 func newTreeCmd(a *app) *cobra.Command {
@@ -64,20 +68,7 @@ that depend on it. A subtree already shown is marked (*).`,
 				return err
 			}
 			if asJSON {
-				type node struct {
-					lockfile.Component
-					Tracked    bool   `json:"tracked"`
-					Overridden string `json:"override,omitempty"`
-				}
-				out := []node{}
-				for _, n := range r.lock.Names() {
-					nd := node{Component: *r.lock.Components[n], Tracked: r.lock.Components[n].Tracked()}
-					if o, ok := r.m.Overrides[n]; ok {
-						nd.Overridden = o.Version
-					}
-					out = append(out, nd)
-				}
-				return a.printJSON(out)
+				return a.printJSON(r.Nodes())
 			}
 			a.printTree(r)
 			return nil
@@ -89,63 +80,16 @@ that depend on it. A subtree already shown is marked (*).`,
 }
 
 func (a *app) printTree(r *resolution) {
-	f := r.lock
-	dependedOn := map[string]bool{}
-	for _, c := range f.Components {
-		for _, d := range c.DependsOn {
-			dependedOn[d] = true
-		}
-	}
-	var tops []string
-	for _, n := range f.Names() {
-		if !dependedOn[n] {
-			tops = append(tops, n)
-		}
-	}
-	if len(tops) == 0 {
-		tops = f.Names() // everything is on a cycle
-	}
 	title := rootName
 	if r.env != "" {
 		title += " (" + r.env + ")"
 	}
 	a.printf("%s\n", title)
-	shown := map[string]bool{}
-	var walk func(name, prefix string, last bool, path map[string]bool)
-	walk = func(name, prefix string, last bool, path map[string]bool) {
-		branch, next := "├── ", "│   "
-		if last {
-			branch, next = "└── ", "    "
+	for _, l := range r.Tree() {
+		if l.Mark != "" {
+			l.Label += " " + l.Mark
 		}
-		c := f.Components[name]
-		label := name
-		if c != nil {
-			label += " " + c.Describe()
-			if o, ok := r.m.Overrides[name]; ok {
-				label += " (override " + o.Version + ")"
-			}
-		}
-		if path[name] {
-			a.printf("%s%s%s (cycle)\n", prefix, branch, label)
-			return
-		}
-		if shown[name] && c != nil && len(c.DependsOn) > 0 {
-			a.printf("%s%s%s (*)\n", prefix, branch, label)
-			return
-		}
-		shown[name] = true
-		a.printf("%s%s%s\n", prefix, branch, label)
-		if c == nil {
-			return
-		}
-		path[name] = true
-		for i, d := range c.DependsOn {
-			walk(d, prefix+next, i == len(c.DependsOn)-1, path)
-		}
-		delete(path, name)
-	}
-	for i, n := range tops {
-		walk(n, "", i == len(tops)-1, map[string]bool{})
+		a.printf("%s%s\n", l.Prefix, l.Label)
 	}
 }
 
@@ -208,53 +152,14 @@ func (a *app) printWhy(r *resolution, name string) {
 		}
 		a.printf("  overridden to %s (%s)%s\n", o.Version, o.Pos, reason)
 	}
-	seen := map[string]bool{name: true}
-	var walk func(n string, depth int)
-	walk = func(n string, depth int) {
-		if depth > 30 || r.sol == nil {
-			return
+	for _, q := range r.Why(name) {
+		line := fmt.Sprintf("%s← %s requires %s", strings.Repeat("  ", q.Depth+1), q.From, q.Constraint)
+		if q.Original != "" {
+			line = fmt.Sprintf("%s← %s requires %s, overridden to %s", strings.Repeat("  ", q.Depth+1), q.From, q.Original, q.Constraint)
 		}
-		reqs := r.sol.Why(n)
-		sort.SliceStable(reqs, func(i, j int) bool {
-			if reqs[i].IsRoot != reqs[j].IsRoot {
-				return reqs[i].IsRoot
-			}
-			return reqs[i].From < reqs[j].From
-		})
-		indent := strings.Repeat("  ", depth+1)
-		for _, q := range reqs {
-			from, chain := r.requirer(q)
-			line := fmt.Sprintf("%s← %s requires %s", indent, from, q.Constraint)
-			if q.Overridden {
-				line = fmt.Sprintf("%s← %s requires %s, overridden to %s", indent, from, q.Original, q.Constraint)
-			}
-			if q.Source != "" {
-				line += "  (" + q.Source + ")"
-			}
-			a.printf("%s\n", line)
-			if chain != "" && !seen[chain] {
-				seen[chain] = true
-				walk(chain, depth+1)
-				delete(seen, chain)
-			}
+		if q.Source != "" {
+			line += "  (" + q.Source + ")"
 		}
+		a.printf("%s\n", line)
 	}
-	walk(name, 0)
-}
-
-// requirer names who declared requirement q, and the component whose own
-// requirements explain it ("" for the workspace manifest).
-func (r *resolution) requirer(q pubgrub.Requirement) (label, chain string) {
-	if !q.IsRoot {
-		return q.From + " " + q.FromVersion.String(), q.From
-	}
-	// Root requirements also carry what tracked components' component.yaml
-	// declares ("app@main:component.yaml:3").
-	if at := strings.Index(q.Source, "@"); at > 0 {
-		n := q.Source[:at]
-		if info, ok := r.tracked[n]; ok {
-			return n + " (tracking " + info.Ref + ")", ""
-		}
-	}
-	return rootName, ""
 }

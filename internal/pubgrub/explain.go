@@ -200,7 +200,7 @@ func (r *reporter) headline(ext []int32) (string, string) {
 		for _, id := range ext {
 			ic := s.inc[id]
 			if ic.kind == causeDependency && len(ic.terms) == 2 && ic.terms[1].pkg == best {
-				reqs = append(reqs, r.requirer(ic.terms[0])+" requires "+ic.decl.String()+where(ic.source)+r.overrideNote(id))
+				reqs = append(reqs, r.requirer(ic.terms[0])+" requires "+ic.decl.Written()+where(ic.source)+r.overrideNote(id))
 			}
 		}
 		return fmt.Sprintf("conflicting requirements on %s: %s", s.pkgs[best].name, strings.Join(reqs, "; ")), s.pkgs[best].name
@@ -408,7 +408,7 @@ func (r *reporter) terse(t term, allowEvery bool, decl *semver.Set) string {
 			}
 			return name + " any"
 		}
-		return name + " " + decl.String()
+		return name + " " + decl.Written()
 	}
 	switch {
 	case n > 0 && b.equal(r.s.real(t.pkg, fullBits(n+1, nil))):
@@ -472,7 +472,7 @@ func (r *reporter) str(id int32) string {
 		t := ic.terms[0]
 		c := ""
 		if ic.hasDecl {
-			c = ic.decl.String()
+			c = ic.decl.Written()
 		} else {
 			c = r.rangeString(t.pkg, t.b)
 			if r.s.real(t.pkg, t.b).isEmpty() {

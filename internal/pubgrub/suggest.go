@@ -74,7 +74,7 @@ func suggest(ctx context.Context, p Provider, req Request, e *NoSolutionError) [
 			Kind: "relax", Package: d.Name, Constraint: newC.String(),
 			Result: d.Name + " " + v.String(),
 			Text: fmt.Sprintf("relax %s's requirement on %s%s from %s to %s (resolves with %s %s)",
-				req.rootName(), d.Name, at, d.Constraint, newC, d.Name, v),
+				req.rootName(), d.Name, at, d.Constraint.Written(), newC, d.Name, v),
 		})
 	}
 	clash := e.Clash

@@ -1,6 +1,9 @@
 package semver
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // ParseConstraint parses a version constraint in meta's dialect (DESIGN §3):
 //
@@ -33,6 +36,7 @@ func ParseConstraint(s string) (Set, error) {
 		out = out.Union(c)
 		p.skipSpace()
 		if p.i == len(p.s) {
+			out.written = strings.Join(strings.Fields(s), " ")
 			return out, nil
 		}
 		if !p.consume("||") {

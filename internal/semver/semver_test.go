@@ -391,3 +391,28 @@ func TestExactIsCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestWritten: a parsed constraint remembers how it was written (spacing
+// collapsed); anything computed from it renders canonically.
+func TestWritten(t *testing.T) {
+	for _, tc := range []struct{ in, written, canonical string }{
+		{"~0.3.0", "~0.3.0", "^0.3.0"},
+		{">=1.0  <2", ">=1.0 <2", "^1.0.0"},
+		{"^1.2", "^1.2", "^1.2.0"},
+		{"  1.x || 3.0.0 ", "1.x || 3.0.0", "^1.0.0 || 3.0.0"},
+	} {
+		s := MustParseConstraint(tc.in)
+		if got := s.Written(); got != tc.written {
+			t.Errorf("ParseConstraint(%q).Written() = %q, want %q", tc.in, got, tc.written)
+		}
+		if got := s.String(); got != tc.canonical {
+			t.Errorf("ParseConstraint(%q).String() = %q, want %q", tc.in, got, tc.canonical)
+		}
+		if got := s.Intersect(Releases()).Written(); got != tc.canonical {
+			t.Errorf("derived set of %q: Written() = %q, want the canonical %q", tc.in, got, tc.canonical)
+		}
+	}
+	if got := Releases().Written(); got != Releases().String() {
+		t.Errorf("Releases().Written() = %q", got)
+	}
+}

@@ -25,6 +25,20 @@ type span struct {
 type Set struct {
 	rel []span
 	pre []span
+	// written is the constraint as its author wrote it, when the Set
+	// came straight from ParseConstraint (see Written).
+	written string
+}
+
+// Written is the constraint as its author wrote it ("~0.3.0", ">=1.0 <2")
+// when s came straight from ParseConstraint, else String. Explanations
+// use it so that people recognise their own ranges; String stays the
+// canonical form.
+func (s Set) Written() string {
+	if s.written != "" {
+		return s.written
+	}
+	return s.String()
 }
 
 // Full returns the set of every version, pre-releases included.
