@@ -233,12 +233,14 @@ func (c Case) Roots() []Root {
 	return out
 }
 
-// Solve resolves r with the default options and no suggestions, as the
+// Solve resolves r with the default options, no suggestions and a compact
+// Solution (no Versions or Deps maps: use Solution.Version), as the
 // benchmark loop does. A nil Solution with a nil error means unsolvable.
 func Solve(ctx context.Context, p pubgrub.Provider, r Root) (*pubgrub.Solution, error) {
 	sol, err := pubgrub.Solve(ctx, p, pubgrub.Request{
 		Root:            []pubgrub.Dependency{{Name: r.Pkg, Constraint: semver.Exact(r.V)}},
 		SkipSuggestions: true,
+		CompactSolution: true,
 	})
 	var nse *pubgrub.NoSolutionError
 	if errors.As(err, &nse) {
@@ -281,7 +283,8 @@ func DumpLine(r Root, sol *pubgrub.Solution) string {
 	var sb strings.Builder
 	sb.WriteString(head + "OK")
 	for _, n := range names {
-		sb.WriteString(" " + n + "=" + strconv.FormatUint(sol.Versions[n].Major, 10))
+		v, _ := sol.Version(n)
+		sb.WriteString(" " + n + "=" + strconv.FormatUint(v.Major, 10))
 	}
 	return sb.String()
 }
