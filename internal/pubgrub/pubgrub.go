@@ -190,10 +190,9 @@ type Solution struct {
 	// Stats counts the solver's work.
 	Stats Stats
 
-	// vers[i] and deps[i] are Names[i]'s version and requirements;
-	// rootDeps are the root's.
-	vers     []semver.Version
-	deps     [][]Dependency
+	// chosen[i] is Names[i]'s version and requirements; rootDeps are the
+	// root's.
+	chosen   []chosenVersion
 	rootDeps []Dependency
 
 	whyOnce sync.Once
@@ -207,7 +206,7 @@ func (s *Solution) Version(name string) (semver.Version, bool) {
 	if !ok {
 		return semver.Version{}, false
 	}
-	return s.vers[i], true
+	return *s.chosen[i].v, true
 }
 
 // Dependencies returns the requirements of name at its chosen version,
@@ -219,9 +218,17 @@ func (s *Solution) Dependencies(name string) []Dependency {
 		return s.rootDeps
 	}
 	if i, ok := slices.BinarySearch(s.Names, name); ok {
-		return s.deps[i]
+		return s.chosen[i].deps
 	}
 	return nil
+}
+
+// chosenVersion is one package's entry in a Solution. v points into the
+// Provider's version list (or the solver's sorted copy of it), which never
+// changes once returned.
+type chosenVersion struct {
+	v    *semver.Version
+	deps []Dependency
 }
 
 // Stats counts what a solve did.

@@ -983,23 +983,21 @@ func (s *solver) solution() *Solution {
 		Names:    make([]string, n),
 		Root:     s.req.RootName,
 		Stats:    s.stats,
-		vers:     make([]semver.Version, n),
-		deps:     make([][]Dependency, n),
+		chosen:   make([]chosenVersion, n),
 		rootDeps: rootDeps,
 	}
 	for i, c := range chosen {
 		info := &s.pkgs[c.pkg]
 		sol.Names[i] = info.name
-		sol.vers[i] = info.versions[c.vi]
-		sol.deps[i] = s.depList[info.vers[c.vi].entry-1].deps
+		sol.chosen[i] = chosenVersion{v: &info.versions[c.vi], deps: s.depList[info.vers[c.vi].entry-1].deps}
 	}
 	if !s.req.CompactSolution {
 		sol.Versions = make(map[string]semver.Version, n)
 		sol.Deps = make(map[string][]Dependency, n+1)
 		sol.Deps[sol.Root] = rootDeps
 		for i, name := range sol.Names {
-			sol.Versions[name] = sol.vers[i]
-			sol.Deps[name] = sol.deps[i]
+			sol.Versions[name] = *sol.chosen[i].v
+			sol.Deps[name] = sol.chosen[i].deps
 		}
 	}
 	for _, name := range sortedKeys(s.replaced) {
