@@ -136,7 +136,7 @@ func (d Dir) lines(name string) (string, []indexLine, error) {
 			return "", nil, fmt.Errorf("%s: index file of more than %d bytes", path, maxIndexFile)
 		}
 	}
-	var out []indexLine
+	out := make([]indexLine, 0, bytes.Count(data, []byte{'\n'})+1)
 	for n := 1; len(data) > 0; n++ {
 		raw := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
