@@ -165,7 +165,11 @@ func choiceOf(t *testing.T, sol *pubgrub.Solution) map[int]int {
 		if err != nil {
 			t.Fatalf("package name %q", n)
 		}
-		out[p] = int(sol.Versions[n].Major)
+		v, ok := sol.Version(n)
+		if !ok {
+			t.Fatalf("Version(%q) not found though %q is in Names", n, n)
+		}
+		out[p] = int(v.Major)
 	}
 	return out
 }

@@ -15,7 +15,7 @@ func cycles(sol *Solution) [][]string {
 	adj := make([][]int, len(nodes))
 	self := make([]bool, len(nodes))
 	for i, n := range nodes {
-		for _, d := range sol.Deps[n] {
+		for _, d := range sol.Dependencies(n) {
 			j, ok := index[d.Name]
 			if !ok {
 				continue

@@ -144,6 +144,10 @@ type Request struct {
 	// alone: the package with the fewest allowed versions first. It
 	// applies with any Strategy.
 	PrioritizeConflicts int
+	// CompactSolution leaves Solution.Versions and Solution.Deps nil,
+	// saving two maps per solve (for benchmarks and batch checks); the
+	// Version and Dependencies methods answer the same questions.
+	CompactSolution bool
 }
 
 // Requirement records that From (at FromVersion; the root has none)
@@ -171,11 +175,13 @@ type AppliedOverride struct {
 type Solution struct {
 	// Names of the chosen packages, sorted; the root is not included.
 	Names []string
-	// Versions maps each chosen package to its version.
+	// Versions maps each chosen package to its version (nil with
+	// Request.CompactSolution; see Version).
 	Versions map[string]semver.Version
 	// Deps holds the requirements of each chosen package at its version,
-	// and of the root under the request's RootName, after overrides. The
-	// slices may be shared with the Provider: do not modify them.
+	// and of the root under the request's RootName, after overrides (nil
+	// with Request.CompactSolution; see Dependencies). The slices may be
+	// shared with the Provider: do not modify them.
 	Deps map[string][]Dependency
 	// Overrides lists the overrides that replaced a requirement, by name.
 	Overrides []AppliedOverride
@@ -184,8 +190,45 @@ type Solution struct {
 	// Stats counts the solver's work.
 	Stats Stats
 
+	// chosen[i] is Names[i]'s version and requirements; rootDeps are the
+	// root's.
+	chosen   []chosenVersion
+	rootDeps []Dependency
+
 	whyOnce sync.Once
 	why     map[string][]Requirement
+}
+
+// Version returns the version chosen for name, and whether name is chosen
+// (the root is not).
+func (s *Solution) Version(name string) (semver.Version, bool) {
+	i, ok := slices.BinarySearch(s.Names, name)
+	if !ok {
+		return semver.Version{}, false
+	}
+	return *s.chosen[i].v, true
+}
+
+// Dependencies returns the requirements of name at its chosen version,
+// or of the root when name is Root, after overrides; nil when name is not
+// chosen. As with Deps, the slice may be shared with the Provider: do not
+// modify it.
+func (s *Solution) Dependencies(name string) []Dependency {
+	if name == s.Root {
+		return s.rootDeps
+	}
+	if i, ok := slices.BinarySearch(s.Names, name); ok {
+		return s.chosen[i].deps
+	}
+	return nil
+}
+
+// chosenVersion is one package's entry in a Solution. v points into the
+// Provider's version list (or the solver's sorted copy of it), which never
+// changes once returned.
+type chosenVersion struct {
+	v    *semver.Version
+	deps []Dependency
 }
 
 // Stats counts what a solve did.
@@ -211,7 +254,7 @@ func (s *Solution) Why(name string) []Requirement {
 // something requires name. Ties go to the requirer whose name sorts first.
 // It returns nil when name is not chosen.
 func (s *Solution) Chain(name string) []Requirement {
-	if _, ok := s.Versions[name]; !ok {
+	if _, ok := s.Version(name); !ok {
 		return nil
 	}
 	// Breadth-first from the root over sorted requirement lists.
@@ -221,13 +264,13 @@ func (s *Solution) Chain(name string) []Requirement {
 	for len(queue) > 0 && !seen[name] {
 		from := queue[0]
 		queue = queue[1:]
-		deps := slices.Clone(s.Deps[from])
+		deps := slices.Clone(s.Dependencies(from))
 		slices.SortStableFunc(deps, func(a, b Dependency) int { return strings.Compare(a.Name, b.Name) })
 		for _, d := range deps {
 			if seen[d.Name] {
 				continue
 			}
-			if _, chosen := s.Versions[d.Name]; !chosen {
+			if _, chosen := s.Version(d.Name); !chosen {
 				continue
 			}
 			seen[d.Name] = true
@@ -300,10 +343,10 @@ func buildWhy(sol *Solution) {
 	sol.why = map[string][]Requirement{}
 	froms := append([]string{sol.Root}, sol.Names...)
 	for _, from := range froms {
-		for _, d := range sol.Deps[from] {
+		for _, d := range sol.Dependencies(from) {
 			r := Requirement{From: from, IsRoot: from == sol.Root, Constraint: d.Constraint, Source: d.Source}
 			if !r.IsRoot {
-				r.FromVersion = sol.Versions[from]
+				r.FromVersion, _ = sol.Version(from)
 			}
 			sol.why[d.Name] = append(sol.why[d.Name], r)
 		}

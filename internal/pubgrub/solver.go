@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/metawork/meta/internal/semver"
@@ -124,7 +125,7 @@ type solver struct {
 
 	inChanged []bool
 	stats     Stats
-	chosen    []int32                  // scratch for solution
+	chosen    []chosenPkg              // scratch for solution
 	replaced  map[string][]Requirement // overrides applied: name → replaced requirements
 
 	// depList holds the dependency entries of versions tried, indexed
@@ -951,20 +952,8 @@ func (s *solver) setDeps(pkg int32, vi int, e depsEntry) {
 }
 
 func (s *solver) solution() *Solution {
-	decided := 0
-	for p := range s.pkgs {
-		if s.state[p].decided {
-			decided++
-		}
-	}
-	sol := &Solution{
-		Names:    make([]string, 0, decided),
-		Versions: make(map[string]semver.Version, decided),
-		Deps:     make(map[string][]Dependency, decided),
-		Root:     s.req.RootName,
-		Stats:    s.stats,
-	}
 	chosen := s.chosen[:0]
+	var rootDeps []Dependency
 	for p := range s.pkgs {
 		st := &s.state[p]
 		if !st.decided {
@@ -975,34 +964,51 @@ func (s *solver) solution() *Solution {
 			a = &s.assigns[a.prev]
 		}
 		vi := a.t.b.lowest()
-		info := &s.pkgs[p]
-		sol.Deps[info.name] = s.depList[s.ver(int32(p), vi).entry-1].deps
 		if p == 0 {
+			rootDeps = s.depList[s.ver(0, vi).entry-1].deps
 			continue
 		}
-		sol.Versions[info.name] = info.versions[vi]
-		chosen = append(chosen, info.gid)
+		chosen = append(chosen, chosenPkg{gid: s.pkgs[p].gid, pkg: int32(p), vi: int32(vi)})
 	}
 	// Sorted by name, comparing the names' ranks in the cache when known.
 	if rank := s.cache.ranks(len(chosen)); rank != nil {
-		slices.SortFunc(chosen, func(a, b int32) int { return int(rank[a] - rank[b]) })
-		for _, gid := range chosen {
-			sol.Names = append(sol.Names, s.cache.names[gid])
-		}
+		slices.SortFunc(chosen, func(a, b chosenPkg) int { return int(rank[a.gid] - rank[b.gid]) })
 	} else {
-		for _, gid := range chosen {
-			sol.Names = append(sol.Names, s.cache.names[gid])
-		}
-		slices.Sort(sol.Names)
+		names := s.cache.names
+		slices.SortFunc(chosen, func(a, b chosenPkg) int { return strings.Compare(names[a.gid], names[b.gid]) })
 	}
 	s.chosen = chosen
+	n := len(chosen)
+	sol := &Solution{
+		Names:    make([]string, n),
+		Root:     s.req.RootName,
+		Stats:    s.stats,
+		chosen:   make([]chosenVersion, n),
+		rootDeps: rootDeps,
+	}
+	for i, c := range chosen {
+		info := &s.pkgs[c.pkg]
+		sol.Names[i] = info.name
+		sol.chosen[i] = chosenVersion{v: &info.versions[c.vi], deps: s.depList[info.vers[c.vi].entry-1].deps}
+	}
+	if !s.req.CompactSolution {
+		sol.Versions = make(map[string]semver.Version, n)
+		sol.Deps = make(map[string][]Dependency, n+1)
+		sol.Deps[sol.Root] = rootDeps
+		for i, name := range sol.Names {
+			sol.Versions[name] = *sol.chosen[i].v
+			sol.Deps[name] = sol.chosen[i].deps
+		}
+	}
 	for _, name := range sortedKeys(s.replaced) {
-		if _, chosen := sol.Versions[name]; !chosen {
+		if _, chosen := sol.Version(name); !chosen {
 			continue
 		}
 		var used []Requirement
 		for _, r := range s.replaced[name] {
-			if r.IsRoot || (sol.Versions[r.From] == r.FromVersion && contains(sol.Names, r.From)) {
+			if r.IsRoot {
+				used = append(used, r)
+			} else if v, ok := sol.Version(r.From); ok && v == r.FromVersion {
 				used = append(used, r)
 			}
 		}
@@ -1010,11 +1016,10 @@ func (s *solver) solution() *Solution {
 			sol.Overrides = append(sol.Overrides, AppliedOverride{Name: name, Override: s.req.Overrides[name], Replaced: used})
 		}
 	}
-
 	return sol
 }
 
-func contains(sorted []string, s string) bool {
-	_, ok := slices.BinarySearch(sorted, s)
-	return ok
+// chosenPkg is a decided package, for solution.
+type chosenPkg struct {
+	gid, pkg, vi int32
 }

@@ -54,7 +54,7 @@ func suggest(ctx context.Context, p Provider, req Request, e *NoSolutionError) [
 		if sol == nil {
 			continue
 		}
-		v, ok := sol.Versions[d.Name]
+		v, ok := sol.Version(d.Name)
 		if !ok {
 			continue
 		}
@@ -66,7 +66,7 @@ func suggest(ctx context.Context, p Provider, req Request, e *NoSolutionError) [
 			relaxed.Root[i].Constraint = caret
 			if s2 := try(relaxed); s2 != nil {
 				newC, sol = caret, s2
-				v = sol.Versions[d.Name]
+				v, _ = sol.Version(d.Name)
 			}
 		}
 		at := where(d.Source)

@@ -23,6 +23,20 @@ type RegistryIndex interface {
 	Download(ctx context.Context, e registry.IndexEntry) ([]byte, error)
 }
 
+// LazyRegistryIndex is a RegistryIndex that can list a package's
+// versions without reading its entries in full. Registry then reads an
+// entry in full only when the solver asks for that version's dependencies
+// (or Entry or Fetch for it), which is a small share of the versions
+// listed.
+type LazyRegistryIndex interface {
+	RegistryIndex
+	// IndexVersions returns what Index returns with only Name, Vers and
+	// Yanked set, and a function returning entry i in full, as Index
+	// would. Registry calls that function one at a time per package and
+	// keeps what it returns.
+	IndexVersions(ctx context.Context, name string) ([]registry.IndexEntry, func(i int) (registry.IndexEntry, error), error)
+}
+
 // Registry is a pubgrub.Provider over one registry's sparse index. Yanked
 // versions are hidden from new resolutions, except a yanked version that
 // the current lock already names: that one stays a candidate and a warning
@@ -44,8 +58,12 @@ type Registry struct {
 type regPkg struct {
 	done    chan struct{}
 	entries []registry.IndexEntry
-	byVers  map[semver.Version]*registry.IndexEntry
+	byVers  map[semver.Version]int // index into entries
 	err     error
+	// With a LazyRegistryIndex, full reads entries[i] in full; complete[i]
+	// holds it once read (guarded by mu).
+	full     func(i int) (registry.IndexEntry, error)
+	complete []*registry.IndexEntry
 
 	// versions is what Versions returns, computed once; deps caches
 	// Dependencies by version. The solver keeps what it derives from
@@ -124,7 +142,14 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 	defer close(p.done)
 	r.jobs <- struct{}{}
 	defer func() { <-r.jobs }()
-	entries, err := r.idx.Index(ctx, name)
+	var entries []registry.IndexEntry
+	var err error
+	if lazy, ok := r.idx.(LazyRegistryIndex); ok {
+		entries, p.full, err = lazy.IndexVersions(ctx, name)
+		p.complete = make([]*registry.IndexEntry, len(entries))
+	} else {
+		entries, err = r.idx.Index(ctx, name)
+	}
 	if errors.Is(err, registry.ErrPackageNotFound) {
 		p.err = fmt.Errorf("%s: not in registry %s: %w", name, r.name, pubgrub.ErrNotFound)
 		return
@@ -134,14 +159,14 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		return
 	}
 	p.entries = entries
-	p.byVers = make(map[semver.Version]*registry.IndexEntry, len(entries))
+	p.byVers = make(map[semver.Version]int, len(entries))
 	for i := range entries {
 		v, err := semver.ParseVersion(entries[i].Vers)
 		if err != nil {
 			continue // the server validates versions; skip what this client cannot order
 		}
 		v.Build = ""
-		p.byVers[v] = &entries[i]
+		p.byVers[v] = i
 	}
 }
 
@@ -166,8 +191,8 @@ func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, 
 // listVersions computes Versions for a loaded package.
 func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
 	out := make([]semver.Version, 0, len(p.byVers))
-	for v, e := range p.byVers {
-		if e.Yanked {
+	for v, i := range p.byVers {
+		if e := &p.entries[i]; e.Yanked {
 			lv, ok := r.locked[pkg]
 			lv.Build = ""
 			if !ok || lv != v {
@@ -190,11 +215,27 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 		return nil, err
 	}
 	v.Build = ""
-	e, ok := p.byVers[v]
+	i, ok := p.byVers[v]
 	if !ok {
 		return nil, fmt.Errorf("%s@%s: not in registry %s", pkg, v, r.name)
 	}
-	return e, nil
+	if p.full == nil {
+		return &p.entries[i], nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e := p.complete[i]; e != nil {
+		return e, nil
+	}
+	e, err := p.full(i)
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: %w", r.name, err)
+	}
+	if e.Vers != p.entries[i].Vers || e.Yanked != p.entries[i].Yanked {
+		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.entries[i].Vers)
+	}
+	p.complete[i] = &e
+	return &e, nil
 }
 
 // Dependencies returns what pkg needs at v, from the index, and starts

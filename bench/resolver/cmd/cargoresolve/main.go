@@ -8,6 +8,7 @@
 //	cargoresolve INDEX_DIR Cargo.toml OUT
 //
 // Only `name = "req"` lines of [dependencies] are read.
+// META_CPUPROFILE=FILE writes a CPU profile of the run.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -29,7 +31,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: cargoresolve INDEX_DIR Cargo.toml OUT")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1], os.Args[2], os.Args[3]); err != nil {
+	if f := os.Getenv("META_CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err == nil {
+			err = pprof.StartCPUProfile(out)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cargoresolve: META_CPUPROFILE:", err)
+			os.Exit(1)
+		}
+	}
+	err := run(os.Args[1], os.Args[2], os.Args[3])
+	pprof.StopCPUProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "cargoresolve:", err)
 		os.Exit(1)
 	}

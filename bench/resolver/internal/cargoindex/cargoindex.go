@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,48 +47,128 @@ const maxIndexFile = 64 << 20
 // Index returns the entries of name's index file; a missing file wraps
 // registry.ErrPackageNotFound.
 func (d Dir) Index(ctx context.Context, name string) ([]registry.IndexEntry, error) {
-	lower := strings.ToLower(name)
-	if lower == "" || strings.ContainsAny(lower, `/\.`) {
-		return nil, fmt.Errorf("%q: %w", name, registry.ErrPackageNotFound)
-	}
-	path := filepath.Join(string(d), filepath.FromSlash(registry.IndexPath(lower)))
-	st, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", name, registry.ErrPackageNotFound)
-	}
+	path, lines, err := d.lines(name)
 	if err != nil {
 		return nil, err
 	}
-	if st.Size() > maxIndexFile {
-		return nil, fmt.Errorf("%s: index file of %d bytes, more than %d", path, st.Size(), maxIndexFile)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []registry.IndexEntry
-	for n, raw := range bytes.Split(data, []byte("\n")) {
-		if len(bytes.TrimSpace(raw)) == 0 {
-			continue
-		}
-		var l line
-		if err := json.Unmarshal(raw, &l); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, n+1, err)
-		}
-		e := registry.IndexEntry{Name: l.Name, Vers: l.Vers, Cksum: l.Cksum, Yanked: l.Yanked, Deps: []registry.Dep{}}
-		for _, dep := range l.Deps {
-			if dep.Optional || dep.Kind == "dev" {
-				continue
-			}
-			dn := dep.Name
-			if dep.Package != "" {
-				dn = dep.Package
-			}
-			e.Deps = append(e.Deps, registry.Dep{Name: dn, Req: Req(dep.Req)})
+	out := make([]registry.IndexEntry, 0, len(lines))
+	for _, l := range lines {
+		e, err := entry(path, l)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// IndexVersions is Index reading only each line's name, version and
+// yanked flag; full(i) reads entry i in full, as Index does, when the
+// resolver asks for that version's dependencies (see
+// source.LazyRegistryIndex).
+func (d Dir) IndexVersions(ctx context.Context, name string) ([]registry.IndexEntry, func(i int) (registry.IndexEntry, error), error) {
+	path, lines, err := d.lines(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]registry.IndexEntry, len(lines))
+	for i, l := range lines {
+		var h header
+		if err := json.Unmarshal(l.text, &h); err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", path, l.no, err)
+		}
+		out[i] = registry.IndexEntry{Name: h.Name, Vers: h.Vers, Yanked: h.Yanked}
+	}
+	full := func(i int) (registry.IndexEntry, error) { return entry(path, lines[i]) }
+	return out, full, nil
+}
+
+// header is the part of an index line that lists versions.
+type header struct {
+	Name   string `json:"name"`
+	Vers   string `json:"vers"`
+	Yanked bool   `json:"yanked"`
+}
+
+// indexLine is one non-blank line of an index file and its line number.
+type indexLine struct {
+	text []byte
+	no   int
+}
+
+// lines reads name's index file and splits it into its non-blank lines.
+func (d Dir) lines(name string) (string, []indexLine, error) {
+	lower := strings.ToLower(name)
+	if lower == "" || strings.ContainsAny(lower, `/\.`) {
+		return "", nil, fmt.Errorf("%q: %w", name, registry.ErrPackageNotFound)
+	}
+	path := filepath.Join(string(d), filepath.FromSlash(registry.IndexPath(lower)))
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fmt.Errorf("%s: %w", name, registry.ErrPackageNotFound)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", nil, err
+	}
+	if st.Size() > maxIndexFile {
+		return "", nil, fmt.Errorf("%s: index file of %d bytes, more than %d", path, st.Size(), maxIndexFile)
+	}
+	// Read the size stat gave in one go; one byte more tells a file that
+	// grew meanwhile, read then up to the bound.
+	data := make([]byte, st.Size()+1)
+	n, err := io.ReadFull(f, data)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		data = data[:n]
+	case err != nil:
+		return "", nil, err
+	default:
+		rest, err := io.ReadAll(io.LimitReader(f, maxIndexFile+1-int64(n)))
+		if err != nil {
+			return "", nil, err
+		}
+		if data = append(data, rest...); len(data) > maxIndexFile {
+			return "", nil, fmt.Errorf("%s: index file of more than %d bytes", path, maxIndexFile)
+		}
+	}
+	out := make([]indexLine, 0, bytes.Count(data, []byte{'\n'})+1)
+	for n := 1; len(data) > 0; n++ {
+		raw := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			raw, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(bytes.TrimSpace(raw)) > 0 {
+			out = append(out, indexLine{text: raw, no: n})
+		}
+	}
+	return path, out, nil
+}
+
+// entry maps one index line.
+func entry(path string, l indexLine) (registry.IndexEntry, error) {
+	var x line
+	if err := json.Unmarshal(l.text, &x); err != nil {
+		return registry.IndexEntry{}, fmt.Errorf("%s:%d: %w", path, l.no, err)
+	}
+	e := registry.IndexEntry{Name: x.Name, Vers: x.Vers, Cksum: x.Cksum, Yanked: x.Yanked, Deps: make([]registry.Dep, 0, len(x.Deps))}
+	for _, dep := range x.Deps {
+		if dep.Optional || dep.Kind == "dev" {
+			continue
+		}
+		dn := dep.Name
+		if dep.Package != "" {
+			dn = dep.Package
+		}
+		e.Deps = append(e.Deps, registry.Dep{Name: dn, Req: Req(dep.Req)})
+	}
+	return e, nil
 }
 
 // Download is not needed to resolve.

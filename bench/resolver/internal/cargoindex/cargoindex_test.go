@@ -52,6 +52,26 @@ func TestIndex(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Index = %+v\nwant %+v", got, want)
 	}
+	heads, full, err := Dir(dir).IndexVersions(context.Background(), "serde")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(heads) != len(want) {
+		t.Fatalf("IndexVersions: %d entries, want %d", len(heads), len(want))
+	}
+	for i := range want {
+		if h := heads[i]; h.Name != want[i].Name || h.Vers != want[i].Vers || h.Yanked != want[i].Yanked || h.Deps != nil || h.Cksum != "" {
+			t.Errorf("IndexVersions entry %d = %+v, want only name, version and yanked of %+v", i, h, want[i])
+		}
+		if e, err := full(i); err != nil || !reflect.DeepEqual(e, want[i]) {
+			t.Errorf("full(%d) = %+v, %v; want %+v", i, e, err, want[i])
+		}
+	}
+	for _, name := range []string{"absent", "../se", ""} {
+		if _, _, err := Dir(dir).IndexVersions(context.Background(), name); !errors.Is(err, registry.ErrPackageNotFound) {
+			t.Errorf("IndexVersions(%q) = %v, want ErrPackageNotFound", name, err)
+		}
+	}
 	for _, name := range []string{"absent", "../se", ""} {
 		if _, err := Dir(dir).Index(context.Background(), name); !errors.Is(err, registry.ErrPackageNotFound) {
 			t.Errorf("Index(%q) = %v, want ErrPackageNotFound", name, err)
@@ -63,6 +83,47 @@ func TestIndex(t *testing.T) {
 	if _, err := Dir(dir).Index(context.Background(), "serde"); err == nil {
 		t.Error("a line that is not JSON: no error")
 	}
+	if _, _, err := Dir(dir).IndexVersions(context.Background(), "serde"); err == nil {
+		t.Error("IndexVersions, a line that is not JSON: no error")
+	}
+}
+
+// FuzzIndexVersions checks that reading an index file lazily gives what
+// reading it in full gives: the same versions, and each entry in full.
+func FuzzIndexVersions(f *testing.F) {
+	f.Add(`{"name":"a","vers":"1.0.0","deps":[{"name":"b","req":"1","optional":false,"kind":"normal"}],"cksum":"x","yanked":false}`)
+	f.Add("{\"name\":\"a\",\"vers\":\"1.0.0\",\"deps\":[],\"yanked\":true}\n\n{\"name\":\"a\",\"vers\":\"2.0.0\"}\n")
+	f.Add(`{"name":"a","vers":"1.0.0","deps":[{"name":"b","req":5}]}`)
+	f.Add(`{"vers":"\u0031.0.0","yanked":null}`)
+	f.Add("{not json")
+	f.Fuzz(func(t *testing.T, content string) {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "1"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "1", "a"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		all, err := Dir(dir).Index(context.Background(), "a")
+		heads, full, lerr := Dir(dir).IndexVersions(context.Background(), "a")
+		if err != nil {
+			return // a line the full read rejects may pass the lazy one until read in full
+		}
+		if lerr != nil {
+			t.Fatalf("Index reads it, IndexVersions fails: %v", lerr)
+		}
+		if len(heads) != len(all) {
+			t.Fatalf("IndexVersions: %d entries, Index %d", len(heads), len(all))
+		}
+		for i := range all {
+			if heads[i].Name != all[i].Name || heads[i].Vers != all[i].Vers || heads[i].Yanked != all[i].Yanked {
+				t.Errorf("entry %d: lazy %+v, full %+v", i, heads[i], all[i])
+			}
+			if e, err := full(i); err != nil || !reflect.DeepEqual(e, all[i]) {
+				t.Errorf("full(%d) = %+v, %v; Index has %+v", i, e, err, all[i])
+			}
+		}
+	})
 }
 
 func FuzzReq(f *testing.F) {

@@ -219,6 +219,9 @@ func Load(path string) (Case, error) {
 type Root struct {
 	Pkg string
 	V   semver.Version
+	// root is the requirement, made once by Roots (the input of a solve,
+	// as pgbench's (package, version) pair is).
+	root []pubgrub.Dependency
 }
 
 // Roots lists every (package, version), by package then version number,
@@ -227,18 +230,25 @@ func (c Case) Roots() []Root {
 	var out []Root
 	for _, pkg := range sortedInts(c) {
 		for _, v := range sortedInts(c[pkg]) {
-			out = append(out, Root{strconv.Itoa(pkg), Ver(v)})
+			name := strconv.Itoa(pkg)
+			out = append(out, Root{Pkg: name, V: Ver(v), root: []pubgrub.Dependency{{Name: name, Constraint: semver.Exact(Ver(v))}}})
 		}
 	}
 	return out
 }
 
-// Solve resolves r with the default options and no suggestions, as the
+// Solve resolves r with the default options, no suggestions and a compact
+// Solution (no Versions or Deps maps: use Solution.Version), as the
 // benchmark loop does. A nil Solution with a nil error means unsolvable.
 func Solve(ctx context.Context, p pubgrub.Provider, r Root) (*pubgrub.Solution, error) {
+	root := r.root
+	if root == nil {
+		root = []pubgrub.Dependency{{Name: r.Pkg, Constraint: semver.Exact(r.V)}}
+	}
 	sol, err := pubgrub.Solve(ctx, p, pubgrub.Request{
-		Root:            []pubgrub.Dependency{{Name: r.Pkg, Constraint: semver.Exact(r.V)}},
+		Root:            root,
 		SkipSuggestions: true,
+		CompactSolution: true,
 	})
 	var nse *pubgrub.NoSolutionError
 	if errors.As(err, &nse) {
@@ -281,7 +291,8 @@ func DumpLine(r Root, sol *pubgrub.Solution) string {
 	var sb strings.Builder
 	sb.WriteString(head + "OK")
 	for _, n := range names {
-		sb.WriteString(" " + n + "=" + strconv.FormatUint(sol.Versions[n].Major, 10))
+		v, _ := sol.Version(n)
+		sb.WriteString(" " + n + "=" + strconv.FormatUint(v.Major, 10))
 	}
 	return sb.String()
 }

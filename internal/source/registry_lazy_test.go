@@ -1,0 +1,86 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/semver"
+)
+
+// lazyIndex serves fakeIndex's entries through IndexVersions, counting
+// the entries read in full.
+type lazyIndex struct {
+	*fakeIndex
+	full    map[string]int // "name@vers" → reads
+	failing string         // "name@vers" whose full read fails
+}
+
+func (l *lazyIndex) IndexVersions(ctx context.Context, name string) ([]registry.IndexEntry, func(int) (registry.IndexEntry, error), error) {
+	es, err := l.Index(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	heads := make([]registry.IndexEntry, len(es))
+	for i, e := range es {
+		heads[i] = registry.IndexEntry{Name: e.Name, Vers: e.Vers, Yanked: e.Yanked}
+	}
+	return heads, func(i int) (registry.IndexEntry, error) {
+		key := es[i].Name + "@" + es[i].Vers
+		l.full[key]++
+		if key == l.failing {
+			return registry.IndexEntry{}, fmt.Errorf("%s: line 1: unexpected end of JSON input", key)
+		}
+		return es[i], nil
+	}, nil
+}
+
+// With a lazy index the provider answers as with the full one, reading in
+// full only the entries whose dependencies (or tarball) are asked for,
+// each once.
+func TestRegistryLazyIndexReadsOnlyWhatIsAsked(t *testing.T) {
+	ctx := context.Background()
+	l := &lazyIndex{fakeIndex: newFake(), full: map[string]int{}}
+	p := NewRegistry(l, RegistryOptions{Name: "test"})
+	vs, err := p.Versions(ctx, "lib")
+	if err != nil || versions(vs) != "1.0.0 1.1.0" {
+		t.Fatalf("Versions(lib) = %s, %v; want the yanked 1.2.0 left out", versions(vs), err)
+	}
+	if len(l.full) != 0 {
+		t.Fatalf("listing versions read entries in full: %v", l.full)
+	}
+	root := pubgrub.Request{Root: []pubgrub.Dependency{{Name: "app", Constraint: semver.MustParseConstraint("^1")}}}
+	for range 2 {
+		sol, err := pubgrub.Solve(ctx, p, root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := sol.Version("lib"); got.String() != "1.1.0" {
+			t.Fatalf("solved lib@%s, want 1.1.0", got)
+		}
+	}
+	data, err := p.Fetch(ctx, "lib", semver.MustParseVersion("1.1.0"), nil)
+	if err != nil || string(data) != "lib@1.1.0" {
+		t.Fatalf("Fetch(lib 1.1.0) = %q, %v", data, err)
+	}
+	want := map[string]int{"app@1.0.0": 1, "lib@1.1.0": 1}
+	if fmt.Sprint(l.full) != fmt.Sprint(want) {
+		t.Errorf("entries read in full: %v, want %v", l.full, want)
+	}
+	var ue *pubgrub.UnusableError
+	if _, err := p.Dependencies(ctx, "bad", semver.MustParseVersion("1.0.0")); !errors.As(err, &ue) {
+		t.Fatalf("a bad range: %v, want UnusableError", err)
+	}
+
+	// An entry that cannot be read fails the solve, naming the registry.
+	l = &lazyIndex{fakeIndex: newFake(), full: map[string]int{}, failing: "lib@1.1.0"}
+	p = NewRegistry(l, RegistryOptions{Name: "test"})
+	_, err = pubgrub.Solve(ctx, p, root)
+	if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), "registry test: lib@1.1.0: line 1") {
+		t.Fatalf("unreadable entry: %v", err)
+	}
+}
