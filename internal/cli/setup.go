@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -49,23 +50,21 @@ depend on it, and the summary says which were skipped because of whom.`,
 					return err
 				}
 			}
-			res, err := workspace.Setup(cmd.Context(), m, comps, m.Jobs(jobs), func(r workspace.SetupResult) {
-				if asJSON {
-					return
-				}
+			r := a.blockRenderer(asJSON, func(e progress.Event) string {
+				r, head := e.Result.(workspace.SetupResult), a.pal.Bold("==")+" "+e.Item
 				switch {
 				case r.SkippedBy != "":
-					a.printf("%s %s (skipped: %s failed)\n", a.pal.Bold("=="), r.Name, r.SkippedBy)
+					return head + " (skipped: " + r.SkippedBy + " failed)\n"
 				case r.Err != nil:
-					a.printf("%s %s (%s)\n", a.pal.Bold("=="), r.Name, a.pal.Red("failed: "+r.Err.Error()))
-					a.out().Write(r.Output)
+					return head + " (" + a.pal.Red("failed: "+r.Err.Error()) + ")\n" + string(r.Output)
 				case r.Ran == 0:
-					a.printf("%s %s (nothing to set up)\n", a.pal.Bold("=="), r.Name)
-				default:
-					a.printf("%s %s (%s)\n", a.pal.Bold("=="), r.Name, a.pal.Green("ok"))
-					a.out().Write(r.Output)
+					return head + " (nothing to set up)\n"
 				}
+				return head + " (" + a.pal.Green("ok") + ")\n" + string(r.Output)
 			})
+			progress.Plan(r, compNames(comps))
+			res, err := workspace.Setup(cmd.Context(), m, comps, m.Jobs(jobs), r)
+			r.Close()
 			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
@@ -76,37 +75,23 @@ depend on it, and the summary says which were skipped because of whom.`,
 			if res == nil {
 				return err
 			}
-			var failed, skipped int
-			for _, r := range res {
-				switch {
-				case r.SkippedBy != "":
-					skipped++
-				case r.Err != nil:
-					failed++
-				}
-			}
+			failed, skipped := workspace.SetupCounts(res)
 			if asJSON {
-				if err := a.printJSON(map[string]any{"results": res}); err != nil {
-					return err
+				if jerr := a.printJSON(map[string]any{"results": res}); jerr != nil {
+					return jerr
 				}
-				if err == nil && failed > 0 {
-					return errSilent
-				}
-				return err
+				return cond[error](err == nil && failed > 0, errSilent, err)
 			}
 			a.printf("setup: %d ok, %d failed, %d skipped\n", len(res)-failed-skipped, failed, skipped)
-			if err != nil {
+			if err != nil || failed == 0 {
 				return err
 			}
-			if failed > 0 {
-				for _, r := range res {
-					if r.SkippedBy != "" {
-						fmt.Fprintf(a.errw(), "meta: setup %s: skipped because %s failed\n", r.Name, r.SkippedBy)
-					}
+			for _, r := range res {
+				if r.SkippedBy != "" {
+					fmt.Fprintf(a.errw(), "meta: setup %s: skipped because %s failed\n", r.Name, r.SkippedBy)
 				}
-				return errSilent
 			}
-			return nil
+			return errSilent
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` setups at a time")

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/wire"
@@ -12,37 +12,19 @@ import (
 
 // wire wires comps for development in dependency order.
 func (a *app) wire(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component) error {
-	specs, err := workspace.Specs(comps)
-	if err != nil {
+	wc, python, err := workspace.WirePlan(m, comps)
+	var ge *workspace.GraphError
+	var ce *workspace.CycleError
+	switch {
+	case errors.As(err, &ge):
+		return usageError(ge.Err, "")
+	case errors.As(err, &ce):
+		return usagef("break the cycle by removing one of its depends_on entries", "%v", ce)
+	case err != nil:
 		return err
 	}
-	names := make([]string, len(comps))
-	for i, c := range comps {
-		names[i] = c.Name
-	}
-	g, err := workspace.DepGraph(m, specs, names)
-	if err != nil {
-		return usageError(err, "")
-	}
-	order, err := g.Order()
-	if err != nil {
-		return usagef("break the cycle by removing one of its depends_on entries", "%v", err)
-	}
-	var wc []wire.Component
-	for _, n := range order {
-		c := m.Components[n]
-		wc = append(wc, wire.Component{Name: n, Dir: c.Path})
-	}
-	python := ""
-	for _, t := range m.Tools {
-		if v, ok := strings.CutPrefix(t.Value, "python@"); ok {
-			python = v
-		}
-	}
-	_, err = wire.Wire(ctx, wc, wire.Options{
-		Root: m.Workspace.Root, MetaDir: m.Dir, Python: python,
-		Step: func(eco, msg string) { a.printf("wire %s: %s\n", eco, msg) },
-	})
+	_, err = wire.Wire(ctx, wc, wire.Options{Root: m.Workspace.Root, MetaDir: m.Dir, Python: python,
+		Step: func(eco, msg string) { a.printf("wire %s: %s\n", eco, msg) }})
 	if err != nil {
 		return withHint(fmt.Errorf("wiring: %w", err), "fix the problem and run 'meta setup --wire' again; 'meta setup --unwire' removes what was added")
 	}
@@ -51,10 +33,6 @@ func (a *app) wire(ctx context.Context, m *manifest.Manifest, comps []*manifest.
 
 func (a *app) unwire(ctx context.Context, m *manifest.Manifest) error {
 	return wire.Unwire(ctx, m.Dir, m.Workspace.Root, func(eco, msg string) {
-		if eco == "" {
-			a.printf("%s\n", msg)
-			return
-		}
-		a.printf("unwire %s: %s\n", eco, msg)
+		a.printf("%s\n", cond(eco == "", msg, "unwire "+eco+": "+msg))
 	})
 }
