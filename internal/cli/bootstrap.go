@@ -53,16 +53,7 @@ checkout. A failure in one repository does not stop the others.`,
 			}
 			// Registry components are downloaded, not cloned: apply does
 			// that (checksums, signatures, never over local edits).
-			var fromRegistry []string
-			gitComps := comps[:0:0]
-			for _, c := range comps {
-				if c.Registry != "" {
-					fromRegistry = append(fromRegistry, c.Name)
-				} else {
-					gitComps = append(gitComps, c)
-				}
-			}
-			comps = gitComps
+			comps, fromRegistry := workspace.SplitRegistry(comps)
 			ctx := cmd.Context()
 			lines := term.NewRenderer(cond(asJSON, io.Discard, a.out()), a.verbose, compNames(comps), func(e progress.Event) string {
 				r := e.Result.(workspace.BootstrapResult)
@@ -82,12 +73,7 @@ checkout. A failure in one repository does not stop the others.`,
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			var failed []workspace.BootstrapResult
-			for _, r := range res {
-				if r.Action == workspace.Failed {
-					failed = append(failed, r)
-				}
-			}
+			cloned, present, failed := workspace.BootstrapCounts(res)
 			apply := append([]string{"apply"}, fromRegistry...)
 			if asJSON {
 				if err := a.printJSON(map[string]any{"results": cond(res == nil, []workspace.BootstrapResult{}, res), "from_registry": fromRegistry}); err != nil || len(failed) > 0 {
@@ -95,7 +81,7 @@ checkout. A failure in one repository does not stop the others.`,
 				}
 				apply = append([]string{"apply", "--json"}, fromRegistry...)
 			} else if len(comps) > 0 || len(fromRegistry) == 0 {
-				a.printf("%d cloned, %d already present, %d failed\n", count(res, workspace.Cloned), count(res, workspace.Present), len(failed))
+				a.printf("%d cloned, %d already present, %d failed\n", cloned, present, len(failed))
 				for _, r := range failed {
 					fmt.Fprintf(a.errw(), "meta: bootstrap %s: %s\n", r.Name, workspace.GitMessage(r.Err))
 					if r.Hint != "" {
@@ -126,17 +112,6 @@ checkout. A failure in one repository does not stop the others.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each component's result as JSON (no live progress)")
 	addGroupFlag(cmd, &groups)
 	return cmd
-}
-
-// count is how many of res had action act.
-func count(res []workspace.BootstrapResult, act workspace.Action) int {
-	n := 0
-	for _, r := range res {
-		if r.Action == act {
-			n++
-		}
-	}
-	return n
 }
 
 // bootstrapPick chooses the tag to check out for version-ranged

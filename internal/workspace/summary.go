@@ -3,6 +3,8 @@ package workspace
 import (
 	"fmt"
 	"strings"
+
+	"github.com/metawork/meta/internal/manifest"
 )
 
 // ExecSummary is the line closing 'meta exec' ("ran in 3 components: 2
@@ -41,4 +43,34 @@ func SetupCounts(res []SetupResult) (failed, skipped int) {
 		}
 	}
 	return failed, skipped
+}
+
+// SplitRegistry separates the components cloned with git from the names
+// of those a registry provides (downloaded by 'meta apply', not cloned).
+func SplitRegistry(comps []*manifest.Component) (gitComps []*manifest.Component, fromRegistry []string) {
+	gitComps = comps[:0:0]
+	for _, c := range comps {
+		if c.Registry != "" {
+			fromRegistry = append(fromRegistry, c.Name)
+		} else {
+			gitComps = append(gitComps, c)
+		}
+	}
+	return gitComps, fromRegistry
+}
+
+// BootstrapCounts tallies bootstrap results: cloned, already present, and
+// the failures.
+func BootstrapCounts(res []BootstrapResult) (cloned, present int, failed []BootstrapResult) {
+	for _, r := range res {
+		switch r.Action {
+		case Cloned:
+			cloned++
+		case Present:
+			present++
+		default:
+			failed = append(failed, r)
+		}
+	}
+	return cloned, present, failed
 }
