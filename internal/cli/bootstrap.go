@@ -1,18 +1,19 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/run"
+	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -47,85 +48,60 @@ checkout. A failure in one repository does not stop the others.`,
 			if err != nil {
 				return err
 			}
-			if filter != "" && !validFilter(filter) {
+			if filter != "" && !workspace.ValidFilter(filter) {
 				return usagef("use blob:none, tree:0 or blob:limit=<n>", "--filter %q is not a git object filter", filter)
 			}
 			// Registry components are downloaded, not cloned: apply does
 			// that (checksums, signatures, never over local edits).
-			var fromRegistry []string
-			gitComps := comps[:0:0]
-			for _, c := range comps {
-				if c.Registry != "" {
-					fromRegistry = append(fromRegistry, c.Name)
-				} else {
-					gitComps = append(gitComps, c)
+			comps, fromRegistry := workspace.SplitRegistry(comps)
+			ctx := cmd.Context()
+			lines := term.NewRenderer(cond(asJSON, io.Discard, a.out()), a.verbose, compNames(comps), func(e progress.Event) string {
+				r := e.Result.(workspace.BootstrapResult)
+				switch {
+				case ctx.Err() != nil && r.Action == workspace.Failed:
+					return "interrupted"
+				case r.Action == workspace.Cloned:
+					return a.pal.Green("cloned") + " at " + r.Checkout
+				case r.Action == workspace.Present:
+					return "present (" + r.Checkout + ")"
 				}
-			}
-			comps = gitComps
-			names := make([]string, len(comps))
-			for i, c := range comps {
-				names[i] = c.Name
-			}
-			var lineOut io.Writer = a.out()
-			if asJSON {
-				lineOut = io.Discard
-			}
-			lines := a.progress(lineOut, names)
-			res := workspace.Bootstrap(cmd.Context(), m, comps, workspace.BootstrapOptions{
-				Jobs:     m.Jobs(jobs),
-				Filter:   filter,
-				Shallow:  shallow,
-				Pick:     a.bootstrapPick(cmd, m),
-				Progress: lines.Update,
-				Done: func(r workspace.BootstrapResult) {
-					if cmd.Context().Err() != nil && r.Action == workspace.Failed {
-						lines.Done(r.Name, "interrupted")
-						return
-					}
-					if r.Action == workspace.Failed {
-						lines.Failed(r.Name, describeBootstrap(a, r))
-						return
-					}
-					lines.Done(r.Name, describeBootstrap(a, r))
-				},
+				return a.pal.Red("failed")
 			})
+			res := workspace.Bootstrap(ctx, m, comps, workspace.BootstrapOptions{Jobs: m.Jobs(jobs), Filter: filter, Shallow: shallow,
+				Pick: a.bootstrapPick(cmd, m), Sink: lines})
 			lines.Close()
-			if err := cmd.Context().Err(); err != nil {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
+			cloned, present, failed := workspace.BootstrapCounts(res)
+			apply := append([]string{"apply"}, fromRegistry...)
 			if asJSON {
-				if res == nil {
-					res = []workspace.BootstrapResult{}
+				if err := a.printJSON(map[string]any{"results": cond(res == nil, []workspace.BootstrapResult{}, res), "from_registry": fromRegistry}); err != nil || len(failed) > 0 {
+					return cmp.Or[error](err, errSilent)
 				}
-				if err := a.printJSON(map[string]any{"results": res, "from_registry": fromRegistry}); err != nil {
-					return err
-				}
-				for _, r := range res {
-					if r.Action == workspace.Failed {
-						return errSilent
+				apply = append([]string{"apply", "--json"}, fromRegistry...)
+			} else if len(comps) > 0 || len(fromRegistry) == 0 {
+				a.printf("%d cloned, %d already present, %d failed\n", cloned, present, len(failed))
+				for _, r := range failed {
+					fmt.Fprintf(a.errw(), "meta: bootstrap %s: %s\n", r.Name, workspace.GitMessage(r.Err))
+					if r.Hint != "" {
+						fmt.Fprintf(a.errw(), "hint: %s\n", r.Hint)
 					}
 				}
-				if len(fromRegistry) > 0 {
-					return a.sub(cmd.Context(), m.Dir, append([]string{"apply", "--json"}, fromRegistry...)...)
-				}
-				if m.Workspace.Wire {
-					return a.wire(cmd.Context(), m, comps)
-				}
-				return nil
-			}
-			if len(comps) > 0 || len(fromRegistry) == 0 {
-				if err := a.bootstrapSummary(res); err != nil {
-					return err
+				if len(failed) > 0 {
+					return errSilent
 				}
 			}
 			if len(fromRegistry) > 0 {
-				a.printf("%s\n", a.pal.Bold("$ meta apply "+strings.Join(fromRegistry, " ")))
-				if err := a.sub(cmd.Context(), m.Dir, append([]string{"apply"}, fromRegistry...)...); err != nil {
+				if !asJSON {
+					a.printf("%s\n", a.pal.Bold("$ meta "+strings.Join(apply, " ")))
+				}
+				if err := a.sub(ctx, m.Dir, apply...); err != nil || asJSON {
 					return err
 				}
 			}
 			if m.Workspace.Wire {
-				return a.wire(cmd.Context(), m, comps)
+				return a.wire(ctx, m, comps)
 			}
 			return nil
 		},
@@ -136,78 +112,6 @@ checkout. A failure in one repository does not stop the others.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each component's result as JSON (no live progress)")
 	addGroupFlag(cmd, &groups)
 	return cmd
-}
-
-var filterRE = regexp.MustCompile(`^(blob:none|blob:limit=[0-9]+[kmgKMG]?|tree:[0-9]+)$`)
-
-func validFilter(f string) bool { return filterRE.MatchString(f) }
-
-// gitMessage shortens a failed git command to what git said first — its
-// "fatal:" line — instead of the whole command line and every line of
-// advice after it.
-func gitMessage(err error) string {
-	var re *run.Error
-	if !errors.As(err, &re) {
-		return err.Error()
-	}
-	msg := ""
-	for _, l := range strings.Split(re.Stderr, "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" {
-			continue
-		}
-		if strings.HasPrefix(l, "fatal:") || strings.HasPrefix(l, "error:") {
-			msg = l
-			break
-		}
-		if msg == "" {
-			msg = l
-		}
-	}
-	if msg == "" {
-		return err.Error()
-	}
-	what := "git"
-	if len(re.Args) > 1 {
-		what = "git " + re.Args[1]
-	}
-	return what + ": " + msg
-}
-
-func describeBootstrap(a *app, r workspace.BootstrapResult) string {
-	switch r.Action {
-	case workspace.Cloned:
-		return a.pal.Green("cloned") + " at " + r.Checkout
-	case workspace.Present:
-		return "present (" + r.Checkout + ")"
-	}
-	return a.pal.Red("failed")
-}
-
-func (a *app) bootstrapSummary(res []workspace.BootstrapResult) error {
-	var cloned, present int
-	var failed []workspace.BootstrapResult
-	for _, r := range res {
-		switch r.Action {
-		case workspace.Cloned:
-			cloned++
-		case workspace.Present:
-			present++
-		default:
-			failed = append(failed, r)
-		}
-	}
-	a.printf("%d cloned, %d already present, %d failed\n", cloned, present, len(failed))
-	if len(failed) == 0 {
-		return nil
-	}
-	for _, r := range failed {
-		fmt.Fprintf(a.errw(), "meta: bootstrap %s: %s\n", r.Name, gitMessage(r.Err))
-		if r.Hint != "" {
-			fmt.Fprintf(a.errw(), "hint: %s\n", r.Hint)
-		}
-	}
-	return errSilent
 }
 
 // bootstrapPick chooses the tag to check out for version-ranged
@@ -226,12 +130,8 @@ func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*mani
 	return func(c *manifest.Component, tags map[string]string) (string, error) {
 		once.Do(func() {
 			old, _ := readLock(m, "", true)
-			strategy := pubgrub.Latest
-			if old != nil {
-				strategy = pubgrub.First
-			}
 			var err error
-			r, err = resolve(cmd.Context(), m, resolveOptions{strategy: strategy, locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil)})
+			r, err = resolve(cmd.Context(), m, resolveOptions{strategy: cond(old != nil, pubgrub.First, pubgrub.Latest), locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil)})
 			if err != nil {
 				why := firstLine(err.Error())
 				var nse *pubgrub.NoSolutionError

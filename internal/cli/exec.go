@@ -1,10 +1,13 @@
 package cli
 
 import (
-	"strings"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/progress"
+	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -35,66 +38,35 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 			if err != nil {
 				return err
 			}
-			res := workspace.Exec(cmd.Context(), m, comps, args, a.toolEnv(cmd.Context(), m), m.Jobs(jobs), func(r workspace.ExecResult) {
-				if asJSON {
-					return
-				}
+			ctx := cmd.Context()
+			r := a.blockRenderer(asJSON, func(e progress.Event) string {
+				r := e.Result.(workspace.ExecResult)
 				status := a.pal.Green("ok")
 				switch {
 				case r.NotCloned:
 					status = a.pal.Yellow("skipped: not cloned; run 'meta bootstrap " + r.Name + "'")
-				case cmd.Context().Err() != nil && r.Err != nil:
+				case ctx.Err() != nil && r.Err != nil:
 					status = "interrupted"
 				case r.Err != nil:
 					status = a.pal.Red(r.Err.Error())
 				}
-				a.printf("%s %s (%s)\n", a.pal.Bold("=="), r.Name, status)
-				if len(r.Output) > 0 {
-					a.out().Write(r.Output)
-					if r.Output[len(r.Output)-1] != '\n' {
-						a.printf("\n")
-					}
-				}
+				return a.pal.Bold("==") + " " + r.Name + " (" + status + ")\n" + withNewline(r.Output)
 			})
-			if err := cmd.Context().Err(); err != nil {
+			progress.Plan(r, compNames(comps))
+			res := workspace.Exec(ctx, m, comps, args, a.toolEnv(ctx, m), m.Jobs(jobs), r)
+			r.Close()
+			if err := ctx.Err(); err != nil {
 				return err
 			}
+			summary, failed := workspace.ExecSummary(res)
 			if asJSON {
-				if res == nil {
-					res = []workspace.ExecResult{}
-				}
-				if err := a.printJSON(map[string]any{"command": args, "results": res}); err != nil {
+				if err := a.printJSON(map[string]any{"command": args, "results": cond(res == nil, []workspace.ExecResult{}, res)}); err != nil {
 					return err
 				}
+			} else {
+				a.printf("%s\n", summary)
 			}
-			var failed []string
-			skipped := 0
-			for _, r := range res {
-				switch {
-				case r.NotCloned:
-					skipped++
-				case r.Err != nil:
-					failed = append(failed, r.Name)
-				}
-			}
-			if asJSON {
-				if len(failed) > 0 {
-					return errSilent
-				}
-				return nil
-			}
-			a.printf("ran in %s: %d ok, %d failed", plural(len(res)-skipped, "component"), len(res)-len(failed)-skipped, len(failed))
-			if len(failed) > 0 {
-				a.printf(" (%s)", strings.Join(failed, ", "))
-			}
-			if skipped > 0 {
-				a.printf("; %d not cloned", skipped)
-			}
-			a.printf("\n")
-			if len(failed) > 0 {
-				return errSilent
-			}
-			return nil
+			return cond[error](failed, errSilent, nil)
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run in `N` components at a time")
@@ -103,4 +75,34 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 	addGroupFlag(cmd, &groups)
 	cmd.Flags().SetInterspersed(false)
 	return cmd
+}
+
+// blockRenderer shows per-component blocks of output as each finishes,
+// with the running components in a live region on a terminal; nothing
+// for --json.
+func (a *app) blockRenderer(asJSON bool, describe func(progress.Event) string) *term.Renderer {
+	w := a.out()
+	if asJSON {
+		w = io.Discard
+	}
+	r := term.NewRenderer(w, a.verbose, nil, describe)
+	r.Block = true
+	return r
+}
+
+// withNewline is b as text, ending in a newline unless empty.
+func withNewline(b []byte) string {
+	if len(b) == 0 || b[len(b)-1] == '\n' {
+		return string(b)
+	}
+	return string(b) + "\n"
+}
+
+// compNames lists the components' names.
+func compNames(comps []*manifest.Component) []string {
+	out := make([]string, len(comps))
+	for i, c := range comps {
+		out[i] = c.Name
+	}
+	return out
 }

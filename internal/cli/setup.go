@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/progress"
+	"github.com/metawork/meta/internal/wire"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -49,23 +53,21 @@ depend on it, and the summary says which were skipped because of whom.`,
 					return err
 				}
 			}
-			res, err := workspace.Setup(cmd.Context(), m, comps, m.Jobs(jobs), func(r workspace.SetupResult) {
-				if asJSON {
-					return
-				}
+			r := a.blockRenderer(asJSON, func(e progress.Event) string {
+				r, head := e.Result.(workspace.SetupResult), a.pal.Bold("==")+" "+e.Item
 				switch {
 				case r.SkippedBy != "":
-					a.printf("%s %s (skipped: %s failed)\n", a.pal.Bold("=="), r.Name, r.SkippedBy)
+					return head + " (skipped: " + r.SkippedBy + " failed)\n"
 				case r.Err != nil:
-					a.printf("%s %s (%s)\n", a.pal.Bold("=="), r.Name, a.pal.Red("failed: "+r.Err.Error()))
-					a.out().Write(r.Output)
+					return head + " (" + a.pal.Red("failed: "+r.Err.Error()) + ")\n" + string(r.Output)
 				case r.Ran == 0:
-					a.printf("%s %s (nothing to set up)\n", a.pal.Bold("=="), r.Name)
-				default:
-					a.printf("%s %s (%s)\n", a.pal.Bold("=="), r.Name, a.pal.Green("ok"))
-					a.out().Write(r.Output)
+					return head + " (nothing to set up)\n"
 				}
+				return head + " (" + a.pal.Green("ok") + ")\n" + string(r.Output)
 			})
+			progress.Plan(r, compNames(comps))
+			res, err := workspace.Setup(cmd.Context(), m, comps, m.Jobs(jobs), r)
+			r.Close()
 			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
@@ -76,37 +78,23 @@ depend on it, and the summary says which were skipped because of whom.`,
 			if res == nil {
 				return err
 			}
-			var failed, skipped int
-			for _, r := range res {
-				switch {
-				case r.SkippedBy != "":
-					skipped++
-				case r.Err != nil:
-					failed++
-				}
-			}
+			failed, skipped := workspace.SetupCounts(res)
 			if asJSON {
-				if err := a.printJSON(map[string]any{"results": res}); err != nil {
-					return err
+				if jerr := a.printJSON(map[string]any{"results": res}); jerr != nil {
+					return jerr
 				}
-				if err == nil && failed > 0 {
-					return errSilent
-				}
-				return err
+				return cond[error](err == nil && failed > 0, errSilent, err)
 			}
 			a.printf("setup: %d ok, %d failed, %d skipped\n", len(res)-failed-skipped, failed, skipped)
-			if err != nil {
+			if err != nil || failed == 0 {
 				return err
 			}
-			if failed > 0 {
-				for _, r := range res {
-					if r.SkippedBy != "" {
-						fmt.Fprintf(a.errw(), "meta: setup %s: skipped because %s failed\n", r.Name, r.SkippedBy)
-					}
+			for _, r := range res {
+				if r.SkippedBy != "" {
+					fmt.Fprintf(a.errw(), "meta: setup %s: skipped because %s failed\n", r.Name, r.SkippedBy)
 				}
-				return errSilent
 			}
-			return nil
+			return errSilent
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run `N` setups at a time")
@@ -115,4 +103,31 @@ depend on it, and the summary says which were skipped because of whom.`,
 	cmd.Flags().BoolVar(&unwr, "unwire", false, "remove what --wire added, and nothing else")
 	addGroupFlag(cmd, &groups)
 	return cmd
+}
+
+// wire wires comps for development in dependency order.
+func (a *app) wire(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component) error {
+	wc, python, err := workspace.WirePlan(m, comps)
+	var ge *workspace.GraphError
+	var ce *workspace.CycleError
+	switch {
+	case errors.As(err, &ge):
+		return usageError(ge.Err, "")
+	case errors.As(err, &ce):
+		return usagef("break the cycle by removing one of its depends_on entries", "%v", ce)
+	case err != nil:
+		return err
+	}
+	_, err = wire.Wire(ctx, wc, wire.Options{Root: m.Workspace.Root, MetaDir: m.Dir, Python: python,
+		Step: func(eco, msg string) { a.printf("wire %s: %s\n", eco, msg) }})
+	if err != nil {
+		return withHint(fmt.Errorf("wiring: %w", err), "fix the problem and run 'meta setup --wire' again; 'meta setup --unwire' removes what was added")
+	}
+	return nil
+}
+
+func (a *app) unwire(ctx context.Context, m *manifest.Manifest) error {
+	return wire.Unwire(ctx, m.Dir, m.Workspace.Root, func(eco, msg string) {
+		a.printf("%s\n", cond(eco == "", msg, "unwire "+eco+": "+msg))
+	})
 }

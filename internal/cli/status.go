@@ -80,78 +80,20 @@ func (a *app) printStatus(st []workspace.ComponentStatus) {
 		a.printf("no components yet: add one with 'meta add NAME --repo URL'\n")
 		return
 	}
+	colour := []func(string) string{nil, a.pal.Yellow, a.pal.Red}
 	var t table
 	t.add(plain("COMPONENT"), plain("PATH"), plain("HEAD"), plain("COMMIT"), plain("EXPECTED"), plain("SYNC"), plain("CHANGES"))
 	for _, s := range st {
-		head, commit, sync := "-", "-", "-"
-		exp := plain(s.Expected)
-		changes := plain("-")
-		switch s.State {
-		case workspace.StateMissing:
-			changes = cell{"missing: run 'meta bootstrap " + s.Name + "'", a.pal.Yellow}
-		case workspace.StateNotGit:
-			changes = cell{"not a git repository", a.pal.Red}
-		case workspace.StateError:
-			changes = cell{"error: " + firstLine(s.Error), a.pal.Red}
-		case workspace.StateNotInManifest:
-			exp = plain("-")
-			changes = cell{"not in manifest", a.pal.Yellow}
-		}
-		if s.Commit == "" && s.Tag != "" {
-			head = s.Tag // a registry component: a version, no commit
-		}
-		if s.Commit != "" {
-			commit = s.Commit[:min(len(s.Commit), 10)]
-			head = s.Branch
-			if s.Detached {
-				head = "(detached)"
-				if s.Tag != "" {
-					head = "(" + s.Tag + ")"
-				}
-			}
-		}
+		head, commit := s.Head()
+		exp, sync := plain(cond(s.State == workspace.StateNotInManifest, "-", s.Expected)), "-"
 		if s.State == workspace.StateOK || s.State == workspace.StateWrongRemote {
-			if s.AtExpected {
-				exp = cell{s.Expected + " ok", nil}
-			} else {
-				exp = cell{s.Expected + " differs", a.pal.Yellow}
-			}
+			exp = cond(s.AtExpected, cell{s.Expected + " ok", nil}, cell{s.Expected + " differs", a.pal.Yellow})
 			if s.Upstream != "" {
 				sync = fmt.Sprintf("+%d -%d", s.Ahead, s.Behind)
 			}
-			var parts []string
-			worry := false
-			if s.State == workspace.StateWrongRemote {
-				parts = append(parts, "wrong remote "+s.Remote)
-				worry = true
-			}
-			if s.Modified > 0 {
-				parts = append(parts, fmt.Sprintf("%d modified", s.Modified))
-			}
-			if s.Untracked > 0 {
-				parts = append(parts, fmt.Sprintf("%d untracked", s.Untracked))
-			}
-			if s.Stash {
-				parts = append(parts, "stash")
-			}
-			if s.LocalOnly > 0 {
-				where := ""
-				if len(s.LocalWhere) > 0 {
-					where = " (" + strings.Join(s.LocalWhere, ", ") + ")"
-				}
-				parts = append(parts, plural(s.LocalOnly, "commit")+" on no remote branch or tag"+where)
-				worry = true
-			}
-			switch {
-			case len(parts) == 0:
-				changes = plain("clean")
-			case worry:
-				changes = cell{strings.Join(parts, ", "), a.pal.Red}
-			default:
-				changes = cell{strings.Join(parts, ", "), a.pal.Yellow}
-			}
 		}
-		t.add(plain(s.Name), plain(s.Path), plain(head), plain(commit), exp, plain(sync), changes)
+		changes, sev := s.Changes()
+		t.add(plain(s.Name), plain(s.PathText()), plain(head), plain(commit), exp, plain(sync), cell{changes, colour[sev]})
 	}
 	t.write(a.out())
 }

@@ -4,8 +4,6 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/metawork/meta/internal/term"
 )
 
 // cell is one table cell: its text, and the colour to paint it with after
@@ -54,15 +52,3 @@ func (t *table) write(w io.Writer) {
 	}
 	io.WriteString(w, b.String())
 }
-
-// progress returns the live progress display for names on w; with -v,
-// whose git commands interleave with it, plain lines instead.
-func (a *app) progress(w io.Writer, names []string) *term.Lines {
-	if a.verbose {
-		w = plainWriter{w}
-	}
-	return term.NewLines(w, names)
-}
-
-// plainWriter hides that a writer is a terminal.
-type plainWriter struct{ io.Writer }

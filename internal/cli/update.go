@@ -10,9 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/apply"
 	"github.com/metawork/meta/internal/lockfile"
-	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/semver"
 )
 
 func newUpdateCmd(a *app) *cobra.Command {
@@ -55,22 +54,13 @@ written and no working tree is touched.`,
 				for _, n := range args {
 					unlock[n] = true
 				}
-				keep := old
-				if len(args) == 0 {
-					keep = nil
-				}
 				// The same resolution 'meta update NAMES' runs (see lock).
-				strategy := pubgrub.Latest
-				if keep != nil {
-					strategy = pubgrub.First
-				}
-				r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: strategy, locked: lockedVersions(keep, unlock),
-					lockedRefs: lockedCommits(keep, unlock), jobs: jobs})
+				r, err := a.resolveKeeping(cmd.Context(), m, env, cond(len(args) == 0, nil, old), unlock, jobs)
 				if err != nil {
-					return a.resolveFailed(err)
+					return err
 				}
 				if asJSON {
-					return a.printJSON(map[string]any{"dry_run": true, "updates": updateList(old, r.lock)})
+					return a.printJSON(map[string]any{"dry_run": true, "updates": apply.Changes(old, r.lock)})
 				}
 				a.printUpdates(old, r.lock)
 				// and what apply would then do with the trees
@@ -105,7 +95,7 @@ written and no working tree is touched.`,
 				if buf.Len() == 0 {
 					applied = nil
 				}
-				if err := a.printJSON(map[string]any{"dry_run": false, "updates": updateList(old, updated), "apply": applied}); err != nil {
+				if err := a.printJSON(map[string]any{"dry_run": false, "updates": apply.Changes(old, updated), "apply": applied}); err != nil {
 					return err
 				}
 				return applyErr
@@ -122,96 +112,26 @@ written and no working tree is touched.`,
 	return cmd
 }
 
-// updateKind says how far a version moved: major, minor, patch or "".
-func updateKind(from, to string) string {
-	a, err1 := semver.ParseVersion(from)
-	b, err2 := semver.ParseVersion(to)
-	if err1 != nil || err2 != nil {
-		return ""
-	}
-	switch {
-	case semver.Compare(b, a) < 0:
-		return "downgrade"
-	case a.Major != b.Major:
-		return "major"
-	case a.Minor != b.Minor:
-		return "minor"
-	case semver.Compare(a, b) != 0:
-		return "patch"
-	}
-	return ""
-}
-
-// update is one component that moved, for --json.
-type update struct {
-	Name string `json:"name"`
-	From string `json:"from,omitempty"` // "" for a new component
-	To   string `json:"to"`
-	Kind string `json:"kind"` // patch, minor, major, downgrade, new, new commits
-}
-
-// updateList lists what moved from old to updated.
-func updateList(old, updated *lockfile.File) []update {
-	out := []update{}
-	for _, name := range sortedKeys(updated.Components) {
-		n := updated.Components[name]
-		var o *lockfile.Component
-		if old != nil {
-			o = old.Components[name]
-		}
-		switch {
-		case o == nil:
-			out = append(out, update{name, "", describeLocked(n), "new"})
-		case o.Version != n.Version && n.Version != "":
-			out = append(out, update{name, describeLocked(o), describeLocked(n), updateKind(o.Version, n.Version)})
-		case o.Commit != n.Commit:
-			out = append(out, update{name, describeLocked(o), describeLocked(n), "new commits"})
-		}
-	}
-	return out
-}
-
 // printUpdates prints old → new for every component whose lock changed.
 func (a *app) printUpdates(old, updated *lockfile.File) {
 	tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-	moved := 0
-	for _, name := range sortedKeys(updated.Components) {
-		n := updated.Components[name]
-		var o *lockfile.Component
-		if old != nil {
-			o = old.Components[name]
+	paints := map[string]func(string) string{"major": a.pal.Red, "downgrade": a.pal.Red, "minor": a.pal.Yellow, "patch": a.pal.Green}
+	paint := func(k string) string {
+		if p, ok := paints[k]; ok {
+			return p(k)
 		}
-		switch {
-		case o == nil:
-			fmt.Fprintf(tw, "%s\t(new)\t→ %s\t\n", name, describeLocked(n))
-			moved++
-		case o.Version != n.Version && n.Version != "":
-			kind := updateKind(o.Version, n.Version)
-			mark := kind
-			switch kind {
-			case "major", "downgrade":
-				mark = a.pal.Red(kind)
-			case "minor":
-				mark = a.pal.Yellow(kind)
-			case "patch":
-				mark = a.pal.Green(kind)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t→ %s\t%s\n", name, describeLocked(o), describeLocked(n), mark)
-			moved++
-		case o.Commit != n.Commit:
-			fmt.Fprintf(tw, "%s\t%s\t→ %s\tnew commits\n", name, describeLocked(o), describeLocked(n))
-			moved++
+		return k
+	}
+	changes := apply.Changes(old, updated)
+	for _, c := range changes {
+		if c.Kind == "new" {
+			fmt.Fprintf(tw, "%s\t(new)\t→ %s\t\n", c.Name, c.To)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t→ %s\t%s\n", c.Name, c.From, c.To, paint(c.Kind))
 		}
 	}
 	tw.Flush()
-	if moved == 0 {
+	if len(changes) == 0 {
 		a.printf("everything is already at the newest versions allowed\n")
 	}
-}
-
-func describeLocked(c *lockfile.Component) string {
-	if c.Version != "" {
-		return c.Version
-	}
-	return c.Ref + "@" + shortCommit(c.Commit)
 }

@@ -16,8 +16,11 @@ type Renderer struct {
 	w        io.Writer
 	Describe func(progress.Event) string
 	Status   func(progress.Event) string
-	mu       sync.Mutex
-	lines    *Lines
+	// Block: Describe returns whole lines, printed as they are instead of
+	// after the item's name.
+	Block bool
+	mu    sync.Mutex
+	lines *Lines
 }
 
 // NewRenderer returns a Renderer writing to w. With plain set, the live
@@ -59,7 +62,9 @@ func (r *Renderer) Event(e progress.Event) {
 		if r.Describe != nil {
 			text = r.Describe(e)
 		}
-		if e.Err != nil {
+		if r.Block {
+			l.DoneText(e.Item, text, e.Err != nil)
+		} else if e.Err != nil {
 			l.Failed(e.Item, text)
 		} else {
 			l.Done(e.Item, text)

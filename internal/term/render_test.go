@@ -27,3 +27,20 @@ func TestRendererPrintsOneLinePerFinishedItem(t *testing.T) {
 		t.Errorf("got %q, want %q", buf.String(), want)
 	}
 }
+
+func TestRendererBlockPrintsDescribeAsItIs(t *testing.T) {
+	var buf bytes.Buffer
+	r := NewRenderer(&buf, false, nil, func(e progress.Event) string {
+		return "== " + e.Item + "\n" + e.Result.(string)
+	})
+	r.Block = true
+	progress.Plan(r, []string{"a", "bb"})
+	progress.Start(r, "a", "running")
+	progress.Finish(r, "a", "out a\n", nil)
+	progress.Finish(r, "bb", "out b\n", errors.New("exit status 1"))
+	r.Close()
+	want := "== a\nout a\n== bb\nout b\n"
+	if buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}

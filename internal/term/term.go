@@ -142,6 +142,26 @@ func (l *Lines) Failed(name, status string) {
 	l.Done(name, status)
 }
 
+// DoneText records that a task finished (failed or not) and prints text,
+// whole lines as they are, above the live region: for tasks whose result
+// is a block of output rather than a status after the name.
+func (l *Lines) DoneText(name, text string, failed bool) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if failed {
+		l.failed++
+	}
+	l.finish(name, "")
+	if l.live {
+		l.redraw(text)
+		return
+	}
+	io.WriteString(l.w, text)
+}
+
 // Print writes text (whole lines) above the live region, once.
 func (l *Lines) Print(text string) {
 	if l == nil || text == "" {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/run"
 )
 
@@ -102,7 +103,10 @@ type SetupResult struct {
 // Setup runs every component's setup commands in dependency order,
 // independent components in parallel; a failure skips the components that
 // depend on it. Components without setup commands succeed at once.
-func Setup(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, done func(SetupResult)) ([]SetupResult, error) {
+//
+// sink receives a Started event as each component's setup begins and a
+// Finished event with its SetupResult as each ends or is skipped.
+func Setup(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, sink progress.Sink) ([]SetupResult, error) {
 	specs, err := Specs(comps)
 	if err != nil {
 		return nil, err
@@ -121,12 +125,11 @@ func Setup(ctx context.Context, m *manifest.Manifest, comps []*manifest.Componen
 	}
 	res, err := Schedule(ctx, g, jobs, func(ctx context.Context, name string) error {
 		r := outputs[name]
+		progress.Start(sink, name, "setting up")
 		err := setupOne(ctx, specs[name], r)
-		if done != nil {
-			rr := *r
-			rr.Err = err
-			done(rr)
-		}
+		rr := *r
+		rr.Err = err
+		progress.Finish(sink, name, rr, err)
 		return err
 	})
 	if res == nil {
@@ -136,8 +139,8 @@ func Setup(ctx context.Context, m *manifest.Manifest, comps []*manifest.Componen
 	for i, tr := range res {
 		r := outputs[tr.Name]
 		r.Err, r.SkippedBy = tr.Err, tr.SkippedBy
-		if r.SkippedBy != "" && done != nil {
-			done(*r)
+		if r.SkippedBy != "" {
+			progress.Finish(sink, r.Name, *r, nil)
 		}
 		out[i] = *r
 	}

@@ -54,6 +54,10 @@ type ComponentStatus struct {
 	Remote     string   `json:"remote,omitempty"`
 	WantRemote string   `json:"want_remote,omitempty"`
 	Error      string   `json:"error,omitempty"`
+	// Symlink is where the component's path points when it is a symbolic
+	// link the user made to a clone kept elsewhere: status reads through
+	// it, but apply never writes through it.
+	Symlink string `json:"symlink,omitempty"`
 }
 
 // Clean reports whether the component is present, at its expected ref and
@@ -121,6 +125,9 @@ func expected(c *manifest.Component) string {
 
 func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component, cache *statusCache) ComponentStatus {
 	s := ComponentStatus{Name: c.Name, Path: m.Rel(c.Path), Expected: expected(c)}
+	if st, err := os.Lstat(c.Path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		s.Symlink, _ = os.Readlink(c.Path)
+	}
 	if _, err := os.Stat(c.Path); errors.Is(err, fs.ErrNotExist) {
 		s.State = StateMissing
 		return s

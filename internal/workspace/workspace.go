@@ -22,6 +22,7 @@ import (
 
 	"github.com/metawork/meta/internal/git"
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/run"
 	"github.com/metawork/meta/internal/semver"
 )
@@ -88,10 +89,9 @@ type BootstrapOptions struct {
 	// constraint (or none) from the remote's tags; "" means the default
 	// branch. It returns an error when no tag satisfies the constraint.
 	Pick func(c *manifest.Component, tags map[string]string) (string, error)
-	// Progress receives live status per component (optional).
-	Progress func(name, status string)
-	// Done receives each result as it completes (optional).
-	Done func(BootstrapResult)
+	// Sink receives Started/Updated events per component and a Finished
+	// event with each BootstrapResult as it completes (optional).
+	Sink progress.Sink
 }
 
 // BootstrapResult is the outcome for one component.
@@ -133,9 +133,7 @@ func Bootstrap(ctx context.Context, m *manifest.Manifest, comps []*manifest.Comp
 				}
 			}
 			results[i] = r
-			if o.Done != nil {
-				o.Done(r)
-			}
+			progress.Finish(o.Sink, r.Name, r, r.Err)
 			return nil
 		})
 	}
@@ -195,14 +193,10 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 		return fail(err, "")
 	}
 
-	progress := func(s string) {
-		if o.Progress != nil {
-			o.Progress(c.Name, s)
-		}
-	}
+	step := func(s string) { progress.Update(o.Sink, c.Name, s) }
 	target, commit := c.Ref, ""
 	if c.Ref == "" {
-		progress("listing tags")
+		step("listing tags")
 		refs, err := git.LsRemote(ctx, "", url, "refs/tags/*")
 		if err != nil {
 			return fail(err, remoteHint(url))
@@ -215,7 +209,7 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 		target, commit = "", c.Ref
 	}
 
-	progress("cloning")
+	step("cloning")
 	parent := filepath.Dir(c.Path)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fail(err, "")
@@ -231,7 +225,7 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 		return fail(err, remoteHint(url))
 	}
 	if commit != "" {
-		progress("checking out " + short(commit))
+		step("checking out " + short(commit))
 		if err := checkoutCommit(ctx, dest, commit, o); err != nil {
 			return fail(err, "check that commit "+commit+" exists on "+url)
 		}
@@ -378,8 +372,9 @@ type ExecResult struct {
 
 // Exec runs argv in every component's directory, at most jobs at a time,
 // collecting each one's output whole so that outputs never interleave.
-// done, when set, is called as each finishes (serially).
-func Exec(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, argv []string, env []string, jobs int, done func(ExecResult)) []ExecResult {
+// sink receives a Started event as each begins and a Finished event with
+// its ExecResult as each ends (serially).
+func Exec(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, argv []string, env []string, jobs int, sink progress.Sink) []ExecResult {
 	results := make([]ExecResult, len(comps))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -387,6 +382,7 @@ func Exec(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component
 	for i, c := range comps {
 		g.Go(func() error {
 			r := ExecResult{Name: c.Name, Dir: c.Path}
+			progress.Start(sink, c.Name, "running")
 			if _, err := os.Stat(c.Path); err != nil {
 				r.NotCloned = true
 			} else if err := CheckContained(m, c); err != nil {
@@ -407,11 +403,9 @@ func Exec(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component
 				}
 			}
 			results[i] = r
-			if done != nil {
-				mu.Lock()
-				done(r)
-				mu.Unlock()
-			}
+			mu.Lock()
+			progress.Finish(sink, r.Name, r, r.Err)
+			mu.Unlock()
 			return nil
 		})
 	}

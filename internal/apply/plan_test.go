@@ -1,4 +1,4 @@
-package cli
+package apply
 
 import (
 	"archive/tar"
@@ -132,36 +132,36 @@ func TestPlanRegistry(t *testing.T) {
 		name  string
 		setup func(t *testing.T, dir string)
 		sum   string
-		want  planAction
+		want  Action
 		why   string
 	}{
-		{"absent", func(*testing.T, string) {}, sumB, actDownload, ""},
-		{"empty", func(_ *testing.T, d string) { os.Mkdir(d, 0o755) }, sumB, actDownload, ""},
-		{"same checksum", extracted, sumA, actUpToDate, ""},
-		{"untouched older", extracted, sumB, actDownload, ""},
+		{"absent", func(*testing.T, string) {}, sumB, Download, ""},
+		{"empty", func(_ *testing.T, d string) { os.Mkdir(d, 0o755) }, sumB, Download, ""},
+		{"same checksum", extracted, sumA, UpToDate, ""},
+		{"untouched older", extracted, sumB, Download, ""},
 		{"modified", func(t *testing.T, d string) {
 			extracted(t, d)
 			os.WriteFile(filepath.Join(d, "a.txt"), []byte("mine"), 0o644)
-		}, sumB, actSkipDirty, "1 modified file since meta extracted 1.0.0"},
+		}, sumB, SkipDirty, "1 modified file since meta extracted 1.0.0"},
 		{"added", func(t *testing.T, d string) {
 			extracted(t, d)
 			os.WriteFile(filepath.Join(d, "b.txt"), []byte("b"), 0o644)
-		}, sumB, actSkipDirty, "1 added file"},
-		{"removed", func(t *testing.T, d string) { extracted(t, d); os.Remove(filepath.Join(d, "a.txt")) }, sumB, actSkipDirty, "1 removed file"},
-		{"foreign", func(_ *testing.T, d string) { os.MkdirAll(d, 0o755); os.WriteFile(filepath.Join(d, "x"), nil, 0o644) }, sumB, actSkip, "was not extracted by meta"},
-		{"git checkout", func(_ *testing.T, d string) { os.MkdirAll(filepath.Join(d, ".git"), 0o755) }, sumB, actSkip, "holds a git checkout"},
-		{"a file", func(_ *testing.T, d string) { os.WriteFile(d, nil, 0o644) }, sumB, actSkip, "is not a directory"},
+		}, sumB, SkipDirty, "1 added file"},
+		{"removed", func(t *testing.T, d string) { extracted(t, d); os.Remove(filepath.Join(d, "a.txt")) }, sumB, SkipDirty, "1 removed file"},
+		{"foreign", func(_ *testing.T, d string) { os.MkdirAll(d, 0o755); os.WriteFile(filepath.Join(d, "x"), nil, 0o644) }, sumB, Skip, "was not extracted by meta"},
+		{"git checkout", func(_ *testing.T, d string) { os.MkdirAll(filepath.Join(d, ".git"), 0o755) }, sumB, Skip, "holds a git checkout"},
+		{"a file", func(_ *testing.T, d string) { os.WriteFile(d, nil, 0o644) }, sumB, Skip, "is not a directory"},
 		{"bad marker", func(_ *testing.T, d string) {
 			os.MkdirAll(d, 0o755)
 			os.WriteFile(filepath.Join(d, registry.MarkerFile), []byte("{"), 0o644)
-		}, sumB, actSkip, "marker"},
+		}, sumB, Skip, "marker"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "lib")
 			tt.setup(t, dir)
-			s := &planStep{Name: "lib", comp: &manifest.Component{Name: "lib", Path: dir, RelPath: "../lib"},
-				locked: &lockfile.Component{Name: "lib", Registry: "default", Version: "1.1.0", Checksum: tt.sum}}
+			s := &Step{Name: "lib", Comp: &manifest.Component{Name: "lib", Path: dir, RelPath: "../lib"},
+				Locked: &lockfile.Component{Name: "lib", Registry: "default", Version: "1.1.0", Checksum: tt.sum}}
 			planRegistry(s)
 			if s.Action != tt.want {
 				t.Fatalf("action = %s (%s), want %s", s.Action, s.Why, tt.want)
