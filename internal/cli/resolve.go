@@ -38,7 +38,7 @@ func checkEnv(m *manifest.Manifest, env string) error {
 
 // hinted turns a domain error carrying the user's next step into the
 // cli's error with a hint.
-func hinted(err error) error {
+func hintedResolve(err error) error {
 	var he *wsresolve.HintError
 	if errors.As(err, &he) {
 		return withHint(he.Err, he.Hint)
@@ -49,7 +49,7 @@ func hinted(err error) error {
 // registryReader is resolve.RegistryReader with the cli's hints.
 func registryReader(m *manifest.Manifest, name string, warn func(string)) (*registry.Client, error) {
 	c, err := wsresolve.RegistryReader(m, name, warn)
-	return c, hinted(err)
+	return c, hintedResolve(err)
 }
 
 // registryHint is the next step after a failed registry read ("" when
@@ -96,7 +96,7 @@ func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*reso
 	}
 	r, err := wsresolve.Resolve(ctx, m, wsresolve.Options{Env: o.env, Strategy: o.strategy, Locked: o.locked, LockedRefs: o.lockedRefs, Jobs: o.jobs, Progress: o.progress})
 	if err != nil {
-		return nil, hinted(err)
+		return nil, hintedResolve(err)
 	}
 	return wrap(r), nil
 }
