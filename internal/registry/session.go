@@ -1,0 +1,201 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"aead.dev/minisign"
+
+	"github.com/metawork/meta/internal/progress"
+)
+
+// Session is a client for one configured registry. Its methods give each
+// error the next step for the user (see Named.Explain).
+type Session struct {
+	Client   *Client
+	Registry *Named
+}
+
+// Open is Client wrapped in a Session.
+func (c *Config) Open(name string, warn func(string)) (*Session, error) {
+	cl, r, err := c.Client(name, warn)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Client: cl, Registry: r}, nil
+}
+
+// ParseNameVersion splits NAME[@VERSION] (a "v" before the version is
+// dropped); needVersion makes the version required.
+func ParseNameVersion(arg string, needVersion bool) (string, string, error) {
+	name, vers, hasVers := strings.Cut(arg, "@")
+	if err := ValidateName(name); err != nil {
+		return "", "", Usagef("", "%v", err)
+	}
+	if needVersion && !hasVers {
+		return "", "", Usagef("write NAME@VERSION, e.g. auth-lib@1.2.0", "%q names no version", arg)
+	}
+	if hasVers {
+		vers = strings.TrimPrefix(vers, "v")
+		if _, err := ParseVersion(vers); err != nil {
+			return "", "", Usagef("write NAME@VERSION, e.g. auth-lib@1.2.0", "%v", err)
+		}
+	}
+	return name, vers, nil
+}
+
+// Search finds packages by name or description.
+func (s *Session) Search(ctx context.Context, query string, limit int) (*SearchResult, error) {
+	res, err := s.Client.Search(ctx, query, limit)
+	return res, s.explain(err)
+}
+
+// Version returns a package's information and one of its versions (the
+// newest when vers is empty).
+func (s *Session) Version(ctx context.Context, name, vers string) (*PackageInfo, *VersionInfo, error) {
+	info, err := s.Client.Info(ctx, name)
+	if err != nil {
+		return nil, nil, s.explain(err)
+	}
+	if vers == "" {
+		vers = info.MaxVersion
+	}
+	for i := range info.Versions {
+		if info.Versions[i].Vers == vers {
+			return info, &info.Versions[i], nil
+		}
+	}
+	return nil, nil, Failf(fmt.Sprintf("see the versions: meta info %s", name), "%s has no version %s", name, vers)
+}
+
+// Publish uploads a version; it needs a token.
+func (s *Session) Publish(ctx context.Context, meta PublishMeta, tarball []byte) (*PublishResult, error) {
+	if err := NeedLogin(s.Client, s.Registry); err != nil {
+		return nil, err
+	}
+	res, err := s.Client.Publish(ctx, meta, tarball)
+	return res, s.explain(err)
+}
+
+// Yank marks a version yanked for reason, or with undo clears that; it
+// needs a token.
+func (s *Session) Yank(ctx context.Context, name, vers, reason string, undo bool) error {
+	if err := NeedLogin(s.Client, s.Registry); err != nil {
+		return err
+	}
+	var err error
+	if undo {
+		_, err = s.Client.Unyank(ctx, name, vers)
+	} else {
+		_, err = s.Client.Yank(ctx, name, vers, reason)
+	}
+	return s.explain(err)
+}
+
+// Owners adds and removes owners of a package, then lists them.
+func (s *Session) Owners(ctx context.Context, name string, add, remove []string) ([]string, error) {
+	if len(add) > 0 {
+		if _, err := s.Client.AddOwners(ctx, name, add); err != nil {
+			return nil, s.explain(err)
+		}
+	}
+	if len(remove) > 0 {
+		if _, err := s.Client.RemoveOwners(ctx, name, remove); err != nil {
+			return nil, s.explain(err)
+		}
+	}
+	owners, err := s.Client.Owners(ctx, name)
+	return owners, s.explain(err)
+}
+
+// FetchOptions say which tarball Fetch downloads and where it writes it.
+type FetchOptions struct {
+	Name, Version string
+	// TrustedKeys are public keys, or minisign .pub files, that must have
+	// signed the tarball, besides the registry's own trusted keys.
+	TrustedKeys []string
+	Dir         string        // relative paths are relative to Dir
+	Output      string        // default: NAME-VERSION.tar.gz
+	Events      progress.Sink // notes: a yanked version
+}
+
+// Fetched is a downloaded, verified tarball.
+type Fetched struct {
+	Path      string
+	Signature bool // whether a signature was checked
+}
+
+// Fetch downloads a version's tarball, checks its SHA-256 against the
+// index and its signature against the trusted keys, and writes it.
+func (s *Session) Fetch(ctx context.Context, o FetchOptions) (*Fetched, error) {
+	var trusted []minisign.PublicKey
+	for _, k := range slices.Concat(s.Registry.TrustedKeys, readKeyFiles(o.Dir, o.TrustedKeys)) {
+		pk, err := ParsePublicKey(k)
+		if err != nil {
+			return nil, Usagef("a trusted key is the one-line public key 'meta keygen' prints", "trusted key %q: %v", k, err)
+		}
+		trusted = append(trusted, pk)
+	}
+	entries, err := s.Client.Index(ctx, o.Name)
+	if err != nil {
+		return nil, s.explain(err)
+	}
+	var e *IndexEntry
+	for i := range entries {
+		if entries[i].Vers == o.Version {
+			e = &entries[i]
+		}
+	}
+	if e == nil {
+		return nil, Failf(fmt.Sprintf("see the versions: meta info %s", o.Name), "%s has no version %s in registry %s", o.Name, o.Version, s.Registry.Name)
+	}
+	if e.Yanked {
+		progress.Note(o.Events, o.Name, fmt.Sprintf("%s@%s is yanked", o.Name, o.Version))
+	}
+	data, err := s.Client.Download(ctx, *e)
+	if err != nil {
+		return nil, s.explain(err)
+	}
+	if err := VerifySignature(*e, data, trusted); err != nil {
+		return nil, Failf("do not use this tarball; ask the publisher", "%s@%s: %v", o.Name, o.Version, err)
+	}
+	out := o.Output
+	if out == "" {
+		out = fmt.Sprintf("%s-%s.tar.gz", o.Name, o.Version)
+	}
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(o.Dir, out)
+	}
+	if err := writeFileAtomic(out, data, 0o644); err != nil {
+		return nil, err
+	}
+	return &Fetched{Path: out, Signature: len(trusted) > 0}, nil
+}
+
+// readKeyFiles replaces each key that names a readable file (relative to
+// dir) with the file's contents.
+func readKeyFiles(dir string, keys []string) []string {
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		f := k
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(dir, f)
+		}
+		if data, err := os.ReadFile(f); err == nil {
+			k = string(data)
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func (s *Session) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	return s.Registry.Explain(err)
+}
