@@ -2,18 +2,13 @@ package cli
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/registry"
-	"github.com/metawork/meta/internal/run"
+	"github.com/metawork/meta/internal/registry/publish"
 	"github.com/metawork/meta/internal/term"
 )
 
@@ -30,7 +25,7 @@ can stand in for the file.`,
   echo "$TOKEN" | meta login --registry local`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, paths, err := a.pickRegistry(regName)
+			cfg, r, err := a.pickRegistry(regName)
 			if err != nil {
 				return err
 			}
@@ -38,27 +33,15 @@ can stand in for the file.`,
 				fmt.Fprintf(a.errw(), "paste the token for %s (%s) and press Enter:\n", r.Name, r.URL)
 			}
 			line, _ := bufio.NewReader(a.stdio.In).ReadString('\n')
-			tok := strings.TrimSpace(line)
-			if tok == "" {
-				return usagef("pipe the token in: echo \"$TOKEN\" | meta login", "no token on standard input")
-			}
-			if strings.ContainsAny(tok, " \t") || len(tok) > 4096 {
-				return usagef("paste the token exactly as 'meta registry token create' printed it", "that does not look like a token")
-			}
-			creds, err := registry.LoadCredentials(paths.Credentials)
-			if err != nil {
-				return credentialsError(err)
-			}
-			creds[strings.TrimSuffix(r.URL, "/")] = tok
-			if err := registry.SaveCredentials(paths.Credentials, creds); err != nil {
+			if err := cfg.Login(r, line); err != nil {
 				return err
 			}
 			a.printf("logged in to %s (%s)\n", r.Name, r.URL)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&regName, "registry", "", "registry `NAME` (default: default)")
-	return cmd
+	registryFlag(cmd, &regName)
+	return registryErrors(cmd)
 }
 
 func newLogoutCmd(a *app) *cobra.Command {
@@ -69,41 +52,22 @@ func newLogoutCmd(a *app) *cobra.Command {
 		Example: "  meta logout\n  meta logout --registry local",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, paths, err := a.pickRegistry(regName)
+			cfg, r, err := a.pickRegistry(regName)
 			if err != nil {
 				return err
 			}
-			creds, err := registry.LoadCredentials(paths.Credentials)
-			if err != nil {
-				return credentialsError(err)
-			}
-			key := strings.TrimSuffix(r.URL, "/")
-			if _, ok := creds[key]; !ok {
-				a.printf("not logged in to %s\n", r.Name)
-				return nil
-			}
-			delete(creds, key)
-			if err := registry.SaveCredentials(paths.Credentials, creds); err != nil {
+			if had, err := cfg.Logout(r); err != nil || !had {
+				if err == nil {
+					a.printf("not logged in to %s\n", r.Name)
+				}
 				return err
 			}
 			a.printf("logged out of %s\n", r.Name)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&regName, "registry", "", "registry `NAME` (default: default)")
-	return cmd
-}
-
-// publishPlan is what publish sends, and what --dry-run shows.
-type publishPlan struct {
-	Name    string         `json:"name"`
-	Version string         `json:"version"`
-	Tag     string         `json:"tag"`
-	Size    int            `json:"size"`
-	Cksum   string         `json:"cksum"`
-	Deps    []registry.Dep `json:"deps"`
-	Tools   []string       `json:"tools"`
-	Signed  bool           `json:"signed"`
+	registryFlag(cmd, &regName)
+	return registryErrors(cmd)
 }
 
 func newPublishCmd(a *app) *cobra.Command {
@@ -123,124 +87,49 @@ Published versions never change: fix a mistake with a new version and
   meta publish --registry local --sign ~/.config/meta/publish.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			wd, err := a.workdir()
 			if err != nil {
 				return err
 			}
-			top, err := run.Output(ctx, run.Cmd{Args: []string{"git", "rev-parse", "--show-toplevel"}, Dir: wd})
-			if err != nil {
-				return usagef("run meta publish inside the component's git repository", "%s is not in a git repository", wd)
-			}
-			repo := strings.TrimSpace(string(top))
-			tag, vers, err := semverTagAtHEAD(cmd, repo)
+			plan, err := publish.Prepare(cmd.Context(), publish.Options{Dir: wd, KeyFile: keyFile, Check: dryRun, Events: a.warnings()})
 			if err != nil {
 				return err
 			}
-			tarball, err := run.Output(ctx, run.Cmd{Args: []string{"git", "archive", "--format=tar.gz", "--end-of-options", tag}, Dir: repo})
-			if err != nil {
-				return fmt.Errorf("archive %s: %w", tag, err)
-			}
-			compData, err := run.Output(ctx, run.Cmd{Args: []string{"git", "show", "--end-of-options", tag + ":component.yaml"}, Dir: repo})
-			if err != nil {
-				return failf("commit a component.yaml at the repository root, then tag a new version", "%s has no component.yaml", tag)
-			}
-			// The server checks the tarball whatever the client does; a dry
-			// run checks it here too so that problems show before an upload.
-			if dryRun {
-				if _, err := registry.InspectTarball(tarball); err != nil {
-					return failf("fix the repository (links must stay inside it), commit, and tag a new version", "%s: %v", tag, err)
-				}
-			}
-			comp, err := registry.ParseComponent(tag+":component.yaml", compData)
-			if err != nil {
-				return usageError(err, "fix component.yaml, commit, and tag a new version")
-			}
-			meta := registry.PublishMeta{Name: comp.Name, Vers: vers}
-			if keyFile != "" {
-				if !filepath.IsAbs(keyFile) {
-					keyFile = filepath.Join(wd, keyFile)
-				}
-				if st, err := os.Stat(keyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
-					a.warnf("%s is readable by others (mode %04o); chmod 600 it", keyFile, st.Mode().Perm())
-				}
-				key, err := os.ReadFile(keyFile)
-				if err != nil {
-					return usagef("make one with: meta keygen --output KEY", "--sign: %v", err)
-				}
-				if meta.Sig, err = registry.SignVersion(key, tarball, comp.Name, vers); err != nil {
-					return usagef("make one with: meta keygen --output KEY", "--sign %s: %v", keyFile, err)
-				}
-			}
-			meta.Cksum = sha256Hex(tarball)
-			plan := publishPlan{Name: comp.Name, Version: vers, Tag: tag, Size: len(tarball), Cksum: meta.Cksum, Deps: comp.Deps, Tools: comp.Tools, Signed: meta.Sig != ""}
 			if dryRun {
 				a.printPlan(plan, "would publish")
 				return nil
 			}
-			c, ref, err := a.registryClient(regName)
+			s, err := a.registrySession(regName)
 			if err != nil {
 				return err
 			}
-			if c.Token == "" {
-				return failf(fmt.Sprintf("meta login --registry %s", ref.Name), "not logged in to registry %s", ref.Name)
-			}
-			res, err := c.Publish(ctx, meta, tarball)
+			res, err := s.Publish(cmd.Context(), plan.Meta, plan.Tarball)
 			if err != nil {
-				return registryError(err, ref)
+				return err
 			}
 			a.printPlan(plan, "published")
-			a.printf("to %s (%s), sha256 %s\n", ref.Name, ref.URL, res.Cksum)
+			a.printf("to %s (%s), sha256 %s\n", s.Registry.Name, s.Registry.URL, res.Cksum)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&regName, "registry", "", "registry `NAME` (default: default)")
+	registryFlag(cmd, &regName)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check and show what would be published, upload nothing")
 	cmd.Flags().StringVar(&keyFile, "sign", "", "sign the tarball with the minisign private `KEY` file")
-	return cmd
+	return registryErrors(cmd)
 }
 
-func (a *app) printPlan(p publishPlan, verb string) {
-	a.printf("%s %s@%s (tag %s, %d bytes", verb, p.Name, p.Version, p.Tag, p.Size)
+func (a *app) printPlan(p *publish.Plan, verb string) {
+	signed := ""
 	if p.Signed {
-		a.printf(", signed")
+		signed = ", signed"
 	}
-	a.printf(")\n")
+	a.printf("%s %s@%s (tag %s, %d bytes%s)\n", verb, p.Name, p.Version, p.Tag, p.Size, signed)
 	for _, d := range p.Deps {
 		a.printf("  depends on %s %s\n", d.Name, d.Req)
 	}
 	for _, t := range p.Tools {
 		a.printf("  tool %s\n", t)
 	}
-}
-
-// semverTagAtHEAD finds the one semver tag on HEAD and returns it with
-// its version (without "v").
-func semverTagAtHEAD(cmd *cobra.Command, repo string) (string, string, error) {
-	out, err := run.Output(cmd.Context(), run.Cmd{Args: []string{"git", "tag", "--points-at", "HEAD"}, Dir: repo})
-	if err != nil {
-		return "", "", err
-	}
-	type tv struct{ tag, vers string }
-	var found []tv
-	for _, t := range strings.Fields(string(out)) {
-		v := strings.TrimPrefix(t, "v")
-		if _, err := registry.ParseVersion(v); err == nil {
-			found = append(found, tv{t, v})
-		}
-	}
-	switch len(found) {
-	case 0:
-		return "", "", usagef("tag the commit first, e.g. git tag v1.2.0", "HEAD of %s has no semver tag", repo)
-	case 1:
-		return found[0].tag, found[0].vers, nil
-	}
-	var tags []string
-	for _, f := range found {
-		tags = append(tags, f.tag)
-	}
-	sort.Strings(tags)
-	return "", "", usagef("keep one version tag on the commit", "HEAD of %s has several semver tags: %s", repo, strings.Join(tags, ", "))
 }
 
 func newSearchCmd(a *app) *cobra.Command {
@@ -253,27 +142,19 @@ func newSearchCmd(a *app) *cobra.Command {
 		Example: "  meta search auth\n  meta search '' --registry local --json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ref, err := a.registryClient(regName)
+			s, err := a.registrySession(regName)
 			if err != nil {
 				return err
 			}
-			res, err := c.Search(cmd.Context(), args[0], limit)
-			if err != nil {
-				return registryError(err, ref)
-			}
-			if asJSON {
-				return a.printJSON(res)
+			res, err := s.Search(cmd.Context(), args[0], limit)
+			if err != nil || asJSON {
+				return a.jsonOr(err, res)
 			}
 			if len(res.Packages) == 0 {
-				a.printf("no packages match %q in %s\n", args[0], ref.Name)
-				return nil
+				a.printf("no packages match %q in %s\n", args[0], s.Registry.Name)
 			}
 			for _, p := range res.Packages {
-				line := fmt.Sprintf("%s@%s", p.Name, p.MaxVersion)
-				if p.Description != "" {
-					line += "  " + p.Description
-				}
-				a.printf("%s\n", line)
+				a.printf("%s@%s%s\n", p.Name, p.MaxVersion, ifSet("  %s", p.Description))
 			}
 			if res.Meta.Total > len(res.Packages) {
 				a.printf("… and %d more (use --limit)\n", res.Meta.Total-len(res.Packages))
@@ -281,10 +162,10 @@ func newSearchCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&regName, "registry", "", "registry `NAME` (default: default)")
+	registryFlag(cmd, &regName)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 20, "show at most `N` packages (1-100)")
-	return cmd
+	return registryErrors(cmd)
 }
 
 func newInfoCmd(a *app) *cobra.Command {
@@ -297,42 +178,24 @@ func newInfoCmd(a *app) *cobra.Command {
   meta info auth-lib@1.2.0 --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, vers, err := parseNameVersion(args[0], false)
+			name, vers, err := registry.ParseNameVersion(args[0], false)
 			if err != nil {
 				return err
 			}
-			c, ref, err := a.registryClient(regName)
+			s, err := a.registrySession(regName)
 			if err != nil {
 				return err
 			}
-			info, err := c.Info(cmd.Context(), name)
-			if err != nil {
-				return registryError(err, ref)
-			}
-			if vers == "" {
-				vers = info.MaxVersion
-			}
-			var sel *registry.VersionInfo
-			for i := range info.Versions {
-				if info.Versions[i].Vers == vers {
-					sel = &info.Versions[i]
-				}
-			}
-			if sel == nil {
-				return failf(fmt.Sprintf("see the versions: meta info %s", name), "%s has no version %s", name, vers)
-			}
-			if asJSON {
-				if strings.Contains(args[0], "@") {
-					return a.printJSON(sel)
-				}
+			info, sel, err := s.Version(cmd.Context(), name, vers)
+			switch {
+			case err != nil:
+				return err
+			case asJSON && vers != "":
+				return a.printJSON(sel)
+			case asJSON:
 				return a.printJSON(info)
 			}
-			a.printf("%s@%s\n", name, sel.Vers)
-			if info.Description != "" {
-				a.printf("  %s\n", info.Description)
-			}
-			a.printf("owners: %s\n", strings.Join(info.Owners, ", "))
-			a.printf("sha256: %s\n", sel.Cksum)
+			a.printf("%s@%s\n%sowners: %s\nsha256: %s\n", name, sel.Vers, ifSet("  %s\n", info.Description), strings.Join(info.Owners, ", "), sel.Cksum)
 			if sel.Sig != "" {
 				a.printf("signed: yes\n")
 			}
@@ -348,27 +211,15 @@ func newInfoCmd(a *app) *cobra.Command {
 			}
 			a.printf("versions:")
 			for i := len(info.Versions) - 1; i >= 0; i-- {
-				v := info.Versions[i]
-				if v.Yanked {
-					a.printf(" %s (yanked)", v.Vers)
-				} else {
-					a.printf(" %s", v.Vers)
-				}
+				a.printf(" %s%s", info.Versions[i].Vers, map[bool]string{true: " (yanked)"}[info.Versions[i].Yanked])
 			}
 			a.printf("\n")
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&regName, "registry", "", "registry `NAME` (default: default)")
+	registryFlag(cmd, &regName)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return registryErrors(cmd)
 }
 
 func newYankCmd(a *app) *cobra.Command {
@@ -384,27 +235,19 @@ package's owners can yank.`,
   meta yank auth-lib@1.2.0 --undo`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, vers, err := parseNameVersion(args[0], true)
+			name, vers, err := registry.ParseNameVersion(args[0], true)
 			if err != nil {
 				return err
 			}
 			if !undo && strings.TrimSpace(reason) == "" {
 				return usagef("say why, so that users know what to do: --reason TEXT", "yank needs --reason")
 			}
-			c, ref, err := a.registryClient(regName)
+			s, err := a.registrySession(regName)
 			if err != nil {
 				return err
 			}
-			if c.Token == "" {
-				return failf(fmt.Sprintf("meta login --registry %s", ref.Name), "not logged in to registry %s", ref.Name)
-			}
-			if undo {
-				_, err = c.Unyank(cmd.Context(), name, vers)
-			} else {
-				_, err = c.Yank(cmd.Context(), name, vers, reason)
-			}
-			if err != nil {
-				return registryError(err, ref)
+			if err := s.Yank(cmd.Context(), name, vers, reason, undo); err != nil {
+				return err
 			}
 			if undo {
 				a.printf("unyanked %s@%s\n", name, vers)
@@ -414,10 +257,10 @@ package's owners can yank.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&regName, "registry", "", "registry `NAME` (default: default)")
+	registryFlag(cmd, &regName)
 	cmd.Flags().StringVar(&reason, "reason", "", "why the version is yanked, shown to users")
 	cmd.Flags().BoolVar(&undo, "undo", false, "unyank the version")
-	return cmd
+	return registryErrors(cmd)
 }
 
 func newKeygenCmd(a *app) *cobra.Command {
@@ -440,41 +283,16 @@ registry's trusted_keys in the workspace manifest.`,
 			if err != nil {
 				return err
 			}
-			if !filepath.IsAbs(output) {
-				output = filepath.Join(wd, output)
-			}
-			if !force {
-				for _, f := range []string{output, output + ".pub"} {
-					if _, err := os.Lstat(f); err == nil {
-						return usagef("choose another --output, or --force to replace it", "%s exists", f)
-					}
-				}
-			}
-			priv, pub, line, err := registry.GenerateKey()
+			out, line, err := registry.WriteKeyPair(wd, output, force)
 			if err != nil {
 				return err
 			}
-			if err := os.MkdirAll(filepath.Dir(output), 0o700); err != nil {
-				return err
-			}
-			if err := writeFileAtomic(output, priv, 0o600); err != nil {
-				return err
-			}
-			if err := writeFileAtomic(output+".pub", pub, 0o644); err != nil {
-				return err
-			}
 			a.printf("%s\n", line)
-			fmt.Fprintf(a.errw(), "meta: wrote %s (private, 0600) and %s.pub\nhint: add the public key above to the registry's trusted_keys in manifests/components.yaml\n", output, output)
+			fmt.Fprintf(a.errw(), "meta: wrote %s (private, 0600) and %s.pub\nhint: add the public key above to the registry's trusted_keys in manifests/components.yaml\n", out, out)
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "private key `FILE`; the public key goes to FILE.pub")
 	cmd.Flags().BoolVar(&force, "force", false, "replace existing key files")
-	return cmd
-}
-
-// sha256Hex is the hex SHA-256 of data.
-func sha256Hex(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	return registryErrors(cmd)
 }

@@ -141,29 +141,33 @@ func (r *Running) Serve(ctx context.Context) error {
 	return nil
 }
 
-// WriteKeyPair makes a minisign key pair: the private key in file (0600)
-// and the public key in file.pub. It returns the public key's line. It
-// refuses to replace existing files unless force is set.
-func WriteKeyPair(file string, force bool) (string, error) {
+// WriteKeyPair makes a minisign key pair: the private key in file (0600,
+// relative to dir) and the public key in file.pub. It returns the private
+// key's path and the public key's line. It refuses to replace existing
+// files unless force is set.
+func WriteKeyPair(dir, file string, force bool) (path, line string, err error) {
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(dir, file)
+	}
 	if !force {
 		for _, f := range []string{file, file + ".pub"} {
 			if _, err := os.Lstat(f); err == nil {
-				return "", Usagef("choose another --output, or --force to replace it", "%s exists", f)
+				return "", "", Usagef("choose another --output, or --force to replace it", "%s exists", f)
 			}
 		}
 	}
 	priv, pub, line, err := GenerateKey()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := writeFileAtomic(file, priv, 0o600); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := writeFileAtomic(file+".pub", pub, 0o644); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return line, nil
+	return file, line, nil
 }
