@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -40,51 +39,34 @@ use the registry named 'default' unless given --registry NAME.`,
 	}
 	cmd.AddCommand(newRegistryServeCmd(a), newRegistryTokenCmd(a), newRegistryAddCmd(a), newRegistryListCmd(a),
 		newRegistryRemoveCmd(a), newRegistryFetchCmd(a), newRegistryOwnersCmd(a))
-	return registryErrors(cmd)
+	return cmd
 }
 
 func newRegistryServeCmd(a *app) *cobra.Command {
 	var c registry.ServeConfig
 	var quiet bool
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Serve a registry over HTTP until interrupted",
-		Long: `Serve the sparse index under /index/, tarballs under /dl/<sha256> and the
+	cmd := command("serve", "Serve a registry over HTTP until interrupted", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if c.Events = a.warnings(); !quiet {
+			c.Log = func(r registry.RequestLog) {
+				fmt.Fprintf(a.errw(), "%s %s %s %s %d %dB %s\n", time.Now().UTC().Format(time.RFC3339), r.Remote, r.Method, r.Path, r.Status, r.Bytes, r.Duration.Round(time.Microsecond))
+			}
+		}
+		srv, err := registry.StartServer(ctx, c)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.errw(), "meta registry: serving %s from %s (%s)\n", srv.URL, srv.Storage, plural(srv.Packages, "package"))
+		return then(srv.Serve(ctx), func() { fmt.Fprintln(a.errw(), "meta registry: stopped") })
+	})
+	cmd.Long = `Serve the sparse index under /index/, tarballs under /dl/<sha256> and the
 JSON API under /api/v1/. Each request is logged to stderr as one line.
 SIGINT or SIGTERM stops accepting connections and lets requests in flight
-finish. Tokens are made with 'meta registry token create'.`,
-		Example: `  meta registry serve --addr 127.0.0.1:7878 --storage ./registry-data
+finish. Tokens are made with 'meta registry token create'.`
+	cmd.Example = `  meta registry serve --addr 127.0.0.1:7878 --storage ./registry-data
   meta registry serve --addr 0.0.0.0:443 --storage 's3://meta/registry?endpoint=http://127.0.0.1:7070&region=us-east-1' --public-url https://registry.acme.dev
-  meta registry serve --addr 127.0.0.1:0 --storage ./data --addr-file ./addr   # pick a free port`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			var mu sync.Mutex // one line at a time from requests and refreshes
-			c.Events = progress.Func(func(e progress.Event) {
-				mu.Lock()
-				defer mu.Unlock()
-				a.warnings().Event(e)
-			})
-			if !quiet {
-				c.Log = func(r registry.RequestLog) {
-					mu.Lock()
-					defer mu.Unlock()
-					fmt.Fprintf(a.errw(), "%s %s %s %s %d %dB %s\n", time.Now().UTC().Format(time.RFC3339), r.Remote, r.Method, r.Path, r.Status, r.Bytes, r.Duration.Round(time.Microsecond))
-				}
-			}
-			srv, err := registry.StartServer(ctx, c)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.errw(), "meta registry: serving %s from %s (%s)\n", srv.URL, srv.Storage, plural(srv.Packages, "package"))
-			if err := srv.Serve(ctx); err != nil {
-				return err
-			}
-			fmt.Fprintln(a.errw(), "meta registry: stopped")
-			return nil
-		},
-	}
+  meta registry serve --addr 127.0.0.1:0 --storage ./data --addr-file ./addr   # pick a free port`
 	f := cmd.Flags()
 	f.StringVar(&c.Addr, "addr", "127.0.0.1:7878", "listen on `HOST:PORT` (port 0 picks a free one)")
 	f.StringVar(&c.Storage, "storage", "", "where the registry keeps its data: a `DIR` or an s3:// URL")
@@ -100,192 +82,144 @@ finish. Tokens are made with 'meta registry token create'.`,
 }
 
 func newRegistryTokenCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "token",
-		Short:   "Manage the tokens a registry accepts",
-		Example: `  meta registry token create --storage /srv/meta-registry --owner alice`,
-	}
 	var storage, owner string
-	create := &cobra.Command{
-		Use:   "create",
-		Short: "Create a token for an owner and print it once",
-		Long: `Create a random token, store only its SHA-256 in the registry's storage,
-and print the token. It cannot be shown again. Give it to its owner, who
-runs 'meta login' with it. Publishing a new package makes the token's owner
-the package's owner.`,
-		Example: `  meta registry token create --storage ./registry-data --owner alice
-  meta registry token create --storage ./registry-data --owner ci | meta login`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if owner == "" {
-				owner = strings.ToLower(os.Getenv("USER"))
-			}
-			tok, err := registry.CreateTokenIn(cmd.Context(), storage, owner)
-			if err != nil {
-				return err
-			}
+	create := command("create", "Create a token for an owner and print it once", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
+		if owner == "" {
+			owner = strings.ToLower(os.Getenv("USER"))
+		}
+		tok, err := registry.CreateTokenIn(cmd.Context(), storage, owner)
+		return then(err, func() {
 			a.printf("%s\n", tok)
 			fmt.Fprintf(a.errw(), "meta: token for %s created; it is shown only this once\nhint: the owner runs 'meta login --registry NAME' and pastes it\n", owner)
-			return nil
-		},
-	}
+		})
+	})
+	create.Long = `Create a random token, store only its SHA-256 in the registry's storage,
+and print the token. It cannot be shown again. Give it to its owner, who
+runs 'meta login' with it. Publishing a new package makes the token's owner
+the package's owner.`
+	create.Example = `  meta registry token create --storage ./registry-data --owner alice
+  meta registry token create --storage ./registry-data --owner ci | meta login`
 	create.Flags().StringVar(&storage, "storage", "", "the registry's storage: a `DIR` or an s3:// URL")
 	create.Flags().StringVar(&owner, "owner", "", "the `NAME` the token acts as (default: $USER)")
+	cmd := &cobra.Command{Use: "token", Short: "Manage the tokens a registry accepts",
+		Example: `  meta registry token create --storage /srv/meta-registry --owner alice`}
 	cmd.AddCommand(create)
 	return cmd
 }
 
 func newRegistryAddCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "add NAME URL",
-		Short: "Remember a registry under a name",
-		Example: `  meta registry add default https://registry.acme.dev
-  meta registry add local http://127.0.0.1:7878`,
-		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.registryConfig()
-			if err != nil {
-				return err
-			}
-			url := strings.TrimSuffix(args[1], "/")
-			old, had, err := cfg.Add(args[0], url)
-			if err != nil {
-				return err
-			}
-			if had && old != url {
-				a.printf("registry %s: %s (was %s)\n", args[0], url, old)
-			} else {
-				a.printf("registry %s: %s\n", args[0], url)
-			}
-			return nil
-		},
-	}
+	cmd := command("add NAME URL", "Remember a registry under a name", cobra.ExactArgs(2), func(cmd *cobra.Command, args []string) error {
+		cfg, err := registry.NewConfig(a.dir, os.Getenv)
+		if err != nil {
+			return err
+		}
+		url := strings.TrimSuffix(args[1], "/")
+		old, had, err := cfg.Add(args[0], url)
+		return then(err, func() { a.printf("registry %s: %s%s\n", args[0], url, when(had && old != url, " (was "+old+")")) })
+	})
+	cmd.Example = `  meta registry add default https://registry.acme.dev
+  meta registry add local http://127.0.0.1:7878`
+	return cmd
 }
 
 func newRegistryListCmd(a *app) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:     "list",
-		Short:   "List the registries meta knows, and whether you are logged in",
-		Example: "  meta registry list\n  meta registry list --json",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.registryConfig()
-			if err != nil {
-				return err
-			}
-			list, err := cfg.List()
-			if err != nil || asJSON {
-				return a.jsonOr(err, list)
-			}
-			if len(list) == 0 {
-				a.printf("no registries; add one with: meta registry add default URL\n")
-			}
-			for _, r := range list {
-				a.printf("%-12s %s  [%s]%s\n", r.Name, r.URL, r.Source, map[bool]string{true: " (logged in)"}[r.LoggedIn])
-			}
-			return nil
-		},
-	}
+	cmd := command("list", "List the registries meta knows, and whether you are logged in", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
+		cfg, err := registry.NewConfig(a.dir, os.Getenv)
+		if err != nil {
+			return err
+		}
+		list, err := cfg.List()
+		if err != nil || asJSON {
+			return a.jsonOr(err, list)
+		}
+		if len(list) == 0 {
+			a.printf("no registries; add one with: meta registry add default URL\n")
+		}
+		for _, r := range list {
+			a.printf("%-12s %s  [%s]%s\n", r.Name, r.URL, r.Source, when(r.LoggedIn, " (logged in)"))
+		}
+		return nil
+	})
+	cmd.Example = "  meta registry list\n  meta registry list --json"
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
 func newRegistryRemoveCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:     "remove NAME",
-		Short:   "Forget a registry added with 'meta registry add'",
-		Example: "  meta registry remove local",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.registryConfig()
-			if err != nil {
-				return err
-			}
-			if err := cfg.Remove(args[0]); err != nil {
-				return err
-			}
-			a.printf("removed registry %s\n", args[0])
-			return nil
-		},
-	}
+	cmd := command("remove NAME", "Forget a registry added with 'meta registry add'", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		cfg, err := registry.NewConfig(a.dir, os.Getenv)
+		if err == nil {
+			err = cfg.Remove(args[0])
+		}
+		return then(err, func() { a.printf("removed registry %s\n", args[0]) })
+	})
+	cmd.Example = "  meta registry remove local"
+	return cmd
 }
 
 func newRegistryFetchCmd(a *app) *cobra.Command {
-	var regName string
 	o := registry.FetchOptions{Events: a.warnings()}
-	cmd := &cobra.Command{
-		Use:   "fetch NAME@VERSION",
-		Short: "Download a version's tarball, verifying its checksum and signature",
-		Long: `Download a version's tarball. The SHA-256 is always checked against the
+	cmd := a.sessionCommand("fetch NAME@VERSION", "Download a version's tarball, verifying its checksum and signature", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) (err error) {
+		if o.Name, o.Version, err = registry.ParseNameVersion(args[0], true); err != nil {
+			return err
+		}
+		o.Dir = a.dir
+		got, err := s.Fetch(cmd.Context(), o)
+		return then(err, func() {
+			a.printf("%s@%s -> %s (checksum verified%s)\n", o.Name, o.Version, got.Path, when(got.Signature, ", signature verified"))
+		})
+	})
+	cmd.Long = `Download a version's tarball. The SHA-256 is always checked against the
 index; the minisign signature is checked when the registry's entry in the
-workspace manifest lists trusted_keys, or when --trusted-key is given.`,
-		Example: `  meta registry fetch auth-lib@1.2.0
-  meta registry fetch auth-lib@1.2.0 --output /tmp/auth-lib.tar.gz --trusted-key RWQ...`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			if o.Name, o.Version, err = registry.ParseNameVersion(args[0], true); err != nil {
-				return err
-			}
-			s, err := a.registrySession(regName)
-			if err != nil {
-				return err
-			}
-			if o.Dir, err = a.workdir(); err != nil {
-				return err
-			}
-			got, err := s.Fetch(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			a.printf("%s@%s -> %s (checksum verified%s)\n", o.Name, o.Version, got.Path, map[bool]string{true: ", signature verified"}[got.Signature])
-			return nil
-		},
-	}
-	registryFlag(cmd, &regName)
+workspace manifest lists trusted_keys, or when --trusted-key is given.`
+	cmd.Example = `  meta registry fetch auth-lib@1.2.0
+  meta registry fetch auth-lib@1.2.0 --output /tmp/auth-lib.tar.gz --trusted-key RWQ...`
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the tarball to `FILE` (default NAME-VERSION.tar.gz)")
 	cmd.Flags().StringArrayVar(&o.TrustedKeys, "trusted-key", nil, "require a signature by this public `KEY` (or a .pub file; repeatable)")
 	return cmd
 }
 
 func newRegistryOwnersCmd(a *app) *cobra.Command {
-	var regName string
 	var add, remove []string
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "owners NAME",
-		Short: "List, add or remove the owners of a package",
-		Example: `  meta registry owners auth-lib
+	cmd := a.sessionCommand("owners NAME", "List, add or remove the owners of a package", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
+		name, _, err := registry.ParseNameVersion(args[0], false)
+		if err != nil {
+			return err
+		}
+		owners, err := s.Owners(cmd.Context(), name, add, remove)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return json.NewEncoder(a.out()).Encode(owners) // one line: a list of names
+		}
+		for _, o := range owners {
+			a.printf("%s\n", o)
+		}
+		return nil
+	})
+	cmd.Example = `  meta registry owners auth-lib
   meta registry owners auth-lib --add bob
-  meta registry owners auth-lib --remove alice --json`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, _, err := registry.ParseNameVersion(args[0], false)
-			if err != nil {
-				return err
-			}
-			s, err := a.registrySession(regName)
-			if err != nil {
-				return err
-			}
-			owners, err := s.Owners(cmd.Context(), name, add, remove)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return json.NewEncoder(a.out()).Encode(owners) // one line: a list of names
-			}
-			for _, o := range owners {
-				a.printf("%s\n", o)
-			}
-			return nil
-		},
-	}
-	registryFlag(cmd, &regName)
+  meta registry owners auth-lib --remove alice --json`
 	cmd.Flags().StringArrayVar(&add, "add", nil, "add `USER` as an owner (repeatable)")
 	cmd.Flags().StringArrayVar(&remove, "remove", nil, "remove `USER` as an owner (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// command is a cobra command whose registry.Problems exit as usage
+// errors or failures with their hints.
+func command(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, RunE: func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		var p *registry.Problem
+		if errors.As(err, &p) {
+			return &exitError{code: map[bool]int{false: ExitError, true: ExitUsage}[p.Usage], err: err, hint: p.Hint}
+		}
+		return err
+	}}
 }
 
 // registryFlag adds --registry NAME to cmd.
@@ -293,33 +227,15 @@ func registryFlag(cmd *cobra.Command, name *string) {
 	cmd.Flags().StringVar(name, "registry", "", "registry `NAME` (default: default)")
 }
 
-// registryConfig is the registries meta knows from the working directory.
-func (a *app) registryConfig() (*registry.Config, error) {
-	wd, err := a.workdir()
-	if err != nil {
-		return nil, err
-	}
-	return registry.NewConfig(wd, os.Getenv)
-}
-
-// pickRegistry finds the named registry ("default" when empty).
-func (a *app) pickRegistry(name string) (*registry.Config, *registry.Named, error) {
-	cfg, err := a.registryConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := cfg.Pick(name)
-	return cfg, r, err
-}
-
-// registrySession is a client for the named registry, with the user's
-// token when there is one.
-func (a *app) registrySession(name string) (*registry.Session, error) {
-	cfg, err := a.registryConfig()
-	if err != nil {
-		return nil, err
-	}
-	return cfg.Open(name, func(msg string) { a.warnf("%s", msg) })
+// sessionCommand is command with --registry NAME; run gets that
+// registry's session, opened on first use.
+func (a *app) sessionCommand(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string, *registry.Session) error) *cobra.Command {
+	var name string
+	cmd := command(use, short, args, func(cmd *cobra.Command, args []string) error {
+		return run(cmd, args, registry.NewSession(a.dir, name, os.Getenv, a.warnings()))
+	})
+	registryFlag(cmd, &name)
+	return cmd
 }
 
 // warnings shows an operation's notes as warnings.
@@ -331,23 +247,12 @@ func (a *app) warnings() progress.Sink {
 	})
 }
 
-// registryErrors makes the registry's Problems in cmd and its subcommands
-// exit errors with their hints.
-func registryErrors(cmd *cobra.Command) *cobra.Command {
-	if run := cmd.RunE; run != nil {
-		cmd.RunE = func(c *cobra.Command, args []string) error {
-			err := run(c, args)
-			var p *registry.Problem
-			if errors.As(err, &p) {
-				return &exitError{code: map[bool]int{false: ExitError, true: ExitUsage}[p.Usage], err: err, hint: p.Hint}
-			}
-			return err
-		}
+// then returns err, or calls show and returns nil when err is nil.
+func then(err error, show func()) error {
+	if err == nil {
+		show()
 	}
-	for _, sub := range cmd.Commands() {
-		registryErrors(sub)
-	}
-	return cmd
+	return err
 }
 
 // jsonOr returns err, or prints v as JSON when err is nil.
@@ -358,17 +263,10 @@ func (a *app) jsonOr(err error, v any) error {
 	return a.printJSON(v)
 }
 
-// ifSet formats s with format, or is "" when s is.
-func ifSet(format, s string) string {
-	if s == "" {
-		return ""
+// when is s when cond holds, else "".
+func when(cond bool, s string) string {
+	if cond {
+		return s
 	}
-	return fmt.Sprintf(format, s)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return ""
 }

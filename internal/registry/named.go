@@ -22,7 +22,8 @@ type Named struct {
 }
 
 // Config is the registries meta knows when run in Dir: the user's
-// registries.yaml over the registries of the workspace manifest around Dir.
+// registries.yaml over the registries of the workspace manifest around Dir
+// ("": the current directory).
 type Config struct {
 	Dir    string
 	Paths  Paths
@@ -38,10 +39,24 @@ func NewConfig(dir string, getenv func(string) string) (*Config, error) {
 	return &Config{Dir: dir, Paths: p, Getenv: getenv}, nil
 }
 
+// Pick is NewConfig and its Pick.
+func Pick(dir, name string, getenv func(string) string) (*Config, *Named, error) {
+	c, err := NewConfig(dir, getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := c.Pick(name)
+	return c, r, err
+}
+
 // Workspace returns the registries of the workspace manifest around Dir
 // and the manifest's file, or nothing outside a workspace.
 func (c *Config) Workspace() (map[string]manifest.Registry, string, error) {
-	root, err := manifest.Find(c.Dir)
+	dir, err := absIn(c.Dir, ".")
+	if err != nil {
+		return nil, "", err
+	}
+	root, err := manifest.Find(dir)
 	if errors.Is(err, manifest.ErrNotFound) {
 		return nil, "", nil
 	}
@@ -152,14 +167,6 @@ func (c *Config) Client(name string, warn func(string)) (*Client, *Named, error)
 		Warn:     warn,
 	}
 	return cl, r, nil
-}
-
-// NeedLogin fails when the client has no token for r.
-func NeedLogin(cl *Client, r *Named) error {
-	if cl.Token == "" {
-		return Failf(fmt.Sprintf("meta login --registry %s", r.Name), "not logged in to registry %s", r.Name)
-	}
-	return nil
 }
 
 // Login stores token for r in the user's credentials file, after checking

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/metawork/meta/internal/backend"
@@ -58,8 +59,10 @@ type ServeConfig struct {
 	Rate                   float64
 	Burst                  int
 	Refresh                time.Duration // re-read the storage this often (0: never)
-	Log                    func(RequestLog)
-	Events                 progress.Sink // notes: failed refreshes
+	// Log hears each request, Events failed refreshes as notes; they are
+	// never called at once.
+	Log    func(RequestLog)
+	Events progress.Sink
 }
 
 // Running is a server listening, ready to Serve.
@@ -96,7 +99,20 @@ func StartServer(ctx context.Context, cfg ServeConfig) (*Running, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := ServerOptions{MaxUpload: limit, MaxUnpacked: unpacked, Rate: cfg.Rate, Burst: cfg.Burst, PublicURL: cfg.PublicURL, Log: cfg.Log}
+	var mu sync.Mutex
+	opts := ServerOptions{MaxUpload: limit, MaxUnpacked: unpacked, Rate: cfg.Rate, Burst: cfg.Burst, PublicURL: cfg.PublicURL}
+	if log := cfg.Log; log != nil {
+		opts.Log = func(r RequestLog) {
+			mu.Lock()
+			defer mu.Unlock()
+			log(r)
+		}
+	}
+	events := progress.Func(func(e progress.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		progress.Or(cfg.Events).Event(e)
+	})
 	srv, err := NewServer(ctx, st, opts)
 	if err != nil {
 		return nil, err
@@ -113,7 +129,7 @@ func StartServer(ctx context.Context, cfg ServeConfig) (*Running, error) {
 		}
 	}
 	if cfg.Refresh > 0 {
-		go r.refresh(ctx, cfg.Refresh, cfg.Events)
+		go r.refresh(ctx, cfg.Refresh, events)
 	}
 	return r, nil
 }
@@ -142,12 +158,13 @@ func (r *Running) Serve(ctx context.Context) error {
 }
 
 // WriteKeyPair makes a minisign key pair: the private key in file (0600,
-// relative to dir) and the public key in file.pub. It returns the private
+// relative to dir, "" for the current directory) and the public key in
+// file.pub. It returns the private
 // key's path and the public key's line. It refuses to replace existing
 // files unless force is set.
 func WriteKeyPair(dir, file string, force bool) (path, line string, err error) {
-	if !filepath.IsAbs(file) {
-		file = filepath.Join(dir, file)
+	if file, err = absIn(dir, file); err != nil {
+		return "", "", err
 	}
 	if !force {
 		for _, f := range []string{file, file + ".pub"} {

@@ -7,26 +7,45 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"aead.dev/minisign"
 
 	"github.com/metawork/meta/internal/progress"
 )
 
-// Session is a client for one configured registry. Its methods give each
-// error the next step for the user (see Named.Explain).
+// Session is a client for one configured registry, opened on first use.
+// Its methods give each error the next step for the user (see
+// Named.Explain).
 type Session struct {
+	// Client and Registry are set once the session is open.
 	Client   *Client
 	Registry *Named
+
+	open func() error
+	once sync.Once
+	err  error
 }
 
-// Open is Client wrapped in a Session.
-func (c *Config) Open(name string, warn func(string)) (*Session, error) {
-	cl, r, err := c.Client(name, warn)
-	if err != nil {
-		return nil, err
+// NewSession is a session with the named registry as configured for dir
+// (the current directory when ""). Events hears, as notes, when a read is
+// answered from the cache.
+func NewSession(dir, name string, getenv func(string) string, events progress.Sink) *Session {
+	s := &Session{}
+	s.open = func() error {
+		c, err := NewConfig(dir, getenv)
+		if err == nil {
+			s.Client, s.Registry, err = c.Client(name, func(msg string) { progress.Note(events, "", msg) })
+		}
+		return err
 	}
-	return &Session{Client: cl, Registry: r}, nil
+	return s
+}
+
+// Open opens the session if it is not open yet.
+func (s *Session) Open() error {
+	s.once.Do(func() { s.err = s.open() })
+	return s.err
 }
 
 // ParseNameVersion splits NAME[@VERSION] (a "v" before the version is
@@ -50,6 +69,9 @@ func ParseNameVersion(arg string, needVersion bool) (string, string, error) {
 
 // Search finds packages by name or description.
 func (s *Session) Search(ctx context.Context, query string, limit int) (*SearchResult, error) {
+	if err := s.Open(); err != nil {
+		return nil, err
+	}
 	res, err := s.Client.Search(ctx, query, limit)
 	return res, s.explain(err)
 }
@@ -57,6 +79,9 @@ func (s *Session) Search(ctx context.Context, query string, limit int) (*SearchR
 // Version returns a package's information and one of its versions (the
 // newest when vers is empty).
 func (s *Session) Version(ctx context.Context, name, vers string) (*PackageInfo, *VersionInfo, error) {
+	if err := s.Open(); err != nil {
+		return nil, nil, err
+	}
 	info, err := s.Client.Info(ctx, name)
 	if err != nil {
 		return nil, nil, s.explain(err)
@@ -74,7 +99,7 @@ func (s *Session) Version(ctx context.Context, name, vers string) (*PackageInfo,
 
 // Publish uploads a version; it needs a token.
 func (s *Session) Publish(ctx context.Context, meta PublishMeta, tarball []byte) (*PublishResult, error) {
-	if err := NeedLogin(s.Client, s.Registry); err != nil {
+	if err := s.needLogin(); err != nil {
 		return nil, err
 	}
 	res, err := s.Client.Publish(ctx, meta, tarball)
@@ -84,7 +109,7 @@ func (s *Session) Publish(ctx context.Context, meta PublishMeta, tarball []byte)
 // Yank marks a version yanked for reason, or with undo clears that; it
 // needs a token.
 func (s *Session) Yank(ctx context.Context, name, vers, reason string, undo bool) error {
-	if err := NeedLogin(s.Client, s.Registry); err != nil {
+	if err := s.needLogin(); err != nil {
 		return err
 	}
 	var err error
@@ -98,6 +123,9 @@ func (s *Session) Yank(ctx context.Context, name, vers, reason string, undo bool
 
 // Owners adds and removes owners of a package, then lists them.
 func (s *Session) Owners(ctx context.Context, name string, add, remove []string) ([]string, error) {
+	if err := s.Open(); err != nil {
+		return nil, err
+	}
 	if len(add) > 0 {
 		if _, err := s.Client.AddOwners(ctx, name, add); err != nil {
 			return nil, s.explain(err)
@@ -118,7 +146,7 @@ type FetchOptions struct {
 	// TrustedKeys are public keys, or minisign .pub files, that must have
 	// signed the tarball, besides the registry's own trusted keys.
 	TrustedKeys []string
-	Dir         string        // relative paths are relative to Dir
+	Dir         string        // relative paths are relative to Dir ("": the current directory)
 	Output      string        // default: NAME-VERSION.tar.gz
 	Events      progress.Sink // notes: a yanked version
 }
@@ -132,6 +160,9 @@ type Fetched struct {
 // Fetch downloads a version's tarball, checks its SHA-256 against the
 // index and its signature against the trusted keys, and writes it.
 func (s *Session) Fetch(ctx context.Context, o FetchOptions) (*Fetched, error) {
+	if err := s.Open(); err != nil {
+		return nil, err
+	}
 	var trusted []minisign.PublicKey
 	for _, k := range slices.Concat(s.Registry.TrustedKeys, readKeyFiles(o.Dir, o.TrustedKeys)) {
 		pk, err := ParsePublicKey(k)
@@ -167,8 +198,8 @@ func (s *Session) Fetch(ctx context.Context, o FetchOptions) (*Fetched, error) {
 	if out == "" {
 		out = fmt.Sprintf("%s-%s.tar.gz", o.Name, o.Version)
 	}
-	if !filepath.IsAbs(out) {
-		out = filepath.Join(o.Dir, out)
+	if out, err = absIn(o.Dir, out); err != nil {
+		return nil, err
 	}
 	if err := writeFileAtomic(out, data, 0o644); err != nil {
 		return nil, err
@@ -191,6 +222,33 @@ func readKeyFiles(dir string, keys []string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// absIn resolves p against dir, or against the current directory when
+// dir is "".
+func absIn(dir, p string) (string, error) {
+	if filepath.IsAbs(p) {
+		return p, nil
+	}
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		dir = wd
+	}
+	return filepath.Join(dir, p), nil
+}
+
+// needLogin opens the session and fails when it has no token.
+func (s *Session) needLogin() error {
+	if err := s.Open(); err != nil {
+		return err
+	}
+	if s.Client.Token == "" {
+		return Failf(fmt.Sprintf("meta login --registry %s", s.Registry.Name), "not logged in to registry %s", s.Registry.Name)
+	}
+	return nil
 }
 
 func (s *Session) explain(err error) error {

@@ -22,7 +22,7 @@ import (
 
 // Options say what Prepare packages.
 type Options struct {
-	Dir     string // a directory inside the component's git repository
+	Dir     string // a directory inside the component's git repository ("": the current one)
 	KeyFile string // minisign private key to sign with (relative to Dir); "" for none
 	// Check inspects the tarball as the server will, so that problems
 	// show before an upload (the server checks it whatever the client does).
@@ -48,6 +48,13 @@ type Plan struct {
 // Prepare packages the version tagged at HEAD of the repository around
 // o.Dir.
 func Prepare(ctx context.Context, o Options) (*Plan, error) {
+	if o.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		o.Dir = wd
+	}
 	top, err := run.Output(ctx, run.Cmd{Args: []string{"git", "rev-parse", "--show-toplevel"}, Dir: o.Dir})
 	if err != nil {
 		return nil, registry.Usagef("run meta publish inside the component's git repository", "%s is not in a git repository", o.Dir)
