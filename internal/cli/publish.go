@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,7 +16,8 @@ import (
 func newLoginCmd(a *app) *cobra.Command {
 	var regName string
 	cmd := command("login", "Store a registry token, read from standard input", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
-		cfg, r, err := registry.Pick(a.dir, regName, os.Getenv)
+		cfg := a.registryConfig()
+		r, err := cfg.Pick(regName)
 		if err != nil {
 			return err
 		}
@@ -44,7 +44,8 @@ can stand in for the file.`
 func newLogoutCmd(a *app) *cobra.Command {
 	var regName string
 	cmd := command("logout", "Forget the token stored for a registry", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
-		cfg, r, err := registry.Pick(a.dir, regName, os.Getenv)
+		cfg := a.registryConfig()
+		r, err := cfg.Pick(regName)
 		if err != nil {
 			return err
 		}

@@ -109,12 +109,8 @@ the package's owner.`
 
 func newRegistryAddCmd(a *app) *cobra.Command {
 	cmd := command("add NAME URL", "Remember a registry under a name", cobra.ExactArgs(2), func(cmd *cobra.Command, args []string) error {
-		cfg, err := registry.NewConfig(a.dir, os.Getenv)
-		if err != nil {
-			return err
-		}
 		url := strings.TrimSuffix(args[1], "/")
-		old, had, err := cfg.Add(args[0], url)
+		old, had, err := a.registryConfig().Add(args[0], url)
 		return then(err, func() { a.printf("registry %s: %s%s\n", args[0], url, when(had && old != url, " (was "+old+")")) })
 	})
 	cmd.Example = `  meta registry add default https://registry.acme.dev
@@ -125,11 +121,7 @@ func newRegistryAddCmd(a *app) *cobra.Command {
 func newRegistryListCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := command("list", "List the registries meta knows, and whether you are logged in", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
-		cfg, err := registry.NewConfig(a.dir, os.Getenv)
-		if err != nil {
-			return err
-		}
-		list, err := cfg.List()
+		list, err := a.registryConfig().List()
 		if err != nil || asJSON {
 			return a.jsonOr(err, list)
 		}
@@ -148,11 +140,7 @@ func newRegistryListCmd(a *app) *cobra.Command {
 
 func newRegistryRemoveCmd(a *app) *cobra.Command {
 	cmd := command("remove NAME", "Forget a registry added with 'meta registry add'", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
-		cfg, err := registry.NewConfig(a.dir, os.Getenv)
-		if err == nil {
-			err = cfg.Remove(args[0])
-		}
-		return then(err, func() { a.printf("removed registry %s\n", args[0]) })
+		return then(a.registryConfig().Remove(args[0]), func() { a.printf("removed registry %s\n", args[0]) })
 	})
 	cmd.Example = "  meta registry remove local"
 	return cmd
@@ -225,6 +213,11 @@ func command(use, short string, args cobra.PositionalArgs, run func(*cobra.Comma
 // registryFlag adds --registry NAME to cmd.
 func registryFlag(cmd *cobra.Command, name *string) {
 	cmd.Flags().StringVar(name, "registry", "", "registry `NAME` (default: default)")
+}
+
+// registryConfig is the registries meta knows from the directory it acts from.
+func (a *app) registryConfig() *registry.Config {
+	return &registry.Config{Dir: a.dir, Getenv: os.Getenv}
 }
 
 // sessionCommand is command with --registry NAME; run gets that

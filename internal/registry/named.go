@@ -23,30 +23,20 @@ type Named struct {
 
 // Config is the registries meta knows when run in Dir: the user's
 // registries.yaml over the registries of the workspace manifest around Dir
-// ("": the current directory).
+// ("": the current directory). Getenv finds the user's files (see
+// DefaultPaths) and META_REGISTRY_TOKEN.
 type Config struct {
 	Dir    string
-	Paths  Paths
-	Getenv func(string) string // for META_REGISTRY_TOKEN
+	Getenv func(string) string
 }
 
-// NewConfig finds the user's registry files through getenv.
-func NewConfig(dir string, getenv func(string) string) (*Config, error) {
-	p, err := DefaultPaths(getenv)
+// Paths are the user's registry files.
+func (c *Config) Paths() (Paths, error) {
+	p, err := DefaultPaths(c.Getenv)
 	if err != nil {
-		return nil, Failf("set HOME or XDG_CONFIG_HOME", "%v", err)
+		return p, Failf("set HOME or XDG_CONFIG_HOME", "%v", err)
 	}
-	return &Config{Dir: dir, Paths: p, Getenv: getenv}, nil
-}
-
-// Pick is NewConfig and its Pick.
-func Pick(dir, name string, getenv func(string) string) (*Config, *Named, error) {
-	c, err := NewConfig(dir, getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := c.Pick(name)
-	return c, r, err
+	return p, nil
 }
 
 // Workspace returns the registries of the workspace manifest around Dir
@@ -73,6 +63,10 @@ func (c *Config) Workspace() (map[string]manifest.Registry, string, error) {
 // All merges the user's registries.yaml with the workspace's; the user's
 // file wins on a clash.
 func (c *Config) All() (map[string]*Named, error) {
+	p, err := c.Paths()
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]*Named{}
 	ws, wsFile, err := c.Workspace()
 	if err != nil {
@@ -81,9 +75,9 @@ func (c *Config) All() (map[string]*Named, error) {
 	for name, r := range ws {
 		out[name] = &Named{Name: name, URL: r.URL, Source: wsFile, TrustedKeys: r.TrustedKeys}
 	}
-	user, err := LoadRegistries(c.Paths.Registries)
+	user, err := LoadRegistries(p.Registries)
 	if err != nil {
-		return nil, WithHint(err, "fix or remove "+c.Paths.Registries)
+		return nil, WithHint(err, "fix or remove "+p.Registries)
 	}
 	for name, u := range user {
 		n := &Named{Name: name, URL: u, Source: "user config"}
@@ -159,11 +153,15 @@ func (c *Config) Client(name string, warn func(string)) (*Client, *Named, error)
 		tok = creds[strings.TrimSuffix(r.URL, "/")]
 	}
 	r.LoggedIn = tok != ""
+	p, err := c.Paths()
+	if err != nil {
+		return nil, nil, err
+	}
 	cl := &Client{
 		URL:      r.URL,
 		Token:    tok,
 		HTTP:     &http.Client{Timeout: 10 * time.Minute},
-		CacheDir: c.Paths.CacheDirFor(r.URL),
+		CacheDir: p.CacheDirFor(r.URL),
 		Warn:     warn,
 	}
 	return cl, r, nil
@@ -184,7 +182,7 @@ func (c *Config) Login(r *Named, token string) error {
 		return err
 	}
 	creds[strings.TrimSuffix(r.URL, "/")] = tok
-	return SaveCredentials(c.Paths.Credentials, creds)
+	return c.saveCredentials(creds)
 }
 
 // Logout forgets the token stored for r, reporting whether there was one.
@@ -198,7 +196,7 @@ func (c *Config) Logout(r *Named) (bool, error) {
 		return false, nil
 	}
 	delete(creds, key)
-	return true, SaveCredentials(c.Paths.Credentials, creds)
+	return true, c.saveCredentials(creds)
 }
 
 // Add remembers url under name in registries.yaml and returns the URL the
@@ -211,19 +209,27 @@ func (c *Config) Add(name, url string) (old string, had bool, err error) {
 	if err := CheckURL(url); err != nil {
 		return "", false, Usagef("give the registry's base URL, e.g. https://registry.acme.dev", "%v", err)
 	}
-	regs, err := LoadRegistries(c.Paths.Registries)
+	p, err := c.Paths()
+	if err != nil {
+		return "", false, err
+	}
+	regs, err := LoadRegistries(p.Registries)
 	if err != nil {
 		return "", false, err
 	}
 	old, had = regs[name]
 	regs[name] = url
-	return old, had, SaveRegistries(c.Paths.Registries, regs)
+	return old, had, SaveRegistries(p.Registries, regs)
 }
 
 // Remove forgets a registry added with Add. Registries of the workspace
 // manifest cannot be removed this way.
 func (c *Config) Remove(name string) error {
-	regs, err := LoadRegistries(c.Paths.Registries)
+	p, err := c.Paths()
+	if err != nil {
+		return err
+	}
+	regs, err := LoadRegistries(p.Registries)
 	if err != nil {
 		return err
 	}
@@ -232,21 +238,33 @@ func (c *Config) Remove(name string) error {
 		if _, inWS := ws[name]; inWS {
 			return Usagef("edit 'registries:' in "+file, "registry %q comes from the workspace manifest", name)
 		}
-		return Usagef("see 'meta registry list'", "no registry named %q in %s", name, c.Paths.Registries)
+		return Usagef("see 'meta registry list'", "no registry named %q in %s", name, p.Registries)
 	}
 	delete(regs, name)
-	return SaveRegistries(c.Paths.Registries, regs)
+	return SaveRegistries(p.Registries, regs)
 }
 
 // credentials loads the user's tokens, with the fix for a file others can
 // read.
 func (c *Config) credentials() (map[string]string, error) {
-	creds, err := LoadCredentials(c.Paths.Credentials)
+	p, err := c.Paths()
+	if err != nil {
+		return nil, err
+	}
+	creds, err := LoadCredentials(p.Credentials)
 	var pe *CredentialsPermError
 	if errors.As(err, &pe) {
 		return nil, Failf(fmt.Sprintf("chmod 600 %s", pe.File), "%v", err)
 	}
 	return creds, err
+}
+
+func (c *Config) saveCredentials(creds map[string]string) error {
+	p, err := c.Paths()
+	if err != nil {
+		return err
+	}
+	return SaveCredentials(p.Credentials, creds)
 }
 
 // Explain adds the next step to an error from talking to registry r.

@@ -33,10 +33,9 @@ type Session struct {
 func NewSession(dir, name string, getenv func(string) string, events progress.Sink) *Session {
 	s := &Session{}
 	s.open = func() error {
-		c, err := NewConfig(dir, getenv)
-		if err == nil {
-			s.Client, s.Registry, err = c.Client(name, func(msg string) { progress.Note(events, "", msg) })
-		}
+		c := &Config{Dir: dir, Getenv: getenv}
+		var err error
+		s.Client, s.Registry, err = c.Client(name, func(msg string) { progress.Note(events, "", msg) })
 		return err
 	}
 	return s
