@@ -126,17 +126,14 @@ func newSearchCmd(a *app) *cobra.Command {
 func newInfoCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := a.sessionCommand("info NAME[@VERSION]", "Show a package's versions, owners, and one version's dependencies", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
-		name, vers, err := registry.ParseNameVersion(args[0], false)
-		if err != nil {
-			return err
-		}
-		info, v, err := s.Version(cmd.Context(), name, vers)
+		info, v, err := s.Version(cmd.Context(), args[0])
 		switch {
-		case err != nil || asJSON && vers == "":
+		case err != nil || asJSON && !strings.Contains(args[0], "@"):
 			return a.jsonOr(err, info)
 		case asJSON:
 			return a.printJSON(v)
 		}
+		name, _, _ := strings.Cut(args[0], "@")
 		a.printf("%s@%s\n%sowners: %s\nsha256: %s\n%s", name, v.Vers, when(info.Description != "", "  "+info.Description+"\n"),
 			strings.Join(info.Owners, ", "), v.Cksum, when(v.Sig != "", "signed: yes\n"))
 		a.printf("published: %s by %s\n%s", v.PublishedAt.Format("2006-01-02"), v.PublishedBy, when(v.Yanked, "YANKED: "+cmp.Or(v.YankReason, "-")+"\n"))
@@ -163,14 +160,7 @@ func newYankCmd(a *app) *cobra.Command {
 	var reason string
 	var undo bool
 	cmd := a.sessionCommand("yank NAME@VERSION", "Stop new resolutions from choosing a version (or --undo that)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
-		name, vers, err := registry.ParseNameVersion(args[0], true)
-		if err != nil {
-			return err
-		}
-		if !undo && strings.TrimSpace(reason) == "" {
-			return usagef("say why, so that users know what to do: --reason TEXT", "yank needs --reason")
-		}
-		err = s.Yank(cmd.Context(), name, vers, reason, undo)
+		name, vers, err := s.Yank(cmd.Context(), args[0], reason, undo)
 		return then(err, func() {
 			a.printf("%s %s@%s%s\n", map[bool]string{false: "yanked", true: "unyanked"}[undo], name, vers, when(!undo, ": "+reason))
 		})

@@ -148,14 +148,11 @@ func newRegistryRemoveCmd(a *app) *cobra.Command {
 
 func newRegistryFetchCmd(a *app) *cobra.Command {
 	o := registry.FetchOptions{Events: a.warnings()}
-	cmd := a.sessionCommand("fetch NAME@VERSION", "Download a version's tarball, verifying its checksum and signature", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) (err error) {
-		if o.Name, o.Version, err = registry.ParseNameVersion(args[0], true); err != nil {
-			return err
-		}
-		o.Dir = a.dir
+	cmd := a.sessionCommand("fetch NAME@VERSION", "Download a version's tarball, verifying its checksum and signature", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
+		o.Arg, o.Dir = args[0], a.dir
 		got, err := s.Fetch(cmd.Context(), o)
 		return then(err, func() {
-			a.printf("%s@%s -> %s (checksum verified%s)\n", o.Name, o.Version, got.Path, when(got.Signature, ", signature verified"))
+			a.printf("%s@%s -> %s (checksum verified%s)\n", got.Name, got.Version, got.Path, when(got.Signature, ", signature verified"))
 		})
 	})
 	cmd.Long = `Download a version's tarball. The SHA-256 is always checked against the
@@ -172,11 +169,7 @@ func newRegistryOwnersCmd(a *app) *cobra.Command {
 	var add, remove []string
 	var asJSON bool
 	cmd := a.sessionCommand("owners NAME", "List, add or remove the owners of a package", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
-		name, _, err := registry.ParseNameVersion(args[0], false)
-		if err != nil {
-			return err
-		}
-		owners, err := s.Owners(cmd.Context(), name, add, remove)
+		owners, err := s.Owners(cmd.Context(), args[0], add, remove)
 		if err != nil {
 			return err
 		}

@@ -75,9 +75,14 @@ func (s *Session) Search(ctx context.Context, query string, limit int) (*SearchR
 	return res, s.explain(err)
 }
 
-// Version returns a package's information and one of its versions (the
-// newest when vers is empty).
-func (s *Session) Version(ctx context.Context, name, vers string) (*PackageInfo, *VersionInfo, error) {
+// Version returns the information of the package that arg (NAME or
+// NAME@VERSION) names, and the version it names (the newest when it names
+// none).
+func (s *Session) Version(ctx context.Context, arg string) (*PackageInfo, *VersionInfo, error) {
+	name, vers, err := ParseNameVersion(arg, false)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := s.Open(); err != nil {
 		return nil, nil, err
 	}
@@ -105,23 +110,34 @@ func (s *Session) Publish(ctx context.Context, meta PublishMeta, tarball []byte)
 	return res, s.explain(err)
 }
 
-// Yank marks a version yanked for reason, or with undo clears that; it
-// needs a token.
-func (s *Session) Yank(ctx context.Context, name, vers, reason string, undo bool) error {
-	if err := s.needLogin(); err != nil {
-		return err
+// Yank marks the version arg (NAME@VERSION) names yanked for reason, or
+// with undo clears that, and returns the name and version; it needs a
+// token.
+func (s *Session) Yank(ctx context.Context, arg, reason string, undo bool) (name, vers string, err error) {
+	if name, vers, err = ParseNameVersion(arg, true); err != nil {
+		return "", "", err
 	}
-	var err error
+	if !undo && strings.TrimSpace(reason) == "" {
+		return "", "", Usagef("say why, so that users know what to do: --reason TEXT", "yank needs --reason")
+	}
+	if err := s.needLogin(); err != nil {
+		return "", "", err
+	}
 	if undo {
 		_, err = s.Client.Unyank(ctx, name, vers)
 	} else {
 		_, err = s.Client.Yank(ctx, name, vers, reason)
 	}
-	return s.explain(err)
+	return name, vers, s.explain(err)
 }
 
-// Owners adds and removes owners of a package, then lists them.
-func (s *Session) Owners(ctx context.Context, name string, add, remove []string) ([]string, error) {
+// Owners adds and removes owners of the package arg names, then lists
+// them.
+func (s *Session) Owners(ctx context.Context, arg string, add, remove []string) ([]string, error) {
+	name, _, err := ParseNameVersion(arg, false)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.Open(); err != nil {
 		return nil, err
 	}
@@ -141,7 +157,8 @@ func (s *Session) Owners(ctx context.Context, name string, add, remove []string)
 
 // FetchOptions say which tarball Fetch downloads and where it writes it.
 type FetchOptions struct {
-	Name, Version string
+	Name, Version string // when Arg is "" (else set from it)
+	Arg           string // NAME@VERSION
 	// TrustedKeys are public keys, or minisign .pub files, that must have
 	// signed the tarball, besides the registry's own trusted keys.
 	TrustedKeys []string
@@ -152,13 +169,20 @@ type FetchOptions struct {
 
 // Fetched is a downloaded, verified tarball.
 type Fetched struct {
-	Path      string
-	Signature bool // whether a signature was checked
+	Name, Version string
+	Path          string
+	Signature     bool // whether a signature was checked
 }
 
 // Fetch downloads a version's tarball, checks its SHA-256 against the
 // index and its signature against the trusted keys, and writes it.
 func (s *Session) Fetch(ctx context.Context, o FetchOptions) (*Fetched, error) {
+	if o.Arg != "" {
+		var err error
+		if o.Name, o.Version, err = ParseNameVersion(o.Arg, true); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.Open(); err != nil {
 		return nil, err
 	}
@@ -203,7 +227,7 @@ func (s *Session) Fetch(ctx context.Context, o FetchOptions) (*Fetched, error) {
 	if err := writeFileAtomic(out, data, 0o644); err != nil {
 		return nil, err
 	}
-	return &Fetched{Path: out, Signature: len(trusted) > 0}, nil
+	return &Fetched{Name: o.Name, Version: o.Version, Path: out, Signature: len(trusted) > 0}, nil
 }
 
 // readKeyFiles replaces each key that names a readable file (relative to

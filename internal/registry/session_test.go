@@ -38,14 +38,14 @@ func TestSessionPublishYankFetch(t *testing.T) {
 	if _, err := s.Publish(ctx, PublishMeta{Name: "lib", Vers: "1.0.0"}, tb); err == nil || !strings.Contains(problem(t, err).Hint, "published versions never change") {
 		t.Fatalf("second Publish: %v", err)
 	}
-	if err := s.Yank(ctx, "lib", "1.0.0", "broken", false); err != nil {
+	if _, _, err := s.Yank(ctx, "lib@1.0.0", "broken", false); err != nil {
 		t.Fatal(err)
 	}
-	info, v, err := s.Version(ctx, "lib", "")
+	info, v, err := s.Version(ctx, "lib")
 	if err != nil || info.Name != "lib" || v.Vers != "1.0.0" || !v.Yanked || v.YankReason != "broken" {
 		t.Fatalf("Version = %+v, %+v, %v", info, v, err)
 	}
-	if _, _, err := s.Version(ctx, "lib", "2.0.0"); err == nil || problem(t, err).Hint != "see the versions: meta info lib" {
+	if _, _, err := s.Version(ctx, "lib@2.0.0"); err == nil || problem(t, err).Hint != "see the versions: meta info lib" {
 		t.Fatalf("Version 2.0.0: %v", err)
 	}
 	owners, err := s.Owners(ctx, "lib", []string{"bob"}, nil)
