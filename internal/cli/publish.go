@@ -14,10 +14,8 @@ import (
 )
 
 func newLoginCmd(a *app) *cobra.Command {
-	var regName string
-	cmd := command("login", "Store a registry token, read from standard input", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
-		cfg := a.registryConfig()
-		r, err := cfg.Pick(regName)
+	cmd := a.sessionCommand("login", "Store a registry token, read from standard input", cobra.NoArgs, func(cmd *cobra.Command, args []string, s *registry.Session) error {
+		r, err := s.Config.Pick(s.Name)
 		if err != nil {
 			return err
 		}
@@ -25,11 +23,7 @@ func newLoginCmd(a *app) *cobra.Command {
 			fmt.Fprintf(a.errw(), "paste the token for %s (%s) and press Enter:\n", r.Name, r.URL)
 		}
 		line, _ := bufio.NewReader(a.stdio.In).ReadString('\n')
-		if err := cfg.Login(r, line); err != nil {
-			return err
-		}
-		a.printf("logged in to %s (%s)\n", r.Name, r.URL)
-		return nil
+		return then(s.Config.Login(r, line), func() { a.printf("logged in to %s (%s)\n", r.Name, r.URL) })
 	})
 	cmd.Long = `Read a token (from 'meta registry token create') on standard input and
 store it in $XDG_CONFIG_HOME/meta/credentials.yaml, readable by you only
@@ -37,26 +31,21 @@ store it in $XDG_CONFIG_HOME/meta/credentials.yaml, readable by you only
 can stand in for the file.`
 	cmd.Example = `  meta login                                   # paste the token, then Enter
   echo "$TOKEN" | meta login --registry local`
-	registryFlag(cmd, &regName)
 	return cmd
 }
 
 func newLogoutCmd(a *app) *cobra.Command {
-	var regName string
-	cmd := command("logout", "Forget the token stored for a registry", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
-		cfg := a.registryConfig()
-		r, err := cfg.Pick(regName)
+	cmd := a.sessionCommand("logout", "Forget the token stored for a registry", cobra.NoArgs, func(cmd *cobra.Command, args []string, s *registry.Session) error {
+		r, err := s.Config.Pick(s.Name)
 		if err != nil {
 			return err
 		}
-		had, err := cfg.Logout(r)
-		if err == nil {
+		had, err := s.Config.Logout(r)
+		return then(err, func() {
 			a.printf("%s %s\n", map[bool]string{false: "not logged in to", true: "logged out of"}[had], r.Name)
-		}
-		return err
+		})
 	})
 	cmd.Example = "  meta logout\n  meta logout --registry local"
-	registryFlag(cmd, &regName)
 	return cmd
 }
 

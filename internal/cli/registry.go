@@ -203,11 +203,6 @@ func command(use, short string, args cobra.PositionalArgs, run func(*cobra.Comma
 	}}
 }
 
-// registryFlag adds --registry NAME to cmd.
-func registryFlag(cmd *cobra.Command, name *string) {
-	cmd.Flags().StringVar(name, "registry", "", "registry `NAME` (default: default)")
-}
-
 // registryConfig is the registries meta knows from the directory it acts from.
 func (a *app) registryConfig() *registry.Config {
 	return &registry.Config{Dir: a.dir, Getenv: os.Getenv}
@@ -220,7 +215,7 @@ func (a *app) sessionCommand(use, short string, args cobra.PositionalArgs, run f
 	cmd := command(use, short, args, func(cmd *cobra.Command, args []string) error {
 		return run(cmd, args, registry.NewSession(a.dir, name, os.Getenv, a.warnings()))
 	})
-	registryFlag(cmd, &name)
+	cmd.Flags().StringVar(&name, "registry", "", "registry `NAME` (default: default)")
 	return cmd
 }
 

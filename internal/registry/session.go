@@ -18,6 +18,9 @@ import (
 // Its methods give each error the next step for the user (see
 // Named.Explain).
 type Session struct {
+	Config *Config
+	Name   string // the registry's name; "" for "default"
+
 	// Client and Registry are set once the session is open.
 	Client   *Client
 	Registry *Named
@@ -31,11 +34,10 @@ type Session struct {
 // (the current directory when ""). Events hears, as notes, when a read is
 // answered from the cache.
 func NewSession(dir, name string, getenv func(string) string, events progress.Sink) *Session {
-	s := &Session{}
+	s := &Session{Config: &Config{Dir: dir, Getenv: getenv}, Name: name}
 	s.open = func() error {
-		c := &Config{Dir: dir, Getenv: getenv}
 		var err error
-		s.Client, s.Registry, err = c.Client(name, func(msg string) { progress.Note(events, "", msg) })
+		s.Client, s.Registry, err = s.Config.Client(name, func(msg string) { progress.Note(events, "", msg) })
 		return err
 	}
 	return s
