@@ -79,11 +79,16 @@ Published versions never change: fix a mistake with a new version and
 
 func (a *app) printPlan(p *publish.Plan, verb string) {
 	a.printf("%s %s@%s (tag %s, %d bytes%s)\n", verb, p.Name, p.Version, p.Tag, p.Size, when(p.Signed, ", signed"))
-	for _, d := range p.Deps {
-		a.printf("  depends on %s %s\n", d.Name, d.Req)
+	a.printDeps(p.Deps, p.Tools, "  depends on", "  tool")
+}
+
+// printDeps prints a version's dependencies and tools, each on a line after its label.
+func (a *app) printDeps(deps []registry.Dep, tools []string, depLabel, toolLabel string) {
+	for _, d := range deps {
+		a.printf("%s %s %s\n", depLabel, d.Name, d.Req)
 	}
-	for _, t := range p.Tools {
-		a.printf("  tool %s\n", t)
+	for _, t := range tools {
+		a.printf("%s %s\n", toolLabel, t)
 	}
 }
 
@@ -116,22 +121,14 @@ func newInfoCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := a.sessionCommand("info NAME[@VERSION]", "Show a package's versions, owners, and one version's dependencies", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		info, v, err := s.Version(cmd.Context(), args[0])
-		switch {
-		case err != nil || asJSON && !strings.Contains(args[0], "@"):
-			return a.jsonOr(err, info)
-		case asJSON:
-			return a.printJSON(v)
+		if err != nil || asJSON { // NAME@VERSION shows the version, NAME the package
+			return a.jsonOr(err, map[bool]any{false: info, true: v}[strings.Contains(args[0], "@")])
 		}
 		name, _, _ := strings.Cut(args[0], "@")
 		a.printf("%s@%s\n%sowners: %s\nsha256: %s\n%s", name, v.Vers, when(info.Description != "", "  "+info.Description+"\n"),
 			strings.Join(info.Owners, ", "), v.Cksum, when(v.Sig != "", "signed: yes\n"))
 		a.printf("published: %s by %s\n%s", v.PublishedAt.Format("2006-01-02"), v.PublishedBy, when(v.Yanked, "YANKED: "+cmp.Or(v.YankReason, "-")+"\n"))
-		for _, d := range v.Deps {
-			a.printf("depends on: %s %s\n", d.Name, d.Req)
-		}
-		for _, t := range v.Tools {
-			a.printf("tool: %s\n", t)
-		}
+		a.printDeps(v.Deps, v.Tools, "depends on:", "tool:")
 		a.printf("versions:")
 		for i := len(info.Versions) - 1; i >= 0; i-- {
 			a.printf(" %s%s", info.Versions[i].Vers, when(info.Versions[i].Yanked, " (yanked)"))
@@ -146,12 +143,11 @@ func newInfoCmd(a *app) *cobra.Command {
 }
 
 func newYankCmd(a *app) *cobra.Command {
-	var reason string
-	var undo bool
+	var o registry.YankOptions
 	cmd := a.sessionCommand("yank NAME@VERSION", "Stop new resolutions from choosing a version (or --undo that)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
-		name, vers, err := s.Yank(cmd.Context(), args[0], reason, undo)
+		name, vers, err := s.Yank(cmd.Context(), args[0], o)
 		return then(err, func() {
-			a.printf("%s %s@%s%s\n", map[bool]string{false: "yanked", true: "unyanked"}[undo], name, vers, when(!undo, ": "+reason))
+			a.printf("%s %s@%s%s\n", map[bool]string{false: "yanked", true: "unyanked"}[o.Undo], name, vers, when(!o.Undo, ": "+o.Reason))
 		})
 	})
 	cmd.Long = `A yanked version stays downloadable, so lock files that already name it
@@ -159,8 +155,8 @@ still apply (with a warning), but no new resolution chooses it. Only the
 package's owners can yank.`
 	cmd.Example = `  meta yank auth-lib@1.2.0 --reason "CVE-2026-1234, use 1.2.1"
   meta yank auth-lib@1.2.0 --undo`
-	cmd.Flags().StringVar(&reason, "reason", "", "why the version is yanked, shown to users")
-	cmd.Flags().BoolVar(&undo, "undo", false, "unyank the version")
+	cmd.Flags().StringVar(&o.Reason, "reason", "", "why the version is yanked, shown to users")
+	cmd.Flags().BoolVar(&o.Undo, "undo", false, "unyank the version")
 	return cmd
 }
 
@@ -168,9 +164,6 @@ func newKeygenCmd(a *app) *cobra.Command {
 	var output string
 	var force bool
 	cmd := command("keygen --output KEY", "Make an Ed25519 signing key pair in minisign format", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
-		if output == "" {
-			return usagef("e.g. meta keygen --output ~/.config/meta/publish.key", "--output is required")
-		}
 		out, line, err := registry.WriteKeyPair(a.dir, output, force)
 		return then(err, func() {
 			a.printf("%s\n", line)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +17,7 @@ import (
 	"github.com/metawork/meta/internal/registry"
 )
 
-// newRegistryCmd is the registry group: serve, add, list, remove, token,
-// fetch and owners. login, logout, publish, search, info, yank and keygen
-// are top-level commands (publish.go).
+// newRegistryCmd is the registry group; the verbs on packages are top-level (publish.go).
 func newRegistryCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "registry",
@@ -44,14 +43,11 @@ use the registry named 'default' unless given --registry NAME.`,
 
 func newRegistryServeCmd(a *app) *cobra.Command {
 	var c registry.ServeConfig
-	var quiet bool
 	cmd := command("serve", "Serve a registry over HTTP until interrupted", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		if c.Events = a.warnings(); !quiet {
-			c.Log = func(r registry.RequestLog) {
-				fmt.Fprintf(a.errw(), "%s %s %s %s %d %dB %s\n", time.Now().UTC().Format(time.RFC3339), r.Remote, r.Method, r.Path, r.Status, r.Bytes, r.Duration.Round(time.Microsecond))
-			}
+		c.Events, c.Log = a.warnings(), func(r registry.RequestLog) {
+			fmt.Fprintf(a.errw(), "%s %s %s %s %d %dB %s\n", time.Now().UTC().Format(time.RFC3339), r.Remote, r.Method, r.Path, r.Status, r.Bytes, r.Duration.Round(time.Microsecond))
 		}
 		srv, err := registry.StartServer(ctx, c)
 		if err != nil {
@@ -76,7 +72,7 @@ finish. Tokens are made with 'meta registry token create'.`
 	f.StringVar(&c.MaxUnpacked, "max-unpacked", "1GiB", "largest size a tarball may inflate to (`SIZE`); larger ones get 400")
 	f.Float64Var(&c.Rate, "rate", 10, "authenticated requests per second allowed per token (0: unlimited)")
 	f.IntVar(&c.Burst, "burst", 30, "requests a token may make at once before --rate applies")
-	f.BoolVar(&quiet, "quiet", false, "do not log each request")
+	f.BoolVar(&c.Quiet, "quiet", false, "do not log each request")
 	f.DurationVar(&c.Refresh, "refresh", 30*time.Second, "re-read the storage this often, for servers sharing it (0: never)")
 	return cmd
 }
@@ -84,9 +80,7 @@ finish. Tokens are made with 'meta registry token create'.`
 func newRegistryTokenCmd(a *app) *cobra.Command {
 	var storage, owner string
 	create := command("create", "Create a token for an owner and print it once", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
-		if owner == "" {
-			owner = strings.ToLower(os.Getenv("USER"))
-		}
+		owner = cmp.Or(owner, strings.ToLower(os.Getenv("USER")))
 		tok, err := registry.CreateTokenIn(cmd.Context(), storage, owner)
 		return then(err, func() {
 			a.printf("%s\n", tok)
@@ -101,8 +95,7 @@ the package's owner.`
   meta registry token create --storage ./registry-data --owner ci | meta login`
 	create.Flags().StringVar(&storage, "storage", "", "the registry's storage: a `DIR` or an s3:// URL")
 	create.Flags().StringVar(&owner, "owner", "", "the `NAME` the token acts as (default: $USER)")
-	cmd := &cobra.Command{Use: "token", Short: "Manage the tokens a registry accepts",
-		Example: `  meta registry token create --storage /srv/meta-registry --owner alice`}
+	cmd := &cobra.Command{Use: "token", Short: "Manage the tokens a registry accepts", Example: `  meta registry token create --storage /srv/meta-registry --owner alice`}
 	cmd.AddCommand(create)
 	return cmd
 }
@@ -110,7 +103,7 @@ the package's owner.`
 func newRegistryAddCmd(a *app) *cobra.Command {
 	cmd := command("add NAME URL", "Remember a registry under a name", cobra.ExactArgs(2), func(cmd *cobra.Command, args []string) error {
 		url := strings.TrimSuffix(args[1], "/")
-		old, had, err := a.registryConfig().Add(args[0], url)
+		old, had, err := registry.NewConfig(a.dir, os.Getenv).Add(args[0], url)
 		return then(err, func() { a.printf("registry %s: %s%s\n", args[0], url, when(had && old != url, " (was "+old+")")) })
 	})
 	cmd.Example = `  meta registry add default https://registry.acme.dev
@@ -121,7 +114,7 @@ func newRegistryAddCmd(a *app) *cobra.Command {
 func newRegistryListCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := command("list", "List the registries meta knows, and whether you are logged in", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
-		list, err := a.registryConfig().List()
+		list, err := registry.NewConfig(a.dir, os.Getenv).List()
 		if err != nil || asJSON {
 			return a.jsonOr(err, list)
 		}
@@ -140,7 +133,7 @@ func newRegistryListCmd(a *app) *cobra.Command {
 
 func newRegistryRemoveCmd(a *app) *cobra.Command {
 	cmd := command("remove NAME", "Forget a registry added with 'meta registry add'", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
-		return then(a.registryConfig().Remove(args[0]), func() { a.printf("removed registry %s\n", args[0]) })
+		return then(registry.NewConfig(a.dir, os.Getenv).Remove(args[0]), func() { a.printf("removed registry %s\n", args[0]) })
 	})
 	cmd.Example = "  meta registry remove local"
 	return cmd
@@ -190,26 +183,18 @@ func newRegistryOwnersCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// command is a cobra command whose registry.Problems exit as usage
-// errors or failures with their hints.
+// command is a cobra command whose registry.Problems exit with their hints (and code).
 func command(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string) error) *cobra.Command {
 	return &cobra.Command{Use: use, Short: short, Args: args, RunE: func(cmd *cobra.Command, args []string) error {
 		err := run(cmd, args)
-		var p *registry.Problem
-		if errors.As(err, &p) {
+		if p := (*registry.Problem)(nil); errors.As(err, &p) {
 			return &exitError{code: map[bool]int{false: ExitError, true: ExitUsage}[p.Usage], err: err, hint: p.Hint}
 		}
 		return err
 	}}
 }
 
-// registryConfig is the registries meta knows from the directory it acts from.
-func (a *app) registryConfig() *registry.Config {
-	return &registry.Config{Dir: a.dir, Getenv: os.Getenv}
-}
-
-// sessionCommand is command with --registry NAME; run gets that
-// registry's session, opened on first use.
+// sessionCommand is command with --registry NAME, whose session (opened on use) run gets.
 func (a *app) sessionCommand(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string, *registry.Session) error) *cobra.Command {
 	var name string
 	cmd := command(use, short, args, func(cmd *cobra.Command, args []string) error {

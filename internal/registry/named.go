@@ -30,6 +30,11 @@ type Config struct {
 	Getenv func(string) string
 }
 
+// NewConfig is the Config for dir and getenv.
+func NewConfig(dir string, getenv func(string) string) *Config {
+	return &Config{Dir: dir, Getenv: getenv}
+}
+
 // Paths are the user's registry files.
 func (c *Config) Paths() (Paths, error) {
 	p, err := DefaultPaths(c.Getenv)

@@ -31,7 +31,7 @@ func problem(t *testing.T, err error) *Problem {
 
 func TestConfigAddListPickRemove(t *testing.T) {
 	getenv, _ := userEnv(t)
-	c := &Config{Dir: t.TempDir(), Getenv: getenv}
+	c := NewConfig(t.TempDir(), getenv)
 	if _, err := c.Pick(""); !strings.Contains(err.Error(), `no registry named "default"`) || !problem(t, err).Usage {
 		t.Fatalf("Pick on an empty config: %v", err)
 	}
@@ -80,7 +80,7 @@ func TestConfigWithoutHome(t *testing.T) {
 
 func TestLoginLogout(t *testing.T) {
 	getenv, home := userEnv(t)
-	c := &Config{Dir: t.TempDir(), Getenv: getenv}
+	c := NewConfig(t.TempDir(), getenv)
 	r := &Named{Name: "local", URL: "http://127.0.0.1:7878/"}
 	for _, bad := range []string{"", "  \n", "two words\n", strings.Repeat("x", 5000)} {
 		if err := c.Login(r, bad); err == nil || !problem(t, err).Usage {
@@ -169,7 +169,7 @@ func TestParseNameVersion(t *testing.T) {
 func sessionFor(t *testing.T, f *fixture, token string, events progress.Sink) *Session {
 	t.Helper()
 	getenv, _ := userEnv(t)
-	c := &Config{Dir: t.TempDir(), Getenv: getenv}
+	c := NewConfig(t.TempDir(), getenv)
 	if _, _, err := c.Add("default", f.ts.URL); err != nil {
 		t.Fatal(err)
 	}

@@ -59,9 +59,10 @@ type ServeConfig struct {
 	Rate                   float64
 	Burst                  int
 	Refresh                time.Duration // re-read the storage this often (0: never)
-	// Log hears each request, Events failed refreshes as notes; they are
-	// never called at once.
+	// Log hears each request unless Quiet, Events failed refreshes as
+	// notes; they are never called at once.
 	Log    func(RequestLog)
+	Quiet  bool
 	Events progress.Sink
 }
 
@@ -101,7 +102,7 @@ func StartServer(ctx context.Context, cfg ServeConfig) (*Running, error) {
 	}
 	var mu sync.Mutex
 	opts := ServerOptions{MaxUpload: limit, MaxUnpacked: unpacked, Rate: cfg.Rate, Burst: cfg.Burst, PublicURL: cfg.PublicURL}
-	if log := cfg.Log; log != nil {
+	if log := cfg.Log; log != nil && !cfg.Quiet {
 		opts.Log = func(r RequestLog) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -163,6 +164,9 @@ func (r *Running) Serve(ctx context.Context) error {
 // key's path and the public key's line. It refuses to replace existing
 // files unless force is set.
 func WriteKeyPair(dir, file string, force bool) (path, line string, err error) {
+	if file == "" {
+		return "", "", Usagef("e.g. meta keygen --output ~/.config/meta/publish.key", "--output is required")
+	}
 	if file, err = absIn(dir, file); err != nil {
 		return "", "", err
 	}

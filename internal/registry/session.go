@@ -34,7 +34,7 @@ type Session struct {
 // (the current directory when ""). Events hears, as notes, when a read is
 // answered from the cache.
 func NewSession(dir, name string, getenv func(string) string, events progress.Sink) *Session {
-	s := &Session{Config: &Config{Dir: dir, Getenv: getenv}, Name: name}
+	s := &Session{Config: NewConfig(dir, getenv), Name: name}
 	s.open = func() error {
 		var err error
 		s.Client, s.Registry, err = s.Config.Client(name, func(msg string) { progress.Note(events, "", msg) })
@@ -112,23 +112,28 @@ func (s *Session) Publish(ctx context.Context, meta PublishMeta, tarball []byte)
 	return res, s.explain(err)
 }
 
-// Yank marks the version arg (NAME@VERSION) names yanked for reason, or
-// with undo clears that, and returns the name and version; it needs a
-// token.
-func (s *Session) Yank(ctx context.Context, arg, reason string, undo bool) (name, vers string, err error) {
+// YankOptions say why a version is yanked, or that it no longer is.
+type YankOptions struct {
+	Reason string // shown to users; required unless Undo
+	Undo   bool
+}
+
+// Yank marks the version arg (NAME@VERSION) names yanked, or with Undo
+// clears that, and returns the name and version; it needs a token.
+func (s *Session) Yank(ctx context.Context, arg string, o YankOptions) (name, vers string, err error) {
 	if name, vers, err = ParseNameVersion(arg, true); err != nil {
 		return "", "", err
 	}
-	if !undo && strings.TrimSpace(reason) == "" {
+	if !o.Undo && strings.TrimSpace(o.Reason) == "" {
 		return "", "", Usagef("say why, so that users know what to do: --reason TEXT", "yank needs --reason")
 	}
 	if err := s.needLogin(); err != nil {
 		return "", "", err
 	}
-	if undo {
+	if o.Undo {
 		_, err = s.Client.Unyank(ctx, name, vers)
 	} else {
-		_, err = s.Client.Yank(ctx, name, vers, reason)
+		_, err = s.Client.Yank(ctx, name, vers, o.Reason)
 	}
 	return name, vers, s.explain(err)
 }

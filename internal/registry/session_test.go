@@ -38,7 +38,7 @@ func TestSessionPublishYankFetch(t *testing.T) {
 	if _, err := s.Publish(ctx, PublishMeta{Name: "lib", Vers: "1.0.0"}, tb); err == nil || !strings.Contains(problem(t, err).Hint, "published versions never change") {
 		t.Fatalf("second Publish: %v", err)
 	}
-	if _, _, err := s.Yank(ctx, "lib@1.0.0", "broken", false); err != nil {
+	if _, _, err := s.Yank(ctx, "lib@1.0.0", YankOptions{Reason: "broken"}); err != nil {
 		t.Fatal(err)
 	}
 	info, v, err := s.Version(ctx, "lib")
