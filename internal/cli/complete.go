@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/workspace"
 )
 
 // componentArgs are the commands whose arguments are component names.
@@ -29,28 +30,18 @@ func addCompletions(a *app, root *cobra.Command) {
 		}
 		return m
 	}
-	components := func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		m := load()
-		if m == nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
+	names := func(list func(*manifest.Manifest) []string, fallback []string) cobra.CompletionFunc {
+		return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			known := fallback
+			if m := load(); m != nil {
+				known = list(m)
+			}
+			return prefixed(known, toComplete), cobra.ShellCompDirectiveNoFileComp
 		}
-		return prefixed(m.Order, toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
-	groups := func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		m := load()
-		if m == nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return prefixed(knownGroups(m), toComplete), cobra.ShellCompDirectiveNoFileComp
-	}
-	envs := func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		m := load()
-		known := manifest.BuiltinEnvironments
-		if m != nil {
-			known = m.KnownEnvironments()
-		}
-		return prefixed(known, toComplete), cobra.ShellCompDirectiveNoFileComp
-	}
+	components := names(func(m *manifest.Manifest) []string { return m.Order }, nil)
+	groups := names(workspace.Groups, nil)
+	envs := names((*manifest.Manifest).KnownEnvironments, manifest.BuiltinEnvironments)
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if componentArgs[c.Name()] && c.Parent() == root && c.ValidArgsFunction == nil {
@@ -75,21 +66,6 @@ func addCompletions(a *app, root *cobra.Command) {
 			lock.ValidArgsFunction = envs
 		}
 	}
-}
-
-// knownGroups lists the group names the manifest's components use.
-func knownGroups(m *manifest.Manifest) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, c := range m.List() {
-		for _, g := range c.Groups {
-			if !seen[g] {
-				seen[g] = true
-				out = append(out, g)
-			}
-		}
-	}
-	return out
 }
 
 func prefixed(names []string, prefix string) []string {

@@ -68,41 +68,17 @@ repository; meta finds it by walking up from the current directory.`,
 	})
 
 	root.AddCommand(
-		newVersionCmd(a),
-		newCompletionCmd(a),
-		// Command groups register here, one line each.
-		newLockCmd(a),
-		newConflictsCmd(a),
-		newTreeCmd(a),
-		newWhyCmd(a),
-		newApplyCmd(a),
-		newBuildCmd(a),
-		newCacheCmd(a),
-		newToolsCmd(a),
-		newStoreCmd(a),
-		newGCCmd(a),
-		newRegistryCmd(a),
-		newLoginCmd(a),
-		newLogoutCmd(a),
-		newPublishCmd(a),
-		newSearchCmd(a),
-		newInfoCmd(a),
-		newYankCmd(a),
-		newKeygenCmd(a),
-		newInitCmd(a),
-		newBootstrapCmd(a),
-		newStatusCmd(a),
-		newGroupsCmd(a),
-		newExecCmd(a),
-		newSetupCmd(a),
-		newValidateCmd(a),
-		newImportCmd(a),
-		newConfigCmd(a),
-		newAddCmd(a),
-		newRemoveCmd(a),
-		newUpdateCmd(a),
-		newQuickstartCmd(a),
-		newDepsCmd(a),
+		newVersionCmd(a), newCompletionCmd(a), newQuickstartCmd(a), newConfigCmd(a),
+		// The workspace: its repositories and what runs in them.
+		newInitCmd(a), newImportCmd(a), newBootstrapCmd(a), newStatusCmd(a), newGroupsCmd(a),
+		newExecCmd(a), newSetupCmd(a), newValidateCmd(a), newAddCmd(a), newRemoveCmd(a),
+		// Versions: resolution, locks, moving the workspace to them.
+		newLockCmd(a), newConflictsCmd(a), newTreeCmd(a), newWhyCmd(a), newApplyCmd(a), newUpdateCmd(a),
+		// Builds, their cache and store, toolchains, dependencies.
+		newBuildCmd(a), newCacheCmd(a), newStoreCmd(a), newGCCmd(a), newToolsCmd(a), newDepsCmd(a),
+		// The package registry.
+		newRegistryCmd(a), newLoginCmd(a), newLogoutCmd(a), newPublishCmd(a), newSearchCmd(a),
+		newInfoCmd(a), newYankCmd(a), newKeygenCmd(a),
 	)
 	for _, c := range root.Commands() {
 		wrapArgs(c)
