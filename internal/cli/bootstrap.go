@@ -13,6 +13,7 @@ import (
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/pubgrub"
+	wsresolve "github.com/metawork/meta/internal/resolve"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
@@ -124,14 +125,14 @@ checkout. A failure in one repository does not stop the others.`,
 func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*manifest.Component, map[string]string) (string, error) {
 	var (
 		once     sync.Once
-		r        *resolution
+		r        *wsresolve.Result
 		fallback func(*manifest.Component, map[string]string) (string, error)
 	)
 	return func(c *manifest.Component, tags map[string]string) (string, error) {
 		once.Do(func() {
 			old, _ := readLock(m, "", true)
 			var err error
-			r, err = resolve(cmd.Context(), m, resolveOptions{strategy: cond(old != nil, pubgrub.First, pubgrub.Latest), locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil)})
+			r, err = a.resolveWith(cmd.Context(), m, wsresolve.Keeping(wsresolve.Options{}, old, nil), false)
 			if err != nil {
 				why := firstLine(err.Error())
 				var nse *pubgrub.NoSolutionError
@@ -147,11 +148,11 @@ func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*mani
 		if fallback != nil {
 			return fallback(c, tags)
 		}
-		if v, ok := r.sol.Versions[c.Name]; ok {
-			tag, _, _ := r.git.Tag(c.Name, v)
+		if v, ok := r.Solution.Versions[c.Name]; ok {
+			tag, _, _ := r.Git.Tag(c.Name, v)
 			return tag, nil
 		}
-		if info, ok := r.tracked[c.Name]; ok {
+		if info, ok := r.Tracked[c.Name]; ok {
 			return info.Ref, nil
 		}
 		return "", fmt.Errorf("%s is not part of the resolution", c.Name)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/pubgrub"
+	wsresolve "github.com/metawork/meta/internal/resolve"
 )
 
 func newConflictsCmd(a *app) *cobra.Command {
@@ -46,18 +47,16 @@ verified by solving again.`,
 			if err != nil {
 				return err
 			}
-			progress, clear := a.resolveProgress()
-			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest, progress: progress})
-			clear()
+			r, err := a.resolveWith(cmd.Context(), m, wsresolve.Options{Env: env, Strategy: pubgrub.Latest}, true)
 			if err != nil {
 				return a.conflictFailed(err, asJSON)
 			}
-			cycles := r.sol.Cycles()
+			cycles := r.Solution.Cycles()
 			if asJSON {
 				if cycles == nil {
 					cycles = [][]string{}
 				}
-				if err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.lock.Components), "cycles": cycles}); err != nil {
+				if err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.Lock.Components), "cycles": cycles}); err != nil {
 					return err
 				}
 			} else {
@@ -70,7 +69,7 @@ verified by solving again.`,
 				return errCheckFailed
 			}
 			if !asJSON {
-				a.printf("no conflicts: %s resolve\n", plural(len(r.lock.Components), "component"))
+				a.printf("no conflicts: %s resolve\n", plural(len(r.Lock.Components), "component"))
 			}
 			return nil
 		},
@@ -135,9 +134,7 @@ override holds the component back, with where it is declared.`,
 			if err != nil {
 				return err
 			}
-			progress, clear := a.resolveProgress()
-			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest, progress: progress})
-			clear()
+			r, err := a.resolveWith(cmd.Context(), m, wsresolve.Options{Env: env, Strategy: pubgrub.Latest}, true)
 			if err != nil {
 				return a.resolveFailed(err)
 			}

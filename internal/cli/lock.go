@@ -155,13 +155,12 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 	if err != nil {
 		return a.resolveFailed(hinted(err))
 	}
-	r := wrap(l.Result)
-	a.printNotes(r)
-	if err := cycleError(r); err != nil {
+	a.printNotes(l.Result)
+	if err := cycleError(l.Result); err != nil {
 		return err
 	}
 	moved := func(ch lockfile.Change) string {
-		return fmt.Sprintf("%s: tag %s now points at %s, but the lock says %s: someone moved it", ch.Name, ch.New.Ref, shortCommit(ch.New.Commit), shortCommit(ch.Old.Commit))
+		return fmt.Sprintf("%s: tag %s now points at %s, but the lock says %s: someone moved it", ch.Name, ch.New.Ref, wsresolve.ShortCommit(ch.New.Commit), wsresolve.ShortCommit(ch.Old.Commit))
 	}
 	for _, ch := range l.Repinned {
 		a.warnf("%s", moved(ch))
@@ -175,8 +174,8 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 		fmt.Fprintf(a.errw(), "hint: find out why the tag moved; to pin its new commit run 'meta lock%s --update %s'; nothing was written\n", envFlag(req.env), strings.Join(names, " "))
 		return errCheckFailed
 	}
-	r.lock.Tools = a.lockTools(ctx, m, old)
-	return a.writeLock(m, req.env, old, r.lock)
+	l.Lock.Tools = a.lockTools(ctx, m, old)
+	return a.writeLock(m, req.env, old, l.Lock)
 }
 
 // writeLock writes f as env's lock and says what changed against old.

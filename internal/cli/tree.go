@@ -16,7 +16,7 @@ import (
 
 // resolveForView resolves for tree and why: the lock's versions are kept
 // while valid, so the view matches what is locked.
-func (a *app) resolveForView(ctx context.Context, env string) (*resolution, error) {
+func (a *app) resolveForView(ctx context.Context, env string) (*wsresolve.Result, error) {
 	m, err := a.loadEnvs(env)
 	if err != nil {
 		return nil, err
@@ -31,9 +31,8 @@ func (a *app) resolveForView(ctx context.Context, env string) (*resolution, erro
 	if err != nil {
 		return nil, a.resolveFailed(hinted(err))
 	}
-	r := wrap(res)
-	a.printNotes(r)
-	return r, nil
+	a.printNotes(res)
+	return res, nil
 }
 
 // viewLock is env's lock for views and advice: a lock that does not parse
@@ -79,10 +78,10 @@ that depend on it. A subtree already shown is marked (*).`,
 	return cmd
 }
 
-func (a *app) printTree(r *resolution) {
-	title := rootName
-	if r.env != "" {
-		title += " (" + r.env + ")"
+func (a *app) printTree(r *wsresolve.Result) {
+	title := wsresolve.RootName
+	if r.Env != "" {
+		title += " (" + r.Env + ")"
 	}
 	a.printf("%s\n", title)
 	for _, l := range r.Tree() {
@@ -126,15 +125,15 @@ their reason.`,
 	return cmd
 }
 
-func (a *app) printWhy(r *resolution, name string) {
-	c := r.lock.Components[name]
+func (a *app) printWhy(r *wsresolve.Result, name string) {
+	c := r.Lock.Components[name]
 	if c == nil {
 		a.printf("%s is not part of the resolution\n", name)
 		return
 	}
-	a.printf("%s %s (commit %s)\n", name, c.Describe(), shortCommit(c.Commit))
-	if info, ok := r.tracked[name]; ok {
-		e := r.m.Effective(r.m.Components[name], r.env)
+	a.printf("%s %s (commit %s)\n", name, c.Describe(), wsresolve.ShortCommit(c.Commit))
+	if info, ok := r.Tracked[name]; ok {
+		e := r.Manifest.Effective(r.Manifest.Components[name], r.Env)
 		pos := e.Pos
 		if e.VersionPos.File != "" {
 			pos = e.VersionPos
@@ -145,7 +144,7 @@ func (a *app) printWhy(r *resolution, name string) {
 		}
 		a.printf("  %s (%s)\n", what, pos)
 	}
-	if o, ok := r.m.Overrides[name]; ok {
+	if o, ok := r.Manifest.Overrides[name]; ok {
 		reason := ""
 		if o.Reason != "" {
 			reason = ": " + o.Reason
