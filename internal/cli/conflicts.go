@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -144,17 +143,12 @@ override holds the component back, with where it is declared.`,
 			}
 			a.printNotes(r)
 			t := &table{}
-			t.add(plain("COMPONENT"), plain("LOCKED"), plain("ALLOWED"), plain("NEWEST"), plain("HELD BACK BY"))
-			for _, rec := range rows {
-				allowed := rec.Allowed
-				if rec.Tracks != "" {
-					allowed = "tracks " + rec.Tracks
+			for _, row := range wsresolve.RecommendRows(rows) {
+				cells := make([]cell, len(row))
+				for i, c := range row {
+					cells[i] = plain(c)
 				}
-				var held []string
-				for _, h := range rec.HeldBackBy {
-					held = append(held, h.String())
-				}
-				t.add(plain(rec.Name), plain(recDash(rec.Locked)), plain(recDash(allowed)), plain(recDash(rec.Newest)), plain(recDash(strings.Join(held, "; "))))
+				t.add(cells...)
 			}
 			t.write(a.out())
 			return nil
@@ -163,11 +157,4 @@ override holds the component back, with where it is declared.`,
 	cmd.Flags().StringVar(&env, "env", "", "recommend for environment `E`")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-func recDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

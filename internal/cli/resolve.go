@@ -31,8 +31,8 @@ func checkEnv(m *manifest.Manifest, env string) error {
 	return usagef(hint, "unknown environment %q", env)
 }
 
-// hinted turns a domain error carrying the user's next step into the
-// cli's error with a hint.
+// hintedResolve turns a domain error carrying the user's next step
+// (resolve.HintError) into the cli's error with a hint.
 func hintedResolve(err error) error {
 	var he *wsresolve.HintError
 	if errors.As(err, &he) {
