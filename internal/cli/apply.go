@@ -15,8 +15,8 @@ import (
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/progress"
-	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/registry"
+	wsresolve "github.com/metawork/meta/internal/resolve"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/yamlpos"
 )
@@ -91,7 +91,7 @@ process.`,
 					return err
 				}
 				a.printNotes(r)
-				target, source = r.lock, "the manifest (resolved now)"
+				target, source = r.Lock, "the manifest (resolved now)"
 			}
 			steps := apply.Plan(ctx, m, comps, target, apply.Options{All: len(args) == 0 && len(groups) == 0, Force: force, Jobs: m.Jobs(0)})
 			if asJSON {
@@ -132,9 +132,8 @@ func planApply(ctx context.Context, m *manifest.Manifest, comps []*manifest.Comp
 
 // resolveKeeping resolves the workspace for env, keeping keep's versions
 // and commits (but unlock's) while they stay valid.
-func (a *app) resolveKeeping(ctx context.Context, m *manifest.Manifest, env string, keep *lockfile.File, unlock map[string]bool, jobs int) (*resolution, error) {
-	r, err := resolve(ctx, m, resolveOptions{env: env, strategy: cond(keep != nil, pubgrub.First, pubgrub.Latest),
-		locked: lockedVersions(keep, unlock), lockedRefs: lockedCommits(keep, unlock), jobs: jobs})
+func (a *app) resolveKeeping(ctx context.Context, m *manifest.Manifest, env string, keep *lockfile.File, unlock map[string]bool, jobs int) (*wsresolve.Result, error) {
+	r, err := a.resolveWith(ctx, m, wsresolve.Keeping(wsresolve.Options{Env: env, Jobs: jobs}, keep, unlock), false)
 	if err != nil {
 		return nil, a.resolveFailed(err)
 	}
@@ -157,11 +156,11 @@ func (a *app) runApply(ctx context.Context, w io.Writer, m *manifest.Manifest, s
 		case s.Err != nil:
 			return a.pal.Red("failed")
 		case s.Action == apply.Clone:
-			return a.pal.Green("cloned") + " at " + shortCommit(s.Commit)
+			return a.pal.Green("cloned") + " at " + wsresolve.ShortCommit(s.Commit)
 		case s.Action == apply.Download:
 			return a.pal.Green("extracted") + " " + s.Locked.Version
 		}
-		return a.pal.Green("checked out") + " " + shortCommit(s.Commit)
+		return a.pal.Green("checked out") + " " + wsresolve.ShortCommit(s.Commit)
 	})
 	defer r.Close()
 	var mu sync.Mutex
@@ -173,7 +172,10 @@ func (a *app) runApply(ctx context.Context, w io.Writer, m *manifest.Manifest, s
 		mu.Lock()
 		defer mu.Unlock()
 		a.warnf("%s", e.Status)
-	}), Registry: func(name string, warn func(string)) (*registry.Client, error) { return registryReader(m, name, warn) }})
+	}), Registry: func(name string, warn func(string)) (*registry.Client, error) {
+		c, err := wsresolve.RegistryReader(m, name, warn)
+		return c, hintedResolve(err)
+	}})
 }
 
 func (a *app) applySummary(steps []*apply.Step) error {
@@ -183,7 +185,7 @@ func (a *app) applySummary(steps []*apply.Step) error {
 		}
 		if s.Err != nil {
 			fmt.Fprintf(a.errw(), "meta: apply %s: %s\n", s.Name, firstLine(s.Err.Error()))
-			if h := registryHint(s.Err); h != "" {
+			if h := wsresolve.RegistryHint(s.Err); h != "" {
 				fmt.Fprintf(a.errw(), "hint: %s: %s\n", s.Name, h)
 			}
 			if strings.Contains(s.Err.Error(), "would be overwritten") {

@@ -2,17 +2,16 @@ package cli
 
 import (
 	"cmp"
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/progress"
-	"github.com/metawork/meta/internal/pubgrub"
+	wsresolve "github.com/metawork/meta/internal/resolve"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
@@ -68,7 +67,7 @@ checkout. A failure in one repository does not stop the others.`,
 				return a.pal.Red("failed")
 			})
 			res := workspace.Bootstrap(ctx, m, comps, workspace.BootstrapOptions{Jobs: m.Jobs(jobs), Filter: filter, Shallow: shallow,
-				Pick: a.bootstrapPick(cmd, m), Sink: lines})
+				Pick: a.bootstrapPick(ctx, m), Sink: lines})
 			lines.Close()
 			if err := ctx.Err(); err != nil {
 				return err
@@ -114,46 +113,9 @@ checkout. A failure in one repository does not stop the others.`,
 	return cmd
 }
 
-// bootstrapPick chooses the tag to check out for version-ranged
-// components: the solver's choice over every component's tags and
-// component.yaml files (keeping the lock's versions while valid), resolved
-// once on first use. When the workspace does not resolve (a conflict, an
-// unreachable repository), it warns once and falls back to the newest tag
-// satisfying each component's own range, so that one bad component does
-// not stop the others from being cloned.
-func (a *app) bootstrapPick(cmd *cobra.Command, m *manifest.Manifest) func(*manifest.Component, map[string]string) (string, error) {
-	var (
-		once     sync.Once
-		r        *resolution
-		fallback func(*manifest.Component, map[string]string) (string, error)
-	)
-	return func(c *manifest.Component, tags map[string]string) (string, error) {
-		once.Do(func() {
-			old, _ := readLock(m, "", true)
-			var err error
-			r, err = resolve(cmd.Context(), m, resolveOptions{strategy: cond(old != nil, pubgrub.First, pubgrub.Latest), locked: lockedVersions(old, nil), lockedRefs: lockedCommits(old, nil)})
-			if err != nil {
-				why := firstLine(err.Error())
-				var nse *pubgrub.NoSolutionError
-				if errors.As(err, &nse) {
-					why = nse.Headline + " (see 'meta conflicts check')"
-				}
-				a.warnf("the workspace does not resolve: %s; using the newest tag satisfying each component's range instead", why)
-				fallback = workspace.PickNewest()
-				return
-			}
-			a.printNotes(r)
-		})
-		if fallback != nil {
-			return fallback(c, tags)
-		}
-		if v, ok := r.sol.Versions[c.Name]; ok {
-			tag, _, _ := r.git.Tag(c.Name, v)
-			return tag, nil
-		}
-		if info, ok := r.tracked[c.Name]; ok {
-			return info.Ref, nil
-		}
-		return "", fmt.Errorf("%s is not part of the resolution", c.Name)
-	}
+// bootstrapPick is resolve.BootstrapPick over the default lock, with its
+// warnings printed.
+func (a *app) bootstrapPick(ctx context.Context, m *manifest.Manifest) func(*manifest.Component, map[string]string) (string, error) {
+	old, _ := readLock(m, "", true)
+	return wsresolve.BootstrapPick(ctx, m, old, func(msg string) { a.warnf("%s", msg) })
 }

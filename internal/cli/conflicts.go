@@ -2,11 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/pubgrub"
+	wsresolve "github.com/metawork/meta/internal/resolve"
 )
 
 func newConflictsCmd(a *app) *cobra.Command {
@@ -46,18 +46,16 @@ verified by solving again.`,
 			if err != nil {
 				return err
 			}
-			progress, clear := a.resolveProgress()
-			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest, progress: progress})
-			clear()
+			r, err := a.resolveWith(cmd.Context(), m, wsresolve.Options{Env: env, Strategy: pubgrub.Latest}, true)
 			if err != nil {
 				return a.conflictFailed(err, asJSON)
 			}
-			cycles := r.sol.Cycles()
+			cycles := r.Solution.Cycles()
 			if asJSON {
 				if cycles == nil {
 					cycles = [][]string{}
 				}
-				if err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.lock.Components), "cycles": cycles}); err != nil {
+				if err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.Lock.Components), "cycles": cycles}); err != nil {
 					return err
 				}
 			} else {
@@ -70,7 +68,7 @@ verified by solving again.`,
 				return errCheckFailed
 			}
 			if !asJSON {
-				a.printf("no conflicts: %s resolve\n", plural(len(r.lock.Components), "component"))
+				a.printf("no conflicts: %s resolve\n", plural(len(r.Lock.Components), "component"))
 			}
 			return nil
 		},
@@ -135,9 +133,7 @@ override holds the component back, with where it is declared.`,
 			if err != nil {
 				return err
 			}
-			progress, clear := a.resolveProgress()
-			r, err := resolve(cmd.Context(), m, resolveOptions{env: env, strategy: pubgrub.Latest, progress: progress})
-			clear()
+			r, err := a.resolveWith(cmd.Context(), m, wsresolve.Options{Env: env, Strategy: pubgrub.Latest}, true)
 			if err != nil {
 				return a.resolveFailed(err)
 			}
@@ -147,17 +143,12 @@ override holds the component back, with where it is declared.`,
 			}
 			a.printNotes(r)
 			t := &table{}
-			t.add(plain("COMPONENT"), plain("LOCKED"), plain("ALLOWED"), plain("NEWEST"), plain("HELD BACK BY"))
-			for _, rec := range rows {
-				allowed := rec.Allowed
-				if rec.Tracks != "" {
-					allowed = "tracks " + rec.Tracks
+			for _, row := range wsresolve.RecommendRows(rows) {
+				cells := make([]cell, len(row))
+				for i, c := range row {
+					cells[i] = plain(c)
 				}
-				var held []string
-				for _, h := range rec.HeldBackBy {
-					held = append(held, h.String())
-				}
-				t.add(plain(rec.Name), plain(recDash(rec.Locked)), plain(recDash(allowed)), plain(recDash(rec.Newest)), plain(recDash(strings.Join(held, "; "))))
+				t.add(cells...)
 			}
 			t.write(a.out())
 			return nil
@@ -166,11 +157,4 @@ override holds the component back, with where it is declared.`,
 	cmd.Flags().StringVar(&env, "env", "", "recommend for environment `E`")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-func recDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -67,7 +67,7 @@ refused with the solver's explanation (exit 3), unless --no-resolve.`,
 				return usageError(err, "the manifest was not changed")
 			}
 			if !noResolve {
-				if _, err := resolve(cmd.Context(), nm, resolveOptions{}); err != nil {
+				if _, err := a.resolveWith(cmd.Context(), nm, wsresolve.Options{}, false); err != nil {
 					if errors.Is(a.resolveFailed(err), errCheckFailed) {
 						fmt.Fprintf(a.errw(), "\nmeta: not adding %s: the workspace would not resolve (manifest unchanged; the lines cited are those the manifest would have had)\nhint: adjust --version or --depends-on, or pass --no-resolve to add it anyway\n", name)
 						return errCheckFailed

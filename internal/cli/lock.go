@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -87,34 +88,6 @@ type lockRequest struct {
 	jobs     int
 }
 
-// readLock reads the lock of env; a missing file is (nil, nil) when
-// optional, else an error with a hint.
-func readLock(m *manifest.Manifest, env string, optional bool) (*lockfile.File, error) {
-	f, err := lockfile.Load(m.Dir, env)
-	if errors.Is(err, fs.ErrNotExist) {
-		if optional {
-			return nil, nil
-		}
-		return nil, failf("run 'meta lock"+envFlag(env)+"' to write it", "%s does not exist", lockfile.RelPath(env))
-	}
-	return f, err
-}
-
-// envLabel names an environment in prose.
-func envLabel(env string) string {
-	if env == "" {
-		return "the manifest"
-	}
-	return "environment " + env
-}
-
-func envFlag(env string) string {
-	if env == "" {
-		return ""
-	}
-	return " --env " + env
-}
-
 // lock resolves and writes the lock file.
 func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) error {
 	old, err := readLock(m, req.env, true)
@@ -124,7 +97,7 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 			return err
 		}
 		if !req.update || len(req.names) > 0 {
-			return usageError(err, "fix the file, restore it from git, or run 'meta lock --update"+envFlag(req.env)+"' to replace it")
+			return usageError(err, "fix the file, restore it from git, or run 'meta lock --update"+lockfile.EnvFlag(req.env)+"' to replace it")
 		}
 		old = nil // --update replaces an unreadable lock
 	}
@@ -153,30 +126,24 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 	l, err := wsresolve.Lock(ctx, m, lr)
 	clear()
 	if err != nil {
-		return a.resolveFailed(hinted(err))
+		return a.resolveFailed(hinted(hintedResolve(err)))
 	}
-	r := wrap(l.Result)
-	a.printNotes(r)
-	if err := cycleError(r); err != nil {
+	a.printNotes(l.Result)
+	if err := cycleError(l.Result); err != nil {
 		return err
 	}
-	moved := func(ch lockfile.Change) string {
-		return fmt.Sprintf("%s: tag %s now points at %s, but the lock says %s: someone moved it", ch.Name, ch.New.Ref, shortCommit(ch.New.Commit), shortCommit(ch.Old.Commit))
-	}
 	for _, ch := range l.Repinned {
-		a.warnf("%s", moved(ch))
+		a.warnf("%s", wsresolve.Moved(ch))
 	}
 	if len(l.Refused) > 0 {
-		var names []string
 		for _, ch := range l.Refused {
-			names = append(names, ch.Name)
-			fmt.Fprintf(a.errw(), "meta: %s\n", moved(ch))
+			fmt.Fprintf(a.errw(), "meta: %s\n", wsresolve.Moved(ch))
 		}
-		fmt.Fprintf(a.errw(), "hint: find out why the tag moved; to pin its new commit run 'meta lock%s --update %s'; nothing was written\n", envFlag(req.env), strings.Join(names, " "))
+		fmt.Fprintf(a.errw(), "hint: %s\n", l.RefusedHint(req.env))
 		return errCheckFailed
 	}
-	r.lock.Tools = a.lockTools(ctx, m, old)
-	return a.writeLock(m, req.env, old, r.lock)
+	l.Lock.Tools = a.lockTools(ctx, m, old)
+	return a.writeLock(m, req.env, old, l.Lock)
 }
 
 // writeLock writes f as env's lock and says what changed against old.
@@ -185,19 +152,7 @@ func (a *app) writeLock(m *manifest.Manifest, env string, old, f *lockfile.File)
 	if err := lockfile.Write(path, f); err != nil {
 		return err
 	}
-	rel := lockfile.RelPath(env)
-	if old == nil {
-		a.printf("wrote %s: %s\n", rel, plural(len(f.Components), "component"))
-		a.printLines(f.Lines())
-		return nil
-	}
-	changes := lockfile.Compare(old, f)
-	if len(changes) == 0 {
-		a.printf("%s is up to date: %s\n", rel, plural(len(f.Components), "component"))
-		return nil
-	}
-	a.printf("wrote %s: %s changed\n", rel, plural(len(changes), "component"))
-	a.printChanges(changes, nil)
+	a.printf("%s\n", strings.Join(lockfile.WrittenText(env, old, f), "\n"))
 	return nil
 }
 
@@ -208,9 +163,12 @@ func (a *app) printChanges(changes []lockfile.Change, logs map[string][]string) 
 }
 
 // printLines prints lines indented by two spaces.
-func (a *app) printLines(lines []string) {
+func (a *app) printLines(lines []string) { writeLines(a.out(), "  ", lines) }
+
+// writeLines writes each of lines to w after indent.
+func writeLines(w io.Writer, indent string, lines []string) {
 	for _, l := range lines {
-		a.printf("  %s\n", l)
+		fmt.Fprintf(w, "%s%s\n", indent, l)
 	}
 }
 
@@ -222,29 +180,15 @@ func (a *app) lockCheck(m *manifest.Manifest, env string) error {
 	}
 	rel := lockfile.RelPath(env)
 	if f == nil {
-		fmt.Fprintf(a.errw(), "meta: %s does not exist\nhint: run 'meta lock%s' to write it\n", rel, envFlag(env))
+		fmt.Fprintf(a.errw(), "meta: %s does not exist\nhint: run 'meta lock%s' to write it\n", rel, lockfile.EnvFlag(env))
 		return errCheckFailed
 	}
-	why := lockfile.Stale(f, m, env)
-	bad := lockfile.Violations(f, m, env)
-	if len(why) == 0 && len(bad) == 0 {
-		a.printf("%s is up to date with %s\n", rel, manifest.ManifestPath)
-		return nil
+	if lines := lockfile.CheckText(f, m, env); lines != nil {
+		fmt.Fprintln(a.errw(), strings.Join(lines, "\n"))
+		return errCheckFailed
 	}
-	if len(why) > 0 {
-		fmt.Fprintf(a.errw(), "meta: %s is stale:\n", rel)
-		for _, w := range why {
-			fmt.Fprintf(a.errw(), "  - %s\n", w)
-		}
-	}
-	if len(bad) > 0 {
-		fmt.Fprintf(a.errw(), "meta: %s locks what %s does not admit:\n", rel, envLabel(env))
-		for _, r := range bad {
-			fmt.Fprintf(a.errw(), "  - %s: %s\n", r.Name, r.Reason)
-		}
-	}
-	fmt.Fprintf(a.errw(), "hint: run 'meta lock%s' to update it\n", envFlag(env))
-	return errCheckFailed
+	a.printf("%s is up to date with %s\n", rel, manifest.ManifestPath)
+	return nil
 }
 
 func newLockVerifyCmd(a *app) *cobra.Command {
@@ -293,13 +237,7 @@ checksum, and not yanked. Exits 3 when it finds a problem.`,
 				a.printf("%s: %s verified against the manifest and the remotes\n", lockfile.RelPath(env), plural(len(f.Components), "component"))
 				return nil
 			}
-			fmt.Fprintf(a.errw(), "meta: %s: %s\n", lockfile.RelPath(env), plural(len(probs), "problem"))
-			for _, p := range probs {
-				fmt.Fprintf(a.errw(), "  %s: %s\n", p.Name, p.Msg)
-				if p.Hint != "" {
-					fmt.Fprintf(a.errw(), "    hint: %s\n", p.Hint)
-				}
-			}
+			fmt.Fprintln(a.errw(), strings.Join(lockfile.ProblemText(env, probs), "\n"))
 			return errCheckFailed
 		},
 	}
@@ -369,18 +307,14 @@ the components DST does not admit until DST is re-locked.`,
 					verb = "promoting anyway (--force)"
 				}
 				fmt.Fprintf(w, "meta: %s %s → %s:\n", verb, src, dst)
-				for _, r := range refused {
-					fmt.Fprintf(w, "  %s: %s\n", r.Name, r.Reason)
-				}
+				writeLines(w, "  ", lockfile.RefusalText(refused))
 				if !force {
 					fmt.Fprintf(w, "hint: widen %s's ranges (or track a branch there), re-lock %s, or pass --force to promote anyway\n", dst, src)
 					return errCheckFailed
 				}
 			}
 			a.printf("promoted %s → %s\n", src, dst)
-			for _, p := range lockfile.BranchPins(out, m, dst) {
-				a.printf("  %s: %s\n", p.Name, p.Reason)
-			}
+			a.printLines(lockfile.RefusalText(lockfile.BranchPins(out, m, dst)))
 			return a.writeLock(m, dst, old, out)
 		},
 	}
@@ -441,7 +375,7 @@ mirror, fetched when needed).`,
 
 // openLockArg reads a lock named by environment or by path.
 func (a *app) openLockArg(m *manifest.Manifest, arg string) (*lockfile.File, error) {
-	if strings.ContainsRune(arg, '/') || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+	if lockfile.IsPathArg(arg) {
 		path := arg
 		if !filepath.IsAbs(path) {
 			wd, err := a.workdir()

@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
-	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/registry"
 	wsresolve "github.com/metawork/meta/internal/resolve"
-	"github.com/metawork/meta/internal/semver"
-	"github.com/metawork/meta/internal/source"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/yamlpos"
 )
@@ -36,8 +31,8 @@ func checkEnv(m *manifest.Manifest, env string) error {
 	return usagef(hint, "unknown environment %q", env)
 }
 
-// hinted turns a domain error carrying the user's next step into the
-// cli's error with a hint.
+// hintedResolve turns a domain error carrying the user's next step
+// (resolve.HintError) into the cli's error with a hint.
 func hintedResolve(err error) error {
 	var he *wsresolve.HintError
 	if errors.As(err, &he) {
@@ -46,63 +41,20 @@ func hintedResolve(err error) error {
 	return err
 }
 
-// registryReader is resolve.RegistryReader with the cli's hints.
-func registryReader(m *manifest.Manifest, name string, warn func(string)) (*registry.Client, error) {
-	c, err := wsresolve.RegistryReader(m, name, warn)
-	return c, hintedResolve(err)
-}
-
-// registryHint is the next step after a failed registry read ("" when
-// err is not one).
-func registryHint(err error) string { return wsresolve.RegistryHint(err) }
-
-// resolveOptions say how to resolve (see resolve.Options).
-type resolveOptions struct {
-	env        string
-	strategy   pubgrub.Strategy
-	locked     map[string]semver.Version
-	lockedRefs map[string]*lockfile.Component
-	jobs       int
-	progress   func(loaded, total int)
-}
-
-// resolution is a resolve.Result under the names the cli files use.
-type resolution struct {
-	*wsresolve.Result
-	m       *manifest.Manifest
-	env     string
-	sol     *pubgrub.Solution
-	tracked map[string]source.RefInfo
-	lock    *lockfile.File
-	git     *source.Git
-}
-
-// rootName is how the workspace is called in explanations.
-const rootName = wsresolve.RootName
-
-func lockedVersions(f *lockfile.File, except map[string]bool) map[string]semver.Version {
-	return wsresolve.LockedVersions(f, except)
-}
-
-func lockedCommits(f *lockfile.File, except map[string]bool) map[string]*lockfile.Component {
-	return wsresolve.LockedCommits(f, except)
-}
-
-// resolve chooses a version (or the ref's commit) of every component of m
-// in environment o.env. Resolution failures are *pubgrub.NoSolutionError.
-func resolve(ctx context.Context, m *manifest.Manifest, o resolveOptions) (*resolution, error) {
-	if err := checkEnv(m, o.env); err != nil {
+// resolveWith checks o.Env and resolves m (see resolve.Resolve), with a
+// status line on a terminal when progress is set. Resolution failures are
+// *pubgrub.NoSolutionError.
+func (a *app) resolveWith(ctx context.Context, m *manifest.Manifest, o wsresolve.Options, progress bool) (*wsresolve.Result, error) {
+	if err := checkEnv(m, o.Env); err != nil {
 		return nil, err
 	}
-	r, err := wsresolve.Resolve(ctx, m, wsresolve.Options{Env: o.env, Strategy: o.strategy, Locked: o.locked, LockedRefs: o.lockedRefs, Jobs: o.jobs, Progress: o.progress})
-	if err != nil {
-		return nil, hintedResolve(err)
+	clear := func() {}
+	if progress {
+		o.Progress, clear = a.resolveProgress()
 	}
-	return wrap(r), nil
-}
-
-func wrap(r *wsresolve.Result) *resolution {
-	return &resolution{Result: r, m: r.Manifest, env: r.Env, sol: r.Solution, tracked: r.Tracked, lock: r.Lock, git: r.Git}
+	r, err := wsresolve.Resolve(ctx, m, o)
+	clear()
+	return r, hintedResolve(err)
 }
 
 // resolveProgress returns a progress callback drawing one status line on
@@ -129,7 +81,7 @@ func (a *app) resolveProgress() (func(loaded, total int), func()) {
 }
 
 // printNotes prints the resolution's warnings.
-func (a *app) printNotes(r *resolution) {
+func (a *app) printNotes(r *wsresolve.Result) {
 	for _, n := range r.Notes {
 		a.warnf("%s", n)
 	}
@@ -163,23 +115,12 @@ func (a *app) conflictFailed(err error, asJSON bool) error {
 
 // cycleError reports dependency cycles among the chosen versions (exit 3,
 // as 'meta conflicts check' reports a cycle).
-func cycleError(r *resolution) error {
+func cycleError(r *wsresolve.Result) error {
 	if err := r.Cycles(); err != nil {
 		return &exitError{code: ExitCheckFailed, err: err,
 			hint: "remove one of the depends_on entries on the cycle (in the manifest or the components' component.yaml)"}
 	}
 	return nil
-}
-
-func shortCommit(c string) string { return wsresolve.ShortCommit(c) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // loadEnvs loads the manifest and checks that each of envs is one of its

@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,7 +16,7 @@ import (
 
 // resolveForView resolves for tree and why: the lock's versions are kept
 // while valid, so the view matches what is locked.
-func (a *app) resolveForView(ctx context.Context, env string) (*resolution, error) {
+func (a *app) resolveForView(ctx context.Context, env string) (*wsresolve.Result, error) {
 	m, err := a.loadEnvs(env)
 	if err != nil {
 		return nil, err
@@ -29,11 +29,23 @@ func (a *app) resolveForView(ctx context.Context, env string) (*resolution, erro
 	res, err := wsresolve.ForView(ctx, m, old, wsresolve.Options{Env: env, Progress: progress})
 	clear()
 	if err != nil {
-		return nil, a.resolveFailed(hinted(err))
+		return nil, a.resolveFailed(hinted(hintedResolve(err)))
 	}
-	r := wrap(res)
-	a.printNotes(r)
-	return r, nil
+	a.printNotes(res)
+	return res, nil
+}
+
+// readLock reads the lock of env; a missing file is (nil, nil) when
+// optional, else an error with a hint.
+func readLock(m *manifest.Manifest, env string, optional bool) (*lockfile.File, error) {
+	f, err := lockfile.Load(m.Dir, env)
+	if errors.Is(err, fs.ErrNotExist) {
+		if optional {
+			return nil, nil
+		}
+		return nil, failf("run 'meta lock"+lockfile.EnvFlag(env)+"' to write it", "%s does not exist", lockfile.RelPath(env))
+	}
+	return f, err
 }
 
 // viewLock is env's lock for views and advice: a lock that does not parse
@@ -70,27 +82,13 @@ that depend on it. A subtree already shown is marked (*).`,
 			if asJSON {
 				return a.printJSON(r.Nodes())
 			}
-			a.printTree(r)
+			a.printf("%s\n", strings.Join(r.TreeText(), "\n"))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "resolve for environment `E`")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-func (a *app) printTree(r *resolution) {
-	title := rootName
-	if r.env != "" {
-		title += " (" + r.env + ")"
-	}
-	a.printf("%s\n", title)
-	for _, l := range r.Tree() {
-		if l.Mark != "" {
-			l.Label += " " + l.Mark
-		}
-		a.printf("%s%s\n", l.Prefix, l.Label)
-	}
 }
 
 func newWhyCmd(a *app) *cobra.Command {
@@ -118,48 +116,10 @@ their reason.`,
 			if err != nil {
 				return err
 			}
-			a.printWhy(r, name)
+			a.printf("%s\n", strings.Join(r.WhyText(name), "\n"))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "resolve for environment `E`")
 	return cmd
-}
-
-func (a *app) printWhy(r *resolution, name string) {
-	c := r.lock.Components[name]
-	if c == nil {
-		a.printf("%s is not part of the resolution\n", name)
-		return
-	}
-	a.printf("%s %s (commit %s)\n", name, c.Describe(), shortCommit(c.Commit))
-	if info, ok := r.tracked[name]; ok {
-		e := r.m.Effective(r.m.Components[name], r.env)
-		pos := e.Pos
-		if e.VersionPos.File != "" {
-			pos = e.VersionPos
-		}
-		what := "tracks " + info.Ref
-		if e.Ref == "" {
-			what = "has no semver tags: tracks its default branch " + info.Ref
-		}
-		a.printf("  %s (%s)\n", what, pos)
-	}
-	if o, ok := r.m.Overrides[name]; ok {
-		reason := ""
-		if o.Reason != "" {
-			reason = ": " + o.Reason
-		}
-		a.printf("  overridden to %s (%s)%s\n", o.Version, o.Pos, reason)
-	}
-	for _, q := range r.Why(name) {
-		line := fmt.Sprintf("%s← %s requires %s", strings.Repeat("  ", q.Depth+1), q.From, q.Constraint)
-		if q.Original != "" {
-			line = fmt.Sprintf("%s← %s requires %s, overridden to %s", strings.Repeat("  ", q.Depth+1), q.From, q.Original, q.Constraint)
-		}
-		if q.Source != "" {
-			line += "  (" + q.Source + ")"
-		}
-		a.printf("%s\n", line)
-	}
 }

@@ -60,11 +60,11 @@ written and no working tree is touched.`,
 					return err
 				}
 				if asJSON {
-					return a.printJSON(map[string]any{"dry_run": true, "updates": apply.Changes(old, r.lock)})
+					return a.printJSON(map[string]any{"dry_run": true, "updates": apply.Changes(old, r.Lock)})
 				}
-				a.printUpdates(old, r.lock)
+				a.printUpdates(old, r.Lock)
 				// and what apply would then do with the trees
-				steps := planApply(cmd.Context(), m, m.List(), true, r.lock, false)
+				steps := planApply(cmd.Context(), m, m.List(), true, r.Lock, false)
 				a.printf("\n")
 				a.printApplyPlan("the updated "+lockfile.RelPath(env), steps, true)
 				a.printf("(dry run: nothing written)\n")

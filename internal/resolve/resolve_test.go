@@ -170,6 +170,19 @@ func TestRecommendAndWhy(t *testing.T) {
 	if len(nodes) != 2 || nodes[0].Name != "base" || nodes[0].Tracked || nodes[1].Name != "lib" {
 		t.Errorf("nodes = %+v", nodes)
 	}
+	if got := strings.Join(r.TreeText(), "\n"); got != RootName+"\n└── lib 1.0.0\n    └── base 0.4.0" {
+		t.Errorf("TreeText =\n%s", got)
+	}
+	if got := r.WhyText("base"); len(got) != 4 || got[0] != "base 0.4.0 (commit "+ShortCommit(r.Lock.Components["base"].Commit)+")" ||
+		got[2] != "  ← lib 1.0.0 requires >=0.4.0, <2.0.0  (lib@v1.0.0:component.yaml:2)" {
+		t.Errorf("WhyText = %q", got)
+	}
+	if got := r.WhyText("nope"); len(got) != 1 || got[0] != "nope is not part of the resolution" {
+		t.Errorf("WhyText(nope) = %q", got)
+	}
+	if got := RecommendRows(rows); len(got) != 3 || strings.Join(got[0], ",") != "COMPONENT,LOCKED,ALLOWED,NEWEST,HELD BACK BY" || got[2][1] != "-" {
+		t.Errorf("RecommendRows = %q", got)
+	}
 	tree := r.Tree()
 	if len(tree) != 2 || tree[0].Label != "lib 1.0.0" || tree[1].Prefix != "    └── " || tree[1].Label != "base 0.4.0" {
 		t.Errorf("tree = %+v", tree)
