@@ -261,3 +261,12 @@ func (e *Explanation) Lines(verbose bool) []string {
 	}
 	return out
 }
+
+// PlanReports are the JSON reports of a dry run's plan (never nil).
+func PlanReports(plan []Planned) []PlanReport {
+	out := []PlanReport{}
+	for _, p := range plan {
+		out = append(out, p.Report())
+	}
+	return out
+}

@@ -267,11 +267,7 @@ func (a *app) dryRun(ctx context.Context, c *buildcache.Cache, m *manifest.Manif
 		return buildError(err)
 	}
 	if asJSON {
-		out := []buildcache.PlanReport{}
-		for _, p := range plan {
-			out = append(out, p.Report())
-		}
-		return a.printJSON(out)
+		return a.printJSON(buildcache.PlanReports(plan))
 	}
 	a.writeLines(buildcache.DryRunLines(plan, a.pal.Dim))
 	return nil

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -186,11 +187,7 @@ gc'; records on the remote are left alone, since other machines use them.`,
 			if err != nil {
 				return err
 			}
-			what := "all components"
-			if component != "" {
-				what = component
-			}
-			a.printf("invalidated %s of %s\n", plural(n, "record"), what)
+			a.printf("invalidated %s of %s\n", plural(n, "record"), cmp.Or(component, "all components"))
 			return nil
 		},
 	}

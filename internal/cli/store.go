@@ -42,16 +42,8 @@ func (a *app) openStoreAt(arg string) (*store.Store, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	h, err := st.Resolve(arg)
-	switch {
-	case err == nil:
-		return st, h, nil
-	case errors.Is(err, store.ErrNotFound):
-		return nil, "", failf("see 'meta store list' for the entries there are", "%v", err)
-	case errors.Is(err, store.ErrAmbiguous):
-		return nil, "", usagef("give more hex digits of the hash", "%v", err)
-	}
-	return nil, "", usagef("a hash is 64 hex digits, optionally prefixed with sha256:", "%v", err)
+	h, err := st.ResolveArg(arg)
+	return st, h, hinted(err)
 }
 
 func newStoreCmd(a *app) *cobra.Command {
@@ -82,15 +74,7 @@ be abbreviated to any unique prefix of at least 8 hex digits.`,
 }
 
 // storeError adds the hints that go with store errors.
-func storeError(err error) error {
-	switch {
-	case errors.Is(err, store.ErrCorrupt):
-		return withHint(err, "run 'meta store verify' to list damaged entries; re-add the tree to repair it")
-	case errors.Is(err, store.ErrNotFound):
-		return withHint(err, "see 'meta store list' for the entries there are")
-	}
-	return hinted(err)
-}
+func storeError(err error) error { return hinted(store.Hinted(err)) }
 
 func newStoreAddCmd(a *app) *cobra.Command {
 	var source string
