@@ -123,21 +123,21 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 			if dryRun {
 				return a.dryRun(cmd.Context(), c, m, names, jobs, asJSON)
 			}
-			run := &buildRun{remoteFrom: settings.chosen.From, json: asJSON, summarize: cmd.Flags().Changed("summarize"), started: time.Now()}
-			if summarize != "auto" {
-				run.summary = summarize // "" or "auto": the default file
-			}
+			started, summarizing := time.Now(), cmd.Flags().Changed("summarize")
 			sink, done := a.buildView(m, asJSON, logs)
 			results, err := c.Build(cmd.Context(), m, names, buildcache.BuildOptions{Jobs: jobs, Env: a.toolEnv(cmd.Context(), m), Progress: sink})
 			done(results)
 			if results == nil {
 				return buildError(err)
 			}
-			if serr := a.reportRun(run, c, results, time.Since(run.started)); serr != nil {
-				return serr
+			if asJSON || summarizing {
+				doc := c.Report(results, started, time.Since(started), settings.chosen.From)
+				if serr := a.reportRun(doc, c, asJSON, summarizing, summarize, started); serr != nil {
+					return serr
+				}
 			}
 			if !asJSON {
-				a.printf("%s\n", buildcache.Summary(results, time.Since(run.started)))
+				a.printf("%s\n", buildcache.Summary(results, time.Since(started)))
 			}
 			if err != nil {
 				return err
@@ -224,25 +224,12 @@ func buildError(err error) error {
 	return err
 }
 
-// buildRun is what one `meta build` was asked to report.
-type buildRun struct {
-	remoteFrom string // where the remote cache was chosen
-	json       bool
-	summarize  bool
-	summary    string // file; "" for the default
-	started    time.Time
-}
-
-// reportRun prints the --json document and writes the --summarize file.
-func (a *app) reportRun(run *buildRun, c *buildcache.Cache, results []buildcache.Result, took time.Duration) error {
-	if !run.json && !run.summarize {
-		return nil
-	}
-	doc := c.Report(results, run.started, took, run.remoteFrom)
-	if run.summarize {
-		file := run.summary
-		if file == "" {
-			file = c.SummaryFile(run.started)
+// reportRun prints the --json document and, when summarizing, writes it to
+// file ("" or "auto" for the default file).
+func (a *app) reportRun(doc buildcache.RunReport, c *buildcache.Cache, asJSON, summarizing bool, file string, started time.Time) error {
+	if summarizing {
+		if file == "" || file == "auto" {
+			file = c.SummaryFile(started)
 		} else if abs, err := a.absPath(file); err == nil {
 			file = abs
 		}
@@ -250,11 +237,11 @@ func (a *app) reportRun(run *buildRun, c *buildcache.Cache, results []buildcache
 		if err := buildcache.WriteJSON(file, doc); err != nil {
 			return failf("choose a writable path with --summarize=FILE", "build summary: %v", err)
 		}
-		if !run.json {
-			defer a.printf("summary: %s\n", file)
+		if !asJSON {
+			a.printf("summary: %s\n", file)
 		}
 	}
-	if run.json {
+	if asJSON {
 		return a.printJSON(doc)
 	}
 	return nil
