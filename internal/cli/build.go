@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -124,36 +123,28 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 			if dryRun {
 				return a.dryRun(cmd.Context(), c, m, names, jobs, asJSON)
 			}
-			run := &buildRun{remoteFrom: settings.chosen.From, json: asJSON, summarize: cmd.Flags().Changed("summarize"), started: time.Now()}
-			if summarize != "auto" {
-				run.summary = summarize // "" or "auto": the default file
-			}
+			started, summarizing := time.Now(), cmd.Flags().Changed("summarize")
 			sink, done := a.buildView(m, asJSON, logs)
 			results, err := c.Build(cmd.Context(), m, names, buildcache.BuildOptions{Jobs: jobs, Env: a.toolEnv(cmd.Context(), m), Progress: sink})
 			done(results)
 			if results == nil {
 				return buildError(err)
 			}
-			counts := buildcache.Counts(results)
-			if serr := a.reportRun(run, c, results, time.Since(run.started)); serr != nil {
-				return serr
+			if asJSON || summarizing {
+				doc := c.Report(results, started, time.Since(started), settings.chosen.From)
+				if serr := a.reportRun(doc, c, asJSON, summarizing, summarize, started); serr != nil {
+					return serr
+				}
 			}
 			if !asJSON {
-				a.printf("build: %d built, %d cached (%d from remote), %d failed, %d skipped, %d without a build command in %s\n",
-					counts[buildcache.Built], counts[buildcache.Hit]+counts[buildcache.RemoteHit], counts[buildcache.RemoteHit],
-					counts[buildcache.Failed], counts[buildcache.Skipped], counts[buildcache.NoBuild], roundDuration(time.Since(run.started)))
+				a.printf("%s\n", buildcache.Summary(results, time.Since(started)))
 			}
 			if err != nil {
 				return err
 			}
-			if counts[buildcache.Failed] > 0 {
-				for _, r := range results {
-					switch r.Outcome {
-					case buildcache.Failed:
-						fmt.Fprintf(a.errw(), "meta: build %s: %v\n", r.Name, r.Err)
-					case buildcache.Skipped:
-						fmt.Fprintf(a.errw(), "meta: build %s: skipped because %s failed\n", r.Name, r.SkippedBy)
-					}
+			if fails := buildcache.Failures(results); len(fails) > 0 {
+				for _, f := range fails {
+					fmt.Fprintf(a.errw(), "meta: %s\n", f)
 				}
 				return errSilent
 			}
@@ -186,9 +177,9 @@ func (a *app) buildView(m *manifest.Manifest, asJSON bool, logs buildcache.LogPo
 	r := term.NewRenderer(a.out(), false, nil, func(e progress.Event) string {
 		res := e.Result.(buildcache.Result)
 		if live {
-			return a.buildStatus(res)
+			return res.Status(a.pal)
 		}
-		return a.buildStatus(res) + a.logText(res, logs)
+		return res.Status(a.pal) + logs.LogText(res, a.pal)
 	})
 	sink = r
 	if !live { // names align over every component of the workspace
@@ -203,56 +194,10 @@ func (a *app) buildView(m *manifest.Manifest, asJSON bool, logs buildcache.LogPo
 		r.Close()
 		for _, res := range results {
 			if live && logs.Shows(res) {
-				a.printf("%s %s%s\n", a.pal.Bold("=="), res.Name, a.logText(res, logs))
+				a.printf("%s %s%s\n", a.pal.Bold("=="), res.Name, logs.LogText(res, a.pal))
 			}
 		}
 	}
-}
-
-// logText is what follows a component's line: its log, indented, when it
-// is shown; a line saying a cached log is collapsed; or nothing.
-func (a *app) logText(r buildcache.Result, logs buildcache.LogPolicy) string {
-	var b strings.Builder
-	switch {
-	case logs.Shows(r):
-		for line := range strings.Lines(string(bytes.TrimRight(r.Log, "\n"))) {
-			fmt.Fprintf(&b, "\n  %s %s", a.pal.Dim("|"), strings.TrimSuffix(line, "\n"))
-		}
-	case logs.Collapses(r):
-		fmt.Fprintf(&b, "\n  %s", a.pal.Dim(fmt.Sprintf("| (cached log: %s; --output-logs full shows it)", plural(buildcache.LogLines(r.Log), "line"))))
-	}
-	return b.String()
-}
-
-// buildStatus describes a component's outcome in a few words.
-func (a *app) buildStatus(r buildcache.Result) string {
-	switch r.Outcome {
-	case buildcache.Built:
-		return a.pal.Green("built") + " in " + roundDuration(r.Duration).String()
-	case buildcache.Hit, buildcache.RemoteHit:
-		status := a.pal.Green(string(r.Outcome))
-		if r.Restored {
-			status += " (outputs restored)"
-		}
-		for _, c := range r.Cutoff {
-			status += fmt.Sprintf(" (cutoff: %s rebuilt with the same outputs)", c.Dep)
-		}
-		return status
-	case buildcache.Failed:
-		return a.pal.Red("failed") + ": " + r.Err.Error()
-	case buildcache.Skipped:
-		return a.pal.Yellow("skipped") + ": " + r.SkippedBy + " failed"
-	case buildcache.NoBuild:
-		return a.pal.Dim("no build command")
-	}
-	return string(r.Outcome)
-}
-
-func roundDuration(d time.Duration) time.Duration {
-	if d < time.Second {
-		return d.Round(time.Millisecond)
-	}
-	return d.Round(10 * time.Millisecond)
 }
 
 // splitNames flattens "a,b c" style arguments.
@@ -279,25 +224,12 @@ func buildError(err error) error {
 	return err
 }
 
-// buildRun is what one `meta build` was asked to report.
-type buildRun struct {
-	remoteFrom string // where the remote cache was chosen
-	json       bool
-	summarize  bool
-	summary    string // file; "" for the default
-	started    time.Time
-}
-
-// reportRun prints the --json document and writes the --summarize file.
-func (a *app) reportRun(run *buildRun, c *buildcache.Cache, results []buildcache.Result, took time.Duration) error {
-	if !run.json && !run.summarize {
-		return nil
-	}
-	doc := c.Report(results, run.started, took, run.remoteFrom)
-	if run.summarize {
-		file := run.summary
-		if file == "" {
-			file = c.SummaryFile(run.started)
+// reportRun prints the --json document and, when summarizing, writes it to
+// file ("" or "auto" for the default file).
+func (a *app) reportRun(doc buildcache.RunReport, c *buildcache.Cache, asJSON, summarizing bool, file string, started time.Time) error {
+	if summarizing {
+		if file == "" || file == "auto" {
+			file = c.SummaryFile(started)
 		} else if abs, err := a.absPath(file); err == nil {
 			file = abs
 		}
@@ -305,11 +237,11 @@ func (a *app) reportRun(run *buildRun, c *buildcache.Cache, results []buildcache
 		if err := buildcache.WriteJSON(file, doc); err != nil {
 			return failf("choose a writable path with --summarize=FILE", "build summary: %v", err)
 		}
-		if !run.json {
-			defer a.printf("summary: %s\n", file)
+		if !asJSON {
+			a.printf("summary: %s\n", file)
 		}
 	}
-	if run.json {
+	if asJSON {
 		return a.printJSON(doc)
 	}
 	return nil
@@ -321,35 +253,9 @@ func (a *app) dryRun(ctx context.Context, c *buildcache.Cache, m *manifest.Manif
 	if err != nil {
 		return buildError(err)
 	}
-	out := []buildcache.PlanReport{}
-	width := 0
-	for _, p := range plan {
-		width = max(width, len(p.Name))
-		out = append(out, p.Report())
-	}
 	if asJSON {
-		return a.printJSON(out)
+		return a.printJSON(buildcache.PlanReports(plan))
 	}
-	counts := map[buildcache.Action]int{}
-	for i, p := range plan {
-		counts[p.Action]++
-		key := ""
-		if p.Key != "" {
-			key = " " + a.pal.Dim(p.Key[:12])
-		}
-		a.printf("%-*s  %s%s: %s\n", width, p.Name, dryActions[p.Action], key, out[i].Reason)
-	}
-	a.printf("dry run: %d would build, %d cached (%d on the remote), %d wait for a dependency, %d without a build command\n",
-		counts[buildcache.WouldBuild], counts[buildcache.WouldHit]+counts[buildcache.WouldRemoteHit], counts[buildcache.WouldRemoteHit],
-		counts[buildcache.WouldWait], counts[buildcache.NothingToBuild])
+	a.writeLines(buildcache.DryRunLines(plan, a.pal.Dim))
 	return nil
-}
-
-var dryActions = map[buildcache.Action]string{
-	buildcache.WouldHit:       "would hit",
-	buildcache.WouldRemoteHit: "would hit the remote",
-	buildcache.WouldBuild:     "would build",
-	buildcache.WouldWait:      "would build if its dependencies' outputs change",
-	buildcache.NothingToBuild: "no build command",
-	buildcache.CannotKey:      "cannot compute its key",
 }

@@ -1,13 +1,12 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -84,7 +83,7 @@ Prints the key and the store hash.`,
 				}
 				return fmt.Errorf("cache build %s: %w", args[0], err)
 			}
-			a.printf("%s %s key %s output %s (%s)\n", args[0], a.pal.Green("cached"), rec.Key, rec.Output, humanSize(rec.Size))
+			a.printf("%s %s key %s output %s (%s)\n", args[0], a.pal.Green("cached"), rec.Key, rec.Output, store.HumanSize(rec.Size))
 			return nil
 		},
 	}
@@ -188,11 +187,7 @@ gc'; records on the remote are left alone, since other machines use them.`,
 			if err != nil {
 				return err
 			}
-			what := "all components"
-			if component != "" {
-				what = component
-			}
-			a.printf("invalidated %s of %s\n", plural(n, "record"), what)
+			a.printf("invalidated %s of %s\n", plural(n, "record"), cmp.Or(component, "all components"))
 			return nil
 		},
 	}
@@ -216,19 +211,7 @@ func newCacheListCmd(a *app) *cobra.Command {
 				return err
 			}
 			list, err := c.List(component)
-			rows := [][]string{}
-			for _, r := range list {
-				hit, output := "-", r.Output[:12]
-				if !r.LastHit.IsZero() {
-					hit = r.LastHit.Local().Format("2006-01-02 15:04")
-				}
-				if !r.Present {
-					output += " (gone)"
-				}
-				rows = append(rows, []string{r.Key[:12], r.Component, output, humanSize(r.Size), r.Created.Local().Format("2006-01-02 15:04"), hit})
-			}
-			return a.printListing(err, asJSON, list, rows, func() { a.printf("no cache records (run 'meta build')\n") },
-				"KEY", "COMPONENT", "OUTPUT", "SIZE", "CREATED", "LAST HIT")
+			return a.printListing(err, asJSON, list, buildcache.ListRows(list), func() { a.printf("no cache records (run 'meta build')\n") }, buildcache.ListHeader...)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -255,19 +238,7 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 			if asJSON {
 				return a.printJSON(s)
 			}
-			total := s.Hits + s.RemoteHits + s.Misses
-			rate := 0.0
-			if total > 0 {
-				rate = 100 * float64(s.Hits+s.RemoteHits) / float64(total)
-			}
-			rows := [][]string{{"records", fmt.Sprintf("%d (%s of outputs)", s.Records, humanSize(s.RecordBytes))},
-				{"hits", fmt.Sprintf("%d local, %d remote (%.0f%% of %d lookups)", s.Hits, s.RemoteHits, rate, total)},
-				{"misses", strconv.FormatInt(s.Misses, 10)}, {"restored", humanSize(s.BytesRestored)}, {"stored", humanSize(s.BytesStored)},
-				{"downloaded", humanSize(s.BytesDownloaded)}, {"uploaded", humanSize(s.BytesUploaded)}}
-			if s.RemoteErrors > 0 {
-				rows = append(rows, []string{"remote errors", strconv.FormatInt(s.RemoteErrors, 10)})
-			}
-			a.printRows(rows)
+			a.printRows(s.Rows())
 			return nil
 		},
 	}
@@ -313,7 +284,7 @@ this key. Use the same --env-mode as the build.`,
 			} else if asJSON {
 				return a.printJSON(e)
 			}
-			a.printExplanation(e)
+			a.writeLines(e.Lines(a.verbose))
 			return nil
 		},
 	}
@@ -321,58 +292,4 @@ this key. Use the same --env-mode as the build.`,
 	addRemoteExecFlags(cmd, &rexec) // with an executor, explain shows the Action digest
 	cmd.Flags().StringVar(&envMode, "env-mode", "strict", "the build's environment mode: `strict` or loose")
 	return cmd
-}
-
-func (a *app) printExplanation(e *buildcache.Explanation) {
-	d := e.Document
-	a.printf("component  %s\nkey        %s\n", e.Component, e.Key)
-	if e.Cached {
-		a.printf("cached     yes: output %s, created %s\n", e.Record.Output[:12], e.Record.Created.Local().Format("2006-01-02 15:04"))
-	} else {
-		a.printf("cached     no: the next build runs %q\n", d.Command)
-	}
-	if e.LastBuild != "" {
-		a.printf("last build %s\n", e.LastBuild)
-	}
-	a.printf("\nkey document (%s):\n", d.Schema)
-	for _, f := range d.Fields() {
-		a.printf("  %-9s %s\n", f.Label, f.Value)
-	}
-	a.printf("  inputs    %s\n", plural(len(d.Inputs), "file"))
-	for _, in := range d.Inputs {
-		if a.verbose {
-			a.printf("    %s %s %s\n", in.Mode, in.SHA256[:12], in.Path)
-		}
-	}
-	if len(e.Provisional) > 0 {
-		a.printf("\nprovisional: %s not built for their current keys; this key needs their outputs\n", strings.Join(e.Provisional, ", "))
-	}
-	for _, c := range e.Cutoff {
-		a.printf("\ncutoff: %s changed (key %s -> %s) but its outputs did not (%s): %s keeps its key\n", c.Dep, c.OldKey[:12], c.NewKey[:12], buildcache.Short(c.Output), e.Component)
-	}
-	switch {
-	case e.Diff == nil:
-		a.printf("\nno earlier build of %s to compare with\n", e.Component)
-	case e.Diff.Empty():
-		a.printf("\nsame as key %s\n", e.BaseKey[:12])
-	default:
-		a.printf("\nchanged since key %s:\n", e.BaseKey[:12])
-		for _, ch := range e.Diff.Fields {
-			a.printf("  %-20s %s -> %s\n", ch.Field, buildcache.Short(ch.Old), buildcache.Short(ch.New))
-		}
-		for _, l := range []struct {
-			verb  string
-			paths []string
-		}{{"changed", e.Diff.Changed}, {"added  ", e.Diff.Added}, {"removed", e.Diff.Removed}} {
-			for _, p := range l.paths {
-				a.printf("  %s  %s\n", l.verb, p)
-			}
-		}
-		for _, c := range e.Diff.Cutoff {
-			a.printf("  cutoff   %s rebuilt (key %s -> %s) with the same outputs\n", c.Dep, c.OldKey[:12], c.NewKey[:12])
-		}
-	}
-	if e.Action != "" {
-		a.printf("action     %s (remote execution)\n", e.Action)
-	}
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -65,16 +64,9 @@ func addRemoteExecFlags(cmd *cobra.Command, f *remoteExecFlags) {
 	cmd.Flags().DurationVar(&f.Timeout, "remote-timeout", 0, "time limit of one remote action (default: the executor's)")
 }
 
-// humanSize formats a byte count with binary units.
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
+// writeLines prints each line, unindented, with a newline.
+func (a *app) writeLines(lines []string) {
+	for _, l := range lines {
+		a.printf("%s\n", l)
 	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

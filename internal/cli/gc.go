@@ -67,17 +67,7 @@ works.`,
 			if asJSON {
 				return a.printJSON(res)
 			}
-			verb, freed := "deleted", "freed"
-			if dryRun {
-				verb, freed = "would delete", "would free"
-			}
-			for _, m := range res.Deleted {
-				a.printf("%s %s %s (%s)\n", verb, m.Hash[:12], m.Name, humanSize(m.Size))
-			}
-			for _, l := range res.Leftovers {
-				a.printf("%s leftover %s\n", verb, l)
-			}
-			a.printf("gc store: %d entries %s, %d kept, %s %s\n", len(res.Deleted), verb, res.Kept, humanSize(res.BytesFreed), freed)
+			a.writeLines(res.Lines(dryRun))
 			return nil
 		},
 	}
@@ -97,15 +87,6 @@ func (a *app) cacheGC(ctx context.Context, c *buildcache.Cache, p buildcache.Pol
 	if err != nil {
 		return err
 	}
-	verb := "removed"
-	if p.DryRun {
-		verb = "would remove"
-	}
-	var freed int64
-	for _, r := range res.Removed {
-		freed += r.Size
-		a.printf("%s record %s %s (last used %s, %s)\n", verb, r.Key[:12], r.Component, r.LastUsed().Format("2006-01-02"), humanSize(r.Size))
-	}
-	a.printf("gc cache: %d records %s, %d kept (%s of outputs released to 'meta gc store')\n", len(res.Removed), verb, len(res.Kept), humanSize(freed))
+	a.writeLines(res.Lines(p.DryRun))
 	return nil
 }

@@ -1,14 +1,9 @@
 package cli
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
-	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,16 +42,8 @@ func (a *app) openStoreAt(arg string) (*store.Store, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	h, err := st.Resolve(arg)
-	switch {
-	case err == nil:
-		return st, h, nil
-	case errors.Is(err, store.ErrNotFound):
-		return nil, "", failf("see 'meta store list' for the entries there are", "%v", err)
-	case errors.Is(err, store.ErrAmbiguous):
-		return nil, "", usagef("give more hex digits of the hash", "%v", err)
-	}
-	return nil, "", usagef("a hash is 64 hex digits, optionally prefixed with sha256:", "%v", err)
+	h, err := st.ResolveArg(arg)
+	return st, h, hinted(err)
 }
 
 func newStoreCmd(a *app) *cobra.Command {
@@ -87,15 +74,7 @@ be abbreviated to any unique prefix of at least 8 hex digits.`,
 }
 
 // storeError adds the hints that go with store errors.
-func storeError(err error) error {
-	switch {
-	case errors.Is(err, store.ErrCorrupt):
-		return withHint(err, "run 'meta store verify' to list damaged entries; re-add the tree to repair it")
-	case errors.Is(err, store.ErrNotFound):
-		return withHint(err, "see 'meta store list' for the entries there are")
-	}
-	return hinted(err)
-}
+func storeError(err error) error { return hinted(store.Hinted(err)) }
 
 func newStoreAddCmd(a *app) *cobra.Command {
 	var source string
@@ -160,22 +139,11 @@ func newStoreQueryCmd(a *app) *cobra.Command {
 			} else if asJSON {
 				return a.printJSON(e)
 			}
-			rows := [][]string{{"hash:", e.Hash}, {"name:", e.Name}, {"size:", fmt.Sprintf("%s (%d bytes)", humanSize(e.Size), e.Size)},
-				{"files:", fmt.Sprintf("%d (%d directories, %d symlinks)", e.Files, e.Dirs, e.Symlinks)},
-				{"created:", e.Created.Format(time.RFC3339)}, {"pinned:", yesNo(e.Pinned)}, {"path:", e.Path}}
-			for _, k := range slices.Sorted(maps.Keys(e.Inputs)) {
-				rows = append(rows, []string{"input:", k + "=" + e.Inputs[k]})
-			}
-			for _, r := range e.References {
-				rows = append(rows, []string{"reference:", r})
-			}
-			a.printRows(rows)
+			a.printRows(e.Rows())
 			return nil
 		},
 	}, &asJSON)
 }
-
-func yesNo(b bool) string { return map[bool]string{true: "yes", false: "no"}[b] }
 
 func newStoreGetCmd(a *app) *cobra.Command {
 	var target string
@@ -228,12 +196,7 @@ func newStoreListCmd(a *app) *cobra.Command {
 				return err
 			}
 			list, err := st.ListPinned()
-			rows := [][]string{}
-			for _, e := range list {
-				rows = append(rows, []string{e.Hash[:12], e.Name, humanSize(e.Size), strconv.Itoa(e.Files), e.Created.Format(time.RFC3339), yesNo(e.Pinned)})
-			}
-			return a.printListing(err, asJSON, list, rows, func() { fmt.Fprintln(a.errw(), "the store is empty") },
-				"HASH", "NAME", "SIZE", "FILES", "CREATED", "PINNED")
+			return a.printListing(err, asJSON, list, store.ListRows(list), func() { fmt.Fprintln(a.errw(), "the store is empty") }, store.ListHeader...)
 		},
 	}, &asJSON)
 }
@@ -291,14 +254,11 @@ func newStoreStatsCmd(a *app) *cobra.Command {
 			} else if asJSON {
 				return a.printJSON(s)
 			}
-			a.printRows([][]string{{"entries:", fmt.Sprintf("%d (%d pinned)", s.Entries, s.Pins)}, {"files:", strconv.FormatInt(s.Files, 10)},
-				{"bytes:", sizeAndBytes(s.Bytes)}, {"on disk:", sizeAndBytes(s.DiskBytes)}, {"saved by dedup:", sizeAndBytes(s.DedupSaved)}})
+			a.printRows(s.Rows())
 			return nil
 		},
 	}, &asJSON)
 }
-
-func sizeAndBytes(n int64) string { return fmt.Sprintf("%s (%d)", humanSize(n), n) }
 
 func newStoreVerifyCmd(a *app) *cobra.Command {
 	var asJSON bool
@@ -325,16 +285,10 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 					return err
 				}
 				return errCheckFailed
-			case len(r.Corrupt) == 0:
-				a.printf("ok: %d entries verified\n", r.Verified)
-				return nil
 			}
-			for _, ce := range r.Corrupt {
-				where := ce.Reason
-				if ce.Path != "" {
-					where = ce.Path + ": " + ce.Reason
-				}
-				a.printf("corrupt: %s %s: %s\n", ce.Hash, cmp.Or(ce.Name, "?"), where)
+			a.writeLines(r.Lines())
+			if len(r.Corrupt) == 0 {
+				return nil
 			}
 			fmt.Fprintf(a.errw(), "meta: store verify: %d of %d entries are corrupt\n", len(r.Corrupt), r.Verified)
 			fmt.Fprintln(a.errw(), "hint: re-add each tree to repair it; 'meta store get' refuses corrupt entries")
@@ -378,7 +332,7 @@ func showProgress(a *app, st *store.Store, label string) (stop func()) {
 	}
 	lines := term.NewLines(a.errw(), []string{label})
 	st.SetProgress(func(phase string, done, total int64) {
-		lines.Update(label, fmt.Sprintf("%s %s / %s", phase, humanSize(done), humanSize(total)))
+		lines.Update(label, fmt.Sprintf("%s %s / %s", phase, store.HumanSize(done), store.HumanSize(total)))
 	})
 	return func() {
 		st.SetProgress(nil)
