@@ -134,3 +134,18 @@ func (a *app) depsShow(asJSON bool, v any, text func()) error {
 	text()
 	return nil
 }
+
+// tableText lays rows out as aligned columns.
+func tableText(rows [][]string) string {
+	t := &table{}
+	for _, r := range rows {
+		cells := make([]cell, len(r))
+		for i, c := range r {
+			cells[i] = plain(c)
+		}
+		t.add(cells...)
+	}
+	var b strings.Builder
+	t.write(&b)
+	return b.String()
+}

@@ -75,14 +75,7 @@ func (a *app) depsLock(cmd *cobra.Command, opts depsTargetOpts, lo ecosystem.Loc
 		}
 	}
 	n := depscan.Tally(results)
-	summary := fmt.Sprintf("%d locked", n.Locked)
-	if n.Nothing > 0 {
-		summary += fmt.Sprintf(", %d with nothing to lock", n.Nothing)
-	}
-	if n.Failed > 0 {
-		summary += fmt.Sprintf(", %d failed", n.Failed)
-	}
-	a.printf("%s\n", summary)
+	a.printf("%s\n", n.Summary())
 	if n.Failed == 0 {
 		return nil
 	}
