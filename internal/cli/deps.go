@@ -126,8 +126,8 @@ func envOr(name, def string) string {
 	return def
 }
 
-// depsShow prints v as JSON, or as text.
-func (a *app) depsShow(asJSON bool, v any, text func()) error {
+// show prints v as JSON, or as text.
+func (a *app) show(asJSON bool, v any, text func()) error {
 	if asJSON {
 		return a.printJSON(v)
 	}

@@ -74,7 +74,7 @@ named), 1 when nothing at all could be audited, else 0.`,
 				return err
 			}
 			rep.FailOn = failOn
-			if err := a.depsShow(asJSON, rep, func() { a.printAudit(rep) }); err != nil {
+			if err := a.show(asJSON, rep, func() { a.printAudit(rep) }); err != nil {
 				return err
 			}
 			if rep.Fails(threshold) {

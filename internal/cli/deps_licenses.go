@@ -59,7 +59,7 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 			if err != nil {
 				return err
 			}
-			if err := a.depsShow(asJSON, rep, func() { a.printf("%s", rep.Text(tableText)) }); err != nil {
+			if err := a.show(asJSON, rep, func() { a.printf("%s", rep.Text(tableText)) }); err != nil {
 				return err
 			}
 			if rep.Summary.Violations > 0 {

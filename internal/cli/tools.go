@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -147,29 +145,15 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 		} else if t.Versions == "" && asJSON {
 			return a.printJSON(t.Info())
 		} else if t.Versions == "" {
-			a.printf("%s (%s): %s\n", t.Name, t.Type, t.Description)
-			switch t.Type {
-			case toolchain.TypeBundle:
-				a.printf("tools: %s\n", strings.Join(t.Tools, ", "))
-			case toolchain.TypeCustom:
-				a.printf("installed by hand: %s\n", t.Docs)
-			default:
-				a.printf("package %s; its package manager picks the version at install time\n", t.Package)
-			}
+			a.printf("%s", t.Describe())
 			return nil
 		}
 		rows, err := r.VersionRows(cmd.Context(), t, all)
 		a.toolNotes(r)
 		if err != nil {
 			return toolsErr(err)
-		} else if asJSON {
-			return a.printJSON(rows)
 		}
-		tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Version, r.Date, strings.Join(r.Notes(), ", "))
-		}
-		return tw.Flush()
+		return a.show(asJSON, rows, func() { a.printf("%s", toolchain.VersionsText(rows)) })
 	})
 	cmd.Args = cobra.MaximumNArgs(1)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -179,15 +163,10 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 
 func (a *app) printTools(ts []*toolchain.Tool, asJSON bool) error {
 	out := []toolchain.ToolInfo{}
-	tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
 	for _, t := range ts {
 		out = append(out, t.Info())
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Name, t.Type, t.Description)
 	}
-	if asJSON {
-		return a.printJSON(out)
-	}
-	return tw.Flush()
+	return a.show(asJSON, out, func() { a.printf("%s", toolchain.ToolsText(ts)) })
 }
 
 func newToolsSearchCmd(a *app) *cobra.Command {
@@ -227,14 +206,12 @@ func newToolsResolveCmd(a *app, f *toolsFlags) *cobra.Command {
 		out := []toolchain.ResolvedInfo{}
 		for _, x := range res {
 			out = append(out, x.Info())
-			if !asJSON {
+		}
+		return a.show(asJSON, out, func() {
+			for _, x := range res {
 				a.printf("%s\n", x.Summary())
 			}
-		}
-		if asJSON {
-			return a.printJSON(out)
-		}
-		return nil
+		})
 	})
 	cmd.Args = cobra.MinimumNArgs(1)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -250,18 +227,8 @@ func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
 		p, err := a.toolPlan(cmd.Context(), f, args, component, false)
 		if err != nil {
 			return err
-		} else if asJSON {
-			return a.printJSON(p)
 		}
-		tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-		for i, s := range p.Steps {
-			fmt.Fprintf(tw, "%d.\t%s\t%s\t%s\t%s\n", i+1, s.Phase, s.Name, s.ShownVersion(), s.Reason())
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		a.printf("plan %s\n", p.Hash[:16])
-		return nil
+		return a.show(asJSON, p, func() { a.printf("%s", p.Text()) })
 	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&component, "component", "", "plan for one `COMPONENT` (with the workspace's tools)")
@@ -351,15 +318,8 @@ func newToolsInstallCmd(a *app, f *toolsFlags) *cobra.Command {
 		done, skipped, err := r.Install(cmd.Context(), specs, lines)
 		lines.Close()
 		a.toolNotes(r)
-		for _, in := range done {
-			state := "installed"
-			if in.Already {
-				state = "already installed"
-			}
-			a.printf("%s %s %s in %s\n", in.Name, in.Version, state, in.Dir)
-		}
-		for _, x := range skipped {
-			a.printf("%s: not installed by meta (%s package); 'meta tools script' writes its install command\n", x.Name, x.Manager())
+		for _, l := range toolchain.InstallLines(done, skipped) {
+			a.printf("%s\n", l)
 		}
 		return toolsErr(err)
 	})
