@@ -149,3 +149,10 @@ func tableText(rows [][]string) string {
 	t.write(&b)
 	return b.String()
 }
+
+// printAll prints each line.
+func (a *app) printAll(lines []string) {
+	for _, l := range lines {
+		a.printf("%s\n", l)
+	}
+}

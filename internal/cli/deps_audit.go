@@ -117,7 +117,5 @@ func (a *app) printAudit(rep *depscan.AuditReport) {
 	for _, w := range rep.Warnings {
 		a.warnf("%s", w)
 	}
-	for _, l := range rep.Lines(a.verbose) {
-		a.printf("%s\n", l)
-	}
+	a.printAll(rep.Lines(a.verbose))
 }

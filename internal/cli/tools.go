@@ -318,9 +318,7 @@ func newToolsInstallCmd(a *app, f *toolsFlags) *cobra.Command {
 		done, skipped, err := r.Install(cmd.Context(), specs, lines)
 		lines.Close()
 		a.toolNotes(r)
-		for _, l := range toolchain.InstallLines(done, skipped) {
-			a.printf("%s\n", l)
-		}
+		a.printAll(toolchain.InstallLines(done, skipped))
 		return toolsErr(err)
 	})
 	cmd.Long = `Install downloads each runtime and GitHub-released binary to a temporary
