@@ -53,11 +53,7 @@ meta exits 1 when any failed, after showing each tool's own output.
 }
 
 func (a *app) depsLock(cmd *cobra.Command, opts depsTargetOpts, lo ecosystem.LockOptions, jobs int) error {
-	m, err := a.loadManifest()
-	if err != nil {
-		return err
-	}
-	comps, err := a.depsComponents(m, opts)
+	m, comps, err := a.depsSelect(opts)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/toolchain"
 	"github.com/metawork/meta/internal/toolchain/declared"
@@ -254,15 +253,6 @@ func (a *app) toolPlan(ctx context.Context, f *toolsFlags, args []string, compon
 	return p, toolsErr(err)
 }
 
-// toolsWriteOut writes text to path, or prints it when path is "" or "-".
-func (a *app) toolsWriteOut(path, text string) error {
-	if path == "" || path == "-" {
-		a.printf("%s", text)
-		return nil
-	}
-	return atomicfile.Write(path, []byte(text), 0o644)
-}
-
 func newToolsDockerfileCmd(a *app, f *toolsFlags) *cobra.Command {
 	var base, out, component string
 	cmd := toolsCmd("dockerfile [SPEC...]", "Write a Dockerfile that installs the resolved tools, every download checked by sha256", `  meta tools dockerfile > Dockerfile
@@ -272,7 +262,7 @@ func newToolsDockerfileCmd(a *app, f *toolsFlags) *cobra.Command {
 		base = cmp.Or(base, toolchain.DefaultBaseImage)
 		if err != nil {
 			return err
-		} else if err := a.toolsWriteOut(out, p.Dockerfile(base)); err != nil {
+		} else if err := a.writeOut(out, []byte(p.Dockerfile(base))); err != nil {
 			return err
 		} else if out != "" && out != "-" {
 			fmt.Fprintf(a.errw(), "wrote %s; build it with: docker build -t %s -f %s .\n", out, p.ImageTag(base), out)
@@ -294,7 +284,7 @@ func newToolsScriptCmd(a *app, f *toolsFlags) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return a.toolsWriteOut(out, p.Script())
+		return a.writeOut(out, []byte(p.Script()))
 	})
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to `FILE` instead of standard output")
 	cmd.Flags().StringVar(&component, "component", "", "one `COMPONENT`'s tools (with the workspace's)")
