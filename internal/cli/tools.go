@@ -141,11 +141,8 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 				err = fmt.Errorf("unknown tool %q", args[0])
 			}
 			return toolsErr(err)
-		} else if t.Versions == "" && asJSON {
-			return a.printJSON(t.Info())
 		} else if t.Versions == "" {
-			a.printf("%s", t.Describe())
-			return nil
+			return a.show(asJSON, t.Info(), func() { a.printf("%s", t.Describe()) })
 		}
 		rows, err := r.VersionRows(cmd.Context(), t, all)
 		a.toolNotes(r)

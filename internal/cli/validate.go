@@ -42,17 +42,11 @@ wrong; nothing else is checked until it loads).`,
 			a.applyUserConfig(m)
 			lock, _ := readLock(m, "", true)
 			r := workspace.CheckAll(cmd.Context(), m, lock, noRemote)
-			if asJSON {
-				if err := a.printJSON(map[string]any{"ok": len(r.Problems) == 0, "problems": append([]workspace.Problem{}, r.Problems...)}); err != nil {
-					return err
-				}
-			} else {
-				a.printAll(r.Lines(len(m.Order), noRemote))
-			}
-			if len(r.Problems) > 0 {
+			err = a.show(asJSON, r.JSON(), func() { a.printAll(r.Lines(len(m.Order), noRemote)) })
+			if err == nil && len(r.Problems) > 0 {
 				return errCheckFailed
 			}
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -39,3 +39,8 @@ func ManifestErrorLines(errs []error) []string {
 	}
 	return append(out, Plural(len(errs), "problem")+" in the manifest")
 }
+
+// JSON is r as 'meta validate --json' prints it.
+func (r Report) JSON() map[string]any {
+	return map[string]any{"ok": len(r.Problems) == 0, "problems": append([]Problem{}, r.Problems...)}
+}
