@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -88,21 +87,10 @@ workspace.name (workspace only).`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, err := userconfig.List(a.configScopes(global))
-			if err != nil || asJSON {
-				if err == nil {
-					err = a.printJSON(out)
-				}
+			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-			for _, e := range out {
-				note := ""
-				if !e.Active {
-					note = " (overridden)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s%s\n", e.Key, e.Value, e.Source, note)
-			}
-			return tw.Flush()
+			return a.show(asJSON, out, func() { a.printf("%s", userconfig.ListText(out)) })
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")

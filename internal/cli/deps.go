@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/manifest"
 )
@@ -78,13 +79,19 @@ func (a *app) depsComponents(m *manifest.Manifest, opts depsTargetOpts) ([]depsc
 	return comps, nil
 }
 
-// depsTargets reads the lock files of the selected components.
-func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depscan.Target, error) {
+// depsSelect loads the manifest and the components opts select.
+func (a *app) depsSelect(opts depsTargetOpts) (*manifest.Manifest, []depscan.Component, error) {
 	m, err := a.loadManifest()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	comps, err := a.depsComponents(m, opts)
+	return m, comps, err
+}
+
+// depsTargets reads the lock files of the selected components.
+func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depscan.Target, error) {
+	_, comps, err := a.depsSelect(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -95,10 +102,8 @@ func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depscan.Ta
 			return nil, err
 		}
 		for _, l := range t.Locks { // -v: how each was read (e.g. which YAML document)
-			for _, n := range l.Notes {
-				if a.verbose {
-					fmt.Fprintf(a.errw(), "%s: %s\n", t.Name, n)
-				}
+			for i := 0; a.verbose && i < len(l.Notes); i++ {
+				fmt.Fprintf(a.errw(), "%s: %s\n", t.Name, l.Notes[i])
 			}
 		}
 		out = append(out, t)
@@ -126,11 +131,43 @@ func envOr(name, def string) string {
 	return def
 }
 
-// depsShow prints v as JSON, or as text.
-func (a *app) depsShow(asJSON bool, v any, text func()) error {
+// show prints v as JSON, or as text.
+func (a *app) show(asJSON bool, v any, text func()) error {
 	if asJSON {
 		return a.printJSON(v)
 	}
 	text()
 	return nil
+}
+
+// tableText lays rows out as aligned columns.
+func tableText(rows [][]string) string {
+	t := &table{}
+	for _, r := range rows {
+		cells := make([]cell, len(r))
+		for i, c := range r {
+			cells[i] = plain(c)
+		}
+		t.add(cells...)
+	}
+	var b strings.Builder
+	t.write(&b)
+	return b.String()
+}
+
+// printAll prints each line.
+func (a *app) printAll(lines []string) {
+	for _, l := range lines {
+		a.printf("%s\n", l)
+	}
+}
+
+// writeOut writes data to path atomically, or to standard output when
+// path is "" or "-".
+func (a *app) writeOut(path string, data []byte) error {
+	if path == "" || path == "-" {
+		_, err := a.out().Write(data)
+		return err
+	}
+	return atomicfile.Write(path, data, 0o644)
 }

@@ -2,16 +2,11 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"maps"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/audit"
 	"github.com/metawork/meta/internal/depscan"
-	"github.com/metawork/meta/internal/ecosystem"
 )
 
 func newDepsAuditCmd(a *app) *cobra.Command {
@@ -79,7 +74,7 @@ named), 1 when nothing at all could be audited, else 0.`,
 				return err
 			}
 			rep.FailOn = failOn
-			if err := a.depsShow(asJSON, rep, func() { a.printAudit(rep) }); err != nil {
+			if err := a.show(asJSON, rep, func() { a.printAudit(rep) }); err != nil {
 				return err
 			}
 			if rep.Fails(threshold) {
@@ -118,75 +113,9 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depscan.Target, offlineDB string
 	return rep, err
 }
 
-// parenList is " (a, b)", or "" for no items.
-func parenList(items []string) string {
-	if len(items) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(items, ", ") + ")"
-}
-
 func (a *app) printAudit(rep *depscan.AuditReport) {
 	for _, w := range rep.Warnings {
 		a.warnf("%s", w)
 	}
-	if st := rep.Database; st != nil && a.verbose {
-		a.printf("offline database: %d files, %d records, %d kept for these lock files\n", st.Files, st.Records, st.Kept)
-		for _, eco := range slices.Sorted(maps.Keys(st.Unsupported)) {
-			a.printf("  %d affected entries of unsupported ecosystem %s ignored\n", st.Unsupported[eco], eco)
-		}
-	}
-	for _, c := range rep.Components {
-		a.printf("%s: %d lock files, %d packages%s\n", c.Name, len(c.Lockfiles), c.Packages(), parenList(c.Paths()))
-		for _, f := range c.Findings {
-			sev, scope, fixed := f.Severity.String(), "", "no fixed version"
-			if f.Score > 0 {
-				sev += fmt.Sprintf(" %.1f", f.Score)
-			}
-			if f.Scope != "" && f.Scope != ecosystem.ScopeProd {
-				scope = ", " + string(f.Scope)
-			}
-			a.printf("  %s@%s [%s%s] %s: %s%s\n", f.Package, f.Version, f.Ecosystem, scope, sev, f.ID, parenList(f.Aliases))
-			if f.Summary != "" {
-				a.printf("      %s\n", f.Summary)
-			}
-			if len(f.Fixed) > 0 {
-				fixed = "fixed in " + strings.Join(f.Fixed, ", ")
-			}
-			a.printf("      %s; in %s via %s\n", fixed, f.Lockfile, strings.Join(f.Path, " > "))
-		}
-		for _, n := range c.NotAudited {
-			a.printf("  NOT AUDITED %s: %s\n", n.Path, n.Reason)
-		}
-		for _, r := range c.SkippedBy() {
-			a.printf("  %d packages not checked: %s\n", r.N, r.What)
-		}
-		for _, s := range c.Skipped {
-			if a.verbose {
-				a.printf("    %s@%s (%s): %s\n", s.Package, s.Version, s.Lockfile, s.Reason)
-			}
-		}
-		for _, w := range c.Warnings {
-			a.printf("  warning: %s\n", w)
-		}
-		switch {
-		case len(c.Lockfiles) == 0 && len(c.NotAudited) == 0:
-			a.printf("  no lock files found: nothing audited\n")
-		case len(c.Findings) == 0 && c.Audited > 0:
-			a.printf("  no known vulnerabilities in the %d audited lock files\n", c.Audited)
-		}
-	}
-	s := rep.Summary
-	var sevs []string
-	for _, n := range s.Severities() {
-		sevs = append(sevs, fmt.Sprintf("%d %s", n.N, n.What))
-	}
-	line := fmt.Sprintf("%d vulnerabilities%s in %d packages checked against %s", s.Findings, parenList(sevs), s.Packages, rep.Source)
-	if s.Local > 0 {
-		line += fmt.Sprintf("; %d first-party workspace packages not audited", s.Local)
-	}
-	if s.NotAudited > 0 {
-		line += fmt.Sprintf("; %d lock files NOT AUDITED", s.NotAudited)
-	}
-	a.printf("%s\n", line)
+	a.printAll(rep.Lines(a.verbose))
 }

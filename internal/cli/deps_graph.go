@@ -55,15 +55,10 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 			out, err := g.Render(cmd.Context(), format)
 			if errors.Is(err, depscan.ErrNoGraphviz) {
 				return failf("install Graphviz (https://graphviz.org/download/, e.g. apt-get install graphviz), or use --format dot|json|mermaid", "%v", err)
-			}
-			if err != nil {
+			} else if err != nil {
 				return err
 			}
-			if output == "" || output == "-" {
-				_, err := a.out().Write(out)
-				return err
-			}
-			return writeFileAtomic(output, out, 0o644)
+			return a.writeOut(output, out)
 		},
 	}
 	cmd.Flags().StringVar(&component, "component", "", "draw this component's package graph instead of the component graph")

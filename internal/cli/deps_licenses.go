@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"cmp"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/depscan"
@@ -62,7 +59,7 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 			if err != nil {
 				return err
 			}
-			if err := a.depsShow(asJSON, rep, func() { a.printLicenses(rep) }); err != nil {
+			if err := a.show(asJSON, rep, func() { a.printf("%s", rep.Text(tableText)) }); err != nil {
 				return err
 			}
 			if rep.Summary.Violations > 0 {
@@ -78,48 +75,4 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 	cmd.Flags().BoolVar(&offline, "offline", false, "do not ask deps.dev")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-func (a *app) printLicenses(rep *depscan.LicenseReport) {
-	for _, c := range rep.Components {
-		a.printf("%s: %d packages\n", c.Name, len(c.Packages))
-		if len(c.Packages) > 0 {
-			t := &table{}
-			t.add(plain("  PACKAGE"), plain("VERSION"), plain("LICENSE"), plain("SOURCE"))
-			for _, p := range c.Packages {
-				if p.License == "" {
-					p.License, p.Source = "?", "-"
-				}
-				t.add(plain("  "+p.Name), plain(p.Version), plain(p.License), plain(p.Source))
-			}
-			t.write(a.out())
-		}
-		for _, n := range c.NotChecked {
-			a.printf("  NOT CHECKED %s: %s\n", n.Path, n.Reason)
-		}
-		if len(c.Packages) == 0 && len(c.NotChecked) == 0 {
-			a.printf("  no lock files found\n")
-		}
-	}
-	s := rep.Summary
-	for _, v := range []struct {
-		verdict, title, none string
-		n                    int
-	}{{"denied", "violations", "", s.Violations}, {"unknown", "unknown licenses", "(none)", s.Unknown}} {
-		if v.n > 0 {
-			a.printf("\n%s:\n", v.title)
-		}
-		for _, c := range rep.Components {
-			for _, p := range c.Packages {
-				if p.Verdict == v.verdict {
-					a.printf("  %s: %s@%s (%s, %s): %s: %s\n", c.Name, p.Name, p.Version, p.Ecosystem, p.Lockfile, cmp.Or(p.License, v.none), p.Problem)
-				}
-			}
-		}
-	}
-	line := fmt.Sprintf("%s: %s, %d unknown", plural(s.Packages, "package"), plural(s.Violations, "violation"), s.Unknown)
-	if s.NotChecked > 0 {
-		line += fmt.Sprintf("; %s NOT CHECKED", plural(s.NotChecked, "lock file"))
-	}
-	a.printf("%s\n", line)
 }

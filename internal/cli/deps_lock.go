@@ -53,11 +53,7 @@ meta exits 1 when any failed, after showing each tool's own output.
 }
 
 func (a *app) depsLock(cmd *cobra.Command, opts depsTargetOpts, lo ecosystem.LockOptions, jobs int) error {
-	m, err := a.loadManifest()
-	if err != nil {
-		return err
-	}
-	comps, err := a.depsComponents(m, opts)
+	m, comps, err := a.depsSelect(opts)
 	if err != nil {
 		return err
 	}
@@ -75,14 +71,7 @@ func (a *app) depsLock(cmd *cobra.Command, opts depsTargetOpts, lo ecosystem.Loc
 		}
 	}
 	n := depscan.Tally(results)
-	summary := fmt.Sprintf("%d locked", n.Locked)
-	if n.Nothing > 0 {
-		summary += fmt.Sprintf(", %d with nothing to lock", n.Nothing)
-	}
-	if n.Failed > 0 {
-		summary += fmt.Sprintf(", %d failed", n.Failed)
-	}
-	a.printf("%s\n", summary)
+	a.printf("%s\n", n.Summary())
 	if n.Failed == 0 {
 		return nil
 	}

@@ -83,33 +83,16 @@ written rather than an incomplete one.`,
 				if err != nil {
 					return err
 				}
-				for _, w := range rep.Warnings {
+				for _, w := range rep.SBOMWarnings() {
 					a.warnf("%s", w)
 				}
 				findings = rep.Findings()
-				for _, c := range rep.Components {
-					for _, n := range c.NotAudited {
-						a.warnf("%s: %s not audited: %s", c.Name, n.Path, n.Reason)
-					}
-				}
 			}
-			for _, t := range ts {
-				doc, err := depscan.SBOM(cmd.Context(), t, findings[t.Name], format, opt)
-				if err != nil {
-					return err
-				}
-				dest := depscan.SBOMDest(output, len(ts) > 1, t.Name, format)
-				if dest == "" || dest == "-" {
-					if _, err := a.out().Write(doc); err != nil {
-						return err
-					}
-				} else if err := writeFileAtomic(dest, doc, 0o644); err != nil {
-					return fmt.Errorf("writing %s: %w", dest, err)
-				} else {
-					fmt.Fprintf(a.errw(), "%s: wrote %s\n", t.Name, dest)
-				}
+			done, err := depscan.WriteSBOMs(cmd.Context(), ts, findings, format, opt, output, a.out())
+			for _, w := range done {
+				fmt.Fprintf(a.errw(), "%s: wrote %s\n", w.Name, w.Dest)
 			}
-			return nil
+			return err
 		},
 	}
 	addDepsTargetFlags(cmd, &targets)

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -81,11 +80,7 @@ warning line per kind with a count and examples (-v lists them all,
 			} else if asJSON {
 				return a.printJSON(out.Summary())
 			}
-			a.printf("imported %s from %s into %s\n", plural(len(out.Result.Projects), "component"), args[1], out.Dest)
-			if len(out.Result.DefaultGroups) > 0 {
-				a.printf("default selection: %s (add others with --group NAME)\n", strings.Join(out.Result.DefaultGroups, " "))
-			}
-			a.printf("next: meta bootstrap\n")
+			a.printAll(out.DoneLines(args[1]))
 			return nil
 		},
 	}

@@ -23,13 +23,9 @@ overwritten unless --force is given.`,
   meta init ~/work/acme`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := a.workdir()
+			dir, err := a.dirArg(args, ".")
 			if err != nil {
 				return err
-			} else if len(args) == 1 && filepath.IsAbs(args[0]) {
-				dir = args[0]
-			} else if len(args) == 1 {
-				dir = filepath.Join(dir, args[0])
 			}
 			file, err := workspace.Init(dir, force)
 			if errors.As(err, new(*workspace.ExistsError)) {
@@ -43,6 +39,18 @@ overwritten unless --force is given.`,
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing manifest")
 	return cmd
+}
+
+// dirArg is the directory args name (relative to the working directory),
+// or def when there is no argument.
+func (a *app) dirArg(args []string, def string) (string, error) {
+	wd, err := a.workdir()
+	if len(args) == 1 && filepath.IsAbs(args[0]) {
+		return args[0], err
+	} else if len(args) == 1 {
+		def = args[0]
+	}
+	return filepath.Join(wd, def), err
 }
 
 // writeFileAtomic writes data to path through a temporary file and a rename,

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,16 +21,9 @@ Then run the main commands on it and print what to try next.`,
   cd /tmp/demo/meta && meta status`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			wd, err := a.workdir()
+			dir, err := a.dirArg(args, "meta-quickstart")
 			if err != nil {
 				return err
-			}
-			dir := filepath.Join(wd, "meta-quickstart")
-			if len(args) == 1 {
-				dir = filepath.Join(wd, args[0])
-				if filepath.IsAbs(args[0]) {
-					dir = args[0]
-				}
 			}
 			l, err := quickstart.Create(cmd.Context(), dir)
 			if err != nil {

@@ -5,12 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/toolchain"
 	"github.com/metawork/meta/internal/toolchain/declared"
@@ -144,32 +141,15 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 				err = fmt.Errorf("unknown tool %q", args[0])
 			}
 			return toolsErr(err)
-		} else if t.Versions == "" && asJSON {
-			return a.printJSON(t.Info())
 		} else if t.Versions == "" {
-			a.printf("%s (%s): %s\n", t.Name, t.Type, t.Description)
-			switch t.Type {
-			case toolchain.TypeBundle:
-				a.printf("tools: %s\n", strings.Join(t.Tools, ", "))
-			case toolchain.TypeCustom:
-				a.printf("installed by hand: %s\n", t.Docs)
-			default:
-				a.printf("package %s; its package manager picks the version at install time\n", t.Package)
-			}
-			return nil
+			return a.show(asJSON, t.Info(), func() { a.printf("%s", t.Describe()) })
 		}
 		rows, err := r.VersionRows(cmd.Context(), t, all)
 		a.toolNotes(r)
 		if err != nil {
 			return toolsErr(err)
-		} else if asJSON {
-			return a.printJSON(rows)
 		}
-		tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Version, r.Date, strings.Join(r.Notes(), ", "))
-		}
-		return tw.Flush()
+		return a.show(asJSON, rows, func() { a.printf("%s", toolchain.VersionsText(rows)) })
 	})
 	cmd.Args = cobra.MaximumNArgs(1)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -179,15 +159,10 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 
 func (a *app) printTools(ts []*toolchain.Tool, asJSON bool) error {
 	out := []toolchain.ToolInfo{}
-	tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
 	for _, t := range ts {
 		out = append(out, t.Info())
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Name, t.Type, t.Description)
 	}
-	if asJSON {
-		return a.printJSON(out)
-	}
-	return tw.Flush()
+	return a.show(asJSON, out, func() { a.printf("%s", toolchain.ToolsText(ts)) })
 }
 
 func newToolsSearchCmd(a *app) *cobra.Command {
@@ -227,14 +202,12 @@ func newToolsResolveCmd(a *app, f *toolsFlags) *cobra.Command {
 		out := []toolchain.ResolvedInfo{}
 		for _, x := range res {
 			out = append(out, x.Info())
-			if !asJSON {
+		}
+		return a.show(asJSON, out, func() {
+			for _, x := range res {
 				a.printf("%s\n", x.Summary())
 			}
-		}
-		if asJSON {
-			return a.printJSON(out)
-		}
-		return nil
+		})
 	})
 	cmd.Args = cobra.MinimumNArgs(1)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -250,18 +223,8 @@ func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
 		p, err := a.toolPlan(cmd.Context(), f, args, component, false)
 		if err != nil {
 			return err
-		} else if asJSON {
-			return a.printJSON(p)
 		}
-		tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-		for i, s := range p.Steps {
-			fmt.Fprintf(tw, "%d.\t%s\t%s\t%s\t%s\n", i+1, s.Phase, s.Name, s.ShownVersion(), s.Reason())
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		a.printf("plan %s\n", p.Hash[:16])
-		return nil
+		return a.show(asJSON, p, func() { a.printf("%s", p.Text()) })
 	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&component, "component", "", "plan for one `COMPONENT` (with the workspace's tools)")
@@ -287,15 +250,6 @@ func (a *app) toolPlan(ctx context.Context, f *toolsFlags, args []string, compon
 	return p, toolsErr(err)
 }
 
-// toolsWriteOut writes text to path, or prints it when path is "" or "-".
-func (a *app) toolsWriteOut(path, text string) error {
-	if path == "" || path == "-" {
-		a.printf("%s", text)
-		return nil
-	}
-	return atomicfile.Write(path, []byte(text), 0o644)
-}
-
 func newToolsDockerfileCmd(a *app, f *toolsFlags) *cobra.Command {
 	var base, out, component string
 	cmd := toolsCmd("dockerfile [SPEC...]", "Write a Dockerfile that installs the resolved tools, every download checked by sha256", `  meta tools dockerfile > Dockerfile
@@ -305,7 +259,7 @@ func newToolsDockerfileCmd(a *app, f *toolsFlags) *cobra.Command {
 		base = cmp.Or(base, toolchain.DefaultBaseImage)
 		if err != nil {
 			return err
-		} else if err := a.toolsWriteOut(out, p.Dockerfile(base)); err != nil {
+		} else if err := a.writeOut(out, []byte(p.Dockerfile(base))); err != nil {
 			return err
 		} else if out != "" && out != "-" {
 			fmt.Fprintf(a.errw(), "wrote %s; build it with: docker build -t %s -f %s .\n", out, p.ImageTag(base), out)
@@ -327,7 +281,7 @@ func newToolsScriptCmd(a *app, f *toolsFlags) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return a.toolsWriteOut(out, p.Script())
+		return a.writeOut(out, []byte(p.Script()))
 	})
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to `FILE` instead of standard output")
 	cmd.Flags().StringVar(&component, "component", "", "one `COMPONENT`'s tools (with the workspace's)")
@@ -351,16 +305,7 @@ func newToolsInstallCmd(a *app, f *toolsFlags) *cobra.Command {
 		done, skipped, err := r.Install(cmd.Context(), specs, lines)
 		lines.Close()
 		a.toolNotes(r)
-		for _, in := range done {
-			state := "installed"
-			if in.Already {
-				state = "already installed"
-			}
-			a.printf("%s %s %s in %s\n", in.Name, in.Version, state, in.Dir)
-		}
-		for _, x := range skipped {
-			a.printf("%s: not installed by meta (%s package); 'meta tools script' writes its install command\n", x.Name, x.Manager())
-		}
+		a.printAll(toolchain.InstallLines(done, skipped))
 		return toolsErr(err)
 	})
 	cmd.Long = `Install downloads each runtime and GitHub-released binary to a temporary

@@ -9,7 +9,6 @@ import (
 
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/workspace"
-	"github.com/metawork/meta/internal/yamlpos"
 )
 
 func newValidateCmd(a *app) *cobra.Command {
@@ -43,29 +42,11 @@ wrong; nothing else is checked until it loads).`,
 			a.applyUserConfig(m)
 			lock, _ := readLock(m, "", true)
 			r := workspace.CheckAll(cmd.Context(), m, lock, noRemote)
-			if asJSON {
-				if err := a.printJSON(map[string]any{"ok": len(r.Problems) == 0, "problems": append([]workspace.Problem{}, r.Problems...)}); err != nil {
-					return err
-				}
-			} else {
-				for _, p := range r.Problems {
-					a.printf("%s: %s\n", cmp.Or(p.Component, "workspace"), p.Message)
-					if p.Hint != "" {
-						a.printf("  hint: %s\n", p.Hint)
-					}
-				}
-				if len(r.Problems) == 0 && noRemote {
-					a.printf("ok: %s in the manifest; %s checked, %s not cloned yet\n", plural(len(m.Order), "component"), plural(r.Checked, "checkout"), plural(r.NotCloned, "component"))
-				} else if len(r.Problems) == 0 {
-					a.printf("ok: %s, all present on the expected remotes\n", plural(len(m.Order), "component"))
-				} else {
-					a.printf("%s\n", plural(len(r.Problems), "problem"))
-				}
-			}
-			if len(r.Problems) > 0 {
+			err = a.show(asJSON, r.JSON(), func() { a.printAll(r.Lines(len(m.Order), noRemote)) })
+			if err == nil && len(r.Problems) > 0 {
 				return errCheckFailed
 			}
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -80,12 +61,8 @@ func (a *app) manifestProblems(errs []error, asJSON bool) error {
 	if asJSON {
 		return cmp.Or(a.printJSON(map[string]any{"ok": false, "manifest_errors": workspace.ManifestProblems(errs), "problems": []workspace.Problem{}}), error(loadErr))
 	}
-	for _, err := range errs {
-		fmt.Fprintf(a.errw(), "meta: %v\n", err)
-		if ye := (*yamlpos.Error)(nil); errors.As(err, &ye) && ye.Hint != "" {
-			fmt.Fprintf(a.errw(), "  hint: %s\n", ye.Hint)
-		}
+	for _, l := range workspace.ManifestErrorLines(errs) {
+		fmt.Fprintln(a.errw(), l)
 	}
-	fmt.Fprintf(a.errw(), "%s in the manifest\n", plural(len(errs), "problem"))
 	return loadErr
 }
