@@ -40,17 +40,7 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 			}
 			ctx := cmd.Context()
 			r := a.blockRenderer(asJSON, func(e progress.Event) string {
-				r := e.Result.(workspace.ExecResult)
-				status := a.pal.Green("ok")
-				switch {
-				case r.NotCloned:
-					status = a.pal.Yellow("skipped: not cloned; run 'meta bootstrap " + r.Name + "'")
-				case ctx.Err() != nil && r.Err != nil:
-					status = "interrupted"
-				case r.Err != nil:
-					status = a.pal.Red(r.Err.Error())
-				}
-				return a.pal.Bold("==") + " " + r.Name + " (" + status + ")\n" + withNewline(r.Output)
+				return e.Result.(workspace.ExecResult).Block(a.pal, ctx.Err() != nil)
 			})
 			progress.Plan(r, compNames(comps))
 			res := workspace.Exec(ctx, m, comps, args, a.toolEnv(ctx, m), m.Jobs(jobs), r)
@@ -90,19 +80,7 @@ func (a *app) blockRenderer(asJSON bool, describe func(progress.Event) string) *
 	return r
 }
 
-// withNewline is b as text, ending in a newline unless empty.
-func withNewline(b []byte) string {
-	if len(b) == 0 || b[len(b)-1] == '\n' {
-		return string(b)
-	}
-	return string(b) + "\n"
-}
-
 // compNames lists the components' names.
 func compNames(comps []*manifest.Component) []string {
-	out := make([]string, len(comps))
-	for i, c := range comps {
-		out[i] = c.Name
-	}
-	return out
+	return mapSlice(comps, func(c *manifest.Component) string { return c.Name })
 }

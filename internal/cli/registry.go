@@ -46,9 +46,7 @@ func newRegistryServeCmd(a *app) *cobra.Command {
 	cmd := command("serve", "Serve a registry over HTTP until interrupted", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		c.Events, c.Log = a.warnings(), func(r registry.RequestLog) {
-			fmt.Fprintf(a.errw(), "%s %s %s %s %d %dB %s\n", time.Now().UTC().Format(time.RFC3339), r.Remote, r.Method, r.Path, r.Status, r.Bytes, r.Duration.Round(time.Microsecond))
-		}
+		c.Events, c.Log = a.warnings(), func(r registry.RequestLog) { fmt.Fprint(a.errw(), r.Line(time.Now())) }
 		srv, err := registry.StartServer(ctx, c)
 		if err != nil {
 			return err
@@ -115,16 +113,7 @@ func newRegistryListCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := command("list", "List the registries meta knows, and whether you are logged in", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
 		list, err := registry.NewConfig(a.dir, os.Getenv).List()
-		if err != nil || asJSON {
-			return a.jsonOr(err, list)
-		}
-		if len(list) == 0 {
-			a.printf("no registries; add one with: meta registry add default URL\n")
-		}
-		for _, r := range list {
-			a.printf("%-12s %s  [%s]%s\n", r.Name, r.URL, r.Source, when(r.LoggedIn, " (logged in)"))
-		}
-		return nil
+		return a.show(err, asJSON, list, func() string { return registry.ListText(list) })
 	})
 	cmd.Example = "  meta registry list\n  meta registry list --json"
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -144,9 +133,7 @@ func newRegistryFetchCmd(a *app) *cobra.Command {
 	cmd := a.sessionCommand("fetch NAME@VERSION", "Download a version's tarball, verifying its checksum and signature", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		o.Arg, o.Dir = args[0], a.dir
 		got, err := s.Fetch(cmd.Context(), o)
-		return then(err, func() {
-			a.printf("%s@%s -> %s (checksum verified%s)\n", got.Name, got.Version, got.Path, when(got.Signature, ", signature verified"))
-		})
+		return then(err, func() { a.printf("%s", got.Text()) })
 	})
 	cmd.Long = `Download a version's tarball. The SHA-256 is always checked against the
 index; the minisign signature is checked when the registry's entry in the
@@ -163,16 +150,10 @@ func newRegistryOwnersCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := a.sessionCommand("owners NAME", "List, add or remove the owners of a package", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		owners, err := s.Owners(cmd.Context(), args[0], add, remove)
-		if err != nil {
-			return err
-		}
-		if asJSON {
+		if err == nil && asJSON {
 			return json.NewEncoder(a.out()).Encode(owners) // one line: a list of names
 		}
-		for _, o := range owners {
-			a.printf("%s\n", o)
-		}
-		return nil
+		return a.show(err, false, nil, func() string { return strings.Join(append(owners, ""), "\n") })
 	})
 	cmd.Example = `  meta registry owners auth-lib
   meta registry owners auth-lib --add bob
@@ -221,12 +202,16 @@ func then(err error, show func()) error {
 	return err
 }
 
-// jsonOr returns err, or prints v as JSON when err is nil.
-func (a *app) jsonOr(err error, v any) error {
-	if err != nil {
+// show returns err, or prints v as JSON when asJSON, else text().
+func (a *app) show(err error, asJSON bool, v any, text func() string) error {
+	switch {
+	case err != nil:
 		return err
+	case asJSON:
+		return a.printJSON(v)
 	}
-	return a.printJSON(v)
+	a.printf("%s", text())
+	return nil
 }
 
 // when is s when cond holds, else "".

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -82,20 +81,19 @@ func (a *app) printStatus(st []workspace.ComponentStatus) {
 	}
 	colour := []func(string) string{nil, a.pal.Yellow, a.pal.Red}
 	var t table
-	t.add(plain("COMPONENT"), plain("PATH"), plain("HEAD"), plain("COMMIT"), plain("EXPECTED"), plain("SYNC"), plain("CHANGES"))
-	for _, s := range st {
-		head, commit := s.Head()
-		exp, sync := plain(cond(s.State == workspace.StateNotInManifest, "-", s.Expected)), "-"
-		if s.State == workspace.StateOK || s.State == workspace.StateWrongRemote {
-			exp = cond(s.AtExpected, cell{s.Expected + " ok", nil}, cell{s.Expected + " differs", a.pal.Yellow})
-			if s.Upstream != "" {
-				sync = fmt.Sprintf("+%d -%d", s.Ahead, s.Behind)
-			}
-		}
-		changes, sev := s.Changes()
-		t.add(plain(s.Name), plain(s.PathText()), plain(head), plain(commit), exp, plain(sync), cell{changes, colour[sev]})
+	for _, row := range workspace.StatusRows(st) {
+		t.add(mapSlice(row, func(c workspace.StatusCell) cell { return cell{c.Text, colour[c.Sev]} })...)
 	}
 	t.write(a.out())
+}
+
+// mapSlice is f applied to each element of s.
+func mapSlice[T, U any](s []T, f func(T) U) []U {
+	out := make([]U, len(s))
+	for i, v := range s {
+		out[i] = f(v)
+	}
+	return out
 }
 
 func firstLine(s string) string {
