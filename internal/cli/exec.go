@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"io"
-
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/progress"
-	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -65,22 +61,4 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 	addGroupFlag(cmd, &groups)
 	cmd.Flags().SetInterspersed(false)
 	return cmd
-}
-
-// blockRenderer shows per-component blocks of output as each finishes,
-// with the running components in a live region on a terminal; nothing
-// for --json.
-func (a *app) blockRenderer(asJSON bool, describe func(progress.Event) string) *term.Renderer {
-	w := a.out()
-	if asJSON {
-		w = io.Discard
-	}
-	r := term.NewRenderer(w, a.verbose, nil, describe)
-	r.Block = true
-	return r
-}
-
-// compNames lists the components' names.
-func compNames(comps []*manifest.Component) []string {
-	return mapSlice(comps, func(c *manifest.Component) string { return c.Name })
 }

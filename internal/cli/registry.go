@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/registry"
 )
 
@@ -162,62 +160,4 @@ func newRegistryOwnersCmd(a *app) *cobra.Command {
 	cmd.Flags().StringArrayVar(&remove, "remove", nil, "remove `USER` as an owner (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-// command is a cobra command whose registry.Problems exit with their hints (and code).
-func command(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string) error) *cobra.Command {
-	return &cobra.Command{Use: use, Short: short, Args: args, RunE: func(cmd *cobra.Command, args []string) error {
-		err := run(cmd, args)
-		if p := (*registry.Problem)(nil); errors.As(err, &p) {
-			return &exitError{code: map[bool]int{false: ExitError, true: ExitUsage}[p.Usage], err: err, hint: p.Hint}
-		}
-		return err
-	}}
-}
-
-// sessionCommand is command with --registry NAME, whose session (opened on use) run gets.
-func (a *app) sessionCommand(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string, *registry.Session) error) *cobra.Command {
-	var name string
-	cmd := command(use, short, args, func(cmd *cobra.Command, args []string) error {
-		return run(cmd, args, registry.NewSession(a.dir, name, os.Getenv, a.warnings()))
-	})
-	cmd.Flags().StringVar(&name, "registry", "", "registry `NAME` (default: default)")
-	return cmd
-}
-
-// warnings shows an operation's notes as warnings.
-func (a *app) warnings() progress.Sink {
-	return progress.Func(func(e progress.Event) {
-		if e.Kind == progress.Noted {
-			a.warnf("%s", e.Status)
-		}
-	})
-}
-
-// then returns err, or calls show and returns nil when err is nil.
-func then(err error, show func()) error {
-	if err == nil {
-		show()
-	}
-	return err
-}
-
-// show returns err, or prints v as JSON when asJSON, else text().
-func (a *app) show(err error, asJSON bool, v any, text func() string) error {
-	switch {
-	case err != nil:
-		return err
-	case asJSON:
-		return a.printJSON(v)
-	}
-	a.printf("%s", text())
-	return nil
-}
-
-// when is s when cond holds, else "".
-func when(cond bool, s string) string {
-	if cond {
-		return s
-	}
-	return ""
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/lockfile"
@@ -85,18 +83,4 @@ func (a *app) printStatus(st []workspace.ComponentStatus) {
 		t.add(mapSlice(row, func(c workspace.StatusCell) cell { return cell{c.Text, colour[c.Sev]} })...)
 	}
 	t.write(a.out())
-}
-
-// mapSlice is f applied to each element of s.
-func mapSlice[T, U any](s []T, f func(T) U) []U {
-	out := make([]U, len(s))
-	for i, v := range s {
-		out[i] = f(v)
-	}
-	return out
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return l
 }
