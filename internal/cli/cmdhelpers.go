@@ -106,3 +106,13 @@ func firstLine(s string) string {
 	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return l
 }
+
+// loadSelected loads the manifest and the components names and groups select.
+func (a *app) loadSelected(names, groups []string) (*manifest.Manifest, []*manifest.Component, error) {
+	m, err := a.loadManifest()
+	if err != nil {
+		return nil, nil, err
+	}
+	comps, err := a.selectWithGroups(m, names, groups)
+	return m, comps, err
+}

@@ -26,11 +26,7 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
   meta exec -j 1 -- sh -c 'git log --oneline -1'`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.loadManifest()
-			if err != nil {
-				return err
-			}
-			comps, err := a.selectWithGroups(m, only, groups)
+			m, comps, err := a.loadSelected(only, groups)
 			if err != nil {
 				return err
 			}
@@ -45,14 +41,11 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 				return err
 			}
 			summary, failed := workspace.ExecSummary(res)
-			if asJSON {
-				if err := a.printJSON(map[string]any{"command": args, "results": cond(res == nil, []workspace.ExecResult{}, res)}); err != nil {
-					return err
-				}
-			} else {
-				a.printf("%s\n", summary)
+			jsonv := map[string]any{"command": args, "results": cond(res == nil, []workspace.ExecResult{}, res)}
+			if err := a.show(nil, asJSON, jsonv, func() string { return summary + "\n" }); err != nil || !failed {
+				return err
 			}
-			return cond[error](failed, errSilent, nil)
+			return errSilent
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run in `N` components at a time")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,17 +72,10 @@ depend on it, and the summary says which were skipped because of whom.`,
 				return err
 			}
 			line, skipped, failed := workspace.SetupSummary(res)
-			if asJSON {
-				if jerr := a.printJSON(map[string]any{"results": res}); jerr != nil {
-					return jerr
-				}
-				return cond[error](err == nil && failed, errSilent, err)
+			if jerr := a.show(nil, asJSON, map[string]any{"results": res}, func() string { return line }); jerr != nil || err != nil || !failed {
+				return cmp.Or(jerr, err)
 			}
-			a.printf("%s", line)
-			if err != nil || !failed {
-				return err
-			}
-			fmt.Fprint(a.errw(), strings.Join(skipped, ""))
+			fmt.Fprint(a.errw(), strings.Join(cond(asJSON, nil, skipped), ""))
 			return errSilent
 		},
 	}

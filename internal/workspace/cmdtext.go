@@ -3,6 +3,9 @@ package workspace
 import (
 	"fmt"
 
+	"github.com/metawork/meta/internal/lockfile"
+	"github.com/metawork/meta/internal/manifest"
+
 	"github.com/metawork/meta/internal/term"
 )
 
@@ -96,4 +99,13 @@ func cells(texts ...string) []StatusCell {
 		out[i].Text = t
 	}
 	return out
+}
+
+// StatusAgainst names what 'meta status' compares with: environment env's
+// lock file, or the manifest when env is "".
+func StatusAgainst(env string) string {
+	if env != "" {
+		return lockfile.RelPath(env)
+	}
+	return "the manifest (" + manifest.ManifestPath + ")"
 }
