@@ -35,11 +35,7 @@ can stand in for the file.`
 
 func newLogoutCmd(a *app) *cobra.Command {
 	cmd := a.sessionCommand("logout", "Forget the token stored for a registry", cobra.NoArgs, func(cmd *cobra.Command, args []string, s *registry.Session) error {
-		r, err := s.Config.Pick(s.Name)
-		if err != nil {
-			return err
-		}
-		had, err := s.Config.Logout(r)
+		r, had, err := s.Logout()
 		return then(err, func() {
 			a.printf("%s %s\n", map[bool]string{false: "not logged in to", true: "logged out of"}[had], r.Name)
 		})
