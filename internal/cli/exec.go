@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"io"
-
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/progress"
-	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -30,27 +26,13 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
   meta exec -j 1 -- sh -c 'git log --oneline -1'`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.loadManifest()
-			if err != nil {
-				return err
-			}
-			comps, err := a.selectWithGroups(m, only, groups)
+			m, comps, err := a.loadSelected(only, groups)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
 			r := a.blockRenderer(asJSON, func(e progress.Event) string {
-				r := e.Result.(workspace.ExecResult)
-				status := a.pal.Green("ok")
-				switch {
-				case r.NotCloned:
-					status = a.pal.Yellow("skipped: not cloned; run 'meta bootstrap " + r.Name + "'")
-				case ctx.Err() != nil && r.Err != nil:
-					status = "interrupted"
-				case r.Err != nil:
-					status = a.pal.Red(r.Err.Error())
-				}
-				return a.pal.Bold("==") + " " + r.Name + " (" + status + ")\n" + withNewline(r.Output)
+				return e.Result.(workspace.ExecResult).Block(a.pal, ctx.Err() != nil)
 			})
 			progress.Plan(r, compNames(comps))
 			res := workspace.Exec(ctx, m, comps, args, a.toolEnv(ctx, m), m.Jobs(jobs), r)
@@ -59,14 +41,11 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 				return err
 			}
 			summary, failed := workspace.ExecSummary(res)
-			if asJSON {
-				if err := a.printJSON(map[string]any{"command": args, "results": cond(res == nil, []workspace.ExecResult{}, res)}); err != nil {
-					return err
-				}
-			} else {
-				a.printf("%s\n", summary)
+			jsonv := map[string]any{"command": args, "results": cond(res == nil, []workspace.ExecResult{}, res)}
+			if err := a.show(nil, asJSON, jsonv, func() string { return summary + "\n" }); err != nil || !failed {
+				return err
 			}
-			return cond[error](failed, errSilent, nil)
+			return errSilent
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "run in `N` components at a time")
@@ -75,34 +54,4 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 	addGroupFlag(cmd, &groups)
 	cmd.Flags().SetInterspersed(false)
 	return cmd
-}
-
-// blockRenderer shows per-component blocks of output as each finishes,
-// with the running components in a live region on a terminal; nothing
-// for --json.
-func (a *app) blockRenderer(asJSON bool, describe func(progress.Event) string) *term.Renderer {
-	w := a.out()
-	if asJSON {
-		w = io.Discard
-	}
-	r := term.NewRenderer(w, a.verbose, nil, describe)
-	r.Block = true
-	return r
-}
-
-// withNewline is b as text, ending in a newline unless empty.
-func withNewline(b []byte) string {
-	if len(b) == 0 || b[len(b)-1] == '\n' {
-		return string(b)
-	}
-	return string(b) + "\n"
-}
-
-// compNames lists the components' names.
-func compNames(comps []*manifest.Component) []string {
-	out := make([]string, len(comps))
-	for i, c := range comps {
-		out[i] = c.Name
-	}
-	return out
 }

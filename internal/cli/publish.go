@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"cmp"
 	"fmt"
 	"strings"
 
@@ -36,11 +35,7 @@ can stand in for the file.`
 
 func newLogoutCmd(a *app) *cobra.Command {
 	cmd := a.sessionCommand("logout", "Forget the token stored for a registry", cobra.NoArgs, func(cmd *cobra.Command, args []string, s *registry.Session) error {
-		r, err := s.Config.Pick(s.Name)
-		if err != nil {
-			return err
-		}
-		had, err := s.Config.Logout(r)
+		r, had, err := s.Logout()
 		return then(err, func() {
 			a.printf("%s %s\n", map[bool]string{false: "not logged in to", true: "logged out of"}[had], r.Name)
 		})
@@ -55,12 +50,11 @@ func newPublishCmd(a *app) *cobra.Command {
 		o.Dir = a.dir
 		plan, err := publish.Prepare(cmd.Context(), o)
 		if err != nil || o.Check {
-			return then(err, func() { a.printPlan(plan, "would publish") })
+			return then(err, func() { a.printf("%s", plan.Text("would publish")) })
 		}
 		res, err := s.Publish(cmd.Context(), plan.Meta, plan.Tarball)
 		return then(err, func() {
-			a.printPlan(plan, "published")
-			a.printf("to %s (%s), sha256 %s\n", s.Registry.Name, s.Registry.URL, res.Cksum)
+			a.printf("%sto %s (%s), sha256 %s\n", plan.Text("published"), s.Registry.Name, s.Registry.URL, res.Cksum)
 		})
 	})
 	cmd.Long = `Run inside a component repository whose HEAD carries a semver tag
@@ -77,39 +71,12 @@ Published versions never change: fix a mistake with a new version and
 	return cmd
 }
 
-func (a *app) printPlan(p *publish.Plan, verb string) {
-	a.printf("%s %s@%s (tag %s, %d bytes%s)\n", verb, p.Name, p.Version, p.Tag, p.Size, when(p.Signed, ", signed"))
-	a.printDeps(p.Deps, p.Tools, "  depends on", "  tool")
-}
-
-// printDeps prints a version's dependencies and tools, each on a line after its label.
-func (a *app) printDeps(deps []registry.Dep, tools []string, depLabel, toolLabel string) {
-	for _, d := range deps {
-		a.printf("%s %s %s\n", depLabel, d.Name, d.Req)
-	}
-	for _, t := range tools {
-		a.printf("%s %s\n", toolLabel, t)
-	}
-}
-
 func newSearchCmd(a *app) *cobra.Command {
 	var asJSON bool
 	var limit int
 	cmd := a.sessionCommand("search QUERY", "Find packages in a registry by name or description", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		res, err := s.Search(cmd.Context(), args[0], limit)
-		if err != nil || asJSON {
-			return a.jsonOr(err, res)
-		}
-		if len(res.Packages) == 0 {
-			a.printf("no packages match %q in %s\n", args[0], s.Registry.Name)
-		}
-		for _, p := range res.Packages {
-			a.printf("%s@%s%s\n", p.Name, p.MaxVersion, when(p.Description != "", "  "+p.Description))
-		}
-		if res.Meta.Total > len(res.Packages) {
-			a.printf("… and %d more (use --limit)\n", res.Meta.Total-len(res.Packages))
-		}
-		return nil
+		return a.show(err, asJSON, res, func() string { return registry.SearchText(res, args[0], s.Registry.Name) })
 	})
 	cmd.Example = "  meta search auth\n  meta search '' --registry local --json"
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -121,20 +88,8 @@ func newInfoCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := a.sessionCommand("info NAME[@VERSION]", "Show a package's versions, owners, and one version's dependencies", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		info, v, err := s.Version(cmd.Context(), args[0])
-		if err != nil || asJSON { // NAME@VERSION shows the version, NAME the package
-			return a.jsonOr(err, map[bool]any{false: info, true: v}[strings.Contains(args[0], "@")])
-		}
-		name, _, _ := strings.Cut(args[0], "@")
-		a.printf("%s@%s\n%sowners: %s\nsha256: %s\n%s", name, v.Vers, when(info.Description != "", "  "+info.Description+"\n"),
-			strings.Join(info.Owners, ", "), v.Cksum, when(v.Sig != "", "signed: yes\n"))
-		a.printf("published: %s by %s\n%s", v.PublishedAt.Format("2006-01-02"), v.PublishedBy, when(v.Yanked, "YANKED: "+cmp.Or(v.YankReason, "-")+"\n"))
-		a.printDeps(v.Deps, v.Tools, "depends on:", "tool:")
-		a.printf("versions:")
-		for i := len(info.Versions) - 1; i >= 0; i-- {
-			a.printf(" %s%s", info.Versions[i].Vers, when(info.Versions[i].Yanked, " (yanked)"))
-		}
-		a.printf("\n")
-		return nil
+		name, _, isVersion := strings.Cut(args[0], "@") // NAME@VERSION shows the version, NAME the package
+		return a.show(err, asJSON, map[bool]any{false: info, true: v}[isVersion], func() string { return registry.InfoText(name, info, v) })
 	})
 	cmd.Example = `  meta info auth-lib
   meta info auth-lib@1.2.0 --json`
@@ -146,9 +101,7 @@ func newYankCmd(a *app) *cobra.Command {
 	var o registry.YankOptions
 	cmd := a.sessionCommand("yank NAME@VERSION", "Stop new resolutions from choosing a version (or --undo that)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		name, vers, err := s.Yank(cmd.Context(), args[0], o)
-		return then(err, func() {
-			a.printf("%s %s@%s%s\n", map[bool]string{false: "yanked", true: "unyanked"}[o.Undo], name, vers, when(!o.Undo, ": "+o.Reason))
-		})
+		return then(err, func() { a.printf("%s", registry.YankText(name, vers, o)) })
 	})
 	cmd.Long = `A yanked version stays downloadable, so lock files that already name it
 still apply (with a warning), but no new resolution chooses it. Only the

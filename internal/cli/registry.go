@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/registry"
 )
 
@@ -46,9 +44,7 @@ func newRegistryServeCmd(a *app) *cobra.Command {
 	cmd := command("serve", "Serve a registry over HTTP until interrupted", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		c.Events, c.Log = a.warnings(), func(r registry.RequestLog) {
-			fmt.Fprintf(a.errw(), "%s %s %s %s %d %dB %s\n", time.Now().UTC().Format(time.RFC3339), r.Remote, r.Method, r.Path, r.Status, r.Bytes, r.Duration.Round(time.Microsecond))
-		}
+		c.Events, c.Log = a.warnings(), func(r registry.RequestLog) { fmt.Fprint(a.errw(), r.Line(time.Now())) }
 		srv, err := registry.StartServer(ctx, c)
 		if err != nil {
 			return err
@@ -115,16 +111,7 @@ func newRegistryListCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := command("list", "List the registries meta knows, and whether you are logged in", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
 		list, err := registry.NewConfig(a.dir, os.Getenv).List()
-		if err != nil || asJSON {
-			return a.jsonOr(err, list)
-		}
-		if len(list) == 0 {
-			a.printf("no registries; add one with: meta registry add default URL\n")
-		}
-		for _, r := range list {
-			a.printf("%-12s %s  [%s]%s\n", r.Name, r.URL, r.Source, when(r.LoggedIn, " (logged in)"))
-		}
-		return nil
+		return a.show(err, asJSON, list, func() string { return registry.ListText(list) })
 	})
 	cmd.Example = "  meta registry list\n  meta registry list --json"
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -144,9 +131,7 @@ func newRegistryFetchCmd(a *app) *cobra.Command {
 	cmd := a.sessionCommand("fetch NAME@VERSION", "Download a version's tarball, verifying its checksum and signature", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		o.Arg, o.Dir = args[0], a.dir
 		got, err := s.Fetch(cmd.Context(), o)
-		return then(err, func() {
-			a.printf("%s@%s -> %s (checksum verified%s)\n", got.Name, got.Version, got.Path, when(got.Signature, ", signature verified"))
-		})
+		return then(err, func() { a.printf("%s", got.Text()) })
 	})
 	cmd.Long = `Download a version's tarball. The SHA-256 is always checked against the
 index; the minisign signature is checked when the registry's entry in the
@@ -163,16 +148,10 @@ func newRegistryOwnersCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := a.sessionCommand("owners NAME", "List, add or remove the owners of a package", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		owners, err := s.Owners(cmd.Context(), args[0], add, remove)
-		if err != nil {
-			return err
-		}
-		if asJSON {
+		if err == nil && asJSON {
 			return json.NewEncoder(a.out()).Encode(owners) // one line: a list of names
 		}
-		for _, o := range owners {
-			a.printf("%s\n", o)
-		}
-		return nil
+		return a.show(err, false, nil, func() string { return strings.Join(append(owners, ""), "\n") })
 	})
 	cmd.Example = `  meta registry owners auth-lib
   meta registry owners auth-lib --add bob
@@ -181,58 +160,4 @@ func newRegistryOwnersCmd(a *app) *cobra.Command {
 	cmd.Flags().StringArrayVar(&remove, "remove", nil, "remove `USER` as an owner (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-// command is a cobra command whose registry.Problems exit with their hints (and code).
-func command(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string) error) *cobra.Command {
-	return &cobra.Command{Use: use, Short: short, Args: args, RunE: func(cmd *cobra.Command, args []string) error {
-		err := run(cmd, args)
-		if p := (*registry.Problem)(nil); errors.As(err, &p) {
-			return &exitError{code: map[bool]int{false: ExitError, true: ExitUsage}[p.Usage], err: err, hint: p.Hint}
-		}
-		return err
-	}}
-}
-
-// sessionCommand is command with --registry NAME, whose session (opened on use) run gets.
-func (a *app) sessionCommand(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string, *registry.Session) error) *cobra.Command {
-	var name string
-	cmd := command(use, short, args, func(cmd *cobra.Command, args []string) error {
-		return run(cmd, args, registry.NewSession(a.dir, name, os.Getenv, a.warnings()))
-	})
-	cmd.Flags().StringVar(&name, "registry", "", "registry `NAME` (default: default)")
-	return cmd
-}
-
-// warnings shows an operation's notes as warnings.
-func (a *app) warnings() progress.Sink {
-	return progress.Func(func(e progress.Event) {
-		if e.Kind == progress.Noted {
-			a.warnf("%s", e.Status)
-		}
-	})
-}
-
-// then returns err, or calls show and returns nil when err is nil.
-func then(err error, show func()) error {
-	if err == nil {
-		show()
-	}
-	return err
-}
-
-// jsonOr returns err, or prints v as JSON when err is nil.
-func (a *app) jsonOr(err error, v any) error {
-	if err != nil {
-		return err
-	}
-	return a.printJSON(v)
-}
-
-// when is s when cond holds, else "".
-func when(cond bool, s string) string {
-	if cond {
-		return s
-	}
-	return ""
 }

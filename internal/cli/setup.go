@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -54,16 +56,7 @@ depend on it, and the summary says which were skipped because of whom.`,
 				}
 			}
 			r := a.blockRenderer(asJSON, func(e progress.Event) string {
-				r, head := e.Result.(workspace.SetupResult), a.pal.Bold("==")+" "+e.Item
-				switch {
-				case r.SkippedBy != "":
-					return head + " (skipped: " + r.SkippedBy + " failed)\n"
-				case r.Err != nil:
-					return head + " (" + a.pal.Red("failed: "+r.Err.Error()) + ")\n" + string(r.Output)
-				case r.Ran == 0:
-					return head + " (nothing to set up)\n"
-				}
-				return head + " (" + a.pal.Green("ok") + ")\n" + string(r.Output)
+				return e.Result.(workspace.SetupResult).Block(a.pal, e.Item)
 			})
 			progress.Plan(r, compNames(comps))
 			res, err := workspace.Setup(cmd.Context(), m, comps, m.Jobs(jobs), r)
@@ -78,22 +71,11 @@ depend on it, and the summary says which were skipped because of whom.`,
 			if res == nil {
 				return err
 			}
-			failed, skipped := workspace.SetupCounts(res)
-			if asJSON {
-				if jerr := a.printJSON(map[string]any{"results": res}); jerr != nil {
-					return jerr
-				}
-				return cond[error](err == nil && failed > 0, errSilent, err)
+			line, skipped, failed := workspace.SetupSummary(res)
+			if jerr := a.show(nil, asJSON, map[string]any{"results": res}, func() string { return line }); jerr != nil || err != nil || !failed {
+				return cmp.Or(jerr, err)
 			}
-			a.printf("setup: %d ok, %d failed, %d skipped\n", len(res)-failed-skipped, failed, skipped)
-			if err != nil || failed == 0 {
-				return err
-			}
-			for _, r := range res {
-				if r.SkippedBy != "" {
-					fmt.Fprintf(a.errw(), "meta: setup %s: skipped because %s failed\n", r.Name, r.SkippedBy)
-				}
-			}
+			fmt.Fprint(a.errw(), strings.Join(cond(asJSON, nil, skipped), ""))
 			return errSilent
 		},
 	}

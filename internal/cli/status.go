@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/lockfile"
-	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -37,11 +35,7 @@ every row says ok. The first line says which one status compared with.`,
   meta status --env prod
   meta status --json | jq '.[] | select(.modified > 0) | .name'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.loadManifest()
-			if err != nil {
-				return err
-			}
-			comps, err := a.selectWithGroups(m, args, groups)
+			m, comps, err := a.loadSelected(args, groups)
 			if err != nil {
 				return err
 			}
@@ -49,22 +43,13 @@ every row says ok. The first line says which one status compared with.`,
 				return err
 			}
 			var lock *lockfile.File
-			against := "the manifest (" + manifest.ManifestPath + ")"
 			if env != "" {
 				if lock, err = readLock(m, env, false); err != nil {
 					return err
 				}
-				against = lockfile.RelPath(env)
 			}
 			st := workspace.Status(cmd.Context(), m, comps, m.Jobs(jobs)*2, len(args) == 0 && len(groups) == 0 && !noStray, lock)
-			if asJSON {
-				return a.printJSON(st)
-			}
-			if len(st) > 0 {
-				a.printf("compared with %s\n", against)
-			}
-			a.printStatus(st)
-			return nil
+			return a.show(nil, asJSON, st, func() string { return a.statusText(st, workspace.StatusAgainst(env)) })
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "inspect `N` repositories at a time")
@@ -75,30 +60,18 @@ every row says ok. The first line says which one status compared with.`,
 	return cmd
 }
 
-func (a *app) printStatus(st []workspace.ComponentStatus) {
+// statusText is the table 'meta status' prints, after the line saying
+// what it compared with.
+func (a *app) statusText(st []workspace.ComponentStatus, against string) string {
 	if len(st) == 0 {
-		a.printf("no components yet: add one with 'meta add NAME --repo URL'\n")
-		return
+		return "no components yet: add one with 'meta add NAME --repo URL'\n"
 	}
 	colour := []func(string) string{nil, a.pal.Yellow, a.pal.Red}
 	var t table
-	t.add(plain("COMPONENT"), plain("PATH"), plain("HEAD"), plain("COMMIT"), plain("EXPECTED"), plain("SYNC"), plain("CHANGES"))
-	for _, s := range st {
-		head, commit := s.Head()
-		exp, sync := plain(cond(s.State == workspace.StateNotInManifest, "-", s.Expected)), "-"
-		if s.State == workspace.StateOK || s.State == workspace.StateWrongRemote {
-			exp = cond(s.AtExpected, cell{s.Expected + " ok", nil}, cell{s.Expected + " differs", a.pal.Yellow})
-			if s.Upstream != "" {
-				sync = fmt.Sprintf("+%d -%d", s.Ahead, s.Behind)
-			}
-		}
-		changes, sev := s.Changes()
-		t.add(plain(s.Name), plain(s.PathText()), plain(head), plain(commit), exp, plain(sync), cell{changes, colour[sev]})
+	for _, row := range workspace.StatusRows(st) {
+		t.add(mapSlice(row, func(c workspace.StatusCell) cell { return cell{c.Text, colour[c.Sev]} })...)
 	}
-	t.write(a.out())
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return l
+	var b strings.Builder
+	t.write(&b)
+	return "compared with " + against + "\n" + b.String()
 }
