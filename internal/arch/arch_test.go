@@ -100,3 +100,40 @@ func TestOnlyCLIImportsCobraOrPrints(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIOnlyWires keeps internal/cli a thin layer over the packages that
+// do the work (issue 13): it never runs git or processes itself, and no
+// file grows into a second home for logic.
+func TestCLIOnlyWires(t *testing.T) {
+	forbidden := map[string]bool{
+		"github.com/metawork/meta/internal/git": true,
+		"github.com/metawork/meta/internal/run": true,
+	}
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join("..", "cli", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range files {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			if forbidden[path] {
+				t.Errorf("%s imports %s: internal/cli wires commands; the work belongs one package down", filepath.Base(p), path)
+			}
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(data), "\n"); n > 400 {
+			t.Errorf("%s has %d lines: a cli file over 400 lines holds logic that belongs in a domain package", filepath.Base(p), n)
+		}
+	}
+}

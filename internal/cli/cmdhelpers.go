@@ -55,8 +55,8 @@ func then(err error, show func()) error {
 	return err
 }
 
-// show returns err, or prints v as JSON when asJSON, else text().
-func (a *app) show(err error, asJSON bool, v any, text func() string) error {
+// output returns err, or prints v as JSON when asJSON, else text().
+func (a *app) output(err error, asJSON bool, v any, text func() string) error {
 	switch {
 	case err != nil:
 		return err

@@ -42,7 +42,7 @@ followed by a summary; the exit status is 1 if the command failed anywhere.`,
 			}
 			summary, failed := workspace.ExecSummary(res)
 			jsonv := map[string]any{"command": args, "results": cond(res == nil, []workspace.ExecResult{}, res)}
-			if err := a.show(nil, asJSON, jsonv, func() string { return summary + "\n" }); err != nil || !failed {
+			if err := a.output(nil, asJSON, jsonv, func() string { return summary + "\n" }); err != nil || !failed {
 				return err
 			}
 			return errSilent

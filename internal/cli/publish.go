@@ -76,7 +76,7 @@ func newSearchCmd(a *app) *cobra.Command {
 	var limit int
 	cmd := a.sessionCommand("search QUERY", "Find packages in a registry by name or description", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		res, err := s.Search(cmd.Context(), args[0], limit)
-		return a.show(err, asJSON, res, func() string { return registry.SearchText(res, args[0], s.Registry.Name) })
+		return a.output(err, asJSON, res, func() string { return registry.SearchText(res, args[0], s.Registry.Name) })
 	})
 	cmd.Example = "  meta search auth\n  meta search '' --registry local --json"
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -89,7 +89,7 @@ func newInfoCmd(a *app) *cobra.Command {
 	cmd := a.sessionCommand("info NAME[@VERSION]", "Show a package's versions, owners, and one version's dependencies", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string, s *registry.Session) error {
 		info, v, err := s.Version(cmd.Context(), args[0])
 		name, _, isVersion := strings.Cut(args[0], "@") // NAME@VERSION shows the version, NAME the package
-		return a.show(err, asJSON, map[bool]any{false: info, true: v}[isVersion], func() string { return registry.InfoText(name, info, v) })
+		return a.output(err, asJSON, map[bool]any{false: info, true: v}[isVersion], func() string { return registry.InfoText(name, info, v) })
 	})
 	cmd.Example = `  meta info auth-lib
   meta info auth-lib@1.2.0 --json`

@@ -111,7 +111,7 @@ func newRegistryListCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := command("list", "List the registries meta knows, and whether you are logged in", cobra.NoArgs, func(cmd *cobra.Command, args []string) error {
 		list, err := registry.NewConfig(a.dir, os.Getenv).List()
-		return a.show(err, asJSON, list, func() string { return registry.ListText(list) })
+		return a.output(err, asJSON, list, func() string { return registry.ListText(list) })
 	})
 	cmd.Example = "  meta registry list\n  meta registry list --json"
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -151,7 +151,7 @@ func newRegistryOwnersCmd(a *app) *cobra.Command {
 		if err == nil && asJSON {
 			return json.NewEncoder(a.out()).Encode(owners) // one line: a list of names
 		}
-		return a.show(err, false, nil, func() string { return strings.Join(append(owners, ""), "\n") })
+		return a.output(err, false, nil, func() string { return strings.Join(append(owners, ""), "\n") })
 	})
 	cmd.Example = `  meta registry owners auth-lib
   meta registry owners auth-lib --add bob

@@ -72,7 +72,7 @@ depend on it, and the summary says which were skipped because of whom.`,
 				return err
 			}
 			line, skipped, failed := workspace.SetupSummary(res)
-			if jerr := a.show(nil, asJSON, map[string]any{"results": res}, func() string { return line }); jerr != nil || err != nil || !failed {
+			if jerr := a.output(nil, asJSON, map[string]any{"results": res}, func() string { return line }); jerr != nil || err != nil || !failed {
 				return cmp.Or(jerr, err)
 			}
 			fmt.Fprint(a.errw(), strings.Join(cond(asJSON, nil, skipped), ""))

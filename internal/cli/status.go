@@ -49,7 +49,7 @@ every row says ok. The first line says which one status compared with.`,
 				}
 			}
 			st := workspace.Status(cmd.Context(), m, comps, m.Jobs(jobs)*2, len(args) == 0 && len(groups) == 0 && !noStray, lock)
-			return a.show(nil, asJSON, st, func() string { return a.statusText(st, workspace.StatusAgainst(env)) })
+			return a.output(nil, asJSON, st, func() string { return a.statusText(st, workspace.StatusAgainst(env)) })
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "inspect `N` repositories at a time")
