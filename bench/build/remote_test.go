@@ -237,3 +237,14 @@ func TestRemoteExecVsLocal(t *testing.T) {
 	t.Logf("  local:                    wall %v, meta CPU %v (build commands included)", lw.Round(time.Millisecond), lc.Round(time.Millisecond))
 	t.Logf("  Buildbarn, 2 workers:     wall %v, meta CPU %v (commands run on the workers)", rw.Round(time.Millisecond), rc.Round(time.Millisecond))
 }
+
+// TestGenerateForProfiling writes the benchmark's workspace to
+// $META_BENCH_GENERATE (and nothing else), so a run can be profiled by
+// hand: META_CPUPROFILE=cpu.prof meta build --all.
+func TestGenerateForProfiling(t *testing.T) {
+	dir := os.Getenv("META_BENCH_GENERATE")
+	if dir == "" {
+		t.Skip("set META_BENCH_GENERATE=DIR to write the workspace there")
+	}
+	t.Logf("workspace: %s", generate(t, dir))
+}

@@ -852,3 +852,33 @@ func TestRemoteRecordWithoutBlob(t *testing.T) {
 		t.Errorf("warnings = %q", w)
 	}
 }
+
+// TestRemoteHitIsALastHit: a record fetched from the remote for a hit
+// shows that hit ('meta cache list' LAST HIT) although the fetch itself
+// now sets it (one synced record write per remote hit instead of two).
+func TestRemoteHitIsALastHit(t *testing.T) {
+	m, _ := workspaceDir(t, threeComps())
+	remote, _ := backend.OpenLocal(t.TempDir())
+	ctx := context.Background()
+	c, _ := newCache(t, remote)
+	if _, err := c.Build(ctx, m, nil, BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := newCache(t, remote)
+	rs, err := c2.Build(ctx, m, nil, BuildOptions{Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]Outcome{"lib": RemoteHit, "svc": RemoteHit, "docs": RemoteHit}, outcomes(rs)); d != "" {
+		t.Fatalf("(-want +got):\n%s", d)
+	}
+	recs, _ := c2.Records()
+	if len(recs) != 3 {
+		t.Fatalf("%d local records after 3 remote hits", len(recs))
+	}
+	for _, r := range recs {
+		if r.LastHit.IsZero() || r.LastHit.Before(r.Created) {
+			t.Errorf("%s: created %v, last hit %v: the remote hit is not recorded", r.Component, r.Created, r.LastHit)
+		}
+	}
+}

@@ -144,8 +144,11 @@ func (c *Cache) fetch(ctx context.Context, key, name string) (*Record, error) {
 	if rec == nil || err != nil {
 		return nil, err
 	}
+	// Fetched to be used: the fetch is the record's first hit here, so
+	// the touch that follows a successful restore has nothing to rewrite
+	// (one synced write per remote hit, not two).
 	rec.Created = c.now().UTC().Truncate(time.Second)
-	rec.LastHit = time.Time{}
+	rec.LastHit = rec.Created
 	if err := c.Put(rec); err != nil {
 		return nil, err
 	}
