@@ -256,6 +256,6 @@ func (a *app) dryRun(ctx context.Context, c *buildcache.Cache, m *manifest.Manif
 	if asJSON {
 		return a.printJSON(buildcache.PlanReports(plan))
 	}
-	a.writeLines(buildcache.DryRunLines(plan, a.pal.Dim))
+	a.printAll(buildcache.DryRunLines(plan, a.pal.Dim))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/metawork/meta/internal/buildcache"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/store"
+	"github.com/metawork/meta/internal/term"
 )
 
 func newCacheCmd(a *app) *cobra.Command {
@@ -232,14 +233,7 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 				return err
 			}
 			s, err := c.Stats()
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return a.printJSON(s)
-			}
-			a.printRows(s.Rows())
-			return nil
+			return a.output(err, asJSON, s, func() string { return term.TableText(s.Rows()) })
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -284,7 +278,7 @@ this key. Use the same --env-mode as the build.`,
 			} else if asJSON {
 				return a.printJSON(e)
 			}
-			a.writeLines(e.Lines(a.verbose))
+			a.printAll(e.Lines(a.verbose))
 			return nil
 		},
 	}

@@ -63,10 +63,3 @@ func addRemoteExecFlags(cmd *cobra.Command, f *remoteExecFlags) {
 	cmd.Flags().StringArrayVar(&f.Platform, "remote-platform", nil, "platform property `KEY=VALUE` of remote actions, e.g. OSFamily=linux (repeatable; default $"+buildcache.EnvExecProps+")")
 	cmd.Flags().DurationVar(&f.Timeout, "remote-timeout", 0, "time limit of one remote action (default: the executor's)")
 }
-
-// writeLines prints each line, unindented, with a newline.
-func (a *app) writeLines(lines []string) {
-	for _, l := range lines {
-		a.printf("%s\n", l)
-	}
-}

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -65,6 +66,23 @@ func (a *app) output(err error, asJSON bool, v any, text func() string) error {
 	}
 	a.printf("%s", text())
 	return nil
+}
+
+// writeLines writes each of lines to w after indent.
+func writeLines(w io.Writer, indent string, lines []string) {
+	for _, l := range lines {
+		fmt.Fprintf(w, "%s%s\n", indent, l)
+	}
+}
+
+// printAll prints each line.
+func (a *app) printAll(lines []string) { writeLines(a.out(), "", lines) }
+
+// linesText is each of lines with a newline.
+func linesText(lines []string) string {
+	var b strings.Builder
+	writeLines(&b, "", lines)
+	return b.String()
 }
 
 // when is s when cond holds, else "".

@@ -87,10 +87,7 @@ workspace.name (workspace only).`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, err := userconfig.List(a.configScopes(global))
-			if err != nil {
-				return err
-			}
-			return a.show(asJSON, out, func() { a.printf("%s", userconfig.ListText(out)) })
+			return a.output(err, asJSON, out, func() string { return userconfig.ListText(out) })
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")

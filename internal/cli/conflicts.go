@@ -7,6 +7,7 @@ import (
 
 	"github.com/metawork/meta/internal/pubgrub"
 	wsresolve "github.com/metawork/meta/internal/resolve"
+	"github.com/metawork/meta/internal/term"
 )
 
 func newConflictsCmd(a *app) *cobra.Command {
@@ -142,15 +143,7 @@ override holds the component back, with where it is declared.`,
 				return a.printJSON(rows)
 			}
 			a.printNotes(r)
-			t := &table{}
-			for _, row := range wsresolve.RecommendRows(rows) {
-				cells := make([]cell, len(row))
-				for i, c := range row {
-					cells[i] = plain(c)
-				}
-				t.add(cells...)
-			}
-			t.write(a.out())
+			a.printf("%s", term.TableText(wsresolve.RecommendRows(rows)))
 			return nil
 		},
 	}

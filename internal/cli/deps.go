@@ -131,37 +131,6 @@ func envOr(name, def string) string {
 	return def
 }
 
-// show prints v as JSON, or as text.
-func (a *app) show(asJSON bool, v any, text func()) error {
-	if asJSON {
-		return a.printJSON(v)
-	}
-	text()
-	return nil
-}
-
-// tableText lays rows out as aligned columns.
-func tableText(rows [][]string) string {
-	t := &table{}
-	for _, r := range rows {
-		cells := make([]cell, len(r))
-		for i, c := range r {
-			cells[i] = plain(c)
-		}
-		t.add(cells...)
-	}
-	var b strings.Builder
-	t.write(&b)
-	return b.String()
-}
-
-// printAll prints each line.
-func (a *app) printAll(lines []string) {
-	for _, l := range lines {
-		a.printf("%s\n", l)
-	}
-}
-
 // writeOut writes data to path atomically, or to standard output when
 // path is "" or "-".
 func (a *app) writeOut(path string, data []byte) error {

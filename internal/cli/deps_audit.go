@@ -74,7 +74,7 @@ named), 1 when nothing at all could be audited, else 0.`,
 				return err
 			}
 			rep.FailOn = failOn
-			if err := a.show(asJSON, rep, func() { a.printAudit(rep) }); err != nil {
+			if err := a.output(nil, asJSON, rep, func() string { return a.auditText(rep) }); err != nil {
 				return err
 			}
 			if rep.Fails(threshold) {
@@ -113,9 +113,10 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depscan.Target, offlineDB string
 	return rep, err
 }
 
-func (a *app) printAudit(rep *depscan.AuditReport) {
+// auditText is the report's text, after its warnings (printed).
+func (a *app) auditText(rep *depscan.AuditReport) string {
 	for _, w := range rep.Warnings {
 		a.warnf("%s", w)
 	}
-	a.printAll(rep.Lines(a.verbose))
+	return linesText(rep.Lines(a.verbose))
 }

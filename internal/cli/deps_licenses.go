@@ -5,6 +5,7 @@ import (
 
 	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/license"
+	"github.com/metawork/meta/internal/term"
 )
 
 func newDepsLicensesCmd(a *app) *cobra.Command {
@@ -59,7 +60,7 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 			if err != nil {
 				return err
 			}
-			if err := a.show(asJSON, rep, func() { a.printf("%s", rep.Text(tableText)) }); err != nil {
+			if err := a.output(nil, asJSON, rep, func() string { return rep.Text(term.TableText) }); err != nil {
 				return err
 			}
 			if rep.Summary.Violations > 0 {

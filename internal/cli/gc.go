@@ -67,7 +67,7 @@ works.`,
 			if asJSON {
 				return a.printJSON(res)
 			}
-			a.writeLines(res.Lines(dryRun))
+			a.printAll(res.Lines(dryRun))
 			return nil
 		},
 	}
@@ -87,6 +87,6 @@ func (a *app) cacheGC(ctx context.Context, c *buildcache.Cache, p buildcache.Pol
 	if err != nil {
 		return err
 	}
-	a.writeLines(res.Lines(p.DryRun))
+	a.printAll(res.Lines(p.DryRun))
 	return nil
 }

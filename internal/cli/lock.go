@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -156,22 +155,6 @@ func (a *app) writeLock(m *manifest.Manifest, env string, old, f *lockfile.File)
 	return nil
 }
 
-// printChanges prints one line per change, and the commit log under it
-// when logs has one.
-func (a *app) printChanges(changes []lockfile.Change, logs map[string][]string) {
-	a.printLines(lockfile.ChangeLines(changes, logs))
-}
-
-// printLines prints lines indented by two spaces.
-func (a *app) printLines(lines []string) { writeLines(a.out(), "  ", lines) }
-
-// writeLines writes each of lines to w after indent.
-func writeLines(w io.Writer, indent string, lines []string) {
-	for _, l := range lines {
-		fmt.Fprintf(w, "%s%s\n", indent, l)
-	}
-}
-
 // lockCheck is 'meta lock --check': the digest only, no git.
 func (a *app) lockCheck(m *manifest.Manifest, env string) error {
 	f, err := readLock(m, env, true)
@@ -314,7 +297,7 @@ the components DST does not admit until DST is re-locked.`,
 				}
 			}
 			a.printf("promoted %s → %s\n", src, dst)
-			a.printLines(lockfile.RefusalText(lockfile.BranchPins(out, m, dst)))
+			writeLines(a.out(), "  ", lockfile.RefusalText(lockfile.BranchPins(out, m, dst)))
 			return a.writeLock(m, dst, old, out)
 		},
 	}
@@ -364,7 +347,7 @@ mirror, fetched when needed).`,
 				return nil
 			}
 			a.printf("%s → %s: %s\n", args[0], args[1], plural(len(changes), "difference"))
-			a.printChanges(changes, logs)
+			writeLines(a.out(), "  ", lockfile.ChangeLines(changes, logs))
 			return nil
 		},
 	}

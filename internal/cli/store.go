@@ -134,13 +134,7 @@ func newStoreQueryCmd(a *app) *cobra.Command {
 				return err
 			}
 			e, err := st.Describe(h)
-			if err != nil {
-				return storeError(err)
-			} else if asJSON {
-				return a.printJSON(e)
-			}
-			a.printRows(e.Rows())
-			return nil
+			return a.output(storeError(err), asJSON, e, func() string { return term.TableText(e.Rows()) })
 		},
 	}, &asJSON)
 }
@@ -212,22 +206,9 @@ func (a *app) printListing(err error, asJSON bool, list any, rows [][]string, em
 	case len(rows) == 0:
 		empty()
 	default:
-		a.printRows(append([][]string{header}, rows...))
+		a.printf("%s", term.TableText(append([][]string{header}, rows...)))
 	}
 	return nil
-}
-
-// printRows prints rows as aligned columns.
-func (a *app) printRows(rows [][]string) {
-	var t table
-	for _, r := range rows {
-		cells := make([]cell, len(r))
-		for i, s := range r {
-			cells[i] = plain(s)
-		}
-		t.add(cells...)
-	}
-	t.write(a.out())
 }
 
 // jsonFlag adds --json to cmd.
@@ -249,13 +230,7 @@ func newStoreStatsCmd(a *app) *cobra.Command {
 				return err
 			}
 			s, err := st.Stats(cmd.Context())
-			if err != nil {
-				return err
-			} else if asJSON {
-				return a.printJSON(s)
-			}
-			a.printRows(s.Rows())
-			return nil
+			return a.output(err, asJSON, s, func() string { return term.TableText(s.Rows()) })
 		},
 	}, &asJSON)
 }
@@ -286,7 +261,7 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 				}
 				return errCheckFailed
 			}
-			a.writeLines(r.Lines())
+			a.printAll(r.Lines())
 			if len(r.Corrupt) == 0 {
 				return nil
 			}

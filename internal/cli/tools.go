@@ -142,14 +142,11 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 			}
 			return toolsErr(err)
 		} else if t.Versions == "" {
-			return a.show(asJSON, t.Info(), func() { a.printf("%s", t.Describe()) })
+			return a.output(nil, asJSON, t.Info(), t.Describe)
 		}
 		rows, err := r.VersionRows(cmd.Context(), t, all)
 		a.toolNotes(r)
-		if err != nil {
-			return toolsErr(err)
-		}
-		return a.show(asJSON, rows, func() { a.printf("%s", toolchain.VersionsText(rows)) })
+		return a.output(toolsErr(err), asJSON, rows, func() string { return toolchain.VersionsText(rows) })
 	})
 	cmd.Args = cobra.MaximumNArgs(1)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -158,11 +155,7 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 }
 
 func (a *app) printTools(ts []*toolchain.Tool, asJSON bool) error {
-	out := []toolchain.ToolInfo{}
-	for _, t := range ts {
-		out = append(out, t.Info())
-	}
-	return a.show(asJSON, out, func() { a.printf("%s", toolchain.ToolsText(ts)) })
+	return a.output(nil, asJSON, toolchain.Infos(ts), func() string { return toolchain.ToolsText(ts) })
 }
 
 func newToolsSearchCmd(a *app) *cobra.Command {
@@ -196,18 +189,7 @@ func newToolsResolveCmd(a *app, f *toolsFlags) *cobra.Command {
 		}
 		res, err := r.Resolve(cmd.Context(), args)
 		a.toolNotes(r)
-		if err != nil {
-			return toolsErr(err)
-		}
-		out := []toolchain.ResolvedInfo{}
-		for _, x := range res {
-			out = append(out, x.Info())
-		}
-		return a.show(asJSON, out, func() {
-			for _, x := range res {
-				a.printf("%s\n", x.Summary())
-			}
-		})
+		return a.output(toolsErr(err), asJSON, toolchain.ResolvedInfos(res), func() string { return toolchain.ResolvedText(res) })
 	})
 	cmd.Args = cobra.MinimumNArgs(1)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -221,10 +203,7 @@ func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
   meta tools plan --component api --json
   meta tools plan npm:eslint uv:ruff`, func(cmd *cobra.Command, args []string) error {
 		p, err := a.toolPlan(cmd.Context(), f, args, component, false)
-		if err != nil {
-			return err
-		}
-		return a.show(asJSON, p, func() { a.printf("%s", p.Text()) })
+		return a.output(err, asJSON, p, func() string { return p.Text() })
 	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&component, "component", "", "plan for one `COMPONENT` (with the workspace's tools)")

@@ -42,7 +42,7 @@ wrong; nothing else is checked until it loads).`,
 			a.applyUserConfig(m)
 			lock, _ := readLock(m, "", true)
 			r := workspace.CheckAll(cmd.Context(), m, lock, noRemote)
-			err = a.show(asJSON, r.JSON(), func() { a.printAll(r.Lines(len(m.Order), noRemote)) })
+			err = a.output(nil, asJSON, r.JSON(), func() string { return linesText(r.Lines(len(m.Order), noRemote)) })
 			if err == nil && len(r.Problems) > 0 {
 				return errCheckFailed
 			}
