@@ -63,14 +63,11 @@ process.`,
   meta apply --env dev --force`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.loadManifest()
+			m, err := a.loadEnvs(env)
 			if err != nil {
 				return err
 			}
-			if err := checkEnv(m, env); err != nil {
-				return err
-			}
-			comps, err := a.selectWithGroups(m, args, groups)
+			comps, err := selectWithGroups(m, args, groups)
 			if err != nil {
 				return err
 			}
@@ -125,11 +122,6 @@ process.`,
 	return cmd
 }
 
-// planApply plans the move of comps to lock f (see apply.Plan).
-func planApply(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, all bool, f *lockfile.File, force bool) []*apply.Step {
-	return apply.Plan(ctx, m, comps, f, apply.Options{All: all, Force: force, Jobs: m.Jobs(0)})
-}
-
 // resolveKeeping resolves the workspace for env, keeping keep's versions
 // and commits (but unlock's) while they stay valid.
 func (a *app) resolveKeeping(ctx context.Context, m *manifest.Manifest, env string, keep *lockfile.File, unlock map[string]bool, jobs int) (*wsresolve.Result, error) {
@@ -151,16 +143,7 @@ func (a *app) printApplyPlan(source string, steps []*apply.Step, dryRun bool) {
 // terminal (one plain line each when it finishes otherwise).
 func (a *app) runApply(ctx context.Context, w io.Writer, m *manifest.Manifest, steps []*apply.Step, jobs int, denyYanked bool) {
 	r := term.NewRenderer(w, a.verbose, nil, func(e progress.Event) string {
-		s := e.Result.(*apply.Step)
-		switch {
-		case s.Err != nil:
-			return a.pal.Red("failed")
-		case s.Action == apply.Clone:
-			return a.pal.Green("cloned") + " at " + wsresolve.ShortCommit(s.Commit)
-		case s.Action == apply.Download:
-			return a.pal.Green("extracted") + " " + s.Locked.Version
-		}
-		return a.pal.Green("checked out") + " " + wsresolve.ShortCommit(s.Commit)
+		return e.Result.(*apply.Step).DoneText(a.pal)
 	})
 	defer r.Close()
 	var mu sync.Mutex

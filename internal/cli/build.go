@@ -90,15 +90,11 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 				if all {
 					return usagef("use --group alone, or --all alone", "build: --all with --group")
 				}
-				sel, err := a.selectWithGroups(m, args, groups)
+				sel, err := selectWithGroups(m, args, groups)
 				if err != nil {
 					return err
 				}
-				names = nil
-				for _, c := range sel {
-					names = append(names, c.Name)
-				}
-				if len(names) == 0 {
+				if names = compNames(sel); len(names) == 0 {
 					return usagef("", "build: the groups select no component")
 				}
 			} else if _, err := selectComponents(m, args); err != nil {

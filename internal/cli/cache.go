@@ -41,18 +41,6 @@ through an S3 bucket or a Bazel HTTP cache.`,
 	return cmd
 }
 
-// cacheComponent loads the manifest and checks that name is a component.
-func (a *app) cacheComponent(name string) (*manifest.Manifest, error) {
-	m, err := a.loadManifest()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := selectComponents(m, []string{name}); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
 func newCacheBuildCmd(a *app) *cobra.Command {
 	var source string
 	cmd := &cobra.Command{
@@ -130,7 +118,7 @@ Exits 1 with a hint when nothing is cached for the key.`,
 // componentCache loads the manifest, checks that name is a component,
 // resolves path (checked by check) and opens the build cache.
 func (a *app) componentCache(ctx context.Context, name, path string, check func(string) error) (*buildcache.Cache, *manifest.Manifest, string, error) {
-	m, err := a.cacheComponent(name)
+	m, err := a.loadComponent(name)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -176,7 +164,7 @@ gc'; records on the remote are left alone, since other machines use them.`,
 			var m *manifest.Manifest
 			if component != "" {
 				var err error
-				if m, err = a.cacheComponent(component); err != nil {
+				if m, err = a.loadComponent(component); err != nil {
 					return err
 				}
 			}
@@ -215,9 +203,8 @@ func newCacheListCmd(a *app) *cobra.Command {
 			return a.printListing(err, asJSON, list, buildcache.ListRows(list), func() { a.printf("no cache records (run 'meta build')\n") }, buildcache.ListHeader...)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&component, "component", "", "only records of component `C`")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newCacheStatsCmd(a *app) *cobra.Command {
@@ -236,8 +223,7 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 			return a.output(err, asJSON, s, func() string { return term.TableText(s.Rows()) })
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newCacheExplainCmd(a *app) *cobra.Command {
@@ -257,7 +243,7 @@ this key. Use the same --env-mode as the build.`,
   meta cache explain api --json | jq .diff`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.cacheComponent(args[0])
+			m, err := a.loadComponent(args[0])
 			if err != nil {
 				return err
 			}
@@ -282,8 +268,7 @@ this key. Use the same --env-mode as the build.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	addRemoteExecFlags(cmd, &rexec) // with an executor, explain shows the Action digest
 	cmd.Flags().StringVar(&envMode, "env-mode", "strict", "the build's environment mode: `strict` or loose")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }

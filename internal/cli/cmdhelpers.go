@@ -131,6 +131,6 @@ func (a *app) loadSelected(names, groups []string) (*manifest.Manifest, []*manif
 	if err != nil {
 		return nil, nil, err
 	}
-	comps, err := a.selectWithGroups(m, names, groups)
+	comps, err := selectWithGroups(m, names, groups)
 	return m, comps, err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/userconfig"
 )
 
@@ -137,7 +138,7 @@ func (a *app) writeSetting(global bool, s userconfig.Setting, value string, unse
 	if err != nil {
 		return err
 	} else if !global {
-		unlock, err := lockManifest(sc.Root())
+		unlock, err := manifest.LockForEdit(sc.Root())
 		if err != nil {
 			return err
 		}

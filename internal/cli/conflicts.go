@@ -75,8 +75,7 @@ verified by solving again.`,
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "check environment `E`")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newConflictsResolveCmd(a *app) *cobra.Command {
@@ -148,6 +147,5 @@ override holds the component back, with where it is declared.`,
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "recommend for environment `E`")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }

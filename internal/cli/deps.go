@@ -61,10 +61,7 @@ func (a *app) depsComponents(m *manifest.Manifest, opts depsTargetOpts) ([]depsc
 		if err != nil {
 			return nil, err
 		}
-		opts.Components = nil
-		for _, c := range sel {
-			opts.Components = append(opts.Components, c.Name)
-		}
+		opts.Components = compNames(sel)
 	}
 	if opts.All == (len(opts.Components) > 0) {
 		return nil, usagef("e.g. meta deps audit --all, or --component NAME, or --group NAME", "choose the components: --component NAME (repeatable), --group NAME or --all")

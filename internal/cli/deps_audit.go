@@ -95,8 +95,7 @@ named), 1 when nothing at all could be audited, else 0.`,
 	addDepsTargetFlags(cmd, &targets)
 	cmd.Flags().StringVar(&offlineDB, "offline-db", "", "read OSV records from `PATH` (directory or all.zip files) instead of the OSV API")
 	cmd.Flags().StringVar(&failOn, "fail-on", "low", "exit 3 when a finding has at least `SEVERITY`: low, medium, high, critical, or none")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // runAudit audits ts against offlineDB, or the OSV API when it is "";

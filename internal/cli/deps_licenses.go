@@ -74,6 +74,5 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 	cmd.Flags().StringSliceVar(&denied, "denied", nil, "deny these SPDX `LIST` (comma-separated ids)")
 	cmd.Flags().StringArrayVar(&sitePackages, "site-packages", nil, "also read Python metadata from `DIR` (repeatable)")
 	cmd.Flags().BoolVar(&offline, "offline", false, "do not ask deps.dev")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }

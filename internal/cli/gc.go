@@ -73,8 +73,7 @@ works.`,
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be deleted, delete nothing")
 	cmd.Flags().DurationVar(&grace, "grace", 10*time.Minute, "keep store entries younger than `DURATION`")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // cacheGC collects the build cache ('meta gc cache', first half of 'meta

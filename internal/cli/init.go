@@ -2,12 +2,10 @@ package cli
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -51,10 +49,4 @@ func (a *app) dirArg(args []string, def string) (string, error) {
 		def = args[0]
 	}
 	return filepath.Join(wd, def), err
-}
-
-// writeFileAtomic writes data to path through a temporary file and a rename,
-// creating parent directories.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return atomicfile.Write(path, data, perm)
 }

@@ -225,9 +225,8 @@ checksum, and not yanked. Exits 3 when it finds a problem.`,
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "the environment `E` whose lock to verify")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "ask `N` remotes at a time")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newLockPromoteCmd(a *app) *cobra.Command {
@@ -351,9 +350,8 @@ mirror, fetched when needed).`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&withLog, "log", false, "add the commit subjects between the two commits")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // openLockArg reads a lock named by environment or by path.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
@@ -61,23 +60,7 @@ func (a *app) resolveWith(ctx context.Context, m *manifest.Manifest, o wsresolve
 // a terminal (nil elsewhere: CI logs get no progress noise) and the
 // function that clears it.
 func (a *app) resolveProgress() (func(loaded, total int), func()) {
-	if !term.Interactive(a.errw()) {
-		return nil, func() {}
-	}
-	var mu sync.Mutex
-	drawn := false
-	return func(loaded, total int) {
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintf(a.errw(), "\rresolving: %d/%d repositories read", loaded, total)
-			drawn = true
-		}, func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if drawn {
-				fmt.Fprint(a.errw(), "\r\033[K")
-			}
-		}
+	return term.Counter(a.errw(), "resolving: %d/%d repositories read")
 }
 
 // printNotes prints the resolution's warnings.

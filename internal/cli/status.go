@@ -53,10 +53,9 @@ every row says ok. The first line says which one status compared with.`,
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "inspect `N` repositories at a time")
 	cmd.Flags().StringVar(&env, "env", "", "compare with environment `E`'s lock file")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&noStray, "no-untracked-repos", false, "do not list repositories the manifest does not know")
 	addGroupFlag(cmd, &groups)
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // statusText is the table 'meta status' prints, after the line saying

@@ -11,15 +11,6 @@ import (
 	"github.com/metawork/meta/internal/toolchain/declared"
 )
 
-// warnNotes is a sink that prints the notes of an operation as warnings.
-func (a *app) warnNotes() progress.Sink {
-	return progress.Func(func(e progress.Event) {
-		if e.Kind == progress.Noted {
-			a.warnf("%s", e.Status)
-		}
-	})
-}
-
 // toolEnv returns the environment additions that put the installed versions
 // of the workspace's tools first on PATH ('meta tools install' puts them in
 // meta's data directory). Tools that are not installed, or whose versions
@@ -41,7 +32,7 @@ func (a *app) toolEnv(ctx context.Context, m *manifest.Manifest) []string {
 	}
 	var notes progress.Sink
 	if a.verbose {
-		notes = a.warnNotes()
+		notes = a.warnings()
 	}
 	return declared.PathEnv(ctx, r, specs, os.Getenv("PATH"), notes)
 }
@@ -57,7 +48,7 @@ func (a *app) lockTools(ctx context.Context, m *manifest.Manifest, old *lockfile
 	if err != nil {
 		a.warnf("%v", err)
 	}
-	return declared.Lock(ctx, specs, old, opts, a.warnNotes())
+	return declared.Lock(ctx, specs, old, opts, a.warnings())
 }
 
 // toolOptions completes o with the workspace's tools.sources when meta runs

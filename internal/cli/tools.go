@@ -149,9 +149,8 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 		return a.output(toolsErr(err), asJSON, rows, func() string { return toolchain.VersionsText(rows) })
 	})
 	cmd.Args = cobra.MaximumNArgs(1)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&all, "all", false, "include pre-releases")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func (a *app) printTools(ts []*toolchain.Tool, asJSON bool) error {
@@ -174,8 +173,7 @@ func newToolsSearchCmd(a *app) *cobra.Command {
 		return a.printTools(found, asJSON)
 	})
 	cmd.Args = cobra.ExactArgs(1)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newToolsResolveCmd(a *app, f *toolsFlags) *cobra.Command {
@@ -192,8 +190,7 @@ func newToolsResolveCmd(a *app, f *toolsFlags) *cobra.Command {
 		return a.output(toolsErr(err), asJSON, toolchain.ResolvedInfos(res), func() string { return toolchain.ResolvedText(res) })
 	})
 	cmd.Args = cobra.MinimumNArgs(1)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
@@ -205,9 +202,8 @@ func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
 		p, err := a.toolPlan(cmd.Context(), f, args, component, false)
 		return a.output(err, asJSON, p, func() string { return p.Text() })
 	})
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&component, "component", "", "plan for one `COMPONENT` (with the workspace's tools)")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // toolPlan builds the plan for both architectures, printing the

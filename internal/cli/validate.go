@@ -49,9 +49,8 @@ wrong; nothing else is checked until it loads).`,
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&noRemote, "no-remote", false, "check the manifest and the existing checkouts only; skip components not cloned yet")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // manifestProblems prints every manifest error (text or JSON) and returns
