@@ -55,12 +55,7 @@ Prints the key and the store hash.`,
 			if source == "" {
 				return usagef("say which directory holds the outputs", "cache build: --source is required")
 			}
-			c, m, src, err := a.componentCache(cmd.Context(), args[0], source, func(dir string) error {
-				if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-					return usagef("--source takes an existing directory", "cache build: %s: not a directory", source)
-				}
-				return nil
-			})
+			c, m, src, err := a.componentCache(cmd.Context(), args[0], source, true)
 			if err != nil {
 				return err
 			}
@@ -94,7 +89,7 @@ Exits 1 with a hint when nothing is cached for the key.`,
 			if target == "" {
 				return usagef("say where the outputs go", "cache get: --target is required")
 			}
-			c, m, dst, err := a.componentCache(cmd.Context(), args[0], target, func(string) error { return nil })
+			c, m, dst, err := a.componentCache(cmd.Context(), args[0], target, false)
 			if err != nil {
 				return err
 			}
@@ -116,15 +111,16 @@ Exits 1 with a hint when nothing is cached for the key.`,
 }
 
 // componentCache loads the manifest, checks that name is a component,
-// resolves path (checked by check) and opens the build cache.
-func (a *app) componentCache(ctx context.Context, name, path string, check func(string) error) (*buildcache.Cache, *manifest.Manifest, string, error) {
+// resolves path (an existing directory, with source: cache build's) and
+// opens the build cache.
+func (a *app) componentCache(ctx context.Context, name, path string, source bool) (*buildcache.Cache, *manifest.Manifest, string, error) {
 	m, err := a.loadComponent(name)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	abs, err := a.absPath(path)
-	if err == nil {
-		err = check(abs)
+	if st, serr := os.Stat(abs); err == nil && source && (serr != nil || !st.IsDir()) {
+		err = usagef("--source takes an existing directory", "cache build: %s: not a directory", path)
 	}
 	if err != nil {
 		return nil, nil, "", err

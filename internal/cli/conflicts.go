@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -53,24 +54,15 @@ verified by solving again.`,
 			}
 			cycles := r.Solution.Cycles()
 			if asJSON {
-				if cycles == nil {
-					cycles = [][]string{}
-				}
-				if err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.Lock.Components), "cycles": cycles}); err != nil {
-					return err
-				}
-			} else {
-				a.printNotes(r)
+				err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.Lock.Components), "cycles": cond(cycles == nil, [][]string{}, cycles)})
+				return cmp.Or(err, cond[error](len(cycles) > 0, errCheckFailed, nil))
 			}
+			a.printNotes(r)
 			if len(cycles) > 0 {
-				if !asJSON {
-					fmt.Fprintln(a.errw(), cycleError(r).Error())
-				}
+				fmt.Fprintln(a.errw(), cycleError(r).Error())
 				return errCheckFailed
 			}
-			if !asJSON {
-				a.printf("no conflicts: %s resolve\n", plural(len(r.Lock.Components), "component"))
-			}
+			a.printf("no conflicts: %s resolve\n", plural(len(r.Lock.Components), "component"))
 			return nil
 		},
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 
@@ -99,9 +98,7 @@ func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depscan.Ta
 			return nil, err
 		}
 		for _, l := range t.Locks { // -v: how each was read (e.g. which YAML document)
-			for i := 0; a.verbose && i < len(l.Notes); i++ {
-				fmt.Fprintf(a.errw(), "%s: %s\n", t.Name, l.Notes[i])
-			}
+			writeLines(a.errw(), t.Name+": ", cond(a.verbose, l.Notes, nil))
 		}
 		out = append(out, t)
 	}

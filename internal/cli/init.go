@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -42,11 +41,8 @@ overwritten unless --force is given.`,
 // dirArg is the directory args name (relative to the working directory),
 // or def when there is no argument.
 func (a *app) dirArg(args []string, def string) (string, error) {
-	wd, err := a.workdir()
-	if len(args) == 1 && filepath.IsAbs(args[0]) {
-		return args[0], err
-	} else if len(args) == 1 {
+	if len(args) == 1 {
 		def = args[0]
 	}
-	return filepath.Join(wd, def), err
+	return a.absPath(def)
 }

@@ -91,9 +91,7 @@ type withDepsFlag struct{ groups *[]string }
 
 func (f withDepsFlag) String() string { return "false" }
 func (f withDepsFlag) Type() string   { return "bool" }
-func (f withDepsFlag) IsBoolFlag() bool {
-	return true
-}
+func (f withDepsFlag) IsBoolFlag() bool { return true }
 func (f withDepsFlag) Set(v string) error {
 	on, err := strconv.ParseBool(v)
 	if err != nil {

@@ -1,11 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -205,16 +205,8 @@ checksum, and not yanked. Exits 3 when it finds a problem.`,
 				return err
 			}
 			if asJSON {
-				if probs == nil {
-					probs = []lockfile.Problem{}
-				}
-				if err := a.printJSON(map[string]any{"lock": lockfile.RelPath(env), "ok": len(probs) == 0, "problems": probs}); err != nil {
-					return err
-				}
-				if len(probs) > 0 {
-					return errCheckFailed
-				}
-				return nil
+				err := a.printJSON(map[string]any{"lock": lockfile.RelPath(env), "ok": len(probs) == 0, "problems": cond(probs == nil, []lockfile.Problem{}, probs)})
+				return cmp.Or(err, cond[error](len(probs) > 0, errCheckFailed, nil))
 			}
 			if len(probs) == 0 {
 				a.printf("%s: %s verified against the manifest and the remotes\n", lockfile.RelPath(env), plural(len(f.Components), "component"))
@@ -357,13 +349,9 @@ mirror, fetched when needed).`,
 // openLockArg reads a lock named by environment or by path.
 func (a *app) openLockArg(m *manifest.Manifest, arg string) (*lockfile.File, error) {
 	if lockfile.IsPathArg(arg) {
-		path := arg
-		if !filepath.IsAbs(path) {
-			wd, err := a.workdir()
-			if err != nil {
-				return nil, err
-			}
-			path = filepath.Join(wd, path)
+		path, err := a.absPath(arg)
+		if err != nil {
+			return nil, err
 		}
 		f, err := lockfile.Read(path, arg)
 		if errors.Is(err, fs.ErrNotExist) {
