@@ -78,4 +78,3 @@ works.`,
 	cmd.Flags().DurationVar(&grace, "grace", 10*time.Minute, "keep store entries younger than `DURATION`")
 	return jsonFlag(cmd, &asJSON)
 }
-

@@ -89,8 +89,8 @@ const withDeps = "\x00with-deps"
 // command's selection sees it without another parameter.
 type withDepsFlag struct{ groups *[]string }
 
-func (f withDepsFlag) String() string { return "false" }
-func (f withDepsFlag) Type() string   { return "bool" }
+func (f withDepsFlag) String() string   { return "false" }
+func (f withDepsFlag) Type() string     { return "bool" }
 func (f withDepsFlag) IsBoolFlag() bool { return true }
 func (f withDepsFlag) Set(v string) error {
 	on, err := strconv.ParseBool(v)
