@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"github.com/metawork/meta/internal/registry"
 	wsresolve "github.com/metawork/meta/internal/resolve"
 	"github.com/metawork/meta/internal/term"
-	"github.com/metawork/meta/internal/yamlpos"
 )
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -78,16 +76,15 @@ process.`,
 					return err
 				}
 			} else {
-				old, err := readLock(m, env, true)
-				var ye *yamlpos.Error
-				if errors.As(err, &ye) {
+				old, err := viewLock(m, env)
+				if err != nil {
 					return err
 				}
 				r, err := a.resolveKeeping(ctx, m, env, old, nil, jobs)
 				if err != nil {
 					return err
 				}
-				a.printNotes(r)
+				a.warnAll(r.Notes)
 				target, source = r.Lock, "the manifest (resolved now)"
 			}
 			steps := apply.Plan(ctx, m, comps, target, apply.Options{All: len(args) == 0 && len(groups) == 0, Force: force, Jobs: m.Jobs(0)})
@@ -126,17 +123,12 @@ process.`,
 // and commits (but unlock's) while they stay valid.
 func (a *app) resolveKeeping(ctx context.Context, m *manifest.Manifest, env string, keep *lockfile.File, unlock map[string]bool, jobs int) (*wsresolve.Result, error) {
 	r, err := a.resolveWith(ctx, m, wsresolve.Keeping(wsresolve.Options{Env: env, Jobs: jobs}, keep, unlock), false)
-	if err != nil {
-		return nil, a.resolveFailed(err)
-	}
-	return r, nil
+	return r, a.resolveFailed(err)
 }
 
 func (a *app) printApplyPlan(source string, steps []*apply.Step, dryRun bool) {
 	a.printf("%s, from %s:\n", cond(dryRun, "plan (dry run: nothing will change)", "plan"), source)
-	for _, l := range apply.PlanLines(steps) {
-		a.printf("%s\n", l)
-	}
+	a.printAll(apply.PlanLines(steps))
 }
 
 // runApply carries out the plan, with one live line per repository on a
@@ -163,9 +155,7 @@ func (a *app) runApply(ctx context.Context, w io.Writer, m *manifest.Manifest, s
 
 func (a *app) applySummary(steps []*apply.Step) error {
 	for _, s := range steps {
-		for _, l := range s.SavedLines() {
-			a.printf("%s\n", l) // printed whatever happened next: the ref exists
-		}
+		a.printAll(s.SavedLines()) // printed whatever happened next: the ref exists
 		if s.Err != nil {
 			fmt.Fprintf(a.errw(), "meta: apply %s: %s\n", s.Name, firstLine(s.Err.Error()))
 			if h := wsresolve.RegistryHint(s.Err); h != "" {

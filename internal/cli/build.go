@@ -20,7 +20,7 @@ func newBuildCmd(a *app) *cobra.Command {
 		groups []string
 	)
 	var jobs int
-	var rexec remoteExecFlags
+	var rexec buildcache.ExecSettings
 	var (
 		remoteFlag, envMode, outputLogs, summarize string
 		dryRun, asJSON                             bool
@@ -249,9 +249,5 @@ func (a *app) dryRun(ctx context.Context, c *buildcache.Cache, m *manifest.Manif
 	if err != nil {
 		return buildError(err)
 	}
-	if asJSON {
-		return a.printJSON(buildcache.PlanReports(plan))
-	}
-	a.printAll(buildcache.DryRunLines(plan, a.pal.Dim))
-	return nil
+	return a.output(nil, asJSON, buildcache.PlanReports(plan), func() string { return linesText(buildcache.DryRunLines(plan, a.pal.Dim)) })
 }

@@ -224,7 +224,7 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 
 func newCacheExplainCmd(a *app) *cobra.Command {
 	var asJSON bool
-	var rexec remoteExecFlags
+	var rexec buildcache.ExecSettings
 	var envMode string
 	cmd := &cobra.Command{
 		Use:   "explain NAME [--json]",
@@ -255,13 +255,8 @@ this key. Use the same --env-mode as the build.`,
 			if err != nil {
 				return fmt.Errorf("cache explain %w", err)
 			}
-			if e.Action, err = c.ExplainAction(cmd.Context(), m, args[0], rexec); err != nil {
-				return hinted(err)
-			} else if asJSON {
-				return a.printJSON(e)
-			}
-			a.printAll(e.Lines(a.verbose))
-			return nil
+			e.Action, err = c.ExplainAction(cmd.Context(), m, args[0], rexec)
+			return a.output(hinted(err), asJSON, e, func() string { return linesText(e.Lines(a.verbose)) })
 		},
 	}
 	addRemoteExecFlags(cmd, &rexec) // with an executor, explain shows the Action digest

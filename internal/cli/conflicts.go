@@ -57,7 +57,7 @@ verified by solving again.`,
 				err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.Lock.Components), "cycles": cond(cycles == nil, [][]string{}, cycles)})
 				return cmp.Or(err, cond[error](len(cycles) > 0, errCheckFailed, nil))
 			}
-			a.printNotes(r)
+			a.warnAll(r.Notes)
 			if len(cycles) > 0 {
 				fmt.Fprintln(a.errw(), cycleError(r).Error())
 				return errCheckFailed
@@ -133,7 +133,7 @@ override holds the component back, with where it is declared.`,
 			if asJSON {
 				return a.printJSON(rows)
 			}
-			a.printNotes(r)
+			a.warnAll(r.Notes)
 			a.printf("%s", term.TableText(wsresolve.RecommendRows(rows)))
 			return nil
 		},

@@ -114,8 +114,6 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depscan.Target, offlineDB string
 
 // auditText is the report's text, after its warnings (printed).
 func (a *app) auditText(rep *depscan.AuditReport) string {
-	for _, w := range rep.Warnings {
-		a.warnf("%s", w)
-	}
+	a.warnAll(rep.Warnings)
 	return linesText(rep.Lines(a.verbose))
 }

@@ -67,11 +67,7 @@ works.`,
 			if err != nil {
 				return fmt.Errorf("gc store: %w", err)
 			}
-			if asJSON {
-				return a.printJSON(res)
-			}
-			a.printAll(res.Lines(dryRun))
-			return nil
+			return a.output(nil, asJSON, res, func() string { return linesText(res.Lines(dryRun)) })
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be deleted, delete nothing")

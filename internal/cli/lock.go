@@ -127,17 +127,13 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 	if err != nil {
 		return a.resolveFailed(hinted(hintedResolve(err)))
 	}
-	a.printNotes(l.Result)
+	a.warnAll(l.Result.Notes)
 	if err := cycleError(l.Result); err != nil {
 		return err
 	}
-	for _, ch := range l.Repinned {
-		a.warnf("%s", wsresolve.Moved(ch))
-	}
+	a.warnAll(mapSlice(l.Repinned, wsresolve.Moved))
 	if len(l.Refused) > 0 {
-		for _, ch := range l.Refused {
-			fmt.Fprintf(a.errw(), "meta: %s\n", wsresolve.Moved(ch))
-		}
+		writeLines(a.errw(), "meta: ", mapSlice(l.Refused, wsresolve.Moved))
 		fmt.Fprintf(a.errw(), "hint: %s\n", l.RefusedHint(req.env))
 		return errCheckFailed
 	}

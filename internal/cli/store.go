@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -252,18 +253,8 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 			stop := showProgress(a, st, "store verify")
 			r, err := st.VerifyAll(cmd.Context())
 			stop()
-			switch {
-			case err != nil:
-				return err
-			case asJSON:
-				if err := a.printJSON(r); err != nil || len(r.Corrupt) == 0 {
-					return err
-				}
-				return errCheckFailed
-			}
-			a.printAll(r.Lines())
-			if len(r.Corrupt) == 0 {
-				return nil
+			if err := a.output(err, asJSON, r, func() string { return linesText(r.Lines()) }); err != nil || len(r.Corrupt) == 0 || asJSON {
+				return cmp.Or(err, cond[error](asJSON && len(r.Corrupt) > 0, errCheckFailed, nil))
 			}
 			fmt.Fprintf(a.errw(), "meta: store verify: %d of %d entries are corrupt\n", len(r.Corrupt), r.Verified)
 			fmt.Fprintln(a.errw(), "hint: re-add each tree to repair it; 'meta store get' refuses corrupt entries")
@@ -302,15 +293,11 @@ func newStorePinCmd(a *app, pin bool) *cobra.Command {
 // showProgress draws the store's progress as one live line on stderr when
 // that is a terminal (never in pipes or CI), and returns what ends it.
 func showProgress(a *app, st *store.Store, label string) (stop func()) {
-	if !term.Interactive(a.errw()) {
-		return func() {}
+	update, done := term.LiveLine(a.errw(), label)
+	if update != nil {
+		st.SetProgress(func(phase string, n, total int64) {
+			update(fmt.Sprintf("%s %s / %s", phase, store.HumanSize(n), store.HumanSize(total)))
+		})
 	}
-	lines := term.NewLines(a.errw(), []string{label})
-	st.SetProgress(func(phase string, done, total int64) {
-		lines.Update(label, fmt.Sprintf("%s %s / %s", phase, store.HumanSize(done), store.HumanSize(total)))
-	})
-	return func() {
-		st.SetProgress(nil)
-		lines.Done(label, "done")
-	}
+	return func() { st.SetProgress(nil); done() }
 }

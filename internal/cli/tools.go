@@ -216,8 +216,8 @@ func (a *app) toolPlan(ctx context.Context, f *toolsFlags, args []string, compon
 	}
 	p, err := r.Plan(ctx, specs, toolchain.Arches)
 	a.toolNotes(r)
-	for i := 0; warn && err == nil && i < len(p.Warnings()); i++ {
-		a.warnf("%s", p.Warnings()[i])
+	if warn && err == nil {
+		a.warnAll(p.Warnings())
 	}
 	return p, toolsErr(err)
 }

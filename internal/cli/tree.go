@@ -31,7 +31,7 @@ func (a *app) resolveForView(ctx context.Context, env string) (*wsresolve.Result
 	if err != nil {
 		return nil, a.resolveFailed(hinted(hintedResolve(err)))
 	}
-	a.printNotes(res)
+	a.warnAll(res.Notes)
 	return res, nil
 }
 
@@ -79,11 +79,7 @@ that depend on it. A subtree already shown is marked (*).`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return a.printJSON(r.Nodes())
-			}
-			a.printf("%s\n", strings.Join(r.TreeText(), "\n"))
-			return nil
+			return a.output(nil, asJSON, r.Nodes(), func() string { return strings.Join(r.TreeText(), "\n") + "\n" })
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "resolve for environment `E`")

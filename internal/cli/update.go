@@ -35,10 +35,8 @@ written and no working tree is touched.`,
 			if err != nil {
 				return err
 			}
-			if len(args) > 0 {
-				if _, err := selectComponents(m, args); err != nil {
-					return err
-				}
+			if _, err := selectComponents(m, args); err != nil {
+				return err
 			}
 			old, err := readLock(m, env, true)
 			if err != nil {
