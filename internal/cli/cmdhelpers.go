@@ -39,6 +39,12 @@ func (a *app) sessionCommand(use, short string, args cobra.PositionalArgs, run f
 	return cmd
 }
 
+// jsonFlag adds --json to cmd.
+func jsonFlag(cmd *cobra.Command, asJSON *bool) *cobra.Command {
+	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
+	return cmd
+}
+
 // warnings shows an operation's notes as warnings.
 func (a *app) warnings() progress.Sink {
 	return progress.Func(func(e progress.Event) {

@@ -122,10 +122,7 @@ func (a *app) configScope(global bool) (userconfig.Scope, error) {
 
 // configScopes lists where to look, most specific first.
 func (a *app) configScopes(global bool) []userconfig.Scope {
-	root, err := a.metaRoot()
-	if err != nil {
-		root = ""
-	}
+	root, _ := a.metaRoot() // "" outside a workspace
 	return userconfig.Scopes(root, global, os.Getenv)
 }
 

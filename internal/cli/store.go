@@ -212,12 +212,6 @@ func (a *app) printListing(err error, asJSON bool, list any, rows [][]string, em
 	return nil
 }
 
-// jsonFlag adds --json to cmd.
-func jsonFlag(cmd *cobra.Command, asJSON *bool) *cobra.Command {
-	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
-	return cmd
-}
-
 func newStoreStatsCmd(a *app) *cobra.Command {
 	var asJSON bool
 	return jsonFlag(&cobra.Command{
