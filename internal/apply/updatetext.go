@@ -34,6 +34,23 @@ func UpdatesText(changes []Change, pal term.Palette) string {
 	return b.String()
 }
 
+// FailureLines are what a failed step shows (nothing for others): what
+// failed, then the hints that apply, registryHint giving a registry
+// error's ("" when it has none).
+func (s *Step) FailureLines(registryHint func(error) string) []string {
+	if s.Err == nil {
+		return nil
+	}
+	lines := []string{"meta: apply " + s.Name + ": " + firstLine(s.Err.Error())}
+	if h := registryHint(s.Err); h != "" {
+		lines = append(lines, "hint: "+s.Name+": "+h)
+	}
+	if strings.Contains(s.Err.Error(), "would be overwritten") {
+		lines = append(lines, "hint: "+s.Name+": commit or stash your changes; meta never discards them")
+	}
+	return lines
+}
+
 // DoneText is the status a finished step shows: failed, or what it did
 // and where the tree is now.
 func (s *Step) DoneText(pal term.Palette) string {

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/metawork/meta/internal/lockfile"
@@ -32,6 +33,30 @@ func TestUpdatesText(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := UpdatesText(tc.changes, tc.pal); got != tc.want {
 				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStepFailureLines(t *testing.T) {
+	noHint := func(error) string { return "" }
+	for _, tc := range []struct {
+		name string
+		step Step
+		hint func(error) string
+		want []string
+	}{
+		{"no error: nothing", Step{Name: "api"}, noHint, nil},
+		{"first line of the error", Step{Name: "api", Err: errors.New("fetch failed\ndetails")}, noHint,
+			[]string{"meta: apply api: fetch failed"}},
+		{"with the registry's hint", Step{Name: "lib", Err: errors.New("checksum mismatch")}, func(error) string { return "tell the operator" },
+			[]string{"meta: apply lib: checksum mismatch", "hint: lib: tell the operator"}},
+		{"local changes in the way", Step{Name: "api", Err: errors.New("error: your local changes would be overwritten by checkout")}, noHint,
+			[]string{"meta: apply api: error: your local changes would be overwritten by checkout", "hint: api: commit or stash your changes; meta never discards them"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.step.FailureLines(tc.hint); !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -156,15 +155,7 @@ func (a *app) runApply(ctx context.Context, w io.Writer, m *manifest.Manifest, s
 func (a *app) applySummary(steps []*apply.Step) error {
 	for _, s := range steps {
 		a.printAll(s.SavedLines()) // printed whatever happened next: the ref exists
-		if s.Err != nil {
-			fmt.Fprintf(a.errw(), "meta: apply %s: %s\n", s.Name, firstLine(s.Err.Error()))
-			if h := wsresolve.RegistryHint(s.Err); h != "" {
-				fmt.Fprintf(a.errw(), "hint: %s: %s\n", s.Name, h)
-			}
-			if strings.Contains(s.Err.Error(), "would be overwritten") {
-				fmt.Fprintf(a.errw(), "hint: %s: commit or stash your changes; meta never discards them\n", s.Name)
-			}
-		}
+		writeLines(a.errw(), "", s.FailureLines(wsresolve.RegistryHint))
 	}
 	a.printf("%s\n", apply.Summary(steps))
 	if apply.Count(steps).Failed > 0 {

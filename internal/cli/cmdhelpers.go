@@ -126,11 +126,6 @@ func mapSlice[T, U any](s []T, f func(T) U) []U {
 	return out
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return l
-}
-
 // loadSelected loads the manifest and the components names and groups select.
 func (a *app) loadSelected(names, groups []string) (*manifest.Manifest, []*manifest.Component, error) {
 	m, err := a.loadManifest()
