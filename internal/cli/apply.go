@@ -3,10 +3,8 @@ package cli
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -18,7 +16,6 @@ import (
 	"github.com/metawork/meta/internal/registry"
 	wsresolve "github.com/metawork/meta/internal/resolve"
 	"github.com/metawork/meta/internal/term"
-	"github.com/metawork/meta/internal/yamlpos"
 )
 
 func newApplyCmd(a *app) *cobra.Command {
@@ -63,14 +60,11 @@ process.`,
   meta apply --env dev --force`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.loadManifest()
+			m, err := a.loadEnvs(env)
 			if err != nil {
 				return err
 			}
-			if err := checkEnv(m, env); err != nil {
-				return err
-			}
-			comps, err := a.selectWithGroups(m, args, groups)
+			comps, err := selectWithGroups(m, args, groups)
 			if err != nil {
 				return err
 			}
@@ -81,16 +75,15 @@ process.`,
 					return err
 				}
 			} else {
-				old, err := readLock(m, env, true)
-				var ye *yamlpos.Error
-				if errors.As(err, &ye) {
+				old, err := viewLock(m, env)
+				if err != nil {
 					return err
 				}
 				r, err := a.resolveKeeping(ctx, m, env, old, nil, jobs)
 				if err != nil {
 					return err
 				}
-				a.printNotes(r)
+				a.warnAll(r.Notes)
 				target, source = r.Lock, "the manifest (resolved now)"
 			}
 			steps := apply.Plan(ctx, m, comps, target, apply.Options{All: len(args) == 0 && len(groups) == 0, Force: force, Jobs: m.Jobs(0)})
@@ -125,42 +118,23 @@ process.`,
 	return cmd
 }
 
-// planApply plans the move of comps to lock f (see apply.Plan).
-func planApply(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, all bool, f *lockfile.File, force bool) []*apply.Step {
-	return apply.Plan(ctx, m, comps, f, apply.Options{All: all, Force: force, Jobs: m.Jobs(0)})
-}
-
 // resolveKeeping resolves the workspace for env, keeping keep's versions
 // and commits (but unlock's) while they stay valid.
 func (a *app) resolveKeeping(ctx context.Context, m *manifest.Manifest, env string, keep *lockfile.File, unlock map[string]bool, jobs int) (*wsresolve.Result, error) {
 	r, err := a.resolveWith(ctx, m, wsresolve.Keeping(wsresolve.Options{Env: env, Jobs: jobs}, keep, unlock), false)
-	if err != nil {
-		return nil, a.resolveFailed(err)
-	}
-	return r, nil
+	return r, a.resolveFailed(err)
 }
 
 func (a *app) printApplyPlan(source string, steps []*apply.Step, dryRun bool) {
 	a.printf("%s, from %s:\n", cond(dryRun, "plan (dry run: nothing will change)", "plan"), source)
-	for _, l := range apply.PlanLines(steps) {
-		a.printf("%s\n", l)
-	}
+	a.printAll(apply.PlanLines(steps))
 }
 
 // runApply carries out the plan, with one live line per repository on a
 // terminal (one plain line each when it finishes otherwise).
 func (a *app) runApply(ctx context.Context, w io.Writer, m *manifest.Manifest, steps []*apply.Step, jobs int, denyYanked bool) {
 	r := term.NewRenderer(w, a.verbose, nil, func(e progress.Event) string {
-		s := e.Result.(*apply.Step)
-		switch {
-		case s.Err != nil:
-			return a.pal.Red("failed")
-		case s.Action == apply.Clone:
-			return a.pal.Green("cloned") + " at " + wsresolve.ShortCommit(s.Commit)
-		case s.Action == apply.Download:
-			return a.pal.Green("extracted") + " " + s.Locked.Version
-		}
-		return a.pal.Green("checked out") + " " + wsresolve.ShortCommit(s.Commit)
+		return e.Result.(*apply.Step).DoneText(a.pal)
 	})
 	defer r.Close()
 	var mu sync.Mutex
@@ -180,18 +154,8 @@ func (a *app) runApply(ctx context.Context, w io.Writer, m *manifest.Manifest, s
 
 func (a *app) applySummary(steps []*apply.Step) error {
 	for _, s := range steps {
-		for _, l := range s.SavedLines() {
-			a.printf("%s\n", l) // printed whatever happened next: the ref exists
-		}
-		if s.Err != nil {
-			fmt.Fprintf(a.errw(), "meta: apply %s: %s\n", s.Name, firstLine(s.Err.Error()))
-			if h := wsresolve.RegistryHint(s.Err); h != "" {
-				fmt.Fprintf(a.errw(), "hint: %s: %s\n", s.Name, h)
-			}
-			if strings.Contains(s.Err.Error(), "would be overwritten") {
-				fmt.Fprintf(a.errw(), "hint: %s: commit or stash your changes; meta never discards them\n", s.Name)
-			}
-		}
+		a.printAll(s.SavedLines()) // printed whatever happened next: the ref exists
+		writeLines(a.errw(), "", s.FailureLines(wsresolve.RegistryHint))
 	}
 	a.printf("%s\n", apply.Summary(steps))
 	if apply.Count(steps).Failed > 0 {

@@ -43,7 +43,7 @@ checkout. A failure in one repository does not stop the others.`,
 			if err != nil {
 				return err
 			}
-			comps, err := a.selectWithGroups(m, args, groups)
+			comps, err := selectWithGroups(m, args, groups)
 			if err != nil {
 				return err
 			}
@@ -55,16 +55,7 @@ checkout. A failure in one repository does not stop the others.`,
 			comps, fromRegistry := workspace.SplitRegistry(comps)
 			ctx := cmd.Context()
 			lines := term.NewRenderer(cond(asJSON, io.Discard, a.out()), a.verbose, compNames(comps), func(e progress.Event) string {
-				r := e.Result.(workspace.BootstrapResult)
-				switch {
-				case ctx.Err() != nil && r.Action == workspace.Failed:
-					return "interrupted"
-				case r.Action == workspace.Cloned:
-					return a.pal.Green("cloned") + " at " + r.Checkout
-				case r.Action == workspace.Present:
-					return "present (" + r.Checkout + ")"
-				}
-				return a.pal.Red("failed")
+				return e.Result.(workspace.BootstrapResult).DoneText(a.pal, ctx.Err() != nil)
 			})
 			res := workspace.Bootstrap(ctx, m, comps, workspace.BootstrapOptions{Jobs: m.Jobs(jobs), Filter: filter, Shallow: shallow,
 				Pick: a.bootstrapPick(ctx, m), Sink: lines})

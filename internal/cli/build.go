@@ -20,7 +20,7 @@ func newBuildCmd(a *app) *cobra.Command {
 		groups []string
 	)
 	var jobs int
-	var rexec remoteExecFlags
+	var rexec buildcache.ExecSettings
 	var (
 		remoteFlag, envMode, outputLogs, summarize string
 		dryRun, asJSON                             bool
@@ -90,15 +90,11 @@ build's would, and a failure shows the remote stdout, stderr and status.`,
 				if all {
 					return usagef("use --group alone, or --all alone", "build: --all with --group")
 				}
-				sel, err := a.selectWithGroups(m, args, groups)
+				sel, err := selectWithGroups(m, args, groups)
 				if err != nil {
 					return err
 				}
-				names = nil
-				for _, c := range sel {
-					names = append(names, c.Name)
-				}
-				if len(names) == 0 {
+				if names = compNames(sel); len(names) == 0 {
 					return usagef("", "build: the groups select no component")
 				}
 			} else if _, err := selectComponents(m, args); err != nil {
@@ -253,9 +249,5 @@ func (a *app) dryRun(ctx context.Context, c *buildcache.Cache, m *manifest.Manif
 	if err != nil {
 		return buildError(err)
 	}
-	if asJSON {
-		return a.printJSON(buildcache.PlanReports(plan))
-	}
-	a.writeLines(buildcache.DryRunLines(plan, a.pal.Dim))
-	return nil
+	return a.output(nil, asJSON, buildcache.PlanReports(plan), func() string { return linesText(buildcache.DryRunLines(plan, a.pal.Dim)) })
 }

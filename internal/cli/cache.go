@@ -13,6 +13,7 @@ import (
 	"github.com/metawork/meta/internal/buildcache"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/store"
+	"github.com/metawork/meta/internal/term"
 )
 
 func newCacheCmd(a *app) *cobra.Command {
@@ -40,18 +41,6 @@ through an S3 bucket or a Bazel HTTP cache.`,
 	return cmd
 }
 
-// cacheComponent loads the manifest and checks that name is a component.
-func (a *app) cacheComponent(name string) (*manifest.Manifest, error) {
-	m, err := a.loadManifest()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := selectComponents(m, []string{name}); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
 func newCacheBuildCmd(a *app) *cobra.Command {
 	var source string
 	cmd := &cobra.Command{
@@ -66,12 +55,7 @@ Prints the key and the store hash.`,
 			if source == "" {
 				return usagef("say which directory holds the outputs", "cache build: --source is required")
 			}
-			c, m, src, err := a.componentCache(cmd.Context(), args[0], source, func(dir string) error {
-				if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-					return usagef("--source takes an existing directory", "cache build: %s: not a directory", source)
-				}
-				return nil
-			})
+			c, m, src, err := a.componentCache(cmd.Context(), args[0], source, true)
 			if err != nil {
 				return err
 			}
@@ -105,7 +89,7 @@ Exits 1 with a hint when nothing is cached for the key.`,
 			if target == "" {
 				return usagef("say where the outputs go", "cache get: --target is required")
 			}
-			c, m, dst, err := a.componentCache(cmd.Context(), args[0], target, func(string) error { return nil })
+			c, m, dst, err := a.componentCache(cmd.Context(), args[0], target, false)
 			if err != nil {
 				return err
 			}
@@ -127,15 +111,16 @@ Exits 1 with a hint when nothing is cached for the key.`,
 }
 
 // componentCache loads the manifest, checks that name is a component,
-// resolves path (checked by check) and opens the build cache.
-func (a *app) componentCache(ctx context.Context, name, path string, check func(string) error) (*buildcache.Cache, *manifest.Manifest, string, error) {
-	m, err := a.cacheComponent(name)
+// resolves path (an existing directory, with source: cache build's) and
+// opens the build cache.
+func (a *app) componentCache(ctx context.Context, name, path string, source bool) (*buildcache.Cache, *manifest.Manifest, string, error) {
+	m, err := a.loadComponent(name)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	abs, err := a.absPath(path)
-	if err == nil {
-		err = check(abs)
+	if st, serr := os.Stat(abs); err == nil && source && (serr != nil || !st.IsDir()) {
+		err = usagef("--source takes an existing directory", "cache build: %s: not a directory", path)
 	}
 	if err != nil {
 		return nil, nil, "", err
@@ -175,7 +160,7 @@ gc'; records on the remote are left alone, since other machines use them.`,
 			var m *manifest.Manifest
 			if component != "" {
 				var err error
-				if m, err = a.cacheComponent(component); err != nil {
+				if m, err = a.loadComponent(component); err != nil {
 					return err
 				}
 			}
@@ -214,9 +199,8 @@ func newCacheListCmd(a *app) *cobra.Command {
 			return a.printListing(err, asJSON, list, buildcache.ListRows(list), func() { a.printf("no cache records (run 'meta build')\n") }, buildcache.ListHeader...)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&component, "component", "", "only records of component `C`")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newCacheStatsCmd(a *app) *cobra.Command {
@@ -232,23 +216,15 @@ func newCacheStatsCmd(a *app) *cobra.Command {
 				return err
 			}
 			s, err := c.Stats()
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return a.printJSON(s)
-			}
-			a.printRows(s.Rows())
-			return nil
+			return a.output(err, asJSON, s, func() string { return term.TableText(s.Rows()) })
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newCacheExplainCmd(a *app) *cobra.Command {
 	var asJSON bool
-	var rexec remoteExecFlags
+	var rexec buildcache.ExecSettings
 	var envMode string
 	cmd := &cobra.Command{
 		Use:   "explain NAME [--json]",
@@ -263,7 +239,7 @@ this key. Use the same --env-mode as the build.`,
   meta cache explain api --json | jq .diff`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.cacheComponent(args[0])
+			m, err := a.loadComponent(args[0])
 			if err != nil {
 				return err
 			}
@@ -279,17 +255,11 @@ this key. Use the same --env-mode as the build.`,
 			if err != nil {
 				return fmt.Errorf("cache explain %w", err)
 			}
-			if e.Action, err = c.ExplainAction(cmd.Context(), m, args[0], rexec); err != nil {
-				return hinted(err)
-			} else if asJSON {
-				return a.printJSON(e)
-			}
-			a.writeLines(e.Lines(a.verbose))
-			return nil
+			e.Action, err = c.ExplainAction(cmd.Context(), m, args[0], rexec)
+			return a.output(hinted(err), asJSON, e, func() string { return linesText(e.Lines(a.verbose)) })
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	addRemoteExecFlags(cmd, &rexec) // with an executor, explain shows the Action digest
 	cmd.Flags().StringVar(&envMode, "env-mode", "strict", "the build's environment mode: `strict` or loose")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }

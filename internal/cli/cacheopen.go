@@ -55,18 +55,9 @@ func hinted(err error) error {
 	return withHint(err, h.Hint())
 }
 
-// remoteExecFlags are build's remote execution flags.
-type remoteExecFlags = buildcache.ExecSettings
-
-func addRemoteExecFlags(cmd *cobra.Command, f *remoteExecFlags) {
+// addRemoteExecFlags adds build's remote execution flags.
+func addRemoteExecFlags(cmd *cobra.Command, f *buildcache.ExecSettings) {
 	cmd.Flags().StringVar(&f.URL, "remote-exec", "", "run build commands on the REAPI executor at `URL` (grpc://HOST:PORT[/INSTANCE] or grpcs://; default $"+buildcache.EnvExecutor+")")
 	cmd.Flags().StringArrayVar(&f.Platform, "remote-platform", nil, "platform property `KEY=VALUE` of remote actions, e.g. OSFamily=linux (repeatable; default $"+buildcache.EnvExecProps+")")
 	cmd.Flags().DurationVar(&f.Timeout, "remote-timeout", 0, "time limit of one remote action (default: the executor's)")
-}
-
-// writeLines prints each line, unindented, with a newline.
-func (a *app) writeLines(lines []string) {
-	for _, l := range lines {
-		a.printf("%s\n", l)
-	}
 }

@@ -99,19 +99,16 @@ func (a *app) warnf(format string, args ...any) {
 	fmt.Fprintf(a.stdio.Err, "meta: warning: "+format+"\n", args...)
 }
 
+// warnAll prints each message as a warning.
+func (a *app) warnAll(msgs []string) { writeLines(a.stdio.Err, "meta: warning: ", msgs) }
+
 // Main runs meta with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, stdio term.Streams) int {
 	a := &app{stdio: stdio, pal: term.Palette{On: term.Color(stdio.Err)}, ctx: ctx}
 	if uc, err := userconfig.Load(userconfig.Path(os.Getenv)); err != nil {
 		fmt.Fprintf(stdio.Err, "meta: warning: %v (ignoring your user config)\n", err)
 	} else {
-		a.user = uc
-		switch uc.Color {
-		case "always":
-			a.pal.On = true
-		case "never":
-			a.pal.On = false
-		}
+		a.user, a.pal.On = uc, uc.ColorOn(a.pal.On)
 	}
 	root := newRootCmd(a)
 	root.SetArgs(args)

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -38,6 +39,12 @@ func (a *app) sessionCommand(use, short string, args cobra.PositionalArgs, run f
 	return cmd
 }
 
+// jsonFlag adds --json to cmd.
+func jsonFlag(cmd *cobra.Command, asJSON *bool) *cobra.Command {
+	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
+	return cmd
+}
+
 // warnings shows an operation's notes as warnings.
 func (a *app) warnings() progress.Sink {
 	return progress.Func(func(e progress.Event) {
@@ -65,6 +72,23 @@ func (a *app) output(err error, asJSON bool, v any, text func() string) error {
 	}
 	a.printf("%s", text())
 	return nil
+}
+
+// writeLines writes each of lines to w after indent.
+func writeLines(w io.Writer, indent string, lines []string) {
+	for _, l := range lines {
+		fmt.Fprintf(w, "%s%s\n", indent, l)
+	}
+}
+
+// printAll prints each line.
+func (a *app) printAll(lines []string) { writeLines(a.out(), "", lines) }
+
+// linesText is each of lines with a newline.
+func linesText(lines []string) string {
+	var b strings.Builder
+	writeLines(&b, "", lines)
+	return b.String()
 }
 
 // when is s when cond holds, else "".
@@ -102,17 +126,12 @@ func mapSlice[T, U any](s []T, f func(T) U) []U {
 	return out
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return l
-}
-
 // loadSelected loads the manifest and the components names and groups select.
 func (a *app) loadSelected(names, groups []string) (*manifest.Manifest, []*manifest.Component, error) {
 	m, err := a.loadManifest()
 	if err != nil {
 		return nil, nil, err
 	}
-	comps, err := a.selectWithGroups(m, names, groups)
+	comps, err := selectWithGroups(m, names, groups)
 	return m, comps, err
 }

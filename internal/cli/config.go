@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/userconfig"
 )
 
@@ -30,55 +31,25 @@ workspace.name (workspace only).`,
   meta config unset --global color`,
 	}
 	cmd.PersistentFlags().BoolVar(&global, "global", false, "use your user config file instead of the workspace manifest")
-	get := &cobra.Command{
-		Use:     "get KEY",
-		Short:   "Print a setting's value",
-		Example: "  meta config get jobs",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := lookupSetting(args[0])
-			if err != nil {
-				return err
-			}
-			v, ok, err := userconfig.Get(s, a.configScopes(global))
-			if err != nil || ok {
-				if ok {
-					a.printf("%s\n", v)
-				}
-				return err
-			}
-			return &exitError{code: ExitError, err: fmt.Errorf("%s is not set", args[0])}
-		},
-	}
-	set := &cobra.Command{
-		Use:     "set KEY VALUE",
-		Short:   "Set a setting",
-		Example: "  meta config set jobs 16\n  meta config set registries.default https://registry.acme.dev",
-		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := lookupSetting(args[0])
-			if err != nil {
-				return err
-			}
-			if err := s.Check(args[1]); err != nil {
-				return usagef(s.Help, "%s: %v", args[0], err)
-			}
-			return a.writeSetting(global, s, args[1], false)
-		},
-	}
-	unset := &cobra.Command{
-		Use:     "unset KEY",
-		Short:   "Remove a setting",
-		Example: "  meta config unset --global color",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := lookupSetting(args[0])
-			if err != nil {
-				return err
-			}
-			return a.writeSetting(global, s, "", true)
-		},
-	}
+	get := settingCmd("get KEY", "Print a setting's value", "  meta config get jobs", 1, func(s userconfig.Setting, args []string) error {
+		v, ok, err := userconfig.Get(s, a.configScopes(global))
+		if ok {
+			a.printf("%s\n", v)
+		}
+		if err != nil || ok {
+			return err
+		}
+		return &exitError{code: ExitError, err: fmt.Errorf("%s is not set", args[0])}
+	})
+	set := settingCmd("set KEY VALUE", "Set a setting", "  meta config set jobs 16\n  meta config set registries.default https://registry.acme.dev", 2, func(s userconfig.Setting, args []string) error {
+		if err := s.Check(args[1]); err != nil {
+			return usagef(s.Help, "%s: %v", args[0], err)
+		}
+		return a.writeSetting(global, s, args[1], false)
+	})
+	unset := settingCmd("unset KEY", "Remove a setting", "  meta config unset --global color", 1, func(s userconfig.Setting, args []string) error {
+		return a.writeSetting(global, s, "", true)
+	})
 	var asJSON bool
 	list := &cobra.Command{
 		Use:     "list",
@@ -87,10 +58,7 @@ workspace.name (workspace only).`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, err := userconfig.List(a.configScopes(global))
-			if err != nil {
-				return err
-			}
-			return a.show(asJSON, out, func() { a.printf("%s", userconfig.ListText(out)) })
+			return a.output(err, asJSON, out, func() string { return userconfig.ListText(out) })
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -98,13 +66,18 @@ workspace.name (workspace only).`,
 	return cmd
 }
 
-func lookupSetting(key string) (userconfig.Setting, error) {
-	s, err := userconfig.Lookup(key)
-	var ke *userconfig.KeyError
-	if errors.As(err, &ke) {
-		return s, usageError(err, ke.Hint)
-	}
-	return s, err
+// settingCmd is a config subcommand of n arguments, the first a setting's
+// key: run gets the setting.
+func settingCmd(use, short, example string, n int, run func(s userconfig.Setting, args []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Example: example, Args: cobra.ExactArgs(n), RunE: func(cmd *cobra.Command, args []string) error {
+		s, err := userconfig.Lookup(args[0])
+		if ke := (*userconfig.KeyError)(nil); errors.As(err, &ke) {
+			return usageError(err, ke.Hint)
+		} else if err != nil {
+			return err
+		}
+		return run(s, args)
+	}}
 }
 
 // configScope is the file one config command writes: the user's file with
@@ -124,10 +97,7 @@ func (a *app) configScope(global bool) (userconfig.Scope, error) {
 
 // configScopes lists where to look, most specific first.
 func (a *app) configScopes(global bool) []userconfig.Scope {
-	root, err := a.metaRoot()
-	if err != nil {
-		root = ""
-	}
+	root, _ := a.metaRoot() // "" outside a workspace
 	return userconfig.Scopes(root, global, os.Getenv)
 }
 
@@ -140,7 +110,7 @@ func (a *app) writeSetting(global bool, s userconfig.Setting, value string, unse
 	if err != nil {
 		return err
 	} else if !global {
-		unlock, err := lockManifest(sc.Root())
+		unlock, err := manifest.LockForEdit(sc.Root())
 		if err != nil {
 			return err
 		}

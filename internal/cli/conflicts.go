@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/pubgrub"
 	wsresolve "github.com/metawork/meta/internal/resolve"
+	"github.com/metawork/meta/internal/term"
 )
 
 func newConflictsCmd(a *app) *cobra.Command {
@@ -52,30 +54,20 @@ verified by solving again.`,
 			}
 			cycles := r.Solution.Cycles()
 			if asJSON {
-				if cycles == nil {
-					cycles = [][]string{}
-				}
-				if err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.Lock.Components), "cycles": cycles}); err != nil {
-					return err
-				}
-			} else {
-				a.printNotes(r)
+				err := a.printJSON(map[string]any{"ok": len(cycles) == 0, "components": len(r.Lock.Components), "cycles": cond(cycles == nil, [][]string{}, cycles)})
+				return cmp.Or(err, cond[error](len(cycles) > 0, errCheckFailed, nil))
 			}
+			a.warnAll(r.Notes)
 			if len(cycles) > 0 {
-				if !asJSON {
-					fmt.Fprintln(a.errw(), cycleError(r).Error())
-				}
+				fmt.Fprintln(a.errw(), cycleError(r).Error())
 				return errCheckFailed
 			}
-			if !asJSON {
-				a.printf("no conflicts: %s resolve\n", plural(len(r.Lock.Components), "component"))
-			}
+			a.printf("no conflicts: %s resolve\n", plural(len(r.Lock.Components), "component"))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "check environment `E`")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newConflictsResolveCmd(a *app) *cobra.Command {
@@ -141,20 +133,11 @@ override holds the component back, with where it is declared.`,
 			if asJSON {
 				return a.printJSON(rows)
 			}
-			a.printNotes(r)
-			t := &table{}
-			for _, row := range wsresolve.RecommendRows(rows) {
-				cells := make([]cell, len(row))
-				for i, c := range row {
-					cells[i] = plain(c)
-				}
-				t.add(cells...)
-			}
-			t.write(a.out())
+			a.warnAll(r.Notes)
+			a.printf("%s", term.TableText(wsresolve.RecommendRows(rows)))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "recommend for environment `E`")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }

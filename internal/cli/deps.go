@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 
@@ -61,10 +60,7 @@ func (a *app) depsComponents(m *manifest.Manifest, opts depsTargetOpts) ([]depsc
 		if err != nil {
 			return nil, err
 		}
-		opts.Components = nil
-		for _, c := range sel {
-			opts.Components = append(opts.Components, c.Name)
-		}
+		opts.Components = compNames(sel)
 	}
 	if opts.All == (len(opts.Components) > 0) {
 		return nil, usagef("e.g. meta deps audit --all, or --component NAME, or --group NAME", "choose the components: --component NAME (repeatable), --group NAME or --all")
@@ -102,9 +98,7 @@ func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depscan.Ta
 			return nil, err
 		}
 		for _, l := range t.Locks { // -v: how each was read (e.g. which YAML document)
-			for i := 0; a.verbose && i < len(l.Notes); i++ {
-				fmt.Fprintf(a.errw(), "%s: %s\n", t.Name, l.Notes[i])
-			}
+			writeLines(a.errw(), t.Name+": ", cond(a.verbose, l.Notes, nil))
 		}
 		out = append(out, t)
 	}
@@ -129,37 +123,6 @@ func envOr(name, def string) string {
 		return u
 	}
 	return def
-}
-
-// show prints v as JSON, or as text.
-func (a *app) show(asJSON bool, v any, text func()) error {
-	if asJSON {
-		return a.printJSON(v)
-	}
-	text()
-	return nil
-}
-
-// tableText lays rows out as aligned columns.
-func tableText(rows [][]string) string {
-	t := &table{}
-	for _, r := range rows {
-		cells := make([]cell, len(r))
-		for i, c := range r {
-			cells[i] = plain(c)
-		}
-		t.add(cells...)
-	}
-	var b strings.Builder
-	t.write(&b)
-	return b.String()
-}
-
-// printAll prints each line.
-func (a *app) printAll(lines []string) {
-	for _, l := range lines {
-		a.printf("%s\n", l)
-	}
 }
 
 // writeOut writes data to path atomically, or to standard output when

@@ -74,7 +74,7 @@ named), 1 when nothing at all could be audited, else 0.`,
 				return err
 			}
 			rep.FailOn = failOn
-			if err := a.show(asJSON, rep, func() { a.printAudit(rep) }); err != nil {
+			if err := a.output(nil, asJSON, rep, func() string { return a.auditText(rep) }); err != nil {
 				return err
 			}
 			if rep.Fails(threshold) {
@@ -95,8 +95,7 @@ named), 1 when nothing at all could be audited, else 0.`,
 	addDepsTargetFlags(cmd, &targets)
 	cmd.Flags().StringVar(&offlineDB, "offline-db", "", "read OSV records from `PATH` (directory or all.zip files) instead of the OSV API")
 	cmd.Flags().StringVar(&failOn, "fail-on", "low", "exit 3 when a finding has at least `SEVERITY`: low, medium, high, critical, or none")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // runAudit audits ts against offlineDB, or the OSV API when it is "";
@@ -113,9 +112,8 @@ func (a *app) runAudit(cmd *cobra.Command, ts []depscan.Target, offlineDB string
 	return rep, err
 }
 
-func (a *app) printAudit(rep *depscan.AuditReport) {
-	for _, w := range rep.Warnings {
-		a.warnf("%s", w)
-	}
-	a.printAll(rep.Lines(a.verbose))
+// auditText is the report's text, after its warnings (printed).
+func (a *app) auditText(rep *depscan.AuditReport) string {
+	a.warnAll(rep.Warnings)
+	return linesText(rep.Lines(a.verbose))
 }

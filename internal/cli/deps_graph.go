@@ -45,9 +45,7 @@ Graphviz's dot program. Output is sorted, so it is the same on every run.`,
 				}
 				var warns []string
 				g, warns, err = depscan.GraphTarget(ts[0])
-				for _, w := range warns {
-					a.warnf("%s", w)
-				}
+				a.warnAll(warns)
 				if err != nil {
 					return usageError(err, depsFixHint)
 				}

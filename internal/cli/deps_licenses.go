@@ -5,6 +5,7 @@ import (
 
 	"github.com/metawork/meta/internal/depscan"
 	"github.com/metawork/meta/internal/license"
+	"github.com/metawork/meta/internal/term"
 )
 
 func newDepsLicensesCmd(a *app) *cobra.Command {
@@ -59,7 +60,7 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 			if err != nil {
 				return err
 			}
-			if err := a.show(asJSON, rep, func() { a.printf("%s", rep.Text(tableText)) }); err != nil {
+			if err := a.output(nil, asJSON, rep, func() string { return rep.Text(term.TableText) }); err != nil {
 				return err
 			}
 			if rep.Summary.Violations > 0 {
@@ -73,6 +74,5 @@ Exit status: 3 when a package's license is not allowed, else 0.`,
 	cmd.Flags().StringSliceVar(&denied, "denied", nil, "deny these SPDX `LIST` (comma-separated ids)")
 	cmd.Flags().StringArrayVar(&sitePackages, "site-packages", nil, "also read Python metadata from `DIR` (repeatable)")
 	cmd.Flags().BoolVar(&offline, "offline", false, "do not ask deps.dev")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }

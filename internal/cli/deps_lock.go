@@ -75,8 +75,6 @@ func (a *app) depsLock(cmd *cobra.Command, opts depsTargetOpts, lo ecosystem.Loc
 	if n.Failed == 0 {
 		return nil
 	}
-	for _, in := range n.Install {
-		fmt.Fprintln(a.errw(), "hint: install "+in)
-	}
+	writeLines(a.errw(), "hint: install ", n.Install)
 	return errSilent
 }

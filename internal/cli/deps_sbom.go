@@ -83,9 +83,7 @@ written rather than an incomplete one.`,
 				if err != nil {
 					return err
 				}
-				for _, w := range rep.SBOMWarnings() {
-					a.warnf("%s", w)
-				}
+				a.warnAll(rep.SBOMWarnings())
 				findings = rep.Findings()
 			}
 			done, err := depscan.WriteSBOMs(cmd.Context(), ts, findings, format, opt, output, a.out())

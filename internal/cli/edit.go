@@ -3,8 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/metawork/meta/internal/atomicfile"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,45 +37,31 @@ refused with the solver's explanation (exit 3), unless --no-resolve.`,
 			if err := nc.Check(name); errors.As(err, &ie) {
 				return usageError(ie.Err, ie.Hint)
 			}
-			root, err := a.metaRoot()
-			if err != nil {
-				return err
-			}
-			unlock, err := lockManifest(root)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			m, err := a.loadManifest()
-			if err != nil {
-				return err
-			}
-			if _, ok := m.Components[name]; ok {
-				return usagef("choose another name, or 'meta remove "+name+"' first", "component %q already exists (%s)", name, m.Components[name].Pos)
-			}
-			file := filepath.Join(root, manifest.ManifestPath)
-			data, err := os.ReadFile(file)
-			if err != nil {
-				return err
-			}
-			out, err := manifest.AddComponent(manifest.ManifestPath, data, name, nc.Fields())
-			if err != nil {
-				return usageError(err, "")
-			}
-			nm, err := manifest.Parse(root, manifest.ManifestPath, out)
-			if err != nil {
-				return usageError(err, "the manifest was not changed")
-			}
-			if !noResolve {
+			err := a.editManifest(func(m *manifest.Manifest, data []byte) ([]byte, error) {
+				if _, ok := m.Components[name]; ok {
+					return nil, usagef("choose another name, or 'meta remove "+name+"' first", "component %q already exists (%s)", name, m.Components[name].Pos)
+				}
+				out, err := manifest.AddComponent(manifest.ManifestPath, data, name, nc.Fields())
+				if err != nil {
+					return nil, usageError(err, "")
+				}
+				nm, err := manifest.Parse(m.Dir, manifest.ManifestPath, out)
+				if err != nil {
+					return nil, usageError(err, "the manifest was not changed")
+				}
+				if noResolve {
+					return out, nil
+				}
 				if _, err := a.resolveWith(cmd.Context(), nm, wsresolve.Options{}, false); err != nil {
 					if errors.Is(a.resolveFailed(err), errCheckFailed) {
 						fmt.Fprintf(a.errw(), "\nmeta: not adding %s: the workspace would not resolve (manifest unchanged; the lines cited are those the manifest would have had)\nhint: adjust --version or --depends-on, or pass --no-resolve to add it anyway\n", name)
-						return errCheckFailed
+						return nil, errCheckFailed
 					}
-					return withHint(err, "the manifest was not changed; pass --no-resolve to add it without resolving")
+					return nil, withHint(err, "the manifest was not changed; pass --no-resolve to add it without resolving")
 				}
-			}
-			if err := writeFileAtomic(file, out, 0o644); err != nil {
+				return out, nil
+			})
+			if err != nil {
 				return err
 			}
 			a.printf("added %s to %s\nnext: meta bootstrap %s\n", name, manifest.ManifestPath, name)
@@ -106,50 +92,57 @@ disk is left alone.`,
 		Example: `  meta remove legacy-api`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			root, err := a.metaRoot()
-			if err != nil {
-				return err
+			name, at := args[0], ""
+			err := a.editManifest(func(m *manifest.Manifest, data []byte) ([]byte, error) {
+				if _, ok := m.Components[name]; !ok {
+					_, err := selectComponents(m, []string{name})
+					return nil, err
+				}
+				if users := wsresolve.Dependents(m, name); len(users) > 0 {
+					return nil, usagef("remove those references first", "cannot remove %s: it is named by %s", name, strings.Join(users, ", "))
+				}
+				out, err := manifest.RemoveComponent(manifest.ManifestPath, data, name)
+				if err != nil {
+					return nil, usageError(err, "")
+				}
+				if _, err := manifest.Parse(m.Dir, manifest.ManifestPath, out); err != nil {
+					return nil, failf("the manifest was not changed", "removing %s would leave an invalid manifest: %v", name, err)
+				}
+				at = m.Rel(m.Components[name].Path)
+				return out, nil
+			})
+			if err == nil {
+				a.printf("removed %s from %s (its checkout at %s is untouched)\n", name, manifest.ManifestPath, at)
 			}
-			unlock, err := lockManifest(root)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			m, err := a.loadManifest()
-			if err != nil {
-				return err
-			}
-			if _, ok := m.Components[name]; !ok {
-				_, err := selectComponents(m, []string{name})
-				return err
-			}
-			users := wsresolve.Dependents(m, name)
-			if len(users) > 0 {
-				return usagef("remove those references first", "cannot remove %s: it is named by %s", name, strings.Join(users, ", "))
-			}
-			file := filepath.Join(root, manifest.ManifestPath)
-			data, err := os.ReadFile(file)
-			if err != nil {
-				return err
-			}
-			out, err := manifest.RemoveComponent(manifest.ManifestPath, data, name)
-			if err != nil {
-				return usageError(err, "")
-			}
-			if _, err := manifest.Parse(root, manifest.ManifestPath, out); err != nil {
-				return failf("the manifest was not changed", "removing %s would leave an invalid manifest: %v", name, err)
-			}
-			if err := writeFileAtomic(file, out, 0o644); err != nil {
-				return err
-			}
-			a.printf("removed %s from %s (its checkout at %s is untouched)\n", name, manifest.ManifestPath, m.Rel(m.Components[name].Path))
-			return nil
+			return err
 		},
 	}
 	return cmd
 }
 
-// lockManifest takes an exclusive lock on the workspace manifest for a
-// read-modify-write (see manifest.LockForEdit).
-func lockManifest(root string) (func(), error) { return manifest.LockForEdit(root) }
+// editManifest rewrites the workspace manifest with what edit makes of it
+// (loaded, and as bytes), holding manifest.LockForEdit throughout.
+func (a *app) editManifest(edit func(m *manifest.Manifest, data []byte) ([]byte, error)) error {
+	root, err := a.metaRoot()
+	if err != nil {
+		return err
+	}
+	unlock, err := manifest.LockForEdit(root)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	m, err := a.loadManifest()
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(m.File)
+	if err != nil {
+		return err
+	}
+	out, err := edit(m, data)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(m.File, out, 0o644)
+}

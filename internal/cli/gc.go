@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -55,8 +54,12 @@ works.`,
 			if err != nil {
 				return err
 			}
-			if what != "store" {
-				if err := a.cacheGC(cmd.Context(), c, buildcache.PolicyOf(m, dryRun)); err != nil || what == "cache" {
+			if what != "store" { // records unused for longer than cache.max_age, then beyond cache.max_size
+				res, err := c.GC(cmd.Context(), buildcache.PolicyOf(m, dryRun))
+				if err == nil {
+					a.printAll(res.Lines(dryRun))
+				}
+				if err != nil || what == "cache" {
 					return err
 				}
 			}
@@ -64,29 +67,10 @@ works.`,
 			if err != nil {
 				return fmt.Errorf("gc store: %w", err)
 			}
-			if asJSON {
-				return a.printJSON(res)
-			}
-			a.writeLines(res.Lines(dryRun))
-			return nil
+			return a.output(nil, asJSON, res, func() string { return linesText(res.Lines(dryRun)) })
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be deleted, delete nothing")
 	cmd.Flags().DurationVar(&grace, "grace", 10*time.Minute, "keep store entries younger than `DURATION`")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
-}
-
-// cacheGC collects the build cache ('meta gc cache', first half of 'meta
-// gc all'): records unused for longer than cache.max_age (default 30 days)
-// go, then the least recently used ones while their outputs exceed
-// cache.max_size. The store entries only they referenced become garbage
-// for 'meta gc store'.
-func (a *app) cacheGC(ctx context.Context, c *buildcache.Cache, p buildcache.Policy) error {
-	res, err := c.GC(ctx, p)
-	if err != nil {
-		return err
-	}
-	a.writeLines(res.Lines(p.DryRun))
-	return nil
+	return jsonFlag(cmd, &asJSON)
 }

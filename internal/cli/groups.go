@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -39,15 +40,13 @@ exactly these members; add --with-deps for what they depend on.`,
 				a.printf("no groups: add 'groups: [NAME]' to components in %s\n", "manifests/components.yaml")
 				return nil
 			}
-			var t table
-			t.add(plain("GROUP"), plain("MEMBERS"))
+			rows := [][]string{{"GROUP", "MEMBERS"}}
 			for _, g := range out {
-				t.add(plain(g.Name), plain(strings.Join(g.Members, ", ")))
+				rows = append(rows, []string{g.Name, strings.Join(g.Members, ", ")})
 			}
-			t.write(a.out())
+			a.printf("%s", term.TableText(rows))
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }

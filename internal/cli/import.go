@@ -57,9 +57,7 @@ warning line per kind with a count and examples (-v lists them all,
 			out, err := importer.Convert(cmd.Context(), req)
 			if out != nil && out.Result != nil && (err != nil || !asJSON) {
 				lines, more := importer.WarningLines(out.Result.Warnings, a.verbose)
-				for _, l := range lines {
-					a.warnf("%s", l)
-				}
+				a.warnAll(lines)
 				if more {
 					a.warnf("run with -v to list every one, or --json")
 				}

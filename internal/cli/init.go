@@ -2,12 +2,9 @@ package cli
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -44,17 +41,8 @@ overwritten unless --force is given.`,
 // dirArg is the directory args name (relative to the working directory),
 // or def when there is no argument.
 func (a *app) dirArg(args []string, def string) (string, error) {
-	wd, err := a.workdir()
-	if len(args) == 1 && filepath.IsAbs(args[0]) {
-		return args[0], err
-	} else if len(args) == 1 {
+	if len(args) == 1 {
 		def = args[0]
 	}
-	return filepath.Join(wd, def), err
-}
-
-// writeFileAtomic writes data to path through a temporary file and a rename,
-// creating parent directories.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return atomicfile.Write(path, data, perm)
+	return a.absPath(def)
 }

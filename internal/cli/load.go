@@ -3,10 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -21,26 +19,8 @@ func (a *app) metaRoot() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	root, err := manifest.Find(wd)
-	if errors.Is(err, manifest.ErrNotFound) {
-		// Started in the folder that holds the checkouts: the meta
-		// repository is one of them.
-		switch below := workspace.MetaReposBelow(wd); len(below) {
-		case 1:
-			return below[0], nil
-		case 0:
-		default:
-			var rel []string
-			for _, b := range below {
-				rel = append(rel, filepath.Base(b))
-			}
-			return "", usagef("pick one with -C, e.g. 'meta -C "+rel[0]+" status'",
-				"%s holds %d meta repositories: %s", wd, len(below), strings.Join(rel, ", "))
-		}
-		return "", usagef("run 'meta init' to start a workspace here, 'meta quickstart DIR' for a sample, or use -C DIR",
-			"%s: %v", wd, err)
-	}
-	return root, err
+	root, err := workspace.FindMetaRoot(wd)
+	return root, hinted(err)
 }
 
 // loadManifest finds and loads the workspace manifest.
@@ -67,6 +47,16 @@ func (a *app) applyUserConfig(m *manifest.Manifest) {
 	if a.user.Jobs > 0 {
 		m.Workspace.Jobs = a.user.Jobs
 	}
+}
+
+// loadComponent loads the manifest and checks that name is a component.
+func (a *app) loadComponent(name string) (*manifest.Manifest, error) {
+	m, err := a.loadManifest()
+	if err != nil {
+		return nil, err
+	}
+	_, err = selectComponents(m, []string{name})
+	return m, err
 }
 
 // selectComponents returns the named components (all when names is empty)
@@ -99,11 +89,9 @@ const withDeps = "\x00with-deps"
 // command's selection sees it without another parameter.
 type withDepsFlag struct{ groups *[]string }
 
-func (f withDepsFlag) String() string { return "false" }
-func (f withDepsFlag) Type() string   { return "bool" }
-func (f withDepsFlag) IsBoolFlag() bool {
-	return true
-}
+func (f withDepsFlag) String() string   { return "false" }
+func (f withDepsFlag) Type() string     { return "bool" }
+func (f withDepsFlag) IsBoolFlag() bool { return true }
 func (f withDepsFlag) Set(v string) error {
 	on, err := strconv.ParseBool(v)
 	if err != nil {
@@ -122,11 +110,6 @@ func selectWithGroups(m *manifest.Manifest, names, groups []string) ([]*manifest
 	groups = slices.DeleteFunc(slices.Clone(groups), func(g string) bool { return g == withDeps })
 	comps, err := workspace.Select(m, names, groups, deps)
 	return comps, selectionError(err)
-}
-
-// selectWithGroups on the app, for symmetry with the other helpers.
-func (a *app) selectWithGroups(m *manifest.Manifest, names, groups []string) ([]*manifest.Component, error) {
-	return selectWithGroups(m, names, groups)
 }
 
 // plural formats "1 component" / "2 components".

@@ -1,12 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -128,17 +127,13 @@ func (a *app) lock(ctx context.Context, m *manifest.Manifest, req lockRequest) e
 	if err != nil {
 		return a.resolveFailed(hinted(hintedResolve(err)))
 	}
-	a.printNotes(l.Result)
+	a.warnAll(l.Result.Notes)
 	if err := cycleError(l.Result); err != nil {
 		return err
 	}
-	for _, ch := range l.Repinned {
-		a.warnf("%s", wsresolve.Moved(ch))
-	}
+	a.warnAll(mapSlice(l.Repinned, wsresolve.Moved))
 	if len(l.Refused) > 0 {
-		for _, ch := range l.Refused {
-			fmt.Fprintf(a.errw(), "meta: %s\n", wsresolve.Moved(ch))
-		}
+		writeLines(a.errw(), "meta: ", mapSlice(l.Refused, wsresolve.Moved))
 		fmt.Fprintf(a.errw(), "hint: %s\n", l.RefusedHint(req.env))
 		return errCheckFailed
 	}
@@ -154,22 +149,6 @@ func (a *app) writeLock(m *manifest.Manifest, env string, old, f *lockfile.File)
 	}
 	a.printf("%s\n", strings.Join(lockfile.WrittenText(env, old, f), "\n"))
 	return nil
-}
-
-// printChanges prints one line per change, and the commit log under it
-// when logs has one.
-func (a *app) printChanges(changes []lockfile.Change, logs map[string][]string) {
-	a.printLines(lockfile.ChangeLines(changes, logs))
-}
-
-// printLines prints lines indented by two spaces.
-func (a *app) printLines(lines []string) { writeLines(a.out(), "  ", lines) }
-
-// writeLines writes each of lines to w after indent.
-func writeLines(w io.Writer, indent string, lines []string) {
-	for _, l := range lines {
-		fmt.Fprintf(w, "%s%s\n", indent, l)
-	}
 }
 
 // lockCheck is 'meta lock --check': the digest only, no git.
@@ -222,16 +201,8 @@ checksum, and not yanked. Exits 3 when it finds a problem.`,
 				return err
 			}
 			if asJSON {
-				if probs == nil {
-					probs = []lockfile.Problem{}
-				}
-				if err := a.printJSON(map[string]any{"lock": lockfile.RelPath(env), "ok": len(probs) == 0, "problems": probs}); err != nil {
-					return err
-				}
-				if len(probs) > 0 {
-					return errCheckFailed
-				}
-				return nil
+				err := a.printJSON(map[string]any{"lock": lockfile.RelPath(env), "ok": len(probs) == 0, "problems": cond(probs == nil, []lockfile.Problem{}, probs)})
+				return cmp.Or(err, cond[error](len(probs) > 0, errCheckFailed, nil))
 			}
 			if len(probs) == 0 {
 				a.printf("%s: %s verified against the manifest and the remotes\n", lockfile.RelPath(env), plural(len(f.Components), "component"))
@@ -242,9 +213,8 @@ checksum, and not yanked. Exits 3 when it finds a problem.`,
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "the environment `E` whose lock to verify")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "ask `N` remotes at a time")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newLockPromoteCmd(a *app) *cobra.Command {
@@ -314,7 +284,7 @@ the components DST does not admit until DST is re-locked.`,
 				}
 			}
 			a.printf("promoted %s → %s\n", src, dst)
-			a.printLines(lockfile.RefusalText(lockfile.BranchPins(out, m, dst)))
+			writeLines(a.out(), "  ", lockfile.RefusalText(lockfile.BranchPins(out, m, dst)))
 			return a.writeLock(m, dst, old, out)
 		},
 	}
@@ -364,25 +334,20 @@ mirror, fetched when needed).`,
 				return nil
 			}
 			a.printf("%s → %s: %s\n", args[0], args[1], plural(len(changes), "difference"))
-			a.printChanges(changes, logs)
+			writeLines(a.out(), "  ", lockfile.ChangeLines(changes, logs))
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&withLog, "log", false, "add the commit subjects between the two commits")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // openLockArg reads a lock named by environment or by path.
 func (a *app) openLockArg(m *manifest.Manifest, arg string) (*lockfile.File, error) {
 	if lockfile.IsPathArg(arg) {
-		path := arg
-		if !filepath.IsAbs(path) {
-			wd, err := a.workdir()
-			if err != nil {
-				return nil, err
-			}
-			path = filepath.Join(wd, path)
+		path, err := a.absPath(arg)
+		if err != nil {
+			return nil, err
 		}
 		f, err := lockfile.Read(path, arg)
 		if errors.Is(err, fs.ErrNotExist) {

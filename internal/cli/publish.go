@@ -79,9 +79,8 @@ func newSearchCmd(a *app) *cobra.Command {
 		return a.output(err, asJSON, res, func() string { return registry.SearchText(res, args[0], s.Registry.Name) })
 	})
 	cmd.Example = "  meta search auth\n  meta search '' --registry local --json"
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 20, "show at most `N` packages (1-100)")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newInfoCmd(a *app) *cobra.Command {
@@ -93,8 +92,7 @@ func newInfoCmd(a *app) *cobra.Command {
 	})
 	cmd.Example = `  meta info auth-lib
   meta info auth-lib@1.2.0 --json`
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newYankCmd(a *app) *cobra.Command {

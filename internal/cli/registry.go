@@ -114,8 +114,7 @@ func newRegistryListCmd(a *app) *cobra.Command {
 		return a.output(err, asJSON, list, func() string { return registry.ListText(list) })
 	})
 	cmd.Example = "  meta registry list\n  meta registry list --json"
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newRegistryRemoveCmd(a *app) *cobra.Command {
@@ -158,6 +157,5 @@ func newRegistryOwnersCmd(a *app) *cobra.Command {
   meta registry owners auth-lib --remove alice --json`
 	cmd.Flags().StringArrayVar(&add, "add", nil, "add `USER` as an owner (repeatable)")
 	cmd.Flags().StringArrayVar(&remove, "remove", nil, "remove `USER` as an owner (repeatable)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }

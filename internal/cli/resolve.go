@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
 	wsresolve "github.com/metawork/meta/internal/resolve"
 	"github.com/metawork/meta/internal/term"
-	"github.com/metawork/meta/internal/yamlpos"
 )
 
 // This file is the cli's door to internal/resolve, shared by lock,
@@ -19,17 +17,7 @@ import (
 
 // checkEnv returns a usage error (exit 2) when env is not an environment
 // of the manifest, listing the known ones.
-func checkEnv(m *manifest.Manifest, env string) error {
-	if env == "" || m.HasEnvironment(env) {
-		return nil
-	}
-	known := m.KnownEnvironments()
-	hint := "known environments: " + strings.Join(known, ", ") + "; declare others under 'environments:' in " + manifest.ManifestPath + " (or " + manifest.EnvironmentsPath + ")"
-	if s := yamlpos.Suggest(env, known); s != "" {
-		hint = fmt.Sprintf("did you mean %q? %s", s, hint)
-	}
-	return usagef(hint, "unknown environment %q", env)
-}
+func checkEnv(m *manifest.Manifest, env string) error { return hinted(m.CheckEnv(env)) }
 
 // hintedResolve turns a domain error carrying the user's next step
 // (resolve.HintError) into the cli's error with a hint.
@@ -61,36 +49,7 @@ func (a *app) resolveWith(ctx context.Context, m *manifest.Manifest, o wsresolve
 // a terminal (nil elsewhere: CI logs get no progress noise) and the
 // function that clears it.
 func (a *app) resolveProgress() (func(loaded, total int), func()) {
-	if !term.Interactive(a.errw()) {
-		return nil, func() {}
-	}
-	var mu sync.Mutex
-	drawn := false
-	return func(loaded, total int) {
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintf(a.errw(), "\rresolving: %d/%d repositories read", loaded, total)
-			drawn = true
-		}, func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if drawn {
-				fmt.Fprint(a.errw(), "\r\033[K")
-			}
-		}
-}
-
-// printNotes prints the resolution's warnings.
-func (a *app) printNotes(r *wsresolve.Result) {
-	for _, n := range r.Notes {
-		a.warnf("%s", n)
-	}
-}
-
-// reportNoSolution prints a resolution failure in full.
-func (a *app) reportNoSolution(nse *pubgrub.NoSolutionError) {
-	fmt.Fprintf(a.errw(), "meta: %s\n\n", nse.Headline)
-	fmt.Fprint(a.errw(), strings.TrimPrefix(nse.Report(), nse.Headline+"\n\n"))
+	return term.Counter(a.errw(), "resolving: %d/%d repositories read")
 }
 
 // resolveFailed prints a resolution failure (exit 3: the ranges cannot all
@@ -106,7 +65,7 @@ func (a *app) conflictFailed(err error, asJSON bool) error {
 		return err
 	}
 	if !asJSON {
-		a.reportNoSolution(nse)
+		fmt.Fprintf(a.errw(), "meta: %s\n\n%s", nse.Headline, strings.TrimPrefix(nse.Report(), nse.Headline+"\n\n"))
 	} else if err := a.printJSON(map[string]any{"ok": false, "conflict": nse}); err != nil {
 		return err
 	}

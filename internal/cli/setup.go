@@ -46,7 +46,7 @@ depend on it, and the summary says which were skipped because of whom.`,
 				}
 				return a.unwire(cmd.Context(), m)
 			}
-			comps, err := a.selectWithGroups(m, args, groups)
+			comps, err := selectWithGroups(m, args, groups)
 			if err != nil {
 				return err
 			}

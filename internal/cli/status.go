@@ -1,11 +1,10 @@
 package cli
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/metawork/meta/internal/lockfile"
+	"github.com/metawork/meta/internal/term"
 	"github.com/metawork/meta/internal/workspace"
 )
 
@@ -54,10 +53,9 @@ every row says ok. The first line says which one status compared with.`,
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "inspect `N` repositories at a time")
 	cmd.Flags().StringVar(&env, "env", "", "compare with environment `E`'s lock file")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&noStray, "no-untracked-repos", false, "do not list repositories the manifest does not know")
 	addGroupFlag(cmd, &groups)
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // statusText is the table 'meta status' prints, after the line saying
@@ -67,11 +65,8 @@ func (a *app) statusText(st []workspace.ComponentStatus, against string) string 
 		return "no components yet: add one with 'meta add NAME --repo URL'\n"
 	}
 	colour := []func(string) string{nil, a.pal.Yellow, a.pal.Red}
-	var t table
-	for _, row := range workspace.StatusRows(st) {
-		t.add(mapSlice(row, func(c workspace.StatusCell) cell { return cell{c.Text, colour[c.Sev]} })...)
-	}
-	var b strings.Builder
-	t.write(&b)
-	return "compared with " + against + "\n" + b.String()
+	rows := mapSlice(workspace.StatusRows(st), func(row []workspace.StatusCell) []term.Cell {
+		return mapSlice(row, func(c workspace.StatusCell) term.Cell { return term.Cell{Text: c.Text, Paint: colour[c.Sev]} })
+	})
+	return "compared with " + against + "\n" + term.Table(rows)
 }

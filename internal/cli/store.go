@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -134,13 +135,7 @@ func newStoreQueryCmd(a *app) *cobra.Command {
 				return err
 			}
 			e, err := st.Describe(h)
-			if err != nil {
-				return storeError(err)
-			} else if asJSON {
-				return a.printJSON(e)
-			}
-			a.printRows(e.Rows())
-			return nil
+			return a.output(storeError(err), asJSON, e, func() string { return term.TableText(e.Rows()) })
 		},
 	}, &asJSON)
 }
@@ -212,28 +207,9 @@ func (a *app) printListing(err error, asJSON bool, list any, rows [][]string, em
 	case len(rows) == 0:
 		empty()
 	default:
-		a.printRows(append([][]string{header}, rows...))
+		a.printf("%s", term.TableText(append([][]string{header}, rows...)))
 	}
 	return nil
-}
-
-// printRows prints rows as aligned columns.
-func (a *app) printRows(rows [][]string) {
-	var t table
-	for _, r := range rows {
-		cells := make([]cell, len(r))
-		for i, s := range r {
-			cells[i] = plain(s)
-		}
-		t.add(cells...)
-	}
-	t.write(a.out())
-}
-
-// jsonFlag adds --json to cmd.
-func jsonFlag(cmd *cobra.Command, asJSON *bool) *cobra.Command {
-	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
-	return cmd
 }
 
 func newStoreStatsCmd(a *app) *cobra.Command {
@@ -249,13 +225,7 @@ func newStoreStatsCmd(a *app) *cobra.Command {
 				return err
 			}
 			s, err := st.Stats(cmd.Context())
-			if err != nil {
-				return err
-			} else if asJSON {
-				return a.printJSON(s)
-			}
-			a.printRows(s.Rows())
-			return nil
+			return a.output(err, asJSON, s, func() string { return term.TableText(s.Rows()) })
 		},
 	}, &asJSON)
 }
@@ -277,18 +247,8 @@ func newStoreVerifyCmd(a *app) *cobra.Command {
 			stop := showProgress(a, st, "store verify")
 			r, err := st.VerifyAll(cmd.Context())
 			stop()
-			switch {
-			case err != nil:
-				return err
-			case asJSON:
-				if err := a.printJSON(r); err != nil || len(r.Corrupt) == 0 {
-					return err
-				}
-				return errCheckFailed
-			}
-			a.writeLines(r.Lines())
-			if len(r.Corrupt) == 0 {
-				return nil
+			if err := a.output(err, asJSON, r, func() string { return linesText(r.Lines()) }); err != nil || len(r.Corrupt) == 0 || asJSON {
+				return cmp.Or(err, cond[error](asJSON && len(r.Corrupt) > 0, errCheckFailed, nil))
 			}
 			fmt.Fprintf(a.errw(), "meta: store verify: %d of %d entries are corrupt\n", len(r.Corrupt), r.Verified)
 			fmt.Fprintln(a.errw(), "hint: re-add each tree to repair it; 'meta store get' refuses corrupt entries")
@@ -327,15 +287,11 @@ func newStorePinCmd(a *app, pin bool) *cobra.Command {
 // showProgress draws the store's progress as one live line on stderr when
 // that is a terminal (never in pipes or CI), and returns what ends it.
 func showProgress(a *app, st *store.Store, label string) (stop func()) {
-	if !term.Interactive(a.errw()) {
-		return func() {}
+	update, done := term.LiveLine(a.errw(), label)
+	if update != nil {
+		st.SetProgress(func(phase string, n, total int64) {
+			update(fmt.Sprintf("%s %s / %s", phase, store.HumanSize(n), store.HumanSize(total)))
+		})
 	}
-	lines := term.NewLines(a.errw(), []string{label})
-	st.SetProgress(func(phase string, done, total int64) {
-		lines.Update(label, fmt.Sprintf("%s %s / %s", phase, store.HumanSize(done), store.HumanSize(total)))
-	})
-	return func() {
-		st.SetProgress(nil)
-		lines.Done(label, "done")
-	}
+	return func() { st.SetProgress(nil); done() }
 }

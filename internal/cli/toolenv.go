@@ -11,15 +11,6 @@ import (
 	"github.com/metawork/meta/internal/toolchain/declared"
 )
 
-// warnNotes is a sink that prints the notes of an operation as warnings.
-func (a *app) warnNotes() progress.Sink {
-	return progress.Func(func(e progress.Event) {
-		if e.Kind == progress.Noted {
-			a.warnf("%s", e.Status)
-		}
-	})
-}
-
 // toolEnv returns the environment additions that put the installed versions
 // of the workspace's tools first on PATH ('meta tools install' puts them in
 // meta's data directory). Tools that are not installed, or whose versions
@@ -27,37 +18,13 @@ func (a *app) warnNotes() progress.Sink {
 // -v meta says which.
 func (a *app) toolEnv(ctx context.Context, m *manifest.Manifest) []string {
 	lock, _ := readLock(m, "", true)
-	specs := declared.Specs(m, lock)
-	if len(specs) == 0 {
-		return nil
-	}
-	opts, err := a.toolOptions(toolchain.Options{Offline: true})
-	if err != nil {
-		return nil
-	}
-	r, err := toolchain.NewResolver(opts)
-	if err != nil {
-		return nil
-	}
-	var notes progress.Sink
-	if a.verbose {
-		notes = a.warnNotes()
-	}
-	return declared.PathEnv(ctx, r, specs, os.Getenv("PATH"), notes)
+	return declared.EnvFor(ctx, m, lock, toolchain.Options{}, os.Getenv("PATH"), cond(a.verbose, a.warnings(), progress.Sink(nil)))
 }
 
 // lockTools resolves the workspace's tool specs for the lock, keeping the
 // versions of old when the upstream lists cannot be had.
 func (a *app) lockTools(ctx context.Context, m *manifest.Manifest, old *lockfile.File) map[string]lockfile.Tool {
-	specs := declared.Specs(m, nil)
-	if len(specs) == 0 {
-		return map[string]lockfile.Tool{}
-	}
-	opts, err := a.toolOptions(toolchain.Options{})
-	if err != nil {
-		a.warnf("%v", err)
-	}
-	return declared.Lock(ctx, specs, old, opts, a.warnNotes())
+	return declared.LockFor(ctx, m, old, toolchain.Options{}, a.warnings())
 }
 
 // toolOptions completes o with the workspace's tools.sources when meta runs

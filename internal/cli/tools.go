@@ -117,15 +117,15 @@ func (a *app) toolSpecs(args []string, component string) ([]string, error) {
 }
 
 // toolsCmd makes a tools subcommand that resolves with f.
-func toolsCmd(use, short, example string, run func(cmd *cobra.Command, args []string) error) *cobra.Command {
-	return &cobra.Command{Use: use, Short: short, Example: example, RunE: run}
+func toolsCmd(use, short, example string, args cobra.PositionalArgs, run func(cmd *cobra.Command, args []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Example: example, Args: args, RunE: run}
 }
 
 func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 	var asJSON, all bool
 	cmd := toolsCmd("list [NAME]", "List the tool registry, or the versions of one tool", `  meta tools list
   meta tools list go
-  meta tools list node --json`, func(cmd *cobra.Command, args []string) error {
+  meta tools list node --json`, cobra.MaximumNArgs(1), func(cmd *cobra.Command, args []string) error {
 		r, err := f.resolver()
 		if err != nil {
 			return err
@@ -142,33 +142,24 @@ func newToolsListCmd(a *app, f *toolsFlags) *cobra.Command {
 			}
 			return toolsErr(err)
 		} else if t.Versions == "" {
-			return a.show(asJSON, t.Info(), func() { a.printf("%s", t.Describe()) })
+			return a.output(nil, asJSON, t.Info(), t.Describe)
 		}
 		rows, err := r.VersionRows(cmd.Context(), t, all)
 		a.toolNotes(r)
-		if err != nil {
-			return toolsErr(err)
-		}
-		return a.show(asJSON, rows, func() { a.printf("%s", toolchain.VersionsText(rows)) })
+		return a.output(toolsErr(err), asJSON, rows, func() string { return toolchain.VersionsText(rows) })
 	})
-	cmd.Args = cobra.MaximumNArgs(1)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&all, "all", false, "include pre-releases")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func (a *app) printTools(ts []*toolchain.Tool, asJSON bool) error {
-	out := []toolchain.ToolInfo{}
-	for _, t := range ts {
-		out = append(out, t.Info())
-	}
-	return a.show(asJSON, out, func() { a.printf("%s", toolchain.ToolsText(ts)) })
+	return a.output(nil, asJSON, toolchain.Infos(ts), func() string { return toolchain.ToolsText(ts) })
 }
 
 func newToolsSearchCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := toolsCmd("search QUERY", "Search the tool registry by name, description or package", `  meta tools search python
-  meta tools search kube --json`, func(cmd *cobra.Command, args []string) error {
+  meta tools search kube --json`, cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
 		reg, err := toolchain.DefaultRegistry()
 		if err != nil {
 			return err
@@ -180,38 +171,23 @@ func newToolsSearchCmd(a *app) *cobra.Command {
 		}
 		return a.printTools(found, asJSON)
 	})
-	cmd.Args = cobra.ExactArgs(1)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newToolsResolveCmd(a *app, f *toolsFlags) *cobra.Command {
 	var asJSON bool
 	cmd := toolsCmd("resolve SPEC...", "Resolve tool specs to exact versions (go@1.22 → 1.22.12)", `  meta tools resolve go@1.22 node@lts python@3.12
   meta tools resolve npm:eslint@8 --json
-  meta tools resolve go@1.22 --offline`, func(cmd *cobra.Command, args []string) error {
+  meta tools resolve go@1.22 --offline`, cobra.MinimumNArgs(1), func(cmd *cobra.Command, args []string) error {
 		r, err := f.resolver()
 		if err != nil {
 			return err
 		}
 		res, err := r.Resolve(cmd.Context(), args)
 		a.toolNotes(r)
-		if err != nil {
-			return toolsErr(err)
-		}
-		out := []toolchain.ResolvedInfo{}
-		for _, x := range res {
-			out = append(out, x.Info())
-		}
-		return a.show(asJSON, out, func() {
-			for _, x := range res {
-				a.printf("%s\n", x.Summary())
-			}
-		})
+		return a.output(toolsErr(err), asJSON, toolchain.ResolvedInfos(res), func() string { return toolchain.ResolvedText(res) })
 	})
-	cmd.Args = cobra.MinimumNArgs(1)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
@@ -219,16 +195,12 @@ func newToolsPlanCmd(a *app, f *toolsFlags) *cobra.Command {
 	var component string
 	cmd := toolsCmd("plan [SPEC...]", "Show the ordered install plan, with implied runtimes and package managers", `  meta tools plan
   meta tools plan --component api --json
-  meta tools plan npm:eslint uv:ruff`, func(cmd *cobra.Command, args []string) error {
+  meta tools plan npm:eslint uv:ruff`, nil, func(cmd *cobra.Command, args []string) error {
 		p, err := a.toolPlan(cmd.Context(), f, args, component, false)
-		if err != nil {
-			return err
-		}
-		return a.show(asJSON, p, func() { a.printf("%s", p.Text()) })
+		return a.output(err, asJSON, p, func() string { return p.Text() })
 	})
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&component, "component", "", "plan for one `COMPONENT` (with the workspace's tools)")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // toolPlan builds the plan for both architectures, printing the
@@ -244,8 +216,8 @@ func (a *app) toolPlan(ctx context.Context, f *toolsFlags, args []string, compon
 	}
 	p, err := r.Plan(ctx, specs, toolchain.Arches)
 	a.toolNotes(r)
-	for i := 0; warn && err == nil && i < len(p.Warnings()); i++ {
-		a.warnf("%s", p.Warnings()[i])
+	if warn && err == nil {
+		a.warnAll(p.Warnings())
 	}
 	return p, toolsErr(err)
 }
@@ -254,7 +226,7 @@ func newToolsDockerfileCmd(a *app, f *toolsFlags) *cobra.Command {
 	var base, out, component string
 	cmd := toolsCmd("dockerfile [SPEC...]", "Write a Dockerfile that installs the resolved tools, every download checked by sha256", `  meta tools dockerfile > Dockerfile
   meta tools dockerfile --base ubuntu:24.04 -o Dockerfile.tools
-  meta tools dockerfile go@1.22 ripgrep`, func(cmd *cobra.Command, args []string) error {
+  meta tools dockerfile go@1.22 ripgrep`, nil, func(cmd *cobra.Command, args []string) error {
 		p, err := a.toolPlan(cmd.Context(), f, args, component, true)
 		base = cmp.Or(base, toolchain.DefaultBaseImage)
 		if err != nil {
@@ -276,7 +248,7 @@ func newToolsScriptCmd(a *app, f *toolsFlags) *cobra.Command {
 	var out, component string
 	cmd := toolsCmd("script [SPEC...]", "Write a POSIX shell script that installs the resolved tools, every download checked by sha256", `  meta tools script > install-tools.sh
   META_TOOLS_PREFIX=$HOME/.tools META_TOOLS_BIN=$HOME/bin sh install-tools.sh
-  meta tools script --component api -o tools.sh`, func(cmd *cobra.Command, args []string) error {
+  meta tools script --component api -o tools.sh`, nil, func(cmd *cobra.Command, args []string) error {
 		p, err := a.toolPlan(cmd.Context(), f, args, component, true)
 		if err != nil {
 			return err
@@ -292,7 +264,7 @@ func newToolsInstallCmd(a *app, f *toolsFlags) *cobra.Command {
 	var component string
 	cmd := toolsCmd("install [SPEC...]", "Install runtimes and binaries into $XDG_DATA_HOME/meta/tools/NAME/VERSION, checksums verified", `  meta tools install go@1.22 node@lts ripgrep
   meta tools install                     # everything the workspace declares
-  meta tools install --component api`, func(cmd *cobra.Command, args []string) error {
+  meta tools install --component api`, nil, func(cmd *cobra.Command, args []string) error {
 		specs, err := a.toolSpecs(args, component)
 		if err != nil {
 			return err

@@ -31,7 +31,7 @@ func (a *app) resolveForView(ctx context.Context, env string) (*wsresolve.Result
 	if err != nil {
 		return nil, a.resolveFailed(hinted(hintedResolve(err)))
 	}
-	a.printNotes(res)
+	a.warnAll(res.Notes)
 	return res, nil
 }
 
@@ -79,16 +79,11 @@ that depend on it. A subtree already shown is marked (*).`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return a.printJSON(r.Nodes())
-			}
-			a.printf("%s\n", strings.Join(r.TreeText(), "\n"))
-			return nil
+			return a.output(nil, asJSON, r.Nodes(), func() string { return strings.Join(r.TreeText(), "\n") + "\n" })
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "resolve for environment `E`")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 func newWhyCmd(a *app) *cobra.Command {
@@ -104,19 +99,14 @@ their reason.`,
   meta why detector-core --env prod`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			m, err := a.loadManifest()
-			if err != nil {
-				return err
-			}
-			if _, err := selectComponents(m, []string{name}); err != nil {
+			if _, err := a.loadComponent(args[0]); err != nil {
 				return err
 			}
 			r, err := a.resolveForView(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
-			a.printf("%s\n", strings.Join(r.WhyText(name), "\n"))
+			a.printf("%s\n", strings.Join(r.WhyText(args[0]), "\n"))
 			return nil
 		},
 	}

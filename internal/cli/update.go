@@ -3,10 +3,8 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -33,17 +31,12 @@ written and no working tree is touched.`,
   meta update auth-lib --env dev
   meta update --dry-run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := a.loadManifest()
+			m, err := a.loadEnvs(env)
 			if err != nil {
 				return err
 			}
-			if err := checkEnv(m, env); err != nil {
+			if _, err := selectComponents(m, args); err != nil {
 				return err
-			}
-			if len(args) > 0 {
-				if _, err := selectComponents(m, args); err != nil {
-					return err
-				}
 			}
 			old, err := readLock(m, env, true)
 			if err != nil {
@@ -62,9 +55,9 @@ written and no working tree is touched.`,
 				if asJSON {
 					return a.printJSON(map[string]any{"dry_run": true, "updates": apply.Changes(old, r.Lock)})
 				}
-				a.printUpdates(old, r.Lock)
+				a.printf("%s", apply.UpdatesText(apply.Changes(old, r.Lock), a.pal))
 				// and what apply would then do with the trees
-				steps := planApply(cmd.Context(), m, m.List(), true, r.Lock, false)
+				steps := apply.Plan(cmd.Context(), m, m.List(), r.Lock, apply.Options{All: true, Jobs: m.Jobs(0)})
 				a.printf("\n")
 				a.printApplyPlan("the updated "+lockfile.RelPath(env), steps, true)
 				a.printf("(dry run: nothing written)\n")
@@ -100,7 +93,7 @@ written and no working tree is touched.`,
 				}
 				return applyErr
 			}
-			a.printUpdates(old, updated)
+			a.printf("%s", apply.UpdatesText(apply.Changes(old, updated), a.pal))
 			a.printf("\n%s\n", a.pal.Bold("$ meta "+strings.Join(applyArgs, " ")))
 			return a.sub(cmd.Context(), m.Dir, applyArgs...)
 		},
@@ -110,28 +103,4 @@ written and no working tree is touched.`,
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "fetch `N` repositories at a time")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print what moved (and apply's result) as JSON")
 	return cmd
-}
-
-// printUpdates prints old → new for every component whose lock changed.
-func (a *app) printUpdates(old, updated *lockfile.File) {
-	tw := tabwriter.NewWriter(a.out(), 0, 4, 2, ' ', 0)
-	paints := map[string]func(string) string{"major": a.pal.Red, "downgrade": a.pal.Red, "minor": a.pal.Yellow, "patch": a.pal.Green}
-	paint := func(k string) string {
-		if p, ok := paints[k]; ok {
-			return p(k)
-		}
-		return k
-	}
-	changes := apply.Changes(old, updated)
-	for _, c := range changes {
-		if c.Kind == "new" {
-			fmt.Fprintf(tw, "%s\t(new)\t→ %s\t\n", c.Name, c.To)
-		} else {
-			fmt.Fprintf(tw, "%s\t%s\t→ %s\t%s\n", c.Name, c.From, c.To, paint(c.Kind))
-		}
-	}
-	tw.Flush()
-	if len(changes) == 0 {
-		a.printf("everything is already at the newest versions allowed\n")
-	}
 }

@@ -42,16 +42,15 @@ wrong; nothing else is checked until it loads).`,
 			a.applyUserConfig(m)
 			lock, _ := readLock(m, "", true)
 			r := workspace.CheckAll(cmd.Context(), m, lock, noRemote)
-			err = a.show(asJSON, r.JSON(), func() { a.printAll(r.Lines(len(m.Order), noRemote)) })
+			err = a.output(nil, asJSON, r.JSON(), func() string { return linesText(r.Lines(len(m.Order), noRemote)) })
 			if err == nil && len(r.Problems) > 0 {
 				return errCheckFailed
 			}
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&noRemote, "no-remote", false, "check the manifest and the existing checkouts only; skip components not cloned yet")
-	return cmd
+	return jsonFlag(cmd, &asJSON)
 }
 
 // manifestProblems prints every manifest error (text or JSON) and returns
