@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/metawork/meta/internal/reapi"
 )
 
 // Bazel speaks the Bazel HTTP remote cache protocol: GET/PUT/HEAD on
@@ -67,23 +69,10 @@ func bazelKey(key string) (ns, sum string, err error) {
 		return "", "", err
 	}
 	ns, sum, _ = strings.Cut(key, "/")
-	if (ns != "ac" && ns != "cas") || !isHex64(sum) {
+	if (ns != "ac" && ns != "cas") || !reapi.IsHex64(sum) {
 		return "", "", fmt.Errorf("%w %q: the Bazel HTTP cache protocol only has ac/<sha256> and cas/<sha256>", ErrBadKey, key)
 	}
 	return ns, sum, nil
-}
-
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func (b *Bazel) request(ctx context.Context, method, key string, body io.Reader, size int64) (*http.Response, error) {
