@@ -42,14 +42,11 @@ func (s *Store) WriteArchive(ctx context.Context, w io.Writer, hash string) erro
 	if !validHash(hash) {
 		return fmt.Errorf("%q: %w", hash, ErrNotFound)
 	}
-	unlock, err := s.lock(ctx, false)
+	unlock, err := s.lockEntry(ctx, hash)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if !s.Has(hash) {
-		return fmt.Errorf("%s: %w", hash, ErrNotFound)
-	}
 	dir := s.Path(hash)
 	root, err := scan(dir)
 	if err != nil {

@@ -40,14 +40,11 @@ func (s *Store) Get(ctx context.Context, hash, target string, force bool) error 
 	if err := s.checkTarget(target); err != nil {
 		return err
 	}
-	unlock, err := s.lock(ctx, false)
+	unlock, err := s.lockEntry(ctx, hash)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if !s.Has(hash) {
-		return fmt.Errorf("%s: %w", hash, ErrNotFound)
-	}
 	exists, empty, err := targetState(target)
 	if err != nil {
 		return err
