@@ -574,14 +574,8 @@ func checkGetNamesEditedFile(t *testing.T, tamper func(t testing.TB, path, conte
 }
 
 func FuzzParseStamps(f *testing.F) {
-	ctx := context.Background()
 	s := openStore(f)
-	src := f.TempDir()
-	mktree(f, src, goldenSpec)
-	e, err := s.Add(ctx, "golden", src, AddOptions{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	e, _ := addTree(f, s, "golden", goldenSpec, AddOptions{})
 	data, err := os.ReadFile(s.stampsPath(e.Hash))
 	if err != nil {
 		f.Fatal(err)
@@ -769,10 +763,7 @@ func TestGetRefusesDangerousTargets(t *testing.T) {
 	s, err := Open(filepath.Join(ws, ".meta-store"))
 	must(t, err)
 	t.Cleanup(func() { removeTree(s.Dir()) })
-	src := t.TempDir()
-	mktree(t, src, map[string]string{"a": "a"})
-	e, err := s.Add(ctx, "a", src, AddOptions{})
-	must(t, err)
+	e, _ := addTree(t, s, "a", map[string]string{"a": "a"}, AddOptions{})
 	repo := t.TempDir()
 	must(t, os.Mkdir(filepath.Join(repo, ".git"), 0o755))
 	for _, target := range []string{"", "/", ws, repo} {
