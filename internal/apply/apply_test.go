@@ -11,19 +11,8 @@ import (
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/progress"
+	"github.com/metawork/meta/internal/testgit"
 )
-
-func gitT(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@e", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@e")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 // newWorkspace makes remotes a and b with commits one and two, a meta
 // repository listing them, and a lock pinning commit two of each.
@@ -37,14 +26,11 @@ func newWorkspace(t *testing.T) (*manifest.Manifest, *lockfile.File, map[string]
 	src := "components:\n"
 	for _, n := range []string{"a", "b"} {
 		dir := filepath.Join(root, "remotes", n)
-		os.MkdirAll(dir, 0o755)
-		gitT(t, dir, "init", "-q", "-b", "main")
+		testgit.Init(t, dir)
 		var c [2]string
 		for i, msg := range []string{"one", "two"} {
 			os.WriteFile(filepath.Join(dir, "f.txt"), []byte(msg), 0o644)
-			gitT(t, dir, "add", "-A")
-			gitT(t, dir, "commit", "-qm", msg)
-			c[i] = gitT(t, dir, "rev-parse", "HEAD")
+			c[i] = testgit.CommitAll(t, dir, msg)
 		}
 		commits[n] = c
 		src += "  " + n + ":\n    repo: ../remotes/" + n + "\n    ref: main\n"
@@ -89,8 +75,8 @@ func TestPlanAndRun(t *testing.T) {
 		t.Fatalf("after the run = %v, want up-to-date", got)
 	}
 	a := m.Components["a"].Path
-	gitT(t, a, "checkout", "-q", "--detach", commits["a"][0])
-	gitT(t, a, "commit", "-q", "--allow-empty", "-m", "mine")
+	testgit.Run(t, a, "checkout", "-q", "--detach", commits["a"][0])
+	testgit.Run(t, a, "commit", "-q", "--allow-empty", "-m", "mine")
 	steps = Plan(ctx, m, m.List(), lock, Options{})
 	if got := actions(steps)["a"]; got != SkipCommits {
 		t.Fatalf("a with a local commit = %s, want %s", got, SkipCommits)
@@ -98,7 +84,7 @@ func TestPlanAndRun(t *testing.T) {
 	if SkipHint(steps) == "" {
 		t.Error("no hint for a skipped tree")
 	}
-	mine := gitT(t, a, "rev-parse", "HEAD")
+	mine := testgit.Run(t, a, "rev-parse", "HEAD")
 	steps = Plan(ctx, m, m.List(), lock, Options{Force: true})
 	Run(ctx, m, steps, RunOptions{Jobs: 1})
 	var sa *Step
@@ -107,7 +93,7 @@ func TestPlanAndRun(t *testing.T) {
 			sa = s
 		}
 	}
-	if sa.Err != nil || sa.Backup == "" || gitT(t, a, "rev-parse", sa.Backup) != mine || gitT(t, a, "rev-parse", "HEAD") != commits["a"][1] {
+	if sa.Err != nil || sa.Backup == "" || testgit.Run(t, a, "rev-parse", sa.Backup) != mine || testgit.Run(t, a, "rev-parse", "HEAD") != commits["a"][1] {
 		t.Fatalf("forced move: err %v, backup %q", sa.Err, sa.Backup)
 	}
 }
@@ -119,14 +105,14 @@ func TestPlanNeverWritesThroughASymlink(t *testing.T) {
 	ctx := context.Background()
 	b := m.Components["b"]
 	elsewhere := filepath.Join(m.Workspace.Root, "elsewhere", "b")
-	gitT(t, m.Workspace.Root, "clone", "-q", filepath.Join(m.Workspace.Root, "remotes", "b"), elsewhere)
+	testgit.Run(t, m.Workspace.Root, "clone", "-q", filepath.Join(m.Workspace.Root, "remotes", "b"), elsewhere)
 	if err := os.Symlink(elsewhere, b.Path); err != nil {
 		t.Fatal(err)
 	}
 	if got := actions(Plan(ctx, m, []*manifest.Component{b}, lock, Options{}))["b"]; got != UpToDate {
 		t.Fatalf("linked clone at its commit = %s, want up-to-date", got)
 	}
-	gitT(t, elsewhere, "checkout", "-q", "--detach", commits["b"][0])
+	testgit.Run(t, elsewhere, "checkout", "-q", "--detach", commits["b"][0])
 	for _, force := range []bool{false, true} {
 		steps := Plan(ctx, m, []*manifest.Component{b}, lock, Options{Force: force})
 		if s := steps[0]; s.Action != Skip || !strings.Contains(s.Why, "is a symbolic link to") {
@@ -134,10 +120,10 @@ func TestPlanNeverWritesThroughASymlink(t *testing.T) {
 		}
 		Run(ctx, m, steps, RunOptions{})
 	}
-	if head := gitT(t, elsewhere, "rev-parse", "HEAD"); head != commits["b"][0] {
+	if head := testgit.Run(t, elsewhere, "rev-parse", "HEAD"); head != commits["b"][0] {
 		t.Errorf("the linked clone moved to %s", head)
 	}
-	if refs := gitT(t, elsewhere, "for-each-ref", "refs/meta"); refs != "" {
+	if refs := testgit.Run(t, elsewhere, "for-each-ref", "refs/meta"); refs != "" {
 		t.Errorf("backup refs written through the link: %s", refs)
 	}
 }

@@ -151,19 +151,7 @@ func (b *Bazel) WriteBlobs(ctx context.Context, blobs []reapi.Blob, force bool) 
 
 // Replace overwrites key (self-repair of an object found corrupt).
 func (b *Bazel) Replace(ctx context.Context, key string, r io.Reader, size int64) error {
-	ns, sum, err := bazelKey(key)
-	if err != nil {
-		return err
-	}
-	if ns == "cas" {
-		rs, cleanup, err := verifiedBody(r, sum, key)
-		if err != nil {
-			return fmt.Errorf("%s: PUT %s: %w", b.base, key, err)
-		}
-		defer cleanup()
-		r = rs
-	}
-	return b.put(ctx, key, r, size, false)
+	return b.putChecked(ctx, key, r, size, false)
 }
 
 // GRPC is the REAPI v2 gRPC cache (grpc:// or grpcs://): bazel-remote,

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/metawork/meta/internal/reapi"
 )
 
 // Bazel speaks the Bazel HTTP remote cache protocol: GET/PUT/HEAD on
@@ -67,23 +69,10 @@ func bazelKey(key string) (ns, sum string, err error) {
 		return "", "", err
 	}
 	ns, sum, _ = strings.Cut(key, "/")
-	if (ns != "ac" && ns != "cas") || !isHex64(sum) {
+	if (ns != "ac" && ns != "cas") || !reapi.IsHex64(sum) {
 		return "", "", fmt.Errorf("%w %q: the Bazel HTTP cache protocol only has ac/<sha256> and cas/<sha256>", ErrBadKey, key)
 	}
 	return ns, sum, nil
-}
-
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func (b *Bazel) request(ctx context.Context, method, key string, body io.Reader, size int64) (*http.Response, error) {
@@ -149,8 +138,7 @@ func (b *Bazel) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 }
 
 func (b *Bazel) Put(ctx context.Context, key string, r io.Reader, size int64) error {
-	ns, sum, err := bazelKey(key)
-	if err != nil {
+	if _, _, err := bazelKey(key); err != nil {
 		return err
 	}
 	if _, err := b.Stat(ctx, key); err == nil {
@@ -158,17 +146,25 @@ func (b *Bazel) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	body := r
+	return b.putChecked(ctx, key, r, size, true)
+}
+
+// putChecked is put for a key not yet checked: a cas blob must be what its
+// name says, so it is verified before it is sent.
+func (b *Bazel) putChecked(ctx context.Context, key string, r io.Reader, size int64, ifNoneMatch bool) error {
+	ns, sum, err := bazelKey(key)
+	if err != nil {
+		return err
+	}
 	if ns == "cas" {
-		// A cas blob must be what its name says: check before sending.
 		rs, cleanup, err := verifiedBody(r, sum, key)
 		if err != nil {
 			return fmt.Errorf("%s: PUT %s: %w", b.base, key, err)
 		}
 		defer cleanup()
-		body = rs
+		r = rs
 	}
-	return b.put(ctx, key, body, size, true)
+	return b.put(ctx, key, r, size, ifNoneMatch)
 }
 
 // put sends one PUT; ifNoneMatch asks the server not to overwrite.

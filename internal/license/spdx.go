@@ -183,34 +183,27 @@ func Parse(s string) (Expr, error) {
 }
 
 func (p *parser) or() (Expr, error) {
-	first, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	args := []Expr{first}
-	for isOp(p.peek(), "OR") || p.peek() == "/" {
-		p.pos++
-		next, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, next)
-	}
-	if len(args) == 1 {
-		return first, nil
-	}
-	return &Or{Args: flatten(args, false)}, nil
+	return p.joined(p.and, func(tok string) bool { return isOp(tok, "OR") || tok == "/" },
+		func(args []Expr) Expr { return &Or{Args: flatten(args, false)} })
 }
 
 func (p *parser) and() (Expr, error) {
-	first, err := p.with()
+	return p.joined(p.with, func(tok string) bool { return isOp(tok, "AND") },
+		func(args []Expr) Expr { return &And{Args: flatten(args, true)} })
+}
+
+// joined parses one or more operands, each read by operand, between
+// tokens that sep accepts. A lone operand is returned as it is; several
+// are combined by join.
+func (p *parser) joined(operand func() (Expr, error), sep func(string) bool, join func([]Expr) Expr) (Expr, error) {
+	first, err := operand()
 	if err != nil {
 		return nil, err
 	}
 	args := []Expr{first}
-	for isOp(p.peek(), "AND") {
+	for sep(p.peek()) {
 		p.pos++
-		next, err := p.with()
+		next, err := operand()
 		if err != nil {
 			return nil, err
 		}
@@ -219,7 +212,7 @@ func (p *parser) and() (Expr, error) {
 	if len(args) == 1 {
 		return first, nil
 	}
-	return &And{Args: flatten(args, true)}, nil
+	return join(args), nil
 }
 
 // flatten merges nested operands of the same operator: (a AND b) AND c.

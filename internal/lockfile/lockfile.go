@@ -486,15 +486,9 @@ func (f *File) Marshal() []byte {
 	var b bytes.Buffer
 	b.WriteString(Header + "\n")
 	fmt.Fprintf(&b, "lock_version: %d\n", FormatVersion)
-	if f.Environment != "" {
-		fmt.Fprintf(&b, "environment: %s\n", quote(f.Environment))
-	}
-	if f.ManifestDigest != "" {
-		fmt.Fprintf(&b, "manifest_digest: %s\n", quote(f.ManifestDigest))
-	}
-	if f.PromotedFrom != "" {
-		fmt.Fprintf(&b, "promoted_from: %s\n", quote(f.PromotedFrom))
-	}
+	writeField(&b, "environment", f.Environment, quote)
+	writeField(&b, "manifest_digest", f.ManifestDigest, quote)
+	writeField(&b, "promoted_from", f.PromotedFrom, quote)
 	if len(f.Tools) > 0 {
 		b.WriteString("tools:\n")
 		names := make([]string, 0, len(f.Tools))
@@ -505,9 +499,7 @@ func (f *File) Marshal() []byte {
 		for _, n := range names {
 			t := f.Tools[n]
 			fmt.Fprintf(&b, "  %s:\n", quote(n))
-			if t.Requested != "" {
-				fmt.Fprintf(&b, "    requested: %s\n", quote(t.Requested))
-			}
+			writeField(&b, "    requested", t.Requested, quote)
 			fmt.Fprintf(&b, "    version: %s\n", quote(t.Version))
 		}
 	}
@@ -519,27 +511,13 @@ func (f *File) Marshal() []byte {
 	for _, n := range f.Names() {
 		c := f.Components[n]
 		fmt.Fprintf(&b, "  %s:\n", quote(n))
-		if c.Repo != "" {
-			fmt.Fprintf(&b, "    repo: %s\n", quote(c.Repo))
-		}
-		if c.Registry != "" {
-			fmt.Fprintf(&b, "    registry: %s\n", quote(c.Registry))
-		}
-		if c.RegistryURL != "" {
-			fmt.Fprintf(&b, "    registry_url: %s\n", quote(c.RegistryURL))
-		}
-		if c.Version != "" {
-			fmt.Fprintf(&b, "    version: %s\n", quote(c.Version))
-		}
-		if c.Ref != "" {
-			fmt.Fprintf(&b, "    ref: %s\n", quote(c.Ref))
-		}
-		if c.Commit != "" {
-			fmt.Fprintf(&b, "    commit: %s\n", strconv.Quote(c.Commit))
-		}
-		if c.Checksum != "" {
-			fmt.Fprintf(&b, "    checksum: %s\n", strconv.Quote(c.Checksum))
-		}
+		writeField(&b, "    repo", c.Repo, quote)
+		writeField(&b, "    registry", c.Registry, quote)
+		writeField(&b, "    registry_url", c.RegistryURL, quote)
+		writeField(&b, "    version", c.Version, quote)
+		writeField(&b, "    ref", c.Ref, quote)
+		writeField(&b, "    commit", c.Commit, strconv.Quote)
+		writeField(&b, "    checksum", c.Checksum, strconv.Quote)
 		if len(c.DependsOn) > 0 {
 			deps := append([]string(nil), c.DependsOn...)
 			sort.Strings(deps)
@@ -552,6 +530,14 @@ func (f *File) Marshal() []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// writeField writes "key: value" on a line of its own, value quoted by q,
+// unless value is empty. key carries its indentation.
+func writeField(b *bytes.Buffer, key, value string, q func(string) string) {
+	if value != "" {
+		fmt.Fprintf(b, "%s: %s\n", key, q(value))
+	}
 }
 
 // quote writes s as a YAML scalar: plain when it is a simple word that

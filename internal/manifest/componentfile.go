@@ -21,17 +21,13 @@ var componentFileKeys = []string{"name", "depends_on", "tools", "setup", "build"
 // ParseComponentFile parses a component.yaml. file names it in errors
 // (e.g. "agent-core@v2.1.0:component.yaml").
 func ParseComponentFile(file string, data []byte) (*ComponentFile, error) {
-	root, err := yamlpos.Parse(file, data)
+	p, root, err := parseMappingFile(file, data, "a mapping (name, depends_on, tools, setup, build)")
 	if err != nil {
 		return nil, err
 	}
 	cf := &ComponentFile{}
-	if root.Kind == yamlpos.Null {
+	if root == nil {
 		return cf, nil
-	}
-	p := &parser{file: file}
-	if err := p.expect(root, yamlpos.Map, "a mapping (name, depends_on, tools, setup, build)"); err != nil {
-		return nil, err
 	}
 	if err := p.keys(root, componentFileKeys); err != nil {
 		return nil, err

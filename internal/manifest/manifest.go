@@ -1150,16 +1150,27 @@ func within(dir, path string) bool {
 	return err == nil && filepath.IsLocal(rel) || rel == "."
 }
 
-func (m *Manifest) parseEnvironmentsFile(file string, data []byte) error {
+// parseMappingFile parses a YAML file whose top level must be a mapping
+// (what describes it in the error if not). An empty file gives a nil root
+// and no error.
+func parseMappingFile(file string, data []byte, what string) (*parser, *yamlpos.Node, error) {
 	root, err := yamlpos.Parse(file, data)
 	if err != nil {
-		return err
-	}
-	if root.Kind == yamlpos.Null {
-		return nil
+		return nil, nil, err
 	}
 	p := &parser{file: file}
-	if err := p.expect(root, yamlpos.Map, "a mapping with an 'environments' key"); err != nil {
+	if root.Kind == yamlpos.Null {
+		return p, nil, nil
+	}
+	if err := p.expect(root, yamlpos.Map, what); err != nil {
+		return nil, nil, err
+	}
+	return p, root, nil
+}
+
+func (m *Manifest) parseEnvironmentsFile(file string, data []byte) error {
+	p, root, err := parseMappingFile(file, data, "a mapping with an 'environments' key")
+	if err != nil || root == nil {
 		return err
 	}
 	if err := p.keys(root, []string{"environments"}); err != nil {
@@ -1172,15 +1183,8 @@ func (m *Manifest) parseEnvironmentsFile(file string, data []byte) error {
 }
 
 func (m *Manifest) parseFeaturesFile(file string, data []byte) error {
-	root, err := yamlpos.Parse(file, data)
-	if err != nil {
-		return err
-	}
-	if root.Kind == yamlpos.Null {
-		return nil
-	}
-	p := &parser{file: file}
-	if err := p.expect(root, yamlpos.Map, "a mapping with a 'features' key"); err != nil {
+	p, root, err := parseMappingFile(file, data, "a mapping with a 'features' key")
+	if err != nil || root == nil {
 		return err
 	}
 	fs := root.Get("features")

@@ -610,18 +610,25 @@ func (r *reporter) requiresThrough(a, b int32, la, lb int) (string, bool) {
 		return "", false
 	}
 	var sb strings.Builder
-	pos := r.positivesList(prior)
+	r.writeCondition(&sb, prior)
+	sb.WriteString(r.termStr(prior, priorNeg, false) + lineRef(priorLine) + " which " + r.verb(latter) + " " + r.negatives(latter) + lineRef(latterLine))
+	return sb.String(), true
+}
+
+// writeCondition writes the positive terms of incompatibility inc as the
+// condition of a sentence about its negative term: "if a or b then ", or
+// "a depends on ".
+func (r *reporter) writeCondition(sb *strings.Builder, inc int32) {
+	pos := r.positivesList(inc)
 	if len(pos) > 1 {
 		var ps []string
 		for _, i := range pos {
-			ps = append(ps, r.termStr(prior, i, false))
+			ps = append(ps, r.termStr(inc, i, false))
 		}
 		sb.WriteString("if " + strings.Join(ps, " or ") + " then ")
 	} else if len(pos) == 1 {
-		sb.WriteString(r.termStr(prior, pos[0], true) + " " + r.verb(prior) + " ")
+		sb.WriteString(r.termStr(inc, pos[0], true) + " " + r.verb(inc) + " ")
 	}
-	sb.WriteString(r.termStr(prior, priorNeg, false) + lineRef(priorLine) + " which " + r.verb(latter) + " " + r.negatives(latter) + lineRef(latterLine))
-	return sb.String(), true
 }
 
 func (r *reporter) requiresForbidden(a, b int32, la, lb int) (string, bool) {
@@ -643,16 +650,7 @@ func (r *reporter) requiresForbidden(a, b int32, la, lb int) (string, bool) {
 		return "", false
 	}
 	var sb strings.Builder
-	pos := r.positivesList(prior)
-	if len(pos) > 1 {
-		var ps []string
-		for _, i := range pos {
-			ps = append(ps, r.termStr(prior, i, false))
-		}
-		sb.WriteString("if " + strings.Join(ps, " or ") + " then ")
-	} else if len(pos) == 1 {
-		sb.WriteString(r.termStr(prior, pos[0], true) + " " + r.verb(prior) + " ")
-	}
+	r.writeCondition(&sb, prior)
 	sb.WriteString(r.termStr(prior, neg, false) + lineRef(priorLine) + " which ")
 	switch r.s.inc[latter].kind {
 	case causeNoVersions:

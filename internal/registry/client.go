@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/metawork/meta/internal/atomicfile"
 )
 
 // Client talks to one registry: index reads (cached on disk and
@@ -232,8 +234,8 @@ func (c *Client) Index(ctx context.Context, name string) ([]IndexEntry, error) {
 	if resp.StatusCode == http.StatusOK && cacheFile != "" {
 		if etag := resp.Header.Get("ETag"); etag != "" {
 			// The cache is an optimisation: failing to write it is not an error.
-			if writeFileAtomic(cacheFile, data, 0o644) == nil {
-				writeFileAtomic(cacheFile+".etag", []byte(etag+"\n"), 0o644)
+			if atomicfile.Write(cacheFile, data, 0o644) == nil {
+				atomicfile.Write(cacheFile+".etag", []byte(etag+"\n"), 0o644)
 			}
 		}
 	}
@@ -352,35 +354,4 @@ func (c *Client) changeOwners(ctx context.Context, method, name string, users []
 	body, _ := json.Marshal(OwnersRequest{Users: users})
 	var res OKResult
 	return &res, c.api(ctx, method, pkgPath(name, "owners"), body, &res)
-}
-
-// writeFileAtomic writes data to file through a temporary file in the same
-// directory that is synced and renamed into place.
-func writeFileAtomic(file string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(file)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(file)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, file)
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -180,5 +181,5 @@ func saveStringMap(file, header, key string, m map[string]string, perm os.FileMo
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(file, []byte(b.String()), perm)
+	return atomicfile.Write(file, []byte(b.String()), perm)
 }

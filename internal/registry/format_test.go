@@ -3,7 +3,6 @@ package registry
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"strings"
 	"testing"
@@ -178,33 +177,10 @@ type entry struct {
 	typ              byte
 }
 
+// makeTarball writes entries as a well-formed gzip-compressed tarball.
 func makeTarball(t testing.TB, entries ...entry) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for _, e := range entries {
-		typ := e.typ
-		if typ == 0 {
-			typ = tar.TypeReg
-		}
-		h := &tar.Header{Name: e.name, Typeflag: typ, Linkname: e.link, Mode: 0o644, ModTime: time.Unix(0, 0)}
-		if typ == tar.TypeReg {
-			h.Size = int64(len(e.body))
-		}
-		if typ == tar.TypeDir {
-			h.Mode = 0o755
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if typ == tar.TypeReg {
-			tw.Write([]byte(e.body))
-		}
-	}
-	tw.Close()
-	zw.Close()
-	return buf.Bytes()
+	return gz(t, rawTar(t, true, entries...))
 }
 
 func comp(name string) entry {

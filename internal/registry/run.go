@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/backend"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/progress"
@@ -124,7 +125,7 @@ func StartServer(ctx context.Context, cfg ServeConfig) (*Running, error) {
 	}
 	r := &Running{URL: "http://" + ln.Addr().String(), Storage: fmt.Sprint(st), Packages: len(srv.Packages()), srv: srv, ln: ln}
 	if cfg.AddrFile != "" {
-		if err := writeFileAtomic(cfg.AddrFile, []byte(r.URL+"\n"), 0o644); err != nil {
+		if err := atomicfile.Write(cfg.AddrFile, []byte(r.URL+"\n"), 0o644); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("--addr-file: %w", err)
 		}
@@ -184,10 +185,10 @@ func WriteKeyPair(dir, file string, force bool) (path, line string, err error) {
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return "", "", err
 	}
-	if err := writeFileAtomic(file, priv, 0o600); err != nil {
+	if err := atomicfile.Write(file, priv, 0o600); err != nil {
 		return "", "", err
 	}
-	if err := writeFileAtomic(file+".pub", pub, 0o644); err != nil {
+	if err := atomicfile.Write(file+".pub", pub, 0o644); err != nil {
 		return "", "", err
 	}
 	return file, line, nil

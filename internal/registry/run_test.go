@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,12 +97,7 @@ func TestCreateTokenIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(ctx, st, ServerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	_, ts := startServer(t, st, ServerOptions{})
 	c := &Client{URL: ts.URL, Token: tok, HTTP: ts.Client()}
 	if _, err := c.Publish(ctx, PublishMeta{Name: "lib", Vers: "1.0.0"}, makeTarball(t, comp("lib"))); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
@@ -28,12 +27,7 @@ func TestServerOnS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(ctx, st, ServerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	srv, ts := startServer(t, st, ServerOptions{})
 	c := &Client{URL: ts.URL, Token: token, CacheDir: filepath.Join(t.TempDir(), "cache")}
 	tb := makeTarball(t, comp("lib"))
 	if _, err := c.Publish(ctx, PublishMeta{Name: "lib", Vers: "1.0.0"}, tb); err != nil {
@@ -51,12 +45,7 @@ func TestServerOnS3(t *testing.T) {
 	}
 
 	// A second server on the bucket sees the history ...
-	srv2, err := NewServer(ctx, st, ServerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts2 := httptest.NewServer(srv2)
-	defer ts2.Close()
+	_, ts2 := startServer(t, st, ServerOptions{})
 	c2 := &Client{URL: ts2.URL, Token: token}
 	if info, err := c2.Info(ctx, "lib"); err != nil || !info.Versions[0].Yanked {
 		t.Fatalf("second server: %+v %v", info, err)

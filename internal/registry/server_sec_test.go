@@ -124,12 +124,7 @@ func TestServerSweepsStaleUploads(t *testing.T) {
 func TestTwoServersOneStorage(t *testing.T) {
 	f := newFixture(t, ServerOptions{Revalidate: time.Nanosecond})
 	ctx := context.Background()
-	srv2, err := NewServer(ctx, f.store, ServerOptions{Revalidate: time.Nanosecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts2 := httptest.NewServer(srv2)
-	defer ts2.Close()
+	_, ts2 := startServer(t, f.store, ServerOptions{Revalidate: time.Nanosecond})
 	c1 := f.client(f.alice)
 	c2 := &Client{URL: ts2.URL, Token: f.alice, HTTP: ts2.Client()}
 	// Create the package on one server first so both know the owner.

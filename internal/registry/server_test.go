@@ -47,12 +47,21 @@ func newFixture(t *testing.T, opts ServerOptions) *fixture {
 	if f.bob, err = CreateToken(ctx, st, "bob", rand.Reader); err != nil {
 		t.Fatal(err)
 	}
-	if f.srv, err = NewServer(ctx, st, opts); err != nil {
+	f.srv, f.ts = startServer(t, st, opts)
+	return f
+}
+
+// startServer serves a registry on st over loopback HTTP until the test
+// ends.
+func startServer(t testing.TB, st Storage, opts ServerOptions) (*Server, *httptest.Server) {
+	t.Helper()
+	srv, err := NewServer(context.Background(), st, opts)
+	if err != nil {
 		t.Fatal(err)
 	}
-	f.ts = httptest.NewServer(f.srv)
-	t.Cleanup(f.ts.Close)
-	return f
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts
 }
 
 func (f *fixture) client(token string) *Client {

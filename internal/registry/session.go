@@ -11,6 +11,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/progress"
 )
 
@@ -231,7 +232,7 @@ func (s *Session) Fetch(ctx context.Context, o FetchOptions) (*Fetched, error) {
 	if out, err = absIn(o.Dir, out); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(out, data, 0o644); err != nil {
+	if err := atomicfile.Write(out, data, 0o644); err != nil {
 		return nil, err
 	}
 	return &Fetched{Name: o.Name, Version: o.Version, Path: out, Signature: len(trusted) > 0}, nil

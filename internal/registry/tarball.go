@@ -58,6 +58,16 @@ func tarErr(format string, args ...any) error {
 	return &TarballError{Msg: fmt.Sprintf(format, args...)}
 }
 
+// tarballOr returns the *TarballError that err holds, if any, and other
+// if not.
+func tarballOr(err, other error) error {
+	var te *TarballError
+	if errors.As(err, &te) {
+		return te
+	}
+	return other
+}
+
 // inflateCounter counts what the gzip stream yields and fails past the
 // limit, so that a bomb costs at most the limit's worth of CPU.
 type inflateCounter struct {
@@ -104,11 +114,7 @@ func readTarball(r io.Reader, lim Limits, fn func(h *tar.Header, name string, bo
 			break
 		}
 		if err != nil {
-			var te *TarballError
-			if errors.As(err, &te) {
-				return te
-			}
-			return tarErr("not a valid tar archive: %v", err)
+			return tarballOr(err, tarErr("not a valid tar archive: %v", err))
 		}
 		if count >= lim.MaxEntries {
 			return tarErr("more than %d entries", lim.MaxEntries)
@@ -128,11 +134,7 @@ func readTarball(r io.Reader, lim Limits, fn func(h *tar.Header, name string, bo
 			return tarErr("entry %q has a negative size", name)
 		}
 		if err := fn(h, name, tr); err != nil {
-			var te *TarballError
-			if errors.As(err, &te) {
-				return te
-			}
-			return err
+			return tarballOr(err, err)
 		}
 	}
 	// After the end blocks, only zero padding may follow inside the member.
@@ -153,11 +155,7 @@ func readTarball(r io.Reader, lim Limits, fn func(h *tar.Header, name string, bo
 			break
 		}
 		if err != nil {
-			var te *TarballError
-			if errors.As(err, &te) {
-				return te
-			}
-			return tarErr("not gzip-compressed correctly: %v", err)
+			return tarballOr(err, tarErr("not gzip-compressed correctly: %v", err))
 		}
 	}
 	// And nothing after the gzip member: no second member, no junk.

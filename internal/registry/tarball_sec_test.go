@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// rawTar writes tar entries without the end blocks when end is false.
+// rawTar writes tar entries, without the end blocks when end is false.
 func rawTar(t testing.TB, end bool, entries ...entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -26,6 +26,9 @@ func rawTar(t testing.TB, end bool, entries ...entry) []byte {
 		h := &tar.Header{Name: e.name, Typeflag: typ, Linkname: e.link, Mode: 0o644, ModTime: time.Unix(0, 0)}
 		if typ == tar.TypeReg {
 			h.Size = int64(len(e.body))
+		}
+		if typ == tar.TypeDir {
+			h.Mode = 0o755
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/testgit"
 )
 
 // release is one tagged commit of a test repository; yaml is its
@@ -22,34 +22,20 @@ type release struct{ tag, yaml string }
 // and returns the commit of the last one.
 func repo(t *testing.T, dir string, rels ...release) string {
 	t.Helper()
-	git := func(args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	git("init", "-q", "-b", "main")
+	testgit.Init(t, dir)
+	var commit string
 	for _, r := range rels {
 		os.WriteFile(filepath.Join(dir, "file"), []byte(r.tag), 0o644)
 		os.Remove(filepath.Join(dir, "component.yaml"))
 		if r.yaml != "" {
 			os.WriteFile(filepath.Join(dir, "component.yaml"), []byte(r.yaml), 0o644)
 		}
-		git("add", "-A")
-		git("commit", "-q", "-m", "release "+r.tag)
+		commit = testgit.CommitAll(t, dir, "release "+r.tag)
 		if r.tag != "" {
-			git("tag", r.tag)
+			testgit.Run(t, dir, "tag", r.tag)
 		}
 	}
-	return git("rev-parse", "HEAD")
+	return commit
 }
 
 // workspace builds base (0.3.0 … 1.0.0), lib (1.0.0 needs base >=0.4 <2)

@@ -211,16 +211,8 @@ func spansIntersect(a, b []span) []span {
 	var out []span
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		lo := a[i].lo
-		if Compare(b[j].lo, lo) > 0 {
-			lo = b[j].lo
-		}
-		hiSpan := a[i]
-		if hiLess(b[j], a[i]) {
-			hiSpan = b[j]
-		}
-		if hiSpan.open || Compare(lo, hiSpan.hi) < 0 {
-			out = append(out, span{lo: lo, hi: hiSpan.hi, open: hiSpan.open})
+		if o, ok := overlap(a[i], b[j]); ok {
+			out = append(out, o)
 		}
 		if hiLess(a[i], b[j]) {
 			i++
@@ -229,6 +221,20 @@ func spansIntersect(a, b []span) []span {
 		}
 	}
 	return out
+}
+
+// overlap returns the versions spans a and b share, and whether there
+// are any.
+func overlap(a, b span) (span, bool) {
+	lo := a.lo
+	if Compare(b.lo, lo) > 0 {
+		lo = b.lo
+	}
+	hi := a
+	if hiLess(b, a) {
+		hi = b
+	}
+	return span{lo: lo, hi: hi.hi, open: hi.open}, hi.open || Compare(lo, hi.hi) < 0
 }
 
 func spansComplement(a []span, min Version) []span {
@@ -249,15 +255,7 @@ func spansComplement(a []span, min Version) []span {
 func spansDisjoint(a, b []span) bool {
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		lo := a[i].lo
-		if Compare(b[j].lo, lo) > 0 {
-			lo = b[j].lo
-		}
-		hiSpan := a[i]
-		if hiLess(b[j], a[i]) {
-			hiSpan = b[j]
-		}
-		if hiSpan.open || Compare(lo, hiSpan.hi) < 0 {
+		if _, ok := overlap(a[i], b[j]); ok {
 			return false
 		}
 		if hiLess(a[i], b[j]) {

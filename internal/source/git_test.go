@@ -15,6 +15,7 @@ import (
 
 	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/semver"
+	"github.com/metawork/meta/internal/testgit"
 )
 
 // gitRepo makes a repository at dir with one commit per step; a step with a
@@ -23,21 +24,7 @@ type step struct{ tag, yaml string }
 
 func gitRepo(t *testing.T, dir string, steps ...step) {
 	t.Helper()
-	run := func(args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	run("init", "-q", "-b", "main")
+	testgit.Init(t, dir)
 	for i, s := range steps {
 		os.WriteFile(filepath.Join(dir, "file"), []byte{byte('a' + i)}, 0o644)
 		if s.yaml == "-" {
@@ -45,10 +32,9 @@ func gitRepo(t *testing.T, dir string, steps ...step) {
 		} else {
 			os.WriteFile(filepath.Join(dir, "component.yaml"), []byte(s.yaml), 0o644)
 		}
-		run("add", "-A")
-		run("commit", "-q", "-m", "step "+s.tag)
+		testgit.CommitAll(t, dir, "step "+s.tag)
 		if s.tag != "" {
-			run("tag", "-a", "-m", s.tag, s.tag)
+			testgit.Run(t, dir, "tag", "-a", "-m", s.tag, s.tag)
 		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,17 +65,8 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 		return Entry{}, err // names the path
 	}
 	hash := treeHash(root)
-	if err := s.checkAdd(hash, opts.Expect, refs); err != nil {
-		return Entry{}, err
-	}
-	if s.Has(hash) {
-		reuse, err := s.reuseOrRemove(ctx, hash, l)
-		if err != nil {
-			return Entry{}, err
-		}
-		if reuse {
-			return s.existing(hash, opts.Pin)
-		}
+	if e, found, err := s.reuseStored(ctx, hash, opts, refs, l); err != nil || found {
+		return e, err
 	}
 	tmp, err := os.MkdirTemp(filepath.Join(s.dir, "tmp"), "add-*")
 	if err != nil {
@@ -152,6 +142,25 @@ func (s *Store) checkAdd(hash, expect string, refs []string) error {
 	return nil
 }
 
+// reuseStored checks the tree hash against opts and refs and, when the
+// store already holds an intact entry hash, returns that entry (pinned if
+// opts asks) with found set. A corrupt entry hash is removed, and found
+// is false: the caller stores the tree afresh.
+func (s *Store) reuseStored(ctx context.Context, hash string, opts AddOptions, refs []string, l *sharedLock) (e Entry, found bool, err error) {
+	if err := s.checkAdd(hash, opts.Expect, refs); err != nil {
+		return Entry{}, false, err
+	}
+	if !s.Has(hash) {
+		return Entry{}, false, nil
+	}
+	reuse, err := s.reuseOrRemove(ctx, hash, l)
+	if err != nil || !reuse {
+		return Entry{}, false, err
+	}
+	e, err = s.existing(hash, opts.Pin)
+	return e, true, err
+}
+
 func (s *Store) existing(hash string, pin bool) (Entry, error) {
 	m, err := s.Query(hash)
 	if err != nil {
@@ -198,27 +207,9 @@ func (s *Store) build(ctx context.Context, tmp string, root *node, place func(n 
 	}
 	m := s.meter("copy", files)
 	crashPoint("build: directories made")
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers())
-	for _, n := range files {
-		if gctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			if err := place(n, filepath.Join(tmp, filepath.FromSlash(n.rel))); err != nil {
-				return err
-			}
-			m.add(n.size)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := eachFile(ctx, files, m, func(n *node) error {
+		return place(n, filepath.Join(tmp, filepath.FromSlash(n.rel)))
+	}); err != nil {
 		return err
 	}
 	// Read-only directories, deepest first; the root stays writable until

@@ -42,14 +42,11 @@ func (s *Store) WriteArchive(ctx context.Context, w io.Writer, hash string) erro
 	if !validHash(hash) {
 		return fmt.Errorf("%q: %w", hash, ErrNotFound)
 	}
-	unlock, err := s.lock(ctx, false)
+	unlock, err := s.lockEntry(ctx, hash)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if !s.Has(hash) {
-		return fmt.Errorf("%s: %w", hash, ErrNotFound)
-	}
 	dir := s.Path(hash)
 	root, err := scan(dir)
 	if err != nil {
@@ -166,20 +163,11 @@ func (s *Store) AddArchive(ctx context.Context, r io.Reader, name string, opts A
 		return Entry{}, err
 	}
 	hash := treeHash(root)
-	if err := s.checkAdd(hash, opts.Expect, refs); err != nil {
-		return Entry{}, err
+	if e, found, err := s.reuseStored(ctx, hash, opts, refs, l); err != nil || found {
+		return e, err
 	}
-	if s.Has(hash) {
-		reuse, err := s.reuseOrRemove(ctx, hash, l)
-		if err != nil {
-			return Entry{}, err
-		}
-		if reuse {
-			return s.existing(hash, opts.Pin)
-		}
-		if !exists(tmp) { // a gc ran while the lock was let go
-			return Entry{}, fmt.Errorf("add archive %s: interrupted by gc; try again", hash)
-		}
+	if !exists(tmp) { // a gc ran while reuseStored let the lock go
+		return Entry{}, fmt.Errorf("add archive %s: interrupted by gc; try again", hash)
 	}
 	e, err := s.publish(ctx, tmp, root, hash, name, opts.Inputs, refs, opts.Pin)
 	ok = err == nil

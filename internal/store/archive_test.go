@@ -14,10 +14,7 @@ import (
 func TestArchiveRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	a := openStore(t)
-	src := t.TempDir()
-	mktree(t, src, goldenSpec)
-	e, err := a.Add(ctx, "golden", src, AddOptions{})
-	must(t, err)
+	e, _ := addTree(t, a, "golden", goldenSpec, AddOptions{})
 	var buf bytes.Buffer
 	must(t, a.WriteArchive(ctx, &buf, e.Hash))
 	archive := bytes.Clone(buf.Bytes())
@@ -143,10 +140,7 @@ func TestGetNeverWritesOutside(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
 	outside := t.TempDir()
-	src := t.TempDir()
-	mktree(t, src, map[string]string{"esc": "->" + outside, "abs": "->/", "rel": "->../../.."})
-	e, err := s.Add(ctx, "links", src, AddOptions{})
-	must(t, err)
+	e, _ := addTree(t, s, "links", map[string]string{"esc": "->" + outside, "abs": "->/", "rel": "->../../.."}, AddOptions{})
 	if e.Symlinks != 3 {
 		t.Fatalf("symlinks = %d", e.Symlinks)
 	}

@@ -177,17 +177,9 @@ func (s *Store) bytesFreed(dead []string) int64 {
 	}
 	uses := map[inode]*use{}
 	for _, h := range dead {
-		filepath.WalkDir(s.Path(h), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return nil
-			}
-			fi, err := d.Info()
-			if err != nil {
-				return nil
-			}
-			st, ok := fi.Sys().(*syscall.Stat_t)
-			if !ok {
-				return nil
+		walkRegular(s.Path(h), func(_ fs.FileInfo, st *syscall.Stat_t) {
+			if st == nil {
+				return
 			}
 			k := inode{uint64(st.Dev), st.Ino}
 			u := uses[k]
@@ -196,7 +188,6 @@ func (s *Store) bytesFreed(dead []string) int64 {
 				uses[k] = u
 			}
 			u.links++
-			return nil
 		})
 	}
 	var freed int64
@@ -216,18 +207,30 @@ func (s *Store) bytesFreed(dead []string) int64 {
 // indexInodes returns the inodes the content index links to.
 func (s *Store) indexInodes() map[inode]bool {
 	out := map[inode]bool{}
-	filepath.WalkDir(filepath.Join(s.dir, ".files"), func(p string, d fs.DirEntry, err error) error {
+	walkRegular(filepath.Join(s.dir, ".files"), func(_ fs.FileInfo, st *syscall.Stat_t) {
+		if st != nil {
+			out[inode{uint64(st.Dev), st.Ino}] = true
+		}
+	})
+	return out
+}
+
+// walkRegular calls fn for every regular file below dir that it can
+// stat, with its system stat when there is one (nil if not). What cannot
+// be read is passed over: the callers only count.
+func walkRegular(dir string, fn func(fi fs.FileInfo, st *syscall.Stat_t)) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return nil
 		}
-		if fi, err := d.Info(); err == nil {
-			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-				out[inode{uint64(st.Dev), st.Ino}] = true
-			}
+		fi, err := d.Info()
+		if err != nil {
+			return nil
 		}
+		st, _ := fi.Sys().(*syscall.Stat_t)
+		fn(fi, st)
 		return nil
 	})
-	return out
 }
 
 // leftovers lists what interrupted writers left behind: everything in
@@ -319,25 +322,17 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 			return st, err
 		}
 		st.Entries++
-		filepath.WalkDir(s.Path(h), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return nil
-			}
-			fi, err := d.Info()
-			if err != nil {
-				return nil
-			}
+		walkRegular(s.Path(h), func(fi fs.FileInfo, sys *syscall.Stat_t) {
 			st.Files++
 			st.Bytes += fi.Size()
-			if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+			if sys != nil {
 				k := inode{uint64(sys.Dev), sys.Ino}
 				if seen[k] {
-					return nil
+					return
 				}
 				seen[k] = true
 			}
 			st.DiskBytes += fi.Size()
-			return nil
 		})
 	}
 	st.DedupSaved = st.Bytes - st.DiskBytes

@@ -40,14 +40,11 @@ func (s *Store) Get(ctx context.Context, hash, target string, force bool) error 
 	if err := s.checkTarget(target); err != nil {
 		return err
 	}
-	unlock, err := s.lock(ctx, false)
+	unlock, err := s.lockEntry(ctx, hash)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if !s.Has(hash) {
-		return fmt.Errorf("%s: %w", hash, ErrNotFound)
-	}
 	exists, empty, err := targetState(target)
 	if err != nil {
 		return err
@@ -287,15 +284,11 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 // copyOutFile copies one stored file into the directory dirfd under its
 // name, hashing it into n.digest.
 func copyOutFile(src string, dirfd int, n *node, buf []byte) error {
-	in, err := openRead(src)
-	if err != nil {
-		return &CorruptError{Path: n.rel, Reason: err.Error()}
-	}
-	defer closeFD(in)
-	out, err := createAt(dirfd, n.name, outMode(n))
+	in, out, err := openCopy(src, dirfd, n)
 	if err != nil {
 		return err
 	}
+	defer closeFD(in)
 	h := sha256.New()
 	got, err := hashFD(in, out, h, buf)
 	cerr := closeFD(out)
@@ -318,15 +311,11 @@ func copyOutFile(src string, dirfd int, n *node, buf []byte) error {
 // copyOutFast copies one stored file whose stamp shows it unchanged since
 // it was hashed, letting the kernel move the bytes.
 func copyOutFast(src string, dirfd int, n *node, buf []byte) error {
-	in, err := openRead(src)
-	if err != nil {
-		return &CorruptError{Path: n.rel, Reason: err.Error()}
-	}
-	defer closeFD(in)
-	out, err := createAt(dirfd, n.name, outMode(n))
+	in, out, err := openCopy(src, dirfd, n)
 	if err != nil {
 		return err
 	}
+	defer closeFD(in)
 	got, err := copyFD(out, in, n.size, buf)
 	if cerr := closeFD(out); err == nil {
 		err = cerr
@@ -338,6 +327,22 @@ func copyOutFast(src string, dirfd int, n *node, buf []byte) error {
 		return &CorruptError{Path: n.rel, Reason: "changed size while being read"}
 	}
 	return nil
+}
+
+// openCopy opens the stored file src for reading and creates n's file in
+// the directory dirfd for writing; a stored file that cannot be opened is
+// corrupt. The caller closes both.
+func openCopy(src string, dirfd int, n *node) (in, out int, err error) {
+	in, err = openRead(src)
+	if err != nil {
+		return -1, -1, &CorruptError{Path: n.rel, Reason: err.Error()}
+	}
+	out, err = createAt(dirfd, n.name, outMode(n))
+	if err != nil {
+		closeFD(in)
+		return -1, -1, err
+	}
+	return in, out, nil
 }
 
 // outMode is the mode Get gives a restored file.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,6 +21,20 @@ func (s *Store) lockShared(ctx context.Context) (*sharedLock, error) {
 		return nil, err
 	}
 	return &sharedLock{s: s, release: release}, nil
+}
+
+// lockEntry takes the store lock shared for reading entry hash, and fails
+// with ErrNotFound, the lock released, when the store does not hold it.
+func (s *Store) lockEntry(ctx context.Context, hash string) (unlock func(), err error) {
+	unlock, err = s.lock(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Has(hash) {
+		unlock()
+		return nil, fmt.Errorf("%s: %w", hash, ErrNotFound)
+	}
+	return unlock, nil
 }
 
 func (l *sharedLock) unlock() {

@@ -188,6 +188,17 @@ func openStore(t testing.TB) *Store {
 	return s
 }
 
+// addTree writes spec into a fresh source directory and adds it to s
+// under name, failing the test on any error.
+func addTree(t testing.TB, s *Store, name string, spec map[string]string, opts AddOptions) (e Entry, src string) {
+	t.Helper()
+	src = t.TempDir()
+	mktree(t, src, spec)
+	e, err := s.Add(context.Background(), name, src, opts)
+	must(t, err)
+	return e, src
+}
+
 func TestAddGet(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
@@ -336,14 +347,8 @@ func corruptFile(t testing.TB, path, contents string) {
 func TestCorruptionDetected(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	src := t.TempDir()
-	mktree(t, src, goldenSpec)
-	e, err := s.Add(ctx, "golden", src, AddOptions{})
-	must(t, err)
-	other := t.TempDir()
-	mktree(t, other, map[string]string{"ok": "fine"})
-	ok, err := s.Add(ctx, "fine", other, AddOptions{})
-	must(t, err)
+	e, _ := addTree(t, s, "golden", goldenSpec, AddOptions{})
+	ok, _ := addTree(t, s, "fine", map[string]string{"ok": "fine"}, AddOptions{})
 
 	corruptFile(t, filepath.Join(e.Path, "README"), "HELLO\n")
 
@@ -496,10 +501,7 @@ func TestGC(t *testing.T) {
 func TestGCRemovesLeftovers(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	src := t.TempDir()
-	mktree(t, src, map[string]string{"a": "a"})
-	e, err := s.Add(ctx, "a", src, AddOptions{Pin: true})
-	must(t, err)
+	e, _ := addTree(t, s, "a", map[string]string{"a": "a"}, AddOptions{Pin: true})
 	// A crashed add: a temp dir, and a renamed tree without metadata.
 	must(t, os.MkdirAll(filepath.Join(s.Dir(), "tmp", "add-1", "x"), 0o755))
 	must(t, os.Chmod(filepath.Join(s.Dir(), "tmp", "add-1"), 0o555))
@@ -538,10 +540,7 @@ func TestAddRepairsUncommittedTree(t *testing.T) {
 func TestGetWithoutStamps(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	src := t.TempDir()
-	mktree(t, src, goldenSpec)
-	e, err := s.Add(ctx, "golden", src, AddOptions{})
-	must(t, err)
+	e, _ := addTree(t, s, "golden", goldenSpec, AddOptions{})
 	must(t, os.Remove(s.stampsPath(e.Hash)))
 	dst := filepath.Join(t.TempDir(), "out")
 	must(t, s.Get(ctx, e.Hash, dst, false))
@@ -556,14 +555,18 @@ func TestGetWithoutStamps(t *testing.T) {
 }
 
 func TestGetCatchesSameSizeEdit(t *testing.T) {
-	ctx := context.Background()
+	checkGetNamesEditedFile(t, corruptFile)
+}
+
+// checkGetNamesEditedFile stores two files, rewrites one of them with
+// tamper to contents of the same size, and checks that Get fails with a
+// CorruptError naming that file.
+func checkGetNamesEditedFile(t *testing.T, tamper func(t testing.TB, path, contents string)) {
+	t.Helper()
 	s := openStore(t)
-	src := t.TempDir()
-	mktree(t, src, map[string]string{"f": "aaaa", "g": "bbbb"})
-	e, err := s.Add(ctx, "x", src, AddOptions{})
-	must(t, err)
-	corruptFile(t, filepath.Join(e.Path, "g"), "cccc")
-	err = s.Get(ctx, e.Hash, filepath.Join(t.TempDir(), "out"), false)
+	e, _ := addTree(t, s, "x", map[string]string{"f": "aaaa", "g": "bbbb"}, AddOptions{})
+	tamper(t, filepath.Join(e.Path, "g"), "cccc")
+	err := s.Get(context.Background(), e.Hash, filepath.Join(t.TempDir(), "out"), false)
 	var ce *CorruptError
 	if !errors.As(err, &ce) || ce.Path != "g" {
 		t.Fatalf("Get: %v, want a CorruptError naming g", err)
@@ -571,14 +574,8 @@ func TestGetCatchesSameSizeEdit(t *testing.T) {
 }
 
 func FuzzParseStamps(f *testing.F) {
-	ctx := context.Background()
 	s := openStore(f)
-	src := f.TempDir()
-	mktree(f, src, goldenSpec)
-	e, err := s.Add(ctx, "golden", src, AddOptions{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	e, _ := addTree(f, s, "golden", goldenSpec, AddOptions{})
 	data, err := os.ReadFile(s.stampsPath(e.Hash))
 	if err != nil {
 		f.Fatal(err)
@@ -623,10 +620,7 @@ func TestProgress(t *testing.T) {
 func TestAddRepairsCorruptEntry(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	src := t.TempDir()
-	mktree(t, src, goldenSpec)
-	e, err := s.Add(ctx, "golden", src, AddOptions{Pin: true})
-	must(t, err)
+	e, src := addTree(t, s, "golden", goldenSpec, AddOptions{Pin: true})
 	corruptFile(t, filepath.Join(e.Path, "README"), "HELLO\n")
 	if err := s.VerifyEntry(ctx, e.Hash); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("not corrupt: %v", err)
@@ -769,10 +763,7 @@ func TestGetRefusesDangerousTargets(t *testing.T) {
 	s, err := Open(filepath.Join(ws, ".meta-store"))
 	must(t, err)
 	t.Cleanup(func() { removeTree(s.Dir()) })
-	src := t.TempDir()
-	mktree(t, src, map[string]string{"a": "a"})
-	e, err := s.Add(ctx, "a", src, AddOptions{})
-	must(t, err)
+	e, _ := addTree(t, s, "a", map[string]string{"a": "a"}, AddOptions{})
 	repo := t.TempDir()
 	must(t, os.Mkdir(filepath.Join(repo, ".git"), 0o755))
 	for _, target := range []string{"", "/", ws, repo} {

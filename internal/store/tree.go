@@ -261,6 +261,15 @@ type onlyReader struct{ io.Reader }
 
 // hashFiles hashes the tree's files under dir in parallel.
 func hashFiles(ctx context.Context, dir string, files []*node, m *meter) error {
+	return eachFile(ctx, files, m, func(n *node) error {
+		return hashFile(filepath.Join(dir, filepath.FromSlash(n.rel)), n)
+	})
+}
+
+// eachFile runs fn on the files in parallel, at most workers() at a time,
+// adding each file's size to m once fn is done with it. It stops at the
+// first error, or when ctx is done, and returns that error.
+func eachFile(ctx context.Context, files []*node, m *meter, fn func(n *node) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
 	for _, n := range files {
@@ -271,7 +280,7 @@ func hashFiles(ctx context.Context, dir string, files []*node, m *meter) error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			if err := hashFile(filepath.Join(dir, filepath.FromSlash(n.rel)), n); err != nil {
+			if err := fn(n); err != nil {
 				return err
 			}
 			m.add(n.size)

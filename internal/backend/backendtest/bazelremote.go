@@ -37,15 +37,8 @@ type BazelRemote struct {
 // HTTP cache and the REAPI gRPC cache from one uncompressed disk store.
 func StartBazelRemote(t Host) *BazelRemote {
 	t.Helper()
-	bin := ServerBin(t, "bazel-remote")
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatalf("%v", err)
-	}
-	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, "--dir", data, "--max_size", "1", "--storage_mode", "uncompressed",
-		"--http_address", httpAddr, "--grpc_address", grpcAddr)
+	bin, dir, data, httpAddr, grpcAddr, args := bazelRemoteArgs(t)
+	cmd := exec.Command(bin, args...)
 	br := &BazelRemote{HTTP: "http://" + httpAddr, GRPC: "grpc://" + grpcAddr, Dir: data, cmd: cmd}
 	startServer(t, cmd, br.HTTP+"/status", filepath.Join(dir, "bazel-remote.log"))
 	return br
@@ -56,15 +49,8 @@ func StartBazelRemote(t Host) *BazelRemote {
 // checked against it. Its URLs are https:// and grpcs://.
 func StartBazelRemoteTLS(t Host, certFile, keyFile, caFile string) *BazelRemote {
 	t.Helper()
-	bin := ServerBin(t, "bazel-remote")
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatalf("%v", err)
-	}
-	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
-	args := []string{"--dir", data, "--max_size", "1", "--storage_mode", "uncompressed",
-		"--http_address", httpAddr, "--grpc_address", grpcAddr, "--tls_cert_file", certFile, "--tls_key_file", keyFile}
+	bin, dir, data, httpAddr, grpcAddr, args := bazelRemoteArgs(t)
+	args = append(args, "--tls_cert_file", certFile, "--tls_key_file", keyFile)
 	if caFile != "" {
 		args = append(args, "--tls_ca_file", caFile)
 	}
@@ -72,6 +58,23 @@ func StartBazelRemoteTLS(t Host, certFile, keyFile, caFile string) *BazelRemote 
 	br := &BazelRemote{HTTP: "https://" + httpAddr, GRPC: "grpcs://" + grpcAddr, Dir: data, cmd: cmd}
 	startProcess(t, cmd, filepath.Join(dir, "bazel-remote.log"), func() bool { return dialOK(grpcAddr) })
 	return br
+}
+
+// bazelRemoteArgs finds bazel-remote, makes a temporary directory dir
+// with its storage directory data inside, and picks its two loopback
+// addresses; args are the command-line arguments for all that.
+func bazelRemoteArgs(t Host) (bin, dir, data, httpAddr, grpcAddr string, args []string) {
+	t.Helper()
+	bin = ServerBin(t, "bazel-remote")
+	dir = t.TempDir()
+	data = filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatalf("%v", err)
+	}
+	httpAddr, grpcAddr = freeAddr(t), freeAddr(t)
+	args = []string{"--dir", data, "--max_size", "1", "--storage_mode", "uncompressed",
+		"--http_address", httpAddr, "--grpc_address", grpcAddr}
+	return bin, dir, data, httpAddr, grpcAddr, args
 }
 
 // CASFile returns the path of the stored CAS blob hash in a bazel-remote

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,34 +14,23 @@ import (
 
 	"github.com/metawork/meta/internal/progress"
 	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/testgit"
 )
-
-func git(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-}
 
 // repo is a component repository with one commit holding files, tagged
 // with tags.
 func repo(t *testing.T, files map[string]string, tags ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	git(t, dir, "init", "-q")
+	testgit.Init(t, dir)
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	git(t, dir, "add", "-A")
-	git(t, dir, "commit", "-q", "-m", "c")
+	testgit.CommitAll(t, dir, "c")
 	for _, tag := range tags {
-		git(t, dir, "tag", tag)
+		testgit.Run(t, dir, "tag", tag)
 	}
 	return dir
 }

@@ -109,17 +109,12 @@ func TestParseGoRecorded(t *testing.T) {
 	}
 }
 
-func TestSelectNode(t *testing.T) {
-	rs, err := ParseNode(readDoc(t, "node-index.nvm-trimmed.json"), "https://nodejs.org/dist/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct{ req, want string }{
-		{"20", "20.18.0"}, {"lts", "22.11.0"}, {"lts/iron", "20.18.0"}, {"lts/Hydrogen", "18.20.4"},
-		{"latest", "23.1.0"}, {"20.2", "20.2.0"}, {"18.20.3", "18.20.3"}, {"2", ""}, {"21", "21.7.3"}, {"lts/argon", ""},
-	}
+// checkSelect checks that Select picks each case's want from rs for its
+// req, and fails when want is empty.
+func checkSelect(t *testing.T, tool string, rs []Release, cases []struct{ req, want string }) {
+	t.Helper()
 	for _, c := range cases {
-		r, err := Select("node", rs, c.req)
+		r, err := Select(tool, rs, c.req)
 		if c.want == "" {
 			if err == nil {
 				t.Errorf("Select(%q) = %s, want error", c.req, r.Version)
@@ -130,6 +125,18 @@ func TestSelectNode(t *testing.T) {
 			t.Errorf("Select(%q) = %s, %v; want %s", c.req, r.Version, err, c.want)
 		}
 	}
+}
+
+func TestSelectNode(t *testing.T) {
+	rs, err := ParseNode(readDoc(t, "node-index.nvm-trimmed.json"), "https://nodejs.org/dist/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ req, want string }{
+		{"20", "20.18.0"}, {"lts", "22.11.0"}, {"lts/iron", "20.18.0"}, {"lts/Hydrogen", "18.20.4"},
+		{"latest", "23.1.0"}, {"20.2", "20.2.0"}, {"18.20.3", "18.20.3"}, {"2", ""}, {"21", "21.7.3"}, {"lts/argon", ""},
+	}
+	checkSelect(t, "node", rs, cases)
 	_, err = Select("node", rs, "lts/argon")
 	if !strings.Contains(err.Error(), "lts/hydrogen, lts/iron, lts/jod") {
 		t.Errorf("lts/argon error: %v", err)
@@ -152,18 +159,7 @@ func TestSelectPython(t *testing.T) {
 	cases := []struct{ req, want string }{
 		{"3.12", "3.12.14"}, {"3.11", "3.11.16"}, {"3", "3.12.14"}, {"3.15.0rc1", "3.15.0rc1"}, {"3.15", ""}, {"3.10.1", ""}, {"3.1", ""},
 	}
-	for _, c := range cases {
-		r, err := Select("python", rs, c.req)
-		if c.want == "" {
-			if err == nil {
-				t.Errorf("Select(%q) = %s, want error", c.req, r.Version)
-			}
-			continue
-		}
-		if err != nil || r.Version.Text != c.want {
-			t.Errorf("Select(%q) = %s, %v; want %s", c.req, r.Version, err, c.want)
-		}
-	}
+	checkSelect(t, "python", rs, cases)
 	_, err = Select("python", rs, "3.10.1")
 	if !strings.Contains(err.Error(), "Available versions: 3.10.0, 3.10.2") {
 		t.Errorf("3.10.1: %v", err)
