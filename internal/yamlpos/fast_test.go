@@ -1,0 +1,305 @@
+package yamlpos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// identical reports where the trees a and b differ ("" when they do not),
+// comparing everything a reader can see: kind, position, value, quoting,
+// tag, key order, and the key index of large mappings.
+func identical(a, b *Node, path string) string {
+	switch {
+	case a == nil || b == nil:
+		if a != b {
+			return path + ": one node is nil"
+		}
+		return ""
+	case a.Kind != b.Kind || a.Line != b.Line || a.Col != b.Col || a.Value != b.Value ||
+		a.Quoted != b.Quoted || a.Tag != b.Tag:
+		return fmt.Sprintf("%s: %v %d:%d %q quoted=%v tag=%q, want %v %d:%d %q quoted=%v tag=%q", path,
+			a.Kind, a.Line, a.Col, a.Value, a.Quoted, a.Tag, b.Kind, b.Line, b.Col, b.Value, b.Quoted, b.Tag)
+	case len(a.Keys) != len(b.Keys) || len(a.Values) != len(b.Values):
+		return fmt.Sprintf("%s: %d keys %d values, want %d keys %d values", path, len(a.Keys), len(a.Values), len(b.Keys), len(b.Values))
+	case !reflect.DeepEqual(a.index, b.index):
+		return fmt.Sprintf("%s: index %v, want %v", path, a.index, b.index)
+	}
+	for i := range a.Keys {
+		if d := identical(a.Keys[i], b.Keys[i], fmt.Sprintf("%s.key[%d]", path, i)); d != "" {
+			return d
+		}
+	}
+	for i := range a.Values {
+		if d := identical(a.Values[i], b.Values[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// checkAgrees fails t when the fast path handles data and its tree is not
+// exactly goccy's, and reports whether the fast path handled data.
+func checkAgrees(t *testing.T, name string, data []byte) bool {
+	t.Helper()
+	fast, ok, err := parseFast(context.Background(), data)
+	if err != nil {
+		t.Fatalf("%s: fast path error without cancellation: %v", name, err)
+	}
+	if !ok {
+		if fast != nil {
+			t.Fatalf("%s: fast path gave up but returned a tree", name)
+		}
+		return false
+	}
+	slow, err := parseGoccy(context.Background(), "f", data)
+	if err != nil {
+		t.Fatalf("%s: the fast path took a document goccy refuses (%v):\n%s", name, err, data)
+	}
+	if d := identical(fast, slow, "root"); d != "" {
+		t.Fatalf("%s: fast path tree differs: %s\n%s", name, d, data)
+	}
+	return true
+}
+
+// yamlFixtures returns the YAML (and lock) files of the repository, of the
+// txtar archives in it, and of the shared fixtures, by name.
+func yamlFixtures(t *testing.T) map[string][]byte {
+	out := map[string][]byte{}
+	isYAML := func(name string) bool {
+		switch filepath.Ext(name) {
+		case ".yaml", ".yml", ".lock":
+			return true
+		}
+		return false
+	}
+	for _, root := range []string{"../..", "/work/shared/fixtures"} {
+		if _, err := os.Stat(root); err != nil {
+			continue
+		}
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if d.Name() == ".git" || d.Name() == "node_modules" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			switch {
+			case isYAML(path):
+				data, err := os.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				out[path] = data
+			case strings.HasSuffix(path, ".txtar"):
+				ar, err := txtar.ParseFile(path)
+				if err != nil {
+					return err
+				}
+				for _, f := range ar.Files {
+					if isYAML(f.Name) {
+						out[path+":"+f.Name] = f.Data
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// Every YAML file the project has: where the fast path reads it, it reads
+// exactly the tree goccy reads.
+func TestFastPathAgreesOnFixtures(t *testing.T) {
+	files := yamlFixtures(t)
+	if len(files) < 50 {
+		t.Fatalf("found only %d YAML fixtures", len(files))
+	}
+	handled := 0
+	for name, data := range files {
+		if checkAgrees(t, name, data) {
+			handled++
+		}
+	}
+	t.Logf("the fast path read %d of %d YAML fixtures", handled, len(files))
+	// Manifests and lock files are what the fast path is for: most of the
+	// fixtures are those.
+	if handled*2 < len(files) {
+		t.Errorf("the fast path read only %d of %d fixtures", handled, len(files))
+	}
+}
+
+// fastCases are documents in the subset the fast path reads.
+var fastCases = []string{
+	"a: 1\n",
+	"a: 1\nb: [x, y]\n",
+	"---\na: b\n",
+	"# comment\n\na: 1 # one\n  # indented comment\nb:\n  c: \"x\"\n  d: [p, q]\nlist:\n  - one\n  - two: 2\n    three: 3\n  -\n  - 'it''s'\n",
+	"components:\n  a:\n    repo: https://example.com/a.git\n    version: \"^1.2.0\"\n    depends_on: [\"b\", c]\n  b:\n    repo: ../b\n",
+	"a:\n- x\n- y\nb: z\n",
+	"- a\n- b: 1\n  c:\n    - d\n-   e: 2\n",
+	"a: 0x1F\nb: 0o17\nc: 1e3\nd: .inf\ne: ~\nf: Null\ng: TRUE\nh: yes\ni: -1\nj: 017\nk: 1_000\nl: 1.5\nm: -.5\nn: .NaN\no: false\np: 0b101\nq: 99999999999999999999\n",
+	"é: é\nx: ü\n",
+	"a: b,c\nb: x#y\nc: d\\e\nd: \"q\" # c\ne: 'single' \n",
+	"a: [a b, c]\nb: []\nc: [ ]\nd: [\"x, y\", 'z']\n",
+	"1: int key\ntrue: bool key\n\"q\": quoted key\n'r': single\n",
+	"a:\nb:\n  c:\nd: 1\n",
+	"a: http://x.y/z?q=1#frag\n",
+	"a:  spaced   value\n",
+	"k0: 0\nk1: 1\nk2: 2\nk3: 3\nk4: 4\nk5: 5\nk6: 6\nk7: 7\nk8: 8\nk9: 9\nk10: 10\nk11: 11\nk12: 12\nk13: 13\nk14: 14\nk15: 15\nk16: 16\nk17: 17\n",
+	"outer:\n  k0: 0\n  k1: 1\n  k2: 2\n  k3: 3\n  k4: 4\n  k5: 5\n  k6: 6\n  k7: 7\n  k8: 8\n  k9: 9\n  k10: 10\n  k11: 11\n  k12: 12\n  k13: 13\n  k14: 14\n  k15:\nend: 1\n",
+}
+
+// The documents above are all read by the fast path, as goccy reads them.
+func TestFastPathReads(t *testing.T) {
+	for _, src := range fastCases {
+		if !checkAgrees(t, src, []byte(src)) {
+			t.Errorf("the fast path gave up on\n%s", src)
+		}
+	}
+}
+
+// Anything outside the subset goes to goccy, for its tree or its error.
+func TestFastPathGivesUp(t *testing.T) {
+	for _, tc := range []struct{ name, src string }{
+		{"empty", ""},
+		{"only a comment", "# c\n"},
+		{"top-level scalar", "hello\n"},
+		{"anchor and alias", "a: &x 1\nb: *x\n"},
+		{"merge key", "a:\n  <<: {b: 1}\n"},
+		{"tag", "a: !!str 1\n"},
+		{"literal block", "a: |\n  text\n"},
+		{"folded block", "a: >\n  text\n"},
+		{"multi-line plain", "a: one\n  two\n"},
+		{"multi-line quoted", "a: \"one\n  two\"\n"},
+		{"escape", "a: \"x\\ty\"\n"},
+		{"tab in indentation", "a:\n\tb: 1\n"},
+		{"tab in value", "a: x\ty\n"},
+		{"CR line ends", "a: 1\r\nb: 2\r\n"},
+		{"odd indentation", "a:\n  b: 1\n c: 2\n"},
+		{"deeper sibling", "a:\n  b: 1\n    c: 2\n"},
+		{"question-mark key", "? a\n: b\n"},
+		{"flow sequence over lines", "a: [x,\n  y]\n"},
+		{"nested flow", "a: [[x]]\n"},
+		{"flow mapping", "a: {b: 1}\n"},
+		{"trailing comma", "a: [x, ]\n"},
+		{"two documents", "a: 1\n---\nb: 2\n"},
+		{"document end", "a: 1\n...\n"},
+		{"directive", "%YAML 1.2\n---\na: 1\n"},
+		{"duplicate key", "a: 1\nb: 2\na: 3\n"},
+		{"duplicate key in a large mapping", strings.Repeat("x: 1\n", 0) + largeMapDup()},
+		{"null key", "~: 1\n"},
+		{"key then mapping on one line", "a: b: c\n"},
+		{"compact nested sequence", "- - x\n"},
+		{"comment after key", "a: # c\n  b: 1\n"},
+		{"empty value at the end", "a: 1\nb:\n"},
+		{"empty entry at the end", "- a\n-\n"},
+		{"indented root", "  a: 1\n"},
+		{"byte order mark", "\ufeffa: 1\n"},
+		{"invalid UTF-8", "a: \xff\n"},
+		{"deep indentation", deepIndent(60)},
+		{"unclosed quote", "a: 'x\n"},
+		{"text after quote", "a: 'x' y\n"},
+		{"indicator start", "a: @x\n"},
+		{"spaces after a plain scalar", "a: x  \nb: 1\n"},
+		{"sequence entry as value", "a: - x\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, ok, err := parseFast(context.Background(), []byte(tc.src))
+			if ok || n != nil || err != nil {
+				t.Fatalf("parseFast(%q) = %v, %v, %v; want it to give up", tc.src, n, ok, err)
+			}
+			// And Parse says what goccy says.
+			want, werr := parseGoccy(context.Background(), "f", []byte(tc.src))
+			got, gerr := Parse("f", []byte(tc.src))
+			if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+				t.Fatalf("Parse error %v, goccy %v", gerr, werr)
+			}
+			if werr == nil {
+				if d := identical(got, want, "root"); d != "" {
+					t.Fatal(d)
+				}
+			}
+		})
+	}
+}
+
+func largeMapDup() string {
+	var b strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&b, "k%d: %d\n", i, i)
+	}
+	b.WriteString("k3: again\n")
+	return b.String()
+}
+
+// A cancelled context stops the fast path with the context's error.
+func TestFastPathCancelled(t *testing.T) {
+	var b strings.Builder
+	for i := range 3 * fastCtxLines {
+		fmt.Fprintf(&b, "k%d: v\n", i)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := ParseContext(ctx, "f", []byte(b.String()))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	_, _, err = parseFast(&cancelAfter{Context: context.Background(), n: 1}, []byte(b.String()))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled while parsing: err = %v, want context.Canceled", err)
+	}
+}
+
+// cancelAfter is a context that is done after n looks at Err.
+type cancelAfter struct {
+	context.Context
+	n int
+}
+
+func (c *cancelAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func FuzzFastPathAgrees(f *testing.F) {
+	for _, src := range fastCases {
+		f.Add([]byte(src))
+	}
+	for _, src := range []string{
+		"a:\n  b:\n    c:\n      - d: [e, 'f', \"g\"]\n        h: i # j\n",
+		"- 'a'': b'\n- \"c: d\"\n- e:f\n- -1\n- -x\n- +1\n- .5\n- 1.\n- 0x\n- 0o8\n",
+		"a: [1, 0x2, true, ~, null, 'x']\n",
+		"a: b\n  # deeper comment\nc: d\n",
+		"a:\n\n  b: 1\n\n",
+		"a: \"x\" \n'b':\n  - ''\n  - \"\"\n",
+		"a: Yes\nb: NO\nc: On\nd: -.inf\ne: +.inf\nf: 1e+3\ng: 2001-12-14\nh: 12:30\n",
+		"- a:\n  - b\n- c:\n    d\n",
+		"a: 'x'#c\n",
+		"a: x #c\nb: x# c\n",
+	} {
+		f.Add([]byte(src))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if CheckSize("f", data) != nil {
+			return
+		}
+		checkAgrees(t, "fuzz", data)
+	})
+}
