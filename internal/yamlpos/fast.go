@@ -416,9 +416,13 @@ func (p *fastParser) seq(col, depth int) *Node {
 			if !p.peek() {
 				p.fail()
 			}
-			if p.cur.col > col {
+			switch {
+			case p.cur.col > col:
 				item = p.block(depth + 1)
-			} else {
+			case p.cur.col == col && !p.isEntry(p.cur):
+				// goccy takes the line for the entry's value.
+				p.fail()
+			default:
 				item = p.node()
 				item.Kind, item.Tag, item.Line, item.Col = Null, "null", l.num, l.col+1
 			}
@@ -630,6 +634,9 @@ func plainStart(s string, i, j int) bool {
 // token package tags it.
 func (p *fastParser) plain(l line, i, j int) *Node {
 	v := p.src[i:j]
+	if strings.Contains(v, "<<") {
+		p.fail() // goccy may read a merge key
+	}
 	n := p.node()
 	n.Kind, n.Line, n.Col, n.Value, n.Tag = Scalar, l.num, p.colAt(l, i), v, "str"
 	switch v[0] {
