@@ -504,6 +504,8 @@ func (p *fastParser) inline(l line, i, depth int) *Node {
 		n, i = p.quoted(l, i)
 	case '[':
 		n, i = p.flowSeq(l, i, depth)
+	case '{':
+		n, i = p.flowMap(l, i, depth)
 	default:
 		j := i
 		for j < l.end {
@@ -607,6 +609,98 @@ func (p *fastParser) flowSeq(l line, i, depth int) (*Node, int) {
 	return sq, i
 }
 
+// flowMap parses a flow mapping of scalars on one line, from its '{'.
+func (p *fastParser) flowMap(l line, i, depth int) (*Node, int) {
+	if depth+1 > fastMaxDepth {
+		p.fail()
+	}
+	s := p.src
+	m := p.node()
+	m.Kind, m.Line, m.Col = Map, l.num, p.colAt(l, i)
+	base := len(p.stack)
+	i++
+	skip := func() {
+		for i < l.end && s[i] == ' ' {
+			i++
+		}
+	}
+	skip()
+	if i < l.end && s[i] == '}' {
+		return m, i + 1
+	}
+	for {
+		if i >= l.end {
+			p.fail()
+		}
+		var k *Node
+		switch s[i] {
+		case '"', '\'':
+			k, i = p.quoted(l, i)
+		default:
+			k, i = p.flowPlain(l, i, ':')
+		}
+		if k.Kind != Scalar || i+1 >= l.end || s[i] != ':' || s[i+1] != ' ' {
+			p.fail()
+		}
+		for j := base; j < len(p.stack); j += 2 {
+			if p.stack[j].Value == k.Value {
+				p.fail()
+			}
+		}
+		i++
+		skip()
+		if i >= l.end {
+			p.fail()
+		}
+		var v *Node
+		switch s[i] {
+		case '"', '\'':
+			v, i = p.quoted(l, i)
+		default:
+			v, i = p.flowPlain(l, i, '}')
+		}
+		p.stack = append(p.stack, k, v)
+		if len(p.stack)-base >= 2*indexFrom {
+			p.fail() // large flow mappings are not worth an index here
+		}
+		skip()
+		if i >= l.end {
+			p.fail()
+		}
+		if s[i] == '}' {
+			i++
+			break
+		}
+		if s[i] != ',' {
+			p.fail()
+		}
+		i++
+		skip()
+	}
+	return p.finishMap(m, base, nil), i
+}
+
+// flowPlain parses a plain scalar inside a flow mapping, from offset i of
+// line l to the first ',' or stop, and returns it and the offset after it.
+func (p *fastParser) flowPlain(l line, i int, stop byte) (*Node, int) {
+	s := p.src
+	j := i
+	for j < l.end && s[j] != ',' && s[j] != stop {
+		if c := s[j]; !plainByte(c) || c == '#' || c == ':' && stop != ':' || c == '}' {
+			p.fail()
+		}
+		j++
+	}
+	e := j
+	for e > i && s[e-1] == ' ' {
+		e--
+	}
+	if e == i || e < j && stop == ':' || !plainStart(s, i, e) {
+		p.fail()
+	}
+	return p.plain(l, i, e), j
+}
+
 // plainByte reports whether c may be part of a plain scalar on the fast
 // path.
 func plainByte(c byte) bool {
@@ -621,7 +715,7 @@ func plainByte(c byte) bool {
 // fast path reads as goccy does: not with an indicator.
 func plainStart(s string, i, j int) bool {
 	if s[i] == '-' {
-		return j > i+1 && (s[i+1] >= '0' && s[i+1] <= '9' || s[i+1] == '.')
+		return j > i+1 && s[i+1] != ' ' && s[i+1] != '-'
 	}
 	switch s[i] {
 	case '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', '<', ' ', '=':
