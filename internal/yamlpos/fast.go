@@ -733,8 +733,15 @@ func (p *fastParser) plain(l line, i, j int) *Node {
 	}
 	n := p.node()
 	n.Kind, n.Line, n.Col, n.Value, n.Tag = Scalar, l.num, p.colAt(l, i), v, "str"
-	switch v[0] {
-	case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '+', '-', '.', '~', 'n', 'N', 't', 'T', 'f', 'F':
+	switch c := v[0]; {
+	case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
+		// Only the keywords null, true and false (in three spellings
+		// each) start with a letter, and none is longer than 5 bytes.
+		if len(v) > 5 || !strings.ContainsRune("nNtTfF", rune(c)) {
+			break
+		}
+		fallthrough
+	case c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.' || c == '~':
 		switch token.New(v, v, nil).Type {
 		case token.StringType:
 		case token.NullType:
