@@ -50,7 +50,11 @@ func identical(a, b *Node, path string) string {
 // exactly goccy's, and reports whether the fast path handled data.
 func checkAgrees(t *testing.T, name string, data []byte) bool {
 	t.Helper()
+	panics := fastPanics.Load()
 	fast, ok, err := parseFast(context.Background(), data)
+	if fastPanics.Load() != panics {
+		t.Fatalf("%s: the fast path panicked on\n%q", name, data)
+	}
 	if err != nil {
 		t.Fatalf("%s: fast path error without cancellation: %v", name, err)
 	}
@@ -159,6 +163,7 @@ var fastCases = []string{
 	"1: int key\ntrue: bool key\n\"q\": quoted key\n'r': single\n",
 	"a:\nb:\n  c:\nd: 1\n",
 	"a: http://x.y/z?q=1#frag\n",
+	"a: \"tab\\there \\\"q\\\" \\\\ \\/ \\0\\a\\b\\n\\v\\f\\r\\e\\ \"\nb: [\"\\\\\", x]\n\"k\\\"\": {\"\\t\": y}\n",
 	"a: {}\nb: { }\nc: {b: 1, c: \"x\"}\nd: { e: f }\ng: {h: x,i: y}\nl:\n- {b: 1}\n- {}\n",
 	"group-filter: [-optional, -1, -.5]\nx: -y\n-z: 1\n",
 	"a:  spaced   value\n",
@@ -188,7 +193,9 @@ func TestFastPathGivesUp(t *testing.T) {
 		{"folded block", "a: >\n  text\n"},
 		{"multi-line plain", "a: one\n  two\n"},
 		{"multi-line quoted", "a: \"one\n  two\"\n"},
-		{"escape", "a: \"x\\ty\"\n"},
+		{"hex escape", "a: \"x\\x41\"\n"},
+		{"unicode escape", "a: \"x\\u00e9\"\n"},
+		{"escaped line break", "a: \"x\\\n  y\"\n"},
 		{"tab in indentation", "a:\n\tb: 1\n"},
 		{"tab in value", "a: x\ty\n"},
 		{"CR line ends", "a: 1\r\nb: 2\r\n"},
