@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -291,8 +292,101 @@ func (c *cancelAfter) Err() error {
 	return nil
 }
 
+// edgeCases are documents at the edges of the subset: either path may
+// read them, but both must read them alike.
+var edgeCases = []string{
+	"a: x   # c\nb: 1\n",
+	"a: x y   # c\nb: 1\n",
+	"a: 'x'   # c\nb: 1\n",
+	"a: [x]   # c\nb: 1\n",
+	"a: [x  , y  ]\n",
+	"a: { b: x  , c: y  }\n",
+	"a:   \nb: 1\n",
+	"a:  # c\nb: 1\n",
+	"a:\n\n\nb: 1\n",
+	"- \n- x\n",
+	"-   \n- x\n",
+	"a:\n  - x\n  -\n  - y\n",
+	"a:\n  b:\n  c: 1\n",
+	"a:\n  b:\n    - x\n  c:\nd: 1\n",
+	"- a: 1\n  b:\n- c\n",
+	"- a:\n  - x\nb: 1\n",
+	"key with spaces: v\n",
+	"a: v:x\n",
+	"a: -\n",
+	"a: x\n# c\n  # d\nb: y\n",
+	"a: 'x''y'\n",
+	"a: ''\nb: \"\"\n",
+	"a: [''] \n",
+	"a: é é  # c\nb: [é, 'ü']\n",
+	"ü:\n  - é: x\n    ö: [ä]\n",
+	"a: \"é\\t\" \nb: x\n",
+	"a: 1 #c\n",
+	"a: b\n---\n",
+	"---\n---\n",
+	"a: x\n...\n",
+	"a: !x\n",
+	"a: x!\n",
+	"a: x&y\n",
+	"a: x*y\n",
+	"a: x|y\n",
+	"a: x>y\n",
+	"a: x%y\n",
+	"a: x@y\n",
+	"a: x`y\n",
+	"a: x'y\n",
+	"a: x\"y\n",
+	"a: x?y\n",
+	"a: ?x\n",
+	"a: x,y\n",
+	"a: [x?y, x!y, x&y, x*y, x|y]\n",
+	"a: [x'y]\n",
+	"a: [x\"y]\n",
+	"'a''b': 1\n",
+	"a: 0x1F\n",
+	"a: 1.2.3\n",
+	"a: 2001-01-01\n",
+	"a: 12:30:00\n",
+	"a: 1:2\n",
+	"a: +\n",
+	"a: .\n",
+	"a: ~x\n",
+	"a: 0b2\n",
+	"a: 1_\n",
+	"a: _1\n",
+	"a: 1__2\n",
+	"a: 0.\n",
+	"a: .0\n",
+	"a: 1e\n",
+	"a: 0o\n",
+	"a: 08\n",
+	"a: -0x1\n",
+	"a: +0x1\n",
+	"a: -.inf\n",
+	"a: +.inf\n",
+	"a: .Nan\n",
+	"a: nULL\n",
+	"a: tRUE\n",
+	"True: 1\n",
+	"1: 1\n2: 2\n",
+	"1.0: a\n",
+	"a: 1\n  \nb: 2\n",
+	"a:\n  b: 1\n  # c\n\nc: 2\n",
+}
+
+// Documents at the edges of the subset read alike on both paths.
+func TestFastPathAgreesOnEdgeCases(t *testing.T) {
+	handled := 0
+	for _, src := range edgeCases {
+		if checkAgrees(t, src, []byte(src)) {
+			handled++
+		}
+	}
+	t.Logf("the fast path read %d of %d edge cases", handled, len(edgeCases))
+}
+
 func FuzzFastPathAgrees(f *testing.F) {
-	for _, src := range fastCases {
+	for _, src := range slices.Concat(fastCases, edgeCases) {
 		f.Add([]byte(src))
 	}
 	for _, src := range []string{
