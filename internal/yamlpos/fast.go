@@ -582,7 +582,7 @@ func (p *fastParser) flowSeq(l line, i, depth int) (*Node, int) {
 		default:
 			j := i
 			for j < l.end && s[j] != ',' && s[j] != ']' {
-				if c := s[j]; !plainByte(c) || c == ':' || c == '#' {
+				if c := s[j]; !plainByte(c) || c == '#' || c == ':' && !urlColon(s, j, l.end) {
 					p.fail()
 				}
 				j++
@@ -693,7 +693,7 @@ func (p *fastParser) flowPlain(l line, i int, stop byte) (*Node, int) {
 	s := p.src
 	j := i
 	for j < l.end && s[j] != ',' && s[j] != stop {
-		if c := s[j]; !plainByte(c) || c == '#' || c == ':' && stop != ':' || c == '}' {
+		if c := s[j]; !plainByte(c) || c == '#' || c == '}' || c == ':' && (stop == '}' && !urlColon(s, j, l.end)) {
 			p.fail()
 		}
 		j++
@@ -706,6 +706,20 @@ func (p *fastParser) flowPlain(l line, i int, stop byte) (*Node, int) {
 		p.fail()
 	}
 	return p.plain(l, i, e), j
+}
+
+// urlColon reports whether the ':' at s[j] is inside a flow scalar (as in
+// a URL): followed by a character that neither ends the scalar nor is
+// white space.
+func urlColon(s string, j, end int) bool {
+	if j+1 >= end {
+		return false
+	}
+	switch s[j+1] {
+	case ' ', ',', ']', '}', ':':
+		return false
+	}
+	return true
 }
 
 // plainByte reports whether c may be part of a plain scalar on the fast
@@ -722,7 +736,7 @@ func plainByte(c byte) bool {
 // fast path reads as goccy does: not with an indicator.
 func plainStart(s string, i, j int) bool {
 	if s[i] == '-' {
-		return j > i+1 && s[i+1] != ' ' && s[i+1] != '-'
+		return j > i+1 && s[i+1] != ' '
 	}
 	switch s[i] {
 	case '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', '<', ' ', '=':

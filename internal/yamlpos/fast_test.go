@@ -372,6 +372,10 @@ var edgeCases = []string{
 	"1.0: a\n",
 	"a: 1\n  \nb: 2\n",
 	"a:\n  b: 1\n  # c\n\nc: 2\n",
+	"setup: [sh, install.sh, \"--prefix={prefix}\", --disable-ldconfig, --without=rust-docs]\n",
+	"resolution: {tarball: https://example.com/a/tarball/v0.4.0, integrity: sha512-x+y/z==}\n",
+	"a: [http://x, a:b, a::b, 'a: b', a:]\nb: {c: a:b}\nc: {c: a::b}\n",
+	"a: --x\nb: -- x\nc: ---\n--d: 1\n",
 }
 
 // Documents at the edges of the subset read alike on both paths.
