@@ -69,11 +69,34 @@ func checkAgrees(t *testing.T, name string, data []byte) bool {
 	if err != nil {
 		t.Fatalf("%s: the fast path took a document goccy refuses (%v):\n%s", name, err, data)
 	}
-	if d := identical(fast, slow, "root"); d != "" {
+	if len(data) > wholeLimit {
+		// goccy's path parses a large document in chunks, and places an
+		// empty value at a chunk's end one column further than when it
+		// parses the whole (sameTree allows for it); the whole parse of
+		// goccy is quadratic, so only smaller documents get one.
+		if !sameTree(fast, slow) {
+			t.Fatalf("%s: fast path tree differs from goccy's in chunks", name)
+		}
+		return true
+	}
+	defer func(c int) { chunkTokens = c }(chunkTokens)
+	chunkTokens = 1 << 30
+	whole, err := parseGoccy(context.Background(), "f", data)
+	if err != nil {
+		t.Fatalf("%s: the fast path took a document goccy refuses whole (%v)", name, err)
+	}
+	if d := identical(fast, whole, "root"); d != "" {
 		t.Fatalf("%s: fast path tree differs: %s\n%s", name, d, data)
+	}
+	if !sameTree(fast, slow) {
+		t.Fatalf("%s: fast path tree differs from goccy's in chunks", name)
 	}
 	return true
 }
+
+// wholeLimit is the size up to which checkAgrees compares with goccy's
+// parse of the whole document.
+const wholeLimit = 1 << 20
 
 // yamlFixtures returns the YAML (and lock) files of the repository, of the
 // txtar archives in it, and of the shared fixtures, by name.
@@ -440,5 +463,39 @@ func BenchmarkFastPath(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Large documents, which goccy's path parses in chunks (chunk.go), read
+// alike on both paths: empty values, comments, sequences and nested
+// mappings at the chunks' edges.
+func TestFastPathAgreesOnLargeDocuments(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# generated\ncomponents:\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "  comp-%04d:\n", i)
+		switch i % 7 {
+		case 0:
+			fmt.Fprintf(&b, "    repo: https://git.example.com/org/c%d.git\n    version: \"^1.%d.0\"\n", i, i%50)
+		case 1:
+			b.WriteString("    build:\n    setup: [a, 'b', \"c\"]\n    # comment\n")
+		case 2:
+			fmt.Fprintf(&b, "    depends_on:\n      - comp-%04d\n      -\n      - {name: x, ref: v%d}\n", i+1, i)
+		case 3:
+			b.WriteString("    env: {}\n    empty:\n")
+		case 4:
+			b.WriteString("    n: 12\n    f: 1.5\n    t: true\n    z: ~\n")
+		case 5:
+			b.WriteString("    list:\n    - one\n    - two: 2\n      three:\n")
+		case 6:
+			for k := range 20 {
+				fmt.Fprintf(&b, "    k%d: v%d\n", k, k)
+			}
+		}
+	}
+	b.WriteString("last: 1\n")
+	data := []byte(b.String())
+	if !checkAgrees(t, "large", data) {
+		t.Fatal("the fast path gave up on the large document")
 	}
 }
