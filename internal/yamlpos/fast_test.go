@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -498,4 +499,94 @@ func TestFastPathAgreesOnLargeDocuments(t *testing.T) {
 	if !checkAgrees(t, "large", data) {
 		t.Fatal("the fast path gave up on the large document")
 	}
+}
+
+// Generated documents of random lines of the shapes manifests are made
+// of, with tricky scalars: where the fast path reads one, it reads
+// goccy's tree.
+func TestFastPathAgreesOnGenerated(t *testing.T) {
+	keys := []string{"a", "b", "c", "k1", "1", "'q'", `"d"`, "é", "-k", "a b", "<<", "~", "true", "a#b", "x:y"}
+	simple := []string{"x", "1", "-2", "0x1F", "0o7", "1e3", "1.5", ".inf", "~", "null", "Null", "TRUE", "yes",
+		"'it''s'", `"e\n\"q\""`, "a b", "a:b", "-x", "--x", "é ü", "x #c", "x#c", "", "[x, 'y']", "[]", "{}",
+		"{a: 1, b: 'c'}", "http://h:1/p?q#f", "2001-01-01", "12:30", "[-a, --b, 'c, d', \"e\\\"\"]"}
+	tricky := []string{`"\x41"`, "a: b", "- x", "<<", "&a x", "*a", "!t x", "|", ">", "x  ", "[a, [b]]", "{a: {b: 1}}",
+		"[x,", "'x", `"x`, "@x", "`x", "%x", "?x", "x\ty", "[a,]", "{a}", "{a: }", "x\r"}
+	r := rand.New(rand.NewPCG(1, 2))
+	pick := func(s []string) string { return s[r.IntN(len(s))] }
+	scalar := func() string {
+		if r.IntN(20) == 0 {
+			return pick(tricky)
+		}
+		return pick(simple)
+	}
+	// block writes a block collection at indentation ind, mostly valid,
+	// sometimes not.
+	var block func(b *strings.Builder, ind, depth int)
+	block = func(b *strings.Builder, ind, depth int) {
+		pad := strings.Repeat(" ", ind)
+		seq := r.IntN(3) == 0
+		for range 1 + r.IntN(4) {
+			if r.IntN(12) == 0 {
+				b.WriteString(pick([]string{"", "  ", "# c", pad + "# c", " ", pad + " "}) + "\n")
+			}
+			b.WriteString(pad)
+			if r.IntN(20) == 0 {
+				b.WriteString(pick([]string{" ", "  ", "\t"}))
+			}
+			if seq {
+				b.WriteString("-")
+				if r.IntN(4) > 0 {
+					b.WriteString(pick([]string{" ", " ", "  "}))
+				}
+			}
+			switch k := r.IntN(6); {
+			case seq && k == 0:
+				// "- key: value" and more keys under it.
+				b.WriteString(pick(keys) + ": " + scalar() + "\n")
+				if r.IntN(2) == 0 {
+					b.WriteString(pad + "  " + pick(keys) + ": " + scalar() + "\n")
+				}
+			case k <= 2 || depth > 4:
+				if !seq {
+					b.WriteString(pick(keys) + ":" + pick([]string{" ", " ", "  "}))
+				}
+				b.WriteString(scalar())
+				if r.IntN(8) == 0 {
+					b.WriteString(pick([]string{" # c", "  ", " #c"}))
+				}
+				b.WriteString("\n")
+			default:
+				if !seq {
+					b.WriteString(pick(keys) + ":")
+				}
+				if r.IntN(8) == 0 {
+					b.WriteString(pick([]string{" # c", "  "}))
+				}
+				b.WriteString("\n")
+				if r.IntN(6) > 0 {
+					next := ind + []int{1, 2, 2, 2, 3, 4}[r.IntN(6)]
+					if !seq && r.IntN(4) == 0 {
+						next = ind // a sequence at its key's column
+					}
+					block(b, next, depth+1)
+				}
+			}
+		}
+	}
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	handled := 0
+	for range n {
+		var b strings.Builder
+		if r.IntN(10) == 0 {
+			b.WriteString("---\n")
+		}
+		block(&b, 0, 0)
+		if checkAgrees(t, "generated", []byte(b.String())) {
+			handled++
+		}
+	}
+	t.Logf("the fast path read %d of %d generated documents", handled, n)
 }
