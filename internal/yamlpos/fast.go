@@ -187,7 +187,8 @@ func (p *fastParser) isEntry(l line) bool {
 // node returns a new node from the slab.
 func (p *fastParser) node() *Node {
 	if len(p.nodes) == 0 {
-		p.nodes = make([]Node, 1024)
+		// Slabs sized by the document, so that a small file costs little.
+		p.nodes = make([]Node, min(1024, 8+len(p.src)/16))
 	}
 	n := &p.nodes[0]
 	p.nodes = p.nodes[1:]
@@ -208,7 +209,7 @@ func (p *fastParser) take(k int) []*Node {
 // slice returns a slice of k pointers from the slab.
 func (p *fastParser) slice(k int) []*Node {
 	if len(p.ptrs) < k {
-		p.ptrs = make([]*Node, max(4096, k))
+		p.ptrs = make([]*Node, max(min(4096, 8+len(p.src)/16), k))
 	}
 	out := p.ptrs[:k:k]
 	p.ptrs = p.ptrs[k:]

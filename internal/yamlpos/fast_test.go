@@ -439,31 +439,33 @@ func FuzzFastPathAgrees(f *testing.F) {
 	})
 }
 
-// A manifest-shaped document of 30,000 entries, on the fast path and on
-// goccy's.
+// Manifest-shaped documents of 10 and 30,000 entries, on the fast path
+// and on goccy's.
 func BenchmarkFastPath(b *testing.B) {
-	var sb strings.Builder
-	sb.WriteString("components:\n")
-	for i := range 30000 {
-		fmt.Fprintf(&sb, "  comp-%05d:\n    repo: https://git.example.com/org/comp-%05d.git\n    version: \"^1.%d.0\"\n    description: component %d\n    depends_on: [\"comp-%05d\"]\n    groups: [backend]\n",
-			i, i, i%50, i, i+1)
-	}
-	data := []byte(sb.String())
-	for _, tc := range []struct {
-		name  string
-		parse func() (*Node, error)
-	}{
-		{"fast", func() (*Node, error) { return Parse("f", data) }},
-		{"goccy", func() (*Node, error) { return parseNoFastPath(data) }},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				if _, err := tc.parse(); err != nil {
-					b.Fatal(err)
+	for _, size := range []int{10, 30000} {
+		var sb strings.Builder
+		sb.WriteString("components:\n")
+		for i := range size {
+			fmt.Fprintf(&sb, "  comp-%05d:\n    repo: https://git.example.com/org/comp-%05d.git\n    version: \"^1.%d.0\"\n    description: component %d\n    depends_on: [\"comp-%05d\"]\n    groups: [backend]\n",
+				i, i, i%50, i, i+1)
+		}
+		data := []byte(sb.String())
+		for _, tc := range []struct {
+			name  string
+			parse func() (*Node, error)
+		}{
+			{"fast", func() (*Node, error) { return Parse("f", data) }},
+			{"goccy", func() (*Node, error) { return parseNoFastPath(data) }},
+		} {
+			b.Run(fmt.Sprintf("components=%d/%s", size, tc.name), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					if _, err := tc.parse(); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
