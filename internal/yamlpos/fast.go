@@ -365,10 +365,13 @@ func (p *fastParser) value(l line, i, col, depth int) *Node {
 			p.fail()
 		}
 		// The value is on the lines below, or empty.
-		if !p.peek() {
-			p.fail() // an empty value at the end: goccy places it oddly
-		}
 		switch {
+		case !p.peek():
+			// An empty value at the end: goccy places it a column
+			// further than one followed by a line.
+			n := p.node()
+			n.Kind, n.Tag, n.Line, n.Col = Null, "null", l.num, p.colAt(l, i)+1
+			return n
 		case p.cur.col > col:
 			return p.block(depth + 1)
 		case p.cur.col == col && p.isEntry(p.cur):
@@ -421,10 +424,11 @@ func (p *fastParser) seq(col, depth int) *Node {
 		var item *Node
 		switch {
 		case i == l.end:
-			if !p.peek() {
-				p.fail()
-			}
 			switch {
+			case !p.peek():
+				// An empty entry at the end: as an empty value above.
+				item = p.node()
+				item.Kind, item.Tag, item.Line, item.Col = Null, "null", l.num, l.col+2
 			case p.cur.col > col:
 				item = p.block(depth + 1)
 			case p.cur.col == col && !p.isEntry(p.cur):
