@@ -92,8 +92,11 @@ func parseFast(ctx context.Context, data []byte) (n *Node, ok bool, err error) {
 	if strings.HasPrefix(p.src, "---") {
 		rest := p.src[3:]
 		i := strings.IndexByte(rest, '\n')
-		if i < 0 || strings.TrimRight(rest[:i], " ") != "" {
+		if i < 0 {
 			return nil, false, nil
+		}
+		if h := strings.TrimLeft(rest[:i], " "); h != "" && (h[0] != '#' || len(h) == i) {
+			return nil, false, nil // anything but white space and a comment
 		}
 		p.next, p.num = 3+i+1, 2
 	}

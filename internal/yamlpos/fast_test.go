@@ -177,6 +177,7 @@ var fastCases = []string{
 	"a: 1\n",
 	"a: 1\nb: [x, y]\n",
 	"---\na: b\n",
+	"---  # header\na: b\n",
 	"# comment\n\na: 1 # one\n  # indented comment\nb:\n  c: \"x\"\n  d: [p, q]\nlist:\n  - one\n  - two: 2\n    three: 3\n  -\n  - 'it''s'\n",
 	"components:\n  a:\n    repo: https://example.com/a.git\n    version: \"^1.2.0\"\n    depends_on: [\"b\", c]\n  b:\n    repo: ../b\n",
 	"a:\n- x\n- y\nb: z\n",
@@ -585,7 +586,7 @@ func TestFastPathAgreesOnGenerated(t *testing.T) {
 	for range n {
 		var b strings.Builder
 		if r.IntN(10) == 0 {
-			b.WriteString("---\n")
+			b.WriteString(pick([]string{"---\n", "--- # c\n", "---  \n", "---#c\n", "--- x\n"}))
 		}
 		block(&b, 0, 0)
 		if checkAgrees(t, "generated", []byte(b.String())) {
