@@ -11,13 +11,17 @@ import (
 
 // The fast path: a linear, line-by-line parser for the plain block YAML
 // that manifests and lock files are written in (block mappings and
-// sequences, one-line flow sequences of scalars, single-line plain and
-// quoted scalars, comments). It builds exactly the tree the goccy path
-// builds for such a document, in a fraction of the time and memory, and
-// gives up on anything else (anchors, tags, block and multi-line
-// scalars, escapes, tabs, odd indentation, flow mappings, several
-// documents, duplicate keys, any error): parseFast then reports false and
-// the document goes through goccy, which gives today's tree or error.
+// sequences, "- key: value" entries, one-line flow sequences and mappings
+// of scalars, single-line plain and quoted scalars with the ASCII escapes,
+// comments, a first "---"). It builds exactly the tree goccy builds for
+// such a document (positions, tags by goccy's own token classifier, key
+// order, key index), in a fraction of the time and memory, and gives up
+// on anything else: anchors, aliases, tags, merge keys, block and
+// multi-line scalars, other escapes, tabs and other control characters,
+// odd indentation, "?" keys, nested or multi-line flow collections,
+// several documents, duplicate keys, empty documents, any error.
+// parseFast then reports false and the document goes through goccy,
+// which gives today's tree or error.
 
 // fastCtxLines is how many lines the fast path reads between two looks
 // at its context.
