@@ -40,7 +40,7 @@ func bigManifest(n int) []byte {
 // 102 k allocations, and 30,000 components 199–266 ms, 101 MB, 511 k
 // allocations. Interleaved test binaries (before, after; 3 rounds) at load
 // 2.0–2.4, 30,000 components: before 1.78–2.05 s, after 0.39–1.0 s (median
-// 0.49 s); CPU of a whole 5-parse run at load 3.6–4.3, before 6.5–6.7 s,
+// 0.49 s); CPU of a whole 5-parse run at load 3.6–4.3, before 6.6–6.7 s,
 // after 1.8 s. yamlpos's own part: BenchmarkFastPath there.
 func BenchmarkParseLarge(b *testing.B) {
 	for _, n := range []int{6000, 30000} {
