@@ -102,6 +102,11 @@ func parseFast(ctx context.Context, data []byte) (n *Node, ok bool, err error) {
 		if h := strings.TrimLeft(rest[:i], " "); h != "" && (h[0] != '#' || len(h) == i) {
 			return nil, false, nil // anything but white space and a comment
 		}
+		for _, c := range []byte(rest[:i]) {
+			if c < 0x20 || c == 0x7f {
+				return nil, false, nil // a CR, a tab: goccy's line breaks and blanks
+			}
+		}
 		p.next, p.num = 3+i+1, 2
 	}
 	if !p.peek() {

@@ -229,6 +229,7 @@ func TestFastPathGivesUp(t *testing.T) {
 		{"tab in indentation", "a:\n\tb: 1\n"},
 		{"tab in value", "a: x\ty\n"},
 		{"CR line ends", "a: 1\r\nb: 2\r\n"},
+		{"CR after the header's comment", "--- #\r\n0:"},
 		{"odd indentation", "a:\n  b: 1\n c: 2\n"},
 		{"deeper sibling", "a:\n  b: 1\n    c: 2\n"},
 		{"question-mark key", "? a\n: b\n"},
