@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/token"
@@ -768,6 +769,11 @@ func (p *fastParser) plain(l line, i, j int) *Node {
 	v := p.src[i:j]
 	if strings.Contains(v, "<<") {
 		p.fail() // goccy may read a merge key
+	}
+	if r, _ := utf8.DecodeRuneInString(v); r >= utf8.RuneSelf && unicode.IsSpace(r) {
+		// The goccy path trims Unicode white space before it looks for
+		// a quote (to set Quoted).
+		p.fail()
 	}
 	n := p.node()
 	n.Kind, n.Line, n.Col, n.Value, n.Tag = Scalar, l.num, p.colAt(l, i), v, "str"

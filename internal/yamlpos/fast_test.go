@@ -230,6 +230,7 @@ func TestFastPathGivesUp(t *testing.T) {
 		{"tab in value", "a: x\ty\n"},
 		{"CR line ends", "a: 1\r\nb: 2\r\n"},
 		{"CR after the header's comment", "--- #\r\n0:"},
+		{"Unicode space before a quote", "- \u00a0\"\n"},
 		{"odd indentation", "a:\n  b: 1\n c: 2\n"},
 		{"deeper sibling", "a:\n  b: 1\n    c: 2\n"},
 		{"question-mark key", "? a\n: b\n"},
