@@ -405,6 +405,7 @@ var edgeCases = []string{
 	"resolution: {tarball: https://example.com/a/tarball/v0.4.0, integrity: sha512-x+y/z==}\n",
 	"a: [http://x, a:b, a::b, 'a: b', a:]\nb: {c: a:b}\nc: {c: a::b}\n",
 	"a: --x\nb: -- x\nc: ---\n--d: 1\n",
+	"a: \u2003x\nb: [\u00a0'y', z\u00a0]\n\u3000c: 1\nd: x\u00a0\n",
 }
 
 // Documents at the edges of the subset read alike on both paths.
