@@ -131,7 +131,22 @@ func Parse(file string, data []byte) (*Node, error) {
 }
 
 // ParseContext is Parse that stops with ctx's error when ctx is done.
-func ParseContext(ctx context.Context, file string, data []byte) (n *Node, err error) {
+//
+// Plain block YAML, what manifests and lock files are written in, is read
+// by a fast path of this package's own (fast.go); anything else, and
+// every error, by goccy's parser.
+func ParseContext(ctx context.Context, file string, data []byte) (*Node, error) {
+	if err := CheckSize(file, data); err != nil {
+		return nil, err
+	}
+	if n, ok, err := parseFast(ctx, data); ok || err != nil {
+		return n, err
+	}
+	return parseGoccy(ctx, file, data)
+}
+
+// parseGoccy parses data with goccy's lexer and parser.
+func parseGoccy(ctx context.Context, file string, data []byte) (n *Node, err error) {
 	defer func() {
 		// The YAML parser is third-party code fed with user input; a panic
 		// in it must become an error, never a crash.

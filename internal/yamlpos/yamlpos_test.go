@@ -1,6 +1,7 @@
 package yamlpos
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -77,13 +78,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil node without error")
 		}
 		// Parsing in chunks gives the tree the whole parse gives.
+		// goccy's parse, whole and in chunks (Parse may have taken the
+		// fast path).
+		whole, werr := parseNoFastPath(data)
 		defer func(c int) { chunkTokens = c }(chunkTokens)
 		chunkTokens = 3
-		small, serr := Parse("f", data)
-		if (err == nil) != (serr == nil) {
-			t.Fatalf("whole: %v; in chunks: %v", err, serr)
+		small, serr := parseNoFastPath(data)
+		if (err == nil) != (serr == nil) || (werr == nil) != (serr == nil) {
+			t.Fatalf("Parse: %v; whole: %v; in chunks: %v", err, werr, serr)
 		}
-		if err == nil && !sameTree(n, small) {
+		if err == nil && (!sameTree(n, small) || !sameTree(whole, small)) {
 			t.Fatalf("chunked tree differs:\n%s", data)
 		}
 	})
@@ -110,4 +114,12 @@ func sameTree(a, b *Node) bool {
 		}
 	}
 	return true
+}
+
+// parseNoFastPath is Parse without the fast path.
+func parseNoFastPath(data []byte) (*Node, error) {
+	if err := CheckSize("f", data); err != nil {
+		return nil, err
+	}
+	return parseGoccy(context.Background(), "f", data)
 }
