@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"syscall"
 )
 
@@ -26,23 +24,14 @@ type IndexEntry struct {
 // skip-worktree or intent-to-add entries); callers fall back to git.
 var ErrIndexUnsupported = errors.New("git index format not handled")
 
-// ReadIndex parses the index of the working tree at dir (versions 2 and 3).
-func ReadIndex(dir string) ([]IndexEntry, os.FileInfo, error) {
-	gd, err := GitDir(dir)
+// ReadIndex parses the index of the working tree at dir (versions 2 and
+// 3) and returns the stat data of the file it read.
+func ReadIndex(dir string) ([]IndexEntry, IndexStamp, error) {
+	r, err := OpenRepo(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, IndexStamp{}, err
 	}
-	p := filepath.Join(gd, "index")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	entries, err := parseIndex(data)
-	return entries, st, err
+	return r.Index()
 }
 
 func parseIndex(data []byte) ([]IndexEntry, error) {

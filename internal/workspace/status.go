@@ -146,11 +146,12 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 			return s
 		}
 	}
-	if _, err := git.GitDir(c.Path); err != nil {
+	repo, err := git.OpenRepo(c.Path)
+	if err != nil {
 		s.State = StateNotGit
 		return s
 	}
-	origin, err := git.RemoteURL(c.Path, "origin")
+	origin, err := repo.RemoteURL("origin")
 	if err != nil {
 		s.State, s.Error = StateError, err.Error()
 		return s
@@ -161,10 +162,10 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 	} else {
 		s.State = StateOK
 	}
-	refs, _ := git.ReadRefs(c.Path)
-	head, _ := git.HeadFromRefs(c.Path, refs)
+	refs, _ := repo.Refs()
+	head, _ := repo.HeadFromRefs(refs)
 	var st git.Status
-	if e, ok := cache.get(c.Name); ok && stillClean(c.Path, e, head, refs) {
+	if e, ok := cache.get(c.Name); ok && stillClean(repo, e, head, refs) {
 		// Nothing changed since git last said this tree was clean.
 		st = git.Status{Commit: head.Commit, Branch: head.Branch, Upstream: e.Upstream, Ahead: e.Ahead, Behind: e.Behind}
 	} else {
@@ -181,7 +182,7 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 			return s
 		}
 		if s.LocalOnly == 0 {
-			snap = snapshot(c.Path, head, refs, st)
+			snap = snapshot(repo, head, refs, st)
 		}
 		cache.put(c.Name, snap)
 	}

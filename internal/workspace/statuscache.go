@@ -108,23 +108,24 @@ func (c *statusCache) save() {
 
 // snapshot records what a clean git status can be trusted against later.
 // It returns nil when the repository is not in a cacheable state.
-func snapshot(dir string, head git.Head, refs map[string]string, st git.Status) *statusCacheEntry {
+func snapshot(repo *git.Repo, head git.Head, refs map[string]string, st git.Status) *statusCacheEntry {
 	if st.Modified != 0 || st.Untracked != 0 {
 		return nil
 	}
-	entries, ist, err := git.ReadIndex(dir)
+	dir := repo.Dir
+	entries, ist, err := repo.Index()
 	if err != nil {
 		return nil
 	}
 	now := time.Now()
-	if now.Sub(ist.ModTime()) < racyWindow {
+	if now.Sub(ist.Mtime) < racyWindow {
 		return nil
 	}
 	e := &statusCacheEntry{
 		Path: dir, Commit: head.Commit, Branch: head.Branch,
 		Upstream: st.Upstream, UpstreamCommit: upstreamCommit(refs, st.Upstream),
 		Ahead: st.Ahead, Behind: st.Behind,
-		IndexSize: ist.Size(), IndexMtime: ist.ModTime().UnixNano(),
+		IndexSize: ist.Size, IndexMtime: ist.Mtime.UnixNano(),
 		Dirs: map[string]int64{}, Branches: localBranches(refs),
 	}
 	// Every directory of the work tree, so that a file created anywhere —
@@ -152,13 +153,14 @@ func snapshot(dir string, head git.Head, refs map[string]string, st git.Status) 
 }
 
 // stillClean reports whether a cached clean status still holds.
-func stillClean(dir string, e statusCacheEntry, head git.Head, refs map[string]string) bool {
+func stillClean(repo *git.Repo, e statusCacheEntry, head git.Head, refs map[string]string) bool {
+	dir := repo.Dir
 	if e.Path != dir || e.Commit != head.Commit || e.Branch != head.Branch ||
 		upstreamCommit(refs, e.Upstream) != e.UpstreamCommit || !maps.Equal(e.Branches, localBranches(refs)) {
 		return false
 	}
-	entries, ist, err := git.ReadIndex(dir)
-	if err != nil || ist.Size() != e.IndexSize || ist.ModTime().UnixNano() != e.IndexMtime {
+	entries, ist, err := repo.Index()
+	if err != nil || ist.Size != e.IndexSize || ist.Mtime.UnixNano() != e.IndexMtime {
 		return false
 	}
 	for d, mt := range e.Dirs {

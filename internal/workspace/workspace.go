@@ -160,8 +160,8 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 	case err == nil && !st.IsDir():
 		return fail(fmt.Errorf("%s exists and is not a directory", c.Path), "move it away, or set a different 'path' for "+c.Name)
 	case err == nil:
-		if _, gerr := git.GitDir(c.Path); gerr == nil {
-			origin, err := git.RemoteURL(c.Path, "origin")
+		if repo, gerr := git.OpenRepo(c.Path); gerr == nil {
+			origin, err := repo.RemoteURL("origin")
 			if err != nil {
 				return fail(fmt.Errorf("cannot read its git config: %v", err), "")
 			}
@@ -173,7 +173,7 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 					"move the directory away, or fix 'repo' in the manifest")
 			}
 			r.Action = Present
-			if h, err := git.ReadHead(c.Path); err == nil {
+			if h, err := repo.Head(); err == nil {
 				r.Checkout = describeHead(h)
 			}
 			return r
