@@ -41,6 +41,12 @@ type statusCacheEntry struct {
 	// Branches are the local branches' tips: a new or moved branch may
 	// hold unpushed commits, which only git can tell.
 	Branches map[string]string `json:"branches"`
+	// GitDir and RefStamps (git.Repo.RefStamps) let a later run see that
+	// no ref and not HEAD changed without reading them, and then take
+	// refFacts from here. Absent: the refs are read and compared.
+	GitDir    string               `json:"git_dir,omitempty"`
+	RefStamps map[string]git.Stamp `json:"ref_stamps,omitempty"`
+	refFacts
 }
 
 type statusCache struct {
@@ -117,7 +123,7 @@ func snapshot(repo *git.Repo, head git.Head, refs map[string]string, st git.Stat
 	if err != nil {
 		return nil
 	}
-	now := time.Now()
+	now := clock()
 	if now.Sub(ist.Mtime) < racyWindow {
 		return nil
 	}
@@ -152,13 +158,51 @@ func snapshot(repo *git.Repo, head git.Head, refs map[string]string, st git.Stat
 	return e
 }
 
-// stillClean reports whether a cached clean status still holds.
+// clock is time.Now; tests move it to see stamps as old.
+var clock = time.Now
+
+// stampRefs stamps the refs of repo (see git.Repo.RefStamps) and says when.
+func stampRefs(repo *git.Repo) (map[string]git.Stamp, time.Time, bool) {
+	at := clock()
+	stamps, ok := repo.RefStamps()
+	return stamps, at, ok
+}
+
+// withRefs returns a copy of e that also records the refs' stamps taken at
+// at and the facts read from them after, unless a stamp is so recent that a
+// change in the same clock tick would not show in it.
+func (e statusCacheEntry) withRefs(repo *git.Repo, stamps map[string]git.Stamp, at time.Time, facts refFacts) *statusCacheEntry {
+	e.GitDir, e.RefStamps, e.refFacts = "", nil, refFacts{}
+	for _, st := range stamps {
+		if st.Since(at.Add(-racyWindow)) {
+			return &e
+		}
+	}
+	e.GitDir, e.RefStamps, e.refFacts = repo.GitDir, stamps, facts
+	return &e
+}
+
+// unchangedSince reports whether a cached clean status holds without
+// reading any ref: HEAD, every ref and the tree are as they were.
+func unchangedSince(repo *git.Repo, e statusCacheEntry) bool {
+	return e.Path == repo.Dir && e.GitDir == repo.GitDir && len(e.RefStamps) > 0 &&
+		repo.RefStampsMatch(e.RefStamps) && treeUnchanged(repo, e)
+}
+
+// stillClean reports whether a cached clean status still holds, given the
+// refs as they are now.
 func stillClean(repo *git.Repo, e statusCacheEntry, head git.Head, refs map[string]string) bool {
-	dir := repo.Dir
-	if e.Path != dir || e.Commit != head.Commit || e.Branch != head.Branch ||
+	if e.Path != repo.Dir || e.Commit != head.Commit || e.Branch != head.Branch ||
 		upstreamCommit(refs, e.Upstream) != e.UpstreamCommit || !maps.Equal(e.Branches, localBranches(refs)) {
 		return false
 	}
+	return treeUnchanged(repo, e)
+}
+
+// treeUnchanged reports whether the index and every tracked file and every
+// directory of the work tree are as the snapshot recorded them.
+func treeUnchanged(repo *git.Repo, e statusCacheEntry) bool {
+	dir := repo.Dir
 	entries, ist, err := repo.Index()
 	if err != nil || ist.Size != e.IndexSize || ist.Mtime.UnixNano() != e.IndexMtime {
 		return false
