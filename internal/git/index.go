@@ -11,6 +11,8 @@ import (
 // IndexEntry is one path of a git index, with the stat data git cached for it.
 type IndexEntry struct {
 	Path      string
+	CtimeSec  uint32
+	CtimeNsec uint32
 	MtimeSec  uint32
 	MtimeNsec uint32
 	Dev       uint32
@@ -74,6 +76,8 @@ func parseIndex(data []byte) ([]IndexEntry, error) {
 		}
 		entries = append(entries, IndexEntry{
 			Path:      string(e[hdr : hdr+end]),
+			CtimeSec:  be.Uint32(e[0:4]),
+			CtimeNsec: be.Uint32(e[4:8]),
 			MtimeSec:  be.Uint32(e[8:12]),
 			MtimeNsec: be.Uint32(e[12:16]),
 			Dev:       be.Uint32(e[16:20]),
@@ -92,11 +96,17 @@ func parseIndex(data []byte) ([]IndexEntry, error) {
 }
 
 // StatMatches reports whether the file at path still has the stat data the
-// index cached for it, as git's own refresh check does. A false answer
+// index cached for it (change and modification time, size, inode and
+// type), as git's own refresh check does. A false answer
 // means "maybe changed": ask git.
 func (e IndexEntry) StatMatches(path string) bool {
 	var st syscall.Stat_t
 	if err := syscall.Lstat(path, &st); err != nil {
+		return false
+	}
+	// The change time too, as git does by default (core.trustctime): an
+	// edit that keeps the size and puts the old mtime back still moves it.
+	if uint32(st.Ctim.Sec) != e.CtimeSec || uint32(st.Ctim.Nsec) != e.CtimeNsec {
 		return false
 	}
 	sec, nsec := st.Mtim.Sec, st.Mtim.Nsec

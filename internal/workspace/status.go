@@ -73,11 +73,12 @@ func (s ComponentStatus) Clean() bool {
 func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, all bool, lock *lockfile.File) []ComponentStatus {
 	out := make([]ComponentStatus, len(comps))
 	cache := loadStatusCache(m.Dir)
+	rp := newRealPaths()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
 	for i, c := range comps {
 		g.Go(func() error {
-			out[i] = statusOne(gctx, m, c, cache)
+			out[i] = statusOne(gctx, m, c, cache, rp)
 			if lock != nil {
 				againstLock(&out[i], lock.Components[c.Name])
 			}
@@ -123,16 +124,18 @@ func expected(c *manifest.Component) string {
 	return "newest tag"
 }
 
-func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component, cache *statusCache) ComponentStatus {
+func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component, cache *statusCache, rp *realPaths) ComponentStatus {
 	s := ComponentStatus{Name: c.Name, Path: m.Rel(c.Path), Expected: expected(c)}
-	if st, err := os.Lstat(c.Path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+	lst, err := os.Lstat(c.Path)
+	if err == nil && lst.Mode()&fs.ModeSymlink != 0 {
 		s.Symlink, _ = os.Readlink(c.Path)
+		_, err = os.Stat(c.Path)
 	}
-	if _, err := os.Stat(c.Path); errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) {
 		s.State = StateMissing
 		return s
 	}
-	if err := CheckContained(m, c); err != nil {
+	if err := checkContained(m, c, rp); err != nil {
 		s.State, s.Error = StateError, err.Error()
 		return s
 	}
