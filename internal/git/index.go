@@ -5,7 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"syscall"
+	"path"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // IndexEntry is one path of a git index, with the stat data git cached for it.
@@ -100,27 +103,68 @@ func parseIndex(data []byte) ([]IndexEntry, error) {
 // type), as git's own refresh check does. A false answer
 // means "maybe changed": ask git.
 func (e IndexEntry) StatMatches(path string) bool {
-	var st syscall.Stat_t
-	if err := syscall.Lstat(path, &st); err != nil {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
 		return false
 	}
+	return e.matches(&st)
+}
+
+func (e IndexEntry) matches(st *unix.Stat_t) bool {
 	// The change time too, as git does by default (core.trustctime): an
 	// edit that keeps the size and puts the old mtime back still moves it.
 	if uint32(st.Ctim.Sec) != e.CtimeSec || uint32(st.Ctim.Nsec) != e.CtimeNsec {
 		return false
 	}
-	sec, nsec := st.Mtim.Sec, st.Mtim.Nsec
-	if uint32(sec) != e.MtimeSec || uint32(nsec) != e.MtimeNsec ||
+	if uint32(st.Mtim.Sec) != e.MtimeSec || uint32(st.Mtim.Nsec) != e.MtimeNsec ||
 		uint32(st.Size) != e.Size || uint32(st.Ino) != e.Ino {
 		return false
 	}
 	switch e.Mode {
 	case 0o100644:
-		return st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Mode&0o100 == 0
+		return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&0o100 == 0
 	case 0o100755:
-		return st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Mode&0o100 != 0
+		return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&0o100 != 0
 	case 0o120000:
-		return st.Mode&syscall.S_IFMT == syscall.S_IFLNK
+		return st.Mode&unix.S_IFMT == unix.S_IFLNK
 	}
 	return false // gitlinks and anything else: let git decide
+}
+
+// TreeMatches reports whether every entry's file in the working tree at
+// dir still has the stat data the index cached for it (StatMatches), and
+// no entry was written at or after racyMtime (git's racy-clean rule: such
+// a file may have changed within the same clock tick). Files are looked up
+// from their directory's descriptor, which saves the kernel walking the
+// whole path once per file.
+func TreeMatches(dir string, entries []IndexEntry, racyMtime int64) bool {
+	fd, open := -1, ""
+	defer func() {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}()
+	var st unix.Stat_t
+	for _, e := range entries {
+		if int64(e.MtimeSec)*1e9+int64(e.MtimeNsec) >= racyMtime {
+			return false
+		}
+		d, base := path.Split(e.Path)
+		if fd < 0 || d != open {
+			if fd >= 0 {
+				unix.Close(fd)
+				fd = -1
+			}
+			var err error
+			fd, err = unix.Open(filepath.Join(dir, filepath.FromSlash(d)), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return false
+			}
+			open = d
+		}
+		if unix.Fstatat(fd, base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || !e.matches(&st) {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestRepoRefsNestedLooseAndSymlinks(t *testing.T) {
@@ -66,5 +67,34 @@ func TestReadSmallBounds(t *testing.T) {
 	}
 	if _, err := readSmall(filepath.Join(t.TempDir(), "missing"), 10); !os.IsNotExist(err) {
 		t.Errorf("missing file: %v, want not-exist", err)
+	}
+}
+
+func TestTreeMatches(t *testing.T) {
+	dir := t.TempDir()
+	gitT(t, dir, "init", "-q", "-b", "main")
+	os.MkdirAll(filepath.Join(dir, "d", "e"), 0o755)
+	for _, f := range []string{"a", "d/b", "d/e/c", "z"} {
+		os.WriteFile(filepath.Join(dir, f), []byte(f), 0o644)
+	}
+	gitT(t, dir, "add", "-A")
+	entries, ist, err := ReadIndex(dir)
+	if err != nil || len(entries) != 4 {
+		t.Fatalf("ReadIndex = %v, %v", entries, err)
+	}
+	later := ist.Mtime.Add(time.Hour).UnixNano()
+	if !TreeMatches(dir, entries, later) {
+		t.Fatal("a tree just added does not match its index")
+	}
+	if TreeMatches(dir, entries, 0) {
+		t.Error("entries written after the racy limit were trusted")
+	}
+	os.WriteFile(filepath.Join(dir, "d", "e", "c"), []byte("C"), 0o644)
+	if TreeMatches(dir, entries, later) {
+		t.Error("an edit in a subdirectory was not seen")
+	}
+	os.RemoveAll(filepath.Join(dir, "d"))
+	if TreeMatches(dir, entries, later) {
+		t.Error("a removed directory was not seen")
 	}
 }

@@ -218,12 +218,7 @@ func treeUnchanged(repo *git.Repo, e statusCacheEntry) bool {
 			return false
 		}
 	}
-	for _, ie := range entries {
-		if int64(ie.MtimeSec)*1e9+int64(ie.MtimeNsec) >= e.IndexMtime || !ie.StatMatches(filepath.Join(dir, ie.Path)) {
-			return false
-		}
-	}
-	return true
+	return git.TreeMatches(dir, entries, e.IndexMtime)
 }
 
 // localBranches maps refs/heads/* to their commits.
