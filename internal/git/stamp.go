@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Stamp is the stat data of a file or directory that changes whenever it
@@ -109,12 +111,47 @@ func (r *Repo) RefStampsMatch(stamps map[string]Stamp) bool {
 			return false
 		}
 	}
+	fd, err := unix.Open(r.GitDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
 	for rel, want := range stamps {
-		if strings.Contains(rel, "..") {
+		if rel == "" || filepath.IsAbs(rel) || strings.Contains(rel, "..") {
 			return false
 		}
-		got, err := StampOf(filepath.Join(r.GitDir, filepath.FromSlash(rel)))
-		if err != nil || got != want {
+		var got Stamp
+		switch err := unix.Fstatat(fd, rel, &st, unix.AT_SYMLINK_NOFOLLOW); {
+		case err == nil:
+			got = Stamp{st.Mtim.Nano(), st.Ctim.Nano(), st.Size, int64(st.Ino)}
+		case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
+		default:
+			return false
+		}
+		if got != want {
+			return false
+		}
+	}
+	return true
+}
+
+// MtimesMatch reports whether every path in mtimes (relative to dir, "."
+// for dir itself) exists and has the modification time (in nanoseconds)
+// recorded for it; paths are looked up from dir's descriptor. A final
+// symbolic link is not followed.
+func MtimesMatch(dir string, mtimes map[string]int64) bool {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	for rel, want := range mtimes {
+		if rel == "" || filepath.IsAbs(rel) {
+			return false
+		}
+		if unix.Fstatat(fd, rel, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mtim.Nano() != want {
 			return false
 		}
 	}

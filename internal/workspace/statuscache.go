@@ -207,11 +207,8 @@ func treeUnchanged(repo *git.Repo, e statusCacheEntry) bool {
 	if err != nil || ist.Size != e.IndexSize || ist.Mtime.UnixNano() != e.IndexMtime {
 		return false
 	}
-	for d, mt := range e.Dirs {
-		fi, err := os.Lstat(filepath.Join(dir, d))
-		if err != nil || fi.ModTime().UnixNano() != mt {
-			return false
-		}
+	if !git.MtimesMatch(dir, e.Dirs) {
+		return false
 	}
 	for _, d := range trackedDirs(entries) {
 		if _, ok := e.Dirs[d]; !ok {
