@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"path"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -131,38 +130,37 @@ func (e IndexEntry) matches(st *unix.Stat_t) bool {
 	return false // gitlinks and anything else: let git decide
 }
 
-// TreeMatches reports whether every entry's file in the working tree at
-// dir still has the stat data the index cached for it (StatMatches), and
-// no entry was written at or after racyMtime (git's racy-clean rule: such
-// a file may have changed within the same clock tick). Files are looked up
-// from their directory's descriptor, which saves the kernel walking the
-// whole path once per file.
-func TreeMatches(dir string, entries []IndexEntry, racyMtime int64) bool {
-	fd, open := -1, ""
-	defer func() {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}()
+// TreeMatches reports whether the working tree at dir is as recorded:
+// every directory in dirMtimes (relative to dir, "." for dir itself) has
+// the modification time (in nanoseconds) recorded for it, and every
+// entry's file still has the stat data the index cached for it
+// (StatMatches) and was not written at or after racyMtime (git's
+// racy-clean rule: such a file may have changed within the same clock
+// tick). Everything is looked up from one descriptor of dir, without
+// following a final symbolic link.
+func TreeMatches(dir string, dirMtimes map[string]int64, entries []IndexEntry, racyMtime int64) bool {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
 	var st unix.Stat_t
+	for rel, want := range dirMtimes {
+		if rel == "" || filepath.IsAbs(rel) {
+			return false
+		}
+		if unix.Fstatat(fd, rel, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mtim.Nano() != want {
+			return false
+		}
+	}
 	for _, e := range entries {
 		if int64(e.MtimeSec)*1e9+int64(e.MtimeNsec) >= racyMtime {
 			return false
 		}
-		d, base := path.Split(e.Path)
-		if fd < 0 || d != open {
-			if fd >= 0 {
-				unix.Close(fd)
-				fd = -1
-			}
-			var err error
-			fd, err = unix.Open(filepath.Join(dir, filepath.FromSlash(d)), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				return false
-			}
-			open = d
+		if e.Path == "" || filepath.IsAbs(e.Path) {
+			return false
 		}
-		if unix.Fstatat(fd, base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || !e.matches(&st) {
+		if unix.Fstatat(fd, e.Path, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || !e.matches(&st) {
 			return false
 		}
 	}

@@ -239,8 +239,8 @@ func readSmall(p string, max int64) ([]byte, error) {
 	return readAll(fd, p, make([]byte, 0, 512), max)
 }
 
-// readWithStat reads a whole regular file of at most max bytes and returns
-// the stat data of the descriptor it read from.
+// readWithStat reads a regular file of at most max bytes, as long as its
+// stat data says, and returns that stat data.
 func readWithStat(p string, max int64) ([]byte, syscall.Stat_t, error) {
 	var st syscall.Stat_t
 	fd, err := openRead(p)
@@ -257,8 +257,24 @@ func readWithStat(p string, max int64) ([]byte, syscall.Stat_t, error) {
 	if st.Size > max {
 		return nil, st, fmt.Errorf("%s: %d bytes, more than the %d meta reads", p, st.Size, max)
 	}
-	data, err := readAll(fd, p, make([]byte, 0, st.Size+1), max)
-	return data, st, err
+	// The size fstat gave: git replaces these files by renaming a new
+	// one into place, never by writing more into the one read here.
+	buf := make([]byte, st.Size)
+	n := 0
+	for n < len(buf) {
+		k, err := syscall.Read(fd, buf[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, st, &fs.PathError{Op: "read", Path: p, Err: err}
+		}
+		if k == 0 {
+			break
+		}
+		n += k
+	}
+	return buf[:n], st, nil
 }
 
 func readAll(fd int, p string, buf []byte, max int64) ([]byte, error) {

@@ -83,18 +83,31 @@ func TestTreeMatches(t *testing.T) {
 		t.Fatalf("ReadIndex = %v, %v", entries, err)
 	}
 	later := ist.Mtime.Add(time.Hour).UnixNano()
-	if !TreeMatches(dir, entries, later) {
+	if !TreeMatches(dir, nil, entries, later) {
 		t.Fatal("a tree just added does not match its index")
 	}
-	if TreeMatches(dir, entries, 0) {
+	if TreeMatches(dir, nil, entries, 0) {
 		t.Error("entries written after the racy limit were trusted")
 	}
 	os.WriteFile(filepath.Join(dir, "d", "e", "c"), []byte("C"), 0o644)
-	if TreeMatches(dir, entries, later) {
+	if TreeMatches(dir, nil, entries, later) {
 		t.Error("an edit in a subdirectory was not seen")
 	}
 	os.RemoveAll(filepath.Join(dir, "d"))
-	if TreeMatches(dir, entries, later) {
+	if TreeMatches(dir, nil, entries, later) {
 		t.Error("a removed directory was not seen")
+	}
+	old := time.Now().Add(-time.Hour) // not racy: creating a file moves it
+	os.Chtimes(dir, old, old)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !TreeMatches(dir, map[string]int64{".": fi.ModTime().UnixNano()}, nil, later) {
+		t.Error("an unchanged directory does not match its mtime")
+	}
+	os.WriteFile(filepath.Join(dir, "new"), nil, 0o644)
+	if TreeMatches(dir, map[string]int64{".": fi.ModTime().UnixNano()}, nil, later) {
+		t.Error("a file created in a directory did not show in its mtime")
 	}
 }

@@ -135,25 +135,3 @@ func (r *Repo) RefStampsMatch(stamps map[string]Stamp) bool {
 	}
 	return true
 }
-
-// MtimesMatch reports whether every path in mtimes (relative to dir, "."
-// for dir itself) exists and has the modification time (in nanoseconds)
-// recorded for it; paths are looked up from dir's descriptor. A final
-// symbolic link is not followed.
-func MtimesMatch(dir string, mtimes map[string]int64) bool {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	for rel, want := range mtimes {
-		if rel == "" || filepath.IsAbs(rel) {
-			return false
-		}
-		if unix.Fstatat(fd, rel, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mtim.Nano() != want {
-			return false
-		}
-	}
-	return true
-}

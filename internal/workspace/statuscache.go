@@ -207,15 +207,12 @@ func treeUnchanged(repo *git.Repo, e statusCacheEntry) bool {
 	if err != nil || ist.Size != e.IndexSize || ist.Mtime.UnixNano() != e.IndexMtime {
 		return false
 	}
-	if !git.MtimesMatch(dir, e.Dirs) {
-		return false
-	}
 	for _, d := range trackedDirs(entries) {
 		if _, ok := e.Dirs[d]; !ok {
 			return false
 		}
 	}
-	return git.TreeMatches(dir, entries, e.IndexMtime)
+	return git.TreeMatches(dir, e.Dirs, entries, e.IndexMtime)
 }
 
 // localBranches maps refs/heads/* to their commits.
