@@ -1,9 +1,13 @@
 package git
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -99,15 +103,46 @@ func (r *Repo) RefStamps() (stamps map[string]Stamp, ok bool) {
 	return stamps, true
 }
 
-// RefStampsMatch reports whether every stamp in stamps (from RefStamps) is
-// unchanged, so the refs are what they were when they were stamped. A set
-// that RefStamps did not make never matches.
-func (r *Repo) RefStampsMatch(stamps map[string]Stamp) bool {
-	if r.GitDir != r.CommonDir {
+// RefSeal is a compact record of a repository's RefStamps: the stamped
+// paths (sorted) and a digest of their stamps.
+type RefSeal struct {
+	Paths  []string `json:"paths"`
+	Digest string   `json:"digest"`
+}
+
+// Seal condenses stamps (from RefStamps) into a RefSeal.
+func Seal(stamps map[string]Stamp) RefSeal {
+	paths := make([]string, 0, len(stamps))
+	for p := range stamps {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return RefSeal{Paths: paths, Digest: stampDigest(paths, stamps)}
+}
+
+func stampDigest(paths []string, stamps map[string]Stamp) string {
+	h := sha256.New()
+	var b [32]byte
+	for _, p := range paths {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+		for i, v := range stamps[p] {
+			binary.BigEndian.PutUint64(b[i*8:], uint64(v))
+		}
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// RefSealMatches reports whether every path of seal (from Seal) still has
+// the stamp it had, so the refs are what they were when they were stamped.
+// A seal that RefStamps and Seal did not make never matches.
+func (r *Repo) RefSealMatches(seal RefSeal) bool {
+	if r.GitDir != r.CommonDir || seal.Digest == "" || !sort.StringsAreSorted(seal.Paths) {
 		return false
 	}
 	for _, must := range []string{"HEAD", "packed-refs", "reftable", "refs"} {
-		if _, ok := stamps[must]; !ok {
+		if i := sort.SearchStrings(seal.Paths, must); i == len(seal.Paths) || seal.Paths[i] != must {
 			return false
 		}
 	}
@@ -117,21 +152,19 @@ func (r *Repo) RefStampsMatch(stamps map[string]Stamp) bool {
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
-	for rel, want := range stamps {
+	got := make(map[string]Stamp, len(seal.Paths))
+	for _, rel := range seal.Paths {
 		if rel == "" || filepath.IsAbs(rel) || strings.Contains(rel, "..") {
 			return false
 		}
-		var got Stamp
 		switch err := unix.Fstatat(fd, rel, &st, unix.AT_SYMLINK_NOFOLLOW); {
 		case err == nil:
-			got = Stamp{st.Mtim.Nano(), st.Ctim.Nano(), st.Size, int64(st.Ino)}
+			got[rel] = Stamp{st.Mtim.Nano(), st.Ctim.Nano(), st.Size, int64(st.Ino)}
 		case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
+			got[rel] = Stamp{}
 		default:
 			return false
 		}
-		if got != want {
-			return false
-		}
 	}
-	return true
+	return stampDigest(seal.Paths, got) == seal.Digest
 }

@@ -182,7 +182,7 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 		facts = factsOf(refs, head.Commit)
 		if ok && stillClean(repo, e, head, refs) {
 			st = git.Status{Commit: head.Commit, Branch: head.Branch, Upstream: e.Upstream, Ahead: e.Ahead, Behind: e.Behind}
-			if n := e.withRefs(repo, stamps, stampedAt, facts); stampsOK && n.RefStamps != nil {
+			if n := e.withRefs(repo, stamps, stampedAt, facts); stampsOK && n.RefSeal != nil {
 				cache.put(c.Name, n)
 			}
 		} else {

@@ -41,11 +41,11 @@ type statusCacheEntry struct {
 	// Branches are the local branches' tips: a new or moved branch may
 	// hold unpushed commits, which only git can tell.
 	Branches map[string]string `json:"branches"`
-	// GitDir and RefStamps (git.Repo.RefStamps) let a later run see that
-	// no ref and not HEAD changed without reading them, and then take
-	// refFacts from here. Absent: the refs are read and compared.
-	GitDir    string               `json:"git_dir,omitempty"`
-	RefStamps map[string]git.Stamp `json:"ref_stamps,omitempty"`
+	// GitDir and RefSeal (git.Repo.RefStamps, git.Seal) let a later run
+	// see that no ref and not HEAD changed without reading them, and then
+	// take refFacts from here. Absent: the refs are read and compared.
+	GitDir  string       `json:"git_dir,omitempty"`
+	RefSeal *git.RefSeal `json:"ref_seal,omitempty"`
 	refFacts
 }
 
@@ -172,21 +172,22 @@ func stampRefs(repo *git.Repo) (map[string]git.Stamp, time.Time, bool) {
 // at and the facts read from them after, unless a stamp is so recent that a
 // change in the same clock tick would not show in it.
 func (e statusCacheEntry) withRefs(repo *git.Repo, stamps map[string]git.Stamp, at time.Time, facts refFacts) *statusCacheEntry {
-	e.GitDir, e.RefStamps, e.refFacts = "", nil, refFacts{}
+	e.GitDir, e.RefSeal, e.refFacts = "", nil, refFacts{}
 	for _, st := range stamps {
 		if st.Since(at.Add(-racyWindow)) {
 			return &e
 		}
 	}
-	e.GitDir, e.RefStamps, e.refFacts = repo.GitDir, stamps, facts
+	seal := git.Seal(stamps)
+	e.GitDir, e.RefSeal, e.refFacts = repo.GitDir, &seal, facts
 	return &e
 }
 
 // unchangedSince reports whether a cached clean status holds without
 // reading any ref: HEAD, every ref and the tree are as they were.
 func unchangedSince(repo *git.Repo, e statusCacheEntry) bool {
-	return e.Path == repo.Dir && e.GitDir == repo.GitDir && len(e.RefStamps) > 0 &&
-		repo.RefStampsMatch(e.RefStamps) && treeUnchanged(repo, e)
+	return e.Path == repo.Dir && e.GitDir == repo.GitDir && e.RefSeal != nil &&
+		repo.RefSealMatches(*e.RefSeal) && treeUnchanged(repo, e)
 }
 
 // stillClean reports whether a cached clean status still holds, given the

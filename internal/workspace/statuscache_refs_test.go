@@ -64,7 +64,7 @@ func cachedWorkspace(t *testing.T) (status func() ComponentStatus, gitStatusRuns
 		}
 	}
 	cache := loadStatusCache(m.Dir)
-	if e := cache.entries["c"]; len(e.RefStamps) == 0 {
+	if e := cache.entries["c"]; e.RefSeal == nil {
 		t.Fatalf("the cache holds no stamps of the refs: %+v", e)
 	}
 	return status, gitStatusRuns, c.Path
@@ -199,10 +199,10 @@ func TestStatusCacheRecentRefsNotStamped(t *testing.T) {
 		newest = max(newest, st[0], st[1])
 	}
 	written := time.Unix(0, newest)
-	if n := e.withRefs(r, stamps, written.Add(racyWindow/2), refFacts{}); n.RefStamps != nil {
+	if n := e.withRefs(r, stamps, written.Add(racyWindow/2), refFacts{}); n.RefSeal != nil {
 		t.Error("stamps taken right after a ref was written were kept")
 	}
-	if n := e.withRefs(r, stamps, written.Add(racyWindow+time.Second), refFacts{}); n.RefStamps == nil {
+	if n := e.withRefs(r, stamps, written.Add(racyWindow+time.Second), refFacts{}); n.RefSeal == nil {
 		t.Error("stamps of refs written well before were dropped")
 	}
 }
