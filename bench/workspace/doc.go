@@ -1,5 +1,7 @@
-// Package workspace holds the workspace benchmarks: gen.sh makes 100
-// repositories with 200 commits and 10 tags each, compare.sh times meta
-// against vcstool and a bare "xargs -P 8 git clone" loop with hyperfine,
-// and the Go benchmarks below time status and no-op bootstrap in-process.
+// Package workspace holds the workspace benchmark scripts: gen.sh lays out
+// AOSP's 1,045 projects as local repositories (nested paths, groups) with
+// a repo manifest and a vcstool .repos file; run.sh times meta against
+// vcstool on them (fresh and no-op bootstrap, status, exec, lock --check);
+// warm.sh times warm status and no-op bootstrap of several meta binaries,
+// interleaved; summary.sh prints medians. Results are in RESULTS.md.
 package workspace

@@ -229,15 +229,11 @@ func parseStatus(out []byte) Status {
 // RemoteURL returns the URL of remote name in dir, read from git's config
 // without starting git. "" when the remote does not exist.
 func RemoteURL(dir, name string) (string, error) {
-	gd, err := GitDir(dir)
+	r, err := OpenRepo(dir)
 	if err != nil {
 		return "", err
 	}
-	data, err := os.ReadFile(filepath.Join(commonDir(gd), "config"))
-	if err != nil {
-		return "", err
-	}
-	return configValue(string(data), `remote "`+name+`"`, "url"), nil
+	return r.RemoteURL(name)
 }
 
 // configValue finds key in [section] of a git config file. It handles the
@@ -302,7 +298,7 @@ func GitDir(dir string) (string, error) {
 	if st.IsDir() {
 		return p, nil
 	}
-	data, err := os.ReadFile(p)
+	data, err := readSmall(p, maxRefFileSize)
 	if err != nil {
 		return "", err
 	}
@@ -318,7 +314,7 @@ func GitDir(dir string) (string, error) {
 
 // commonDir follows a worktree's commondir file.
 func commonDir(gd string) string {
-	data, err := os.ReadFile(filepath.Join(gd, "commondir"))
+	data, err := readSmall(filepath.Join(gd, "commondir"), maxRefFileSize)
 	if err != nil {
 		return gd
 	}
@@ -337,40 +333,22 @@ type Head struct {
 
 // ReadHead reads HEAD of the working tree at dir.
 func ReadHead(dir string) (Head, error) {
-	gd, err := GitDir(dir)
+	r, err := OpenRepo(dir)
 	if err != nil {
 		return Head{}, err
 	}
-	data, err := os.ReadFile(filepath.Join(gd, "HEAD"))
-	if err != nil {
-		return Head{}, err
-	}
-	s := strings.TrimSpace(string(data))
-	if ref, ok := strings.CutPrefix(s, "ref: "); ok {
-		h := Head{Branch: strings.TrimPrefix(ref, "refs/heads/")}
-		h.Commit, err = resolveRef(commonDir(gd), ref)
-		return h, err
-	}
-	return Head{Commit: s}, nil
+	return r.Head()
 }
 
 // HeadFromRefs is ReadHead for a caller that already holds the
 // repository's refs (from ReadRefs): it reads HEAD and looks its branch up
 // in refs instead of reading the refs again.
 func HeadFromRefs(dir string, refs map[string]string) (Head, error) {
-	gd, err := GitDir(dir)
+	r, err := OpenRepo(dir)
 	if err != nil {
 		return Head{}, err
 	}
-	data, err := os.ReadFile(filepath.Join(gd, "HEAD"))
-	if err != nil {
-		return Head{}, err
-	}
-	s := strings.TrimSpace(string(data))
-	if ref, ok := strings.CutPrefix(s, "ref: "); ok {
-		return Head{Branch: strings.TrimPrefix(ref, "refs/heads/"), Commit: refs[ref]}, nil
-	}
-	return Head{Commit: s}, nil
+	return r.HeadFromRefs(refs)
 }
 
 // resolveRef reads one ref (following symbolic refs a few levels): the
@@ -381,7 +359,7 @@ func resolveRef(cd, ref string) (string, error) {
 		if !strings.HasPrefix(ref, "refs/") || CheckRefName(ref) != nil {
 			return "", fmt.Errorf("HEAD points at %q, which is not a valid ref", ref)
 		}
-		data, err := os.ReadFile(filepath.Join(cd, filepath.FromSlash(ref)))
+		data, err := readSmall(filepath.Join(cd, filepath.FromSlash(ref)), maxRefFileSize)
 		if err == nil {
 			s := strings.TrimSpace(string(data))
 			if next, ok := strings.CutPrefix(s, "ref: "); ok {
@@ -390,7 +368,7 @@ func resolveRef(cd, ref string) (string, error) {
 			}
 			return s, nil
 		}
-		packed, err := os.ReadFile(filepath.Join(cd, "packed-refs"))
+		packed, err := readSmall(filepath.Join(cd, "packed-refs"), maxPackedRefsSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", nil
 		}
@@ -413,73 +391,11 @@ func resolveRef(cd, ref string) (string, error) {
 // or in packed-refs (with or without a peeled "^" line), so a HEAD at a
 // tag's commit is recognised however git stored the tag.
 func ReadRefs(dir string) (map[string]string, error) {
-	gd, err := GitDir(dir)
+	r, err := OpenRepo(dir)
 	if err != nil {
 		return nil, err
 	}
-	cd := commonDir(gd)
-	refs := map[string]string{}
-	unpeeled := map[string]bool{} // tags whose object may be a tag object
-	if data, err := os.ReadFile(filepath.Join(cd, "packed-refs")); err == nil {
-		peeledTrait, fully := packedTraits(data)
-		var last string
-		for _, line := range strings.Split(string(data), "\n") {
-			if line == "" || line[0] == '#' {
-				continue
-			}
-			if line[0] == '^' {
-				if last != "" {
-					refs[last] = strings.TrimSpace(line[1:])
-					delete(unpeeled, last)
-				}
-				continue
-			}
-			sha, name, ok := strings.Cut(line, " ")
-			if ok {
-				refs[name] = sha
-				last = name
-				if strings.HasPrefix(name, "refs/tags/") && !peeledTrait && !fully {
-					unpeeled[name] = true
-				}
-			}
-		}
-	}
-	base := filepath.Join(cd, "refs")
-	err = filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(cd, p)
-		s := strings.TrimSpace(string(data))
-		if strings.HasPrefix(s, "ref: ") {
-			return nil // symbolic refs such as refs/remotes/origin/HEAD
-		}
-		name := filepath.ToSlash(rel)
-		refs[name] = s
-		if strings.HasPrefix(name, "refs/tags/") {
-			unpeeled[name] = true
-		} else {
-			delete(unpeeled, name)
-		}
-		return nil
-	})
-	var viaGit []string
-	for name := range unpeeled {
-		if id, ok := peelLoose(cd, refs[name]); ok {
-			refs[name] = id
-		} else {
-			viaGit = append(viaGit, name)
-		}
-	}
-	if len(viaGit) > 0 {
-		sort.Strings(viaGit)
-		peelWithGit(dir, viaGit, refs)
-	}
-	return refs, err
+	return r.Refs()
 }
 
 // HasStash reports whether the repository has a stash, read from disk.

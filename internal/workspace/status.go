@@ -73,11 +73,12 @@ func (s ComponentStatus) Clean() bool {
 func Status(ctx context.Context, m *manifest.Manifest, comps []*manifest.Component, jobs int, all bool, lock *lockfile.File) []ComponentStatus {
 	out := make([]ComponentStatus, len(comps))
 	cache := loadStatusCache(m.Dir)
+	rp := newRealPaths()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(jobs, 1))
 	for i, c := range comps {
 		g.Go(func() error {
-			out[i] = statusOne(gctx, m, c, cache)
+			out[i] = statusOne(gctx, m, c, cache, rp)
 			if lock != nil {
 				againstLock(&out[i], lock.Components[c.Name])
 			}
@@ -123,16 +124,18 @@ func expected(c *manifest.Component) string {
 	return "newest tag"
 }
 
-func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component, cache *statusCache) ComponentStatus {
+func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component, cache *statusCache, rp *realPaths) ComponentStatus {
 	s := ComponentStatus{Name: c.Name, Path: m.Rel(c.Path), Expected: expected(c)}
-	if st, err := os.Lstat(c.Path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+	lst, err := os.Lstat(c.Path)
+	if err == nil && lst.Mode()&fs.ModeSymlink != 0 {
 		s.Symlink, _ = os.Readlink(c.Path)
+		_, err = os.Stat(c.Path)
 	}
-	if _, err := os.Stat(c.Path); errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) {
 		s.State = StateMissing
 		return s
 	}
-	if err := CheckContained(m, c); err != nil {
+	if err := checkContained(m, c, rp); err != nil {
 		s.State, s.Error = StateError, err.Error()
 		return s
 	}
@@ -142,15 +145,16 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 		var x struct{ Version string }
 		if data, err := os.ReadFile(filepath.Join(c.Path, ".meta-registry.json")); err == nil && json.Unmarshal(data, &x) == nil && x.Version != "" {
 			s.State, s.Tag, s.Remote = StateOK, x.Version, "registry "+c.Registry
-			s.AtExpected = atExpected(c, s, nil, []string{x.Version})
+			s.AtExpected = atExpected(c, s, false, []string{x.Version})
 			return s
 		}
 	}
-	if _, err := git.GitDir(c.Path); err != nil {
+	repo, err := git.OpenRepo(c.Path)
+	if err != nil {
 		s.State = StateNotGit
 		return s
 	}
-	origin, err := git.RemoteURL(c.Path, "origin")
+	origin, err := repo.RemoteURL("origin")
 	if err != nil {
 		s.State, s.Error = StateError, err.Error()
 		return s
@@ -161,49 +165,83 @@ func statusOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component,
 	} else {
 		s.State = StateOK
 	}
-	refs, _ := git.ReadRefs(c.Path)
-	head, _ := git.HeadFromRefs(c.Path, refs)
-	var st git.Status
-	if e, ok := cache.get(c.Name); ok && stillClean(c.Path, e, head, refs) {
-		// Nothing changed since git last said this tree was clean.
-		st = git.Status{Commit: head.Commit, Branch: head.Branch, Upstream: e.Upstream, Ahead: e.Ahead, Behind: e.Behind}
+	var (
+		st    git.Status
+		facts refFacts
+	)
+	if e, ok := cache.get(c.Name); ok && unchangedSince(repo, e) {
+		// Neither the refs nor the tree changed since git last said clean.
+		st = git.Status{Commit: e.Commit, Branch: e.Branch, Upstream: e.Upstream, Ahead: e.Ahead, Behind: e.Behind}
+		facts = e.refFacts
 	} else {
-		st, err = git.GetStatus(ctx, c.Path)
-		if err != nil {
-			s.State, s.Error = StateError, err.Error()
-			return s
+		// Stamped before they are read: a ref that changes meanwhile
+		// leaves a stamp that no longer matches.
+		stamps, stampedAt, stampsOK := stampRefs(repo)
+		refs, _ := repo.Refs()
+		head, _ := repo.HeadFromRefs(refs)
+		facts = factsOf(refs, head.Commit)
+		if ok && stillClean(repo, e, head, refs) {
+			st = git.Status{Commit: head.Commit, Branch: head.Branch, Upstream: e.Upstream, Ahead: e.Ahead, Behind: e.Behind}
+			if n := e.withRefs(repo, stamps, stampedAt, facts); stampsOK && n.RefSeal != nil {
+				cache.put(c.Name, n)
+			}
+		} else {
+			st, err = git.GetStatus(ctx, c.Path)
+			if err != nil {
+				s.State, s.Error = StateError, err.Error()
+				return s
+			}
+			var snap *statusCacheEntry
+			// The same test 'meta apply' refuses on (FindLocalWork).
+			s.LocalOnly, s.LocalWhere, err = UnpushedCommits(ctx, c.Path, head, refs)
+			if err != nil {
+				s.State, s.Error = StateError, err.Error()
+				return s
+			}
+			if s.LocalOnly == 0 {
+				snap = snapshot(repo, head, refs, st)
+			}
+			facts = factsOf(refs, st.Commit)
+			if snap != nil && stampsOK && st.Commit == head.Commit {
+				snap = snap.withRefs(repo, stamps, stampedAt, facts)
+			}
+			cache.put(c.Name, snap)
 		}
-		var snap *statusCacheEntry
-		// The same test 'meta apply' refuses on (FindLocalWork).
-		s.LocalOnly, s.LocalWhere, err = UnpushedCommits(ctx, c.Path, head, refs)
-		if err != nil {
-			s.State, s.Error = StateError, err.Error()
-			return s
-		}
-		if s.LocalOnly == 0 {
-			snap = snapshot(c.Path, head, refs, st)
-		}
-		cache.put(c.Name, snap)
 	}
 	s.Commit, s.Branch, s.Detached = st.Commit, st.Branch, st.Branch == ""
 	s.Upstream, s.Ahead, s.Behind = st.Upstream, st.Ahead, st.Behind
 	s.Modified, s.Untracked = st.Modified, st.Untracked
-	s.Stash = refs["refs/stash"] != ""
-	var tagsAtHead []string
-	for name, id := range refs {
-		if t, ok := strings.CutPrefix(name, "refs/tags/"); ok && id == s.Commit {
-			tagsAtHead = append(tagsAtHead, t)
-		}
+	s.Stash = facts.Stash
+	if n := len(facts.TagsAtHead); n > 0 {
+		s.Tag = facts.TagsAtHead[n-1]
 	}
-	sort.Strings(tagsAtHead)
-	if len(tagsAtHead) > 0 {
-		s.Tag = tagsAtHead[len(tagsAtHead)-1]
-	}
-	s.AtExpected = atExpected(c, s, refs, tagsAtHead)
+	s.AtExpected = atExpected(c, s, facts.HasTags, facts.TagsAtHead)
 	return s
 }
 
-func atExpected(c *manifest.Component, s ComponentStatus, refs map[string]string, tagsAtHead []string) bool {
+// refFacts is what status needs from a repository's refs besides HEAD.
+type refFacts struct {
+	Stash      bool     `json:"stash,omitempty"`
+	TagsAtHead []string `json:"tags_at_head,omitempty"` // sorted
+	HasTags    bool     `json:"has_tags,omitempty"`
+}
+
+func factsOf(refs map[string]string, commit string) refFacts {
+	f := refFacts{Stash: refs["refs/stash"] != ""}
+	for name, id := range refs {
+		if t, ok := strings.CutPrefix(name, "refs/tags/"); ok {
+			f.HasTags = true
+			if id == commit && commit != "" {
+				f.TagsAtHead = append(f.TagsAtHead, t)
+			}
+		}
+	}
+	sort.Strings(f.TagsAtHead)
+	return f
+}
+
+// atExpected: hasTags tells whether the repository has any tag at all.
+func atExpected(c *manifest.Component, s ComponentStatus, hasTags bool, tagsAtHead []string) bool {
 	switch {
 	case c.Ref != "":
 		if s.Branch == c.Ref {
@@ -231,7 +269,7 @@ func atExpected(c *manifest.Component, s ComponentStatus, refs map[string]string
 				return true
 			}
 		}
-		if c.Version == "" && len(git.SortedTags(refs)) == 0 {
+		if c.Version == "" && !hasTags {
 			return true // no tags anywhere: the default branch is what is wanted
 		}
 		return false

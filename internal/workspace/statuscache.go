@@ -41,6 +41,12 @@ type statusCacheEntry struct {
 	// Branches are the local branches' tips: a new or moved branch may
 	// hold unpushed commits, which only git can tell.
 	Branches map[string]string `json:"branches"`
+	// GitDir and RefSeal (git.Repo.RefStamps, git.Seal) let a later run
+	// see that no ref and not HEAD changed without reading them, and then
+	// take refFacts from here. Absent: the refs are read and compared.
+	GitDir  string       `json:"git_dir,omitempty"`
+	RefSeal *git.RefSeal `json:"ref_seal,omitempty"`
+	refFacts
 }
 
 type statusCache struct {
@@ -108,23 +114,24 @@ func (c *statusCache) save() {
 
 // snapshot records what a clean git status can be trusted against later.
 // It returns nil when the repository is not in a cacheable state.
-func snapshot(dir string, head git.Head, refs map[string]string, st git.Status) *statusCacheEntry {
+func snapshot(repo *git.Repo, head git.Head, refs map[string]string, st git.Status) *statusCacheEntry {
 	if st.Modified != 0 || st.Untracked != 0 {
 		return nil
 	}
-	entries, ist, err := git.ReadIndex(dir)
+	dir := repo.Dir
+	entries, ist, err := repo.Index()
 	if err != nil {
 		return nil
 	}
-	now := time.Now()
-	if now.Sub(ist.ModTime()) < racyWindow {
+	now := clock()
+	if now.Sub(ist.Mtime) < racyWindow {
 		return nil
 	}
 	e := &statusCacheEntry{
 		Path: dir, Commit: head.Commit, Branch: head.Branch,
 		Upstream: st.Upstream, UpstreamCommit: upstreamCommit(refs, st.Upstream),
 		Ahead: st.Ahead, Behind: st.Behind,
-		IndexSize: ist.Size(), IndexMtime: ist.ModTime().UnixNano(),
+		IndexSize: ist.Size, IndexMtime: ist.Mtime.UnixNano(),
 		Dirs: map[string]int64{}, Branches: localBranches(refs),
 	}
 	// Every directory of the work tree, so that a file created anywhere —
@@ -151,33 +158,62 @@ func snapshot(dir string, head git.Head, refs map[string]string, st git.Status) 
 	return e
 }
 
-// stillClean reports whether a cached clean status still holds.
-func stillClean(dir string, e statusCacheEntry, head git.Head, refs map[string]string) bool {
-	if e.Path != dir || e.Commit != head.Commit || e.Branch != head.Branch ||
+// clock is time.Now; tests move it to see stamps as old.
+var clock = time.Now
+
+// stampRefs stamps the refs of repo (see git.Repo.RefStamps) and says when.
+func stampRefs(repo *git.Repo) (map[string]git.Stamp, time.Time, bool) {
+	at := clock()
+	stamps, ok := repo.RefStamps()
+	return stamps, at, ok
+}
+
+// withRefs returns a copy of e that also records the refs' stamps taken at
+// at and the facts read from them after, unless a stamp is so recent that a
+// change in the same clock tick would not show in it.
+func (e statusCacheEntry) withRefs(repo *git.Repo, stamps map[string]git.Stamp, at time.Time, facts refFacts) *statusCacheEntry {
+	e.GitDir, e.RefSeal, e.refFacts = "", nil, refFacts{}
+	for _, st := range stamps {
+		if st.Since(at.Add(-racyWindow)) {
+			return &e
+		}
+	}
+	seal := git.Seal(stamps)
+	e.GitDir, e.RefSeal, e.refFacts = repo.GitDir, &seal, facts
+	return &e
+}
+
+// unchangedSince reports whether a cached clean status holds without
+// reading any ref: HEAD, every ref and the tree are as they were.
+func unchangedSince(repo *git.Repo, e statusCacheEntry) bool {
+	return e.Path == repo.Dir && e.GitDir == repo.GitDir && e.RefSeal != nil &&
+		repo.RefSealMatches(*e.RefSeal) && treeUnchanged(repo, e)
+}
+
+// stillClean reports whether a cached clean status still holds, given the
+// refs as they are now.
+func stillClean(repo *git.Repo, e statusCacheEntry, head git.Head, refs map[string]string) bool {
+	if e.Path != repo.Dir || e.Commit != head.Commit || e.Branch != head.Branch ||
 		upstreamCommit(refs, e.Upstream) != e.UpstreamCommit || !maps.Equal(e.Branches, localBranches(refs)) {
 		return false
 	}
-	entries, ist, err := git.ReadIndex(dir)
-	if err != nil || ist.Size() != e.IndexSize || ist.ModTime().UnixNano() != e.IndexMtime {
+	return treeUnchanged(repo, e)
+}
+
+// treeUnchanged reports whether the index and every tracked file and every
+// directory of the work tree are as the snapshot recorded them.
+func treeUnchanged(repo *git.Repo, e statusCacheEntry) bool {
+	dir := repo.Dir
+	entries, ist, err := repo.Index()
+	if err != nil || ist.Size != e.IndexSize || ist.Mtime.UnixNano() != e.IndexMtime {
 		return false
-	}
-	for d, mt := range e.Dirs {
-		fi, err := os.Lstat(filepath.Join(dir, d))
-		if err != nil || fi.ModTime().UnixNano() != mt {
-			return false
-		}
 	}
 	for _, d := range trackedDirs(entries) {
 		if _, ok := e.Dirs[d]; !ok {
 			return false
 		}
 	}
-	for _, ie := range entries {
-		if int64(ie.MtimeSec)*1e9+int64(ie.MtimeNsec) >= e.IndexMtime || !ie.StatMatches(filepath.Join(dir, ie.Path)) {
-			return false
-		}
-	}
-	return true
+	return git.TreeMatches(dir, e.Dirs, entries, e.IndexMtime)
 }
 
 // localBranches maps refs/heads/* to their commits.

@@ -57,11 +57,17 @@ func normRemote(s string) string {
 // CheckContained refuses a component path that exists but resolves, through
 // symbolic links, to a place outside the workspace root (DESIGN §5).
 func CheckContained(m *manifest.Manifest, c *manifest.Component) error {
-	real, err := filepath.EvalSymlinks(c.Path)
+	return checkContained(m, c, nil)
+}
+
+// checkContained is CheckContained resolving links through rp, which a
+// command checking many components shares between them.
+func checkContained(m *manifest.Manifest, c *manifest.Component, rp *realPaths) error {
+	real, err := rp.eval(c.Path)
 	if err != nil {
 		return nil // missing: nothing to follow
 	}
-	root, err := filepath.EvalSymlinks(m.Workspace.Root)
+	root, err := rp.evalDir(m.Workspace.Root)
 	if err != nil {
 		root = m.Workspace.Root
 	}
@@ -115,6 +121,7 @@ func Bootstrap(ctx context.Context, m *manifest.Manifest, comps []*manifest.Comp
 	// Enclosing checkouts start first and nested ones wait for them.
 	order, after := bootstrapOrder(m, comps)
 	nest := m.Nesting()
+	rp := newRealPaths()
 	done := make([]chan struct{}, len(comps))
 	for i := range done {
 		done[i] = make(chan struct{})
@@ -126,7 +133,7 @@ func Bootstrap(ctx context.Context, m *manifest.Manifest, comps []*manifest.Comp
 			if j := after[i]; j >= 0 {
 				<-done[j]
 			}
-			r := bootstrapOne(gctx, m, c, o)
+			r := bootstrapOne(gctx, m, c, o, rp)
 			if r.Action != Failed {
 				if err := ExcludeNested(m, nest, c); err != nil {
 					r.Action, r.Err = Failed, err
@@ -141,7 +148,7 @@ func Bootstrap(ctx context.Context, m *manifest.Manifest, comps []*manifest.Comp
 	return results
 }
 
-func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component, o BootstrapOptions) BootstrapResult {
+func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Component, o BootstrapOptions, rp *realPaths) BootstrapResult {
 	r := BootstrapResult{Name: c.Name, Path: c.Path}
 	fail := func(err error, hint string) BootstrapResult {
 		r.Action, r.Err, r.Hint = Failed, err, hint
@@ -152,7 +159,7 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 	}
 	url := RepoURL(m, c)
 	intoNested := false // the directory holds only nested checkouts
-	if err := CheckContained(m, c); err != nil {
+	if err := checkContained(m, c, rp); err != nil {
 		return fail(err, "replace the symbolic link with a checkout inside the workspace")
 	}
 	st, err := os.Stat(c.Path)
@@ -160,8 +167,8 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 	case err == nil && !st.IsDir():
 		return fail(fmt.Errorf("%s exists and is not a directory", c.Path), "move it away, or set a different 'path' for "+c.Name)
 	case err == nil:
-		if _, gerr := git.GitDir(c.Path); gerr == nil {
-			origin, err := git.RemoteURL(c.Path, "origin")
+		if repo, gerr := git.OpenRepo(c.Path); gerr == nil {
+			origin, err := repo.RemoteURL("origin")
 			if err != nil {
 				return fail(fmt.Errorf("cannot read its git config: %v", err), "")
 			}
@@ -173,7 +180,7 @@ func bootstrapOne(ctx context.Context, m *manifest.Manifest, c *manifest.Compone
 					"move the directory away, or fix 'repo' in the manifest")
 			}
 			r.Action = Present
-			if h, err := git.ReadHead(c.Path); err == nil {
+			if h, err := repo.Head(); err == nil {
 				r.Checkout = describeHead(h)
 			}
 			return r
