@@ -30,11 +30,18 @@ type RegistryIndex interface {
 // listed.
 type LazyRegistryIndex interface {
 	RegistryIndex
-	// IndexVersions returns what Index returns with only Name, Vers and
-	// Yanked set, and a function returning entry i in full, as Index
-	// would. Registry calls that function one at a time per package and
-	// keeps what it returns.
-	IndexVersions(ctx context.Context, name string) ([]registry.IndexEntry, func(i int) (registry.IndexEntry, error), error)
+	// IndexVersions returns the version and yanked flag of each entry
+	// Index returns, in the same order, and a function returning entry i
+	// in full, as Index would. Registry calls that function one at a
+	// time per package and keeps what it returns.
+	IndexVersions(ctx context.Context, name string) ([]IndexVersion, func(i int) (registry.IndexEntry, error), error)
+}
+
+// IndexVersion is what listing a package's versions needs of one index
+// entry.
+type IndexVersion struct {
+	Vers   string
+	Yanked bool
 }
 
 // Registry is a pubgrub.Provider over one registry's sparse index. Yanked
@@ -56,12 +63,16 @@ type Registry struct {
 }
 
 type regPkg struct {
-	done    chan struct{}
-	entries []registry.IndexEntry
-	byVers  map[semver.Version]int // index into entries
-	err     error
-	// With a LazyRegistryIndex, full reads entries[i] in full; complete[i]
-	// holds it once read (guarded by mu).
+	done  chan struct{}
+	heads []IndexVersion
+	// byVers holds the versions that parse, ascending, each with the
+	// index of its entry (the last one when entries repeat a version).
+	byVers []versionAt
+	err    error
+	// entries holds the entries in full, from a RegistryIndex that is
+	// not lazy. With a LazyRegistryIndex, full reads entry i in full;
+	// complete[i] holds it once read (guarded by mu).
+	entries  []registry.IndexEntry
 	full     func(i int) (registry.IndexEntry, error)
 	complete []*registry.IndexEntry
 
@@ -73,6 +84,20 @@ type regPkg struct {
 	versions     []semver.Version
 	mu           sync.Mutex
 	deps         map[semver.Version]regDeps
+}
+
+type versionAt struct {
+	v semver.Version
+	i int
+}
+
+// find returns the index of v's entry.
+func (p *regPkg) find(v semver.Version) (int, bool) {
+	k := sort.Search(len(p.byVers), func(k int) bool { return semver.Compare(p.byVers[k].v, v) >= 0 })
+	if k < len(p.byVers) && p.byVers[k].v == v {
+		return p.byVers[k].i, true
+	}
+	return 0, false
 }
 
 type regDeps struct {
@@ -142,13 +167,16 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 	defer close(p.done)
 	r.jobs <- struct{}{}
 	defer func() { <-r.jobs }()
-	var entries []registry.IndexEntry
 	var err error
 	if lazy, ok := r.idx.(LazyRegistryIndex); ok {
-		entries, p.full, err = lazy.IndexVersions(ctx, name)
-		p.complete = make([]*registry.IndexEntry, len(entries))
+		p.heads, p.full, err = lazy.IndexVersions(ctx, name)
+		p.complete = make([]*registry.IndexEntry, len(p.heads))
 	} else {
-		entries, err = r.idx.Index(ctx, name)
+		p.entries, err = r.idx.Index(ctx, name)
+		p.heads = make([]IndexVersion, len(p.entries))
+		for i, e := range p.entries {
+			p.heads[i] = IndexVersion{Vers: e.Vers, Yanked: e.Yanked}
+		}
 	}
 	if errors.Is(err, registry.ErrPackageNotFound) {
 		p.err = fmt.Errorf("%s: not in registry %s: %w", name, r.name, pubgrub.ErrNotFound)
@@ -158,16 +186,30 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		p.err = fmt.Errorf("registry %s: %w", r.name, err)
 		return
 	}
-	p.entries = entries
-	p.byVers = make(map[semver.Version]int, len(entries))
-	for i := range entries {
-		v, err := semver.ParseVersion(entries[i].Vers)
+	p.byVers = sortVersions(p.heads)
+}
+
+// sortVersions parses the versions of heads and sorts them, keeping the
+// last entry of a version that repeats.
+func sortVersions(heads []IndexVersion) []versionAt {
+	out := make([]versionAt, 0, len(heads))
+	for i := range heads {
+		v, err := semver.ParseVersion(heads[i].Vers)
 		if err != nil {
 			continue // the server validates versions; skip what this client cannot order
 		}
 		v.Build = ""
-		p.byVers[v] = i
+		out = append(out, versionAt{v: v, i: i})
 	}
+	sort.SliceStable(out, func(a, b int) bool { return semver.Compare(out[a].v, out[b].v) < 0 })
+	kept := out[:0]
+	for k, x := range out {
+		if k+1 < len(out) && out[k+1].v == x.v {
+			continue // a later entry of the same version wins
+		}
+		kept = append(kept, x)
+	}
+	return kept
 }
 
 // Prefetch starts fetching the index files of names in the background.
@@ -191,8 +233,9 @@ func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, 
 // listVersions computes Versions for a loaded package.
 func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
 	out := make([]semver.Version, 0, len(p.byVers))
-	for v, i := range p.byVers {
-		if e := &p.entries[i]; e.Yanked {
+	for _, x := range p.byVers {
+		v := x.v
+		if e := &p.heads[x.i]; e.Yanked {
 			lv, ok := r.locked[pkg]
 			lv.Build = ""
 			if !ok || lv != v {
@@ -204,7 +247,6 @@ func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
 		}
 		out = append(out, v)
 	}
-	sort.Slice(out, func(i, j int) bool { return semver.Compare(out[i], out[j]) < 0 })
 	return out
 }
 
@@ -215,7 +257,7 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 		return nil, err
 	}
 	v.Build = ""
-	i, ok := p.byVers[v]
+	i, ok := p.find(v)
 	if !ok {
 		return nil, fmt.Errorf("%s@%s: not in registry %s", pkg, v, r.name)
 	}
@@ -231,8 +273,8 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", r.name, err)
 	}
-	if e.Vers != p.entries[i].Vers || e.Yanked != p.entries[i].Yanked {
-		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.entries[i].Vers)
+	if e.Vers != p.heads[i].Vers || e.Yanked != p.heads[i].Yanked {
+		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.heads[i].Vers)
 	}
 	p.complete[i] = &e
 	return &e, nil

@@ -22,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/source"
 )
 
 // Dir is the index directory.
@@ -64,13 +65,13 @@ func (d Dir) Index(ctx context.Context, name string) ([]registry.IndexEntry, err
 	return out, nil
 }
 
-// IndexVersions is Index reading only each line's name, version and
-// yanked flag; full(i) reads entry i in full, as Index does, when the
+// IndexVersions is Index reading only each line's version and yanked
+// flag; full(i) reads entry i in full, as Index does, when the
 // resolver asks for that version's dependencies (see
 // source.LazyRegistryIndex). The file is not kept in memory between the
 // two: full reads it again, which costs less than holding every file the
 // resolver lists (most of their lines are never read in full).
-func (d Dir) IndexVersions(ctx context.Context, name string) ([]registry.IndexEntry, func(i int) (registry.IndexEntry, error), error) {
+func (d Dir) IndexVersions(ctx context.Context, name string) ([]source.IndexVersion, func(i int) (registry.IndexEntry, error), error) {
 	path, buf, err := d.read(name)
 	if err != nil {
 		return nil, nil, err
@@ -124,43 +125,33 @@ func keepTail(data []byte, n int) []indexLine {
 	return lines
 }
 
-// headers scans each line's name, version and yanked flag. The names and
-// versions kept share one string per file (a line's name is the previous
-// line's when equal), so a package's listing is three allocations however
-// many versions it has.
-func headers(path string, data []byte) ([]registry.IndexEntry, error) {
+// headers scans each line's version and yanked flag (and checks its
+// name is a string). The versions kept share one string per file, so a
+// package's listing is two allocations however many versions it has.
+func headers(path string, data []byte) ([]source.IndexVersion, error) {
 	type span struct {
-		name, vers [2]int
-		yanked     bool
+		from, to int
+		yanked   bool
 	}
 	lines := bytes.Count(data, []byte{'\n'}) + 1
-	text := make([]byte, 0, 16*lines)
+	text := make([]byte, 0, 8*lines)
 	spans := make([]span, 0, lines)
 	err := eachLine(data, func(l indexLine) error {
 		h, err := parseHeader(l.text)
 		if err != nil {
 			return lineError(path, l.no, err)
 		}
-		var sp span
-		if n := len(spans); n > 0 && bytes.Equal(text[spans[n-1].name[0]:spans[n-1].name[1]], h.name) {
-			sp.name = spans[n-1].name
-		} else {
-			sp.name = [2]int{len(text), len(text) + len(h.name)}
-			text = append(text, h.name...)
-		}
-		sp.vers = [2]int{len(text), len(text) + len(h.vers)}
+		spans = append(spans, span{len(text), len(text) + len(h.vers), h.yanked})
 		text = append(text, h.vers...)
-		sp.yanked = h.yanked
-		spans = append(spans, sp)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	all := string(text)
-	out := make([]registry.IndexEntry, len(spans))
+	out := make([]source.IndexVersion, len(spans))
 	for i, sp := range spans {
-		out[i] = registry.IndexEntry{Name: all[sp.name[0]:sp.name[1]], Vers: all[sp.vers[0]:sp.vers[1]], Yanked: sp.yanked}
+		out[i] = source.IndexVersion{Vers: all[sp.from:sp.to], Yanked: sp.yanked}
 	}
 	return out, nil
 }
