@@ -101,10 +101,8 @@ const keptLines = 3
 // keepTail copies the last keptLines of the n non-blank lines of data.
 func keepTail(data []byte, n int) []indexLine {
 	skip := n - keptLines
-	var (
-		from  = -1
-		lines []indexLine
-	)
+	from := -1
+	lines := make([]indexLine, 0, keptLines)
 	_ = eachLine(data, func(l indexLine) error {
 		if skip--; skip < 0 {
 			if from < 0 {
