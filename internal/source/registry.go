@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -201,7 +202,10 @@ func sortVersions(heads []IndexVersion) []versionAt {
 		v.Build = ""
 		out = append(out, versionAt{v: v, i: i})
 	}
-	sort.SliceStable(out, func(a, b int) bool { return semver.Compare(out[a].v, out[b].v) < 0 })
+	byVersion := func(a, b versionAt) int { return semver.Compare(a.v, b.v) }
+	if !slices.IsSortedFunc(out, byVersion) { // index files list versions as published: mostly in order
+		slices.SortStableFunc(out, byVersion)
+	}
 	kept := out[:0]
 	for k, x := range out {
 		if k+1 < len(out) && out[k+1].v == x.v {
@@ -322,7 +326,7 @@ func (r *Registry) parseDeps(ctx context.Context, pkg string, v semver.Version) 
 	if err != nil {
 		return nil, err
 	}
-	src := fmt.Sprintf("%s@%s:component.yaml (registry %s)", pkg, e.Vers, r.name)
+	src := pkg + "@" + e.Vers + ":component.yaml (registry " + r.name + ")"
 	deps := make([]pubgrub.Dependency, 0, len(e.Deps))
 	names := make([]string, 0, len(e.Deps))
 	for _, d := range e.Deps {

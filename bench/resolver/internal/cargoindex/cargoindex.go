@@ -77,11 +77,10 @@ func (d Dir) IndexVersions(ctx context.Context, name string) ([]source.IndexVers
 		return nil, nil, err
 	}
 	defer putBuf(buf)
-	out, err := headers(path, *buf)
+	out, tail, err := headers(path, *buf)
 	if err != nil {
 		return nil, nil, err
 	}
-	tail := keepTail(*buf, len(out))
 	full := func(i int) (registry.IndexEntry, error) {
 		if i >= len(out)-len(tail) {
 			return entry(path, tail[i-(len(out)-len(tail))])
@@ -98,35 +97,11 @@ func (d Dir) IndexVersions(ctx context.Context, name string) ([]source.IndexVers
 // of the last three).
 const keptLines = 3
 
-// keepTail copies the last keptLines of the n non-blank lines of data.
-func keepTail(data []byte, n int) []indexLine {
-	skip := n - keptLines
-	from := -1
-	lines := make([]indexLine, 0, keptLines)
-	_ = eachLine(data, func(l indexLine) error {
-		if skip--; skip < 0 {
-			if from < 0 {
-				from = l.at
-			}
-			lines = append(lines, l)
-		}
-		return nil
-	})
-	if from < 0 {
-		return nil
-	}
-	kept := bytes.Clone(data[from:])
-	for i := range lines {
-		at := lines[i].at - from
-		lines[i].text = kept[at : at+len(lines[i].text) : at+len(lines[i].text)]
-	}
-	return lines
-}
-
 // headers scans each line's version and yanked flag (and checks its
-// name is a string). The versions kept share one string per file, so a
-// package's listing is two allocations however many versions it has.
-func headers(path string, data []byte) ([]source.IndexVersion, error) {
+// name is a string), and copies the last keptLines lines. The versions
+// kept share one string per file, so a package's listing is a few
+// allocations however many versions it has.
+func headers(path string, data []byte) ([]source.IndexVersion, []indexLine, error) {
 	type span struct {
 		from, to int
 		yanked   bool
@@ -134,24 +109,46 @@ func headers(path string, data []byte) ([]source.IndexVersion, error) {
 	lines := bytes.Count(data, []byte{'\n'}) + 1
 	text := make([]byte, 0, 8*lines)
 	spans := make([]span, 0, lines)
+	var last [keptLines]indexLine // a ring of the last lines
 	err := eachLine(data, func(l indexLine) error {
 		h, err := parseHeader(l.text)
 		if err != nil {
 			return lineError(path, l.no, err)
 		}
+		last[len(spans)%keptLines] = l
 		spans = append(spans, span{len(text), len(text) + len(h.vers), h.yanked})
 		text = append(text, h.vers...)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	all := string(text)
 	out := make([]source.IndexVersion, len(spans))
 	for i, sp := range spans {
 		out[i] = source.IndexVersion{Vers: all[sp.from:sp.to], Yanked: sp.yanked}
 	}
-	return out, nil
+	return out, keep(data, last[:], len(spans)), nil
+}
+
+// keep copies the last lines of data, n lines in all, from ring (see
+// headers), oldest first, so that they outlive data.
+func keep(data []byte, ring []indexLine, n int) []indexLine {
+	k := min(n, len(ring))
+	if k == 0 {
+		return nil
+	}
+	lines := make([]indexLine, k)
+	for j := range k {
+		lines[j] = ring[(n-k+j)%len(ring)]
+	}
+	from := lines[0].at
+	kept := bytes.Clone(data[from:])
+	for j := range lines {
+		at := lines[j].at - from
+		lines[j].text = kept[at : at+len(lines[j].text) : at+len(lines[j].text)]
+	}
+	return lines
 }
 
 // entryAt reads name's index file again and maps its i-th non-blank line
