@@ -66,9 +66,10 @@ type Registry struct {
 type regPkg struct {
 	done  chan struct{}
 	heads []IndexVersion
-	// byVers holds the versions that parse, ascending, each with the
-	// index of its entry (the last one when entries repeat a version).
-	byVers []versionAt
+	// sorted holds the versions that parse, ascending, and at the index
+	// of each one's entry (the last one when entries repeat a version).
+	sorted []semver.Version
+	at     []int32
 	err    error
 	// entries holds the entries in full, from a RegistryIndex that is
 	// not lazy. With a LazyRegistryIndex, full reads entry i in full;
@@ -87,16 +88,11 @@ type regPkg struct {
 	deps         map[semver.Version]regDeps
 }
 
-type versionAt struct {
-	v semver.Version
-	i int
-}
-
 // find returns the index of v's entry.
 func (p *regPkg) find(v semver.Version) (int, bool) {
-	k := sort.Search(len(p.byVers), func(k int) bool { return semver.Compare(p.byVers[k].v, v) >= 0 })
-	if k < len(p.byVers) && p.byVers[k].v == v {
-		return p.byVers[k].i, true
+	k := sort.Search(len(p.sorted), func(k int) bool { return semver.Compare(p.sorted[k], v) >= 0 })
+	if k < len(p.sorted) && p.sorted[k] == v {
+		return int(p.at[k]), true
 	}
 	return 0, false
 }
@@ -187,33 +183,49 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		p.err = fmt.Errorf("registry %s: %w", r.name, err)
 		return
 	}
-	p.byVers = sortVersions(p.heads)
+	p.sorted, p.at = sortVersions(p.heads)
 }
 
-// sortVersions parses the versions of heads and sorts them, keeping the
-// last entry of a version that repeats.
-func sortVersions(heads []IndexVersion) []versionAt {
-	out := make([]versionAt, 0, len(heads))
+// sortVersions parses the versions of heads and sorts them, with the
+// index of each one's entry, keeping the last entry of a version that
+// repeats.
+func sortVersions(heads []IndexVersion) ([]semver.Version, []int32) {
+	vs := make([]semver.Version, 0, len(heads))
+	at := make([]int32, 0, len(heads))
+	inOrder := true
 	for i := range heads {
 		v, err := semver.ParseVersion(heads[i].Vers)
 		if err != nil {
 			continue // the server validates versions; skip what this client cannot order
 		}
 		v.Build = ""
-		out = append(out, versionAt{v: v, i: i})
+		if n := len(vs); n > 0 && semver.Compare(vs[n-1], v) >= 0 {
+			inOrder = false
+		}
+		vs = append(vs, v)
+		at = append(at, int32(i))
 	}
-	byVersion := func(a, b versionAt) int { return semver.Compare(a.v, b.v) }
-	if !slices.IsSortedFunc(out, byVersion) { // index files list versions as published: mostly in order
-		slices.SortStableFunc(out, byVersion)
+	if inOrder { // index files list versions as published: mostly in order
+		return vs, at
 	}
-	kept := out[:0]
-	for k, x := range out {
-		if k+1 < len(out) && out[k+1].v == x.v {
+	type versionAt struct {
+		v semver.Version
+		i int32
+	}
+	tmp := make([]versionAt, len(vs))
+	for k := range vs {
+		tmp[k] = versionAt{vs[k], at[k]}
+	}
+	slices.SortStableFunc(tmp, func(a, b versionAt) int { return semver.Compare(a.v, b.v) })
+	vs, at = vs[:0], at[:0]
+	for k, x := range tmp {
+		if k+1 < len(tmp) && tmp[k+1].v == x.v {
 			continue // a later entry of the same version wins
 		}
-		kept = append(kept, x)
+		vs = append(vs, x.v)
+		at = append(at, x.i)
 	}
-	return kept
+	return vs, at
 }
 
 // Prefetch starts fetching the index files of names in the background.
@@ -234,12 +246,16 @@ func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, 
 	return p.versions, nil
 }
 
-// listVersions computes Versions for a loaded package.
+// listVersions computes Versions for a loaded package: the sorted
+// versions themselves when none is yanked (the solver does not modify
+// what Versions returns).
 func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
-	out := make([]semver.Version, 0, len(p.byVers))
-	for _, x := range p.byVers {
-		v := x.v
-		if e := &p.heads[x.i]; e.Yanked {
+	if !slices.ContainsFunc(p.at, func(i int32) bool { return p.heads[i].Yanked }) {
+		return p.sorted
+	}
+	out := make([]semver.Version, 0, len(p.sorted))
+	for k, v := range p.sorted {
+		if e := &p.heads[p.at[k]]; e.Yanked {
 			lv, ok := r.locked[pkg]
 			lv.Build = ""
 			if !ok || lv != v {

@@ -90,13 +90,18 @@ func TestRegistryLazyIndexReadsOnlyWhatIsAsked(t *testing.T) {
 func TestSortVersions(t *testing.T) {
 	heads := []IndexVersion{{Vers: "2.0.0"}, {Vers: "1.0.0"}, {Vers: "bad"}, {Vers: "1.0.0+b", Yanked: true}, {Vers: "1.0.0-rc.1"}, {Vers: "0.9.0"}}
 	var got []string
-	for _, x := range sortVersions(heads) {
-		got = append(got, fmt.Sprintf("%s@%d", x.v, x.i))
+	vs, at := sortVersions(heads)
+	for k := range vs {
+		got = append(got, fmt.Sprintf("%s@%d", vs[k], at[k]))
 	}
 	if want := "0.9.0@5 1.0.0-rc.1@4 1.0.0@3 2.0.0@0"; strings.Join(got, " ") != want {
 		t.Errorf("sortVersions = %s, want %s", strings.Join(got, " "), want)
 	}
-	p := &regPkg{byVers: sortVersions(heads)}
+	if vs, at := sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}}); len(vs) != 2 || vs[1].String() != "0.2.0" || at[1] != 1 {
+		t.Errorf("sortVersions of versions in order = %v %v", vs, at)
+	}
+	p := &regPkg{}
+	p.sorted, p.at = sortVersions(heads)
 	for v, want := range map[string]int{"1.0.0": 3, "2.0.0": 0, "0.9.0": 5, "1.0.0-rc.1": 4, "1.5.0": -1, "3.0.0": -1, "0.1.0": -1} {
 		i, ok := p.find(semver.MustParseVersion(v))
 		if !ok {
