@@ -79,27 +79,34 @@ type regPkg struct {
 	complete []*registry.IndexEntry
 
 	// versions is what Versions returns, computed once; deps caches
-	// Dependencies by version. The solver keeps what it derives from
-	// these slices across solves, keyed by their identity, so the same
-	// question gets the same slice.
+	// Dependencies by position in sorted (guarded by mu). The solver
+	// keeps what it derives from these slices across solves, keyed by
+	// their identity, so the same question gets the same slice.
 	versionsOnce sync.Once
 	versions     []semver.Version
 	mu           sync.Mutex
-	deps         map[semver.Version]regDeps
+	deps         []regDeps
 }
 
 // find returns the index of v's entry.
 func (p *regPkg) find(v semver.Version) (int, bool) {
-	k := sort.Search(len(p.sorted), func(k int) bool { return semver.Compare(p.sorted[k], v) >= 0 })
-	if k < len(p.sorted) && p.sorted[k] == v {
-		return int(p.at[k]), true
+	k, ok := p.position(v)
+	if !ok {
+		return 0, false
 	}
-	return 0, false
+	return int(p.at[k]), true
+}
+
+// position returns v's position in sorted.
+func (p *regPkg) position(v semver.Version) (int, bool) {
+	k := sort.Search(len(p.sorted), func(k int) bool { return semver.Compare(p.sorted[k], v) >= 0 })
+	return k, k < len(p.sorted) && p.sorted[k] == v
 }
 
 type regDeps struct {
 	deps []pubgrub.Dependency
 	err  error
+	done bool
 }
 
 // RegistryOptions configure NewRegistry.
@@ -184,6 +191,7 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		return
 	}
 	p.sorted, p.at = sortVersions(p.heads)
+	p.deps = make([]regDeps, len(p.sorted))
 }
 
 // sortVersions parses the versions of heads and sorts them, with the
@@ -309,10 +317,14 @@ func (r *Registry) Dependencies(ctx context.Context, pkg string, v semver.Versio
 		return nil, err
 	}
 	v.Build = ""
+	k, found := p.position(v)
+	if !found {
+		return r.parseDeps(ctx, pkg, v) // says it is not in the registry
+	}
 	p.mu.Lock()
-	d, ok := p.deps[v]
+	d := p.deps[k]
 	p.mu.Unlock()
-	if ok {
+	if d.done {
 		return d.deps, d.err
 	}
 	deps, err := r.parseDeps(ctx, pkg, v)
@@ -323,13 +335,10 @@ func (r *Registry) Dependencies(ctx context.Context, pkg string, v semver.Versio
 		}
 	}
 	p.mu.Lock()
-	if p.deps == nil {
-		p.deps = map[semver.Version]regDeps{}
-	}
-	if d, ok := p.deps[v]; ok { // another caller was first: share its slice
+	if d := p.deps[k]; d.done { // another caller was first: share its slice
 		deps, err = d.deps, d.err
 	} else {
-		p.deps[v] = regDeps{deps: deps, err: err}
+		p.deps[k] = regDeps{deps: deps, err: err, done: true}
 	}
 	p.mu.Unlock()
 	return deps, err
