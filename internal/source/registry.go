@@ -50,7 +50,9 @@ type IndexVersion struct {
 // the current lock already names: that one stays a candidate and a warning
 // is recorded (see Warnings). Index files are fetched once per package;
 // when the solver asks for a version's dependencies, their index files are
-// fetched ahead in the background (at most Jobs at a time).
+// fetched ahead in the background by at most Jobs workers fed from a
+// queue; a package the solver asks for before a worker took it is read
+// by the asking goroutine itself. At most Jobs fetches run at a time.
 type Registry struct {
 	idx    RegistryIndex
 	name   string
@@ -61,11 +63,23 @@ type Registry struct {
 	mu       sync.Mutex
 	pkgs     map[string]*regPkg
 	warnings map[string]string
+	// queue holds the packages to fetch in the background, in order;
+	// workers counts the goroutines fetching them (at most cap(jobs)).
+	queue   []queued
+	workers int
+}
+
+// queued is a package waiting for a background fetch.
+type queued struct {
+	name string
+	p    *regPkg
 }
 
 type regPkg struct {
-	done  chan struct{}
-	heads []IndexVersion
+	done chan struct{}
+	// started is set (under Registry.mu) by whoever fetches the package.
+	started bool
+	heads   []IndexVersion
 	// sorted holds the versions that parse, ascending, and at the index
 	// of each one's entry (the last one when entries repeat a version).
 	sorted []semver.Version
@@ -145,20 +159,40 @@ func NewRegistry(idx RegistryIndex, opts RegistryOptions) *Registry {
 var _ pubgrub.Provider = (*Registry)(nil)
 
 // load returns the package's parsed index, fetching it at most once. With
-// wait false it only starts the fetch.
+// wait false it only queues the fetch. With wait true, a package no one
+// is fetching yet is fetched by the caller itself, sparing a hand-off to
+// a worker and back.
 func (r *Registry) load(ctx context.Context, name string, wait bool) (*regPkg, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	r.mu.Lock()
 	p, ok := r.pkgs[name]
 	if !ok {
 		p = &regPkg{done: make(chan struct{})}
 		r.pkgs[name] = p
-		// The fetch outlives the caller's wait: other callers share it.
-		go r.fetch(context.WithoutCancel(ctx), name, p)
+		if !wait {
+			r.queue = append(r.queue, queued{name, p})
+			if r.workers < cap(r.jobs) {
+				r.workers++
+				// The fetches outlive the caller: other callers share them.
+				go r.work(context.WithoutCancel(ctx))
+			}
+		}
 	}
-	r.mu.Unlock()
 	if !wait {
+		r.mu.Unlock()
 		return nil, nil
 	}
+	if !p.started {
+		p.started = true
+		r.mu.Unlock()
+		// Other callers share the result: the caller's cancellation must
+		// not become the package's error.
+		r.fetch(context.WithoutCancel(ctx), name, p)
+		return p, p.err
+	}
+	r.mu.Unlock()
 	select {
 	case <-p.done:
 		return p, p.err
@@ -167,6 +201,28 @@ func (r *Registry) load(ctx context.Context, name string, wait bool) (*regPkg, e
 	}
 }
 
+// work fetches queued packages until the queue is empty.
+func (r *Registry) work(ctx context.Context) {
+	for {
+		r.mu.Lock()
+		var q queued
+		for len(r.queue) > 0 && (q.p == nil || q.p.started) {
+			q = r.queue[0]
+			r.queue[0] = queued{}
+			r.queue = r.queue[1:]
+		}
+		if q.p == nil || q.p.started {
+			r.workers--
+			r.mu.Unlock()
+			return
+		}
+		q.p.started = true
+		r.mu.Unlock()
+		r.fetch(ctx, q.name, q.p)
+	}
+}
+
+// fetch reads the package's index into p and closes p.done.
 func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 	defer close(p.done)
 	r.jobs <- struct{}{}
