@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -30,11 +31,18 @@ type RegistryIndex interface {
 // listed.
 type LazyRegistryIndex interface {
 	RegistryIndex
-	// IndexVersions returns what Index returns with only Name, Vers and
-	// Yanked set, and a function returning entry i in full, as Index
-	// would. Registry calls that function one at a time per package and
-	// keeps what it returns.
-	IndexVersions(ctx context.Context, name string) ([]registry.IndexEntry, func(i int) (registry.IndexEntry, error), error)
+	// IndexVersions returns the version and yanked flag of each entry
+	// Index returns, in the same order, and a function returning entry i
+	// in full, as Index would. Registry calls that function one at a
+	// time per package and keeps what it returns.
+	IndexVersions(ctx context.Context, name string) ([]IndexVersion, func(i int) (registry.IndexEntry, error), error)
+}
+
+// IndexVersion is what listing a package's versions needs of one index
+// entry.
+type IndexVersion struct {
+	Vers   string
+	Yanked bool
 }
 
 // Registry is a pubgrub.Provider over one registry's sparse index. Yanked
@@ -42,7 +50,9 @@ type LazyRegistryIndex interface {
 // the current lock already names: that one stays a candidate and a warning
 // is recorded (see Warnings). Index files are fetched once per package;
 // when the solver asks for a version's dependencies, their index files are
-// fetched ahead in the background (at most Jobs at a time).
+// fetched ahead in the background by at most Jobs workers fed from a
+// queue; a package the solver asks for before a worker took it is read
+// by the asking goroutine itself. At most Jobs fetches run at a time.
 type Registry struct {
 	idx    RegistryIndex
 	name   string
@@ -53,31 +63,64 @@ type Registry struct {
 	mu       sync.Mutex
 	pkgs     map[string]*regPkg
 	warnings map[string]string
+	// queue holds the packages to fetch in the background, in order;
+	// workers counts the goroutines fetching them (at most cap(jobs)).
+	queue   []queued
+	workers int
+}
+
+// queued is a package waiting for a background fetch.
+type queued struct {
+	name string
+	p    *regPkg
 }
 
 type regPkg struct {
-	done    chan struct{}
-	entries []registry.IndexEntry
-	byVers  map[semver.Version]int // index into entries
-	err     error
-	// With a LazyRegistryIndex, full reads entries[i] in full; complete[i]
-	// holds it once read (guarded by mu).
+	done chan struct{}
+	// started is set (under Registry.mu) by whoever fetches the package.
+	started bool
+	heads   []IndexVersion
+	// sorted holds the versions that parse, ascending, and at the index
+	// of each one's entry (the last one when entries repeat a version).
+	sorted []semver.Version
+	at     []int32
+	err    error
+	// entries holds the entries in full, from a RegistryIndex that is
+	// not lazy. With a LazyRegistryIndex, full reads entry i in full;
+	// complete[i] holds it once read (guarded by mu).
+	entries  []registry.IndexEntry
 	full     func(i int) (registry.IndexEntry, error)
 	complete []*registry.IndexEntry
 
 	// versions is what Versions returns, computed once; deps caches
-	// Dependencies by version. The solver keeps what it derives from
-	// these slices across solves, keyed by their identity, so the same
-	// question gets the same slice.
+	// Dependencies by position in sorted (guarded by mu). The solver
+	// keeps what it derives from these slices across solves, keyed by
+	// their identity, so the same question gets the same slice.
 	versionsOnce sync.Once
 	versions     []semver.Version
 	mu           sync.Mutex
-	deps         map[semver.Version]regDeps
+	deps         []regDeps
+}
+
+// find returns the index of v's entry.
+func (p *regPkg) find(v semver.Version) (int, bool) {
+	k, ok := p.position(v)
+	if !ok {
+		return 0, false
+	}
+	return int(p.at[k]), true
+}
+
+// position returns v's position in sorted.
+func (p *regPkg) position(v semver.Version) (int, bool) {
+	k := sort.Search(len(p.sorted), func(k int) bool { return semver.Compare(p.sorted[k], v) >= 0 })
+	return k, k < len(p.sorted) && p.sorted[k] == v
 }
 
 type regDeps struct {
 	deps []pubgrub.Dependency
 	err  error
+	done bool
 }
 
 // RegistryOptions configure NewRegistry.
@@ -116,20 +159,40 @@ func NewRegistry(idx RegistryIndex, opts RegistryOptions) *Registry {
 var _ pubgrub.Provider = (*Registry)(nil)
 
 // load returns the package's parsed index, fetching it at most once. With
-// wait false it only starts the fetch.
+// wait false it only queues the fetch. With wait true, a package no one
+// is fetching yet is fetched by the caller itself, sparing a hand-off to
+// a worker and back.
 func (r *Registry) load(ctx context.Context, name string, wait bool) (*regPkg, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	r.mu.Lock()
 	p, ok := r.pkgs[name]
 	if !ok {
 		p = &regPkg{done: make(chan struct{})}
 		r.pkgs[name] = p
-		// The fetch outlives the caller's wait: other callers share it.
-		go r.fetch(context.WithoutCancel(ctx), name, p)
+		if !wait {
+			r.queue = append(r.queue, queued{name, p})
+			if r.workers < cap(r.jobs) {
+				r.workers++
+				// The fetches outlive the caller: other callers share them.
+				go r.work(context.WithoutCancel(ctx))
+			}
+		}
 	}
-	r.mu.Unlock()
 	if !wait {
+		r.mu.Unlock()
 		return nil, nil
 	}
+	if !p.started {
+		p.started = true
+		r.mu.Unlock()
+		// Other callers share the result: the caller's cancellation must
+		// not become the package's error.
+		r.fetch(context.WithoutCancel(ctx), name, p)
+		return p, p.err
+	}
+	r.mu.Unlock()
 	select {
 	case <-p.done:
 		return p, p.err
@@ -138,17 +201,42 @@ func (r *Registry) load(ctx context.Context, name string, wait bool) (*regPkg, e
 	}
 }
 
+// work fetches queued packages until the queue is empty.
+func (r *Registry) work(ctx context.Context) {
+	for {
+		r.mu.Lock()
+		var q queued
+		for len(r.queue) > 0 && (q.p == nil || q.p.started) {
+			q = r.queue[0]
+			r.queue[0] = queued{}
+			r.queue = r.queue[1:]
+		}
+		if q.p == nil || q.p.started {
+			r.workers--
+			r.mu.Unlock()
+			return
+		}
+		q.p.started = true
+		r.mu.Unlock()
+		r.fetch(ctx, q.name, q.p)
+	}
+}
+
+// fetch reads the package's index into p and closes p.done.
 func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 	defer close(p.done)
 	r.jobs <- struct{}{}
 	defer func() { <-r.jobs }()
-	var entries []registry.IndexEntry
 	var err error
 	if lazy, ok := r.idx.(LazyRegistryIndex); ok {
-		entries, p.full, err = lazy.IndexVersions(ctx, name)
-		p.complete = make([]*registry.IndexEntry, len(entries))
+		p.heads, p.full, err = lazy.IndexVersions(ctx, name)
+		p.complete = make([]*registry.IndexEntry, len(p.heads))
 	} else {
-		entries, err = r.idx.Index(ctx, name)
+		p.entries, err = r.idx.Index(ctx, name)
+		p.heads = make([]IndexVersion, len(p.entries))
+		for i, e := range p.entries {
+			p.heads[i] = IndexVersion{Vers: e.Vers, Yanked: e.Yanked}
+		}
 	}
 	if errors.Is(err, registry.ErrPackageNotFound) {
 		p.err = fmt.Errorf("%s: not in registry %s: %w", name, r.name, pubgrub.ErrNotFound)
@@ -158,16 +246,50 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		p.err = fmt.Errorf("registry %s: %w", r.name, err)
 		return
 	}
-	p.entries = entries
-	p.byVers = make(map[semver.Version]int, len(entries))
-	for i := range entries {
-		v, err := semver.ParseVersion(entries[i].Vers)
+	p.sorted, p.at = sortVersions(p.heads)
+	p.deps = make([]regDeps, len(p.sorted))
+}
+
+// sortVersions parses the versions of heads and sorts them, with the
+// index of each one's entry, keeping the last entry of a version that
+// repeats.
+func sortVersions(heads []IndexVersion) ([]semver.Version, []int32) {
+	vs := make([]semver.Version, 0, len(heads))
+	at := make([]int32, 0, len(heads))
+	inOrder := true
+	for i := range heads {
+		v, err := semver.ParseVersion(heads[i].Vers)
 		if err != nil {
 			continue // the server validates versions; skip what this client cannot order
 		}
 		v.Build = ""
-		p.byVers[v] = i
+		if n := len(vs); n > 0 && semver.Compare(vs[n-1], v) >= 0 {
+			inOrder = false
+		}
+		vs = append(vs, v)
+		at = append(at, int32(i))
 	}
+	if inOrder { // index files list versions as published: mostly in order
+		return vs, at
+	}
+	type versionAt struct {
+		v semver.Version
+		i int32
+	}
+	tmp := make([]versionAt, len(vs))
+	for k := range vs {
+		tmp[k] = versionAt{vs[k], at[k]}
+	}
+	slices.SortStableFunc(tmp, func(a, b versionAt) int { return semver.Compare(a.v, b.v) })
+	vs, at = vs[:0], at[:0]
+	for k, x := range tmp {
+		if k+1 < len(tmp) && tmp[k+1].v == x.v {
+			continue // a later entry of the same version wins
+		}
+		vs = append(vs, x.v)
+		at = append(at, x.i)
+	}
+	return vs, at
 }
 
 // Prefetch starts fetching the index files of names in the background.
@@ -188,11 +310,16 @@ func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, 
 	return p.versions, nil
 }
 
-// listVersions computes Versions for a loaded package.
+// listVersions computes Versions for a loaded package: the sorted
+// versions themselves when none is yanked (the solver does not modify
+// what Versions returns).
 func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
-	out := make([]semver.Version, 0, len(p.byVers))
-	for v, i := range p.byVers {
-		if e := &p.entries[i]; e.Yanked {
+	if !slices.ContainsFunc(p.at, func(i int32) bool { return p.heads[i].Yanked }) {
+		return p.sorted
+	}
+	out := make([]semver.Version, 0, len(p.sorted))
+	for k, v := range p.sorted {
+		if e := &p.heads[p.at[k]]; e.Yanked {
 			lv, ok := r.locked[pkg]
 			lv.Build = ""
 			if !ok || lv != v {
@@ -204,7 +331,6 @@ func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
 		}
 		out = append(out, v)
 	}
-	sort.Slice(out, func(i, j int) bool { return semver.Compare(out[i], out[j]) < 0 })
 	return out
 }
 
@@ -215,7 +341,7 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 		return nil, err
 	}
 	v.Build = ""
-	i, ok := p.byVers[v]
+	i, ok := p.find(v)
 	if !ok {
 		return nil, fmt.Errorf("%s@%s: not in registry %s", pkg, v, r.name)
 	}
@@ -231,8 +357,8 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", r.name, err)
 	}
-	if e.Vers != p.entries[i].Vers || e.Yanked != p.entries[i].Yanked {
-		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.entries[i].Vers)
+	if e.Vers != p.heads[i].Vers || e.Yanked != p.heads[i].Yanked {
+		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.heads[i].Vers)
 	}
 	p.complete[i] = &e
 	return &e, nil
@@ -247,10 +373,14 @@ func (r *Registry) Dependencies(ctx context.Context, pkg string, v semver.Versio
 		return nil, err
 	}
 	v.Build = ""
+	k, found := p.position(v)
+	if !found {
+		return r.parseDeps(ctx, pkg, v) // says it is not in the registry
+	}
 	p.mu.Lock()
-	d, ok := p.deps[v]
+	d := p.deps[k]
 	p.mu.Unlock()
-	if ok {
+	if d.done {
 		return d.deps, d.err
 	}
 	deps, err := r.parseDeps(ctx, pkg, v)
@@ -261,13 +391,10 @@ func (r *Registry) Dependencies(ctx context.Context, pkg string, v semver.Versio
 		}
 	}
 	p.mu.Lock()
-	if p.deps == nil {
-		p.deps = map[semver.Version]regDeps{}
-	}
-	if d, ok := p.deps[v]; ok { // another caller was first: share its slice
+	if d := p.deps[k]; d.done { // another caller was first: share its slice
 		deps, err = d.deps, d.err
 	} else {
-		p.deps[v] = regDeps{deps: deps, err: err}
+		p.deps[k] = regDeps{deps: deps, err: err, done: true}
 	}
 	p.mu.Unlock()
 	return deps, err
@@ -280,7 +407,7 @@ func (r *Registry) parseDeps(ctx context.Context, pkg string, v semver.Version) 
 	if err != nil {
 		return nil, err
 	}
-	src := fmt.Sprintf("%s@%s:component.yaml (registry %s)", pkg, e.Vers, r.name)
+	src := pkg + "@" + e.Vers + ":component.yaml (registry " + r.name + ")"
 	deps := make([]pubgrub.Dependency, 0, len(e.Deps))
 	names := make([]string, 0, len(e.Deps))
 	for _, d := range e.Deps {

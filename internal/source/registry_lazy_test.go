@@ -20,14 +20,14 @@ type lazyIndex struct {
 	failing string         // "name@vers" whose full read fails
 }
 
-func (l *lazyIndex) IndexVersions(ctx context.Context, name string) ([]registry.IndexEntry, func(int) (registry.IndexEntry, error), error) {
+func (l *lazyIndex) IndexVersions(ctx context.Context, name string) ([]IndexVersion, func(int) (registry.IndexEntry, error), error) {
 	es, err := l.Index(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	heads := make([]registry.IndexEntry, len(es))
+	heads := make([]IndexVersion, len(es))
 	for i, e := range es {
-		heads[i] = registry.IndexEntry{Name: e.Name, Vers: e.Vers, Yanked: e.Yanked}
+		heads[i] = IndexVersion{Vers: e.Vers, Yanked: e.Yanked}
 	}
 	return heads, func(i int) (registry.IndexEntry, error) {
 		key := es[i].Name + "@" + es[i].Vers
@@ -82,5 +82,33 @@ func TestRegistryLazyIndexReadsOnlyWhatIsAsked(t *testing.T) {
 	_, err = pubgrub.Solve(ctx, p, root)
 	if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), "registry test: lib@1.1.0: line 1") {
 		t.Fatalf("unreadable entry: %v", err)
+	}
+}
+
+// sortVersions orders the versions that parse, a repeated version
+// (build metadata aside) keeping its last entry.
+func TestSortVersions(t *testing.T) {
+	heads := []IndexVersion{{Vers: "2.0.0"}, {Vers: "1.0.0"}, {Vers: "bad"}, {Vers: "1.0.0+b", Yanked: true}, {Vers: "1.0.0-rc.1"}, {Vers: "0.9.0"}}
+	var got []string
+	vs, at := sortVersions(heads)
+	for k := range vs {
+		got = append(got, fmt.Sprintf("%s@%d", vs[k], at[k]))
+	}
+	if want := "0.9.0@5 1.0.0-rc.1@4 1.0.0@3 2.0.0@0"; strings.Join(got, " ") != want {
+		t.Errorf("sortVersions = %s, want %s", strings.Join(got, " "), want)
+	}
+	if vs, at := sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}}); len(vs) != 2 || vs[1].String() != "0.2.0" || at[1] != 1 {
+		t.Errorf("sortVersions of versions in order = %v %v", vs, at)
+	}
+	p := &regPkg{}
+	p.sorted, p.at = sortVersions(heads)
+	for v, want := range map[string]int{"1.0.0": 3, "2.0.0": 0, "0.9.0": 5, "1.0.0-rc.1": 4, "1.5.0": -1, "3.0.0": -1, "0.1.0": -1} {
+		i, ok := p.find(semver.MustParseVersion(v))
+		if !ok {
+			i = -1
+		}
+		if i != want {
+			t.Errorf("find(%s) = %d, want %d", v, i, want)
+		}
 	}
 }

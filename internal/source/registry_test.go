@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"aead.dev/minisign"
@@ -170,5 +171,76 @@ func TestRegistrySameAnswerSameSlice(t *testing.T) {
 		if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "not a range") {
 			t.Fatalf("bad 1.0.0: %v, want an UnusableError naming the range", err)
 		}
+	}
+}
+
+// gatedIndex serves one version of every package, holding each fetch
+// until gate is closed, and counts fetches and how many run at once.
+type gatedIndex struct {
+	gate    chan struct{}
+	started chan string
+	mu      sync.Mutex
+	now     int
+	most    int
+	fetches map[string]int
+}
+
+func (g *gatedIndex) Index(ctx context.Context, name string) ([]registry.IndexEntry, error) {
+	g.mu.Lock()
+	g.fetches[name]++
+	g.now++
+	g.most = max(g.most, g.now)
+	g.mu.Unlock()
+	g.started <- name
+	<-g.gate
+	g.mu.Lock()
+	g.now--
+	g.mu.Unlock()
+	return []registry.IndexEntry{{Name: name, Vers: "1.0.0"}}, nil
+}
+
+func (g *gatedIndex) Download(ctx context.Context, e registry.IndexEntry) ([]byte, error) {
+	return nil, errors.New("not served")
+}
+
+func TestRegistryPrefetchBoundedOnce(t *testing.T) {
+	ctx := context.Background()
+	const n, jobs = 12, 2
+	g := &gatedIndex{gate: make(chan struct{}), started: make(chan string, 2*n), fetches: map[string]int{}}
+	p := NewRegistry(g, RegistryOptions{Jobs: jobs})
+	var names []string
+	for i := range n {
+		names = append(names, fmt.Sprintf("p%d", i))
+	}
+	p.Prefetch(ctx, names)
+	p.Prefetch(ctx, names) // queued already: not queued again
+	for range jobs {
+		<-g.started // both workers are fetching, held by the gate
+	}
+	close(g.gate)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, name := range names {
+		wg.Go(func() {
+			vs, err := p.Versions(ctx, name)
+			if err == nil && versions(vs) != "1.0.0" {
+				err = fmt.Errorf("versions %s", versions(vs))
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Versions(%s): %v", names[i], err)
+		}
+	}
+	for _, name := range names {
+		if g.fetches[name] != 1 {
+			t.Errorf("%s fetched %d times, want once", name, g.fetches[name])
+		}
+	}
+	if g.most > jobs {
+		t.Errorf("%d fetches ran at once, want at most Jobs = %d", g.most, jobs)
 	}
 }

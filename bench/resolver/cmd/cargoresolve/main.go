@@ -8,7 +8,8 @@
 //	cargoresolve INDEX_DIR Cargo.toml OUT
 //
 // Only `name = "req"` lines of [dependencies] are read.
-// META_CPUPROFILE=FILE writes a CPU profile of the run.
+// META_CPUPROFILE=FILE writes a CPU profile of the run, META_MEMPROFILE=FILE
+// a profile of its allocations.
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -41,12 +43,30 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	if os.Getenv("META_MEMPROFILE") != "" {
+		runtime.MemProfileRate = 4096
+	}
 	err := run(os.Args[1], os.Args[2], os.Args[3])
 	pprof.StopCPUProfile()
+	if f := os.Getenv("META_MEMPROFILE"); f != "" && err == nil {
+		err = writeMemProfile(f)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cargoresolve:", err)
 		os.Exit(1)
 	}
+}
+
+func writeMemProfile(path string) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("META_MEMPROFILE: %w", err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(out, 0); err != nil {
+		out.Close()
+		return fmt.Errorf("META_MEMPROFILE: %w", err)
+	}
+	return out.Close()
 }
 
 func run(index, manifest, out string) error {
