@@ -51,9 +51,9 @@ full)
 		t vcs-status vcs status -n -w 16 "$w"
 		if [ $((r % 2)) = 1 ]; then
 			t meta-exec "$meta" -C "$w/meta" exec -j 16 -- git rev-parse HEAD
-			t vcs-custom vcs custom -n -w 16 --git --args rev-parse HEAD -- "$w"
+			t vcs-custom vcs custom -n -w 16 --git "$w" --args rev-parse HEAD
 		else
-			t vcs-custom vcs custom -n -w 16 --git --args rev-parse HEAD -- "$w"
+			t vcs-custom vcs custom -n -w 16 --git "$w" --args rev-parse HEAD
 			t meta-exec "$meta" -C "$w/meta" exec -j 16 -- git rev-parse HEAD
 		fi
 		if [ -f "$w/meta/manifests/components.lock.yaml" ]; then

@@ -44,6 +44,18 @@ func (s *Step) Moves() bool {
 	return false
 }
 
+// testHook, when set by a test, is called at the stages of a clone step
+// ("wait" before waiting for the enclosing clone, "parent" once its parent
+// directory exists, "publish" before the clone is moved into place) and
+// with "done" when a step has finished.
+var testHook func(stage, name string)
+
+func hook(stage, name string) {
+	if testHook != nil {
+		testHook(stage, name)
+	}
+}
+
 // Run carries out the plan's clone, fetch, checkout and download steps, at
 // most o.Jobs at a time, recording each outcome in its step.
 func Run(ctx context.Context, m *manifest.Manifest, steps []*Step, o RunOptions) {
@@ -63,17 +75,42 @@ func Run(ctx context.Context, m *manifest.Manifest, steps []*Step, o RunOptions)
 	stamp := time.Now().UTC().Format("20060102T150405Z")
 	warn := func(msg string) { progress.Note(sink, "", msg) }
 	nest := m.Nesting()
+	// Clones start first, enclosing checkouts before those nested inside
+	// them, and a nested clone waits for the enclosing one to finish.
+	var clones []*Step
+	var comps []*manifest.Component
+	for _, s := range steps {
+		if s.Action == Clone {
+			clones = append(clones, s)
+			comps = append(comps, s.Comp)
+		}
+	}
+	order, after := workspace.CloneOrder(m, comps)
+	done := make([]chan struct{}, len(clones))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	for _, i := range order {
+		s := clones[i]
+		g.Go(func() error {
+			defer close(done[i])
+			if j := after[i]; j >= 0 {
+				hook("wait", s.Name)
+				<-done[j]
+			}
+			progress.Start(sink, s.Name, "cloning")
+			s.Err = cloneAt(gctx, s)
+			if s.Err == nil {
+				s.Err = workspace.ExcludeNested(m, nest, s.Comp)
+			}
+			hook("done", s.Name)
+			progress.Finish(sink, s.Name, s, s.Err)
+			return nil
+		})
+	}
 	for _, s := range steps {
 		var work func() error
 		switch s.Action {
-		case Clone:
-			work = func() error {
-				progress.Start(sink, s.Name, "cloning")
-				if err := cloneAt(gctx, s); err != nil {
-					return err
-				}
-				return workspace.ExcludeNested(m, nest, s.Comp)
-			}
 		case Checkout, Fetch:
 			work = func() error { progress.Start(sink, s.Name, string(s.Action)); return moveTo(gctx, s, stamp) }
 		case Download:
@@ -86,6 +123,7 @@ func Run(ctx context.Context, m *manifest.Manifest, steps []*Step, o RunOptions)
 		}
 		g.Go(func() error {
 			s.Err = work()
+			hook("done", s.Name)
 			progress.Finish(sink, s.Name, s, s.Err)
 			return nil
 		})
@@ -101,6 +139,7 @@ func cloneAt(ctx context.Context, s *Step) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
+	hook("parent", s.Name)
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(c.Path)+".meta-clone-")
 	if err != nil {
 		return err
@@ -116,6 +155,7 @@ func cloneAt(ctx context.Context, s *Step) error {
 	if err := checkout(ctx, dest, s); err != nil {
 		return err
 	}
+	hook("publish", s.Name)
 	return workspace.PublishClone(dest, c.Path, c.RelPath)
 }
 

@@ -21,10 +21,12 @@ import (
 // as separate trees, and nothing here deletes or moves an inner checkout
 // through the outer one.
 
-// bootstrapOrder returns the order to start comps in (every enclosing
-// checkout before those inside it) and, for each, the index of the
-// selected component it must wait for (-1: none).
-func bootstrapOrder(m *manifest.Manifest, comps []*manifest.Component) (order, after []int) {
+// CloneOrder returns the order to start the clones of comps in (every
+// enclosing checkout before those inside it) and, for each, the index of
+// the nearest enclosing component among comps it must wait for (-1: none).
+// Waiting keeps an inner clone from making directories inside the outer
+// path while the outer clone is being published there.
+func CloneOrder(m *manifest.Manifest, comps []*manifest.Component) (order, after []int) {
 	order = make([]int, len(comps))
 	after = make([]int, len(comps))
 	idx := make(map[string]int, len(comps))

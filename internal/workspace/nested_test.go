@@ -38,7 +38,7 @@ func TestBootstrapOrderOuterFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	comps := m.List()
-	order, after := bootstrapOrder(m, comps)
+	order, after := CloneOrder(m, comps)
 	pos := map[string]int{}
 	for p, i := range order {
 		pos[comps[i].Name] = p
@@ -62,7 +62,7 @@ func TestBootstrapOrderOuterFirst(t *testing.T) {
 			sel = append(sel, c)
 		}
 	}
-	_, after = bootstrapOrder(m, sel)
+	_, after = CloneOrder(m, sel)
 	for i, j := range after {
 		if sel[i].Name == "deeper" && (j < 0 || sel[j].Name != "outer") {
 			t.Errorf("deeper waits for %d", j)

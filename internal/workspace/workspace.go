@@ -119,7 +119,7 @@ func Bootstrap(ctx context.Context, m *manifest.Manifest, comps []*manifest.Comp
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(o.Jobs, 1))
 	// Enclosing checkouts start first and nested ones wait for them.
-	order, after := bootstrapOrder(m, comps)
+	order, after := CloneOrder(m, comps)
 	nest := m.Nesting()
 	rp := newRealPaths()
 	done := make([]chan struct{}, len(comps))
