@@ -107,7 +107,7 @@ type Loader struct {
 	IndexDir string // where archive indexes are kept; "" keeps none
 
 	mu    sync.Mutex
-	built map[string]*zipIndex // indexes built by this Loader, by file
+	built map[string]*zipIndex // indexes this Loader built or read, by file
 }
 
 // LoadDB reads an offline OSV database without an index; see Loader.Load.

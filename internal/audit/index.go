@@ -95,6 +95,7 @@ func (l *Loader) openZip(p string, want Wanted, loose map[string]bool) (*zipSour
 	}
 	if idx != nil && idx.Key == key {
 		z.index = idx
+		l.remember(z.file, idx)
 	} else {
 		z.building = &zipIndex{Version: indexVersion, Key: key, Names: map[string][]int{}, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
 	}
@@ -172,16 +173,22 @@ func (z *zipSource) jobs() []job {
 	return out
 }
 
+// remember keeps a valid index in memory, so that a Load following
+// Prepare does not read it again.
+func (l *Loader) remember(file string, idx *zipIndex) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.built == nil {
+		l.built = map[string]*zipIndex{}
+	}
+	l.built[file] = idx
+}
+
 // saveIndex stores a freshly built index, atomically. The index only
 // speeds up later loads, so failing to write it is not an error.
 func (l *Loader) saveIndex(z *zipSource) {
 	sort.Strings(z.building.Problems)
-	l.mu.Lock()
-	if l.built == nil {
-		l.built = map[string]*zipIndex{}
-	}
-	l.built[z.file] = z.building
-	l.mu.Unlock()
+	l.remember(z.file, z.building)
 	data, err := json.Marshal(z.building)
 	if err != nil {
 		return

@@ -194,7 +194,13 @@ func readLimited(root *os.Root, rel string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxLockFileSize+1))
+	// Size the buffer from Stat so a large file is read without regrowing;
+	// the limit is still enforced on what is actually read.
+	size := 512
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < MaxLockFileSize {
+		size = int(st.Size()) + 1 // +1 so reaching EOF does not grow it
+	}
+	data, err := readAllInto(make([]byte, 0, size), io.LimitReader(f, MaxLockFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
@@ -202,6 +208,23 @@ func readLimited(root *os.Root, rel string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d MiB; meta does not read lock files that large", rel, MaxLockFileSize>>20)
 	}
 	return data, nil
+}
+
+// readAllInto appends everything r holds to buf, growing it only when full.
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // checkNotEmpty refuses a lock file with nothing in it: every package
