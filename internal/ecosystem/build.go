@@ -117,7 +117,7 @@ func (b *builder) finish() *Lockfile {
 		l.Packages = append(l.Packages, *p)
 	}
 	sort.Slice(l.Packages, func(i, j int) bool {
-		a, c := l.Packages[i], l.Packages[j]
+		a, c := &l.Packages[i], &l.Packages[j]
 		if a.Name != c.Name {
 			return a.Name < c.Name
 		}
