@@ -193,19 +193,37 @@ func (s *cargoScanner) equals() bool {
 	return true
 }
 
-// str reads a basic string without escapes or control characters.
+// str reads a basic string on one line, without control characters; of
+// the escapes it knows only \" and \\.
 func (s *cargoScanner) str() (string, bool) {
 	if s.p >= len(s.data) || s.data[s.p] != '"' {
 		return "", false
 	}
 	start := s.p + 1
+	var b []byte // the text so far, once an escape was seen
 	for i := start; i < len(s.data); i++ {
 		switch c := s.data[i]; {
 		case c == '"':
 			s.p = i + 1
+			if b != nil {
+				return string(b), true
+			}
 			return string(s.data[start:i]), true
-		case c == '\\' || c < 0x20 || c == 0x7f:
+		case c == '\\':
+			if i+1 >= len(s.data) || (s.data[i+1] != '"' && s.data[i+1] != '\\') {
+				return "", false
+			}
+			if b == nil {
+				b = append([]byte(nil), s.data[start:i]...)
+			}
+			b = append(b, s.data[i+1])
+			i++
+		case c < 0x20 || c == 0x7f:
 			return "", false
+		default:
+			if b != nil {
+				b = append(b, c)
+			}
 		}
 	}
 	return "", false

@@ -88,7 +88,9 @@ func TestFastUVLock(t *testing.T) {
 		{"aot of deps", "version = 1\n[[package]]\nname = \"a\"\n[[package.dependencies]]\nname = \"b\"\n", true},
 		{"implicit then explicit table", "[a.b]\nx = 1\n[a]\ny = 2\n", true},
 		// Left to the TOML decoder:
+		{"escaped quote and backslash", "[[package]]\nname = \"a\\\"b\\\\c\"\nversion = \"\\\"\"\n", true},
 		{"escape", "[[package]]\nname = \"a\\tb\"\n", false},
+		{"escape at end", "x = \"a\\", false},
 		{"literal string", "[[package]]\nname = 'a'\n", false},
 		{"multi-line string", "x = \"\"\"a\"\"\"\n", false},
 		{"float", "x = 1.5\n", false},
@@ -181,5 +183,77 @@ func FuzzTOMLLite(f *testing.F) {
 		if diff := cmp.Diff(slow, liteAny(root), cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("tomlLite differs from TOML (-toml +lite):\n%s\ninput %q", diff, in)
 		}
+	})
+}
+
+// poetryFastSame checks that when fastPoetryLock accepts data, the TOML
+// library decodes it without error to the same lock.
+func poetryFastSame(t *testing.T, data []byte) (accepted bool) {
+	t.Helper()
+	fast, ok := fastPoetryLock(data)
+	if !ok {
+		return false
+	}
+	var slow poetryLock
+	if _, err := toml.Decode(string(data), &slow); err != nil {
+		t.Fatalf("fast path accepted what TOML rejects (%v):\n%q", err, data)
+	}
+	if diff := cmp.Diff(slow, fast, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("fast path differs from TOML (-toml +fast):\n%s\ninput %q", diff, data)
+	}
+	return true
+}
+
+func TestFastPoetryLock(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		in     string
+		accept bool
+	}{
+		{"small", poetrySmall, true},
+		{"description with quotes", "[[package]]\nname = \"a\"\nversion = \"1\"\ndescription = \"the \\\"a\\\" package\"\noptional = true\ngroups = [\"main\", \"dev\"]\n\n[package.dependencies]\nb = \">=1\"\nc = {version = \"2\", optional = true}\nd = [{version = \"1\", markers = \"x\"}, {version = \"2\"}]\n\n[package.source]\ntype = \"git\"\nurl = \"u\"\n", true},
+		{"optional not bool", "[[package]]\nname = \"a\"\noptional = \"yes\"\n", false},
+		{"groups not strings", "[[package]]\nname = \"a\"\ngroups = [1]\n", false},
+		{"dependencies array", "[[package]]\nname = \"a\"\ndependencies = [\"b\"]\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := poetryFastSame(t, []byte(tc.in)); got != tc.accept {
+				t.Errorf("accepted = %v, want %v", got, tc.accept)
+			}
+		})
+	}
+}
+
+// TestPoetryFallbackErrors checks that truncated or hostile poetry.lock
+// files still fail naming the file and line.
+func TestPoetryFallbackErrors(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"truncated string", "[[package]]\nname = \"a\"\nversion = \"1", "poetry.lock:3: invalid TOML"},
+		{"bad escape", "[[package]]\nname = \"a\\q\"\n", "poetry.lock:2: invalid TOML"},
+		{"wrong type", "[[package]]\nname = \"a\"\nversion = \"1\"\noptional = \"yes\"\n", "poetry.lock:"},
+		{"empty version", "\n[[package]]\nname = \"a\"\n", "poetry.lock:2: [[package]] #1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseFile(ManagerPoetry, "poetry.lock", []byte(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFastPoetryLockLarge(t *testing.T) {
+	if !poetryFastSame(t, largeFixture(t, "poetry-poetry/poetry.lock")) {
+		t.Error("fast path did not accept poetry-poetry/poetry.lock")
+	}
+}
+
+// FuzzFastPoetryLock checks that whatever the fast path accepts, the TOML
+// library reads the same way, and that parsing never panics.
+func FuzzFastPoetryLock(f *testing.F) {
+	f.Add(poetrySmall)
+	f.Fuzz(func(t *testing.T, in string) {
+		poetryFastSame(t, []byte(in))
+		_, _ = ParseFile(ManagerPoetry, "poetry.lock", []byte(in))
 	})
 }
