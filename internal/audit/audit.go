@@ -137,9 +137,9 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 		}
 		matches[qi].groups = mergeAliases(hits, fixed, v)
 	}
-	paths := make([]map[string][]string, len(inputs))
+	paths := make([]func(string) []string, len(inputs))
 	for i, in := range inputs {
-		paths[i] = in.Lockfile.ShortestPaths()
+		paths[i] = in.Lockfile.Paths()
 	}
 	for _, ref := range refs {
 		in := inputs[ref.in]
@@ -151,7 +151,7 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 		if len(matches[qi].groups) == 0 {
 			continue
 		}
-		path := paths[ref.in][ref.pkg.ID()]
+		path := paths[ref.in](ref.pkg.ID())
 		if path == nil {
 			path = []string{ref.pkg.ID()}
 		}
