@@ -65,12 +65,17 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 	type pkgRef struct {
 		in  int
 		pkg *ecosystem.Package
-		ver Version
+		qi  int // its query
 	}
 	rep := &Report{}
-	var refs []pkgRef
+	total := 0
+	for _, in := range inputs {
+		total += len(in.Lockfile.Packages)
+	}
+	refs := make([]pkgRef, 0, total)
 	queryIndex := map[Query]int{}
 	var queries []Query
+	var versions []Version // of each query
 	for i, in := range inputs {
 		lf := in.Lockfile
 		for j := range lf.Packages {
@@ -99,11 +104,14 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 				continue
 			}
 			q := Query{Ecosystem: eco, Name: p.Name, Version: v.String()}
-			if _, ok := queryIndex[q]; !ok {
-				queryIndex[q] = len(queries)
+			qi, ok := queryIndex[q]
+			if !ok {
+				qi = len(queries)
+				queryIndex[q] = qi
 				queries = append(queries, q)
+				versions = append(versions, v)
 			}
-			refs = append(refs, pkgRef{in: i, pkg: p, ver: v})
+			refs = append(refs, pkgRef{in: i, pkg: p, qi: qi})
 		}
 	}
 	rep.Packages = len(refs)
@@ -117,7 +125,7 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 	}
 	matches := make([]match, len(queries))
 	for qi, q := range queries {
-		v, _ := ParseVersion(q.Ecosystem, q.Version)
+		v := versions[qi]
 		var hits []*Record
 		fixed := map[string][]string{}
 		for _, r := range recs[qi] {
@@ -129,9 +137,9 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 		}
 		matches[qi].groups = mergeAliases(hits, fixed, v)
 	}
-	paths := make([]map[string][]string, len(inputs))
+	paths := make([]func(string) []string, len(inputs))
 	for i, in := range inputs {
-		paths[i] = in.Lockfile.ShortestPaths()
+		paths[i] = in.Lockfile.Paths()
 	}
 	for _, ref := range refs {
 		in := inputs[ref.in]
@@ -139,11 +147,11 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 		if eco == "" {
 			eco = in.Lockfile.Ecosystem
 		}
-		qi := queryIndex[Query{Ecosystem: eco, Name: ref.pkg.Name, Version: ref.ver.String()}]
+		qi := ref.qi
 		if len(matches[qi].groups) == 0 {
 			continue
 		}
-		path := paths[ref.in][ref.pkg.ID()]
+		path := paths[ref.in](ref.pkg.ID())
 		if path == nil {
 			path = []string{ref.pkg.ID()}
 		}

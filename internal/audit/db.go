@@ -96,6 +96,7 @@ type outcome struct {
 	unsupported []string // unsupported ecosystems it names, one per entry
 	names       []string // loose names it names (when indexing its archive)
 	always      bool     // a name could not be read without decoding
+	compact     []byte   // rec's compact form, for its archive's index
 }
 
 // Loader reads offline OSV databases. With IndexDir set it keeps, per
@@ -107,7 +108,7 @@ type Loader struct {
 	IndexDir string // where archive indexes are kept; "" keeps none
 
 	mu    sync.Mutex
-	built map[string]*zipIndex // indexes built by this Loader, by file
+	built map[string]*zipIndex // indexes this Loader built or read, by file
 }
 
 // LoadDB reads an offline OSV database without an index; see Loader.Load.
@@ -124,6 +125,15 @@ func LoadDB(ctx context.Context, path string, want Wanted) (*DB, error) {
 // Unreadable records are counted in Stats.Problems, not fatal; a path with
 // no records at all is an error.
 func (l *Loader) Load(ctx context.Context, path string, want Wanted) (*DB, error) {
+	return l.LoadFor(ctx, path, want, nil)
+}
+
+// LoadFor is Load for an audit of the versions vs (nil: any version).
+// Through a stored index holding a record's compact form, a record that
+// names a wanted package but matches none of vs's versions is counted
+// (Stats.Kept) without being decompressed; it is left out of the DB, which
+// changes no finding of those versions.
+func (l *Loader) LoadFor(ctx context.Context, path string, want Wanted, vs Versions) (*DB, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("offline OSV database: %w", err)
@@ -181,16 +191,17 @@ func (l *Loader) Load(ctx context.Context, path string, want Wanted) (*DB, error
 	}
 	db := &DB{index: map[dbKey][]*Record{}}
 	db.Stats = LoadStats{Files: files, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
-	outs, err := decodeJobs(ctx, jobs, want, loose)
+	outs, err := decodeJobs(ctx, jobs, want, loose, vs)
 	if err != nil {
 		return nil, err
 	}
 	db.collect(jobs, outs, zips, want)
 	for _, z := range zips {
 		if z.building != nil {
-			l.saveIndex(z)
+			l.saveIndex(z, z.building)
 		}
 	}
+	l.addCompacts(jobs, outs)
 	return db, nil
 }
 
@@ -212,7 +223,7 @@ func looseSet(want Wanted) map[string]bool {
 const maxRecordSize = 64 << 20
 
 // decodeJobs decodes every job on GOMAXPROCS goroutines.
-func decodeJobs(ctx context.Context, jobs []job, want Wanted, loose map[string]bool) ([]outcome, error) {
+func decodeJobs(ctx context.Context, jobs []job, want Wanted, loose map[string]bool, vs Versions) ([]outcome, error) {
 	outs := make([]outcome, len(jobs))
 	workers := min(runtime.GOMAXPROCS(0), max(len(jobs), 1))
 	var next atomic.Int64
@@ -227,6 +238,10 @@ func decodeJobs(ctx context.Context, jobs []job, want Wanted, loose map[string]b
 				if i >= len(jobs) || ctx.Err() != nil {
 					return
 				}
+				if o, ok := jobs[i].fromCompact(want, vs); ok {
+					outs[i] = o
+					continue
+				}
 				data, err := jobs[i].read(buf)
 				if cap(data) > cap(buf) {
 					buf = data
@@ -235,7 +250,11 @@ func decodeJobs(ctx context.Context, jobs []job, want Wanted, loose map[string]b
 					outs[i] = outcome{problem: err.Error()}
 					continue
 				}
-				outs[i] = decodeOne(data, want, loose, jobs[i].zip != nil && jobs[i].zip.building != nil)
+				z := jobs[i].zip
+				outs[i] = decodeOne(data, want, loose, z != nil && z.building != nil)
+				if z != nil && z.index != nil && outs[i].rec != nil {
+					outs[i].compact = encodeCompact(outs[i].rec)
+				}
 			}
 		}()
 	}

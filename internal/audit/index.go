@@ -17,7 +17,11 @@ import (
 )
 
 // indexVersion changes whenever the index format or looseName does.
-const indexVersion = 1
+// Version 2 added the compact records.
+const indexVersion = 2
+
+// maxIndexSize bounds an index file read back (they are a few megabytes).
+const maxIndexSize = 512 << 20
 
 // zipIndex maps the package names of an all.zip archive's records to the
 // entries that name them, with the archive's statistics, so a later load
@@ -31,6 +35,9 @@ type zipIndex struct {
 	Ecosystems  map[string]int   `json:"ecosystems"`
 	Unsupported map[string]int   `json:"unsupported"`
 	Problems    []string         `json:"problems,omitempty"`
+	// Compact holds the compact form (compact.go) of records that a load
+	// through this index decoded, by entry number.
+	Compact map[int][]byte `json:"compact,omitempty"`
 }
 
 // add records what decoding entry found.
@@ -95,6 +102,7 @@ func (l *Loader) openZip(p string, want Wanted, loose map[string]bool) (*zipSour
 	}
 	if idx != nil && idx.Key == key {
 		z.index = idx
+		l.remember(z.file, idx)
 	} else {
 		z.building = &zipIndex{Version: indexVersion, Key: key, Names: map[string][]int{}, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
 	}
@@ -111,7 +119,12 @@ func archiveKey(abs string, zr *zip.ReadCloser) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// readIndex reads a stored index; one that is missing, too large, corrupt
+// or of another version is nil, and gets rebuilt.
 func readIndex(file string) *zipIndex {
+	if st, err := os.Stat(file); err != nil || st.Size() > maxIndexSize {
+		return nil
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil
@@ -172,21 +185,87 @@ func (z *zipSource) jobs() []job {
 	return out
 }
 
-// saveIndex stores a freshly built index, atomically. The index only
-// speeds up later loads, so failing to write it is not an error.
-func (l *Loader) saveIndex(z *zipSource) {
-	sort.Strings(z.building.Problems)
+// remember keeps a valid index in memory, so that a Load following
+// Prepare does not read it again.
+func (l *Loader) remember(file string, idx *zipIndex) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.built == nil {
 		l.built = map[string]*zipIndex{}
 	}
-	l.built[z.file] = z.building
-	l.mu.Unlock()
-	data, err := json.Marshal(z.building)
+	l.built[file] = idx
+}
+
+// saveIndex stores idx as z's index, atomically. The index only speeds up
+// later loads, so failing to write it is not an error.
+func (l *Loader) saveIndex(z *zipSource, idx *zipIndex) {
+	sort.Strings(idx.Problems)
+	l.remember(z.file, idx)
+	data, err := json.Marshal(idx)
 	if err != nil {
 		return
 	}
 	_ = writeAtomic(z.file, data)
+}
+
+// addCompacts stores in the indexes that were used the compact forms of
+// the records decoded through them, when any is new. The index in use is
+// copied, not changed: other loads may be reading it.
+func (l *Loader) addCompacts(jobs []job, outs []outcome) {
+	grown := map[*zipSource]*zipIndex{}
+	var order []*zipSource
+	for i, o := range outs {
+		z := jobs[i].zip
+		if o.compact == nil || z == nil || z.index == nil {
+			continue
+		}
+		if _, ok := z.index.Compact[jobs[i].entry]; ok {
+			continue
+		}
+		idx := grown[z]
+		if idx == nil {
+			cp := *z.index
+			cp.Compact = make(map[int][]byte, len(z.index.Compact)+1)
+			for k, v := range z.index.Compact {
+				cp.Compact[k] = v
+			}
+			idx = &cp
+			grown[z] = idx
+			order = append(order, z)
+		}
+		idx.Compact[jobs[i].entry] = o.compact
+	}
+	for _, z := range order {
+		l.saveIndex(z, grown[z])
+	}
+}
+
+// fromCompact decides a job from its record's compact form in the index,
+// when there is one and vs is known: a record naming no wanted package is
+// only counted, one naming one but matching none of vs's versions is kept
+// as a stub (id and modified only, for Stats.Kept and deduplication). ok
+// is false when the record must be decoded in full: it matches, or its
+// compact form is missing or corrupt.
+func (j *job) fromCompact(want Wanted, vs Versions) (o outcome, ok bool) {
+	if vs == nil || j.zip == nil || j.zip.index == nil {
+		return o, false
+	}
+	data, found := j.zip.index.Compact[j.entry]
+	if !found {
+		return o, false
+	}
+	r, err := decodeCompact(data)
+	if err != nil {
+		return o, false
+	}
+	named, matches := compactVerdict(r, want, vs)
+	switch {
+	case matches:
+		return o, false
+	case named:
+		return outcome{valid: true, rec: &Record{ID: r.ID, Modified: r.Modified}}, true
+	}
+	return outcome{valid: true}, true
 }
 
 // Prepare builds the missing or stale indexes of the all.zip archives under
@@ -219,7 +298,7 @@ func (l *Loader) Prepare(ctx context.Context, path string) error {
 		}
 		if z.building != nil {
 			jobs := z.jobs()
-			outs, err := decodeJobs(ctx, jobs, none, nil)
+			outs, err := decodeJobs(ctx, jobs, none, nil, nil)
 			if err != nil {
 				z.zr.Close()
 				return err
@@ -227,7 +306,7 @@ func (l *Loader) Prepare(ctx context.Context, path string) error {
 			for i, o := range outs {
 				z.building.add(jobs[i].entry, jobs[i].label, o)
 			}
-			l.saveIndex(z)
+			l.saveIndex(z, z.building)
 		}
 		z.zr.Close()
 	}

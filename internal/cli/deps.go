@@ -91,16 +91,14 @@ func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depscan.Ta
 	if err != nil {
 		return nil, err
 	}
-	out := make([]depscan.Target, 0, len(comps))
-	for _, c := range comps {
-		t, err := depscan.Load(cmd.Context(), c)
-		if err != nil {
-			return nil, err
-		}
+	out, err := depscan.LoadAll(cmd.Context(), comps)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range out {
 		for _, l := range t.Locks { // -v: how each was read (e.g. which YAML document)
 			writeLines(a.errw(), t.Name+": ", cond(a.verbose, l.Notes, nil))
 		}
-		out = append(out, t)
 	}
 	return out, nil
 }

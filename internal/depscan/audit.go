@@ -166,6 +166,7 @@ func Audit(ctx context.Context, opts AuditOptions) (*AuditReport, error) {
 	rep := &AuditReport{Summary: AuditSummary{BySeverity: map[string]int{}}}
 	comps := make([]AuditComponent, len(ts))
 	want := audit.Wanted{}
+	vs := audit.Versions{}
 	for i, t := range ts {
 		comps[i].Name = t.Name
 		comps[i].Findings = []audit.Finding{}
@@ -174,7 +175,9 @@ func Audit(ctx context.Context, opts AuditOptions) (*AuditReport, error) {
 			comps[i].Lockfiles = append(comps[i].Lockfiles, AuditLockfile{Path: l.Path, Manager: l.Manager, Ecosystem: l.Ecosystem, Packages: len(l.Packages)})
 			comps[i].Warnings = append(comps[i].Warnings, l.Warnings...)
 			for _, p := range l.Packages {
-				want.Add(PkgEcosystem(p, l), p.Name)
+				eco := PkgEcosystem(p, l)
+				want.Add(eco, p.Name)
+				vs.Add(eco, p.Name, p.Version)
 			}
 		}
 	}
@@ -188,7 +191,7 @@ func Audit(ctx context.Context, opts AuditOptions) (*AuditReport, error) {
 			loader = DefaultLoader()
 		}
 		rep.Source = "offline " + opts.OfflineDB
-		db, err := loader.Load(ctx, opts.OfflineDB, want)
+		db, err := loader.LoadFor(ctx, opts.OfflineDB, want, vs)
 		if err != nil {
 			return nil, &SourceError{Offline: true, Err: err}
 		}

@@ -10,6 +10,9 @@ package depscan
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/metawork/meta/internal/ecosystem"
 )
@@ -32,23 +35,64 @@ type Target struct {
 // that cannot be read or parsed goes to Failed with its error; it is never
 // dropped. A component whose directory cannot be listed is an error.
 func Load(ctx context.Context, c Component) (Target, error) {
-	t := Target{Name: c.Name, Dir: c.Dir}
-	found, err := ecosystem.Detect(c.Dir)
+	ts, err := LoadAll(ctx, []Component{c})
 	if err != nil {
-		return t, fmt.Errorf("%s: %w", c.Name, err)
+		return Target{Name: c.Name, Dir: c.Dir}, err
 	}
-	for _, f := range found {
-		l, err := ecosystem.Parse(ctx, c.Dir, f)
+	return ts[0], nil
+}
+
+// LoadAll is Load for several components, parsing their lock files in
+// parallel (GOMAXPROCS at a time). The targets are in the order of comps
+// and the same as Load's; the error is that of the first component (in
+// order) whose directory cannot be listed.
+func LoadAll(ctx context.Context, comps []Component) ([]Target, error) {
+	type file struct {
+		t int // index in out
+		f ecosystem.Found
+	}
+	out := make([]Target, len(comps))
+	var files []file
+	for i, c := range comps {
+		out[i] = Target{Name: c.Name, Dir: c.Dir}
+		found, err := ecosystem.Detect(c.Dir)
 		if err != nil {
-			if ctx.Err() != nil {
-				return t, ctx.Err()
+			return nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
+		for _, f := range found {
+			files = append(files, file{i, f})
+		}
+	}
+	locks := make([]*ecosystem.Lockfile, len(files))
+	errs := make([]error, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(files) || ctx.Err() != nil {
+					return
+				}
+				locks[k], errs[k] = ecosystem.Parse(ctx, comps[files[k].t].Dir, files[k].f)
 			}
-			t.Failed = append(t.Failed, ecosystem.ParseFailure{Path: f.Path, Manager: f.Manager, Err: err})
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for k, f := range files {
+		t := &out[f.t]
+		if errs[k] != nil {
+			t.Failed = append(t.Failed, ecosystem.ParseFailure{Path: f.f.Path, Manager: f.f.Manager, Err: errs[k]})
 			continue
 		}
-		t.Locks = append(t.Locks, l)
+		t.Locks = append(t.Locks, locks[k])
 	}
-	return t, nil
+	return out, nil
 }
 
 // NotRead is a lock file left out of a check, and why.

@@ -117,7 +117,7 @@ func (b *builder) finish() *Lockfile {
 		l.Packages = append(l.Packages, *p)
 	}
 	sort.Slice(l.Packages, func(i, j int) bool {
-		a, c := l.Packages[i], l.Packages[j]
+		a, c := &l.Packages[i], &l.Packages[j]
 		if a.Name != c.Name {
 			return a.Name < c.Name
 		}
@@ -131,19 +131,51 @@ func (b *builder) finish() *Lockfile {
 // when only optional edges or optional roots reach it, dev when only dev
 // roots do. Packages no root reaches keep prod (the safe answer for audits).
 func (b *builder) scopeFromGraph() {
-	got := map[string]Scope{}
-	walk := func(starts []string, s Scope, followOptional bool) {
-		queue := append([]string(nil), starts...)
-		for len(queue) > 0 {
-			id := queue[0]
-			queue = queue[1:]
-			if _, done := got[id]; done {
-				continue
+	// Packages as numbers, edges as adjacency lists of numbers: three
+	// reachability walks over a few thousand packages stay cheap.
+	num := make(map[string]int32, len(b.order))
+	for i, id := range b.order {
+		num[id] = int32(i)
+	}
+	type arc struct {
+		to       int32
+		optional bool
+	}
+	adj := make([][]arc, len(b.order))
+	for from, es := range b.edges {
+		i, ok := num[from]
+		if !ok {
+			continue
+		}
+		for _, e := range es {
+			if j, ok := num[e.to]; ok {
+				adj[i] = append(adj[i], arc{j, e.optional})
 			}
-			got[id] = s
-			for _, e := range b.edges[id] {
-				if _, ok := b.pkgs[e.to]; ok && (followOptional || !e.optional) {
-					queue = append(queue, e.to)
+		}
+	}
+	scope := make([]Scope, len(b.order)) // "" until a walk reaches it
+	seen := make([]bool, len(b.order))
+	var queue []int32
+	// walk gives scope s to what starts reach and no earlier walk did.
+	walk := func(starts []string, s Scope, followOptional bool) {
+		clear(seen)
+		queue = queue[:0]
+		for _, id := range starts {
+			if i, ok := num[id]; ok && !seen[i] {
+				seen[i] = true
+				queue = append(queue, i)
+			}
+		}
+		for len(queue) > 0 {
+			i := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			if scope[i] == "" {
+				scope[i] = s
+			}
+			for _, a := range adj[i] {
+				if !seen[a.to] && (followOptional || !a.optional) {
+					seen[a.to] = true
+					queue = append(queue, a.to)
 				}
 			}
 		}
@@ -160,32 +192,16 @@ func (b *builder) scopeFromGraph() {
 		}
 	}
 	walk(prod, ScopeProd, false)
-	// Second pass: everything reachable from prod roots through optional
-	// edges, and from optional roots, that is not prod already.
-	pending := map[string]Scope{}
-	for k, v := range got {
-		pending[k] = v
-	}
-	got = map[string]Scope{}
+	// Then what prod roots reach through optional edges, and optional
+	// roots reach, that is not prod already; then what only dev roots reach.
 	walk(append(append([]string(nil), prod...), opt...), ScopeOptional, true)
-	for k := range got {
-		if _, ok := pending[k]; !ok {
-			pending[k] = ScopeOptional
-		}
-	}
-	got = map[string]Scope{}
 	walk(dev, ScopeDev, true)
-	for k := range got {
-		if _, ok := pending[k]; !ok {
-			pending[k] = ScopeDev
+	for i, id := range b.order {
+		s := scope[i]
+		if s == "" {
+			s = ScopeProd // no root reaches it: the safe answer for audits
 		}
-	}
-	for id, p := range b.pkgs {
-		if s, ok := pending[id]; ok {
-			p.Scope = s
-		} else {
-			p.Scope = ScopeProd
-		}
+		b.pkgs[id].Scope = s
 	}
 }
 

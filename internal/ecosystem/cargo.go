@@ -117,9 +117,12 @@ func cargoDevOnly(data []byte) map[string]bool {
 // parseCargoManifest is parseCargo with devOnly (from cargoDevOnly) naming
 // the root crate's dev-only dependencies, which become dev roots.
 func parseCargoManifest(path string, data []byte, devOnly map[string]bool) (*Lockfile, error) {
-	var lock cargoLock
-	if _, err := toml.Decode(string(data), &lock); err != nil {
-		return nil, tomlErr(path, err)
+	lock, ok := fastCargoLock(data)
+	if !ok {
+		lock = cargoLock{}
+		if _, err := toml.Decode(string(data), &lock); err != nil {
+			return nil, tomlErr(path, err)
+		}
 	}
 	if lock.Version > 4 {
 		return nil, posf(path, lineOf(data, "version"), "Cargo.lock version %d is newer than meta reads (1–4)", lock.Version)

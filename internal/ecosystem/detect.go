@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -194,7 +195,13 @@ func readLimited(root *os.Root, rel string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxLockFileSize+1))
+	// Size the buffer from Stat so a large file is read without regrowing;
+	// the limit is still enforced on what is actually read.
+	size := 512
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < MaxLockFileSize {
+		size = int(st.Size()) + 1 // +1 so reaching EOF does not grow it
+	}
+	data, err := readAllInto(make([]byte, 0, size), io.LimitReader(f, MaxLockFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
@@ -202,6 +209,23 @@ func readLimited(root *os.Root, rel string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d MiB; meta does not read lock files that large", rel, MaxLockFileSize>>20)
 	}
 	return data, nil
+}
+
+// readAllInto appends everything r holds to buf, growing it only when full.
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // checkNotEmpty refuses a lock file with nothing in it: every package
@@ -299,9 +323,32 @@ func (l *Lockfile) PathTo(id string) []string {
 
 // ShortestPaths returns PathTo for every reachable package at once.
 func (l *Lockfile) ShortestPaths() map[string][]string {
+	parent, seen := l.searchRoots()
+	out := make(map[string][]string, len(seen))
+	for id := range seen {
+		out[id] = pathFrom(parent, id)
+	}
+	return out
+}
+
+// Paths returns PathTo as a function, after one search of the graph: for
+// callers that need the paths of a few packages of a large lock file.
+func (l *Lockfile) Paths() func(id string) []string {
+	parent, seen := l.searchRoots()
+	return func(id string) []string {
+		if !seen[id] {
+			return nil
+		}
+		return pathFrom(parent, id)
+	}
+}
+
+// searchRoots walks the graph breadth-first from the roots, in order:
+// parent maps each package reached to the one it was first reached from.
+func (l *Lockfile) searchRoots() (parent map[string]string, seen map[string]bool) {
 	idx := l.Index()
-	parent := make(map[string]string, len(l.Packages))
-	seen := make(map[string]bool, len(l.Packages))
+	parent = make(map[string]string, len(l.Packages))
+	seen = make(map[string]bool, len(l.Packages))
 	var queue []string
 	for _, r := range l.Roots {
 		if _, ok := idx[r]; ok && !seen[r] {
@@ -320,21 +367,21 @@ func (l *Lockfile) ShortestPaths() map[string][]string {
 			}
 		}
 	}
-	out := make(map[string][]string, len(seen))
-	for id := range seen {
-		var p []string
-		for c := id; ; {
-			p = append(p, c)
-			par, ok := parent[c]
-			if !ok {
-				break
-			}
-			c = par
+	return parent, seen
+}
+
+// pathFrom follows parent links from id up to its root and returns the
+// path root first.
+func pathFrom(parent map[string]string, id string) []string {
+	var p []string
+	for c := id; ; {
+		p = append(p, c)
+		par, ok := parent[c]
+		if !ok {
+			break
 		}
-		for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
-			p[i], p[j] = p[j], p[i]
-		}
-		out[id] = p
+		c = par
 	}
-	return out
+	slices.Reverse(p)
+	return p
 }

@@ -18,6 +18,13 @@ type npmLock struct {
 	Dependencies    map[string]json.RawMessage `json:"dependencies"`
 }
 
+// npmLockFast is npmLock with the package entries decoded in the same pass.
+type npmLockFast struct {
+	LockfileVersion int                        `json:"lockfileVersion"`
+	Packages        map[string]*npmEntry       `json:"packages"`
+	Dependencies    map[string]json.RawMessage `json:"dependencies"`
+}
+
 type npmEntry struct {
 	Name                 string            `json:"name"`
 	Version              string            `json:"version"`
@@ -80,6 +87,17 @@ func jsonKind(k string) string {
 }
 
 func parseNpm(path string, data []byte, pj *packageJSON) (*Lockfile, error) {
+	// One pass for the usual lockfileVersion 2/3 file; any error is
+	// reported by the two-pass reading below, which says which entry.
+	var fast npmLockFast
+	if json.Unmarshal(data, &fast) == nil && fast.Packages != nil {
+		for loc, e := range fast.Packages {
+			if e == nil { // "loc": null reads as an empty entry
+				fast.Packages[loc] = &npmEntry{}
+			}
+		}
+		return npmFromEntries(path, data, fast.Packages)
+	}
 	var lock npmLock
 	if err := json.Unmarshal(data, &lock); err != nil {
 		return nil, jsonErr(path, data, err)
@@ -146,7 +164,6 @@ func npmResolve(entries map[string]*npmEntry, from, name string) (string, bool) 
 
 func parseNpmPackages(path string, data []byte, raw map[string]json.RawMessage) (*Lockfile, error) {
 	entries := make(map[string]*npmEntry, len(raw))
-	locs := make([]string, 0, len(raw))
 	for loc, r := range raw {
 		var e npmEntry
 		if err := json.Unmarshal(r, &e); err != nil {
@@ -158,6 +175,14 @@ func parseNpmPackages(path string, data []byte, raw map[string]json.RawMessage) 
 			return nil, posf(path, line, "packages[%q]: %v", loc, err)
 		}
 		entries[loc] = &e
+	}
+	return npmFromEntries(path, data, entries)
+}
+
+// npmFromEntries builds the lock file of decoded "packages" entries.
+func npmFromEntries(path string, data []byte, entries map[string]*npmEntry) (*Lockfile, error) {
+	locs := make([]string, 0, len(entries))
+	for loc := range entries {
 		locs = append(locs, loc)
 	}
 	sort.Strings(locs)

@@ -88,9 +88,12 @@ func pyprojectDirect(data []byte) map[string]bool {
 }
 
 func parsePoetryProject(path string, data []byte, direct map[string]bool) (*Lockfile, error) {
-	var lock poetryLock
-	if _, err := toml.Decode(string(data), &lock); err != nil {
-		return nil, tomlErr(path, err)
+	lock, ok := fastPoetryLock(data)
+	if !ok {
+		lock = poetryLock{}
+		if _, err := toml.Decode(string(data), &lock); err != nil {
+			return nil, tomlErr(path, err)
+		}
 	}
 	b := newBuilder(path, ManagerPoetry, PyPI)
 	byName := map[string][]string{}
@@ -155,4 +158,59 @@ func parsePoetryProject(path string, data []byte, direct map[string]bool) (*Lock
 		b.warnf("%s: every package is required by another (a cycle); direct dependencies unknown", path)
 	}
 	return b.finish(), nil
+}
+
+// fastPoetryLock reads poetry.lock through tomlLite; false when that
+// cannot (the caller then uses the TOML decoder) or when a value's type
+// is not what poetryLock expects (so the decoder reports the error).
+func fastPoetryLock(data []byte) (poetryLock, bool) {
+	var lock poetryLock
+	root, ok := tomlLite(data)
+	if !ok || !liteStructKeys(root) {
+		return lock, false
+	}
+	pkgs, ok := liteTables(root.m["package"])
+	if !ok {
+		return lock, false
+	}
+	lock.Package = make([]poetryPackage, len(pkgs))
+	for i, t := range pkgs {
+		p := &lock.Package[i]
+		var ok [7]bool
+		p.Name, ok[0] = liteString(t.m["name"])
+		p.Version, ok[1] = liteString(t.m["version"])
+		p.Category, ok[2] = liteString(t.m["category"])
+		p.Source, ok[3] = liteMap(t.m["source"])
+		p.Dependencies, ok[4] = liteMap(t.m["dependencies"])
+		p.Groups, ok[5] = liteStrings(t.m["groups"])
+		switch v := t.m["optional"].(type) {
+		case nil:
+			ok[6] = true
+		case bool:
+			p.Optional, ok[6] = v, true
+		}
+		if !liteStructKeys(t) || ok != [7]bool{true, true, true, true, true, true, true} {
+			return lock, false
+		}
+	}
+	return lock, true
+}
+
+// liteStrings is an array of strings, nil when absent.
+func liteStrings(v any) ([]string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return nil, true
+	case []any:
+		out := make([]string, len(v))
+		for i, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return nil, false
+			}
+			out[i] = s
+		}
+		return out, true
+	}
+	return nil, false
 }

@@ -33,9 +33,12 @@ type uvDep struct {
 // "dev-dependencies" (dependency groups) dev. Scopes of the other packages
 // follow from the graph.
 func parseUV(path string, data []byte) (*Lockfile, error) {
-	var lock uvLock
-	if _, err := toml.Decode(string(data), &lock); err != nil {
-		return nil, tomlErr(path, err)
+	lock, ok := fastUVLock(data)
+	if !ok {
+		lock = uvLock{}
+		if _, err := toml.Decode(string(data), &lock); err != nil {
+			return nil, tomlErr(path, err)
+		}
 	}
 	if lock.Version != 1 {
 		return nil, posf(path, lineOf(data, "version"), "uv.lock version %d: meta reads version 1", lock.Version)
@@ -101,4 +104,100 @@ func parseUV(path string, data []byte) (*Lockfile, error) {
 		}
 	}
 	return b.finish(), nil
+}
+
+// fastUVLock reads uv.lock through tomlLite; false when that cannot (the
+// caller then uses the TOML decoder) or when a value's type is not what
+// uvLock expects (so the decoder reports the error).
+func fastUVLock(data []byte) (uvLock, bool) {
+	var lock uvLock
+	root, ok := tomlLite(data)
+	if !ok || !liteStructKeys(root) {
+		return lock, false
+	}
+	switch v := root.m["version"].(type) {
+	case nil:
+	case int64:
+		lock.Version = int(v)
+	default:
+		return lock, false
+	}
+	pkgs, ok := liteTables(root.m["package"])
+	if !ok {
+		return lock, false
+	}
+	lock.Packages = make([]uvPackage, len(pkgs))
+	for i, t := range pkgs {
+		if !liteUVPackage(t, &lock.Packages[i]) {
+			return lock, false
+		}
+	}
+	return lock, true
+}
+
+func liteUVPackage(t *liteTable, p *uvPackage) bool {
+	var ok1, ok2, ok3, ok4, ok5 bool
+	p.Name, ok1 = liteString(t.m["name"])
+	p.Version, ok2 = liteString(t.m["version"])
+	p.Source, ok3 = liteMap(t.m["source"])
+	p.Dependencies, ok4 = liteUVDeps(t.m["dependencies"])
+	if !liteStructKeys(t) || !ok1 || !ok2 || !ok3 || !ok4 {
+		return false
+	}
+	if p.OptionalDependencies, ok4 = liteUVDepGroups(t.m["optional-dependencies"]); !ok4 {
+		return false
+	}
+	p.DevDependencies, ok5 = liteUVDepGroups(t.m["dev-dependencies"])
+	return ok5
+}
+
+// liteMap is a table as map[string]any, nil when absent.
+func liteMap(v any) (map[string]any, bool) {
+	switch v := v.(type) {
+	case nil:
+		return nil, true
+	case *liteTable:
+		return liteAny(v).(map[string]any), true
+	}
+	return nil, false
+}
+
+func liteUVDeps(v any) ([]uvDep, bool) {
+	ts, ok := liteTables(v)
+	if !ok || ts == nil {
+		return nil, ok
+	}
+	out := make([]uvDep, len(ts))
+	for i, t := range ts {
+		var ok1, ok2, ok3 bool
+		out[i].Name, ok1 = liteString(t.m["name"])
+		out[i].Version, ok2 = liteString(t.m["version"])
+		out[i].Source, ok3 = liteMap(t.m["source"])
+		if !liteStructKeys(t) || !ok1 || !ok2 || !ok3 {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func liteUVDepGroups(v any) (map[string][]uvDep, bool) {
+	if v == nil {
+		return nil, true
+	}
+	t, ok := v.(*liteTable)
+	if !ok {
+		return nil, false
+	}
+	out := make(map[string][]uvDep, len(t.m))
+	for k, x := range t.m {
+		deps, ok := liteUVDeps(x)
+		if !ok {
+			return nil, false
+		}
+		if deps == nil {
+			deps = []uvDep{}
+		}
+		out[k] = deps
+	}
+	return out, true
 }
