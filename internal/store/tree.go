@@ -119,35 +119,48 @@ func scanDir(dir string, parent *node) error {
 	parent.children = make([]*node, 0, len(ents))
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
+		n := &node{name: e.Name(), rel: joinRel(parent.rel, e.Name())}
+		// The directory entry's type (d_type) spares an lstat for
+		// directories and symlinks; files need one for size and mode.
+		if t := e.Type(); t.IsDir() || t&fs.ModeSymlink != 0 {
+			if err := scanNode(p, n, t); err != nil {
+				return err
+			}
+			parent.children = append(parent.children, n)
+			continue
+		}
 		fi, err := e.Info()
 		if err != nil {
 			return err
 		}
-		n := &node{name: e.Name(), rel: joinRel(parent.rel, e.Name())}
-		switch m := fi.Mode(); {
-		case m.IsRegular():
+		if m := fi.Mode(); m.IsRegular() {
 			n.kind = kindFile
 			if m&0o100 != 0 {
 				n.kind = kindExec
 			}
 			n.size = fi.Size()
 			n.stamp = stampOf(fi)
-		case m&fs.ModeSymlink != 0:
-			n.kind = kindSymlink
-			if n.target, err = os.Readlink(p); err != nil {
-				return err
-			}
-		case m.IsDir():
-			n.kind = kindDir
-			if err := scanDir(p, n); err != nil {
-				return err
-			}
-		default:
-			return &SpecialFileError{Path: p, Mode: m}
+		} else if err := scanNode(p, n, m); err != nil { // d_type unknown, or changed
+			return err
 		}
 		parent.children = append(parent.children, n)
 	}
 	return nil
+}
+
+// scanNode fills in n, at p, of a type other than a regular file.
+func scanNode(p string, n *node, m fs.FileMode) error {
+	var err error
+	switch {
+	case m&fs.ModeSymlink != 0:
+		n.kind = kindSymlink
+		n.target, err = os.Readlink(p)
+		return err
+	case m.IsDir():
+		n.kind = kindDir
+		return scanDir(p, n)
+	}
+	return &SpecialFileError{Path: p, Mode: m}
 }
 
 func joinRel(parent, name string) string {
