@@ -5,9 +5,10 @@
 #   SHAPE=small  a node_modules-shaped tree of FILES small files (default 72000)
 #   SHAPE=large  SIZE bytes of mostly large files (default 1GiB)
 #
-# Each round runs every command once, in the same order (A B C D, A B C D,
-# ...), from an empty destination; the medians of ROUNDS rounds (default 5)
-# of wall, user and system time are printed with the load average.
+# Each round runs every command once, the adds then the gets, in reverse
+# order every other round (A B C, C B A, ...), into an empty destination;
+# the medians of ROUNDS rounds (default 5) of wall, user, system and
+# user + system time are printed with the load average.
 # META_OLD=path adds a second meta binary (e.g. before a change) to each
 # round.
 #
@@ -36,23 +37,43 @@ t() { # name cmd... → appends "wall user sys" to $W/name.times
   /usr/bin/time -f "%e %U %S" -o "$W/$name.one" "$@" >/dev/null 2>"$W/$name.err" || { cat "$W/$name.err" >&2; exit 1; }
   cat "$W/$name.one" >> "$OUT/$name.times"
 }
-names=()
+run() { # one named command of a round
+  case $1 in
+    meta-add) t meta-add env META_STORE="$W/st" "$W/meta" store add tree --source "$W/tree" ;;
+    meta-old-add) t meta-old-add env META_STORE="$W/st-old" "$META_OLD" store add tree --source "$W/tree" ;;
+    nix-add) t nix-add nix-store --store "local?root=$W/nix" --add "$W/tree" ;;
+    meta-get) t meta-get env META_STORE="$W/st" "$W/meta" store get "$H" --target "$W/out" ;;
+    meta-old-get) t meta-old-get env META_STORE="$W/st-old" "$META_OLD" store get "$H" --target "$W/out-old" ;;
+    cp-a) t cp-a cp -a "$W/st/${H:0:2}/$H" "$W/copy" ;;
+  esac
+}
 for r in $(seq 1 "$ROUNDS"); do
+  # Every destination is wiped at the start of the round, then synced and
+  # left for 6 s: ext4 skips inodes freed in the last 5 s (or not yet
+  # written back) when it allocates new ones, scanning past each of them
+  # on every create (fs/ext4/ialloc.c, recently_deleted, without a
+  # journal), which made whichever command ran right after a wipe pay for
+  # it.
+  wipe "$W/st" "$W/st-old" "$W/nix" "$W/out" "$W/out-old" "$W/copy"
+  sync; sleep 6
   echo "round $r, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-  wipe "$W/st"; t meta-add env META_STORE="$W/st" "$W/meta" store add tree --source "$W/tree"
-  if [ -n "${META_OLD:-}" ]; then wipe "$W/st-old"; t meta-old-add env META_STORE="$W/st-old" "$META_OLD" store add tree --source "$W/tree"; fi
-  if command -v nix-store >/dev/null; then wipe "$W/nix"; t nix-add nix-store --store "local?root=$W/nix" --add "$W/tree"; fi
+  adds=(meta-add) gets=(meta-get)
+  if [ -n "${META_OLD:-}" ]; then adds+=(meta-old-add); gets+=(meta-old-get); fi
+  if command -v nix-store >/dev/null; then adds+=(nix-add); fi
+  gets+=(cp-a)
+  if [ $((r % 2)) = 0 ]; then # every other round in reverse order
+    adds=($(printf '%s\n' "${adds[@]}" | tac)) gets=($(printf '%s\n' "${gets[@]}" | tac))
+  fi
+  for c in "${adds[@]}"; do run "$c"; done
   H=$(META_STORE="$W/st" "$W/meta" store add tree --source "$W/tree")
-  wipe "$W/out"; t meta-get env META_STORE="$W/st" "$W/meta" store get "$H" --target "$W/out"
-  if [ -n "${META_OLD:-}" ]; then wipe "$W/out"; t meta-old-get env META_STORE="$W/st-old" "$META_OLD" store get "$H" --target "$W/out"; fi
-  wipe "$W/copy"; t cp-a cp -a "$W/st/${H:0:2}/$H" "$W/copy"
+  for c in "${gets[@]}"; do run "$c"; done
 done
-echo "medians of $ROUNDS interleaved rounds (wall user sys, seconds); load at end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "medians of $ROUNDS interleaved rounds (wall user sys user+sys, seconds); load at end $(cut -d' ' -f1-3 /proc/loadavg)"
 for f in "$OUT"/*.times; do
   n=$(basename "$f" .times)
   printf '%-14s' "$n"
-  for col in 1 2 3; do
-    printf ' %8s' "$(cut -d' ' -f$col "$f" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
+  for col in 1 2 3 4; do
+    printf ' %8s' "$(awk '{print $1, $2, $3, $2 + $3}' "$f" | cut -d' ' -f$col | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
   done
   echo
 done

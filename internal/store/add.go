@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
 )
 
 // AddOptions carries what Add records beside the tree.
@@ -79,8 +77,8 @@ func (s *Store) Add(ctx context.Context, name, srcDir string, opts AddOptions) (
 		}
 	}()
 	crashPoint("add: temp dir created")
-	if err := s.build(ctx, tmp, root, func(n *node, dst string) error {
-		return s.copyIn(filepath.Join(srcDir, filepath.FromSlash(n.rel)), dst, n)
+	if err := s.build(ctx, tmp, root, func(job dirJob, dstDir string, m *meter) error {
+		return s.copyDirIn(ctx, filepath.Join(srcDir, filepath.FromSlash(job.dir)), dstDir, job.files, m)
 	}); err != nil {
 		return Entry{}, err // names the path
 	}
@@ -175,8 +173,9 @@ func (s *Store) existing(hash string, pin bool) (Entry, error) {
 }
 
 // build creates the tree root under tmp: directories and symlinks in
-// order, then files in parallel through place.
-func (s *Store) build(ctx context.Context, tmp string, root *node, place func(n *node, dst string) error) error {
+// order, then files in parallel, one run of a directory's files at a time,
+// through place (which adds each file's size to m once it is placed).
+func (s *Store) build(ctx context.Context, tmp string, root *node, place func(job dirJob, dstDir string, m *meter) error) error {
 	var files []*node
 	var dirs []string
 	var walk func(n *node) error
@@ -207,8 +206,8 @@ func (s *Store) build(ctx context.Context, tmp string, root *node, place func(n 
 	}
 	m := s.meter("copy", files)
 	crashPoint("build: directories made")
-	if err := eachFile(ctx, files, m, func(n *node) error {
-		return place(n, filepath.Join(tmp, filepath.FromSlash(n.rel)))
+	if err := eachJob(ctx, dirJobs(files), func(job dirJob) error {
+		return place(job, filepath.Join(tmp, filepath.FromSlash(job.dir)), m)
 	}); err != nil {
 		return err
 	}
@@ -287,24 +286,50 @@ func (s *Store) indexFile(n *node, dst string) error {
 	return nil
 }
 
-// copyIn places source file src (already hashed into n) at dst.
-func (s *Store) copyIn(src, dst string, n *node) error {
-	if s.linkFromIndex(n, dst) {
-		return checkUnchanged(src, n)
+// copyDirIn copies files, all of the source directory src and already
+// hashed, into the directory dst, opening each directory once.
+func (s *Store) copyDirIn(ctx context.Context, src, dst string, files []*node, m *meter) error {
+	srcfd, err := openDir(src)
+	if err != nil {
+		return err
 	}
-	in, err := openRead(src)
+	defer closeFD(srcfd)
+	dstfd, err := openDir(dst)
+	if err != nil {
+		return err
+	}
+	defer closeFD(dstfd)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	for _, n := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.copyIn(srcfd, dstfd, filepath.Join(src, n.name), filepath.Join(dst, n.name), n, *bp); err != nil {
+			return err
+		}
+		m.add(n.size)
+	}
+	return nil
+}
+
+// copyIn places source file src (already hashed into n), named n.name in
+// the directory srcfd, at dst, named n.name in the directory dstfd.
+func (s *Store) copyIn(srcfd, dstfd int, src, dst string, n *node, buf []byte) error {
+	if s.linkFromIndex(n, dst) {
+		return checkUnchanged(srcfd, src, n)
+	}
+	in, err := openReadAt(srcfd, n.name, src)
 	if err != nil {
 		return err
 	}
 	defer closeFD(in)
-	out, err := createAt(unix.AT_FDCWD, dst, fileMode(n))
+	out, err := createAt(dstfd, n.name, fileMode(n))
 	if err != nil {
 		return err
 	}
 	crashPoint("copy: file created")
-	bp := bufPool.Get().(*[]byte)
-	got, err := copyFD(out, in, n.size, *bp)
-	bufPool.Put(bp)
+	got, err := copyFD(out, in, n.size, buf)
 	if err == nil && !s.noSync && n.size >= writebackMin {
 		startWritebackFD(out)
 	}
@@ -317,19 +342,21 @@ func (s *Store) copyIn(src, dst string, n *node) error {
 	if got != n.size {
 		return fmt.Errorf("%s: changed while being added (size %d, then %d)", src, n.size, got)
 	}
-	if err := checkUnchanged(src, n); err != nil {
+	if err := checkUnchanged(srcfd, src, n); err != nil {
 		return err
 	}
 	crashPoint("copy: file written")
 	return s.indexFile(n, dst)
 }
 
-func checkUnchanged(src string, n *node) error {
-	fi, err := os.Lstat(src)
+// checkUnchanged checks that src, named n.name in the directory dirfd, is
+// still the file scan saw.
+func checkUnchanged(dirfd int, src string, n *node) error {
+	st, err := lstatAt(dirfd, n.name, src)
 	if err != nil {
 		return err
 	}
-	if stampOf(fi) != n.stamp {
+	if st != n.stamp {
 		return fmt.Errorf("%s: changed while being added", src)
 	}
 	return nil

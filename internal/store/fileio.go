@@ -27,15 +27,41 @@ func retryEINTR(f func() error) error {
 
 // openRead opens path for reading without following a final symlink.
 func openRead(path string) (int, error) {
+	return openReadAt(unix.AT_FDCWD, path, path)
+}
+
+// openReadAt opens name in the directory dirfd for reading without
+// following a final symlink; path names it in errors.
+func openReadAt(dirfd int, name, path string) (int, error) {
+	return openFlags(dirfd, name, path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
+}
+
+// openDir opens the directory at path, refusing a symlink.
+func openDir(path string) (int, error) {
+	return openFlags(unix.AT_FDCWD, path, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
+}
+
+func openFlags(dirfd int, name, path string, flags int) (int, error) {
 	var fd int
 	err := retryEINTR(func() (err error) {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err = unix.Openat(dirfd, name, flags, 0)
 		return err
 	})
 	if err != nil {
 		return -1, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	return fd, nil
+}
+
+// lstatAt returns the stamp of name in the directory dirfd, without
+// following a symlink; path names it in errors.
+func lstatAt(dirfd int, name, path string) (stamp, error) {
+	var st unix.Stat_t
+	err := retryEINTR(func() error { return unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+	if err != nil {
+		return stamp{}, &fs.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	return stampOfUnix(&st), nil
 }
 
 // createAt creates name, one path component, in the directory dirfd
@@ -121,5 +147,15 @@ func copyRW(out, in int, buf []byte) (int64, error) {
 			return total, err
 		}
 		total += int64(k)
+	}
+}
+
+// stampOfUnix is stampOf for a raw stat result.
+func stampOfUnix(st *unix.Stat_t) stamp {
+	return stamp{
+		ino:   int64(st.Ino),
+		size:  st.Size,
+		mtime: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
+		ctime: st.Ctim.Sec*1e9 + st.Ctim.Nsec,
 	}
 }

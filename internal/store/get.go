@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Get copies the entry hash to the directory target and verifies it on
@@ -164,21 +162,11 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 	stamps, _ := s.readStamps(hash) // without them, every file is re-hashed
 	// Files are restored by directory: each job opens its directory once
 	// (through r, so inside dst) and creates its files in it with one
-	// openat each, by name, never following a link.
-	type dirJob struct {
-		dir   string // slash path below dst, "." for the root
-		files []*node
-	}
-	var jobs []dirJob
+	// openat each, by name, never following a link; it reads them by
+	// name from the stored directory, also opened once.
 	var files []*node
 	var walk func(n *node) error
 	walk = func(n *node) error {
-		dir := n.rel
-		if dir == "" {
-			dir = "."
-		}
-		var job dirJob
-		var jobBytes int64
 		for _, c := range n.children {
 			switch c.kind {
 			case kindDir:
@@ -194,18 +182,7 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 				}
 			default:
 				files = append(files, c)
-				// Big directories are split so that workers share them.
-				if len(job.files) == 64 || jobBytes > 64<<20 {
-					jobs = append(jobs, job)
-					job, jobBytes = dirJob{}, 0
-				}
-				job.dir = dir
-				job.files = append(job.files, c)
-				jobBytes += c.size
 			}
-		}
-		if len(job.files) > 0 {
-			jobs = append(jobs, job)
 		}
 		return nil
 	}
@@ -214,48 +191,46 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 	}
 	m := s.meter("get", files)
 	var restamp atomic.Bool // a file was re-hashed: its stamps are out of date
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers())
-	for _, job := range jobs {
-		if gctx.Err() != nil {
-			break
+	err = eachJob(ctx, dirJobs(files), func(job dirJob) error {
+		srcDir := filepath.Join(src, filepath.FromSlash(job.dir))
+		srcfd, err := openDir(srcDir)
+		if err != nil {
+			return &CorruptError{Path: job.dir, Reason: err.Error()}
 		}
-		g.Go(func() error {
-			d, err := r.Open(job.dir)
-			if err != nil {
+		defer closeFD(srcfd)
+		d, err := r.Open(job.dir)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		dirfd := int(d.Fd())
+		bp := bufPool.Get().(*[]byte)
+		defer bufPool.Put(bp)
+		for _, n := range job.files {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-			defer d.Close()
-			dirfd := int(d.Fd())
-			bp := bufPool.Get().(*[]byte)
-			defer bufPool.Put(bp)
-			for _, n := range job.files {
-				if err := gctx.Err(); err != nil {
-					return err
-				}
-				path := filepath.Join(src, filepath.FromSlash(n.rel))
-				rec, ok := stamps[n.rel]
-				if ok && rec.matches(n.stamp) {
-					n.digest = rec.digest
-					if err := copyOutFast(path, dirfd, n, *bp); err != nil {
-						return err
-					}
-					m.add(n.size)
-					continue
-				}
-				if err := copyOutFile(path, dirfd, n, *bp); err != nil {
+			rec, ok := stamps[n.rel]
+			if ok && rec.matches(n.stamp) {
+				n.digest = rec.digest
+				if err := copyOutFast(srcfd, dirfd, n, *bp); err != nil {
 					return err
 				}
 				m.add(n.size)
-				if ok && rec.digest != n.digest {
-					return &CorruptError{Path: n.rel, Reason: "contents do not match what was stored"}
-				}
-				restamp.Store(true)
+				continue
 			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+			if err := copyOutFile(srcfd, dirfd, n, *bp); err != nil {
+				return err
+			}
+			m.add(n.size)
+			if ok && rec.digest != n.digest {
+				return &CorruptError{Path: n.rel, Reason: "contents do not match what was stored"}
+			}
+			restamp.Store(true)
+		}
+		return nil
+	})
+	if err != nil {
 		var ce *CorruptError
 		if errors.As(err, &ce) {
 			ce.Hash = hash
@@ -281,10 +256,11 @@ func (s *Store) copyOut(ctx context.Context, hash, dst string) error {
 	return nil
 }
 
-// copyOutFile copies one stored file into the directory dirfd under its
-// name, hashing it into n.digest.
-func copyOutFile(src string, dirfd int, n *node, buf []byte) error {
-	in, out, err := openCopy(src, dirfd, n)
+// copyOutFile copies one stored file, named n.name in the directory
+// srcfd, into the directory dirfd under the same name, hashing it into
+// n.digest.
+func copyOutFile(srcfd, dirfd int, n *node, buf []byte) error {
+	in, out, err := openCopy(srcfd, dirfd, n)
 	if err != nil {
 		return err
 	}
@@ -310,8 +286,8 @@ func copyOutFile(src string, dirfd int, n *node, buf []byte) error {
 
 // copyOutFast copies one stored file whose stamp shows it unchanged since
 // it was hashed, letting the kernel move the bytes.
-func copyOutFast(src string, dirfd int, n *node, buf []byte) error {
-	in, out, err := openCopy(src, dirfd, n)
+func copyOutFast(srcfd, dirfd int, n *node, buf []byte) error {
+	in, out, err := openCopy(srcfd, dirfd, n)
 	if err != nil {
 		return err
 	}
@@ -329,11 +305,11 @@ func copyOutFast(src string, dirfd int, n *node, buf []byte) error {
 	return nil
 }
 
-// openCopy opens the stored file src for reading and creates n's file in
-// the directory dirfd for writing; a stored file that cannot be opened is
-// corrupt. The caller closes both.
-func openCopy(src string, dirfd int, n *node) (in, out int, err error) {
-	in, err = openRead(src)
+// openCopy opens the stored file n.name in the directory srcfd for
+// reading and creates n's file in the directory dirfd for writing; a
+// stored file that cannot be opened is corrupt. The caller closes both.
+func openCopy(srcfd, dirfd int, n *node) (in, out int, err error) {
+	in, err = openReadAt(srcfd, n.name, n.rel)
 	if err != nil {
 		return -1, -1, &CorruptError{Path: n.rel, Reason: err.Error()}
 	}

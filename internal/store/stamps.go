@@ -49,13 +49,23 @@ func (s *Store) stampsPath(hash string) string {
 // dir.
 func (s *Store) stampsData(dir string, root *node) ([]byte, error) {
 	files := root.files()
-	stamps := make([]stamp, len(files))
-	for i, n := range files {
-		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(n.rel)))
+	stamps := make([]stamp, 0, len(files))
+	// The jobs hold the files in order, each directory's opened once.
+	for _, job := range dirJobs(files) {
+		dpath := filepath.Join(dir, filepath.FromSlash(job.dir))
+		dfd, err := openDir(dpath)
 		if err != nil {
 			return nil, err
 		}
-		stamps[i] = stampOf(fi)
+		for _, n := range job.files {
+			st, err := lstatAt(dfd, n.name, filepath.Join(dpath, n.name))
+			if err != nil {
+				closeFD(dfd)
+				return nil, err
+			}
+			stamps = append(stamps, st)
+		}
+		closeFD(dfd)
 	}
 	return encodeStamps(files, stamps), nil
 }

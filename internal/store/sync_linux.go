@@ -28,6 +28,10 @@ func startWritebackFD(fd int) {
 	unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 }
 
+// copyFileRange is copy_file_range(2); tests replace it to make the
+// kernel refuse.
+var copyFileRange = unix.CopyFileRange
+
 // copyFD copies size bytes from in to out with copy_file_range(2), which
 // shares blocks where the filesystem can (reflinks on XFS and Btrfs) and
 // never moves the bytes through user space; it falls back to read and
@@ -37,7 +41,7 @@ func startWritebackFD(fd int) {
 func copyFD(out, in int, size int64, buf []byte) (int64, error) {
 	var done int64
 	for done < size {
-		n, err := unix.CopyFileRange(in, nil, out, nil, int(min(size-done, 1<<30)), 0)
+		n, err := copyFileRange(in, nil, out, nil, int(min(size-done, 1<<30)), 0)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

@@ -12,10 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 )
 
 // kind is the type of a tree node as the canonical serialisation sees it.
@@ -116,35 +119,48 @@ func scanDir(dir string, parent *node) error {
 	parent.children = make([]*node, 0, len(ents))
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
+		n := &node{name: e.Name(), rel: joinRel(parent.rel, e.Name())}
+		// The directory entry's type (d_type) spares an lstat for
+		// directories and symlinks; files need one for size and mode.
+		if t := e.Type(); t.IsDir() || t&fs.ModeSymlink != 0 {
+			if err := scanNode(p, n, t); err != nil {
+				return err
+			}
+			parent.children = append(parent.children, n)
+			continue
+		}
 		fi, err := e.Info()
 		if err != nil {
 			return err
 		}
-		n := &node{name: e.Name(), rel: joinRel(parent.rel, e.Name())}
-		switch m := fi.Mode(); {
-		case m.IsRegular():
+		if m := fi.Mode(); m.IsRegular() {
 			n.kind = kindFile
 			if m&0o100 != 0 {
 				n.kind = kindExec
 			}
 			n.size = fi.Size()
 			n.stamp = stampOf(fi)
-		case m&fs.ModeSymlink != 0:
-			n.kind = kindSymlink
-			if n.target, err = os.Readlink(p); err != nil {
-				return err
-			}
-		case m.IsDir():
-			n.kind = kindDir
-			if err := scanDir(p, n); err != nil {
-				return err
-			}
-		default:
-			return &SpecialFileError{Path: p, Mode: m}
+		} else if err := scanNode(p, n, m); err != nil { // d_type unknown, or changed
+			return err
 		}
 		parent.children = append(parent.children, n)
 	}
 	return nil
+}
+
+// scanNode fills in n, at p, of a type other than a regular file.
+func scanNode(p string, n *node, m fs.FileMode) error {
+	var err error
+	switch {
+	case m&fs.ModeSymlink != 0:
+		n.kind = kindSymlink
+		n.target, err = os.Readlink(p)
+		return err
+	case m.IsDir():
+		n.kind = kindDir
+		return scanDir(p, n)
+	}
+	return &SpecialFileError{Path: p, Mode: m}
 }
 
 func joinRel(parent, name string) string {
@@ -237,15 +253,21 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 // hashFile fills n.digest from the file at path and checks that the file is
 // still the one scan saw.
 func hashFile(path string, n *node) error {
-	fd, err := openRead(path)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	return hashAt(unix.AT_FDCWD, path, path, n, *bp)
+}
+
+// hashAt is hashFile for the file name in the directory dirfd; path names
+// it in errors.
+func hashAt(dirfd int, name, path string, n *node, buf []byte) error {
+	fd, err := openReadAt(dirfd, name, path)
 	if err != nil {
 		return err
 	}
 	defer closeFD(fd)
 	h := sha256.New()
-	bp := bufPool.Get().(*[]byte)
-	got, err := hashFD(fd, -1, h, *bp)
-	bufPool.Put(bp)
+	got, err := hashFD(fd, -1, h, buf)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -256,35 +278,92 @@ func hashFile(path string, n *node) error {
 	return nil
 }
 
-// onlyReader hides WriteTo so io.CopyBuffer uses the pooled buffer.
-type onlyReader struct{ io.Reader }
-
-// hashFiles hashes the tree's files under dir in parallel.
+// hashFiles hashes the tree's files under dir in parallel, opening each
+// directory once.
 func hashFiles(ctx context.Context, dir string, files []*node, m *meter) error {
-	return eachFile(ctx, files, m, func(n *node) error {
-		return hashFile(filepath.Join(dir, filepath.FromSlash(n.rel)), n)
-	})
-}
-
-// eachFile runs fn on the files in parallel, at most workers() at a time,
-// adding each file's size to m once fn is done with it. It stops at the
-// first error, or when ctx is done, and returns that error.
-func eachFile(ctx context.Context, files []*node, m *meter, fn func(n *node) error) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers())
-	for _, n := range files {
-		if gctx.Err() != nil {
-			break
+	return eachJob(ctx, dirJobs(files), func(job dirJob) error {
+		dpath := filepath.Join(dir, filepath.FromSlash(job.dir))
+		dfd, err := openDir(dpath)
+		if err != nil {
+			return err
 		}
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
+		defer closeFD(dfd)
+		bp := bufPool.Get().(*[]byte)
+		defer bufPool.Put(bp)
+		for _, n := range job.files {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := fn(n); err != nil {
+			if err := hashAt(dfd, n.name, filepath.Join(dpath, n.name), n, *bp); err != nil {
 				return err
 			}
 			m.add(n.size)
-			return nil
+		}
+		return nil
+	})
+}
+
+// dirJob is a run of files of one directory, for one worker to handle
+// with the directory opened once.
+type dirJob struct {
+	dir   string // slash path below the tree root, "." for the root
+	files []*node
+}
+
+// Limits of one dirJob: big directories are split so workers share them.
+const (
+	jobMaxFiles = 64
+	jobMaxBytes = 64 << 20
+)
+
+// dirJobs groups files, in canonical order, into jobs by directory.
+func dirJobs(files []*node) []dirJob {
+	var jobs []dirJob
+	var job dirJob
+	var bytes int64
+	for _, n := range files {
+		dir := parentRel(n.rel)
+		if len(job.files) > 0 && (dir != job.dir || len(job.files) == jobMaxFiles || bytes > jobMaxBytes) {
+			jobs = append(jobs, job)
+			job, bytes = dirJob{}, 0
+		}
+		job.dir = dir
+		job.files = append(job.files, n)
+		bytes += n.size
+	}
+	if len(job.files) > 0 {
+		jobs = append(jobs, job)
+	}
+	return jobs
+}
+
+// parentRel is the slash path of the directory holding rel, "." for the
+// root.
+func parentRel(rel string) string {
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		return rel[:i]
+	}
+	return "."
+}
+
+// eachJob runs fn on the jobs from a fixed pool of workers() goroutines
+// that take the next job as they finish one. It stops at the first error,
+// or when ctx is done, and returns that error.
+func eachJob(ctx context.Context, jobs []dirJob, fn func(job dirJob) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	var next atomic.Int64
+	for range min(workers(), len(jobs)) {
+		g.Go(func() error {
+			for gctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					return nil
+				}
+				if err := fn(jobs[i]); err != nil {
+					return err
+				}
+			}
+			return nil // another worker failed, or ctx is done
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -292,6 +371,9 @@ func eachFile(ctx context.Context, files []*node, m *meter, fn func(n *node) err
 	}
 	return ctx.Err()
 }
+
+// onlyReader hides WriteTo so io.CopyBuffer uses the pooled buffer.
+type onlyReader struct{ io.Reader }
 
 // workers bounds file-level parallelism.
 func workers() int { return max(2, runtime.GOMAXPROCS(0)) }
