@@ -10,7 +10,7 @@
 # the medians of ROUNDS rounds (default 5) of wall, user, system and
 # user + system time are printed with the load average.
 # META_OLD=path adds a second meta binary (e.g. before a change) to each
-# round.
+# round, META_PREV=path a third (e.g. the previous step).
 #
 # Needs: go, GNU time (/usr/bin/time), nix-store (Debian nix-bin; skipped
 # when absent, no daemon: --store local?root=DIR).
@@ -41,9 +41,11 @@ run() { # one named command of a round
   case $1 in
     meta-add) t meta-add env META_STORE="$W/st" "$W/meta" store add tree --source "$W/tree" ;;
     meta-old-add) t meta-old-add env META_STORE="$W/st-old" "$META_OLD" store add tree --source "$W/tree" ;;
+    meta-prev-add) t meta-prev-add env META_STORE="$W/st-prev" "$META_PREV" store add tree --source "$W/tree" ;;
     nix-add) t nix-add nix-store --store "local?root=$W/nix" --add "$W/tree" ;;
     meta-get) t meta-get env META_STORE="$W/st" "$W/meta" store get "$H" --target "$W/out" ;;
     meta-old-get) t meta-old-get env META_STORE="$W/st-old" "$META_OLD" store get "$H" --target "$W/out-old" ;;
+    meta-prev-get) t meta-prev-get env META_STORE="$W/st-prev" "$META_PREV" store get "$H" --target "$W/out-prev" ;;
     cp-a) t cp-a cp -a "$W/st/${H:0:2}/$H" "$W/copy" ;;
   esac
 }
@@ -54,11 +56,12 @@ for r in $(seq 1 "$ROUNDS"); do
   # on every create (fs/ext4/ialloc.c, recently_deleted, without a
   # journal), which made whichever command ran right after a wipe pay for
   # it.
-  wipe "$W/st" "$W/st-old" "$W/nix" "$W/out" "$W/out-old" "$W/copy"
+  wipe "$W/st" "$W/st-old" "$W/st-prev" "$W/nix" "$W/out" "$W/out-old" "$W/out-prev" "$W/copy"
   sync; sleep 6
   echo "round $r, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   adds=(meta-add) gets=(meta-get)
   if [ -n "${META_OLD:-}" ]; then adds+=(meta-old-add); gets+=(meta-old-get); fi
+  if [ -n "${META_PREV:-}" ]; then adds+=(meta-prev-add); gets+=(meta-prev-get); fi
   if command -v nix-store >/dev/null; then adds+=(nix-add); fi
   gets+=(cp-a)
   if [ $((r % 2)) = 0 ]; then # every other round in reverse order
