@@ -12,6 +12,10 @@
 # META_OLD=path adds a second meta binary (e.g. before a change) to each
 # round, META_PREV=path a third (e.g. the previous step).
 #
+# GETS_ONLY=1 fills the stores once and then times only the gets and cp -a,
+# wiping every destination, syncing and waiting 6 s before each command
+# (not only before each round), so each one starts from the same state.
+#
 # Needs: go, GNU time (/usr/bin/time), nix-store (Debian nix-bin; skipped
 # when absent, no daemon: --store local?root=DIR).
 set -euo pipefail
@@ -49,7 +53,21 @@ run() { # one named command of a round
     cp-a) t cp-a cp -a "$W/st/${H:0:2}/$H" "$W/copy" ;;
   esac
 }
-for r in $(seq 1 "$ROUNDS"); do
+settle() { wipe "$W/out" "$W/out-old" "$W/out-prev" "$W/copy"; sync; sleep 6; }
+if [ -n "${GETS_ONLY:-}" ]; then
+  H=$(META_STORE="$W/st" "$W/meta" store add tree --source "$W/tree")
+  gets=(meta-get)
+  [ -z "${META_OLD:-}" ] || { env META_STORE="$W/st-old" "$META_OLD" store add tree --source "$W/tree" >/dev/null; gets+=(meta-old-get); }
+  [ -z "${META_PREV:-}" ] || { env META_STORE="$W/st-prev" "$META_PREV" store add tree --source "$W/tree" >/dev/null; gets+=(meta-prev-get); }
+  gets+=(cp-a)
+  for r in $(seq 1 "$ROUNDS"); do
+    echo "round $r, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    order=("${gets[@]}")
+    if [ $((r % 2)) = 0 ]; then order=($(printf '%s\n' "${gets[@]}" | tac)); fi
+    for c in "${order[@]}"; do settle; run "$c"; done
+  done
+fi
+for r in $(seq 1 "$([ -n "${GETS_ONLY:-}" ] && echo 0 || echo "$ROUNDS")"); do
   # Every destination is wiped at the start of the round, then synced and
   # left for 6 s: ext4 skips inodes freed in the last 5 s (or not yet
   # written back) when it allocates new ones, scanning past each of them
