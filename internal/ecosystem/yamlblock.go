@@ -3,6 +3,7 @@ package ecosystem
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -127,6 +128,11 @@ type yparser struct {
 	i     int
 	depth int
 	slab  []ynode // nodes handed out by node, allocated in chunks
+	// The entries of the mappings being read, copied into each mapping
+	// when it ends (so its slices are allocated once, at their size).
+	keys []string
+	vals []*ynode
+	klin []int
 }
 
 // node returns a new node holding n, from a chunk allocated for many nodes
@@ -241,9 +247,16 @@ func (p *yparser) block(indent int) (*ynode, error) {
 func (p *yparser) mapping(indent int) (*ynode, error) {
 	first, _ := p.peek()
 	n := p.node(ynode{kind: yMap, line: first.no})
+	mark := len(p.keys)
 	for {
 		l, ok := p.peek()
 		if !ok || l.indent < indent {
+			if len(p.keys) > mark {
+				n.keys = slices.Clone(p.keys[mark:])
+				n.vals = slices.Clone(p.vals[mark:])
+				n.klin = slices.Clone(p.klin[mark:])
+				p.keys, p.vals, p.klin = p.keys[:mark], p.vals[:mark], p.klin[:mark]
+			}
 			return n, nil
 		}
 		if l.indent > indent {
@@ -261,9 +274,9 @@ func (p *yparser) mapping(indent int) (*ynode, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.keys = append(n.keys, key)
-		n.vals = append(n.vals, v)
-		n.klin = append(n.klin, l.no)
+		p.keys = append(p.keys, key)
+		p.vals = append(p.vals, v)
+		p.klin = append(p.klin, l.no)
 	}
 }
 
