@@ -107,8 +107,9 @@ type outcome struct {
 type Loader struct {
 	IndexDir string // where archive indexes are kept; "" keeps none
 
-	mu    sync.Mutex
-	built map[string]*zipIndex // indexes this Loader built or read, by file
+	mu     sync.Mutex
+	built  map[string]*zipIndex      // indexes this Loader built or read, by file
+	opened map[string]*openedArchive // archives Prepare left open for Load, by path
 }
 
 // LoadDB reads an offline OSV database without an index; see Loader.Load.

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // indexVersion changes whenever the index format or looseName does.
@@ -71,42 +72,117 @@ func (x *zipIndex) add(entry int, label string, o outcome) {
 type zipSource struct {
 	path     string
 	zr       *zip.ReadCloser
+	arch     *openedArchive // zr with its key
 	loose    map[string]bool
 	index    *zipIndex // a valid stored index: decode only what it selects
 	building *zipIndex // no valid index yet: scan everything and build one
 	file     string    // where the index is stored
 }
 
-// openZip opens an archive and, with an IndexDir, its stored index.
+// openZip opens an archive and, with an IndexDir, its stored index. An
+// archive Prepare left open (and unchanged since) is used as is, so each
+// archive is opened and its key computed once per Prepare and Load.
 func (l *Loader) openZip(p string, want Wanted, loose map[string]bool) (*zipSource, error) {
+	a := l.takeOpened(p)
+	if a == nil {
+		var err error
+		if a, err = l.openArchive(p); err != nil {
+			return nil, err
+		}
+	}
+	z := &zipSource{path: p, zr: a.zr, arch: a, loose: loose}
+	if l.IndexDir == "" {
+		return z, nil
+	}
+	z.file = a.file
+	l.mu.Lock()
+	idx := l.built[z.file]
+	l.mu.Unlock()
+	if idx == nil || idx.Key != a.key {
+		idx = readIndex(z.file)
+	}
+	if idx != nil && idx.Key == a.key {
+		z.index = idx
+		l.remember(z.file, idx)
+	} else {
+		z.building = &zipIndex{Version: indexVersion, Key: a.key, Names: map[string][]int{}, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
+	}
+	return z, nil
+}
+
+// openedArchive is an open all.zip archive with what identifies it: its
+// index file and key, and its size and modification time when opened.
+type openedArchive struct {
+	zr        *zip.ReadCloser
+	file, key string // index file and archive key ("" without an IndexDir)
+	size      int64
+	modTime   time.Time
+}
+
+// openArchive opens the archive p and, with an IndexDir, computes its
+// index file and key.
+func (l *Loader) openArchive(p string) (*openedArchive, error) {
 	zr, err := zip.OpenReader(p)
 	if err != nil {
 		return nil, fmt.Errorf("offline OSV database %s: %w", p, err)
 	}
-	z := &zipSource{path: p, zr: zr, loose: loose}
+	a := &openedArchive{zr: zr}
+	if st, err := os.Stat(p); err == nil {
+		a.size, a.modTime = st.Size(), st.ModTime()
+	}
 	if l.IndexDir == "" {
-		return z, nil
+		return a, nil
 	}
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		abs = p
 	}
 	sum := sha256.Sum256([]byte(abs))
-	z.file = filepath.Join(l.IndexDir, hex.EncodeToString(sum[:12])+".json")
-	key := archiveKey(abs, zr)
+	a.file = filepath.Join(l.IndexDir, hex.EncodeToString(sum[:12])+".json")
+	a.key = archiveKey(abs, zr)
+	return a, nil
+}
+
+// keepOpened hands an archive Prepare opened to the next Load of p,
+// closing one left there before.
+func (l *Loader) keepOpened(p string, a *openedArchive) {
 	l.mu.Lock()
-	idx := l.built[z.file]
+	defer l.mu.Unlock()
+	if l.opened == nil {
+		l.opened = map[string]*openedArchive{}
+	}
+	if old := l.opened[p]; old != nil {
+		old.zr.Close()
+	}
+	l.opened[p] = a
+}
+
+// takeOpened returns the archive Prepare left open for p, now owned by the
+// caller, or nil when there is none or p changed since (then it is closed).
+func (l *Loader) takeOpened(p string) *openedArchive {
+	l.mu.Lock()
+	a := l.opened[p]
+	delete(l.opened, p)
 	l.mu.Unlock()
-	if idx == nil || idx.Key != key {
-		idx = readIndex(z.file)
+	if a == nil {
+		return nil
 	}
-	if idx != nil && idx.Key == key {
-		z.index = idx
-		l.remember(z.file, idx)
-	} else {
-		z.building = &zipIndex{Version: indexVersion, Key: key, Names: map[string][]int{}, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
+	if st, err := os.Stat(p); err != nil || st.Size() != a.size || !st.ModTime().Equal(a.modTime) {
+		a.zr.Close()
+		return nil
 	}
-	return z, nil
+	return a
+}
+
+// Close closes the archives Prepare left open that no Load used.
+func (l *Loader) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for p, a := range l.opened {
+		a.zr.Close()
+		delete(l.opened, p)
+	}
+	return nil
 }
 
 // archiveKey digests an archive's path and entry list (names, sizes, CRCs).
@@ -308,7 +384,7 @@ func (l *Loader) Prepare(ctx context.Context, path string) error {
 			}
 			l.saveIndex(z, z.building)
 		}
-		z.zr.Close()
+		l.keepOpened(p, z.arch)
 	}
 	return nil
 }

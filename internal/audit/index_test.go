@@ -89,3 +89,71 @@ func TestIndexedLoads(t *testing.T) {
 		t.Errorf("after a corrupt index (-before +after):\n%s", diff)
 	}
 }
+
+// TestPreparedArchivesReused checks that a Load after Prepare, which uses
+// the archives Prepare left open, finds what a Load alone finds; that an
+// archive changed in between is read again; and that Close closes what no
+// Load used.
+func TestPreparedArchivesReused(t *testing.T) {
+	recs := readShared(t)
+	root := t.TempDir()
+	writeZips(t, root, "osv-scalibr", recs)
+	inputs := fixtureInputs()
+	want := Wanted{}
+	for _, in := range inputs {
+		for _, p := range in.Lockfile.Packages {
+			want.Add(p.Ecosystem, p.Name)
+		}
+	}
+	load := func(l *Loader) ([]hit, LoadStats) {
+		t.Helper()
+		db, err := l.Load(context.Background(), root, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(context.Background(), db, inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hits(rep), db.Stats
+	}
+	alone, st := load(&Loader{IndexDir: filepath.Join(t.TempDir(), "alone")})
+	l := &Loader{IndexDir: filepath.Join(t.TempDir(), "prepared")}
+	for round := range 2 { // building the indexes, then using them
+		if err := l.Prepare(context.Background(), root); err != nil {
+			t.Fatal(err)
+		}
+		if len(l.opened) != 4 {
+			t.Fatalf("round %d: Prepare left %d archives open, want 4", round, len(l.opened))
+		}
+		got, gst := load(l)
+		if diff := cmp.Diff(alone, got); diff != "" {
+			t.Errorf("round %d: findings differ (-alone +prepared):\n%s", round, diff)
+		}
+		if diff := cmp.Diff(st, gst); diff != "" {
+			t.Errorf("round %d: stats differ (-alone +prepared):\n%s", round, diff)
+		}
+		if len(l.opened) != 0 {
+			t.Errorf("round %d: %d archives still open after Load", round, len(l.opened))
+		}
+	}
+	// An archive changed between Prepare and Load is read again.
+	if err := l.Prepare(context.Background(), root); err != nil {
+		t.Fatal(err)
+	}
+	delete(recs, "GHSA-35jh-r3h4-6jhm.json")
+	delete(recs, "GHSA-p6mc-m468-83gw.json")
+	os.RemoveAll(filepath.Join(root, "osv-scalibr"))
+	writeZips(t, root, "osv-scalibr", recs)
+	if changed, _ := load(l); len(changed) != len(alone)-1 {
+		t.Errorf("after the change: %v", changed)
+	}
+	// Close closes the archives no Load took.
+	if err := l.Prepare(context.Background(), root); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if len(l.opened) != 0 {
+		t.Errorf("%d archives open after Close", len(l.opened))
+	}
+}

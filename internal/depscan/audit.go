@@ -115,6 +115,9 @@ func PrepareDB(ctx context.Context, loader *audit.Loader, path string) (wait fun
 		}
 		<-done
 		cancel()
+		if stop {
+			loader.Close() // no load follows to use what Prepare opened
+		}
 	}
 }
 
@@ -192,6 +195,7 @@ func Audit(ctx context.Context, opts AuditOptions) (*AuditReport, error) {
 		}
 		rep.Source = "offline " + opts.OfflineDB
 		db, err := loader.LoadFor(ctx, opts.OfflineDB, want, vs)
+		loader.Close() // archives Prepare opened that this load skipped
 		if err != nil {
 			return nil, &SourceError{Offline: true, Err: err}
 		}

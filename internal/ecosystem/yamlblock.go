@@ -1,7 +1,9 @@
 package ecosystem
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -125,13 +127,31 @@ type yparser struct {
 	lines []yline
 	i     int
 	depth int
+	slab  []ynode // nodes handed out by node, allocated in chunks
+	// The entries of the mappings being read, copied into each mapping
+	// when it ends (so its slices are allocated once, at their size).
+	keys []string
+	vals []*ynode
+	klin []int
+}
+
+// node returns a new node holding n, from a chunk allocated for many nodes
+// (a lock file has tens of thousands).
+func (p *yparser) node(n ynode) *ynode {
+	if len(p.slab) == 0 {
+		p.slab = make([]ynode, 256)
+	}
+	x := &p.slab[0]
+	p.slab = p.slab[1:]
+	*x = n
+	return x
 }
 
 // parseYAMLDocs reads every document of data. Documents without content
 // (before a leading "---") are left out.
 func parseYAMLDocs(path string, data []byte) ([]*ynode, error) {
 	var docs []*ynode
-	var cur []yline
+	cur := make([]yline, 0, bytes.Count(data, []byte{'\n'})+1)
 	flush := func() error {
 		p := &yparser{path: path, lines: cur}
 		if _, ok := p.peek(); ok {
@@ -141,7 +161,7 @@ func parseYAMLDocs(path string, data []byte) ([]*ynode, error) {
 			}
 			docs = append(docs, n)
 		}
-		cur = nil
+		cur = cur[len(cur):]
 		return nil
 	}
 	s := string(data)
@@ -226,10 +246,17 @@ func (p *yparser) block(indent int) (*ynode, error) {
 
 func (p *yparser) mapping(indent int) (*ynode, error) {
 	first, _ := p.peek()
-	n := &ynode{kind: yMap, line: first.no}
+	n := p.node(ynode{kind: yMap, line: first.no})
+	mark := len(p.keys)
 	for {
 		l, ok := p.peek()
 		if !ok || l.indent < indent {
+			if len(p.keys) > mark {
+				n.keys = slices.Clone(p.keys[mark:])
+				n.vals = slices.Clone(p.vals[mark:])
+				n.klin = slices.Clone(p.klin[mark:])
+				p.keys, p.vals, p.klin = p.keys[:mark], p.vals[:mark], p.klin[:mark]
+			}
 			return n, nil
 		}
 		if l.indent > indent {
@@ -247,15 +274,15 @@ func (p *yparser) mapping(indent int) (*ynode, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.keys = append(n.keys, key)
-		n.vals = append(n.vals, v)
-		n.klin = append(n.klin, l.no)
+		p.keys = append(p.keys, key)
+		p.vals = append(p.vals, v)
+		p.klin = append(p.klin, l.no)
 	}
 }
 
 func (p *yparser) sequence(indent int) (*ynode, error) {
 	first, _ := p.peek()
-	n := &ynode{kind: ySeq, line: first.no}
+	n := p.node(ynode{kind: ySeq, line: first.no})
 	for {
 		l, ok := p.peek()
 		if !ok || l.indent < indent || (l.indent == indent && !isSeqItem(l.text)) {
@@ -380,7 +407,7 @@ func (p *yparser) value(parent int, rest string, line int, sameIndentSeq bool) (
 		case ok && nx.indent == parent && sameIndentSeq && isSeqItem(nx.text):
 			return p.block(parent)
 		}
-		return &ynode{kind: yNull, line: line}, nil
+		return p.node(ynode{kind: yNull, line: line}), nil
 	}
 	var n *ynode
 	var err error
@@ -398,7 +425,7 @@ func (p *yparser) value(parent int, rest string, line int, sameIndentSeq bool) (
 		if i := strings.Index(v, " #"); i >= 0 {
 			v = v[:i]
 		}
-		n = &ynode{kind: yScalar, line: line, str: strings.TrimRight(v, " ")}
+		n = p.node(ynode{kind: yScalar, line: line, str: strings.TrimRight(v, " ")})
 	}
 	if err != nil {
 		return nil, err
@@ -451,7 +478,7 @@ func (p *yparser) quoted(s string, line, parent int) (*ynode, error) {
 	if err != nil {
 		return nil, p.errf(line, "%v", err)
 	}
-	return &ynode{kind: yScalar, line: line, str: v}, nil
+	return p.node(ynode{kind: yScalar, line: line, str: v}), nil
 }
 
 func (p *yparser) flow(s string, line, parent int) (*ynode, error) {
