@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -216,4 +217,116 @@ func TestLoadForThroughCompactIndex(t *testing.T) {
 		}
 	}
 	check("old index", &Loader{IndexDir: idxDir})
+}
+
+// TestLoadForThroughRecordCache audits the fixtures through an index whose
+// record cache holds the matching records: the report is the one of a
+// load without any index; the cache is what is read (an archive whose
+// compressed data is damaged under an intact directory still audits
+// right); and a damaged or truncated cache falls back to the archive and
+// is repaired.
+func TestLoadForThroughRecordCache(t *testing.T) {
+	recs := readShared(t)
+	root := t.TempDir()
+	writeZips(t, root, "osv-scalibr", recs)
+	inputs := fixtureInputs()
+	want, vs := Wanted{}, Versions{}
+	for _, in := range inputs {
+		for _, p := range in.Lockfile.Packages {
+			want.Add(p.Ecosystem, p.Name)
+			vs.Add(p.Ecosystem, p.Name, p.Version)
+		}
+	}
+	audit := func(l *Loader) *Report {
+		t.Helper()
+		db, err := l.LoadFor(context.Background(), root, want, vs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(context.Background(), db, inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	wantRep := audit(&Loader{})
+	if len(wantRep.Findings) == 0 {
+		t.Fatal("the fixtures have no findings: nothing to cache")
+	}
+	idxDir := filepath.Join(t.TempDir(), "index")
+	check := func(what string) {
+		t.Helper()
+		if diff := cmp.Diff(wantRep, audit(&Loader{IndexDir: idxDir})); diff != "" {
+			t.Errorf("%s: report differs (-no index +index):\n%s", what, diff)
+		}
+	}
+	check("building the index")
+	check("filling the cache")
+	caches, _ := filepath.Glob(filepath.Join(idxDir, "*.records"))
+	cached := 0
+	for _, f := range caches {
+		cached += len(readRawCache(f))
+	}
+	if cached == 0 {
+		t.Fatal("no record cached")
+	}
+	check("through the cache")
+
+	// Damaged records in the cache: read from the archive, then repaired.
+	saved := map[string][]byte{}
+	for _, f := range caches {
+		data, _ := os.ReadFile(f)
+		saved[f] = data
+		bad := bytes.Clone(data)
+		for i := len(rawMagic) + 8; i < len(bad); i += 97 {
+			bad[i] ^= 0x20
+		}
+		if err := os.WriteFile(f, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("damaged cache")
+	for _, f := range caches {
+		data, _ := os.ReadFile(f)
+		if !bytes.Equal(data, saved[f]) {
+			t.Errorf("%s: not repaired", f)
+		}
+		if err := os.WriteFile(f, data[:len(data)/2], 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("truncated cache")
+
+	// Damage the compressed data of the archives' entries, keeping their
+	// directories: a load that can only read the archive fails to decode
+	// them, a load through the repaired cache does not.
+	archives, _ := filepath.Glob(filepath.Join(root, "osv-scalibr", "*", "all.zip"))
+	for _, a := range archives {
+		zr, err := zip.OpenReader(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(a, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range zr.File {
+			off, err := e.DataOffset()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteAt(make([]byte, e.CompressedSize64), off); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.Close()
+		zr.Close()
+	}
+	check("damaged archive, cache intact")
+	for _, f := range caches {
+		os.Remove(f)
+	}
+	if diff := cmp.Diff(wantRep, audit(&Loader{IndexDir: idxDir})); diff == "" {
+		t.Error("damaged archive without its cache audits right: the test proves nothing")
+	}
 }

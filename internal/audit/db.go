@@ -97,6 +97,7 @@ type outcome struct {
 	names       []string // loose names it names (when indexing its archive)
 	always      bool     // a name could not be read without decoding
 	compact     []byte   // rec's compact form, for its archive's index
+	raw         []byte   // rec's JSON as read from its archive, for its record cache
 }
 
 // Loader reads offline OSV databases. With IndexDir set it keeps, per
@@ -203,6 +204,7 @@ func (l *Loader) LoadFor(ctx context.Context, path string, want Wanted, vs Versi
 		}
 	}
 	l.addCompacts(jobs, outs)
+	l.addRaw(jobs, outs)
 	return db, nil
 }
 
@@ -243,24 +245,46 @@ func decodeJobs(ctx context.Context, jobs []job, want Wanted, loose map[string]b
 					outs[i] = o
 					continue
 				}
-				data, err := jobs[i].read(buf)
-				if cap(data) > cap(buf) {
-					buf = data
-				}
-				if err != nil {
-					outs[i] = outcome{problem: err.Error()}
-					continue
-				}
 				z := jobs[i].zip
+				var data []byte
+				if z != nil && z.raw != nil {
+					data = z.cachedRecord(jobs[i].entry) // shared: read only
+				}
+				cached := data != nil
+				if !cached {
+					var err error
+					data, err = jobs[i].read(buf)
+					if cap(data) > cap(buf) {
+						buf = data
+					}
+					if err != nil {
+						outs[i] = outcome{problem: err.Error()}
+						continue
+					}
+				}
 				outs[i] = decodeOne(data, want, loose, z != nil && z.building != nil)
 				if z != nil && z.index != nil && outs[i].rec != nil {
 					outs[i].compact = encodeCompact(outs[i].rec)
+					// A record decoded in full for an audit of vs is decoded
+					// in full by the next one too: keep its JSON.
+					if !cached && z.file != "" && matchesAny(outs[i].rec, want, vs) {
+						outs[i].raw = bytes.Clone(data)
+					}
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	return outs, ctx.Err()
+}
+
+// matchesAny reports whether r matches one of vs's versions (nil: any).
+func matchesAny(r *Record, want Wanted, vs Versions) bool {
+	if vs == nil {
+		return true
+	}
+	_, matches := compactVerdict(r, want, vs)
+	return matches
 }
 
 // collect adds the outcomes to the DB: statistics (from the index for

@@ -74,9 +74,10 @@ type zipSource struct {
 	zr       *zip.ReadCloser
 	arch     *openedArchive // zr with its key
 	loose    map[string]bool
-	index    *zipIndex // a valid stored index: decode only what it selects
-	building *zipIndex // no valid index yet: scan everything and build one
-	file     string    // where the index is stored
+	index    *zipIndex      // a valid stored index: decode only what it selects
+	building *zipIndex      // no valid index yet: scan everything and build one
+	file     string         // where the index is stored
+	raw      map[int][]byte // the record cache (rawcache.go), read only once read
 }
 
 // openZip opens an archive and, with an IndexDir, its stored index. An
@@ -232,6 +233,9 @@ func (z *zipSource) jobs() []job {
 			}
 		}
 		sort.Ints(entries)
+		if z.file != "" {
+			z.raw = readRawCache(rawCacheFile(z.file))
+		}
 	} else {
 		for i, f := range z.zr.File {
 			if !f.FileInfo().IsDir() && strings.HasSuffix(f.Name, ".json") {
