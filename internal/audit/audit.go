@@ -2,8 +2,11 @@ package audit
 
 import (
 	"context"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/metawork/meta/internal/ecosystem"
 )
@@ -124,19 +127,22 @@ func Run(ctx context.Context, src Source, inputs []Input) (*Report, error) {
 		groups []Finding // package fields unset
 	}
 	matches := make([]match, len(queries))
-	for qi, q := range queries {
-		v := versions[qi]
+	parallel(len(queries), func(qi int) {
+		q, v := queries[qi], versions[qi]
 		var hits []*Record
-		fixed := map[string][]string{}
+		var fixed map[string][]string
 		for _, r := range recs[qi] {
 			ok, fx := r.Matches(q.Ecosystem, q.Name, v)
 			if ok {
+				if fixed == nil {
+					fixed = map[string][]string{}
+				}
 				hits = append(hits, r)
 				fixed[r.ID] = fx
 			}
 		}
 		matches[qi].groups = mergeAliases(hits, fixed, v)
-	}
+	})
 	paths := make([]func(string) []string, len(inputs))
 	for i, in := range inputs {
 		paths[i] = in.Lockfile.Paths()
@@ -267,4 +273,25 @@ func sortVersions(v Version, vs []string) {
 		}
 		return vs[i] < vs[j]
 	})
+}
+
+// parallel calls f(0), …, f(n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // A compact record is the part of an OSV record that decides whether it
@@ -201,20 +202,51 @@ func (vs Versions) Add(eco, name, v string) {
 	vs[k] = append(vs[k], v)
 }
 
+// parsedVersions parses each package's audited versions once per load,
+// on first use, for the decoding goroutines that share it.
+type parsedVersions struct {
+	vs Versions
+	mu sync.Mutex
+	m  map[dbKey][]Version
+}
+
+func newParsedVersions(vs Versions) *parsedVersions {
+	if vs == nil {
+		return nil
+	}
+	return &parsedVersions{vs: vs, m: map[dbKey][]Version{}}
+}
+
+// of returns the parsed versions of k; those that cannot be parsed are
+// left out (they are not audited, so they match nothing).
+func (p *parsedVersions) of(k dbKey) []Version {
+	p.mu.Lock()
+	out, ok := p.m[k]
+	p.mu.Unlock()
+	if ok {
+		return out
+	}
+	for _, raw := range p.vs[k] {
+		if v, err := ParseVersion(k.eco, raw); err == nil {
+			out = append(out, v)
+		}
+	}
+	p.mu.Lock()
+	p.m[k] = out
+	p.mu.Unlock()
+	return out
+}
+
 // compactVerdict says what a compact record means for a load: whether it
 // names a wanted package, and whether it matches one of vs's versions.
-func compactVerdict(r *Record, want Wanted, vs Versions) (named, matches bool) {
+func compactVerdict(r *Record, want Wanted, vs *parsedVersions) (named, matches bool) {
 	for _, a := range r.Affected {
 		eco := baseEcosystem(a.Package.Ecosystem)
 		if !Supported(eco) || !want.has(eco, a.Package.Name) {
 			continue
 		}
 		named = true
-		for _, raw := range vs[dbKey{eco, NormalizeName(eco, a.Package.Name)}] {
-			v, err := ParseVersion(eco, raw)
-			if err != nil {
-				continue
-			}
+		for _, v := range vs.of(dbKey{eco, NormalizeName(eco, a.Package.Name)}) {
 			if ok, _ := r.Matches(eco, a.Package.Name, v); ok {
 				return true, true
 			}

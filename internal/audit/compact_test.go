@@ -72,7 +72,7 @@ func TestCompactMatchesFullRecord(t *testing.T) {
 				want.Add(eco, a.Package.Name)
 				vs := Versions{}
 				vs.Add(eco, a.Package.Name, raw)
-				if named, m := compactVerdict(c, want, vs); !named || m != fm {
+				if named, m := compactVerdict(c, want, newParsedVersions(vs)); !named || m != fm {
 					t.Errorf("%s %s@%s: verdict named %v matches %v, full %v", name, a.Package.Name, raw, named, m, fm)
 				}
 				checked++

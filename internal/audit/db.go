@@ -193,7 +193,7 @@ func (l *Loader) LoadFor(ctx context.Context, path string, want Wanted, vs Versi
 	}
 	db := &DB{index: map[dbKey][]*Record{}}
 	db.Stats = LoadStats{Files: files, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
-	outs, err := decodeJobs(ctx, jobs, want, loose, vs)
+	outs, err := decodeJobs(ctx, jobs, want, loose, newParsedVersions(vs))
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func looseSet(want Wanted) map[string]bool {
 const maxRecordSize = 64 << 20
 
 // decodeJobs decodes every job on GOMAXPROCS goroutines.
-func decodeJobs(ctx context.Context, jobs []job, want Wanted, loose map[string]bool, vs Versions) ([]outcome, error) {
+func decodeJobs(ctx context.Context, jobs []job, want Wanted, loose map[string]bool, vs *parsedVersions) ([]outcome, error) {
 	outs := make([]outcome, len(jobs))
 	workers := min(runtime.GOMAXPROCS(0), max(len(jobs), 1))
 	var next atomic.Int64
@@ -279,7 +279,7 @@ func decodeJobs(ctx context.Context, jobs []job, want Wanted, loose map[string]b
 }
 
 // matchesAny reports whether r matches one of vs's versions (nil: any).
-func matchesAny(r *Record, want Wanted, vs Versions) bool {
+func matchesAny(r *Record, want Wanted, vs *parsedVersions) bool {
 	if vs == nil {
 		return true
 	}

@@ -326,7 +326,7 @@ func (l *Loader) addCompacts(jobs []job, outs []outcome) {
 // as a stub (id and modified only, for Stats.Kept and deduplication). ok
 // is false when the record must be decoded in full: it matches, or its
 // compact form is missing or corrupt.
-func (j *job) fromCompact(want Wanted, vs Versions) (o outcome, ok bool) {
+func (j *job) fromCompact(want Wanted, vs *parsedVersions) (o outcome, ok bool) {
 	if vs == nil || j.zip == nil || j.zip.index == nil {
 		return o, false
 	}

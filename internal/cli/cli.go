@@ -98,7 +98,10 @@ func (a *app) printJSON(v any) error {
 	if err != nil {
 		return err
 	}
+	// Indenting adds about half again for nested objects; one buffer of
+	// twice the size avoids the regrowths (and their clearing) entirely.
 	var out bytes.Buffer
+	out.Grow(2*len(data) + 1)
 	if err := json.Indent(&out, data, "", "  "); err != nil {
 		return err
 	}
