@@ -281,9 +281,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	var fr *front
+	if s.log == nil {
+		// The fast front answers anonymous index reads itself and hands
+		// every other connection to srv; with a request log, srv serves
+		// everything.
+		fr = newFront(context.WithoutCancel(ctx), s, ln)
+		ln = fr
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -294,7 +302,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
+	frontDone := make(chan struct{})
+	go func() {
+		if fr != nil {
+			fr.shutdown(shutCtx)
+		}
+		close(frontDone)
+	}()
+	err := srv.Shutdown(shutCtx)
+	<-frontDone
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	<-errc
