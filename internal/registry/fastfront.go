@@ -197,7 +197,7 @@ func (fc *frontConn) serve() {
 		f.wg.Done()
 	}()
 	start, end := 0, 0 // fc.buf[start:end] is read and not answered
-	var hdrDeadline bool
+	var hdrDeadline, answered bool
 	for {
 		if start < end {
 			req, n, v := parseFast(fc.buf[start:end])
@@ -210,6 +210,7 @@ func (fc *frontConn) serve() {
 					return
 				}
 				start += n
+				answered = true
 				if !keep {
 					return
 				}
@@ -247,6 +248,15 @@ func (fc *frontConn) serve() {
 			fc.busy()
 		}
 		end += n
+		if err == io.EOF && start < end && (!answered || end-start >= 4) {
+			// The client stopped in the middle of a request: net/http
+			// answers that (400), as it would have without the front —
+			// except for fewer than 4 bytes after an answer, which it
+			// drops while it waits for the next request (Peek(4)).
+			f.handOff(fc.c, fc.buf[start:end])
+			handed = true
+			return
+		}
 		if err != nil {
 			return // timeout, shutdown, or the client went away
 		}
