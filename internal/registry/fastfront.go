@@ -107,9 +107,11 @@ func (f *front) Close() error {
 
 func (f *front) Addr() net.Addr { return f.ln.Addr() }
 
-// handOff gives c to net/http, with pre the bytes read and not answered.
-func (f *front) handOff(c net.Conn, pre []byte) {
-	hc := &handedConn{Conn: c}
+// handOff gives c to net/http, with pre the bytes read and not answered
+// and the header deadline of the request they start, if the front set
+// one, so that handing over does not restart the header timeout.
+func (f *front) handOff(c net.Conn, pre []byte, deadline time.Time) {
+	hc := &handedConn{Conn: c, until: deadline}
 	if len(pre) > 0 {
 		hc.pre = append([]byte(nil), pre...)
 	}
@@ -198,6 +200,7 @@ func (fc *frontConn) serve() {
 	}()
 	start, end := 0, 0 // fc.buf[start:end] is read and not answered
 	var hdrDeadline, answered bool
+	var deadline time.Time // for the request being read, once set
 	for {
 		if start < end {
 			req, n, v := parseFast(fc.buf[start:end])
@@ -205,7 +208,7 @@ func (fc *frontConn) serve() {
 			case fastServe:
 				keep, ok := fc.answer(&req)
 				if !ok {
-					f.handOff(fc.c, fc.buf[start:end])
+					f.handOff(fc.c, fc.buf[start:end], deadline)
 					handed = true
 					return
 				}
@@ -214,16 +217,16 @@ func (fc *frontConn) serve() {
 				if !keep {
 					return
 				}
-				hdrDeadline = false
+				hdrDeadline, deadline = false, time.Time{}
 				continue
 			case fastHandOff:
-				f.handOff(fc.c, fc.buf[start:end])
+				f.handOff(fc.c, fc.buf[start:end], deadline)
 				handed = true
 				return
 			}
 			if end-start == len(fc.buf) {
 				// Too long for the front; net/http applies its own limit.
-				f.handOff(fc.c, fc.buf[start:end])
+				f.handOff(fc.c, fc.buf[start:end], deadline)
 				handed = true
 				return
 			}
@@ -239,7 +242,8 @@ func (fc *frontConn) serve() {
 				start = 0
 			}
 			if !hdrDeadline {
-				fc.c.SetReadDeadline(time.Now().Add(readHeaderTimeout))
+				deadline = time.Now().Add(readHeaderTimeout)
+				fc.c.SetReadDeadline(deadline)
 				hdrDeadline = true
 			}
 		}
@@ -253,7 +257,7 @@ func (fc *frontConn) serve() {
 			// answers that (400), as it would have without the front —
 			// except for fewer than 4 bytes after an answer, which it
 			// drops while it waits for the next request (Peek(4)).
-			f.handOff(fc.c, fc.buf[start:end])
+			f.handOff(fc.c, fc.buf[start:end], deadline)
 			handed = true
 			return
 		}
@@ -365,7 +369,22 @@ func httpDate() string {
 // front read first.
 type handedConn struct {
 	net.Conn
-	pre []byte
+	pre   []byte
+	until time.Time // bounds net/http's first read deadline (the header's) when set
+	set   bool      // net/http has set a read deadline
+}
+
+// SetReadDeadline keeps the header timeout counting from the first byte
+// the front read of the request: net/http's first deadline, the one for
+// the request's header, is no later than the front's.
+func (c *handedConn) SetReadDeadline(t time.Time) error {
+	if !c.set {
+		c.set = true
+		if !c.until.IsZero() && (t.IsZero() || t.After(c.until)) {
+			t = c.until
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *handedConn) Read(p []byte) (int, error) {

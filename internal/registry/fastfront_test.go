@@ -263,3 +263,41 @@ func readAnswer(t *testing.T, c net.Conn, raw string) *http.Response {
 func tail(s string) string {
 	return s[max(0, len(s)-300):]
 }
+
+// deadlineConn records read deadlines.
+type deadlineConn struct {
+	net.Conn
+	got []time.Time
+}
+
+func (c *deadlineConn) SetReadDeadline(t time.Time) error {
+	c.got = append(c.got, t)
+	return nil
+}
+
+// A connection handed over in the middle of a request's header keeps the
+// front's header deadline for net/http's header read (which is the first
+// deadline net/http sets), not a fresh one; later deadlines pass through.
+func TestHandedConnKeepsHeaderDeadline(t *testing.T) {
+	until := time.Unix(1000, 0)
+	dc := &deadlineConn{}
+	hc := &handedConn{Conn: dc, pre: []byte("GET"), until: until}
+	hc.SetReadDeadline(until.Add(10 * time.Second))
+	hc.SetReadDeadline(time.Time{})
+	hc.SetReadDeadline(until.Add(time.Hour))
+	if len(dc.got) != 3 || !dc.got[0].Equal(until) || !dc.got[1].IsZero() || !dc.got[2].Equal(until.Add(time.Hour)) {
+		t.Fatalf("deadlines %v", dc.got)
+	}
+	// Without a deadline from the front, net/http's own apply.
+	dc = &deadlineConn{}
+	hc = &handedConn{Conn: dc}
+	hc.SetReadDeadline(until)
+	if len(dc.got) != 1 || !dc.got[0].Equal(until) {
+		t.Fatalf("deadlines %v", dc.got)
+	}
+	buf := make([]byte, 2)
+	hc = &handedConn{Conn: dc, pre: []byte("GET")}
+	if n, _ := hc.Read(buf); n != 2 || string(buf) != "GE" {
+		t.Fatalf("read %q", buf[:n])
+	}
+}
