@@ -301,3 +301,124 @@ func TestHandedConnKeepsHeaderDeadline(t *testing.T) {
 		t.Fatalf("read %q", buf[:n])
 	}
 }
+
+// The front answers index reads itself — here no net/http server takes
+// the connections it hands over — and hands over the rest with the bytes
+// it read.
+func TestFastFrontAnswersIndexReadsItself(t *testing.T) {
+	f := newFixture(t, ServerOptions{})
+	publishN(t, f, "foo", 2)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := newFront(context.Background(), f.srv, ln)
+	defer fr.Close()
+	addr := ln.Addr().String()
+	get := "GET /index/3/f/foo HTTP/1.1\r\nHost: x\r\n\r\n"
+	out := rawExchange(t, addr, get+get+"GET /index/3/f/foo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	index := string(f.srv.lookup("foo").snap.Load().index)
+	br := bufio.NewReader(strings.NewReader(out))
+	for i := range 3 {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(body) != index {
+			t.Fatalf("answer %d: %s %q", i, resp.Status, body)
+		}
+	}
+	if rest, _ := io.ReadAll(br); len(rest) > 0 {
+		t.Fatalf("more after the last answer: %q", rest)
+	}
+
+	// An API request is handed over, bytes and all.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	api := "GET /api/v1/packages/foo HTTP/1.1\r\nHost: x\r\n\r\n"
+	io.WriteString(c, get+api)
+	if resp := readAnswerFrom(t, bufio.NewReader(c)); resp.StatusCode != 200 {
+		t.Fatalf("index read before the API request: %s", resp.Status)
+	}
+	hc, err := fr.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.Close()
+	got := make([]byte, len(api))
+	if _, err := io.ReadFull(hc, got); err != nil || string(got) != api {
+		t.Fatalf("handed over with %q, %v; want %q", got, err, api)
+	}
+}
+
+func readAnswerFrom(t *testing.T, br *bufio.Reader) *http.Response {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// Index reads through the front while versions are published see whole
+// snapshots: every answer's ETag is its body's.
+func TestFastFrontReadsDuringPublish(t *testing.T) {
+	f := newFixture(t, ServerOptions{})
+	publishN(t, f, "foo", 1)
+	addr := serveFront(t, f.srv)
+	stop := make(chan struct{})
+	errc := make(chan error, 2)
+	for range 2 {
+		go func() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errc <- err
+				return
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for {
+				select {
+				case <-stop:
+					errc <- nil
+					return
+				default:
+				}
+				if _, err := io.WriteString(c, "GET /index/3/f/foo HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+					errc <- err
+					return
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					errc <- err
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				if err != nil || resp.StatusCode != 200 || resp.Header.Get("Etag") != etagOf(body) {
+					errc <- fmt.Errorf("answer %s, ETag %s for a body with %s (%v)", resp.Status, resp.Header.Get("Etag"), etagOf(body), err)
+					return
+				}
+			}
+		}()
+	}
+	c := f.client(f.alice)
+	for i := 1; i < 6; i++ {
+		tb := makeTarball(t, comp("foo"), entry{name: "v", body: fmt.Sprint(i)})
+		if _, err := c.Publish(context.Background(), PublishMeta{Name: "foo", Vers: fmt.Sprintf("1.%d.0", i)}, tb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
