@@ -118,9 +118,21 @@ func (f *front) handOff(c net.Conn, pre []byte, deadline time.Time) {
 	select {
 	case f.conn <- hc:
 	case <-f.done:
+		// net/http accepts no more connections: say so rather than drop
+		// the request.
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		io.WriteString(c, shuttingDownAnswer)
 		c.Close()
 	}
 }
+
+// shuttingDownAnswer answers a request the front cannot hand over any
+// more because the server is shutting down.
+var shuttingDownAnswer = func() string {
+	body := `{"errors":[{"detail":"the registry is shutting down; retry"}]}` + "\n"
+	return "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: " + strconv.Itoa(len(body)) +
+		"\r\nContent-Type: application/json\r\nRetry-After: 1\r\n\r\n" + body
+}()
 
 // shutdown closes idle connections and waits for the others to finish
 // the answer they are on, until ctx is done; then it closes them all.

@@ -422,3 +422,32 @@ func TestFastFrontReadsDuringPublish(t *testing.T) {
 		}
 	}
 }
+
+// A request the front would hand over after net/http stopped accepting
+// (shutdown) is answered 503, not dropped.
+func TestFastFrontHandOffAfterClose(t *testing.T) {
+	f := newFixture(t, ServerOptions{})
+	publishN(t, f, "foo", 1)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := newFront(context.Background(), f.srv, ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second)) // a guard against hanging
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /index/3/f/foo HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp := readAnswerFrom(t, br); resp.StatusCode != 200 {
+		t.Fatalf("index read: %s", resp.Status)
+	}
+	fr.Close()
+	io.WriteString(c, "GET /api/v1/packages/foo HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp := readAnswerFrom(t, br)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !resp.Close {
+		t.Fatalf("after close: %s %v", resp.Status, resp.Header)
+	}
+}
