@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"regexp"
@@ -169,6 +170,7 @@ func TestFastFrontMatchesNetHTTP(t *testing.T) {
 		"GET",
 		"",
 	}
+	cases = append(cases, mutations(cases[:26], 500)...)
 	for _, raw := range cases {
 		want := rawExchange(t, plain, raw)
 		got := rawExchange(t, front, raw)
@@ -448,4 +450,29 @@ func TestFastFrontHandOffAfterClose(t *testing.T) {
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !resp.Close {
 		t.Fatalf("after close: %s %v", resp.Status, resp.Header)
 	}
+}
+
+// mutations returns n requests made from seeds by replacing, deleting or
+// inserting a byte, or cutting the request short, at random places (the
+// same ones on every run).
+func mutations(seeds []string, n int) []string {
+	rng := rand.New(rand.NewPCG(18, 14))
+	odd := []byte(" \r\n:\t\x00\x7f\x80Aa%/?.,;=\"")
+	out := make([]string, 0, n)
+	for len(out) < n {
+		b := []byte(seeds[rng.IntN(len(seeds))])
+		i := rng.IntN(len(b))
+		switch rng.IntN(4) {
+		case 0:
+			b[i] = odd[rng.IntN(len(odd))]
+		case 1:
+			b = append(b[:i], b[i+1:]...)
+		case 2:
+			b = append(b[:i], append([]byte{odd[rng.IntN(len(odd))]}, b[i:]...)...)
+		case 3:
+			b = b[:i]
+		}
+		out = append(out, string(b))
+	}
+	return out
 }
