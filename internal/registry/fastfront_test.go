@@ -100,6 +100,8 @@ func TestFastFrontMatchesNetHTTP(t *testing.T) {
 		get(foo, "Accept-Encoding: br, GZIP ; q=0.5\r\n"),
 		get(foo, "Accept-Encoding: gzip;q=0\r\n"),
 		get(foo, "Accept-Encoding: identity\r\n", "Accept-Encoding: gzip\r\n"),
+		get(foo, "Accept-Encoding: gzip;q=0\r\n", "Accept-Encoding: gzip\r\n"),
+		get(foo, "Accept-Encoding: gzip; q=0.000, gzip\r\n"),
 		get("/index/2/ab", "Accept-Encoding: gzip\r\n"),
 		"HEAD " + foo + " HTTP/1.1\r\nHost: x\r\n\r\n",
 		"HEAD " + foo + " HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",
@@ -170,7 +172,7 @@ func TestFastFrontMatchesNetHTTP(t *testing.T) {
 		"GET",
 		"",
 	}
-	cases = append(cases, mutations(cases[:26], 500)...)
+	cases = append(cases, mutations(cases[:28], 500)...)
 	for _, raw := range cases {
 		want := rawExchange(t, plain, raw)
 		got := rawExchange(t, front, raw)

@@ -62,7 +62,7 @@ func parseFast(b []byte) (fastReq, int, fastVerdict) {
 	if !parseRequestLine(line, &req) {
 		return req, 0, fastHandOff
 	}
-	hosts := 0
+	hosts, gzipSeen := 0, false
 	for more {
 		line, rest, more = bytes.Cut(rest, []byte("\r\n"))
 		name, value, ok := splitHeader(line)
@@ -76,8 +76,9 @@ func parseFast(b []byte) (fastReq, int, fastVerdict) {
 				return req, 0, fastHandOff
 			}
 		case asciiEqualFold(name, "accept-encoding"):
-			if !req.gzip && acceptsGzip([]string{string(value)}) {
-				req.gzip = true
+			// The first value that mentions gzip decides, as in acceptsGzip.
+			if !gzipSeen {
+				gzipSeen, req.gzip = gzipIn(string(value))
 			}
 		case asciiEqualFold(name, "if-none-match"):
 			if !req.hasINM {

@@ -21,6 +21,7 @@ var parseFastSeeds = []string{
 	"POST /index/3/f/foo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 	"GET /index/3/f/foo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
 	"GET /index/3/f/foo HTTP/1.1\r\nhost: x\r\naccept-encoding: GZIP;q=0\r\nif-none-match: W/\"a\", *\r\n\r\n",
+	"GET /index/3/f/foo HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nAccept-Encoding: gzip;q=0\r\nAccept-Encoding: gzip\r\n\r\n",
 }
 
 // FuzzParseFast checks parseFast against net/http's own request reader:
@@ -96,7 +97,7 @@ func hasConnToken(v, token string) bool {
 
 // The seeds that must go to net/http do, and the plain ones are served.
 func TestParseFastVerdicts(t *testing.T) {
-	serve := map[int]bool{0: true, 1: true, 2: true, 3: true, 11: true}
+	serve := map[int]bool{0: true, 1: true, 2: true, 3: true, 11: true, 12: true}
 	for i, s := range parseFastSeeds {
 		_, _, v := parseFast([]byte(s))
 		if (v == fastServe) != serve[i] {
@@ -106,8 +107,9 @@ func TestParseFastVerdicts(t *testing.T) {
 	if _, _, v := parseFast([]byte("GET /index/3/f/foo HTTP/1.1\r\nHost: x\r\n")); v != fastNeedMore {
 		t.Errorf("a header block without its end: verdict %d, want more", v)
 	}
-	req, _, _ := parseFast([]byte(parseFastSeeds[11]))
-	if req.gzip {
-		t.Error("gzip;q=0 taken for gzip")
+	for _, i := range []int{11, 12} {
+		if req, _, _ := parseFast([]byte(parseFastSeeds[i])); req.gzip {
+			t.Errorf("%q: gzip;q=0 taken for gzip", parseFastSeeds[i])
+		}
 	}
 }

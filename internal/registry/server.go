@@ -543,19 +543,29 @@ var (
 	hdrGzip = []string{"gzip"}
 )
 
-// acceptsGzip reads Accept-Encoding: gzip listed without q=0.
+// acceptsGzip reads Accept-Encoding: gzip listed without q=0 (its first
+// mention counts).
 func acceptsGzip(values []string) bool {
 	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-			if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
-				continue
-			}
-			q := strings.ReplaceAll(params, " ", "")
-			return !(q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000")
+		if found, ok := gzipIn(v); found {
+			return ok
 		}
 	}
 	return false
+}
+
+// gzipIn reports whether one Accept-Encoding value mentions gzip, and if
+// so whether its first mention accepts it (no q=0).
+func gzipIn(v string) (found, ok bool) {
+	for part := range strings.SplitSeq(v, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(params, " ", "")
+		return true, !(q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000")
+	}
+	return false, false
 }
 
 // serveCached answers a GET with data, or 304 when the client has it.
