@@ -122,6 +122,7 @@ func TestFastFrontMatchesNetHTTP(t *testing.T) {
 		"GET " + foo + " HTTP/1.0\r\n\r\n" + get(foo),
 		"GET " + foo + " HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET " + foo + " HTTP/1.0\r\nHost: y\r\n\r\n" + get(foo),
 		"HEAD " + foo + " HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n" + get(foo, "Connection: close\r\n"),
+		"GET " + foo + " HTTP/1.0\r\nConnection: keep-alive\r\nIf-None-Match: " + etag + "\r\n\r\n" + "GET " + foo + " HTTP/1.0\r\nIf-None-Match: " + etag + "\r\n\r\n",
 		get("/index/3/f/fop"),
 		get("/index/3/x/foo"),
 		get("/index/../index/3/f/foo"),
