@@ -41,6 +41,7 @@ meta=${META_BIN:-$work/meta}
 "$meta" registry token create --storage "$work/data" --owner bench 2>/dev/null > "$work/token"
 "$meta" registry serve --addr 127.0.0.1:0 --storage "$work/data" --addr-file "$work/addr" --quiet 2>"$work/serve.log" &
 pids+=($!)
+meta_pid=$!
 for _ in $(seq 1 300); do [ -s "$work/addr" ] && break; sleep 0.02; done
 reg=$(cat "$work/addr")
 "$meta" registry add default "$reg" >/dev/null
@@ -91,26 +92,42 @@ CONF
 mkdir -p "$work/nginx-tmp"
 nginx -e "$work/nginx-error.log" -c "$work/nginx.conf" -p "$work" 2>>"$work/nginx-error.log" &
 pids+=($!)
+nginx_pid=$!
 for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$nport/$path" 2>/dev/null && break; sleep 0.02; done
 cmp <(curl -fsS "http://127.0.0.1:$nport/$path") "$work/static/$path"
 
-run_wrk() { # URL → requests/s
-  wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$1" > "$work/wrk.out"
+# The server's CPU time (user+sys, clock ticks) over all its processes.
+cpu_ticks() { # PID...
+  local t=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] && t=$(( t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12+$13}') ))
+  done
+  echo "$t"
+}
+tck=$(getconf CLK_TCK)
+run_wrk() { # URL SERVER-PID... → requests/s, server CPU µs per request
+  local url=$1; shift
+  local t0; t0=$(cpu_ticks "$@")
+  wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$url" > "$work/wrk.out"
+  local t1; t1=$(cpu_ticks "$@")
   grep -E 'Requests/sec|99%' "$work/wrk.out" | sed 's/^/    /' >&2
-  awk '/Requests\/sec/ {print $2}' "$work/wrk.out"
+  awk -v t="$((t1 - t0))" -v hz="$tck" '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%s %.1f\n", r, t * 1e6 / hz / n}' "$work/wrk.out"
 }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # Rounds alternate between the two servers (A B A B ...) and the median of
 # each is kept, so that other load on a shared machine hurts both alike.
 echo "index file: /$path, $size bytes, $VERSIONS versions; wrk -t2 -c$CONNS -d${DURATION}s x $ROUNDS rounds; $(nproc) cores shared by server and wrk; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-meta_all="" nginx_all="" gz_all=""
+meta_all="" nginx_all="" meta_cpu="" nginx_cpu=""
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round: meta registry serve (load $(cut -d' ' -f1 /proc/loadavg))" >&2
-  meta_all="$meta_all $(run_wrk "$reg/$path")"
+  read -r rps cpu < <(run_wrk "$reg/$path" "$meta_pid")
+  meta_all="$meta_all $rps" meta_cpu="$meta_cpu $cpu"
   echo "round $round: nginx $(nginx -v 2>&1 | sed 's/.*\///') static" >&2
-  nginx_all="$nginx_all $(run_wrk "http://127.0.0.1:$nport/$path")"
+  read -r rps cpu < <(run_wrk "http://127.0.0.1:$nport/$path" "$nginx_pid" $(pgrep -P "$nginx_pid"))
+  nginx_all="$nginx_all $rps" nginx_cpu="$nginx_cpu $cpu"
 done
 meta_rps=$(echo "$meta_all" | median) nginx_rps=$(echo "$nginx_all" | median)
 ratio=$(awk -v a="$meta_rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }')
 printf 'meta %s req/s, nginx %s req/s (medians of %s interleaved rounds: meta%s, nginx%s), ratio %s (goal >= 0.80); load at end %s\n' "$meta_rps" "$nginx_rps" "$ROUNDS" "$meta_all" "$nginx_all" "$ratio" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'server CPU (user+sys) per request: meta %s us, nginx %s us (medians: meta%s, nginx%s)\n' "$(echo "$meta_cpu" | median)" "$(echo "$nginx_cpu" | median)" "$meta_cpu" "$nginx_cpu"

@@ -281,9 +281,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	var fr *front
+	if s.log == nil {
+		// The fast front answers anonymous index reads itself and hands
+		// every other connection to srv; with a request log, srv serves
+		// everything.
+		fr = newFront(context.WithoutCancel(ctx), s, ln)
+		ln = fr
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -294,7 +302,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
+	frontDone := make(chan struct{})
+	go func() {
+		if fr != nil {
+			fr.shutdown(shutCtx)
+		}
+		close(frontDone)
+	}()
+	err := srv.Shutdown(shutCtx)
+	<-frontDone
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	<-errc
@@ -526,19 +543,29 @@ var (
 	hdrGzip = []string{"gzip"}
 )
 
-// acceptsGzip reads Accept-Encoding: gzip listed without q=0.
+// acceptsGzip reads Accept-Encoding: gzip listed without q=0 (its first
+// mention counts).
 func acceptsGzip(values []string) bool {
 	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-			if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
-				continue
-			}
-			q := strings.ReplaceAll(params, " ", "")
-			return !(q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000")
+		if found, ok := gzipIn(v); found {
+			return ok
 		}
 	}
 	return false
+}
+
+// gzipIn reports whether one Accept-Encoding value mentions gzip, and if
+// so whether its first mention accepts it (no q=0).
+func gzipIn(v string) (found, ok bool) {
+	for part := range strings.SplitSeq(v, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(params, " ", "")
+		return true, !(q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000")
+	}
+	return false, false
 }
 
 // serveCached answers a GET with data, or 304 when the client has it.
