@@ -330,3 +330,71 @@ func TestLoadForThroughRecordCache(t *testing.T) {
 		t.Error("damaged archive without its cache audits right: the test proves nothing")
 	}
 }
+
+// TestRecordCacheOfChangedArchive changes the archives under a filled
+// record cache: the cache is started again with the rebuilt index, and
+// the audit is that of the new archives.
+func TestRecordCacheOfChangedArchive(t *testing.T) {
+	recs := readShared(t)
+	root := t.TempDir()
+	writeZips(t, root, "osv-scalibr", recs)
+	inputs := fixtureInputs()
+	want, vs := Wanted{}, Versions{}
+	for _, in := range inputs {
+		for _, p := range in.Lockfile.Packages {
+			want.Add(p.Ecosystem, p.Name)
+			vs.Add(p.Ecosystem, p.Name, p.Version)
+		}
+	}
+	audit := func(l *Loader) *Report {
+		t.Helper()
+		if err := l.Prepare(context.Background(), root); err != nil {
+			t.Fatal(err)
+		}
+		db, err := l.LoadFor(context.Background(), root, want, vs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(context.Background(), db, inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	idxDir := filepath.Join(t.TempDir(), "index")
+	first := audit(&Loader{IndexDir: idxDir})
+	audit(&Loader{IndexDir: idxDir})
+	// Drop the records behind the first finding.
+	if len(first.Findings) == 0 {
+		t.Fatal("the fixtures have no findings")
+	}
+	gone := map[string]bool{first.Findings[0].ID: true}
+	for _, a := range first.Findings[0].Aliases {
+		gone[a] = true
+	}
+	kept := map[string][]byte{}
+	for name, data := range recs {
+		r, err := ParseRecord(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !gone[r.ID] {
+			kept[name] = data
+		}
+	}
+	if len(kept) == len(recs) {
+		t.Fatalf("no record with id %v", gone)
+	}
+	os.RemoveAll(filepath.Join(root, "osv-scalibr"))
+	writeZips(t, root, "osv-scalibr", kept)
+	wantRep := audit(&Loader{})
+	if diff := cmp.Diff(wantRep, audit(&Loader{IndexDir: idxDir})); diff != "" {
+		t.Errorf("changed archives: report differs (-no index +index):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantRep, audit(&Loader{IndexDir: idxDir})); diff != "" {
+		t.Errorf("changed archives, through the new cache: report differs (-no index +index):\n%s", diff)
+	}
+	if cmp.Equal(first, wantRep) {
+		t.Error("dropping records changed no finding: the test proves nothing")
+	}
+}

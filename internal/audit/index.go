@@ -107,6 +107,9 @@ func (l *Loader) openZip(p string, want Wanted, loose map[string]bool) (*zipSour
 		l.remember(z.file, idx)
 	} else {
 		z.building = &zipIndex{Version: indexVersion, Key: a.key, Names: map[string][]int{}, Ecosystems: map[string]int{}, Unsupported: map[string]int{}}
+		// The record cache of an archive that changed holds records of
+		// other entries: start it again with the index.
+		os.Remove(rawCacheFile(z.file))
 	}
 	return z, nil
 }
