@@ -97,7 +97,7 @@ func TestSortVersions(t *testing.T) {
 	if want := "0.9.0@5 1.0.0-rc.1@4 1.0.0@3 2.0.0@0"; strings.Join(got, " ") != want {
 		t.Errorf("sortVersions = %s, want %s", strings.Join(got, " "), want)
 	}
-	if vs, at := sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}}); len(vs) != 2 || vs[1].String() != "0.2.0" || at[1] != 1 {
+	if vs, at := sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}}); len(vs) != 2 || vs[1].String() != "0.2.0" || at != nil {
 		t.Errorf("sortVersions of versions in order = %v %v", vs, at)
 	}
 	p := &regPkg{}
@@ -109,6 +109,39 @@ func TestSortVersions(t *testing.T) {
 		}
 		if i != want {
 			t.Errorf("find(%s) = %d, want %d", v, i, want)
+		}
+	}
+}
+
+// A version that does not parse shifts the entry indexes of those after
+// it; in-order versions that all parse map to their own entries.
+func TestSortVersionsSkipsInOrder(t *testing.T) {
+	p := &regPkg{}
+	p.sorted, p.at = sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "bad"}, {Vers: "0.2.0"}})
+	if i, ok := p.find(semver.MustParseVersion("0.2.0")); !ok || i != 2 || len(p.sorted) != 2 {
+		t.Errorf("find(0.2.0) = %d, %v in %v; want entry 2", i, ok, p.sorted)
+	}
+	p.sorted, p.at = sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}})
+	if i, ok := p.find(semver.MustParseVersion("0.2.0")); !ok || i != 1 {
+		t.Errorf("find(0.2.0) = %d, %v; want entry 1", i, ok)
+	}
+}
+
+// byPos answers the same before and after it outgrows its short list.
+func TestByPos(t *testing.T) {
+	var b byPos[int]
+	const n = 40
+	for i := 0; i < n; i += 2 {
+		b.set(i, n, i+100)
+		b.set(i, n, i+1000) // replaced
+		for j := range n {
+			want := 0
+			if j%2 == 0 && j <= i {
+				want = j + 1000
+			}
+			if got := b.get(j); got != want {
+				t.Fatalf("after setting %d: get(%d) = %d, want %d", i, j, got, want)
+			}
 		}
 	}
 }

@@ -101,35 +101,55 @@ const keptLines = 1
 // headers scans each line's version and yanked flag (and checks its
 // name is a string), and copies the last keptLines lines. The versions
 // kept share one string per file, so a package's listing is a few
-// allocations however many versions it has.
+// allocations however many versions it has; the scan's own bookkeeping
+// is reused from file to file (see scratches).
 func headers(path string, data []byte) ([]source.IndexVersion, []indexLine, error) {
-	type span struct {
-		from, to int
-		yanked   bool
-	}
-	lines := bytes.Count(data, []byte{'\n'}) + 1
-	text := make([]byte, 0, 8*lines)
-	spans := make([]span, 0, lines)
+	sc := scratches.Get().(*scratch)
+	defer sc.put()
 	var last [keptLines]indexLine // a ring of the last lines
 	err := eachLine(data, func(l indexLine) error {
 		h, err := parseHeader(l.text)
 		if err != nil {
 			return lineError(path, l.no, err)
 		}
-		last[len(spans)%keptLines] = l
-		spans = append(spans, span{len(text), len(text) + len(h.vers), h.yanked})
-		text = append(text, h.vers...)
+		last[len(sc.spans)%keptLines] = l
+		sc.spans = append(sc.spans, span{len(sc.text), len(sc.text) + len(h.vers), h.yanked})
+		sc.text = append(sc.text, h.vers...)
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	all := string(text)
-	out := make([]source.IndexVersion, len(spans))
-	for i, sp := range spans {
+	all := string(sc.text)
+	out := make([]source.IndexVersion, len(sc.spans))
+	for i, sp := range sc.spans {
 		out[i] = source.IndexVersion{Vers: all[sp.from:sp.to], Yanked: sp.yanked}
 	}
-	return out, keep(data, last[:], len(spans)), nil
+	return out, keep(data, last[:], len(sc.spans)), nil
+}
+
+// span is where headers put one line's version in scratch.text.
+type span struct {
+	from, to int
+	yanked   bool
+}
+
+// scratch is headers' working memory.
+type scratch struct {
+	text  []byte
+	spans []span
+}
+
+// scratches holds scratch values for reuse.
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// put returns sc to scratches, unless a rare huge file grew it.
+func (sc *scratch) put() {
+	if cap(sc.text) > maxPooled || cap(sc.spans) > maxPooled/16 {
+		return
+	}
+	sc.text, sc.spans = sc.text[:0], sc.spans[:0]
+	scratches.Put(sc)
 }
 
 // keep copies the last lines of data, n lines in all, from ring (see
