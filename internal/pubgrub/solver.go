@@ -132,7 +132,8 @@ type solver struct {
 	// from pkgInfo.vers.
 	depList []depsEntry
 
-	// terms backs the term lists of dependency incompatibilities.
+	// terms backs the term lists of dependency incompatibilities (its
+	// current chunk: see pushChunk).
 	terms []term
 	// words backs the bit sets of packages with more than 64 versions.
 	words wordArena
@@ -236,6 +237,18 @@ func push[T any](s []T, vs ...T) []T {
 		n := make([]T, len(s), 2*cap(s)+len(vs)+64)
 		copy(n, s)
 		s = n
+	}
+	return append(s, vs...)
+}
+
+// pushChunk appends vs to s like push, but when s is full it starts a new
+// array instead of copying s into a bigger one: for slices only ever
+// read through sub-slices taken when appended (the terms of dependency
+// incompatibilities), the earlier arrays stay referenced by those
+// sub-slices and need not move.
+func pushChunk[T any](s []T, vs ...T) []T {
+	if len(s)+len(vs) > cap(s) {
+		s = make([]T, 0, max(2*cap(s), len(vs), 1024))
 	}
 	return append(s, vs...)
 }
@@ -851,7 +864,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		default:
 			excl = s.cache.excluded(s.pkgs[dep].versions, d.Constraint)
 		}
-		s.terms = push(s.terms, from, term{pkg: dep, b: excl, none: true})
+		s.terms = pushChunk(s.terms, from, term{pkg: dep, b: excl, none: true})
 		terms := s.terms[len(s.terms)-2 : len(s.terms) : len(s.terms)]
 		if dep == pkg {
 			terms = mergeTerms(terms, &s.words)
