@@ -12,7 +12,6 @@ package cargoindex
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,18 +27,22 @@ import (
 // Dir is the index directory.
 type Dir string
 
+// line is what entry reads of an index line (see parseLine).
 type line struct {
-	Name   string `json:"name"`
-	Vers   string `json:"vers"`
-	Cksum  string `json:"cksum"`
-	Yanked bool   `json:"yanked"`
-	Deps   []struct {
-		Name     string `json:"name"`
-		Package  string `json:"package"`
-		Req      string `json:"req"`
-		Optional bool   `json:"optional"`
-		Kind     string `json:"kind"`
-	} `json:"deps"`
+	Name   string    `json:"name"`
+	Vers   string    `json:"vers"`
+	Cksum  string    `json:"cksum"`
+	Yanked bool      `json:"yanked"`
+	Deps   []lineDep `json:"deps"`
+}
+
+// lineDep is one of a line's dependencies.
+type lineDep struct {
+	Name     string `json:"name"`
+	Package  string `json:"package"`
+	Req      string `json:"req"`
+	Optional bool   `json:"optional"`
+	Kind     string `json:"kind"`
 }
 
 // maxIndexFile bounds one package's index file.
@@ -301,8 +304,8 @@ const minBuf = 64 << 10
 
 // entry maps one index line.
 func entry(path string, l indexLine) (registry.IndexEntry, error) {
-	var x line
-	if err := json.Unmarshal(l.text, &x); err != nil {
+	x, err := parseLine(l.text)
+	if err != nil {
 		return registry.IndexEntry{}, lineError(path, l.no, err)
 	}
 	e := registry.IndexEntry{Name: x.Name, Vers: x.Vers, Cksum: x.Cksum, Yanked: x.Yanked, Deps: make([]registry.Dep, 0, len(x.Deps))}
