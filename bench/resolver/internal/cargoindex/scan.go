@@ -7,6 +7,7 @@ package cargoindex
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 )
@@ -91,14 +92,11 @@ type scanner struct {
 }
 
 func (s *scanner) space() {
-	for s.i < len(s.s) {
-		switch s.s[s.i] {
-		case ' ', '\t', '\r', '\n':
-			s.i++
-		default:
-			return
-		}
+	b, i := s.s, s.i
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
 	}
+	s.i = i
 }
 
 func (s *scanner) eat(c byte) bool {
@@ -155,20 +153,19 @@ func (s *scanner) member(key []byte, h *rawHeader) bool {
 // plainString reads a string with no escapes and only printable ASCII,
 // returning its contents.
 func (s *scanner) plainString() ([]byte, bool) {
-	if !s.eat('"') {
+	b, i := s.s, s.i
+	if i >= len(b) || b[i] != '"' {
 		return nil, false
 	}
-	start := s.i
-	for s.i < len(s.s) {
-		c := s.s[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return s.s[start : s.i-1], true
-		case c < 0x20 || c >= 0x80 || c == '\\':
+	i++
+	start := i
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' {
+			s.i = i + 1
+			return b[start:i], true
+		} else if c < 0x20 || c >= 0x80 || c == '\\' {
 			return nil, false
 		}
-		s.i++
 	}
 	return nil, false
 }
@@ -176,33 +173,66 @@ func (s *scanner) plainString() ([]byte, bool) {
 // skipString skips a string, escapes and any bytes of 0x80 and above
 // included (encoding/json accepts invalid UTF-8 in strings).
 func (s *scanner) skipString() bool {
-	if !s.eat('"') {
+	b, i := s.s, s.i
+	if i >= len(b) || b[i] != '"' {
 		return false
 	}
-	for s.i < len(s.s) {
-		c := s.s[s.i]
-		s.i++
+	i++
+	// Most strings have no escape: find the closing quote and check the
+	// bytes before it, a word at a time.
+	if q := bytes.IndexByte(b[i:], '"'); q >= 0 {
+		if seg := b[i : i+q]; bytes.IndexByte(seg, '\\') < 0 {
+			if hasControl(seg) {
+				return false
+			}
+			s.i = i + q + 1
+			return true
+		}
+	}
+	for i < len(b) {
+		c := b[i]
+		i++
 		switch {
 		case c == '"':
+			s.i = i
 			return true
 		case c < 0x20:
 			return false
 		case c == '\\':
-			if s.i >= len(s.s) {
+			if i >= len(b) {
 				return false
 			}
-			e := s.s[s.i]
-			s.i++
+			e := b[i]
+			i++
 			switch e {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if s.i+4 > len(s.s) || !isHex4(s.s[s.i:s.i+4]) {
+				if i+4 > len(b) || !isHex4(b[i:i+4]) {
 					return false
 				}
-				s.i += 4
+				i += 4
 			default:
 				return false
 			}
+		}
+	}
+	return false
+}
+
+// hasControl reports whether b holds a byte below 0x20 (not allowed
+// unescaped in a JSON string).
+func hasControl(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		if (x-0x20*ones)&^x&highs != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return true
 		}
 	}
 	return false
@@ -259,6 +289,14 @@ func (s *scanner) digits() int {
 // skipValue skips one value, nested objects and arrays iteratively up to
 // maxScanDepth.
 func (s *scanner) skipValue() bool {
+	if s.i < len(s.s) && s.s[s.i] == '"' {
+		return s.skipString() // most values skipped: no nesting to set up
+	}
+	return s.skipNested()
+}
+
+// skipNested is skipValue for any value.
+func (s *scanner) skipNested() bool {
 	var stack [maxScanDepth]byte // '{' or '[' per open level
 	depth := 0
 	for {

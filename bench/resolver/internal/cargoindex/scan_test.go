@@ -161,3 +161,18 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHasControl checks the word-at-a-time test against a byte loop.
+func FuzzHasControl(f *testing.F) {
+	f.Add([]byte("0123456789abcdef\x1f"))
+	f.Add([]byte(" \x7f\x80\xff!~ \x20\x21\x9f\xa0 01234"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := false
+		for _, c := range b {
+			want = want || c < 0x20
+		}
+		if got := hasControl(b); got != want {
+			t.Fatalf("hasControl(%q) = %v, want %v", b, got, want)
+		}
+	})
+}
