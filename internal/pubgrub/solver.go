@@ -61,8 +61,14 @@ type pkgInfo struct {
 	mergedHead, mergedTail int32
 	// tried counts the versions whose dependencies were added.
 	tried int
-	// vers holds per-version state, made on first use.
-	vers []verState
+	// vers holds per-version state, made when a second version needs
+	// state; until then first holds the state of version index firstVi
+	// (when hasFirst). Most packages of a large solve have one version
+	// looked at: the one chosen.
+	vers     []verState
+	first    verState
+	firstVi  int32
+	hasFirst bool
 }
 
 // verState is what the solver knows about one version of a package.
@@ -947,10 +953,18 @@ func (s *solver) sameDependency(pkg int32, vi int, d Dependency) (int, int) {
 	return lo, hi
 }
 
-// ver returns the state of pkg's version index vi.
+// ver returns the state of pkg's version index vi. The pointer is good
+// until the next call of ver or pkgG (which may move s.pkgs).
 func (s *solver) ver(pkg int32, vi int) *verState {
 	info := &s.pkgs[pkg]
 	if info.vers == nil {
+		switch {
+		case !info.hasFirst:
+			info.hasFirst, info.firstVi = true, int32(vi)
+			return &info.first
+		case int(info.firstVi) == vi:
+			return &info.first
+		}
 		n := len(info.versions)
 		if cap(s.verArena)-len(s.verArena) < n {
 			// Lists already made keep the old array; it is zero beyond them.
@@ -959,6 +973,7 @@ func (s *solver) ver(pkg int32, vi int) *verState {
 		l := len(s.verArena)
 		s.verArena = s.verArena[:l+n]
 		info.vers = s.verArena[l : l+n : l+n]
+		info.vers[info.firstVi], info.first = info.first, verState{}
 	}
 	return &info.vers[vi]
 }
@@ -1016,7 +1031,7 @@ func (s *solver) solution() *Solution {
 	for i, c := range chosen {
 		info := &s.pkgs[c.pkg]
 		sol.Names[i] = info.name
-		sol.chosen[i] = chosenVersion{v: &info.versions[c.vi], deps: s.depList[info.vers[c.vi].entry-1].deps}
+		sol.chosen[i] = chosenVersion{v: &info.versions[c.vi], deps: s.depList[s.ver(c.pkg, int(c.vi)).entry-1].deps}
 	}
 	if !s.req.CompactSolution {
 		sol.Versions = make(map[string]semver.Version, n)
