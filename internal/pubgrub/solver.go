@@ -287,13 +287,13 @@ func (s *solver) pkgG(gid int32) (int32, error) {
 		}
 	}
 	for len(s.local) <= int(gid) {
-		s.local = append(s.local, 0)
+		s.local = push(s.local, 0)
 	}
 	s.local[gid] = id + 1
-	s.pkgs = append(s.pkgs, info)
-	s.state = append(s.state, pkgState{last: -1})
+	s.pkgs = push(s.pkgs, info)
+	s.state = push(s.state, pkgState{last: -1})
 	s.byPkg = grow2(s.byPkg)
-	s.inChanged = append(s.inChanged, false)
+	s.inChanged = push(s.inChanged, false)
 	return id, nil
 }
 
@@ -901,7 +901,7 @@ func (s *solver) mergedFor(pkg int32, vi int, dep int32) (int32, bool) {
 
 // addMerged appends m to pkg's merged entries.
 func (s *solver) addMerged(pkg int32, m mergedDep) {
-	s.merged = append(s.merged, m)
+	s.merged = push(s.merged, m)
 	e := int32(len(s.merged))
 	info := &s.pkgs[pkg]
 	if info.mergedTail == 0 {
