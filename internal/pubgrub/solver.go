@@ -26,16 +26,16 @@ const (
 // incompat is a set of terms that must not all hold at once.
 type incompat struct {
 	terms []term
-	kind  causeKind
-	// causeConflict: the two incompatibilities it was derived from.
-	c1, c2 int32
 	// causeDependency (and causeNoVersions when hasDecl): the declared
 	// constraint and where.
-	decl    semver.Set
-	hasDecl bool
-	source  string
+	decl   semver.Set
+	source string
 	// causeUnusable, causeNotFound: the provider's reason.
 	reason string
+	// causeConflict: the two incompatibilities it was derived from.
+	c1, c2  int32
+	kind    causeKind
+	hasDecl bool
 	// override applied to this dependency, if any.
 	overridden bool
 }
