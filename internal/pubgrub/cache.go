@@ -221,8 +221,14 @@ func (c *solverCache) ascending(gid int32, vs []semver.Version) []semver.Version
 // as a bit set over len(vs)+1 elements: the last one is the phantom
 // (see solver.n), excluded unless set allows no version of vs, so that a
 // constraint nothing matches stays satisfiable until decision time. The
-// result is shared: it must not be modified.
+// result is shared: it must not be modified. Sets of up to 64 elements
+// are one word, computed in less time than a map lookup takes (and most
+// Sets are asked about once: each version's dependency list parses its
+// own), so only larger ones are remembered.
 func (c *solverCache) excluded(vs []semver.Version, set semver.Set) vbits {
+	if len(vs)+1 <= 64 {
+		return excludedBits(vs, set, nil)
+	}
 	k := exclKey{vers: keyOf(vs), set: set.Key()}
 	if b, ok := c.excl[k]; ok {
 		return b
