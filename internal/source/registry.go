@@ -69,6 +69,31 @@ type Registry struct {
 	// workers counts the goroutines fetching them (at most cap(jobs)).
 	queue   []queued
 	workers int
+
+	// slab backs the version lists of packages (see versionBuf).
+	slabMu sync.Mutex
+	slab   []semver.Version
+}
+
+// versionSlab is how many versions a slab holds (56 KB).
+const versionSlab = 1024
+
+// versionBuf returns an empty slice with room for n versions, cut from a
+// slab shared by packages: one allocation for many packages' lists, where
+// a list each cost the allocator and the collector more (a large solve
+// lists thousands of packages, all kept until the Registry goes).
+func (r *Registry) versionBuf(n int) []semver.Version {
+	if n > versionSlab/8 {
+		return make([]semver.Version, 0, n)
+	}
+	r.slabMu.Lock()
+	defer r.slabMu.Unlock()
+	if cap(r.slab)-len(r.slab) < n {
+		r.slab = make([]semver.Version, 0, versionSlab)
+	}
+	l := len(r.slab)
+	r.slab = r.slab[:l+n]
+	return r.slab[l : l : l+n]
 }
 
 // queued is a package waiting for a background fetch.
@@ -317,16 +342,16 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		p.err = fmt.Errorf("registry %s: %w", r.name, err)
 		return
 	}
-	p.sorted, p.at = sortVersions(p.heads)
+	p.sorted, p.at = sortVersions(p.heads, r.versionBuf(len(p.heads)))
 }
 
 // sortVersions parses the versions of heads and sorts them, with the
 // index of each one's entry, keeping the last entry of a version that
 // repeats. The indexes are nil when the versions are in order and all
 // parse, so that the k-th version is entry k (index files list versions
-// as published: mostly in order).
-func sortVersions(heads []IndexVersion) ([]semver.Version, []int32) {
-	vs := make([]semver.Version, 0, len(heads))
+// as published: mostly in order). The versions go in vs, an empty slice
+// with room for them all.
+func sortVersions(heads []IndexVersion, vs []semver.Version) ([]semver.Version, []int32) {
 	var at []int32 // made at the first version that does not parse
 	inOrder := true
 	for i := range heads {
