@@ -208,7 +208,7 @@ func (s *scanner) boolInto(dst *bool) bool {
 // that member.
 func foldsTo(key []byte, keys []string) bool {
 	for _, k := range keys {
-		if bytes.EqualFold(key, []byte(k)) {
+		if len(key) == len(k) && bytes.EqualFold(key, []byte(k)) {
 			return true
 		}
 	}

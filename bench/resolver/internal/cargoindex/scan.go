@@ -16,6 +16,9 @@ import (
 // go to encoding/json, which has its own bound.
 const maxScanDepth = 256
 
+// headerKeys are the members scanHeader reads.
+var headerKeys = []string{"name", "vers", "yanked"}
+
 // header is the part of an index line that lists versions, for
 // encoding/json.
 type header struct {
@@ -144,7 +147,7 @@ func (s *scanner) member(key []byte, h *rawHeader) bool {
 		return true
 	}
 	// encoding/json matches keys case-insensitively: leave such keys to it.
-	if bytes.EqualFold(key, []byte("name")) || bytes.EqualFold(key, []byte("vers")) || bytes.EqualFold(key, []byte("yanked")) {
+	if foldsTo(key, headerKeys) {
 		return false
 	}
 	return s.skipValue()
