@@ -73,6 +73,39 @@ type Registry struct {
 	// slab backs the version lists of packages (see versionBuf).
 	slabMu sync.Mutex
 	slab   []semver.Version
+
+	// reqs holds the constraints parsed so far, by their text (see
+	// constraint), guarded by reqMu.
+	reqMu sync.Mutex
+	reqs  map[string]semver.Set
+}
+
+// maxReqs bounds Registry.reqs.
+const maxReqs = 1 << 14
+
+// constraint parses req, once per text: the same requirement ("^1.2.0")
+// recurs across thousands of index entries. Sets are immutable, so the
+// dependencies that share a text share its Set.
+func (r *Registry) constraint(req string) (semver.Set, error) {
+	r.reqMu.Lock()
+	set, ok := r.reqs[req]
+	r.reqMu.Unlock()
+	if ok {
+		return set, nil
+	}
+	set, err := semver.ParseConstraint(req)
+	if err != nil {
+		return set, err
+	}
+	r.reqMu.Lock()
+	if r.reqs == nil {
+		r.reqs = map[string]semver.Set{}
+	}
+	if len(r.reqs) < maxReqs {
+		r.reqs[req] = set
+	}
+	r.reqMu.Unlock()
+	return set, nil
 }
 
 // versionSlab is how many versions a slab holds (56 KB).
@@ -528,7 +561,7 @@ func (r *Registry) parseDeps(ctx context.Context, pkg string, v semver.Version) 
 	src := pkg + "@" + e.Vers + ":component.yaml (registry " + r.name + ")"
 	deps := make([]pubgrub.Dependency, 0, len(e.Deps)+len(r.extra[pkg]))
 	for _, d := range e.Deps {
-		set, err := semver.ParseConstraint(d.Req)
+		set, err := r.constraint(d.Req)
 		if err != nil {
 			return nil, &pubgrub.UnusableError{Reason: fmt.Sprintf("its dependency %s has a range that does not parse: %v", d.Name, err)}
 		}

@@ -270,3 +270,22 @@ func TestRegistryNoPrefetch(t *testing.T) {
 		t.Errorf("fetches %v, want app and lib once each", f.fetches)
 	}
 }
+
+// A requirement text is parsed once: dependencies written the same share
+// one Set, and a text that does not parse is not kept.
+func TestRegistryConstraintOnce(t *testing.T) {
+	r := NewRegistry(newFake(), RegistryOptions{})
+	a, err1 := r.constraint("^1.2.0")
+	b, err2 := r.constraint("^1.2.0")
+	if err1 != nil || err2 != nil || a.Key() != b.Key() || a.String() != semver.MustParseConstraint("^1.2.0").String() {
+		t.Fatalf("constraint(^1.2.0) twice: %v (%v), %v (%v); want one Set", a, err1, b, err2)
+	}
+	for range 2 {
+		if _, err := r.constraint("not a range"); err == nil {
+			t.Fatal("a bad range parsed")
+		}
+	}
+	if len(r.reqs) != 1 {
+		t.Errorf("%d texts kept, want 1", len(r.reqs))
+	}
+}
