@@ -7,7 +7,6 @@ package cargoindex
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 )
@@ -96,10 +95,35 @@ type scanner struct {
 
 func (s *scanner) space() {
 	b, i := s.s, s.i
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+	for i < len(b) && isSpace[b[i]] {
 		i++
 	}
 	s.i = i
+}
+
+// Byte tables for the loops over strings and white space.
+var (
+	// isSpace: JSON white space.
+	isSpace [256]bool
+	// stopsString: '"', '\\' and control bytes, which end a run of
+	// plain bytes in a string.
+	stopsString [256]bool
+	// isPlain: what plainString accepts in a string, printable ASCII
+	// but '"' and '\\'.
+	isPlain [256]bool
+)
+
+func init() {
+	for _, c := range []byte(" \t\r\n") {
+		isSpace[c] = true
+	}
+	for c := range 0x20 {
+		stopsString[c] = true
+	}
+	stopsString['"'], stopsString['\\'] = true, true
+	for c := 0x20; c < 0x80; c++ {
+		isPlain[c] = !stopsString[c]
+	}
 }
 
 func (s *scanner) eat(c byte) bool {
@@ -162,13 +186,12 @@ func (s *scanner) plainString() ([]byte, bool) {
 	}
 	i++
 	start := i
-	for ; i < len(b); i++ {
-		if c := b[i]; c == '"' {
-			s.i = i + 1
-			return b[start:i], true
-		} else if c < 0x20 || c >= 0x80 || c == '\\' {
-			return nil, false
-		}
+	for i < len(b) && isPlain[b[i]] {
+		i++
+	}
+	if i < len(b) && b[i] == '"' {
+		s.i = i + 1
+		return b[start:i], true
 	}
 	return nil, false
 }
@@ -180,19 +203,11 @@ func (s *scanner) skipString() bool {
 	if i >= len(b) || b[i] != '"' {
 		return false
 	}
-	i++
-	// Most strings have no escape: find the closing quote and check the
-	// bytes before it, a word at a time.
-	if q := bytes.IndexByte(b[i:], '"'); q >= 0 {
-		if seg := b[i : i+q]; bytes.IndexByte(seg, '\\') < 0 {
-			if hasControl(seg) {
-				return false
-			}
-			s.i = i + q + 1
-			return true
+	for i++; i < len(b); {
+		if !stopsString[b[i]] {
+			i++
+			continue
 		}
-	}
-	for i < len(b) {
 		c := b[i]
 		i++
 		switch {
@@ -201,41 +216,22 @@ func (s *scanner) skipString() bool {
 			return true
 		case c < 0x20:
 			return false
-		case c == '\\':
-			if i >= len(b) {
+		}
+		// A backslash.
+		if i >= len(b) {
+			return false
+		}
+		e := b[i]
+		i++
+		switch e {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if i+4 > len(b) || !isHex4(b[i:i+4]) {
 				return false
 			}
-			e := b[i]
-			i++
-			switch e {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if i+4 > len(b) || !isHex4(b[i:i+4]) {
-					return false
-				}
-				i += 4
-			default:
-				return false
-			}
-		}
-	}
-	return false
-}
-
-// hasControl reports whether b holds a byte below 0x20 (not allowed
-// unescaped in a JSON string).
-func hasControl(b []byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for len(b) >= 8 {
-		x := binary.LittleEndian.Uint64(b)
-		if (x-0x20*ones)&^x&highs != 0 {
-			return true
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c < 0x20 {
-			return true
+			i += 4
+		default:
+			return false
 		}
 	}
 	return false
