@@ -210,8 +210,8 @@ func (a vbits) lowest() int {
 // (none unset) says the package is selected at a version in b; a negative
 // term "not P S" has b = ¬S and none set.
 type term struct {
-	pkg  int32
 	b    vbits
+	pkg  int32 // next to none: 40 bytes, not 48
 	none bool
 }
 

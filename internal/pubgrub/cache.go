@@ -34,10 +34,53 @@ type solverCache struct {
 type pkgCache struct {
 	raw    versKey          // the Provider's list
 	sorted []semver.Version // raw ascending without duplicates (raw itself when it is)
-	// comp[i] is the compiled form of the dependency list depsOf[i] of
-	// sorted[i], when known.
-	comp   [][]compiledDep
-	depsOf []depsKey
+	// comp holds the compiled dependency lists of the versions of
+	// sorted compiled so far: a short list (one or two versions of most
+	// packages are tried), and one entry per version in dense once more
+	// than compListMax are.
+	comp  []compiledList
+	dense []compiledList
+}
+
+// compiledList is the compiled form of the dependency list key of version
+// index vi.
+type compiledList struct {
+	vi   int32
+	key  depsKey
+	deps []compiledDep
+}
+
+const compListMax = 8
+
+// compiled returns the entry for version index vi, nil when there is none
+// (and no room made for one).
+func (pc *pkgCache) compiled(vi int) *compiledList {
+	if pc.dense != nil {
+		return &pc.dense[vi]
+	}
+	for i := range pc.comp {
+		if int(pc.comp[i].vi) == vi {
+			return &pc.comp[i]
+		}
+	}
+	return nil
+}
+
+// slot returns the entry for version index vi, making one.
+func (pc *pkgCache) slot(vi int) *compiledList {
+	if e := pc.compiled(vi); e != nil {
+		return e
+	}
+	if len(pc.comp) < compListMax {
+		pc.comp = append(pc.comp, compiledList{vi: int32(vi)})
+		return &pc.comp[len(pc.comp)-1]
+	}
+	pc.dense = make([]compiledList, len(pc.sorted))
+	for _, e := range pc.comp {
+		pc.dense[e.vi] = e
+	}
+	pc.comp = nil
+	return &pc.dense[vi]
 }
 
 type depsKey struct {
@@ -132,20 +175,15 @@ func (c *solverCache) compile(gid int32, vi int, deps []Dependency) []compiledDe
 		return nil
 	}
 	k := depsKey{data: &deps[0], n: len(deps)}
-	pc := &c.pkgs[gid]
-	if pc.comp == nil {
-		pc.comp = make([][]compiledDep, len(pc.sorted))
-		pc.depsOf = make([]depsKey, len(pc.sorted))
-	}
-	if pc.depsOf[vi] == k {
-		return pc.comp[vi]
+	if e := c.pkgs[gid].compiled(vi); e != nil && e.key == k {
+		return e.deps
 	}
 	out := make([]compiledDep, len(deps))
 	for i, d := range deps {
 		out[i].gid = c.gid(d.Name)
 	}
-	pc = &c.pkgs[gid] // gid may have grown c.pkgs
-	pc.comp[vi], pc.depsOf[vi] = out, k
+	e := c.pkgs[gid].slot(vi) // after gid, which may grow c.pkgs
+	e.key, e.deps = k, out
 	return out
 }
 
@@ -183,8 +221,14 @@ func (c *solverCache) ascending(gid int32, vs []semver.Version) []semver.Version
 // as a bit set over len(vs)+1 elements: the last one is the phantom
 // (see solver.n), excluded unless set allows no version of vs, so that a
 // constraint nothing matches stays satisfiable until decision time. The
-// result is shared: it must not be modified.
+// result is shared: it must not be modified. Sets of up to 64 elements
+// are one word, computed in less time than a map lookup takes (and most
+// Sets are asked about once: each version's dependency list parses its
+// own), so only larger ones are remembered.
 func (c *solverCache) excluded(vs []semver.Version, set semver.Set) vbits {
+	if len(vs)+1 <= 64 {
+		return excludedBits(vs, set, nil)
+	}
 	k := exclKey{vers: keyOf(vs), set: set.Key()}
 	if b, ok := c.excl[k]; ok {
 		return b

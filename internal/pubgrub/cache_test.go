@@ -127,3 +127,19 @@ func TestRanks(t *testing.T) {
 		}
 	}
 }
+
+// A package's compiled lists are found again by version index before and
+// after they outgrow the short list.
+func TestPkgCacheCompiledSlots(t *testing.T) {
+	pc := pkgCache{sorted: make([]semver.Version, 30)}
+	for vi := 0; vi < 30; vi += 3 {
+		pc.slot(vi).deps = make([]compiledDep, vi+1)
+		for j := range 30 {
+			e := pc.compiled(j)
+			has := j%3 == 0 && j <= vi
+			if has != (e != nil && e.deps != nil) || has && len(e.deps) != j+1 {
+				t.Fatalf("after slot(%d): compiled(%d) = %+v", vi, j, e)
+			}
+		}
+	}
+}

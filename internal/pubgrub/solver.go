@@ -26,16 +26,16 @@ const (
 // incompat is a set of terms that must not all hold at once.
 type incompat struct {
 	terms []term
-	kind  causeKind
-	// causeConflict: the two incompatibilities it was derived from.
-	c1, c2 int32
 	// causeDependency (and causeNoVersions when hasDecl): the declared
 	// constraint and where.
-	decl    semver.Set
-	hasDecl bool
-	source  string
+	decl   semver.Set
+	source string
 	// causeUnusable, causeNotFound: the provider's reason.
 	reason string
+	// causeConflict: the two incompatibilities it was derived from.
+	c1, c2  int32
+	kind    causeKind
+	hasDecl bool
 	// override applied to this dependency, if any.
 	overridden bool
 }
@@ -61,8 +61,14 @@ type pkgInfo struct {
 	mergedHead, mergedTail int32
 	// tried counts the versions whose dependencies were added.
 	tried int
-	// vers holds per-version state, made on first use.
-	vers []verState
+	// vers holds per-version state, made when a second version needs
+	// state; until then first holds the state of version index firstVi
+	// (when hasFirst). Most packages of a large solve have one version
+	// looked at: the one chosen.
+	vers     []verState
+	first    verState
+	firstVi  int32
+	hasFirst bool
 }
 
 // verState is what the solver knows about one version of a package.
@@ -132,7 +138,8 @@ type solver struct {
 	// from pkgInfo.vers.
 	depList []depsEntry
 
-	// terms backs the term lists of dependency incompatibilities.
+	// terms backs the term lists of dependency incompatibilities (its
+	// current chunk: see pushChunk).
 	terms []term
 	// words backs the bit sets of packages with more than 64 versions.
 	words wordArena
@@ -240,6 +247,18 @@ func push[T any](s []T, vs ...T) []T {
 	return append(s, vs...)
 }
 
+// pushChunk appends vs to s like push, but when s is full it starts a new
+// array instead of copying s into a bigger one: for slices only ever
+// read through sub-slices taken when appended (the terms of dependency
+// incompatibilities), the earlier arrays stay referenced by those
+// sub-slices and need not move.
+func pushChunk[T any](s []T, vs ...T) []T {
+	if len(s)+len(vs) > cap(s) {
+		s = make([]T, 0, max(2*cap(s), len(vs), 1024))
+	}
+	return append(s, vs...)
+}
+
 // rootVersions is the root's one version; never modified.
 var rootVersions = []semver.Version{{}}
 
@@ -268,13 +287,13 @@ func (s *solver) pkgG(gid int32) (int32, error) {
 		}
 	}
 	for len(s.local) <= int(gid) {
-		s.local = append(s.local, 0)
+		s.local = push(s.local, 0)
 	}
 	s.local[gid] = id + 1
-	s.pkgs = append(s.pkgs, info)
-	s.state = append(s.state, pkgState{last: -1})
+	s.pkgs = push(s.pkgs, info)
+	s.state = push(s.state, pkgState{last: -1})
 	s.byPkg = grow2(s.byPkg)
-	s.inChanged = append(s.inChanged, false)
+	s.inChanged = push(s.inChanged, false)
 	return id, nil
 }
 
@@ -851,7 +870,7 @@ func (s *solver) dependencies(pkg int32, vi int) ([]int32, error) {
 		default:
 			excl = s.cache.excluded(s.pkgs[dep].versions, d.Constraint)
 		}
-		s.terms = push(s.terms, from, term{pkg: dep, b: excl, none: true})
+		s.terms = pushChunk(s.terms, from, term{pkg: dep, b: excl, none: true})
 		terms := s.terms[len(s.terms)-2 : len(s.terms) : len(s.terms)]
 		if dep == pkg {
 			terms = mergeTerms(terms, &s.words)
@@ -882,7 +901,7 @@ func (s *solver) mergedFor(pkg int32, vi int, dep int32) (int32, bool) {
 
 // addMerged appends m to pkg's merged entries.
 func (s *solver) addMerged(pkg int32, m mergedDep) {
-	s.merged = append(s.merged, m)
+	s.merged = push(s.merged, m)
 	e := int32(len(s.merged))
 	info := &s.pkgs[pkg]
 	if info.mergedTail == 0 {
@@ -934,10 +953,18 @@ func (s *solver) sameDependency(pkg int32, vi int, d Dependency) (int, int) {
 	return lo, hi
 }
 
-// ver returns the state of pkg's version index vi.
+// ver returns the state of pkg's version index vi. The pointer is good
+// until the next call of ver or pkgG (which may move s.pkgs).
 func (s *solver) ver(pkg int32, vi int) *verState {
 	info := &s.pkgs[pkg]
 	if info.vers == nil {
+		switch {
+		case !info.hasFirst:
+			info.hasFirst, info.firstVi = true, int32(vi)
+			return &info.first
+		case int(info.firstVi) == vi:
+			return &info.first
+		}
 		n := len(info.versions)
 		if cap(s.verArena)-len(s.verArena) < n {
 			// Lists already made keep the old array; it is zero beyond them.
@@ -946,6 +973,7 @@ func (s *solver) ver(pkg int32, vi int) *verState {
 		l := len(s.verArena)
 		s.verArena = s.verArena[:l+n]
 		info.vers = s.verArena[l : l+n : l+n]
+		info.vers[info.firstVi], info.first = info.first, verState{}
 	}
 	return &info.vers[vi]
 }
@@ -1003,7 +1031,7 @@ func (s *solver) solution() *Solution {
 	for i, c := range chosen {
 		info := &s.pkgs[c.pkg]
 		sol.Names[i] = info.name
-		sol.chosen[i] = chosenVersion{v: &info.versions[c.vi], deps: s.depList[info.vers[c.vi].entry-1].deps}
+		sol.chosen[i] = chosenVersion{v: &info.versions[c.vi], deps: s.depList[s.ver(c.pkg, int(c.vi)).entry-1].deps}
 	}
 	if !s.req.CompactSolution {
 		sol.Versions = make(map[string]semver.Version, n)

@@ -59,6 +59,8 @@ type Registry struct {
 	locked map[string]semver.Version
 	extra  map[string][]pubgrub.Dependency
 	jobs   chan struct{}
+	// ahead is false with RegistryOptions.NoPrefetch.
+	ahead bool
 
 	mu       sync.Mutex
 	pkgs     map[string]*regPkg
@@ -67,6 +69,64 @@ type Registry struct {
 	// workers counts the goroutines fetching them (at most cap(jobs)).
 	queue   []queued
 	workers int
+
+	// slab backs the version lists of packages (see versionBuf).
+	slabMu sync.Mutex
+	slab   []semver.Version
+
+	// reqs holds the constraints parsed so far, by their text (see
+	// constraint), guarded by reqMu.
+	reqMu sync.Mutex
+	reqs  map[string]semver.Set
+}
+
+// maxReqs bounds Registry.reqs.
+const maxReqs = 1 << 14
+
+// constraint parses req, once per text: the same requirement ("^1.2.0")
+// recurs across thousands of index entries. Sets are immutable, so the
+// dependencies that share a text share its Set.
+func (r *Registry) constraint(req string) (semver.Set, error) {
+	r.reqMu.Lock()
+	set, ok := r.reqs[req]
+	r.reqMu.Unlock()
+	if ok {
+		return set, nil
+	}
+	set, err := semver.ParseConstraint(req)
+	if err != nil {
+		return set, err
+	}
+	r.reqMu.Lock()
+	if r.reqs == nil {
+		r.reqs = map[string]semver.Set{}
+	}
+	if len(r.reqs) < maxReqs {
+		r.reqs[req] = set
+	}
+	r.reqMu.Unlock()
+	return set, nil
+}
+
+// versionSlab is how many versions a slab holds (56 KB).
+const versionSlab = 1024
+
+// versionBuf returns an empty slice with room for n versions, cut from a
+// slab shared by packages: one allocation for many packages' lists, where
+// a list each cost the allocator and the collector more (a large solve
+// lists thousands of packages, all kept until the Registry goes).
+func (r *Registry) versionBuf(n int) []semver.Version {
+	if n > versionSlab/8 {
+		return make([]semver.Version, 0, n)
+	}
+	r.slabMu.Lock()
+	defer r.slabMu.Unlock()
+	if cap(r.slab)-len(r.slab) < n {
+		r.slab = make([]semver.Version, 0, versionSlab)
+	}
+	l := len(r.slab)
+	r.slab = r.slab[:l+n]
+	return r.slab[l : l : l+n]
 }
 
 // queued is a package waiting for a background fetch.
@@ -81,16 +141,17 @@ type regPkg struct {
 	started bool
 	heads   []IndexVersion
 	// sorted holds the versions that parse, ascending, and at the index
-	// of each one's entry (the last one when entries repeat a version).
+	// of each one's entry (the last one when entries repeat a version);
+	// at is nil when sorted[k] is entry k for every k.
 	sorted []semver.Version
 	at     []int32
 	err    error
 	// entries holds the entries in full, from a RegistryIndex that is
 	// not lazy. With a LazyRegistryIndex, full reads entry i in full;
-	// complete[i] holds it once read (guarded by mu).
+	// complete holds it at i once read (guarded by mu).
 	entries  []registry.IndexEntry
 	full     func(i int) (registry.IndexEntry, error)
-	complete []*registry.IndexEntry
+	complete byPos[*registry.IndexEntry]
 
 	// versions is what Versions returns, computed once; deps caches
 	// Dependencies by position in sorted (guarded by mu). The solver
@@ -99,7 +160,7 @@ type regPkg struct {
 	versionsOnce sync.Once
 	versions     []semver.Version
 	mu           sync.Mutex
-	deps         []regDeps
+	deps         byPos[regDeps]
 }
 
 // find returns the index of v's entry.
@@ -108,7 +169,68 @@ func (p *regPkg) find(v semver.Version) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	return int(p.at[k]), true
+	return p.entryOf(k), true
+}
+
+// entryOf returns the index of sorted[k]'s entry.
+func (p *regPkg) entryOf(k int) int {
+	if p.at == nil {
+		return k
+	}
+	return int(p.at[k])
+}
+
+// byPos holds values by position (in a package's entries or versions),
+// few in most packages: the solver asks about one or two versions of most
+// packages it lists. It keeps them in a short list, and in a slice of
+// every position once that list grows past byPosList. The zero T means
+// "absent".
+type byPos[T any] struct {
+	list  []posValue[T]
+	dense []T
+}
+
+type posValue[T any] struct {
+	at int32
+	v  T
+}
+
+const byPosList = 8
+
+// get returns the value at i, or the zero T.
+func (b *byPos[T]) get(i int) T {
+	if b.dense != nil {
+		return b.dense[i]
+	}
+	for _, pv := range b.list {
+		if int(pv.at) == i {
+			return pv.v
+		}
+	}
+	var zero T
+	return zero
+}
+
+// set stores v at i, of n positions.
+func (b *byPos[T]) set(i, n int, v T) {
+	if b.dense == nil {
+		for k := range b.list {
+			if int(b.list[k].at) == i {
+				b.list[k].v = v
+				return
+			}
+		}
+		if len(b.list) < byPosList {
+			b.list = append(b.list, posValue[T]{int32(i), v})
+			return
+		}
+		b.dense = make([]T, n)
+		for _, pv := range b.list {
+			b.dense[pv.at] = pv.v
+		}
+		b.list = nil
+	}
+	b.dense[i] = v
 }
 
 // position returns v's position in sorted.
@@ -135,6 +257,13 @@ type RegistryOptions struct {
 	// ManifestDeps are added to every version's dependencies, by package:
 	// the workspace manifest's depends_on for a component (DESIGN §2.2).
 	ManifestDeps map[string][]pubgrub.Dependency
+	// NoPrefetch reads a package's index only when the solver asks for
+	// it, on the solver's goroutine: Dependencies does not start fetching
+	// the packages depended on. For an index on local disk, where reading
+	// a file costs less than handing the read to another goroutine and
+	// waking it (thousands of times in a large solve), this saves CPU.
+	// Explicit Prefetch calls still fetch in the background.
+	NoPrefetch bool
 }
 
 // NewRegistry returns a provider reading idx.
@@ -151,6 +280,7 @@ func NewRegistry(idx RegistryIndex, opts RegistryOptions) *Registry {
 		locked:   opts.Locked,
 		extra:    opts.ManifestDeps,
 		jobs:     make(chan struct{}, opts.Jobs),
+		ahead:    !opts.NoPrefetch,
 		pkgs:     map[string]*regPkg{},
 		warnings: map[string]string{},
 	}
@@ -230,7 +360,6 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 	var err error
 	if lazy, ok := r.idx.(LazyRegistryIndex); ok {
 		p.heads, p.full, err = lazy.IndexVersions(ctx, name)
-		p.complete = make([]*registry.IndexEntry, len(p.heads))
 	} else {
 		p.entries, err = r.idx.Index(ctx, name)
 		p.heads = make([]IndexVersion, len(p.entries))
@@ -246,20 +375,24 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		p.err = fmt.Errorf("registry %s: %w", r.name, err)
 		return
 	}
-	p.sorted, p.at = sortVersions(p.heads)
-	p.deps = make([]regDeps, len(p.sorted))
+	p.sorted, p.at = sortVersions(p.heads, r.versionBuf(len(p.heads)))
 }
 
 // sortVersions parses the versions of heads and sorts them, with the
 // index of each one's entry, keeping the last entry of a version that
-// repeats.
-func sortVersions(heads []IndexVersion) ([]semver.Version, []int32) {
-	vs := make([]semver.Version, 0, len(heads))
-	at := make([]int32, 0, len(heads))
+// repeats. The indexes are nil when the versions are in order and all
+// parse, so that the k-th version is entry k (index files list versions
+// as published: mostly in order). The versions go in vs, an empty slice
+// with room for them all.
+func sortVersions(heads []IndexVersion, vs []semver.Version) ([]semver.Version, []int32) {
+	var at []int32 // made at the first version that does not parse
 	inOrder := true
 	for i := range heads {
 		v, err := semver.ParseVersion(heads[i].Vers)
 		if err != nil {
+			if at == nil {
+				at = identity(len(vs), len(heads))
+			}
 			continue // the server validates versions; skip what this client cannot order
 		}
 		v.Build = ""
@@ -267,10 +400,15 @@ func sortVersions(heads []IndexVersion) ([]semver.Version, []int32) {
 			inOrder = false
 		}
 		vs = append(vs, v)
-		at = append(at, int32(i))
+		if at != nil {
+			at = append(at, int32(i))
+		}
 	}
-	if inOrder { // index files list versions as published: mostly in order
+	if inOrder {
 		return vs, at
+	}
+	if at == nil {
+		at = identity(len(vs), len(vs))
 	}
 	type versionAt struct {
 		v semver.Version
@@ -290,6 +428,15 @@ func sortVersions(heads []IndexVersion) ([]semver.Version, []int32) {
 		at = append(at, x.i)
 	}
 	return vs, at
+}
+
+// identity returns 0, 1, …, n-1 with room for c elements.
+func identity(n, c int) []int32 {
+	at := make([]int32, n, c)
+	for i := range at {
+		at[i] = int32(i)
+	}
+	return at
 }
 
 // Prefetch starts fetching the index files of names in the background.
@@ -314,12 +461,16 @@ func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, 
 // versions themselves when none is yanked (the solver does not modify
 // what Versions returns).
 func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
-	if !slices.ContainsFunc(p.at, func(i int32) bool { return p.heads[i].Yanked }) {
+	yanked := false
+	for k := range p.sorted {
+		yanked = yanked || p.heads[p.entryOf(k)].Yanked
+	}
+	if !yanked {
 		return p.sorted
 	}
 	out := make([]semver.Version, 0, len(p.sorted))
 	for k, v := range p.sorted {
-		if e := &p.heads[p.at[k]]; e.Yanked {
+		if e := &p.heads[p.entryOf(k)]; e.Yanked {
 			lv, ok := r.locked[pkg]
 			lv.Build = ""
 			if !ok || lv != v {
@@ -350,7 +501,7 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e := p.complete[i]; e != nil {
+	if e := p.complete.get(i); e != nil {
 		return e, nil
 	}
 	e, err := p.full(i)
@@ -360,7 +511,7 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 	if e.Vers != p.heads[i].Vers || e.Yanked != p.heads[i].Yanked {
 		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.heads[i].Vers)
 	}
-	p.complete[i] = &e
+	p.complete.set(i, len(p.heads), &e)
 	return &e, nil
 }
 
@@ -378,7 +529,7 @@ func (r *Registry) Dependencies(ctx context.Context, pkg string, v semver.Versio
 		return r.parseDeps(ctx, pkg, v) // says it is not in the registry
 	}
 	p.mu.Lock()
-	d := p.deps[k]
+	d := p.deps.get(k)
 	p.mu.Unlock()
 	if d.done {
 		return d.deps, d.err
@@ -391,38 +542,37 @@ func (r *Registry) Dependencies(ctx context.Context, pkg string, v semver.Versio
 		}
 	}
 	p.mu.Lock()
-	if d := p.deps[k]; d.done { // another caller was first: share its slice
+	if d := p.deps.get(k); d.done { // another caller was first: share its slice
 		deps, err = d.deps, d.err
 	} else {
-		p.deps[k] = regDeps{deps: deps, err: err, done: true}
+		p.deps.set(k, len(p.sorted), regDeps{deps: deps, err: err, done: true})
 	}
 	p.mu.Unlock()
 	return deps, err
 }
 
 // parseDeps reads pkg@v's dependencies from its index entry and starts
-// fetching their index files.
+// fetching their index files (unless RegistryOptions.NoPrefetch).
 func (r *Registry) parseDeps(ctx context.Context, pkg string, v semver.Version) ([]pubgrub.Dependency, error) {
 	e, err := r.Entry(ctx, pkg, v)
 	if err != nil {
 		return nil, err
 	}
 	src := pkg + "@" + e.Vers + ":component.yaml (registry " + r.name + ")"
-	deps := make([]pubgrub.Dependency, 0, len(e.Deps))
-	names := make([]string, 0, len(e.Deps))
+	deps := make([]pubgrub.Dependency, 0, len(e.Deps)+len(r.extra[pkg]))
 	for _, d := range e.Deps {
-		set, err := semver.ParseConstraint(d.Req)
+		set, err := r.constraint(d.Req)
 		if err != nil {
 			return nil, &pubgrub.UnusableError{Reason: fmt.Sprintf("its dependency %s has a range that does not parse: %v", d.Name, err)}
 		}
 		deps = append(deps, pubgrub.Dependency{Name: d.Name, Constraint: set, Source: src})
-		names = append(names, d.Name)
 	}
-	for _, d := range r.extra[pkg] {
-		deps = append(deps, d)
-		names = append(names, d.Name)
+	deps = append(deps, r.extra[pkg]...)
+	if r.ahead {
+		for _, d := range deps {
+			r.load(ctx, d.Name, false)
+		}
 	}
-	r.Prefetch(ctx, names)
 	return deps, nil
 }
 

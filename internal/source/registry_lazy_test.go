@@ -90,18 +90,18 @@ func TestRegistryLazyIndexReadsOnlyWhatIsAsked(t *testing.T) {
 func TestSortVersions(t *testing.T) {
 	heads := []IndexVersion{{Vers: "2.0.0"}, {Vers: "1.0.0"}, {Vers: "bad"}, {Vers: "1.0.0+b", Yanked: true}, {Vers: "1.0.0-rc.1"}, {Vers: "0.9.0"}}
 	var got []string
-	vs, at := sortVersions(heads)
+	vs, at := sortVersions(heads, make([]semver.Version, 0, len(heads)))
 	for k := range vs {
 		got = append(got, fmt.Sprintf("%s@%d", vs[k], at[k]))
 	}
 	if want := "0.9.0@5 1.0.0-rc.1@4 1.0.0@3 2.0.0@0"; strings.Join(got, " ") != want {
 		t.Errorf("sortVersions = %s, want %s", strings.Join(got, " "), want)
 	}
-	if vs, at := sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}}); len(vs) != 2 || vs[1].String() != "0.2.0" || at[1] != 1 {
+	if vs, at := sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}}, make([]semver.Version, 0, 2)); len(vs) != 2 || vs[1].String() != "0.2.0" || at != nil {
 		t.Errorf("sortVersions of versions in order = %v %v", vs, at)
 	}
 	p := &regPkg{}
-	p.sorted, p.at = sortVersions(heads)
+	p.sorted, p.at = sortVersions(heads, make([]semver.Version, 0, len(heads)))
 	for v, want := range map[string]int{"1.0.0": 3, "2.0.0": 0, "0.9.0": 5, "1.0.0-rc.1": 4, "1.5.0": -1, "3.0.0": -1, "0.1.0": -1} {
 		i, ok := p.find(semver.MustParseVersion(v))
 		if !ok {
@@ -110,5 +110,66 @@ func TestSortVersions(t *testing.T) {
 		if i != want {
 			t.Errorf("find(%s) = %d, want %d", v, i, want)
 		}
+	}
+}
+
+// A version that does not parse shifts the entry indexes of those after
+// it; in-order versions that all parse map to their own entries.
+func TestSortVersionsSkipsInOrder(t *testing.T) {
+	p := &regPkg{}
+	p.sorted, p.at = sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "bad"}, {Vers: "0.2.0"}}, make([]semver.Version, 0, 3))
+	if i, ok := p.find(semver.MustParseVersion("0.2.0")); !ok || i != 2 || len(p.sorted) != 2 {
+		t.Errorf("find(0.2.0) = %d, %v in %v; want entry 2", i, ok, p.sorted)
+	}
+	p.sorted, p.at = sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}}, make([]semver.Version, 0, 2))
+	if i, ok := p.find(semver.MustParseVersion("0.2.0")); !ok || i != 1 {
+		t.Errorf("find(0.2.0) = %d, %v; want entry 1", i, ok)
+	}
+}
+
+// byPos answers the same before and after it outgrows its short list.
+func TestByPos(t *testing.T) {
+	var b byPos[int]
+	const n = 40
+	for i := 0; i < n; i += 2 {
+		b.set(i, n, i+100)
+		b.set(i, n, i+1000) // replaced
+		for j := range n {
+			want := 0
+			if j%2 == 0 && j <= i {
+				want = j + 1000
+			}
+			if got := b.get(j); got != want {
+				t.Fatalf("after setting %d: get(%d) = %d, want %d", i, j, got, want)
+			}
+		}
+	}
+}
+
+// Version lists cut from the shared slab do not overlap: each package's
+// list keeps its versions however many packages are read after it.
+func TestRegistryVersionSlab(t *testing.T) {
+	r := NewRegistry(newFake(), RegistryOptions{})
+	var lists [][]semver.Version
+	for i := range 3 * versionSlab / 7 {
+		n := i%7 + 1
+		vs := r.versionBuf(n)
+		if len(vs) != 0 || cap(vs) != n {
+			t.Fatalf("versionBuf(%d): len %d cap %d", n, len(vs), cap(vs))
+		}
+		for k := range n {
+			vs = append(vs, semver.Version{Major: uint64(i), Minor: uint64(k)})
+		}
+		lists = append(lists, vs)
+	}
+	for i, vs := range lists {
+		for k, v := range vs {
+			if v.Major != uint64(i) || v.Minor != uint64(k) {
+				t.Fatalf("list %d element %d = %s", i, k, v)
+			}
+		}
+	}
+	if big := r.versionBuf(versionSlab); cap(big) != versionSlab {
+		t.Errorf("a long list: cap %d", cap(big))
 	}
 }

@@ -244,3 +244,48 @@ func TestRegistryPrefetchBoundedOnce(t *testing.T) {
 		t.Errorf("%d fetches ran at once, want at most Jobs = %d", g.most, jobs)
 	}
 }
+
+// With NoPrefetch, asking for a version's dependencies reads no other
+// package's index: each is read when the solver lists its versions, once,
+// and the answer is the same.
+func TestRegistryNoPrefetch(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	p := NewRegistry(f, RegistryOptions{Name: "test", NoPrefetch: true})
+	deps, err := p.Dependencies(ctx, "app", semver.MustParseVersion("1.0.0"))
+	if err != nil || len(deps) != 1 || deps[0].Name != "lib" {
+		t.Fatalf("Dependencies(app 1.0.0) = %v, %v", deps, err)
+	}
+	if f.fetches["lib"] != 0 {
+		t.Fatalf("lib fetched %d times before it was asked for, want 0", f.fetches["lib"])
+	}
+	sol, err := pubgrub.Solve(ctx, p, pubgrub.Request{Root: []pubgrub.Dependency{{Name: "app", Constraint: semver.MustParseConstraint("^1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := sol.Version("lib"); got.String() != "1.1.0" {
+		t.Fatalf("solved lib@%s, want 1.1.0", got)
+	}
+	if f.fetches["app"] != 1 || f.fetches["lib"] != 1 {
+		t.Errorf("fetches %v, want app and lib once each", f.fetches)
+	}
+}
+
+// A requirement text is parsed once: dependencies written the same share
+// one Set, and a text that does not parse is not kept.
+func TestRegistryConstraintOnce(t *testing.T) {
+	r := NewRegistry(newFake(), RegistryOptions{})
+	a, err1 := r.constraint("^1.2.0")
+	b, err2 := r.constraint("^1.2.0")
+	if err1 != nil || err2 != nil || a.Key() != b.Key() || a.String() != semver.MustParseConstraint("^1.2.0").String() {
+		t.Fatalf("constraint(^1.2.0) twice: %v (%v), %v (%v); want one Set", a, err1, b, err2)
+	}
+	for range 2 {
+		if _, err := r.constraint("not a range"); err == nil {
+			t.Fatal("a bad range parsed")
+		}
+	}
+	if len(r.reqs) != 1 {
+		t.Errorf("%d texts kept, want 1", len(r.reqs))
+	}
+}

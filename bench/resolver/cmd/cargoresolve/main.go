@@ -74,7 +74,10 @@ func run(index, manifest, out string) error {
 	if err != nil {
 		return err
 	}
-	p := source.NewRegistry(cargoindex.Dir(index), source.RegistryOptions{Name: "cargo-index"})
+	// The index is on local disk: a file is read in less time than it
+	// takes to hand the read to another goroutine, so the solver reads
+	// each one itself when it needs it, as Cargo does.
+	p := source.NewRegistry(cargoindex.Dir(index), source.RegistryOptions{Name: "cargo-index", NoPrefetch: true})
 	sol, err := pubgrub.Solve(context.Background(), p, pubgrub.Request{Root: root, RootName: "bench-root", SkipSuggestions: true})
 	if err != nil {
 		return err

@@ -12,7 +12,6 @@ package cargoindex
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,18 +27,22 @@ import (
 // Dir is the index directory.
 type Dir string
 
+// line is what entry reads of an index line (see parseLine).
 type line struct {
-	Name   string `json:"name"`
-	Vers   string `json:"vers"`
-	Cksum  string `json:"cksum"`
-	Yanked bool   `json:"yanked"`
-	Deps   []struct {
-		Name     string `json:"name"`
-		Package  string `json:"package"`
-		Req      string `json:"req"`
-		Optional bool   `json:"optional"`
-		Kind     string `json:"kind"`
-	} `json:"deps"`
+	Name   string    `json:"name"`
+	Vers   string    `json:"vers"`
+	Cksum  string    `json:"cksum"`
+	Yanked bool      `json:"yanked"`
+	Deps   []lineDep `json:"deps"`
+}
+
+// lineDep is one of a line's dependencies.
+type lineDep struct {
+	Name     string `json:"name"`
+	Package  string `json:"package"`
+	Req      string `json:"req"`
+	Optional bool   `json:"optional"`
+	Kind     string `json:"kind"`
 }
 
 // maxIndexFile bounds one package's index file.
@@ -101,35 +104,55 @@ const keptLines = 1
 // headers scans each line's version and yanked flag (and checks its
 // name is a string), and copies the last keptLines lines. The versions
 // kept share one string per file, so a package's listing is a few
-// allocations however many versions it has.
+// allocations however many versions it has; the scan's own bookkeeping
+// is reused from file to file (see scratches).
 func headers(path string, data []byte) ([]source.IndexVersion, []indexLine, error) {
-	type span struct {
-		from, to int
-		yanked   bool
-	}
-	lines := bytes.Count(data, []byte{'\n'}) + 1
-	text := make([]byte, 0, 8*lines)
-	spans := make([]span, 0, lines)
+	sc := scratches.Get().(*scratch)
+	defer sc.put()
 	var last [keptLines]indexLine // a ring of the last lines
 	err := eachLine(data, func(l indexLine) error {
 		h, err := parseHeader(l.text)
 		if err != nil {
 			return lineError(path, l.no, err)
 		}
-		last[len(spans)%keptLines] = l
-		spans = append(spans, span{len(text), len(text) + len(h.vers), h.yanked})
-		text = append(text, h.vers...)
+		last[len(sc.spans)%keptLines] = l
+		sc.spans = append(sc.spans, span{len(sc.text), len(sc.text) + len(h.vers), h.yanked})
+		sc.text = append(sc.text, h.vers...)
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	all := string(text)
-	out := make([]source.IndexVersion, len(spans))
-	for i, sp := range spans {
+	all := string(sc.text)
+	out := make([]source.IndexVersion, len(sc.spans))
+	for i, sp := range sc.spans {
 		out[i] = source.IndexVersion{Vers: all[sp.from:sp.to], Yanked: sp.yanked}
 	}
-	return out, keep(data, last[:], len(spans)), nil
+	return out, keep(data, last[:], len(sc.spans)), nil
+}
+
+// span is where headers put one line's version in scratch.text.
+type span struct {
+	from, to int
+	yanked   bool
+}
+
+// scratch is headers' working memory.
+type scratch struct {
+	text  []byte
+	spans []span
+}
+
+// scratches holds scratch values for reuse.
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// put returns sc to scratches, unless a rare huge file grew it.
+func (sc *scratch) put() {
+	if cap(sc.text) > maxPooled || cap(sc.spans) > maxPooled/16 {
+		return
+	}
+	sc.text, sc.spans = sc.text[:0], sc.spans[:0]
+	scratches.Put(sc)
 }
 
 // keep copies the last lines of data, n lines in all, from ring (see
@@ -281,8 +304,8 @@ const minBuf = 64 << 10
 
 // entry maps one index line.
 func entry(path string, l indexLine) (registry.IndexEntry, error) {
-	var x line
-	if err := json.Unmarshal(l.text, &x); err != nil {
+	x, err := parseLine(l.text)
+	if err != nil {
 		return registry.IndexEntry{}, lineError(path, l.no, err)
 	}
 	e := registry.IndexEntry{Name: x.Name, Vers: x.Vers, Cksum: x.Cksum, Yanked: x.Yanked, Deps: make([]registry.Dep, 0, len(x.Deps))}

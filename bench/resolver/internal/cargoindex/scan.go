@@ -15,6 +15,9 @@ import (
 // go to encoding/json, which has its own bound.
 const maxScanDepth = 256
 
+// headerKeys are the members scanHeader reads.
+var headerKeys = []string{"name", "vers", "yanked"}
+
 // header is the part of an index line that lists versions, for
 // encoding/json.
 type header struct {
@@ -91,13 +94,35 @@ type scanner struct {
 }
 
 func (s *scanner) space() {
-	for s.i < len(s.s) {
-		switch s.s[s.i] {
-		case ' ', '\t', '\r', '\n':
-			s.i++
-		default:
-			return
-		}
+	b, i := s.s, s.i
+	for i < len(b) && isSpace[b[i]] {
+		i++
+	}
+	s.i = i
+}
+
+// Byte tables for the loops over strings and white space.
+var (
+	// isSpace: JSON white space.
+	isSpace [256]bool
+	// stopsString: '"', '\\' and control bytes, which end a run of
+	// plain bytes in a string.
+	stopsString [256]bool
+	// isPlain: what plainString accepts in a string, printable ASCII
+	// but '"' and '\\'.
+	isPlain [256]bool
+)
+
+func init() {
+	for _, c := range []byte(" \t\r\n") {
+		isSpace[c] = true
+	}
+	for c := range 0x20 {
+		stopsString[c] = true
+	}
+	stopsString['"'], stopsString['\\'] = true, true
+	for c := 0x20; c < 0x80; c++ {
+		isPlain[c] = !stopsString[c]
 	}
 }
 
@@ -146,7 +171,7 @@ func (s *scanner) member(key []byte, h *rawHeader) bool {
 		return true
 	}
 	// encoding/json matches keys case-insensitively: leave such keys to it.
-	if bytes.EqualFold(key, []byte("name")) || bytes.EqualFold(key, []byte("vers")) || bytes.EqualFold(key, []byte("yanked")) {
+	if foldsTo(key, headerKeys) {
 		return false
 	}
 	return s.skipValue()
@@ -155,20 +180,18 @@ func (s *scanner) member(key []byte, h *rawHeader) bool {
 // plainString reads a string with no escapes and only printable ASCII,
 // returning its contents.
 func (s *scanner) plainString() ([]byte, bool) {
-	if !s.eat('"') {
+	b, i := s.s, s.i
+	if i >= len(b) || b[i] != '"' {
 		return nil, false
 	}
-	start := s.i
-	for s.i < len(s.s) {
-		c := s.s[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return s.s[start : s.i-1], true
-		case c < 0x20 || c >= 0x80 || c == '\\':
-			return nil, false
-		}
-		s.i++
+	i++
+	start := i
+	for i < len(b) && isPlain[b[i]] {
+		i++
+	}
+	if i < len(b) && b[i] == '"' {
+		s.i = i + 1
+		return b[start:i], true
 	}
 	return nil, false
 }
@@ -176,33 +199,39 @@ func (s *scanner) plainString() ([]byte, bool) {
 // skipString skips a string, escapes and any bytes of 0x80 and above
 // included (encoding/json accepts invalid UTF-8 in strings).
 func (s *scanner) skipString() bool {
-	if !s.eat('"') {
+	b, i := s.s, s.i
+	if i >= len(b) || b[i] != '"' {
 		return false
 	}
-	for s.i < len(s.s) {
-		c := s.s[s.i]
-		s.i++
+	for i++; i < len(b); {
+		if !stopsString[b[i]] {
+			i++
+			continue
+		}
+		c := b[i]
+		i++
 		switch {
 		case c == '"':
+			s.i = i
 			return true
 		case c < 0x20:
 			return false
-		case c == '\\':
-			if s.i >= len(s.s) {
+		}
+		// A backslash.
+		if i >= len(b) {
+			return false
+		}
+		e := b[i]
+		i++
+		switch e {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if i+4 > len(b) || !isHex4(b[i:i+4]) {
 				return false
 			}
-			e := s.s[s.i]
-			s.i++
-			switch e {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if s.i+4 > len(s.s) || !isHex4(s.s[s.i:s.i+4]) {
-					return false
-				}
-				s.i += 4
-			default:
-				return false
-			}
+			i += 4
+		default:
+			return false
 		}
 	}
 	return false
@@ -259,6 +288,14 @@ func (s *scanner) digits() int {
 // skipValue skips one value, nested objects and arrays iteratively up to
 // maxScanDepth.
 func (s *scanner) skipValue() bool {
+	if s.i < len(s.s) && s.s[s.i] == '"' {
+		return s.skipString() // most values skipped: no nesting to set up
+	}
+	return s.skipNested()
+}
+
+// skipNested is skipValue for any value.
+func (s *scanner) skipNested() bool {
 	var stack [maxScanDepth]byte // '{' or '[' per open level
 	depth := 0
 	for {

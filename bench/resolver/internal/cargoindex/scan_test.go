@@ -46,6 +46,7 @@ func TestParseHeader(t *testing.T) {
 		{line: `{"vers":"1.0.0","n":-}`, wantErr: true},
 		{line: `{"vers":"1.0.0","s":"\x"}`, wantErr: true},
 		{line: "{\"vers\":\"1.0\t0\"}", wantErr: true},
+		{line: "{\"x\":\"a\nb\"}", wantErr: true}, // a control byte in a skipped string
 		{line: `{"vers":"1.0.0",}`, wantErr: true},
 		{line: `{"deps":[1,]}`, wantErr: true},
 		{line: `[1,2]`, wantErr: true},
@@ -160,4 +161,17 @@ func FuzzParseHeader(f *testing.F) {
 			t.Fatalf("scanner answered %q %q %v; encoding/json %q %q %v, %v", h.name, h.vers, h.yanked, want.name, want.vers, want.yanked, wantErr)
 		}
 	})
+}
+
+// BenchmarkScanHeader scans lines shaped like those cargo_compare.sh
+// writes (three dependencies each), as listing a package does.
+func BenchmarkScanHeader(b *testing.B) {
+	dep := `{"name":"gen-09695","req":"^1.0.0","features":[],"optional":false,"default_features":true,"target":null,"kind":"normal"}`
+	line := []byte(`{"name":"gen-09681","vers":"1.0.0","deps":[` + dep + "," + dep + "," + dep + `],"cksum":"b815add1898c45ef8c38239d8c2df2a3d1dc0cf76d2cc2d7d26850ef849b5091","features":{},"yanked":false}`)
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		if _, ok := scanHeader(line); !ok {
+			b.Fatal("not scanned")
+		}
+	}
 }
