@@ -9,6 +9,7 @@ import (
 
 	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/depscan"
+	"github.com/metawork/meta/internal/ecosystem"
 	"github.com/metawork/meta/internal/manifest"
 )
 
@@ -91,7 +92,8 @@ func (a *app) depsTargets(cmd *cobra.Command, opts depsTargetOpts) ([]depscan.Ta
 	if err != nil {
 		return nil, err
 	}
-	out, err := depscan.LoadAll(cmd.Context(), comps)
+	ctx := ecosystem.WithGoGraphCache(cmd.Context(), depscan.GoGraphCacheDir())
+	out, err := depscan.LoadAll(ctx, comps)
 	if err != nil {
 		return nil, err
 	}

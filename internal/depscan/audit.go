@@ -88,6 +88,17 @@ func DefaultLoader() *audit.Loader {
 	return l
 }
 
+// GoGraphCacheDir is where `go mod graph` outputs are kept for reading
+// go.mod files again: $XDG_CACHE_HOME/meta/go-mod-graph ("" when there is
+// no cache directory).
+func GoGraphCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "meta", "go-mod-graph")
+}
+
 // DefaultCacheDir is where OSV records are cached: $XDG_CACHE_HOME/meta/osv.
 func DefaultCacheDir() string {
 	dir, err := os.UserCacheDir()

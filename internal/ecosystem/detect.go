@@ -148,7 +148,7 @@ func Parse(ctx context.Context, dir string, f Found) (*Lockfile, error) {
 		var replaced map[string]string
 		l, replaced, err = parseGoModReplaced(f.Path, data, sum)
 		if err == nil {
-			addGoGraph(ctx, filepath.Join(dir, filepath.FromSlash(path.Dir(f.Path))), l, replaced)
+			addGoGraph(ctx, filepath.Join(dir, filepath.FromSlash(path.Dir(f.Path))), l, replaced, data, sum)
 		}
 	case ManagerCargo:
 		ct, _ := root.ReadFile(filepath.FromSlash(path.Join(path.Dir(f.Path), "Cargo.toml")))

@@ -125,13 +125,27 @@ func goSumModules(sum []byte) [][2]string {
 // addGoGraph adds edges from `go mod graph`, run in the module's directory
 // with GOFLAGS=-mod=mod (GOPROXY as the environment has it). When it fails
 // (offline, no go installed), l keeps its flat list and records a warning.
-func addGoGraph(ctx context.Context, dir string, l *Lockfile, replaced map[string]string) {
+//
+// With a cache directory in ctx (WithGoGraphCache), an output is reused
+// while the go.mod and go.sum (gomod, gosum), the go command and its
+// environment are unchanged; see gograph.go.
+func addGoGraph(ctx context.Context, dir string, l *Lockfile, replaced map[string]string, gomod, gosum []byte) {
 	if len(l.Packages) == 0 {
 		return
 	}
-	if _, ok := run.LookPath("go"); !ok {
+	goBin, ok := run.LookPath("go")
+	if !ok {
 		l.Warnings = append(l.Warnings, l.Path+": go is not installed; dependency edges unknown (install Go to see them)")
 		return
+	}
+	cache, key := goGraphCacheDir(ctx), ""
+	if cache != "" {
+		if key = goGraphKey(goBin, gomod, gosum); key != "" {
+			if out := readGoGraph(cache, key); out != nil {
+				applyGoGraph(l, out, replaced)
+				return
+			}
+		}
 	}
 	out, err := run.Output(ctx, run.Cmd{Args: []string{"go", "mod", "graph"}, Dir: dir, Env: []string{"GOFLAGS=-mod=mod", "GOWORK=off"}})
 	if err != nil {
@@ -142,6 +156,9 @@ func addGoGraph(ctx context.Context, dir string, l *Lockfile, replaced map[strin
 		}
 		l.Warnings = append(l.Warnings, fmt.Sprintf("%s: go mod graph failed (%s); dependency edges unknown", l.Path, msg))
 		return
+	}
+	if key != "" {
+		writeGoGraph(cache, key, out)
 	}
 	applyGoGraph(l, out, replaced)
 }

@@ -160,3 +160,99 @@ func TestGoGraphReal(t *testing.T) {
 }
 
 func FuzzGoMod(f *testing.F) { fuzzParser(f, ManagerGo, goModSmall) }
+
+// TestGoGraphCache runs Parse on a go.mod with a stand-in go command that
+// counts its runs: with a cache directory, `go mod graph` runs once while
+// go.mod, go.sum, the go command and its environment stay the same, and
+// again when any of them changes; a module with a local replacement and a
+// failed run are never cached; the edges are the same either way.
+func TestGoGraphCache(t *testing.T) {
+	bin, dir, cache := t.TempDir(), t.TempDir(), filepath.Join(t.TempDir(), "graphs")
+	count, graph := filepath.Join(t.TempDir(), "count"), filepath.Join(t.TempDir(), "graph")
+	write := func(p, s string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte(s), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(bin, "go"), "#!/bin/sh\necho run >> \"$META_TEST_COUNT\"\ncat \"$META_TEST_GRAPH\"\n")
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("META_TEST_COUNT", count)
+	t.Setenv("META_TEST_GRAPH", graph)
+	t.Setenv("GOFLAGS", "")
+	write(graph, "example.com/app example.com/a@v1.0.0\nexample.com/a@v1.0.0 example.com/b@v1.2.0\n")
+	write(filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.22\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/b v1.2.0 // indirect\n)\n")
+	write(filepath.Join(dir, "go.sum"), "example.com/a v1.0.0/go.mod h1:aaa=\n")
+	runs := func() int {
+		data, _ := os.ReadFile(count)
+		return strings.Count(string(data), "run")
+	}
+	parse := func(ctx context.Context) string {
+		t.Helper()
+		l, err := Parse(ctx, dir, Found{Path: "go.mod", Manager: ManagerGo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Warnings) != 0 {
+			t.Fatalf("warnings: %q", l.Warnings)
+		}
+		return summary(l)
+	}
+	cached := WithGoGraphCache(context.Background(), cache)
+	want := parse(context.Background())
+	if !strings.Contains(want, "example.com/a@v1.0.0 prod direct -> example.com/b@v1.2.0") {
+		t.Fatalf("the stand-in graph was not applied:\n%q", want)
+	}
+	steps := []struct {
+		what   string
+		change func()
+		ctx    context.Context
+		runs   int // after the step
+	}{
+		{"no cache", func() {}, context.Background(), 2},
+		{"first with a cache", func() {}, cached, 3},
+		{"same again", func() {}, cached, 3},
+		{"go.sum changed", func() { write(filepath.Join(dir, "go.sum"), "example.com/a v1.0.0/go.mod h1:bbb=\n") }, cached, 4},
+		{"same again", func() {}, cached, 4},
+		{"GOFLAGS changed", func() { t.Setenv("GOFLAGS", "-modcacherw") }, cached, 5},
+		{"go command changed", func() {
+			write(filepath.Join(bin, "go"), "#!/bin/sh\n# another go\necho run >> \"$META_TEST_COUNT\"\ncat \"$META_TEST_GRAPH\"\n")
+		}, cached, 6},
+		{"same again", func() {}, cached, 6},
+	}
+	for _, s := range steps {
+		s.change()
+		if got := parse(s.ctx); got != want {
+			t.Errorf("%s: lock file differs:\n%s\nwant:\n%s", s.what, got, want)
+		}
+		if got := runs(); got != s.runs {
+			t.Errorf("%s: go mod graph ran %d times in all, want %d", s.what, got, s.runs)
+		}
+	}
+
+	// A local replacement: the graph also depends on ./local's go.mod.
+	write(filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.22\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/b v1.2.0 // indirect\n)\n\nreplace example.com/b => ./local\n")
+	before := runs()
+	parse(cached)
+	parse(cached)
+	if got := runs() - before; got != 2 {
+		t.Errorf("local replacement: go mod graph ran %d times for 2 reads, want 2", got)
+	}
+
+	// A failed run is not kept.
+	write(filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.22\n\nrequire example.com/a v1.0.0\n")
+	write(filepath.Join(bin, "go"), "#!/bin/sh\necho run >> \"$META_TEST_COUNT\"\necho offline >&2\nexit 1\n")
+	before = runs()
+	for range 2 {
+		l, err := Parse(cached, dir, Found{Path: "go.mod", Manager: ManagerGo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Warnings) != 1 || !strings.Contains(l.Warnings[0], "go mod graph failed (offline)") {
+			t.Errorf("warnings %q", l.Warnings)
+		}
+	}
+	if got := runs() - before; got != 2 {
+		t.Errorf("failing go: ran %d times for 2 reads, want 2", got)
+	}
+}
