@@ -11,7 +11,7 @@
 # Steps: build meta, generate the data (bench/audit/gen), then
 # bench/audit/race checks each tool's findings against the generator's
 # expected answers and times interleaved rounds (medians of wall and CPU;
-# meta cold = its archive index removed before the run, warm = kept).
+# meta cold = all its caches removed before the run, warm = kept).
 #
 # Needs: go, osv-scanner v2.5.0
 #   (go install github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.5.0).

@@ -112,7 +112,7 @@ func run(data, meta, osv string, rounds int) error {
 	env := []string{"XDG_CACHE_HOME=" + cache, "GOPROXY=off", "GOFLAGS=-mod=mod"}
 	metaArgs := []string{meta, "-C", filepath.Join(ws, "meta"), "deps", "audit", "--all", "--offline-db", db, "--fail-on", "none", "--json"}
 	metaCold := tool{name: "meta (cold)", args: metaArgs, env: env, codes: []int{0},
-		prep: func() error { return os.RemoveAll(filepath.Join(cache, "meta", "osv-index")) }}
+		prep: func() error { return os.RemoveAll(filepath.Join(cache, "meta")) }} // every cache of meta's
 	metaWarm := tool{name: "meta (warm)", args: metaArgs, env: env, codes: []int{0}}
 	osvTool := tool{name: "osv-scanner", args: []string{osv, "scan", "source", "--offline", "--local-db-path", db, "--all-vulns",
 		"--no-call-analysis=go", "--no-call-analysis=rust", "--format", "json", "-r", ws}, env: env, codes: []int{0, 1}}
