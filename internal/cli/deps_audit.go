@@ -31,7 +31,12 @@ is https://api.osv.dev unless META_OSV_URL names another. With --offline-db,
 meta reads a directory of OSV JSON records or per-ecosystem all.zip files
 (<dir>/<ecosystem>/all.zip, <dir>/osv-scanner/<ecosystem>/all.zip) instead;
 an index of each all.zip is kept in $XDG_CACHE_HOME/meta/osv-index so later
-runs decompress only the records that may concern the lock files.
+runs decompress only the records that may concern the lock files, with the
+records that matched (checked against the archive's CRC-32 before use).
+
+A go.mod's dependency paths come from "go mod graph"; its output is kept in
+$XDG_CACHE_HOME/meta/go-mod-graph and reused while go.mod, go.sum, the go
+command and its GO* settings are unchanged (never for local replacements).
 
 For each finding: package@version, ecosystem, advisory ids, summary,
 severity (CVSS v3 base score, else the database's label, else unknown),
