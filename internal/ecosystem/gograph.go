@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/metawork/meta/internal/atomicfile"
 )
 
 // `go mod graph` is the slowest step of reading a go.mod (a process that
@@ -107,22 +108,10 @@ func readGoGraph(dir, key string) []byte {
 	return data
 }
 
-// writeGoGraph stores a graph, atomically; failing to is not an error
-// (the cache only saves time).
+// writeGoGraph stores a graph; failing to is not an error (the cache
+// only saves time).
 func writeGoGraph(dir, key string, graph []byte) {
-	if len(graph) > maxGoGraph || os.MkdirAll(dir, 0o755) != nil {
-		return
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return
-	}
-	_, werr := f.Write(graph)
-	if err := errors.Join(werr, f.Close()); err != nil {
-		os.Remove(f.Name())
-		return
-	}
-	if os.Rename(f.Name(), filepath.Join(dir, key)) != nil {
-		os.Remove(f.Name())
+	if len(graph) <= maxGoGraph {
+		_ = atomicfile.Write(filepath.Join(dir, key), graph, 0o644)
 	}
 }
