@@ -136,25 +136,10 @@ func TestLoadForThroughCompactIndex(t *testing.T) {
 	recs := readShared(t)
 	root := t.TempDir()
 	writeZips(t, root, "osv-scalibr", recs)
-	inputs := fixtureInputs()
-	want, vs := Wanted{}, Versions{}
-	for _, in := range inputs {
-		for _, p := range in.Lockfile.Packages {
-			want.Add(p.Ecosystem, p.Name)
-			vs.Add(p.Ecosystem, p.Name, p.Version)
-		}
-	}
+	fa := newFixtureAudit(root)
 	audit := func(l *Loader) (*Report, LoadStats) {
 		t.Helper()
-		db, err := l.LoadFor(context.Background(), root, want, vs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Run(context.Background(), db, inputs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rep, db.Stats
+		return fa.run(t, l, false)
 	}
 	wantRep, wantStats := audit(&Loader{})
 	idxDir := filepath.Join(t.TempDir(), "index")
@@ -229,24 +214,10 @@ func TestLoadForThroughRecordCache(t *testing.T) {
 	recs := readShared(t)
 	root := t.TempDir()
 	writeZips(t, root, "osv-scalibr", recs)
-	inputs := fixtureInputs()
-	want, vs := Wanted{}, Versions{}
-	for _, in := range inputs {
-		for _, p := range in.Lockfile.Packages {
-			want.Add(p.Ecosystem, p.Name)
-			vs.Add(p.Ecosystem, p.Name, p.Version)
-		}
-	}
+	fa := newFixtureAudit(root)
 	audit := func(l *Loader) *Report {
 		t.Helper()
-		db, err := l.LoadFor(context.Background(), root, want, vs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Run(context.Background(), db, inputs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep, _ := fa.run(t, l, false)
 		return rep
 	}
 	wantRep := audit(&Loader{})
@@ -338,27 +309,10 @@ func TestRecordCacheOfChangedArchive(t *testing.T) {
 	recs := readShared(t)
 	root := t.TempDir()
 	writeZips(t, root, "osv-scalibr", recs)
-	inputs := fixtureInputs()
-	want, vs := Wanted{}, Versions{}
-	for _, in := range inputs {
-		for _, p := range in.Lockfile.Packages {
-			want.Add(p.Ecosystem, p.Name)
-			vs.Add(p.Ecosystem, p.Name, p.Version)
-		}
-	}
+	fa := newFixtureAudit(root)
 	audit := func(l *Loader) *Report {
 		t.Helper()
-		if err := l.Prepare(context.Background(), root); err != nil {
-			t.Fatal(err)
-		}
-		db, err := l.LoadFor(context.Background(), root, want, vs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Run(context.Background(), db, inputs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep, _ := fa.run(t, l, true)
 		return rep
 	}
 	idxDir := filepath.Join(t.TempDir(), "index")
@@ -397,4 +351,43 @@ func TestRecordCacheOfChangedArchive(t *testing.T) {
 	if cmp.Equal(first, wantRep) {
 		t.Error("dropping records changed no finding: the test proves nothing")
 	}
+}
+
+// fixtureAudit audits the fixtures' lock files against the database at
+// root, loading only what they need (LoadFor).
+type fixtureAudit struct {
+	root   string
+	inputs []Input
+	want   Wanted
+	vs     Versions
+}
+
+func newFixtureAudit(root string) *fixtureAudit {
+	f := &fixtureAudit{root: root, inputs: fixtureInputs(), want: Wanted{}, vs: Versions{}}
+	for _, in := range f.inputs {
+		for _, p := range in.Lockfile.Packages {
+			f.want.Add(p.Ecosystem, p.Name)
+			f.vs.Add(p.Ecosystem, p.Name, p.Version)
+		}
+	}
+	return f
+}
+
+// run audits through l, after l.Prepare when prepare is set.
+func (f *fixtureAudit) run(t *testing.T, l *Loader, prepare bool) (*Report, LoadStats) {
+	t.Helper()
+	if prepare {
+		if err := l.Prepare(context.Background(), f.root); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := l.LoadFor(context.Background(), f.root, f.want, f.vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), db, f.inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, db.Stats
 }
