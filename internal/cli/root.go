@@ -81,12 +81,43 @@ repository; meta finds it by walking up from the current directory.`,
 		newInfoCmd(a), newYankCmd(a), newKeygenCmd(a),
 	)
 	for _, c := range root.Commands() {
+		rejectUnknownSubcommands(c)
 		wrapArgs(c)
 	}
 	addCompletions(a, root)
 	root.Version = versionString()
 	root.SetVersionTemplate("meta {{.Version}}\n")
 	return root
+}
+
+// rejectUnknownSubcommands makes each group command (one that only holds
+// subcommands, like 'meta deps') refuse an unknown subcommand with exit 2
+// and a suggestion; cobra would print the group's help and exit 0, so a
+// typo in a script went unnoticed. Without arguments it still prints help.
+func rejectUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		rejectUnknownSubcommands(sub)
+	}
+	if !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		var names []string
+		for _, sub := range cmd.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		hint := fmt.Sprintf("subcommands: %s; see '%s --help'", strings.Join(names, ", "), cmd.CommandPath())
+		if s := yamlpos.Suggest(args[0], names); s != "" {
+			hint = fmt.Sprintf("did you mean '%s %s'?", cmd.CommandPath(), s)
+		}
+		return usagef(hint, "unknown %s subcommand %q", strings.TrimPrefix(cmd.CommandPath(), "meta "), args[0])
+	}
 }
 
 // wrapArgs makes cobra's positional-argument errors usage errors (exit 2).
