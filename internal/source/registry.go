@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"aead.dev/minisign"
@@ -139,7 +141,13 @@ type regPkg struct {
 	done chan struct{}
 	// started is set (under Registry.mu) by whoever fetches the package.
 	started bool
-	heads   []IndexVersion
+	// heads is what listing read of each entry, kept compact for the
+	// whole solve (thousands of packages, tens of entries each): entry
+	// i's version text is vers[ends[i-1]:ends[i]], and yanked is a bit
+	// per entry, nil when none is yanked.
+	vers   string
+	ends   []uint32
+	yanked []uint64
 	// sorted holds the versions that parse, ascending, and at the index
 	// of each one's entry (the last one when entries repeat a version);
 	// at is nil when sorted[k] is entry k for every k.
@@ -161,6 +169,47 @@ type regPkg struct {
 	versions     []semver.Version
 	mu           sync.Mutex
 	deps         byPos[regDeps]
+}
+
+// setHeads keeps heads compactly (see regPkg.vers).
+func (p *regPkg) setHeads(heads []IndexVersion) error {
+	n := 0
+	for _, h := range heads {
+		n += len(h.Vers)
+	}
+	if n > math.MaxUint32 {
+		return fmt.Errorf("%d bytes of version text in %d entries: too many", n, len(heads))
+	}
+	var b strings.Builder
+	b.Grow(n)
+	p.ends = make([]uint32, len(heads))
+	p.yanked = nil
+	for i, h := range heads {
+		b.WriteString(h.Vers)
+		p.ends[i] = uint32(b.Len())
+		if h.Yanked {
+			if p.yanked == nil {
+				p.yanked = make([]uint64, (len(heads)+63)/64)
+			}
+			p.yanked[i/64] |= 1 << (i % 64)
+		}
+	}
+	p.vers = b.String()
+	return nil
+}
+
+// versAt returns entry i's version text.
+func (p *regPkg) versAt(i int) string {
+	from := uint32(0)
+	if i > 0 {
+		from = p.ends[i-1]
+	}
+	return p.vers[from:p.ends[i]]
+}
+
+// isYanked reports whether entry i is yanked.
+func (p *regPkg) isYanked(i int) bool {
+	return p.yanked != nil && p.yanked[i/64]&(1<<(i%64)) != 0
 }
 
 // find returns the index of v's entry.
@@ -357,14 +406,17 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 	defer close(p.done)
 	r.jobs <- struct{}{}
 	defer func() { <-r.jobs }()
-	var err error
+	var (
+		heads []IndexVersion
+		err   error
+	)
 	if lazy, ok := r.idx.(LazyRegistryIndex); ok {
-		p.heads, p.full, err = lazy.IndexVersions(ctx, name)
+		heads, p.full, err = lazy.IndexVersions(ctx, name)
 	} else {
 		p.entries, err = r.idx.Index(ctx, name)
-		p.heads = make([]IndexVersion, len(p.entries))
+		heads = make([]IndexVersion, len(p.entries))
 		for i, e := range p.entries {
-			p.heads[i] = IndexVersion{Vers: e.Vers, Yanked: e.Yanked}
+			heads[i] = IndexVersion{Vers: e.Vers, Yanked: e.Yanked}
 		}
 	}
 	if errors.Is(err, registry.ErrPackageNotFound) {
@@ -375,7 +427,11 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		p.err = fmt.Errorf("registry %s: %w", r.name, err)
 		return
 	}
-	p.sorted, p.at = sortVersions(p.heads, r.versionBuf(len(p.heads)))
+	if err := p.setHeads(heads); err != nil {
+		p.err = fmt.Errorf("registry %s: %s: %w", r.name, name, err)
+		return
+	}
+	p.sorted, p.at = sortVersions(heads, r.versionBuf(len(heads)))
 }
 
 // sortVersions parses the versions of heads and sorts them, with the
@@ -463,21 +519,21 @@ func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, 
 func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
 	yanked := false
 	for k := range p.sorted {
-		yanked = yanked || p.heads[p.entryOf(k)].Yanked
+		yanked = yanked || p.isYanked(p.entryOf(k))
 	}
 	if !yanked {
 		return p.sorted
 	}
 	out := make([]semver.Version, 0, len(p.sorted))
 	for k, v := range p.sorted {
-		if e := &p.heads[p.entryOf(k)]; e.Yanked {
+		if i := p.entryOf(k); p.isYanked(i) {
 			lv, ok := r.locked[pkg]
 			lv.Build = ""
 			if !ok || lv != v {
 				continue
 			}
 			r.mu.Lock()
-			r.warnings[pkg] = fmt.Sprintf("%s@%s is yanked in registry %s but kept because the lock names it; update it with 'meta lock --update %s'", pkg, e.Vers, r.name, pkg)
+			r.warnings[pkg] = fmt.Sprintf("%s@%s is yanked in registry %s but kept because the lock names it; update it with 'meta lock --update %s'", pkg, p.versAt(i), r.name, pkg)
 			r.mu.Unlock()
 		}
 		out = append(out, v)
@@ -508,10 +564,10 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", r.name, err)
 	}
-	if e.Vers != p.heads[i].Vers || e.Yanked != p.heads[i].Yanked {
-		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.heads[i].Vers)
+	if e.Vers != p.versAt(i) || e.Yanked != p.isYanked(i) {
+		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.versAt(i))
 	}
-	p.complete.set(i, len(p.heads), &e)
+	p.complete.set(i, len(p.ends), &e)
 	return &e, nil
 }
 

@@ -173,3 +173,24 @@ func TestRegistryVersionSlab(t *testing.T) {
 		t.Errorf("a long list: cap %d", cap(big))
 	}
 }
+
+// setHeads keeps each entry's version text and yanked flag, across the
+// words of its bitset.
+func TestSetHeads(t *testing.T) {
+	heads := make([]IndexVersion, 130)
+	for i := range heads {
+		heads[i] = IndexVersion{Vers: fmt.Sprintf("1.%d.0", i), Yanked: i == 0 || i == 63 || i == 64 || i == 129}
+	}
+	var p regPkg
+	if err := p.setHeads(heads); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range heads {
+		if p.versAt(i) != h.Vers || p.isYanked(i) != h.Yanked {
+			t.Errorf("entry %d: %q yanked %v, want %q yanked %v", i, p.versAt(i), p.isYanked(i), h.Vers, h.Yanked)
+		}
+	}
+	if err := p.setHeads(heads[1:63]); err != nil || p.yanked != nil {
+		t.Errorf("no entry yanked: bitset %v, %v; want none kept", p.yanked, err)
+	}
+}

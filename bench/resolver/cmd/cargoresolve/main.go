@@ -48,9 +48,6 @@ func main() {
 	}
 	err := run(os.Args[1], os.Args[2], os.Args[3])
 	pprof.StopCPUProfile()
-	if f := os.Getenv("META_MEMPROFILE"); f != "" && err == nil {
-		err = writeMemProfile(f)
-	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cargoresolve:", err)
 		os.Exit(1)
@@ -62,6 +59,7 @@ func writeMemProfile(path string) error {
 	if err != nil {
 		return fmt.Errorf("META_MEMPROFILE: %w", err)
 	}
+	runtime.GC() // the profile is as of the last collection: make that now
 	if err := pprof.Lookup("allocs").WriteTo(out, 0); err != nil {
 		out.Close()
 		return fmt.Errorf("META_MEMPROFILE: %w", err)
@@ -81,6 +79,13 @@ func run(index, manifest, out string) error {
 	sol, err := pubgrub.Solve(context.Background(), p, pubgrub.Request{Root: root, RootName: "bench-root", SkipSuggestions: true})
 	if err != nil {
 		return err
+	}
+	if f := os.Getenv("META_MEMPROFILE"); f != "" {
+		// While the provider and the solution are still live.
+		if err := writeMemProfile(f); err != nil {
+			return err
+		}
+		runtime.KeepAlive(p)
 	}
 	var b strings.Builder
 	for _, n := range sol.Names {

@@ -73,7 +73,8 @@ func (d Dir) Index(ctx context.Context, name string) ([]registry.IndexEntry, err
 // resolver asks for that version's dependencies (see
 // source.LazyRegistryIndex). The file is not kept in memory between the
 // two: full reads it again, which costs less than holding every file the
-// resolver lists (most of their lines are never read in full).
+// resolver lists (most of their lines are never read in full). Only the
+// last line is kept, until full reads it once.
 func (d Dir) IndexVersions(ctx context.Context, name string) ([]source.IndexVersion, func(i int) (registry.IndexEntry, error), error) {
 	path, buf, err := d.read(name)
 	if err != nil {
@@ -84,9 +85,14 @@ func (d Dir) IndexVersions(ctx context.Context, name string) ([]source.IndexVers
 	if err != nil {
 		return nil, nil, err
 	}
+	first := len(out) - len(tail) // the entry tail[0] is
 	full := func(i int) (registry.IndexEntry, error) {
-		if i >= len(out)-len(tail) {
-			return entry(path, tail[i-(len(out)-len(tail))])
+		if k := i - first; k >= 0 && tail[k].text != nil {
+			l := tail[k]
+			// The caller keeps what full returns: the line need not
+			// outlive this call (a later call reads the file again).
+			tail[k].text = nil
+			return entry(path, l)
 		}
 		return d.entryAt(name, i)
 	}

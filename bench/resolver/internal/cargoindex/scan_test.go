@@ -118,10 +118,21 @@ func TestIndexVersionsErrors(t *testing.T) {
 	if _, err := full(0); err == nil || !strings.HasPrefix(err.Error(), path+":1:") {
 		t.Errorf("full(0) of a changed line: %v, want an error naming %s:1", err, path)
 	}
+
+	// The last line is kept until full reads it once; after that the
+	// file is read again.
+	write(strings.Join(lines, "\n"))
+	_, full, err = Dir(dir).IndexVersions(context.Background(), "abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(good(0))
 	if _, err := full(keptLines + 1); err != nil {
 		t.Errorf("full of a kept line read the file again: %v", err)
 	}
-	write(good(0))
+	if _, err := full(keptLines + 1); err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Errorf("full of a kept line read twice: %v, want the file read again and found changed", err)
+	}
 	if _, err := full(1); err == nil || !strings.Contains(err.Error(), "changed") {
 		t.Errorf("full(1) of a shortened file: %v, want an error saying it changed", err)
 	}
