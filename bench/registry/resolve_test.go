@@ -19,8 +19,8 @@ import (
 	"github.com/metawork/meta/internal/backend"
 	"github.com/metawork/meta/internal/pubgrub"
 	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/regsource"
 	"github.com/metawork/meta/internal/semver"
-	"github.com/metawork/meta/internal/source"
 )
 
 // memStorage is registry.Storage in memory, so that setting up 1000
@@ -126,7 +126,7 @@ func BenchmarkColdResolve200(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		c := &registry.Client{URL: ts.URL, HTTP: ts.Client(), CacheDir: b.TempDir()}
-		p := source.NewRegistry(c, source.RegistryOptions{Name: "bench"})
+		p := regsource.NewRegistry(c, regsource.RegistryOptions{Name: "bench"})
 		p.Prefetch(ctx, names)
 		sol, err := pubgrub.Solve(ctx, p, pubgrub.Request{Root: root})
 		if err != nil {
@@ -153,7 +153,7 @@ func BenchmarkWarmResolve200(b *testing.B) {
 	}
 	solve := func() {
 		c := &registry.Client{URL: ts.URL, HTTP: ts.Client(), CacheDir: cache}
-		p := source.NewRegistry(c, source.RegistryOptions{Name: "bench"})
+		p := regsource.NewRegistry(c, regsource.RegistryOptions{Name: "bench"})
 		p.Prefetch(ctx, names)
 		if _, err := pubgrub.Solve(ctx, p, pubgrub.Request{Root: root}); err != nil {
 			b.Fatal(err)
@@ -173,7 +173,7 @@ func TestResolveSmall(t *testing.T) {
 	defer ts.Close()
 	ctx := context.Background()
 	c := &registry.Client{URL: ts.URL, HTTP: ts.Client(), CacheDir: t.TempDir()}
-	p := source.NewRegistry(c, source.RegistryOptions{Name: "bench"})
+	p := regsource.NewRegistry(c, regsource.RegistryOptions{Name: "bench"})
 	sol, err := pubgrub.Solve(ctx, p, pubgrub.Request{Root: []pubgrub.Dependency{{Name: pkgName(0), Constraint: semver.MustParseConstraint("^1.0.0")}}})
 	if err != nil {
 		t.Fatal(err)

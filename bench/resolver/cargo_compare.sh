@@ -10,7 +10,7 @@
 # it. Cargo's side is `cargo generate-lockfile --offline` in that project
 # (Cargo.lock removed first). meta's side is bench/resolver/cmd/cargoresolve:
 # the project's [dependencies] resolved through meta's registry provider
-# (source.Registry) reading the same index files, the answer written to a
+# (regsource.Registry) reading the same index files, the answer written to a
 # file. Both are timed by bench/resolver/cmd/proctime (wall, and user +
 # system CPU of the process and its children), A B A B with the order
 # swapped every other round; the script prints the medians and the ratios.
@@ -70,6 +70,6 @@ mw=$(med 1 "$work/meta.times"); mc=$(med 2 "$work/meta.times")
 echo "== medians over $rounds rounds, whole processes"
 printf '%-40s %10s %10s\n' "" "wall" "CPU"
 printf '%-40s %7.1f ms %7.1f ms\n' "cargo generate-lockfile --offline" "$cw" "$cc"
-printf '%-40s %7.1f ms %7.1f ms\n' "meta (cmd/cargoresolve, source.Registry)" "$mw" "$mc"
+printf '%-40s %7.1f ms %7.1f ms\n' "meta (cmd/cargoresolve, regsource.Registry)" "$mw" "$mc"
 awk -v cw="$cw" -v cc="$cc" -v mw="$mw" -v mc="$mc" \
   'BEGIN{printf "%-40s %9.1fx %9.1fx\n", "cargo/meta", cw/mw, cc/mc}'

@@ -15,6 +15,7 @@ import (
 	"github.com/metawork/meta/internal/git"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/progress"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/registry"
 	"github.com/metawork/meta/internal/workspace"
 )
@@ -294,7 +295,7 @@ func downloadTo(ctx context.Context, m *manifest.Manifest, s *Step, o RunOptions
 	}
 	var trusted []minisign.PublicKey
 	for _, k := range m.Registries[lc.Registry].TrustedKeys {
-		pk, err := registry.ParsePublicKey(k)
+		pk, err := regindex.ParsePublicKey(k)
 		if err != nil {
 			return fmt.Errorf("registry %s: trusted key %q: %v", lc.Registry, k, err)
 		}

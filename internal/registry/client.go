@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/metawork/meta/internal/atomicfile"
+	"github.com/metawork/meta/internal/regindex"
 )
 
 // Client talks to one registry: index reads (cached on disk and
@@ -51,9 +52,6 @@ type APIError struct {
 func (e *APIError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s: %s", e.Method, e.URL, e.Status, http.StatusText(e.Status), e.Detail)
 }
-
-// ErrPackageNotFound is returned (wrapped) when the registry has no such package.
-var ErrPackageNotFound = errors.New("package not found")
 
 // ChecksumError is a download whose SHA-256 is not the index's.
 type ChecksumError struct {
@@ -172,10 +170,10 @@ func (c *Client) Config(ctx context.Context) (IndexConfig, error) {
 // file is revalidated with If-None-Match and read from disk on 304. A
 // missing package is ErrPackageNotFound.
 func (c *Client) Index(ctx context.Context, name string) ([]IndexEntry, error) {
-	if err := ValidateName(name); err != nil {
+	if err := regindex.ValidateName(name); err != nil {
 		return nil, err
 	}
-	rel := IndexPath(name)
+	rel := regindex.IndexPath(name)
 	var cacheFile string
 	var cached []byte
 	hdr := map[string]string{}
@@ -227,7 +225,7 @@ func (c *Client) Index(ctx context.Context, name string) ([]IndexEntry, error) {
 	default:
 		return nil, apiError(resp)
 	}
-	entries, err := ParseIndex(name, data)
+	entries, err := regindex.ParseIndex(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}
@@ -243,7 +241,7 @@ func (c *Client) Index(ctx context.Context, name string) ([]IndexEntry, error) {
 }
 
 func parseCached(u, name string, data []byte) ([]IndexEntry, error) {
-	entries, err := ParseIndex(name, data)
+	entries, err := regindex.ParseIndex(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s (cached): %w", u, err)
 	}

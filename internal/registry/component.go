@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/metawork/meta/internal/manifest"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/yamlpos"
 )
 
@@ -35,13 +36,13 @@ func ParseComponent(file string, data []byte) (*ComponentInfo, error) {
 	if cf.Name == "" {
 		return nil, yamlpos.Errorf(file, root, "name is missing; the registry needs it")
 	}
-	if err := ValidateName(cf.Name); err != nil {
+	if err := regindex.ValidateName(cf.Name); err != nil {
 		return nil, yamlpos.Errorf(file, root.Get("name"), "%v", err)
 	}
 	info := &ComponentInfo{Name: cf.Name, Deps: []Dep{}, Tools: []string{}}
 	if v := root.Get("version"); v != nil && v.Kind == yamlpos.Scalar && v.Value != "" {
 		vers := strings.TrimPrefix(v.Value, "v")
-		if _, err := ParseVersion(vers); err != nil {
+		if _, err := regindex.ParseVersion(vers); err != nil {
 			return nil, yamlpos.Errorf(file, v, "%v", err)
 		}
 		info.Version = vers
@@ -51,7 +52,7 @@ func ParseComponent(file string, data []byte) (*ComponentInfo, error) {
 	}
 	seen := map[string]bool{}
 	for _, d := range cf.DependsOn {
-		if err := ValidateName(d.Name); err != nil {
+		if err := regindex.ValidateName(d.Name); err != nil {
 			return nil, &yamlpos.Error{File: d.Pos.File, Line: d.Pos.Line, Col: d.Pos.Col, Msg: "depends_on: " + err.Error()}
 		}
 		if seen[d.Name] {

@@ -19,6 +19,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/semver"
 )
 
@@ -243,7 +244,7 @@ func (c *Client) Install(ctx context.Context, in Install) error {
 		return err
 	}
 	defer f.Close()
-	if err := VerifyEntry(*e, f, in.Trusted); err != nil {
+	if err := regindex.VerifyEntry(*e, f, in.Trusted); err != nil {
 		return fmt.Errorf("%s@%s from registry %s: %w", in.Name, in.Version, in.Registry, err)
 	}
 	tree := filepath.Join(tmp, "tree")

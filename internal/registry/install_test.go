@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"aead.dev/minisign"
+
+	"github.com/metawork/meta/internal/regindex"
 )
 
 // hostile is a registry that serves whatever index lines and tarballs the
@@ -32,7 +34,7 @@ func newHostile(t *testing.T) *hostile {
 			fmt.Fprintf(w, `{"dl":"%s/dl/{cksum}","api":"%s"}`, h.ts.URL, h.ts.URL)
 		case strings.HasPrefix(r.URL.Path, "/index/"):
 			name := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-			w.Write(FormatIndex(h.index[name]))
+			w.Write(regindex.FormatIndex(h.index[name]))
 		case strings.HasPrefix(r.URL.Path, "/dl/"):
 			w.Write(h.blobs[strings.TrimPrefix(r.URL.Path, "/dl/")])
 		default:
@@ -64,15 +66,15 @@ func install(c *Client, e IndexEntry, dir string, keys []minisign.PublicKey) err
 // of sgn@1.0.0 (issue 15 item 6): the signature verifies over the bytes,
 // but it names another version, and so does the tarball.
 func TestInstallRefusesReplayedSignature(t *testing.T) {
-	priv, _, line, err := GenerateKey()
+	priv, _, line, err := regindex.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := ParsePublicKey(line)
+	key, _ := regindex.ParsePublicKey(line)
 	keys := []minisign.PublicKey{key}
 	h := newHostile(t)
 	tb := makeTarball(t, entry{name: "component.yaml", body: "name: sgn\n"})
-	sig, err := SignVersion(priv, tb, "sgn", "1.0.0")
+	sig, err := regindex.SignVersion(priv, tb, "sgn", "1.0.0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,7 @@ func TestInstallRefusesReplayedSignature(t *testing.T) {
 	}
 	// A signature for the right name and version but another tarball.
 	other := makeTarball(t, entry{name: "component.yaml", body: "name: sgn\n"}, entry{name: "x", body: "y"})
-	osig, _ := Sign(priv, other, TrustedComment("sgn", "3.0.0", strings.Repeat("0", 64)))
+	osig, _ := regindex.Sign(priv, other, regindex.TrustedComment("sgn", "3.0.0", strings.Repeat("0", 64)))
 	e3 := h.add(IndexEntry{Name: "sgn", Vers: "3.0.0", Sig: osig}, other)
 	if err := install(h.client(), e3, filepath.Join(dir, "three"), keys); err == nil || !strings.Contains(err.Error(), "checksum") {
 		t.Fatalf("signature with another checksum: %v", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/metawork/meta/internal/backend"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/progress"
+	"github.com/metawork/meta/internal/regindex"
 )
 
 // OpenStorage opens a server's storage: a directory or an s3:// bucket.
@@ -178,7 +179,7 @@ func WriteKeyPair(dir, file string, force bool) (path, line string, err error) {
 			}
 		}
 	}
-	priv, pub, line, err := GenerateKey()
+	priv, pub, line, err := regindex.GenerateKey()
 	if err != nil {
 		return "", "", err
 	}

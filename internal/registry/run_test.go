@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/metawork/meta/internal/regindex"
 )
 
 func TestStartServerRefusesBadConfig(t *testing.T) {
@@ -124,7 +126,7 @@ func TestWriteKeyPair(t *testing.T) {
 	if err != nil || !strings.Contains(string(pub), line) {
 		t.Fatalf("public key file %q does not hold %q (%v)", pub, line, err)
 	}
-	if _, err := ParsePublicKey(line); err != nil {
+	if _, err := regindex.ParsePublicKey(line); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := WriteKeyPair(dir, "sub/k", false); err == nil || !problem(t, err).Usage {

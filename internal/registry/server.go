@@ -24,6 +24,7 @@ import (
 	"aead.dev/minisign"
 
 	"github.com/metawork/meta/internal/backend"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/semver"
 )
 
@@ -424,7 +425,7 @@ func (s *Server) revalidate(ctx context.Context, name string, p *pkg) {
 // at most once per TTL per name (and the table of names asked about is
 // bounded), and returns it if so.
 func (s *Server) lookForNew(ctx context.Context, name string) *pkg {
-	if ValidateName(name) != nil {
+	if regindex.ValidateName(name) != nil {
 		return nil
 	}
 	now := s.now().UnixNano()
@@ -507,7 +508,7 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, p string) {
 	name := p[strings.LastIndexByte(p, '/')+1:]
 	snap := s.snapshotOf(r.Context(), name)
 	if snap == nil || snap.seq == 0 || snap.path != p {
-		if ValidateName(name) != nil || IndexPath(name) != p {
+		if regindex.ValidateName(name) != nil || regindex.IndexPath(name) != p {
 			writeError(w, http.StatusNotFound, "no index file at /index/%s", p)
 			return
 		}
@@ -600,7 +601,7 @@ func etagMatch(header, etag string) bool {
 
 func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("cksum")
-	if !isHexSHA256(sum) {
+	if !regindex.IsHexSHA256(sum) {
 		writeError(w, http.StatusNotFound, "%q is not a SHA-256 checksum", sum)
 		return
 	}
@@ -647,7 +648,7 @@ func (s *Server) handleDownloadRedirect(w http.ResponseWriter, r *http.Request) 
 
 // findVersion returns the version or an HTTP status and message.
 func (s *Server) findVersion(ctx context.Context, name, vers string) (*VersionInfo, int, string) {
-	if err := ValidateName(name); err != nil {
+	if err := regindex.ValidateName(name); err != nil {
 		return nil, http.StatusBadRequest, err.Error()
 	}
 	snap := s.snapshotOf(ctx, name)
@@ -832,7 +833,7 @@ func (s *Server) Refresh(ctx context.Context) error {
 	counts := map[string]int{}
 	for _, in := range infos {
 		parts := strings.Split(in.Key, "/")
-		if len(parts) == 3 && ValidateName(parts[1]) == nil && strings.HasSuffix(parts[2], ".json") {
+		if len(parts) == 3 && regindex.ValidateName(parts[1]) == nil && strings.HasSuffix(parts[2], ".json") {
 			counts[parts[1]]++
 		}
 	}
@@ -887,10 +888,10 @@ func (s *Server) extend(ctx context.Context, name string, p *pkg) error {
 // checkUpload validates a publish request and returns its index entry and
 // the package description.
 func checkUpload(meta PublishMeta, tarball []byte, lim Limits) (*IndexEntry, string, error) {
-	if err := ValidateName(meta.Name); err != nil {
+	if err := regindex.ValidateName(meta.Name); err != nil {
 		return nil, "", err
 	}
-	if _, err := ParseVersion(meta.Vers); err != nil {
+	if _, err := regindex.ParseVersion(meta.Vers); err != nil {
 		return nil, "", err
 	}
 	sum := sha256.Sum256(tarball)
@@ -905,7 +906,7 @@ func checkUpload(meta PublishMeta, tarball []byte, lim Limits) (*IndexEntry, str
 		}
 		// The server holds no keys, but a signature made for another
 		// version would fail every client: refuse it now.
-		if err := checkTrustedComment(IndexEntry{Name: meta.Name, Vers: meta.Vers, Cksum: cksum}, sig.TrustedComment); err != nil {
+		if err := regindex.CheckTrustedComment(IndexEntry{Name: meta.Name, Vers: meta.Vers, Cksum: cksum}, sig.TrustedComment); err != nil {
 			return nil, "", fmt.Errorf("signature: %v; sign with 'meta publish --sign'", err)
 		}
 	}
@@ -1060,7 +1061,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if err := ValidateName(name); err != nil {
+	if err := regindex.ValidateName(name); err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
@@ -1089,7 +1090,7 @@ type OwnersRequest struct {
 
 func (s *Server) handleOwners(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if err := ValidateName(name); err != nil {
+	if err := regindex.ValidateName(name); err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/metawork/meta/internal/regindex"
 )
 
 // Versions equal in precedence are one version (issue 15 item 5): with
@@ -50,9 +52,9 @@ func TestPublishChecksSignatureAndVersionBinding(t *testing.T) {
 	f := newFixture(t, ServerOptions{})
 	ctx := context.Background()
 	c := f.client(f.alice)
-	priv, _, _, _ := GenerateKey()
+	priv, _, _, _ := regindex.GenerateKey()
 	tb := makeTarball(t, comp("lib"))
-	sig, _ := SignVersion(priv, tb, "lib", "1.0.0")
+	sig, _ := regindex.SignVersion(priv, tb, "lib", "1.0.0")
 	if _, err := c.Publish(ctx, PublishMeta{Name: "lib", Vers: "2.0.0", Sig: sig}, tb); status(err) != 400 || !strings.Contains(err.Error(), "another version") {
 		t.Fatalf("signature of 1.0.0 on 2.0.0: %v, want 400", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"aead.dev/minisign"
 
 	"github.com/metawork/meta/internal/backend"
+	"github.com/metawork/meta/internal/regindex"
 )
 
 type fixture struct {
@@ -321,12 +322,12 @@ func TestClientRefusesTamperedTarball(t *testing.T) {
 func TestSignatures(t *testing.T) {
 	f := newFixture(t, ServerOptions{})
 	ctx := context.Background()
-	priv, pubFile, pubLine, err := GenerateKey()
+	priv, pubFile, pubLine, err := regindex.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
 	tb := makeTarball(t, comp("lib"))
-	sig, err := Sign(priv, tb, "lib@1.0.0")
+	sig, err := regindex.Sign(priv, tb, "lib@1.0.0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,29 +341,29 @@ func TestSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k1, err := ParsePublicKey(pubLine)
+	k1, err := regindex.ParsePublicKey(pubLine)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, err := ParsePublicKey(string(pubFile))
+	k2, err := regindex.ParsePublicKey(string(pubFile))
 	if err != nil || !k1.Equal(k2) {
 		t.Fatalf("public key file and line differ: %v", err)
 	}
-	if err := VerifySignature(es[0], tb, []minisign.PublicKey{k1}); err != nil {
+	if err := regindex.VerifySignature(es[0], tb, []minisign.PublicKey{k1}); err != nil {
 		t.Fatalf("VerifySignature: %v", err)
 	}
-	if err := VerifySignature(es[0], append(tb, 0), []minisign.PublicKey{k1}); err == nil {
+	if err := regindex.VerifySignature(es[0], append(tb, 0), []minisign.PublicKey{k1}); err == nil {
 		t.Fatal("signature verified over other bytes")
 	}
-	if err := VerifySignature(es[1], tb, []minisign.PublicKey{k1}); !errors.Is(err, ErrUnsigned) {
+	if err := regindex.VerifySignature(es[1], tb, []minisign.PublicKey{k1}); !errors.Is(err, ErrUnsigned) {
 		t.Fatalf("unsigned version: %v", err)
 	}
-	_, _, other, _ := GenerateKey()
-	k3, _ := ParsePublicKey(other)
-	if err := VerifySignature(es[0], tb, []minisign.PublicKey{k3}); err == nil {
+	_, _, other, _ := regindex.GenerateKey()
+	k3, _ := regindex.ParsePublicKey(other)
+	if err := regindex.VerifySignature(es[0], tb, []minisign.PublicKey{k3}); err == nil {
 		t.Fatal("signature verified with an untrusted key")
 	}
-	if err := VerifySignature(es[1], tb, nil); err != nil {
+	if err := regindex.VerifySignature(es[1], tb, nil); err != nil {
 		t.Fatalf("no trusted keys: %v", err)
 	}
 }

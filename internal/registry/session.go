@@ -13,6 +13,7 @@ import (
 
 	"github.com/metawork/meta/internal/atomicfile"
 	"github.com/metawork/meta/internal/progress"
+	"github.com/metawork/meta/internal/regindex"
 )
 
 // Session is a client for one configured registry, opened on first use.
@@ -54,7 +55,7 @@ func (s *Session) Open() error {
 // dropped); needVersion makes the version required.
 func ParseNameVersion(arg string, needVersion bool) (string, string, error) {
 	name, vers, hasVers := strings.Cut(arg, "@")
-	if err := ValidateName(name); err != nil {
+	if err := regindex.ValidateName(name); err != nil {
 		return "", "", Usagef("", "%v", err)
 	}
 	if needVersion && !hasVers {
@@ -62,7 +63,7 @@ func ParseNameVersion(arg string, needVersion bool) (string, string, error) {
 	}
 	if hasVers {
 		vers = strings.TrimPrefix(vers, "v")
-		if _, err := ParseVersion(vers); err != nil {
+		if _, err := regindex.ParseVersion(vers); err != nil {
 			return "", "", Usagef("write NAME@VERSION, e.g. auth-lib@1.2.0", "%v", err)
 		}
 	}
@@ -196,7 +197,7 @@ func (s *Session) Fetch(ctx context.Context, o FetchOptions) (*Fetched, error) {
 	}
 	var trusted []minisign.PublicKey
 	for _, k := range slices.Concat(s.Registry.TrustedKeys, readKeyFiles(o.Dir, o.TrustedKeys)) {
-		pk, err := ParsePublicKey(k)
+		pk, err := regindex.ParsePublicKey(k)
 		if err != nil {
 			return nil, Usagef("a trusted key is the one-line public key 'meta keygen' prints", "trusted key %q: %v", k, err)
 		}
@@ -222,7 +223,7 @@ func (s *Session) Fetch(ctx context.Context, o FetchOptions) (*Fetched, error) {
 	if err != nil {
 		return nil, s.explain(err)
 	}
-	if err := VerifySignature(*e, data, trusted); err != nil {
+	if err := regindex.VerifySignature(*e, data, trusted); err != nil {
 		return nil, Failf("do not use this tarball; ask the publisher", "%s@%s: %v", o.Name, o.Version, err)
 	}
 	out := o.Output

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/metawork/meta/internal/progress"
+	"github.com/metawork/meta/internal/regindex"
 )
 
 func TestSessionPublishYankFetch(t *testing.T) {
@@ -95,7 +96,7 @@ func TestSessionFetchChecksSignatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb := makeTarball(t, comp("lib"))
-	sig, err := SignVersion(key, tb, "lib", "1.0.0")
+	sig, err := regindex.SignVersion(key, tb, "lib", "1.0.0")
 	if err != nil {
 		t.Fatal(err)
 	}

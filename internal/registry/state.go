@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/metawork/meta/internal/backend"
+	"github.com/metawork/meta/internal/regindex"
 )
 
 // Storage is what the server keeps its data in: immutable blobs under keys,
@@ -77,7 +78,7 @@ type snapshot struct {
 	index []byte // the sparse index file
 	etag  string
 	// Precomputed answer headers for index reads, the hot path.
-	path                         string // IndexPath(name)
+	path                         string // regindex.IndexPath(name)
 	hdrETag, hdrLen, hdrCacheCtl []string
 
 	// The gzip variant, made on first request (replaying a history makes
@@ -145,7 +146,7 @@ func (s *snapshot) apply(ev *event) (*snapshot, error) {
 		}
 		n.info.Versions = append(n.info.Versions, VersionInfo{IndexEntry: *ev.Entry, PublishedAt: ev.At, PublishedBy: ev.By})
 		sort.SliceStable(n.info.Versions, func(i, j int) bool {
-			return CompareVersions(n.info.Versions[i].Vers, n.info.Versions[j].Vers) < 0
+			return regindex.CompareVersions(n.info.Versions[i].Vers, n.info.Versions[j].Vers) < 0
 		})
 	case "yank", "unyank":
 		i := find(ev.Vers)
@@ -174,9 +175,9 @@ func (s *snapshot) apply(ev *event) (*snapshot, error) {
 	for i, v := range n.info.Versions {
 		entries[i] = v.IndexEntry
 	}
-	n.index = FormatIndex(entries)
+	n.index = regindex.FormatIndex(entries)
 	n.etag = etagOf(n.index)
-	n.path = IndexPath(n.info.Name)
+	n.path = regindex.IndexPath(n.info.Name)
 	n.hdrETag = []string{n.etag}
 	n.hdrLen = []string{strconv.Itoa(len(n.index))}
 	n.hdrCacheCtl = []string{"no-cache"}
@@ -217,7 +218,7 @@ func loadAll(ctx context.Context, st Storage) (map[string]*snapshot, error) {
 	byName := map[string][]string{}
 	for _, in := range infos {
 		parts := strings.Split(in.Key, "/")
-		if len(parts) != 3 || ValidateName(parts[1]) != nil || !strings.HasSuffix(parts[2], ".json") {
+		if len(parts) != 3 || regindex.ValidateName(parts[1]) != nil || !strings.HasSuffix(parts[2], ".json") {
 			continue
 		}
 		byName[parts[1]] = append(byName[parts[1]], in.Key)
@@ -309,7 +310,7 @@ func tokenKey(token string) string { return "tokens/" + hashToken(token) + ".jso
 
 // ValidateOwner checks an owner (user) name: the package-name grammar.
 func ValidateOwner(owner string) error {
-	if err := ValidateName(owner); err != nil {
+	if err := regindex.ValidateName(owner); err != nil {
 		return fmt.Errorf("owner: %s", strings.TrimPrefix(err.Error(), "package "))
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/registry"
 	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/workspace"
@@ -73,7 +74,7 @@ func verifyRegistry(ctx context.Context, m *manifest.Manifest, f *lockfile.File,
 			continue
 		}
 		want, _ := semver.ParseVersion(lc.Version)
-		var e *registry.IndexEntry
+		var e *regindex.IndexEntry
 		for i := range entries {
 			if v, err := semver.ParseVersion(entries[i].Vers); err == nil && semver.Compare(v, want) == 0 {
 				e = &entries[i]

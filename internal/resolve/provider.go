@@ -12,16 +12,17 @@ import (
 
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/regsource"
 	"github.com/metawork/meta/internal/semver"
-	"github.com/metawork/meta/internal/source"
 )
 
 // registryProviders builds one index provider per registry that a
 // component of m names. Index reads need no token; the URL is the user's
 // registries.yaml entry for the name when there is one (a mirror), else
 // the manifest's, and index files are cached per URL.
-func registryProviders(m *manifest.Manifest, o Options, warn func(string)) (map[string]*source.Registry, error) {
+func registryProviders(m *manifest.Manifest, o Options, warn func(string)) (map[string]*regsource.Registry, error) {
 	deps := map[string]map[string][]pubgrub.Dependency{}
 	for _, c := range m.List() {
 		if c.Registry == "" {
@@ -36,13 +37,13 @@ func registryProviders(m *manifest.Manifest, o Options, warn func(string)) (map[
 		}
 		deps[c.Registry][c.Name] = d
 	}
-	out := map[string]*source.Registry{}
+	out := map[string]*regsource.Registry{}
 	for _, name := range sortedKeys(deps) {
 		c, err := RegistryReader(m, name, warn)
 		if err != nil {
 			return nil, err
 		}
-		out[name] = source.NewRegistry(c, source.RegistryOptions{Name: name, Locked: o.Locked, Jobs: m.Jobs(o.Jobs), ManifestDeps: deps[name]})
+		out[name] = regsource.NewRegistry(c, regsource.RegistryOptions{Name: name, Locked: o.Locked, Jobs: m.Jobs(o.Jobs), ManifestDeps: deps[name]})
 	}
 	return out, nil
 }
@@ -85,7 +86,7 @@ func RegistryHint(err error) string {
 		return "check that the registry is reachable ('meta registry list' shows the URL in use for each name)"
 	case errors.As(err, &ae):
 		return "the registry answered with an error; try again, or tell its operator"
-	case errors.Is(err, registry.ErrUnsigned):
+	case errors.Is(err, regindex.ErrUnsigned):
 		return "ask the publisher to sign it ('meta publish --sign'), or remove the registry's trusted_keys to accept unsigned versions"
 	}
 	return ""
@@ -95,12 +96,12 @@ func RegistryHint(err error) string {
 // its registry's index, or git tags for everything else.
 type dispatchProvider struct {
 	git  pubgrub.Provider
-	regs map[string]*source.Registry
+	regs map[string]*regsource.Registry
 	m    *manifest.Manifest
 }
 
 // registryOf returns the registry provider of pkg, nil for git components.
-func (d *dispatchProvider) registryOf(pkg string) *source.Registry {
+func (d *dispatchProvider) registryOf(pkg string) *regsource.Registry {
 	if c := d.m.Components[pkg]; c != nil && c.Registry != "" {
 		return d.regs[c.Registry]
 	}

@@ -21,7 +21,8 @@ import (
 	"github.com/metawork/meta/internal/lockfile"
 	"github.com/metawork/meta/internal/manifest"
 	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/regindex"
+	"github.com/metawork/meta/internal/regsource"
 	"github.com/metawork/meta/internal/semver"
 	"github.com/metawork/meta/internal/source"
 	"github.com/metawork/meta/internal/workspace"
@@ -68,8 +69,8 @@ type Result struct {
 	Lock       *lockfile.File                  // what a lock of this resolution holds
 	Notes      []string                        // warnings for the user (ignored tags, unchecked ranges)
 	Git        *source.Git                     // the provider, for its mirrors
-	Registries map[string]*source.Registry     // the registries' providers, by registry name
-	Entries    map[string]*registry.IndexEntry // index entries of the solved registry components
+	Registries map[string]*regsource.Registry  // the registries' providers, by registry name
+	Entries    map[string]*regindex.IndexEntry // index entries of the solved registry components
 	Versions   map[string][]semver.Version     // every version that exists, per solved component
 }
 
@@ -169,7 +170,7 @@ func Resolve(ctx context.Context, m *manifest.Manifest, o Options) (*Result, err
 	g.Prefetch(ctx)
 	p := &dispatchProvider{git: g, regs: regs, m: m}
 	r := &Result{Manifest: m, Env: o.Env, Git: g, Registries: regs, Tracked: map[string]source.RefInfo{}, Versions: map[string][]semver.Version{},
-		Entries: map[string]*registry.IndexEntry{}}
+		Entries: map[string]*regindex.IndexEntry{}}
 
 	refs, root, overrides, err := rootRequirements(ctx, m, o.Env, g)
 	if err != nil {

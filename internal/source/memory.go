@@ -1,6 +1,6 @@
 // Package source provides the version/dependency Providers the resolver
-// reads: git tags and component.yaml, the registry index, and an in-memory
-// one for tests.
+// reads: git tags and component.yaml, and an in-memory one for tests. The
+// registry index's provider is package regsource.
 package source
 
 import (

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/metawork/meta/internal/progress"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/registry"
 	"github.com/metawork/meta/internal/run"
 )
@@ -106,7 +107,7 @@ func sign(o Options, tarball []byte, name, vers string) (string, error) {
 	if err != nil {
 		return "", registry.Usagef("make one with: meta keygen --output KEY", "--sign: %v", err)
 	}
-	sig, err := registry.SignVersion(key, tarball, name, vers)
+	sig, err := regindex.SignVersion(key, tarball, name, vers)
 	if err != nil {
 		return "", registry.Usagef("make one with: meta keygen --output KEY", "--sign %s: %v", keyFile, err)
 	}
@@ -123,7 +124,7 @@ func TagAtHEAD(ctx context.Context, repo string) (tag, vers string, err error) {
 	var tags, versions []string
 	for _, t := range strings.Fields(string(out)) {
 		v := strings.TrimPrefix(t, "v")
-		if _, err := registry.ParseVersion(v); err == nil {
+		if _, err := regindex.ParseVersion(v); err == nil {
 			tags, versions = append(tags, t), append(versions, v)
 		}
 	}

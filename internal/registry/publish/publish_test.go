@@ -13,6 +13,7 @@ import (
 	"aead.dev/minisign"
 
 	"github.com/metawork/meta/internal/progress"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/registry"
 	"github.com/metawork/meta/internal/testgit"
 )
@@ -88,12 +89,12 @@ func TestPrepareSigns(t *testing.T) {
 	if len(notes) != 1 || !strings.Contains(notes[0], "is readable by others (mode 0644); chmod 600 it") {
 		t.Fatalf("notes = %q", notes)
 	}
-	pk, err := registry.ParsePublicKey(line)
+	pk, err := regindex.ParsePublicKey(line)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := registry.IndexEntry{Name: "lib", Vers: "1.0.0", Cksum: plan.Cksum, Sig: plan.Meta.Sig}
-	if err := registry.VerifySignature(e, plan.Tarball, []minisign.PublicKey{pk}); err != nil {
+	if err := regindex.VerifySignature(e, plan.Tarball, []minisign.PublicKey{pk}); err != nil {
 		t.Fatalf("signature does not verify: %v", err)
 	}
 	if _, err := Prepare(context.Background(), Options{Dir: dir, KeyFile: "missing"}); err == nil || problem(t, err).Hint != "make one with: meta keygen --output KEY" {

@@ -1,6 +1,6 @@
 // Command cargoresolve is meta's side of bench/resolver/cargo_compare.sh:
 // it resolves a Cargo project's [dependencies] against a Cargo index
-// directory through meta's registry provider (source.Registry over
+// directory through meta's registry provider (regsource.Registry over
 // bench/resolver/internal/cargoindex) and writes the chosen versions, one
 // "name version" line each, sorted, the way `cargo generate-lockfile
 // --offline` resolves the same files and writes Cargo.lock.
@@ -24,8 +24,8 @@ import (
 
 	"github.com/metawork/meta/bench/resolver/internal/cargoindex"
 	"github.com/metawork/meta/internal/pubgrub"
+	"github.com/metawork/meta/internal/regsource"
 	"github.com/metawork/meta/internal/semver"
-	"github.com/metawork/meta/internal/source"
 )
 
 func main() {
@@ -75,7 +75,7 @@ func run(index, manifest, out string) error {
 	// The index is on local disk: a file is read in less time than it
 	// takes to hand the read to another goroutine, so the solver reads
 	// each one itself when it needs it, as Cargo does.
-	p := source.NewRegistry(cargoindex.Dir(index), source.RegistryOptions{Name: "cargo-index", NoPrefetch: true})
+	p := regsource.NewRegistry(cargoindex.Dir(index), regsource.RegistryOptions{Name: "cargo-index", NoPrefetch: true})
 	sol, err := pubgrub.Solve(context.Background(), p, pubgrub.Request{Root: root, RootName: "bench-root", SkipSuggestions: true})
 	if err != nil {
 		return err

@@ -1,6 +1,6 @@
 // Package cargoindex reads a Cargo registry index directory (the index/
 // of a Cargo local-registry: one file per package, one JSON line per
-// version) as a source.RegistryIndex, so that meta's registry provider
+// version) as a regsource.RegistryIndex, so that meta's registry provider
 // resolves the same files `cargo generate-lockfile --offline` reads, for
 // bench/resolver/cargo_compare.sh. It maps what resolution needs: name,
 // version, yanked, and the normal and build dependencies that are not
@@ -20,8 +20,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/metawork/meta/internal/registry"
-	"github.com/metawork/meta/internal/source"
+	"github.com/metawork/meta/internal/regindex"
+	"github.com/metawork/meta/internal/regsource"
 )
 
 // Dir is the index directory.
@@ -49,14 +49,14 @@ type lineDep struct {
 const maxIndexFile = 64 << 20
 
 // Index returns the entries of name's index file; a missing file wraps
-// registry.ErrPackageNotFound.
-func (d Dir) Index(ctx context.Context, name string) ([]registry.IndexEntry, error) {
+// regindex.ErrPackageNotFound.
+func (d Dir) Index(ctx context.Context, name string) ([]regindex.IndexEntry, error) {
 	path, buf, err := d.read(name)
 	if err != nil {
 		return nil, err
 	}
 	defer putBuf(buf)
-	var out []registry.IndexEntry
+	var out []regindex.IndexEntry
 	err = eachLine(*buf, func(l indexLine) error {
 		e, err := entry(path, l)
 		out = append(out, e)
@@ -71,11 +71,11 @@ func (d Dir) Index(ctx context.Context, name string) ([]registry.IndexEntry, err
 // IndexVersions is Index reading only each line's version and yanked
 // flag; full(i) reads entry i in full, as Index does, when the
 // resolver asks for that version's dependencies (see
-// source.LazyRegistryIndex). The file is not kept in memory between the
+// regsource.LazyRegistryIndex). The file is not kept in memory between the
 // two: full reads it again, which costs less than holding every file the
 // resolver lists (most of their lines are never read in full). Only the
 // last line is kept, until full reads it once.
-func (d Dir) IndexVersions(ctx context.Context, name string) ([]source.IndexVersion, func(i int) (registry.IndexEntry, error), error) {
+func (d Dir) IndexVersions(ctx context.Context, name string) ([]regsource.IndexVersion, func(i int) (regindex.IndexEntry, error), error) {
 	path, buf, err := d.read(name)
 	if err != nil {
 		return nil, nil, err
@@ -86,7 +86,7 @@ func (d Dir) IndexVersions(ctx context.Context, name string) ([]source.IndexVers
 		return nil, nil, err
 	}
 	first := len(out) - len(tail) // the entry tail[0] is
-	full := func(i int) (registry.IndexEntry, error) {
+	full := func(i int) (regindex.IndexEntry, error) {
 		if k := i - first; k >= 0 && tail[k].text != nil {
 			l := tail[k]
 			// The caller keeps what full returns: the line need not
@@ -112,7 +112,7 @@ const keptLines = 1
 // kept share one string per file, so a package's listing is a few
 // allocations however many versions it has; the scan's own bookkeeping
 // is reused from file to file (see scratches).
-func headers(path string, data []byte) ([]source.IndexVersion, []indexLine, error) {
+func headers(path string, data []byte) ([]regsource.IndexVersion, []indexLine, error) {
 	sc := scratches.Get().(*scratch)
 	defer sc.put()
 	var last [keptLines]indexLine // a ring of the last lines
@@ -130,9 +130,9 @@ func headers(path string, data []byte) ([]source.IndexVersion, []indexLine, erro
 		return nil, nil, err
 	}
 	all := string(sc.text)
-	out := make([]source.IndexVersion, len(sc.spans))
+	out := make([]regsource.IndexVersion, len(sc.spans))
 	for i, sp := range sc.spans {
-		out[i] = source.IndexVersion{Vers: all[sp.from:sp.to], Yanked: sp.yanked}
+		out[i] = regsource.IndexVersion{Vers: all[sp.from:sp.to], Yanked: sp.yanked}
 	}
 	return out, keep(data, last[:], len(sc.spans)), nil
 }
@@ -183,14 +183,14 @@ func keep(data []byte, ring []indexLine, n int) []indexLine {
 
 // entryAt reads name's index file again and maps its i-th non-blank line
 // in full.
-func (d Dir) entryAt(name string, i int) (registry.IndexEntry, error) {
+func (d Dir) entryAt(name string, i int) (regindex.IndexEntry, error) {
 	path, buf, err := d.read(name)
 	if err != nil {
-		return registry.IndexEntry{}, err
+		return regindex.IndexEntry{}, err
 	}
 	defer putBuf(buf)
 	var (
-		e     registry.IndexEntry
+		e     regindex.IndexEntry
 		found bool
 		n     int
 	)
@@ -208,9 +208,9 @@ func (d Dir) entryAt(name string, i int) (registry.IndexEntry, error) {
 	})
 	switch {
 	case err != nil && err != errStop:
-		return registry.IndexEntry{}, err
+		return regindex.IndexEntry{}, err
 	case !found:
-		return registry.IndexEntry{}, fmt.Errorf("%s: entry %d is gone: the index file changed while read", path, i+1)
+		return regindex.IndexEntry{}, fmt.Errorf("%s: entry %d is gone: the index file changed while read", path, i+1)
 	}
 	return e, nil
 }
@@ -260,20 +260,20 @@ func putBuf(b *[]byte) {
 const maxPooled = 1 << 20
 
 // read reads name's index file into a pooled buffer (see putBuf); a
-// missing file wraps registry.ErrPackageNotFound.
+// missing file wraps regindex.ErrPackageNotFound.
 func (d Dir) read(name string) (string, *[]byte, error) {
 	lower := strings.ToLower(name)
 	if lower == "" || strings.ContainsAny(lower, `/\.`) {
-		return "", nil, fmt.Errorf("%q: %w", name, registry.ErrPackageNotFound)
+		return "", nil, fmt.Errorf("%q: %w", name, regindex.ErrPackageNotFound)
 	}
-	path := filepath.Join(string(d), filepath.FromSlash(registry.IndexPath(lower)))
+	path := filepath.Join(string(d), filepath.FromSlash(regindex.IndexPath(lower)))
 	buf := bufs.Get().(*[]byte)
 	data, err := readFile(path, (*buf)[:0])
 	*buf = data
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		putBuf(buf)
-		return "", nil, fmt.Errorf("%s: %w", name, registry.ErrPackageNotFound)
+		return "", nil, fmt.Errorf("%s: %w", name, regindex.ErrPackageNotFound)
 	case err != nil:
 		putBuf(buf)
 		return "", nil, fmt.Errorf("%s: %w", path, err)
@@ -309,12 +309,12 @@ func readFrom(r io.Reader, data []byte) ([]byte, error) {
 const minBuf = 64 << 10
 
 // entry maps one index line.
-func entry(path string, l indexLine) (registry.IndexEntry, error) {
+func entry(path string, l indexLine) (regindex.IndexEntry, error) {
 	x, err := parseLine(l.text)
 	if err != nil {
-		return registry.IndexEntry{}, lineError(path, l.no, err)
+		return regindex.IndexEntry{}, lineError(path, l.no, err)
 	}
-	e := registry.IndexEntry{Name: x.Name, Vers: x.Vers, Cksum: x.Cksum, Yanked: x.Yanked, Deps: make([]registry.Dep, 0, len(x.Deps))}
+	e := regindex.IndexEntry{Name: x.Name, Vers: x.Vers, Cksum: x.Cksum, Yanked: x.Yanked, Deps: make([]regindex.Dep, 0, len(x.Deps))}
 	for _, dep := range x.Deps {
 		if dep.Optional || dep.Kind == "dev" {
 			continue
@@ -323,13 +323,13 @@ func entry(path string, l indexLine) (registry.IndexEntry, error) {
 		if dep.Package != "" {
 			dn = dep.Package
 		}
-		e.Deps = append(e.Deps, registry.Dep{Name: dn, Req: Req(dep.Req)})
+		e.Deps = append(e.Deps, regindex.Dep{Name: dn, Req: Req(dep.Req)})
 	}
 	return e, nil
 }
 
 // Download is not needed to resolve.
-func (d Dir) Download(ctx context.Context, e registry.IndexEntry) ([]byte, error) {
+func (d Dir) Download(ctx context.Context, e regindex.IndexEntry) ([]byte, error) {
 	return nil, fmt.Errorf("%s@%s: cargoindex reads index files only, not tarballs", e.Name, e.Vers)
 }
 

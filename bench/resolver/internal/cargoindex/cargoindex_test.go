@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/regindex"
 )
 
 func TestReq(t *testing.T) {
@@ -45,9 +45,9 @@ func TestIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []registry.IndexEntry{
-		{Name: "serde", Vers: "1.0.0", Cksum: "ab", Deps: []registry.Dep{{Name: "derive", Req: "^1.0"}, {Name: "build-helper", Req: "~0.1"}}},
-		{Name: "serde", Vers: "1.0.1", Cksum: "cd", Yanked: true, Deps: []registry.Dep{}},
+	want := []regindex.IndexEntry{
+		{Name: "serde", Vers: "1.0.0", Cksum: "ab", Deps: []regindex.Dep{{Name: "derive", Req: "^1.0"}, {Name: "build-helper", Req: "~0.1"}}},
+		{Name: "serde", Vers: "1.0.1", Cksum: "cd", Yanked: true, Deps: []regindex.Dep{}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Index = %+v\nwant %+v", got, want)
@@ -68,12 +68,12 @@ func TestIndex(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"absent", "../se", ""} {
-		if _, _, err := Dir(dir).IndexVersions(context.Background(), name); !errors.Is(err, registry.ErrPackageNotFound) {
+		if _, _, err := Dir(dir).IndexVersions(context.Background(), name); !errors.Is(err, regindex.ErrPackageNotFound) {
 			t.Errorf("IndexVersions(%q) = %v, want ErrPackageNotFound", name, err)
 		}
 	}
 	for _, name := range []string{"absent", "../se", ""} {
-		if _, err := Dir(dir).Index(context.Background(), name); !errors.Is(err, registry.ErrPackageNotFound) {
+		if _, err := Dir(dir).Index(context.Background(), name); !errors.Is(err, regindex.ErrPackageNotFound) {
 			t.Errorf("Index(%q) = %v, want ErrPackageNotFound", name, err)
 		}
 	}

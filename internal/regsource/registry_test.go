@@ -1,4 +1,4 @@
-package source
+package regsource
 
 import (
 	"context"
@@ -13,27 +13,27 @@ import (
 	"aead.dev/minisign"
 
 	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/semver"
 )
 
 // fakeIndex serves index entries and tarballs from memory.
 type fakeIndex struct {
-	entries  map[string][]registry.IndexEntry
+	entries  map[string][]regindex.IndexEntry
 	tarballs map[string][]byte // cksum → bytes
 	fetches  map[string]int
 }
 
-func (f *fakeIndex) Index(ctx context.Context, name string) ([]registry.IndexEntry, error) {
+func (f *fakeIndex) Index(ctx context.Context, name string) ([]regindex.IndexEntry, error) {
 	f.fetches[name]++
 	es, ok := f.entries[name]
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", name, registry.ErrPackageNotFound)
+		return nil, fmt.Errorf("%s: %w", name, regindex.ErrPackageNotFound)
 	}
 	return es, nil
 }
 
-func (f *fakeIndex) Download(ctx context.Context, e registry.IndexEntry) ([]byte, error) {
+func (f *fakeIndex) Download(ctx context.Context, e regindex.IndexEntry) ([]byte, error) {
 	return f.tarballs[e.Cksum], nil
 }
 
@@ -43,17 +43,17 @@ func cksum(b []byte) string {
 }
 
 func newFake() *fakeIndex {
-	f := &fakeIndex{entries: map[string][]registry.IndexEntry{}, tarballs: map[string][]byte{}, fetches: map[string]int{}}
-	add := func(name, vers string, yanked bool, deps ...registry.Dep) {
+	f := &fakeIndex{entries: map[string][]regindex.IndexEntry{}, tarballs: map[string][]byte{}, fetches: map[string]int{}}
+	add := func(name, vers string, yanked bool, deps ...regindex.Dep) {
 		tb := []byte(name + "@" + vers)
 		f.tarballs[cksum(tb)] = tb
-		f.entries[name] = append(f.entries[name], registry.IndexEntry{Name: name, Vers: vers, Deps: deps, Cksum: cksum(tb), Yanked: yanked})
+		f.entries[name] = append(f.entries[name], regindex.IndexEntry{Name: name, Vers: vers, Deps: deps, Cksum: cksum(tb), Yanked: yanked})
 	}
-	add("app", "1.0.0", false, registry.Dep{Name: "lib", Req: "^1.0.0"})
+	add("app", "1.0.0", false, regindex.Dep{Name: "lib", Req: "^1.0.0"})
 	add("lib", "1.0.0", false)
 	add("lib", "1.1.0", false)
 	add("lib", "1.2.0", true)
-	add("bad", "1.0.0", false, registry.Dep{Name: "lib", Req: "not a range"})
+	add("bad", "1.0.0", false, regindex.Dep{Name: "lib", Req: "not a range"})
 	return f
 }
 
@@ -126,13 +126,13 @@ func TestRegistryProvider(t *testing.T) {
 func TestRegistryFetchVerifiesSignature(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	priv, _, line, err := registry.GenerateKey()
+	priv, _, line, err := regindex.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := registry.ParsePublicKey(line)
+	key, _ := regindex.ParsePublicKey(line)
 	tb := f.tarballs[f.entries["lib"][0].Cksum]
-	sig, err := registry.Sign(priv, tb, "lib@1.0.0")
+	sig, err := regindex.Sign(priv, tb, "lib@1.0.0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestRegistryFetchVerifiesSignature(t *testing.T) {
 	if _, err := p.Fetch(ctx, "lib", semver.MustParseVersion("1.0.0"), []minisign.PublicKey{key}); err != nil {
 		t.Fatalf("signed version: %v", err)
 	}
-	if _, err := p.Fetch(ctx, "lib", semver.MustParseVersion("1.1.0"), []minisign.PublicKey{key}); !errors.Is(err, registry.ErrUnsigned) {
+	if _, err := p.Fetch(ctx, "lib", semver.MustParseVersion("1.1.0"), []minisign.PublicKey{key}); !errors.Is(err, regindex.ErrUnsigned) {
 		t.Fatalf("unsigned version with trusted keys: %v", err)
 	}
 	if _, err := p.Fetch(ctx, "lib", semver.MustParseVersion("1.1.0"), nil); err != nil {
@@ -185,7 +185,7 @@ type gatedIndex struct {
 	fetches map[string]int
 }
 
-func (g *gatedIndex) Index(ctx context.Context, name string) ([]registry.IndexEntry, error) {
+func (g *gatedIndex) Index(ctx context.Context, name string) ([]regindex.IndexEntry, error) {
 	g.mu.Lock()
 	g.fetches[name]++
 	g.now++
@@ -196,10 +196,10 @@ func (g *gatedIndex) Index(ctx context.Context, name string) ([]registry.IndexEn
 	g.mu.Lock()
 	g.now--
 	g.mu.Unlock()
-	return []registry.IndexEntry{{Name: name, Vers: "1.0.0"}}, nil
+	return []regindex.IndexEntry{{Name: name, Vers: "1.0.0"}}, nil
 }
 
-func (g *gatedIndex) Download(ctx context.Context, e registry.IndexEntry) ([]byte, error) {
+func (g *gatedIndex) Download(ctx context.Context, e regindex.IndexEntry) ([]byte, error) {
 	return nil, errors.New("not served")
 }
 

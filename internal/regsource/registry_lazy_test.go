@@ -1,4 +1,4 @@
-package source
+package regsource
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/semver"
 )
 
@@ -20,7 +20,7 @@ type lazyIndex struct {
 	failing string         // "name@vers" whose full read fails
 }
 
-func (l *lazyIndex) IndexVersions(ctx context.Context, name string) ([]IndexVersion, func(int) (registry.IndexEntry, error), error) {
+func (l *lazyIndex) IndexVersions(ctx context.Context, name string) ([]IndexVersion, func(int) (regindex.IndexEntry, error), error) {
 	es, err := l.Index(ctx, name)
 	if err != nil {
 		return nil, nil, err
@@ -29,11 +29,11 @@ func (l *lazyIndex) IndexVersions(ctx context.Context, name string) ([]IndexVers
 	for i, e := range es {
 		heads[i] = IndexVersion{Vers: e.Vers, Yanked: e.Yanked}
 	}
-	return heads, func(i int) (registry.IndexEntry, error) {
+	return heads, func(i int) (regindex.IndexEntry, error) {
 		key := es[i].Name + "@" + es[i].Vers
 		l.full[key]++
 		if key == l.failing {
-			return registry.IndexEntry{}, fmt.Errorf("%s: line 1: unexpected end of JSON input", key)
+			return regindex.IndexEntry{}, fmt.Errorf("%s: line 1: unexpected end of JSON input", key)
 		}
 		return es[i], nil
 	}, nil

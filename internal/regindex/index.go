@@ -1,4 +1,4 @@
-package registry
+package regindex
 
 import (
 	"bufio"
@@ -58,7 +58,7 @@ func (e *IndexEntry) Validate() error {
 	if _, err := ParseVersion(e.Vers); err != nil {
 		return err
 	}
-	if !isHexSHA256(e.Cksum) {
+	if !IsHexSHA256(e.Cksum) {
 		return fmt.Errorf("%s@%s: checksum %q is not a hex SHA-256", e.Name, e.Vers, e.Cksum)
 	}
 	for _, d := range e.Deps {
@@ -72,7 +72,8 @@ func (e *IndexEntry) Validate() error {
 	return nil
 }
 
-func isHexSHA256(s string) bool {
+// IsHexSHA256 reports whether s is a SHA-256 in lowercase hex.
+func IsHexSHA256(s string) bool {
 	if len(s) != 64 {
 		return false
 	}

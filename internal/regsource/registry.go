@@ -1,6 +1,10 @@
-package source
-
-// This file is the Provider over a registry's sparse index (DESIGN §3, §7).
+// Package regsource is the resolver's Provider over a registry's sparse
+// index (DESIGN §3, §7): it lists versions from index files, reads an
+// entry in full only when its dependencies are asked for, and verifies
+// tarballs it fetches. It reads the index through a small interface
+// (RegistryIndex), so the same provider serves meta's registry client and
+// a directory of Cargo index files.
+package regsource
 
 import (
 	"context"
@@ -15,15 +19,15 @@ import (
 	"aead.dev/minisign"
 
 	"github.com/metawork/meta/internal/pubgrub"
-	"github.com/metawork/meta/internal/registry"
+	"github.com/metawork/meta/internal/regindex"
 	"github.com/metawork/meta/internal/semver"
 )
 
 // RegistryIndex is what the registry provider reads: index files and
 // tarballs. *registry.Client implements it.
 type RegistryIndex interface {
-	Index(ctx context.Context, name string) ([]registry.IndexEntry, error)
-	Download(ctx context.Context, e registry.IndexEntry) ([]byte, error)
+	Index(ctx context.Context, name string) ([]regindex.IndexEntry, error)
+	Download(ctx context.Context, e regindex.IndexEntry) ([]byte, error)
 }
 
 // LazyRegistryIndex is a RegistryIndex that can list a package's
@@ -37,7 +41,7 @@ type LazyRegistryIndex interface {
 	// Index returns, in the same order, and a function returning entry i
 	// in full, as Index would. Registry calls that function one at a
 	// time per package and keeps what it returns.
-	IndexVersions(ctx context.Context, name string) ([]IndexVersion, func(i int) (registry.IndexEntry, error), error)
+	IndexVersions(ctx context.Context, name string) ([]IndexVersion, func(i int) (regindex.IndexEntry, error), error)
 }
 
 // IndexVersion is what listing a package's versions needs of one index
@@ -157,9 +161,9 @@ type regPkg struct {
 	// entries holds the entries in full, from a RegistryIndex that is
 	// not lazy. With a LazyRegistryIndex, full reads entry i in full;
 	// complete holds it at i once read (guarded by mu).
-	entries  []registry.IndexEntry
-	full     func(i int) (registry.IndexEntry, error)
-	complete byPos[*registry.IndexEntry]
+	entries  []regindex.IndexEntry
+	full     func(i int) (regindex.IndexEntry, error)
+	complete byPos[*regindex.IndexEntry]
 
 	// versions is what Versions returns, computed once; deps caches
 	// Dependencies by position in sorted (guarded by mu). The solver
@@ -419,7 +423,7 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 			heads[i] = IndexVersion{Vers: e.Vers, Yanked: e.Yanked}
 		}
 	}
-	if errors.Is(err, registry.ErrPackageNotFound) {
+	if errors.Is(err, regindex.ErrPackageNotFound) {
 		p.err = fmt.Errorf("%s: not in registry %s: %w", name, r.name, pubgrub.ErrNotFound)
 		return
 	}
@@ -542,7 +546,7 @@ func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
 }
 
 // Entry returns the index entry of pkg at v.
-func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*registry.IndexEntry, error) {
+func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*regindex.IndexEntry, error) {
 	p, err := r.load(ctx, pkg, true)
 	if err != nil {
 		return nil, err
@@ -657,7 +661,7 @@ func (r *Registry) Fetch(ctx context.Context, pkg string, v semver.Version, trus
 	if err != nil {
 		return nil, err
 	}
-	if err := registry.VerifySignature(*e, data, trusted); err != nil {
+	if err := regindex.VerifySignature(*e, data, trusted); err != nil {
 		return nil, fmt.Errorf("%s@%s from registry %s: %w", pkg, e.Vers, r.name, err)
 	}
 	return data, nil

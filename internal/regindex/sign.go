@@ -1,4 +1,4 @@
-package registry
+package regindex
 
 import (
 	"bytes"
@@ -92,7 +92,7 @@ func VerifySignature(e IndexEntry, tarball []byte, keys []minisign.PublicKey) er
 	}
 	for _, k := range keys {
 		if k.ID() == s.KeyID && minisign.Verify(k, tarball, []byte(e.Sig)) {
-			return checkTrustedComment(e, s.TrustedComment)
+			return CheckTrustedComment(e, s.TrustedComment)
 		}
 	}
 	return fmt.Errorf("the signature (key %X) does not verify against any trusted key", s.KeyID)
@@ -126,7 +126,7 @@ func VerifyEntry(e IndexEntry, r io.ReadSeeker, keys []minisign.PublicKey) error
 	}
 	for _, k := range keys {
 		if k.ID() == s.KeyID && mr.Verify(k, []byte(e.Sig)) {
-			return checkTrustedComment(e, s.TrustedComment)
+			return CheckTrustedComment(e, s.TrustedComment)
 		}
 	}
 	return fmt.Errorf("the signature (key %X) does not verify against any trusted key", s.KeyID)
@@ -143,9 +143,9 @@ func parseSig(sig string) (minisign.Signature, error) {
 	return s, nil
 }
 
-// checkTrustedComment checks a verified signature's trusted comment
+// CheckTrustedComment checks a verified signature's trusted comment
 // against the entry it was served for.
-func checkTrustedComment(e IndexEntry, tc string) error {
+func CheckTrustedComment(e IndexEntry, tc string) error {
 	fields := strings.Fields(tc)
 	if len(fields) == 0 || fields[0] != e.Name+"@"+e.Vers {
 		return fmt.Errorf("the signature was made for %q, not for %s@%s: the registry served another version's signature", tc, e.Name, e.Vers)
