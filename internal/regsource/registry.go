@@ -10,10 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	"aead.dev/minisign"
@@ -39,16 +37,9 @@ type LazyRegistryIndex interface {
 	RegistryIndex
 	// IndexVersions returns the version and yanked flag of each entry
 	// Index returns, in the same order, and a function returning entry i
-	// in full, as Index would. Registry calls that function one at a
-	// time per package and keeps what it returns.
-	IndexVersions(ctx context.Context, name string) ([]IndexVersion, func(i int) (regindex.IndexEntry, error), error)
-}
-
-// IndexVersion is what listing a package's versions needs of one index
-// entry.
-type IndexVersion struct {
-	Vers   string
-	Yanked bool
+	// in full, as Index would. Registry keeps the Heads, and calls that
+	// function one at a time per package and keeps what it returns.
+	IndexVersions(ctx context.Context, name string) (Heads, func(i int) (regindex.IndexEntry, error), error)
 }
 
 // Registry is a pubgrub.Provider over one registry's sparse index. Yanked
@@ -145,13 +136,8 @@ type regPkg struct {
 	done chan struct{}
 	// started is set (under Registry.mu) by whoever fetches the package.
 	started bool
-	// heads is what listing read of each entry, kept compact for the
-	// whole solve (thousands of packages, tens of entries each): entry
-	// i's version text is vers[ends[i-1]:ends[i]], and yanked is a bit
-	// per entry, nil when none is yanked.
-	vers   string
-	ends   []uint32
-	yanked []uint64
+	// heads is what listing read of each entry.
+	heads Heads
 	// sorted holds the versions that parse, ascending, and at the index
 	// of each one's entry (the last one when entries repeat a version);
 	// at is nil when sorted[k] is entry k for every k.
@@ -173,47 +159,6 @@ type regPkg struct {
 	versions     []semver.Version
 	mu           sync.Mutex
 	deps         byPos[regDeps]
-}
-
-// setHeads keeps heads compactly (see regPkg.vers).
-func (p *regPkg) setHeads(heads []IndexVersion) error {
-	n := 0
-	for _, h := range heads {
-		n += len(h.Vers)
-	}
-	if n > math.MaxUint32 {
-		return fmt.Errorf("%d bytes of version text in %d entries: too many", n, len(heads))
-	}
-	var b strings.Builder
-	b.Grow(n)
-	p.ends = make([]uint32, len(heads))
-	p.yanked = nil
-	for i, h := range heads {
-		b.WriteString(h.Vers)
-		p.ends[i] = uint32(b.Len())
-		if h.Yanked {
-			if p.yanked == nil {
-				p.yanked = make([]uint64, (len(heads)+63)/64)
-			}
-			p.yanked[i/64] |= 1 << (i % 64)
-		}
-	}
-	p.vers = b.String()
-	return nil
-}
-
-// versAt returns entry i's version text.
-func (p *regPkg) versAt(i int) string {
-	from := uint32(0)
-	if i > 0 {
-		from = p.ends[i-1]
-	}
-	return p.vers[from:p.ends[i]]
-}
-
-// isYanked reports whether entry i is yanked.
-func (p *regPkg) isYanked(i int) bool {
-	return p.yanked != nil && p.yanked[i/64]&(1<<(i%64)) != 0
 }
 
 // find returns the index of v's entry.
@@ -410,17 +355,20 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 	defer close(p.done)
 	r.jobs <- struct{}{}
 	defer func() { <-r.jobs }()
-	var (
-		heads []IndexVersion
-		err   error
-	)
+	var err error
 	if lazy, ok := r.idx.(LazyRegistryIndex); ok {
-		heads, p.full, err = lazy.IndexVersions(ctx, name)
+		p.heads, p.full, err = lazy.IndexVersions(ctx, name)
+		if err == nil {
+			if cerr := p.heads.check(); cerr != nil {
+				err = fmt.Errorf("%s: %w", name, cerr)
+			}
+		}
 	} else {
 		p.entries, err = r.idx.Index(ctx, name)
-		heads = make([]IndexVersion, len(p.entries))
-		for i, e := range p.entries {
-			heads[i] = IndexVersion{Vers: e.Vers, Yanked: e.Yanked}
+		if err == nil {
+			if p.heads, err = headsOf(p.entries); err != nil {
+				err = fmt.Errorf("%s: %w", name, err)
+			}
 		}
 	}
 	if errors.Is(err, regindex.ErrPackageNotFound) {
@@ -431,11 +379,7 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		p.err = fmt.Errorf("registry %s: %w", r.name, err)
 		return
 	}
-	if err := p.setHeads(heads); err != nil {
-		p.err = fmt.Errorf("registry %s: %s: %w", r.name, name, err)
-		return
-	}
-	p.sorted, p.at = sortVersions(heads, r.versionBuf(len(heads)))
+	p.sorted, p.at = sortVersions(&p.heads, r.versionBuf(p.heads.Len()))
 }
 
 // sortVersions parses the versions of heads and sorts them, with the
@@ -444,14 +388,14 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 // parse, so that the k-th version is entry k (index files list versions
 // as published: mostly in order). The versions go in vs, an empty slice
 // with room for them all.
-func sortVersions(heads []IndexVersion, vs []semver.Version) ([]semver.Version, []int32) {
+func sortVersions(heads *Heads, vs []semver.Version) ([]semver.Version, []int32) {
 	var at []int32 // made at the first version that does not parse
 	inOrder := true
-	for i := range heads {
-		v, err := semver.ParseVersion(heads[i].Vers)
+	for i := range heads.Len() {
+		v, err := semver.ParseVersion(heads.Vers(i))
 		if err != nil {
 			if at == nil {
-				at = identity(len(vs), len(heads))
+				at = identity(len(vs), heads.Len())
 			}
 			continue // the server validates versions; skip what this client cannot order
 		}
@@ -523,21 +467,21 @@ func (r *Registry) Versions(ctx context.Context, pkg string) ([]semver.Version, 
 func (r *Registry) listVersions(pkg string, p *regPkg) []semver.Version {
 	yanked := false
 	for k := range p.sorted {
-		yanked = yanked || p.isYanked(p.entryOf(k))
+		yanked = yanked || p.heads.IsYanked(p.entryOf(k))
 	}
 	if !yanked {
 		return p.sorted
 	}
 	out := make([]semver.Version, 0, len(p.sorted))
 	for k, v := range p.sorted {
-		if i := p.entryOf(k); p.isYanked(i) {
+		if i := p.entryOf(k); p.heads.IsYanked(i) {
 			lv, ok := r.locked[pkg]
 			lv.Build = ""
 			if !ok || lv != v {
 				continue
 			}
 			r.mu.Lock()
-			r.warnings[pkg] = fmt.Sprintf("%s@%s is yanked in registry %s but kept because the lock names it; update it with 'meta lock --update %s'", pkg, p.versAt(i), r.name, pkg)
+			r.warnings[pkg] = fmt.Sprintf("%s@%s is yanked in registry %s but kept because the lock names it; update it with 'meta lock --update %s'", pkg, p.heads.Vers(i), r.name, pkg)
 			r.mu.Unlock()
 		}
 		out = append(out, v)
@@ -568,10 +512,10 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", r.name, err)
 	}
-	if e.Vers != p.versAt(i) || e.Yanked != p.isYanked(i) {
-		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.versAt(i))
+	if e.Vers != p.heads.Vers(i) || e.Yanked != p.heads.IsYanked(i) {
+		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.heads.Vers(i))
 	}
-	p.complete.set(i, len(p.ends), &e)
+	p.complete.set(i, p.heads.Len(), &e)
 	return &e, nil
 }
 

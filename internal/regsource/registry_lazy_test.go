@@ -20,15 +20,12 @@ type lazyIndex struct {
 	failing string         // "name@vers" whose full read fails
 }
 
-func (l *lazyIndex) IndexVersions(ctx context.Context, name string) ([]IndexVersion, func(int) (regindex.IndexEntry, error), error) {
+func (l *lazyIndex) IndexVersions(ctx context.Context, name string) (Heads, func(int) (regindex.IndexEntry, error), error) {
 	es, err := l.Index(ctx, name)
 	if err != nil {
-		return nil, nil, err
+		return Heads{}, nil, err
 	}
-	heads := make([]IndexVersion, len(es))
-	for i, e := range es {
-		heads[i] = IndexVersion{Vers: e.Vers, Yanked: e.Yanked}
-	}
+	heads, err := headsOf(es)
 	return heads, func(i int) (regindex.IndexEntry, error) {
 		key := es[i].Name + "@" + es[i].Vers
 		l.full[key]++
@@ -36,7 +33,20 @@ func (l *lazyIndex) IndexVersions(ctx context.Context, name string) ([]IndexVers
 			return regindex.IndexEntry{}, fmt.Errorf("%s: line 1: unexpected end of JSON input", key)
 		}
 		return es[i], nil
-	}, nil
+	}, err
+}
+
+// headsOfVersions lists versions, those ending in "!" yanked.
+func headsOfVersions(vs ...string) *Heads {
+	es := make([]regindex.IndexEntry, len(vs))
+	for i, v := range vs {
+		es[i].Vers, es[i].Yanked = strings.CutSuffix(v, "!")
+	}
+	h, err := headsOf(es)
+	if err != nil {
+		panic(err)
+	}
+	return &h
 }
 
 // With a lazy index the provider answers as with the full one, reading in
@@ -88,20 +98,20 @@ func TestRegistryLazyIndexReadsOnlyWhatIsAsked(t *testing.T) {
 // sortVersions orders the versions that parse, a repeated version
 // (build metadata aside) keeping its last entry.
 func TestSortVersions(t *testing.T) {
-	heads := []IndexVersion{{Vers: "2.0.0"}, {Vers: "1.0.0"}, {Vers: "bad"}, {Vers: "1.0.0+b", Yanked: true}, {Vers: "1.0.0-rc.1"}, {Vers: "0.9.0"}}
+	heads := headsOfVersions("2.0.0", "1.0.0", "bad", "1.0.0+b!", "1.0.0-rc.1", "0.9.0")
 	var got []string
-	vs, at := sortVersions(heads, make([]semver.Version, 0, len(heads)))
+	vs, at := sortVersions(heads, make([]semver.Version, 0, heads.Len()))
 	for k := range vs {
 		got = append(got, fmt.Sprintf("%s@%d", vs[k], at[k]))
 	}
 	if want := "0.9.0@5 1.0.0-rc.1@4 1.0.0@3 2.0.0@0"; strings.Join(got, " ") != want {
 		t.Errorf("sortVersions = %s, want %s", strings.Join(got, " "), want)
 	}
-	if vs, at := sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}}, make([]semver.Version, 0, 2)); len(vs) != 2 || vs[1].String() != "0.2.0" || at != nil {
+	if vs, at := sortVersions(headsOfVersions("0.1.0", "0.2.0"), make([]semver.Version, 0, 2)); len(vs) != 2 || vs[1].String() != "0.2.0" || at != nil {
 		t.Errorf("sortVersions of versions in order = %v %v", vs, at)
 	}
 	p := &regPkg{}
-	p.sorted, p.at = sortVersions(heads, make([]semver.Version, 0, len(heads)))
+	p.sorted, p.at = sortVersions(heads, make([]semver.Version, 0, heads.Len()))
 	for v, want := range map[string]int{"1.0.0": 3, "2.0.0": 0, "0.9.0": 5, "1.0.0-rc.1": 4, "1.5.0": -1, "3.0.0": -1, "0.1.0": -1} {
 		i, ok := p.find(semver.MustParseVersion(v))
 		if !ok {
@@ -117,11 +127,11 @@ func TestSortVersions(t *testing.T) {
 // it; in-order versions that all parse map to their own entries.
 func TestSortVersionsSkipsInOrder(t *testing.T) {
 	p := &regPkg{}
-	p.sorted, p.at = sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "bad"}, {Vers: "0.2.0"}}, make([]semver.Version, 0, 3))
+	p.sorted, p.at = sortVersions(headsOfVersions("0.1.0", "bad", "0.2.0"), make([]semver.Version, 0, 3))
 	if i, ok := p.find(semver.MustParseVersion("0.2.0")); !ok || i != 2 || len(p.sorted) != 2 {
 		t.Errorf("find(0.2.0) = %d, %v in %v; want entry 2", i, ok, p.sorted)
 	}
-	p.sorted, p.at = sortVersions([]IndexVersion{{Vers: "0.1.0"}, {Vers: "0.2.0"}}, make([]semver.Version, 0, 2))
+	p.sorted, p.at = sortVersions(headsOfVersions("0.1.0", "0.2.0"), make([]semver.Version, 0, 2))
 	if i, ok := p.find(semver.MustParseVersion("0.2.0")); !ok || i != 1 {
 		t.Errorf("find(0.2.0) = %d, %v; want entry 1", i, ok)
 	}
@@ -174,23 +184,33 @@ func TestRegistryVersionSlab(t *testing.T) {
 	}
 }
 
-// setHeads keeps each entry's version text and yanked flag, across the
-// words of its bitset.
-func TestSetHeads(t *testing.T) {
-	heads := make([]IndexVersion, 130)
-	for i := range heads {
-		heads[i] = IndexVersion{Vers: fmt.Sprintf("1.%d.0", i), Yanked: i == 0 || i == 63 || i == 64 || i == 129}
+// Heads keeps each entry's version text and yanked flag, across the
+// words of its bitset, and check refuses listings that break its
+// invariants.
+func TestHeads(t *testing.T) {
+	es := make([]regindex.IndexEntry, 130)
+	for i := range es {
+		es[i] = regindex.IndexEntry{Vers: fmt.Sprintf("1.%d.0", i), Yanked: i == 0 || i == 63 || i == 64 || i == 129}
 	}
-	var p regPkg
-	if err := p.setHeads(heads); err != nil {
-		t.Fatal(err)
+	h, err := headsOf(es)
+	if err != nil || h.check() != nil || h.Len() != len(es) {
+		t.Fatal(err, h.check())
 	}
-	for i, h := range heads {
-		if p.versAt(i) != h.Vers || p.isYanked(i) != h.Yanked {
-			t.Errorf("entry %d: %q yanked %v, want %q yanked %v", i, p.versAt(i), p.isYanked(i), h.Vers, h.Yanked)
+	for i, e := range es {
+		if h.Vers(i) != e.Vers || h.IsYanked(i) != e.Yanked {
+			t.Errorf("entry %d: %q yanked %v, want %q yanked %v", i, h.Vers(i), h.IsYanked(i), e.Vers, e.Yanked)
 		}
 	}
-	if err := p.setHeads(heads[1:63]); err != nil || p.yanked != nil {
-		t.Errorf("no entry yanked: bitset %v, %v; want none kept", p.yanked, err)
+	if h, err := headsOf(es[1:63]); err != nil || h.Yanked != nil {
+		t.Errorf("no entry yanked: bitset %v, %v; want none kept", h.Yanked, err)
+	}
+	for _, bad := range []Heads{
+		{Text: "1.0.0", Ends: []uint32{6}},
+		{Text: "1.0.01.1.0", Ends: []uint32{5, 4}},
+		{Text: "1.0.0", Ends: make([]uint32, 65), Yanked: []uint64{1}},
+	} {
+		if bad.check() == nil {
+			t.Errorf("check(%+v) = nil, want an error", bad)
+		}
 	}
 }

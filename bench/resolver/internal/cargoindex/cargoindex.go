@@ -73,68 +73,77 @@ func (d Dir) Index(ctx context.Context, name string) ([]regindex.IndexEntry, err
 // resolver asks for that version's dependencies (see
 // regsource.LazyRegistryIndex). The file is not kept in memory between the
 // two: full reads it again, which costs less than holding every file the
-// resolver lists (most of their lines are never read in full). Only the
-// last line is kept, until full reads it once.
-func (d Dir) IndexVersions(ctx context.Context, name string) ([]regsource.IndexVersion, func(i int) (regindex.IndexEntry, error), error) {
+// resolver lists (most of their lines are never read in full).
+//
+// The last line is the exception: it is read in full at once, and full
+// returns that entry (or its error) the first time it is asked for it.
+// Cargo appends a version's line when it is published, so the last line
+// is the newest version, which a resolver asks about first: in
+// cargo_compare.sh's registry 9 reads in 10 are of the last line.
+func (d Dir) IndexVersions(ctx context.Context, name string) (regsource.Heads, func(i int) (regindex.IndexEntry, error), error) {
 	path, buf, err := d.read(name)
 	if err != nil {
-		return nil, nil, err
+		return regsource.Heads{}, nil, err
 	}
 	defer putBuf(buf)
-	out, tail, err := headers(path, *buf)
+	heads, last, err := headers(path, *buf)
 	if err != nil {
-		return nil, nil, err
+		return regsource.Heads{}, nil, err
 	}
-	first := len(out) - len(tail) // the entry tail[0] is
+	n := heads.Len()
+	var (
+		lastEntry regindex.IndexEntry
+		lastErr   error
+		lastKept  = n > 0
+	)
+	if lastKept {
+		lastEntry, lastErr = entry(path, last)
+	}
 	full := func(i int) (regindex.IndexEntry, error) {
-		if k := i - first; k >= 0 && tail[k].text != nil {
-			l := tail[k]
-			// The caller keeps what full returns: the line need not
-			// outlive this call (a later call reads the file again).
-			tail[k].text = nil
-			return entry(path, l)
+		if i == n-1 && lastKept {
+			// The caller keeps what full returns: a later call reads
+			// the file again.
+			lastKept = false
+			e, err := lastEntry, lastErr
+			lastEntry, lastErr = regindex.IndexEntry{}, nil
+			return e, err
 		}
 		return d.entryAt(name, i)
 	}
-	return out, full, nil
+	return heads, full, nil
 }
 
-// keptLines is how many of a file's last lines IndexVersions keeps: Cargo
-// appends a version's line when it is published, so the last lines are
-// the newest versions, which a resolver asks about first (in
-// cargo_compare.sh's registry 9 reads in 10 are of the last line, 19 in 20
-// of the last three; keeping three cost more, in copies of fresh memory,
-// than reading the file again for the other tenth).
-const keptLines = 1
-
 // headers scans each line's version and yanked flag (and checks its
-// name is a string), and copies the last keptLines lines. The versions
-// kept share one string per file, so a package's listing is a few
-// allocations however many versions it has; the scan's own bookkeeping
-// is reused from file to file (see scratches).
-func headers(path string, data []byte) ([]regsource.IndexVersion, []indexLine, error) {
+// name is a string) into a listing, and returns the last line, a slice
+// of data. The scan's own bookkeeping is reused from file to file (see
+// scratches): what is kept is one string of every version's text, a
+// uint32 per line and, when a line is yanked, a bit per line.
+func headers(path string, data []byte) (regsource.Heads, indexLine, error) {
 	sc := scratches.Get().(*scratch)
 	defer sc.put()
-	var last [keptLines]indexLine // a ring of the last lines
+	var last indexLine
 	err := eachLine(data, func(l indexLine) error {
 		h, err := parseHeader(l.text)
 		if err != nil {
 			return lineError(path, l.no, err)
 		}
-		last[len(sc.spans)%keptLines] = l
+		last = l
 		sc.spans = append(sc.spans, span{len(sc.text), len(sc.text) + len(h.vers), h.yanked})
 		sc.text = append(sc.text, h.vers...)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return regsource.Heads{}, indexLine{}, err
 	}
-	all := string(sc.text)
-	out := make([]regsource.IndexVersion, len(sc.spans))
+	// The file is at most maxIndexFile bytes, so offsets fit a uint32.
+	heads := regsource.Heads{Text: string(sc.text), Ends: make([]uint32, len(sc.spans))}
 	for i, sp := range sc.spans {
-		out[i] = regsource.IndexVersion{Vers: all[sp.from:sp.to], Yanked: sp.yanked}
+		heads.Ends[i] = uint32(sp.to)
+		if sp.yanked {
+			heads.SetYanked(i)
+		}
 	}
-	return out, keep(data, last[:], len(sc.spans)), nil
+	return heads, last, nil
 }
 
 // span is where headers put one line's version in scratch.text.
@@ -159,26 +168,6 @@ func (sc *scratch) put() {
 	}
 	sc.text, sc.spans = sc.text[:0], sc.spans[:0]
 	scratches.Put(sc)
-}
-
-// keep copies the last lines of data, n lines in all, from ring (see
-// headers), oldest first, so that they outlive data.
-func keep(data []byte, ring []indexLine, n int) []indexLine {
-	k := min(n, len(ring))
-	if k == 0 {
-		return nil
-	}
-	lines := make([]indexLine, k)
-	for j := range k {
-		lines[j] = ring[(n-k+j)%len(ring)]
-	}
-	from := lines[0].at
-	kept := bytes.Clone(data[from:])
-	for j := range lines {
-		at := lines[j].at - from
-		lines[j].text = kept[at : at+len(lines[j].text) : at+len(lines[j].text)]
-	}
-	return lines
 }
 
 // entryAt reads name's index file again and maps its i-th non-blank line

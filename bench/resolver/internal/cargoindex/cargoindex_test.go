@@ -56,12 +56,12 @@ func TestIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(heads) != len(want) {
-		t.Fatalf("IndexVersions: %d entries, want %d", len(heads), len(want))
+	if heads.Len() != len(want) {
+		t.Fatalf("IndexVersions: %d entries, want %d", heads.Len(), len(want))
 	}
 	for i := range want {
-		if h := heads[i]; h.Vers != want[i].Vers || h.Yanked != want[i].Yanked {
-			t.Errorf("IndexVersions entry %d = %+v, want the version and yanked of %+v", i, h, want[i])
+		if heads.Vers(i) != want[i].Vers || heads.IsYanked(i) != want[i].Yanked {
+			t.Errorf("IndexVersions entry %d = %s yanked %v, want the version and yanked of %+v", i, heads.Vers(i), heads.IsYanked(i), want[i])
 		}
 		if e, err := full(i); err != nil || !reflect.DeepEqual(e, want[i]) {
 			t.Errorf("full(%d) = %+v, %v; want %+v", i, e, err, want[i])
@@ -112,12 +112,12 @@ func FuzzIndexVersions(f *testing.F) {
 		if lerr != nil {
 			t.Fatalf("Index reads it, IndexVersions fails: %v", lerr)
 		}
-		if len(heads) != len(all) {
-			t.Fatalf("IndexVersions: %d entries, Index %d", len(heads), len(all))
+		if heads.Len() != len(all) {
+			t.Fatalf("IndexVersions: %d entries, Index %d", heads.Len(), len(all))
 		}
 		for i := range all {
-			if heads[i].Vers != all[i].Vers || heads[i].Yanked != all[i].Yanked {
-				t.Errorf("entry %d: lazy %+v, full %+v", i, heads[i], all[i])
+			if heads.Vers(i) != all[i].Vers || heads.IsYanked(i) != all[i].Yanked {
+				t.Errorf("entry %d: lazy %s yanked %v, full %+v", i, heads.Vers(i), heads.IsYanked(i), all[i])
 			}
 			if e, err := full(i); err != nil || !reflect.DeepEqual(e, all[i]) {
 				t.Errorf("full(%d) = %+v, %v; Index has %+v", i, e, err, all[i])

@@ -98,20 +98,20 @@ func TestIndexVersionsErrors(t *testing.T) {
 		}
 	}
 
-	// Entries older than the kept lines are read again from the file:
-	// one that no longer parses is named, one that is gone is reported.
+	// Entries before the last line are read again from the file: one
+	// that no longer parses is named, one that is gone is reported.
 	var lines []string
-	for v := range keptLines + 2 {
+	for v := range 3 {
 		lines = append(lines, good(v))
 	}
 	write(strings.Join(lines, "\n"))
 	heads, full, err := Dir(dir).IndexVersions(context.Background(), "abc")
-	if err != nil || len(heads) != keptLines+2 {
-		t.Fatalf("IndexVersions: %d entries, %v", len(heads), err)
+	if err != nil || heads.Len() != 3 {
+		t.Fatalf("IndexVersions: %d entries, %v", heads.Len(), err)
 	}
-	for i := range heads {
-		if e, err := full(i); err != nil || e.Vers != heads[i].Vers {
-			t.Errorf("full(%d) = %+v, %v; want version %s", i, e, err, heads[i].Vers)
+	for i := range heads.Len() {
+		if e, err := full(i); err != nil || e.Vers != heads.Vers(i) {
+			t.Errorf("full(%d) = %+v, %v; want version %s", i, e, err, heads.Vers(i))
 		}
 	}
 	write(`{"name":"abc","vers":"1.0.0","deps":[{"name":5}]}` + "\n" + good(1))
@@ -119,18 +119,28 @@ func TestIndexVersionsErrors(t *testing.T) {
 		t.Errorf("full(0) of a changed line: %v, want an error naming %s:1", err, path)
 	}
 
-	// The last line is kept until full reads it once; after that the
-	// file is read again.
+	// A last line that lists but does not read in full fails when its
+	// entry is asked for, not before.
+	write(good(0) + "\n" + `{"name":"abc","vers":"1.0.0","deps":[{"name":5}]}`)
+	if _, full, err := Dir(dir).IndexVersions(context.Background(), "abc"); err != nil {
+		t.Errorf("IndexVersions of a file whose last line is bad in its deps: %v", err)
+	} else if _, err := full(1); err == nil || !strings.HasPrefix(err.Error(), path+":2:") {
+		t.Errorf("full(1) of a bad last line: %v, want an error naming %s:2", err, path)
+	}
+
+	// The last line is read in full with the listing, and served from
+	// memory the first time full asks for it; after that the file is
+	// read again.
 	write(strings.Join(lines, "\n"))
 	_, full, err = Dir(dir).IndexVersions(context.Background(), "abc")
 	if err != nil {
 		t.Fatal(err)
 	}
 	write(good(0))
-	if _, err := full(keptLines + 1); err != nil {
+	if _, err := full(2); err != nil {
 		t.Errorf("full of a kept line read the file again: %v", err)
 	}
-	if _, err := full(keptLines + 1); err == nil || !strings.Contains(err.Error(), "changed") {
+	if _, err := full(2); err == nil || !strings.Contains(err.Error(), "changed") {
 		t.Errorf("full of a kept line read twice: %v, want the file read again and found changed", err)
 	}
 	if _, err := full(1); err == nil || !strings.Contains(err.Error(), "changed") {
