@@ -133,9 +133,13 @@ type queued struct {
 }
 
 type regPkg struct {
-	done chan struct{}
-	// started is set (under Registry.mu) by whoever fetches the package.
-	started bool
+	// started is set (under Registry.mu) by whoever fetches the package,
+	// finished when the fetch is over; done is made (under Registry.mu)
+	// by the first caller that has to wait for it, and closed with
+	// finished: most packages are read by their only caller, with no
+	// one waiting.
+	started, finished bool
+	done              chan struct{}
 	// heads is what listing read of each entry.
 	heads Heads
 	// sorted holds the versions that parse, ascending, and at the index
@@ -297,7 +301,7 @@ func (r *Registry) load(ctx context.Context, name string, wait bool) (*regPkg, e
 	r.mu.Lock()
 	p, ok := r.pkgs[name]
 	if !ok {
-		p = &regPkg{done: make(chan struct{})}
+		p = &regPkg{}
 		r.pkgs[name] = p
 		if !wait {
 			r.queue = append(r.queue, queued{name, p})
@@ -320,9 +324,17 @@ func (r *Registry) load(ctx context.Context, name string, wait bool) (*regPkg, e
 		r.fetch(context.WithoutCancel(ctx), name, p)
 		return p, p.err
 	}
+	if p.finished {
+		r.mu.Unlock()
+		return p, p.err
+	}
+	if p.done == nil {
+		p.done = make(chan struct{})
+	}
+	done := p.done
 	r.mu.Unlock()
 	select {
-	case <-p.done:
+	case <-done:
 		return p, p.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -350,9 +362,9 @@ func (r *Registry) work(ctx context.Context) {
 	}
 }
 
-// fetch reads the package's index into p and closes p.done.
+// fetch reads the package's index into p, then marks it finished.
 func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
-	defer close(p.done)
+	defer r.finish(p)
 	r.jobs <- struct{}{}
 	defer func() { <-r.jobs }()
 	var err error
@@ -380,6 +392,16 @@ func (r *Registry) fetch(ctx context.Context, name string, p *regPkg) {
 		return
 	}
 	p.sorted, p.at = sortVersions(&p.heads, r.versionBuf(p.heads.Len()))
+}
+
+// finish marks p's fetch over and wakes those waiting for it.
+func (r *Registry) finish(p *regPkg) {
+	r.mu.Lock()
+	p.finished = true
+	if p.done != nil {
+		close(p.done)
+	}
+	r.mu.Unlock()
 }
 
 // sortVersions parses the versions of heads and sorts them, with the
