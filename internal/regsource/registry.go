@@ -38,8 +38,9 @@ type LazyRegistryIndex interface {
 	// IndexVersions returns the version and yanked flag of each entry
 	// Index returns, in the same order, and a function returning entry i
 	// in full, as Index would. Registry keeps the Heads, and calls that
-	// function one at a time per package and keeps what it returns.
-	IndexVersions(ctx context.Context, name string) (Heads, func(i int) (regindex.IndexEntry, error), error)
+	// function one at a time per package and keeps what it returns, which
+	// no one may change after.
+	IndexVersions(ctx context.Context, name string) (Heads, func(i int) (*regindex.IndexEntry, error), error)
 }
 
 // Registry is a pubgrub.Provider over one registry's sparse index. Yanked
@@ -152,7 +153,7 @@ type regPkg struct {
 	// not lazy. With a LazyRegistryIndex, full reads entry i in full;
 	// complete holds it at i once read (guarded by mu).
 	entries  []regindex.IndexEntry
-	full     func(i int) (regindex.IndexEntry, error)
+	full     func(i int) (*regindex.IndexEntry, error)
 	complete byPos[*regindex.IndexEntry]
 
 	// versions is what Versions returns, computed once; deps caches
@@ -537,8 +538,8 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 	if e.Vers != p.heads.Vers(i) || e.Yanked != p.heads.IsYanked(i) {
 		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.heads.Vers(i))
 	}
-	p.complete.set(i, p.heads.Len(), &e)
-	return &e, nil
+	p.complete.set(i, p.heads.Len(), e)
+	return e, nil
 }
 
 // Dependencies returns what pkg needs at v, from the index, and starts

@@ -20,19 +20,20 @@ type lazyIndex struct {
 	failing string         // "name@vers" whose full read fails
 }
 
-func (l *lazyIndex) IndexVersions(ctx context.Context, name string) (Heads, func(int) (regindex.IndexEntry, error), error) {
+func (l *lazyIndex) IndexVersions(ctx context.Context, name string) (Heads, func(int) (*regindex.IndexEntry, error), error) {
 	es, err := l.Index(ctx, name)
 	if err != nil {
 		return Heads{}, nil, err
 	}
 	heads, err := headsOf(es)
-	return heads, func(i int) (regindex.IndexEntry, error) {
+	return heads, func(i int) (*regindex.IndexEntry, error) {
 		key := es[i].Name + "@" + es[i].Vers
 		l.full[key]++
 		if key == l.failing {
-			return regindex.IndexEntry{}, fmt.Errorf("%s: line 1: unexpected end of JSON input", key)
+			return nil, fmt.Errorf("%s: line 1: unexpected end of JSON input", key)
 		}
-		return es[i], nil
+		e := es[i]
+		return &e, nil
 	}, err
 }
 

@@ -80,7 +80,7 @@ func (d Dir) Index(ctx context.Context, name string) ([]regindex.IndexEntry, err
 // Cargo appends a version's line when it is published, so the last line
 // is the newest version, which a resolver asks about first: in
 // cargo_compare.sh's registry 9 reads in 10 are of the last line.
-func (d Dir) IndexVersions(ctx context.Context, name string) (regsource.Heads, func(i int) (regindex.IndexEntry, error), error) {
+func (d Dir) IndexVersions(ctx context.Context, name string) (regsource.Heads, func(i int) (*regindex.IndexEntry, error), error) {
 	path, buf, err := d.read(name)
 	if err != nil {
 		return regsource.Heads{}, nil, err
@@ -92,23 +92,25 @@ func (d Dir) IndexVersions(ctx context.Context, name string) (regsource.Heads, f
 	}
 	n := heads.Len()
 	var (
-		lastEntry regindex.IndexEntry
+		lastEntry *regindex.IndexEntry
 		lastErr   error
 		lastKept  = n > 0
 	)
 	if lastKept {
-		lastEntry, lastErr = entry(path, last)
+		e, err := entry(path, last)
+		lastEntry, lastErr = &e, err
 	}
-	full := func(i int) (regindex.IndexEntry, error) {
+	full := func(i int) (*regindex.IndexEntry, error) {
 		if i == n-1 && lastKept {
 			// The caller keeps what full returns: a later call reads
 			// the file again.
 			lastKept = false
 			e, err := lastEntry, lastErr
-			lastEntry, lastErr = regindex.IndexEntry{}, nil
+			lastEntry, lastErr = nil, nil
 			return e, err
 		}
-		return d.entryAt(name, i)
+		e, err := d.entryAt(name, i)
+		return &e, err
 	}
 	return heads, full, nil
 }

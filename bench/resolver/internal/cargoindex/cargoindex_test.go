@@ -63,7 +63,7 @@ func TestIndex(t *testing.T) {
 		if heads.Vers(i) != want[i].Vers || heads.IsYanked(i) != want[i].Yanked {
 			t.Errorf("IndexVersions entry %d = %s yanked %v, want the version and yanked of %+v", i, heads.Vers(i), heads.IsYanked(i), want[i])
 		}
-		if e, err := full(i); err != nil || !reflect.DeepEqual(e, want[i]) {
+		if e, err := full(i); err != nil || !reflect.DeepEqual(*e, want[i]) {
 			t.Errorf("full(%d) = %+v, %v; want %+v", i, e, err, want[i])
 		}
 	}
@@ -119,7 +119,7 @@ func FuzzIndexVersions(f *testing.F) {
 			if heads.Vers(i) != all[i].Vers || heads.IsYanked(i) != all[i].Yanked {
 				t.Errorf("entry %d: lazy %s yanked %v, full %+v", i, heads.Vers(i), heads.IsYanked(i), all[i])
 			}
-			if e, err := full(i); err != nil || !reflect.DeepEqual(e, all[i]) {
+			if e, err := full(i); err != nil || !reflect.DeepEqual(*e, all[i]) {
 				t.Errorf("full(%d) = %+v, %v; Index has %+v", i, e, err, all[i])
 			}
 		}
