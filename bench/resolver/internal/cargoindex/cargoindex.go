@@ -327,13 +327,25 @@ func (d Dir) Download(ctx context.Context, e regindex.IndexEntry) ([]byte, error
 // Req maps a Cargo requirement to meta's syntax: each comma-separated
 // clause that is a bare version ("1.2", "1.2.3") is Cargo's caret.
 func Req(req string) string {
+	if !strings.Contains(req, ",") { // most requirements: one clause, no copies
+		return caret(strings.TrimSpace(req))
+	}
+	return reqClauses(req)
+}
+
+// caret writes a bare version clause as a caret one.
+func caret(c string) string {
+	if c != "" && c[0] >= '0' && c[0] <= '9' {
+		return "^" + c
+	}
+	return c
+}
+
+// reqClauses is Req for any number of clauses.
+func reqClauses(req string) string {
 	clauses := strings.Split(req, ",")
 	for i, c := range clauses {
-		c = strings.TrimSpace(c)
-		if c != "" && c[0] >= '0' && c[0] <= '9' {
-			c = "^" + c
-		}
-		clauses[i] = c
+		clauses[i] = caret(strings.TrimSpace(c))
 	}
 	return strings.Join(clauses, ", ")
 }
