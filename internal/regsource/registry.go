@@ -535,6 +535,9 @@ func (r *Registry) Entry(ctx context.Context, pkg string, v semver.Version) (*re
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", r.name, err)
 	}
+	if e == nil {
+		return nil, fmt.Errorf("registry %s: %s@%s: the index read no entry", r.name, pkg, p.heads.Vers(i))
+	}
 	if e.Vers != p.heads.Vers(i) || e.Yanked != p.heads.IsYanked(i) {
 		return nil, fmt.Errorf("registry %s: %s@%s: the index entry changed while read", r.name, pkg, p.heads.Vers(i))
 	}

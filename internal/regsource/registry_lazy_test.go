@@ -215,3 +215,19 @@ func TestHeads(t *testing.T) {
 		}
 	}
 }
+
+// nilIndex is a lazy index whose full reads return no entry and no error.
+type nilIndex struct{ *lazyIndex }
+
+func (n nilIndex) IndexVersions(ctx context.Context, name string) (Heads, func(int) (*regindex.IndexEntry, error), error) {
+	h, _, err := n.lazyIndex.IndexVersions(ctx, name)
+	return h, func(int) (*regindex.IndexEntry, error) { return nil, nil }, err
+}
+
+// A lazy index that reads no entry is an error, not a crash.
+func TestRegistryLazyIndexWithoutEntry(t *testing.T) {
+	p := NewRegistry(nilIndex{&lazyIndex{fakeIndex: newFake(), full: map[string]int{}}}, RegistryOptions{Name: "test"})
+	if _, err := p.Dependencies(context.Background(), "lib", semver.MustParseVersion("1.1.0")); err == nil || !strings.Contains(err.Error(), "read no entry") {
+		t.Errorf("Dependencies with no entry read: %v", err)
+	}
+}
