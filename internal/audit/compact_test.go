@@ -211,10 +211,7 @@ func TestLoadForThroughCompactIndex(t *testing.T) {
 // right); and a damaged or truncated cache falls back to the archive and
 // is repaired.
 func TestLoadForThroughRecordCache(t *testing.T) {
-	recs := readShared(t)
-	root := t.TempDir()
-	writeZips(t, root, "osv-scalibr", recs)
-	fa := newFixtureAudit(root)
+	fa := sharedFixtureAudit(t)
 	audit := func(l *Loader) *Report {
 		t.Helper()
 		rep, _ := fa.run(t, l, false)
@@ -271,7 +268,7 @@ func TestLoadForThroughRecordCache(t *testing.T) {
 	// Damage the compressed data of the archives' entries, keeping their
 	// directories: a load that can only read the archive fails to decode
 	// them, a load through the repaired cache does not.
-	archives, _ := filepath.Glob(filepath.Join(root, "osv-scalibr", "*", "all.zip"))
+	archives, _ := filepath.Glob(filepath.Join(fa.root, "osv-scalibr", "*", "all.zip"))
 	for _, a := range archives {
 		zr, err := zip.OpenReader(a)
 		if err != nil {
@@ -306,10 +303,7 @@ func TestLoadForThroughRecordCache(t *testing.T) {
 // record cache: the cache is started again with the rebuilt index, and
 // the audit is that of the new archives.
 func TestRecordCacheOfChangedArchive(t *testing.T) {
-	recs := readShared(t)
-	root := t.TempDir()
-	writeZips(t, root, "osv-scalibr", recs)
-	fa := newFixtureAudit(root)
+	fa := sharedFixtureAudit(t)
 	audit := func(l *Loader) *Report {
 		t.Helper()
 		rep, _ := fa.run(t, l, true)
@@ -326,6 +320,7 @@ func TestRecordCacheOfChangedArchive(t *testing.T) {
 	for _, a := range first.Findings[0].Aliases {
 		gone[a] = true
 	}
+	recs := readShared(t)
 	kept := map[string][]byte{}
 	for name, data := range recs {
 		r, err := ParseRecord(data)
@@ -339,8 +334,8 @@ func TestRecordCacheOfChangedArchive(t *testing.T) {
 	if len(kept) == len(recs) {
 		t.Fatalf("no record with id %v", gone)
 	}
-	os.RemoveAll(filepath.Join(root, "osv-scalibr"))
-	writeZips(t, root, "osv-scalibr", kept)
+	os.RemoveAll(filepath.Join(fa.root, "osv-scalibr"))
+	writeZips(t, fa.root, "osv-scalibr", kept)
 	wantRep := audit(&Loader{})
 	if diff := cmp.Diff(wantRep, audit(&Loader{IndexDir: idxDir})); diff != "" {
 		t.Errorf("changed archives: report differs (-no index +index):\n%s", diff)
@@ -371,6 +366,15 @@ func newFixtureAudit(root string) *fixtureAudit {
 		}
 	}
 	return f
+}
+
+// sharedFixtureAudit is newFixtureAudit over the shared records, written
+// as one osv-scalibr archive set in a fresh directory.
+func sharedFixtureAudit(t *testing.T) *fixtureAudit {
+	t.Helper()
+	root := t.TempDir()
+	writeZips(t, root, "osv-scalibr", readShared(t))
+	return newFixtureAudit(root)
 }
 
 // run audits through l, after l.Prepare when prepare is set.
